@@ -1,0 +1,51 @@
+# Thin wrapper over CMake. The README's two commands:
+#   make run   - install missing Debian packages, build, run the demo
+#   make test  - same set-up, then the whole suite (unit, integration, sanitizers, lint)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+# Debian's interpreter: the packages (pytest, later scipy) are installed for it.
+PYTHON ?= /usr/bin/python3
+CMAKE_FLAGS ?= -DOUTPOST_WERROR=ON
+SOURCES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all deps build run test unit integration asan lint clean
+
+all: build
+
+deps:
+	@./packaging/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	@./tests/support/run-demo.sh $(BUILD)
+
+test: build lint unit integration asan
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+integration: build
+	OUTPOST_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+# The whole suite once more with AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps
+	@CC=clang cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DOUTPOST_SANITIZE=ON \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OUTPOST_SANITIZED=1 \
+		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+# clang-format clean and no banned calls (house style).
+lint: deps
+	@clang-format --dry-run --Werror $(SOURCES)
+	@! git grep -nE '\b(strcpy|sprintf|strtok|atoi|sscanf)\s*\(' -- '*.c' '*.h' ':!tests/' \
+		|| (echo "banned calls above: use snprintf, strtol/strtod with end checks" && false)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

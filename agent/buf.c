@@ -1,0 +1,116 @@
+/* buf.c - capped growable buffer. */
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+    b->failed = false;
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    b->failed = false;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+/* Make room for n more bytes plus the terminating NUL. */
+static enum op_rc buf_reserve(struct buf *b, size_t n)
+{
+    if (n > b->max || b->len > b->max - n) {
+        b->failed = true;
+        return OP_ERR_LIMIT;
+    }
+    size_t need = b->len + n + 1;
+    if (need <= b->cap)
+        return OP_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+    return OP_OK;
+}
+
+enum op_rc buf_add(struct buf *b, const void *data, size_t n)
+{
+    enum op_rc rc = buf_reserve(b, n);
+    if (rc != OP_OK)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return OP_OK;
+}
+
+enum op_rc buf_adds(struct buf *b, const char *s)
+{
+    return buf_add(b, s, strlen(s));
+}
+
+enum op_rc buf_addc(struct buf *b, char c)
+{
+    return buf_add(b, &c, 1);
+}
+
+enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+    char small[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof(small), fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        b->failed = true;
+        return OP_ERR_INVALID;
+    }
+    if ((size_t)n < sizeof(small))
+        return buf_add(b, small, (size_t)n);
+    enum op_rc rc = buf_reserve(b, (size_t)n);
+    if (rc != OP_OK)
+        return rc;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return OP_OK;
+}
+
+enum op_rc buf_addf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum op_rc rc = buf_vaddf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const char *buf_str(const struct buf *b)
+{
+    return b->data ? b->data : "";
+}
+
+char *buf_take(struct buf *b)
+{
+    char *p = b->data ? b->data : xstrdup("");
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->failed = false;
+    return p;
+}

@@ -1,0 +1,50 @@
+/*
+ * buf.h - growable byte buffer with a hard cap (the idea of curl's dynbuf).
+ *
+ * The struct is public on purpose, unlike other modules: buffers live on the
+ * stack and inside other structs, and callers read data/len directly. Fields
+ * are changed only through these functions. Data is always NUL-terminated so
+ * it can be used as a C string.
+ */
+#ifndef OUTPOST_BUF_H
+#define OUTPOST_BUF_H
+
+#include "common.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf {
+    char *data; /* NULL until the first append */
+    size_t len;
+    size_t cap;
+    size_t max;  /* appends that would exceed this fail with OP_ERR_LIMIT */
+    bool failed; /* an append failed since init/reset */
+};
+
+/* Initialise an empty buffer that may grow to max bytes. */
+void buf_init(struct buf *b, size_t max);
+/* Release memory; the buffer is empty and reusable afterwards. */
+void buf_free(struct buf *b);
+/* Forget the content, keep the memory. */
+void buf_reset(struct buf *b);
+
+/*
+ * Append. On OP_ERR_LIMIT nothing is appended (never a silent truncation) and
+ * the buffer remembers the failure in `failed`, so a writer that appends many
+ * pieces may check once at the end instead of after every call; that is why
+ * these results, unlike other fallible calls, may be ignored.
+ */
+enum op_rc buf_add(struct buf *b, const void *data, size_t n);
+enum op_rc buf_adds(struct buf *b, const char *s);
+enum op_rc buf_addc(struct buf *b, char c);
+enum op_rc buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+
+/* Content as a C string ("" when empty); borrowed, valid until the next change. */
+const char *buf_str(const struct buf *b);
+/* Hand the content to the caller (caller frees) and reset the buffer. */
+char *buf_take(struct buf *b);
+
+#endif

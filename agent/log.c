@@ -1,0 +1,157 @@
+/* log.c - logfmt / JSON line logger. */
+#include "log.h"
+#include "buf.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+static enum log_level g_level = LOG_LVL_INFO;
+static enum log_format g_format = LOG_FMT_LOGFMT;
+static FILE *g_out;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void log_setup(enum log_level level, enum log_format format, FILE *out)
+{
+    g_level = level;
+    g_format = format;
+    g_out = out;
+}
+
+enum op_rc log_parse_level(const char *s, enum log_level *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(level_names); i++) {
+        if (strcmp(s, level_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return OP_OK;
+        }
+    }
+    return OP_ERR_INVALID;
+}
+
+enum op_rc log_parse_format(const char *s, enum log_format *out)
+{
+    if (strcmp(s, "logfmt") == 0)
+        *out = LOG_FMT_LOGFMT;
+    else if (strcmp(s, "json") == 0)
+        *out = LOG_FMT_JSON;
+    else
+        return OP_ERR_INVALID;
+    return OP_OK;
+}
+
+bool log_enabled(enum log_level level)
+{
+    return level >= g_level;
+}
+
+/* Escape for a double-quoted logfmt or JSON string (same rules suffice:
+ * backslash, quote and control characters). Lines are capped, so an append
+ * failure only shortens the line; logging must never fail the caller. */
+static void put_quoted(struct buf *b, const char *s)
+{
+    buf_addc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            buf_adds(b, "\\\"");
+            break;
+        case '\\':
+            buf_adds(b, "\\\\");
+            break;
+        case '\n':
+            buf_adds(b, "\\n");
+            break;
+        case '\t':
+            buf_adds(b, "\\t");
+            break;
+        case '\r':
+            buf_adds(b, "\\r");
+            break;
+        default:
+            if (*p < 0x20)
+                buf_addf(b, "\\u%04x", *p);
+            else
+                buf_addc(b, (char)*p);
+        }
+    }
+    buf_addc(b, '"');
+}
+
+static bool logfmt_needs_quotes(const char *s)
+{
+    if (!*s)
+        return true;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == '=' || *p == '"' || *p == '\\' || *p == 0x7f)
+            return true;
+    return false;
+}
+
+static void put_value(struct buf *b, const char *v)
+{
+    if (g_format == LOG_FMT_JSON || logfmt_needs_quotes(v))
+        put_quoted(b, v);
+    else
+        buf_adds(b, v);
+}
+
+static void put_pair(struct buf *b, bool first, const char *k, const char *v)
+{
+    if (g_format == LOG_FMT_JSON) {
+        if (!first)
+            buf_addc(b, ',');
+        put_quoted(b, k);
+        buf_addc(b, ':');
+    } else {
+        if (!first)
+            buf_addc(b, ' ');
+        buf_adds(b, k);
+        buf_addc(b, '=');
+    }
+    put_value(b, v ? v : "");
+}
+
+void log_kv(enum log_level level, const char *msg, ...)
+{
+    if (!log_enabled(level))
+        return;
+    struct buf b;
+    buf_init(&b, 16384);
+
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[96];
+    snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+
+    if (g_format == LOG_FMT_JSON)
+        buf_addc(&b, '{');
+    put_pair(&b, true, "ts", when);
+    put_pair(&b, false, "level", level_names[level]);
+    put_pair(&b, false, "msg", msg);
+
+    va_list ap;
+    va_start(ap, msg);
+    for (;;) {
+        const char *k = va_arg(ap, const char *);
+        if (!k)
+            break;
+        const char *v = va_arg(ap, const char *);
+        put_pair(&b, false, k, v);
+    }
+    va_end(ap);
+    if (g_format == LOG_FMT_JSON)
+        buf_addc(&b, '}');
+    /* The cap leaves room for the newline even after a shortened line. */
+    b.max += 1;
+    buf_addc(&b, '\n');
+
+    FILE *out = g_out ? g_out : stderr;
+    fwrite(b.data, 1, b.len, out);
+    fflush(out);
+    buf_free(&b);
+}

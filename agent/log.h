@@ -1,0 +1,37 @@
+/*
+ * log.h - structured logging to stderr in logfmt or JSON (Prometheus
+ * exporter conventions: ts, level, msg, then key/value pairs).
+ *
+ * Callers never pass secret values: the logger cannot know what is secret.
+ * Config code logs key names and positions, never resolved values.
+ */
+#ifndef OUTPOST_LOG_H
+#define OUTPOST_LOG_H
+
+#include "common.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
+enum log_format { LOG_FMT_LOGFMT, LOG_FMT_JSON };
+
+/* Set level, format and stream (borrowed; stderr when NULL). Not thread-safe:
+ * call before other threads start. */
+void log_setup(enum log_level level, enum log_format format, FILE *out);
+
+enum op_rc log_parse_level(const char *s, enum log_level *out) WUR;
+enum op_rc log_parse_format(const char *s, enum log_format *out) WUR;
+
+bool log_enabled(enum log_level level);
+
+/* Log msg with NULL-terminated (key, value) string pairs, all borrowed.
+ * One write(2)-sized line per call, so threads do not interleave. */
+void log_kv(enum log_level level, const char *msg, ...) __attribute__((sentinel));
+
+#define log_debug(...) log_kv(LOG_LVL_DEBUG, __VA_ARGS__, (const char *)NULL)
+#define log_info(...) log_kv(LOG_LVL_INFO, __VA_ARGS__, (const char *)NULL)
+#define log_warn(...) log_kv(LOG_LVL_WARN, __VA_ARGS__, (const char *)NULL)
+#define log_error(...) log_kv(LOG_LVL_ERROR, __VA_ARGS__, (const char *)NULL)
+
+#endif
