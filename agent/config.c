@@ -84,7 +84,7 @@ enum op_rc cfg_parse_duration(const char *s, int64_t *ms)
             return OP_ERR_INVALID;
         int64_t v = 0;
         while (*p >= '0' && *p <= '9') {
-            if (v > (INT64_MAX - 9) / 10)
+            if (v > (INT64_MAX - (*p - '0')) / 10)
                 return OP_ERR_INVALID;
             v = v * 10 + (*p - '0');
             p++;
@@ -195,12 +195,16 @@ static yaml_node_t *seq_item(struct pctx *p, const yaml_node_t *n, size_t i)
 /* Build "parent.key" or "parent[i]" into out (caller's array). */
 static void path_key(char *out, size_t cap, const char *parent, const char *key)
 {
-    snprintf(out, cap, "%s%s%s", parent, *parent ? "." : "", key);
+    /* Paths only label messages; a pathological key nesting may shorten
+     * one, never the config itself. */
+    if (snprintf(out, cap, "%s%s%s", parent, *parent ? "." : "", key) >= (int)cap)
+        out[cap - 1] = '\0';
 }
 
 static void path_index(char *out, size_t cap, const char *parent, size_t i)
 {
-    snprintf(out, cap, "%s[%zu]", parent, i);
+    if (snprintf(out, cap, "%s[%zu]", parent, i) >= (int)cap)
+        out[cap - 1] = '\0';
 }
 
 #define PATH_CAP 256
@@ -581,7 +585,10 @@ static void get_status(struct pctx *p, const yaml_node_t *n, const char *path,
     for (size_t i = 0; i < cnt; i++) {
         const yaml_node_t *it = single ? single : seq_item(p, n, i);
         char sub[PATH_CAP];
-        path_index(sub, sizeof(sub), path, i);
+        if (single)
+            snprintf(sub, sizeof(sub), "%s", path);
+        else
+            path_index(sub, sizeof(sub), path, i);
         if (!it || !want_scalar(p, it, sub))
             goto fail;
         if (!parse_status_item(scalar(it), &r[i])) {
@@ -797,19 +804,22 @@ static bool tls_key(struct pctx *p, const char *key, yaml_node_t *v, const char 
 struct check_parse {
     struct check_spec *c;
     const yaml_node_t *timeout_node, *interval_node;
-    bool has_user, has_pass;
+    bool has_url, has_user, has_pass;
 };
 
 static bool basic_auth_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path,
                            void *arg)
 {
     struct check_parse *cp = arg;
-    if (strcmp(key, "username") == 0)
-        cp->has_user = get_str(p, v, path, true, &cp->c->basic_user);
-    else if (strcmp(key, "password") == 0)
+    if (strcmp(key, "username") == 0) {
+        /* Present even if it fails to resolve: that error is enough. */
+        cp->has_user = true;
+        (void)get_str(p, v, path, true, &cp->c->basic_user);
+    } else if (strcmp(key, "password") == 0) {
         cp->has_pass = get_str(p, v, path, true, &cp->c->basic_pass);
-    else
+    } else {
         return false;
+    }
     return true;
 }
 
@@ -842,6 +852,8 @@ static bool check_headers_key(struct pctx *p, const char *key, yaml_node_t *v, c
     return true;
 }
 
+static bool check_url(struct pctx *p, const yaml_node_t *n, const char *path, struct check_spec *c);
+
 static bool check_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
 {
     struct check_parse *cp = arg;
@@ -854,7 +866,10 @@ static bool check_key(struct pctx *p, const char *key, yaml_node_t *v, const cha
     } else if (strcmp(key, "group") == 0) {
         (void)get_str(p, v, path, false, &c->group);
     } else if (strcmp(key, "url") == 0) {
-        (void)get_str(p, v, path, true, &c->url);
+        /* Present even if it fails to resolve: that error is enough. */
+        cp->has_url = true;
+        if (get_str(p, v, path, true, &c->url))
+            (void)check_url(p, v, path, c);
     } else if (strcmp(key, "method") == 0) {
         if (get_str(p, v, path, false, &c->method) && !header_name_ok(c->method))
             perr(p, v, path, "\"%s\" is not an HTTP method", c->method);
@@ -1036,10 +1051,8 @@ static bool parse_check(struct pctx *p, const yaml_node_t *n, const char *path,
         c->group = xstrdup("");
     if (!c->method)
         c->method = xstrdup("GET");
-    if (!c->url)
+    if (!cp.has_url)
         perr(p, n, path, "missing key \"url\"");
-    else
-        (void)check_url(p, n, path, c);
 
     if (!c->interval_ms)
         c->interval_ms = p->interval_ms;
@@ -1078,11 +1091,14 @@ static bool parse_check(struct pctx *p, const yaml_node_t *n, const char *path,
     return p->n_errors == before;
 }
 
-/* Sort helper for the duplicate-name check. */
+/* Sort helper for the duplicate-name check: by name, then by position, so
+ * each run of equal names starts with the first use. */
 static int cmp_name_idx(const void *a, const void *b, void *arg)
 {
     const struct check_spec *cs = arg;
-    return strcmp(cs[*(const size_t *)a].name, cs[*(const size_t *)b].name);
+    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+    int r = strcmp(cs[ia].name, cs[ib].name);
+    return r ? r : (ia > ib) - (ia < ib);
 }
 
 static void check_duplicates(struct pctx *p, struct cfg *c, const yaml_node_t *seq)
@@ -1093,18 +1109,18 @@ static void check_duplicates(struct pctx *p, struct cfg *c, const yaml_node_t *s
     for (size_t i = 0; i < c->n_checks; i++)
         idx[i] = i;
     qsort_r(idx, c->n_checks, sizeof(*idx), cmp_name_idx, c->checks);
+    size_t first = idx[0];
     for (size_t i = 1; i < c->n_checks; i++) {
-        const struct check_spec *a = &c->checks[idx[i - 1]];
+        const struct check_spec *a = &c->checks[first];
         const struct check_spec *b = &c->checks[idx[i]];
-        if (strcmp(a->name, b->name) == 0) {
-            size_t later = idx[i] > idx[i - 1] ? idx[i] : idx[i - 1];
-            size_t first = idx[i] > idx[i - 1] ? idx[i - 1] : idx[i];
-            char path[PATH_CAP];
-            path_index(path, sizeof(path), "checks", later);
-            perr(p, seq_item(p, seq, later), path,
-                 "duplicate check name \"%s\" (first used at line %d)", b->name,
-                 c->checks[first].line);
+        if (strcmp(a->name, b->name) != 0) {
+            first = idx[i];
+            continue;
         }
+        char path[PATH_CAP];
+        path_index(path, sizeof(path), "checks", idx[i]);
+        perr(p, seq_item(p, seq, idx[i]), path,
+             "duplicate check name \"%s\" (first used at line %d)", b->name, a->line);
     }
     free(idx);
 }

@@ -1,4 +1,225 @@
-int main(void)
+/*
+ * main.c - flags, start-up in dependency order, signals, shutdown.
+ *
+ * Threads: main (signals), the probe thread, and libmicrohttpd's threads.
+ * Signals are blocked before any thread starts so only main's sigwait sees
+ * them: SIGHUP reloads, SIGTERM/SIGINT stop.
+ */
+#include "buf.h"
+#include "config.h"
+#include "httpd.h"
+#include "log.h"
+#include "runtime.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct options {
+    const char *config_file;
+    bool config_check;
+    struct httpd_options web;
+    enum log_level log_level;
+    enum log_format log_format;
+};
+
+static void usage(FILE *out)
 {
+    fprintf(out,
+            "usage: outpost [<flags>]\n"
+            "\n"
+            "Synthetic HTTP checks, SLOs and canary judgement, exported to Prometheus.\n"
+            "\n"
+            "Flags:\n"
+            "  --help                      Show this help and exit.\n"
+            "  --version                   Show version and exit.\n"
+            "  --config.file=outpost.yml   Configuration file.\n"
+            "  --config.check              Validate the configuration file and exit 0 (valid)\n"
+            "                              or 1 (invalid, with file:line:column messages).\n"
+            "  --web.listen-address=:9469  Address to listen on (host:port, :port, [v6]:port;\n"
+            "                              port 0 picks a free one). Repeatable.\n"
+            "  --web.telemetry-path=/metrics\n"
+            "                              Path of the metrics endpoint.\n"
+            "  --web.max-requests=40       Maximum parallel scrapes; 0 means no limit.\n"
+            "  --log.level=info            debug, info, warn or error.\n"
+            "  --log.format=logfmt         logfmt or json.\n");
+}
+
+/* "--name=value" or "--name value". Returns the value or NULL when argv[*i]
+ * is not this flag; advances *i past a separate value. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Returns -1 to continue, else an exit code. */
+static int parse_flags(int argc, char **argv, struct options *o)
+{
+    bool listen_set = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v;
+        bool missing = false;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("outpost, version %s (revision: %s)\n", OUTPOST_VERSION, OUTPOST_REVISION);
+            return 0;
+        }
+        if (strcmp(a, "--config.check") == 0) {
+            o->config_check = true;
+            continue;
+        }
+        if ((v = flag_value(argc, argv, &i, "--config.file", &missing))) {
+            o->config_file = v;
+        } else if ((v = flag_value(argc, argv, &i, "--web.listen-address", &missing))) {
+            if (!listen_set) {
+                o->web.n_listen = 0;
+                listen_set = true;
+            }
+            if (o->web.n_listen == HTTPD_MAX_LISTEN) {
+                fprintf(stderr, "outpost: at most %d --web.listen-address flags\n",
+                        HTTPD_MAX_LISTEN);
+                return 2;
+            }
+            o->web.listen[o->web.n_listen++] = v;
+        } else if ((v = flag_value(argc, argv, &i, "--web.telemetry-path", &missing))) {
+            if (v[0] != '/') {
+                fprintf(stderr, "outpost: --web.telemetry-path must start with /\n");
+                return 2;
+            }
+            o->web.telemetry_path = v;
+        } else if ((v = flag_value(argc, argv, &i, "--web.max-requests", &missing))) {
+            char *end;
+            errno = 0;
+            long n = strtol(v, &end, 10);
+            if (errno || end == v || *end || n < 0 || n > 1000000) {
+                fprintf(stderr, "outpost: --web.max-requests needs a number >= 0\n");
+                return 2;
+            }
+            o->web.max_requests = (unsigned)n;
+        } else if ((v = flag_value(argc, argv, &i, "--log.level", &missing))) {
+            if (log_parse_level(v, &o->log_level) != OP_OK) {
+                fprintf(stderr, "outpost: --log.level must be debug, info, warn or error\n");
+                return 2;
+            }
+        } else if ((v = flag_value(argc, argv, &i, "--log.format", &missing))) {
+            if (log_parse_format(v, &o->log_format) != OP_OK) {
+                fprintf(stderr, "outpost: --log.format must be logfmt or json\n");
+                return 2;
+            }
+        } else {
+            if (missing)
+                fprintf(stderr, "outpost: flag %s needs a value\n", a);
+            else
+                fprintf(stderr, "outpost: unknown flag %s (see --help)\n", a);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+static int config_check(const char *file)
+{
+    struct buf errors;
+    buf_init(&errors, 1u << 20);
+    struct cfg *cfg = NULL;
+    enum op_rc rc = cfg_load_file(file, &cfg, &errors);
+    if (rc != OP_OK) {
+        fputs(buf_str(&errors), stderr);
+        buf_free(&errors);
+        return 1;
+    }
+    printf("%s: OK, %zu checks\n", file, cfg_check_count(cfg));
+    cfg_free(cfg);
+    buf_free(&errors);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {
+        .config_file = "outpost.yml",
+        .web = {.listen = {":9469"},
+                .n_listen = 1,
+                .telemetry_path = "/metrics",
+                .max_requests = 40},
+        .log_level = LOG_LVL_INFO,
+        .log_format = LOG_FMT_LOGFMT,
+    };
+    int rc = parse_flags(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (o.config_check)
+        return config_check(o.config_file);
+    log_setup(o.log_level, o.log_format, stderr);
+
+    /* Block before any thread exists, so every thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    log_info("starting outpost", "version", OUTPOST_VERSION, "revision", OUTPOST_REVISION);
+    struct buf errors;
+    buf_init(&errors, 1u << 20);
+    struct runtime *rt = NULL;
+    struct httpd *h = NULL;
+    int exit_code = 1;
+    if (rt_new(o.config_file, &rt, &errors) != OP_OK) {
+        const char *p = buf_str(&errors);
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            char *line = xstrndup(p, n);
+            log_error("cannot load configuration", "err", line);
+            free(line);
+            p += n + (nl ? 1 : 0);
+        }
+        goto out;
+    }
+    if (httpd_start(&o.web, rt, &h) != OP_OK)
+        goto out;
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            log_info("reloading on SIGHUP");
+            buf_reset(&errors);
+            if (rt_reload(rt, &errors) != OP_OK)
+                log_warn("SIGHUP reload failed; see the errors above");
+            continue;
+        }
+        log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    exit_code = 0;
+out:
+    httpd_stop(h);
+    rt_free(rt);
+    buf_free(&errors);
+    if (exit_code == 0)
+        log_info("stopped");
+    return exit_code;
 }

@@ -1,0 +1,33 @@
+/*
+ * httpd.h - the agent's HTTP endpoints on libmicrohttpd: landing page,
+ * metrics, health, readiness and reload. One MHD daemon per listen address,
+ * each with its own threads; nothing here touches the probe thread.
+ */
+#ifndef OUTPOST_HTTPD_H
+#define OUTPOST_HTTPD_H
+
+#include "common.h"
+#include "runtime.h"
+
+#define HTTPD_MAX_LISTEN 16
+
+struct httpd_options {
+    const char *listen[HTTPD_MAX_LISTEN]; /* "host:port", ":port", "[v6]:port" */
+    size_t n_listen;
+    const char *telemetry_path;
+    unsigned max_requests; /* parallel scrapes; 0 = unlimited */
+};
+
+struct httpd;
+
+/* Bind every address and start serving rt (borrowed; must outlive the
+ * server). Logs each bound address with its real port (":0" picks one). */
+enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct httpd **out) WUR;
+/* Stop serving and free. */
+void httpd_stop(struct httpd *h);
+
+/* Split a listen address into host (NULL for all interfaces) and port.
+ * host_out must hold 256 bytes, port_out 16. Exposed for tests. */
+enum op_rc httpd_split_address(const char *addr, char *host_out, char *port_out) WUR;
+
+#endif

@@ -1,0 +1,175 @@
+/* metrics.c - the metric catalog, rendered. */
+#include "metrics.h"
+#include "process.h"
+
+#include <stdlib.h>
+
+/* Snapshot check i into s and return its spec. Each family reads the
+ * recorders afresh: a family's samples must be together in the output, and
+ * one short read per family is cheaper than buffering every snapshot. */
+static const struct check_spec *snap(const struct gen *g, size_t i, struct rec_snapshot *s)
+{
+    rec_read(gen_rec(g, i), s);
+    return cfg_check(gen_cfg(g), i);
+}
+
+static void render_checks(struct expo *e, const struct gen *g)
+{
+    struct rec_snapshot *s = xmalloc(sizeof(*s));
+
+    expo_family(e, "outpost_check_info", EXPO_INFO, "Static facts about a configured check.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = cfg_check(gen_cfg(g), i);
+        struct label l[] = {
+            {"check", c->name}, {"type", c->type}, {"target", c->target}, {"group", c->group}};
+        expo_sample(e, "outpost_check_info", "", l, 4, NULL, 1);
+    }
+
+    expo_family(e, "outpost_check_runs_total", EXPO_COUNTER, "Probes finished.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        struct label l = {"check", c->name};
+        expo_sample_u64(e, "outpost_check_runs_total", "", &l, 1, NULL, s->runs);
+    }
+
+    expo_family(e, "outpost_check_failures_total", EXPO_COUNTER, "Failed probes by reason.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        for (int r = 0; r < REASON_COUNT; r++) {
+            struct label l[] = {{"check", c->name}, {"reason", reason_name((enum reason)r)}};
+            expo_sample_u64(e, "outpost_check_failures_total", "", l, 2, NULL, s->failures[r]);
+        }
+    }
+
+    expo_family(e, "outpost_check_duration_seconds", EXPO_HISTOGRAM,
+                "Whole-probe latency in seconds.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        struct label l = {"check", c->name};
+        expo_histogram(e, "outpost_check_duration_seconds", &l, 1, rec_bounds(gen_rec(g, i)),
+                       s->n_bounds, s->cumulative, s->sum);
+    }
+
+    /* Last-probe gauges appear with the first result: before it there is
+     * nothing true to say, and a 0 would fire "down" alerts at start-up. */
+    expo_family(e, "outpost_check_up", EXPO_GAUGE, "1 if the last probe succeeded.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        struct label l = {"check", c->name};
+        if (s->has_result)
+            expo_sample(e, "outpost_check_up", "", &l, 1, NULL, s->up ? 1 : 0);
+    }
+
+    expo_family(e, "outpost_check_consecutive_failures", EXPO_GAUGE,
+                "Current streak of failed probes.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        struct label l = {"check", c->name};
+        if (s->has_result)
+            expo_sample_u64(e, "outpost_check_consecutive_failures", "", &l, 1, NULL,
+                            s->consecutive_failures);
+    }
+
+    expo_family(e, "outpost_check_last_success_timestamp_seconds", EXPO_GAUGE,
+                "Wall-clock time of the last successful probe, 0 if none yet.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        struct label l = {"check", c->name};
+        if (s->has_result)
+            expo_sample(e, "outpost_check_last_success_timestamp_seconds", "", &l, 1, NULL,
+                        s->last_success);
+    }
+
+    expo_family(e, "outpost_check_phase_duration_seconds", EXPO_GAUGE,
+                "Duration of each phase of the last probe in seconds.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        if (!s->has_result)
+            continue;
+        for (int p = 0; p < PHASE_COUNT; p++) {
+            struct label l[] = {{"check", c->name}, {"phase", phase_name((enum phase)p)}};
+            expo_sample(e, "outpost_check_phase_duration_seconds", "", l, 2, NULL, s->phases[p]);
+        }
+    }
+
+    expo_family(e, "outpost_check_http_status_code", EXPO_GAUGE,
+                "HTTP status code of the last probe, 0 if none.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        struct label l = {"check", c->name};
+        if (s->has_result)
+            expo_sample(e, "outpost_check_http_status_code", "", &l, 1, NULL, s->status);
+    }
+
+    expo_family(e, "outpost_check_tls_cert_expiry_timestamp_seconds", EXPO_GAUGE,
+                "Earliest notAfter in the presented certificate chain, also when verification "
+                "failed.");
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        struct label l = {"check", c->name};
+        if (s->cert_expiry > 0)
+            expo_sample(e, "outpost_check_tls_cert_expiry_timestamp_seconds", "", &l, 1, NULL,
+                        s->cert_expiry);
+    }
+    free(s);
+}
+
+static void gauge(struct expo *e, const char *name, const char *help, double v)
+{
+    expo_family(e, name, EXPO_GAUGE, help);
+    expo_sample(e, name, "", NULL, 0, NULL, v);
+}
+
+static void counter(struct expo *e, const char *name, const char *help, double v)
+{
+    expo_family(e, name, EXPO_COUNTER, help);
+    expo_sample(e, name, "", NULL, 0, NULL, v);
+}
+
+static void render_agent(struct expo *e, const struct gen *g, const struct metrics_agent *a)
+{
+    expo_family(e, "outpost_build_info", EXPO_INFO, "Version and revision of this outpost build.");
+    struct label bl[] = {{"version", OUTPOST_VERSION}, {"revision", OUTPOST_REVISION}};
+    expo_sample(e, "outpost_build_info", "", bl, 2, NULL, 1);
+
+    gauge(e, "outpost_config_last_reload_successful", "1 if the last configuration load succeeded.",
+          a->reload_ok ? 1 : 0);
+    gauge(e, "outpost_config_last_reload_success_timestamp_seconds",
+          "Wall-clock time of the last successful configuration load.", a->reload_success_ts);
+    gauge(e, "outpost_checks_configured", "Checks in the running configuration.",
+          (double)gen_count(g));
+    gauge(e, "outpost_probes_in_flight", "Probes running right now.", a->in_flight);
+
+    struct rec_snapshot *s = xmalloc(sizeof(*s));
+    rec_read(a->lag, s);
+    expo_family(e, "outpost_scheduler_lag_seconds", EXPO_HISTOGRAM,
+                "Probe start time minus planned start time in seconds.");
+    expo_histogram(e, "outpost_scheduler_lag_seconds", NULL, 0, rec_bounds(a->lag), s->n_bounds,
+                   s->cumulative, s->sum);
+    free(s);
+
+    gauge(e, "outpost_scrape_duration_seconds",
+          "Time the previous rendering of this endpoint took in seconds.", a->last_scrape_seconds);
+    counter(e, "outpost_state_snapshots_total", "State snapshots written.", (double)a->snapshots);
+    counter(e, "outpost_state_snapshot_failures_total", "State snapshots that failed.",
+            (double)a->snapshot_failures);
+
+    struct process_stats ps;
+    if (process_collect(&ps) == OP_OK) {
+        counter(e, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                ps.cpu_seconds);
+        gauge(e, "process_resident_memory_bytes", "Resident memory size in bytes.",
+              ps.resident_bytes);
+        gauge(e, "process_virtual_memory_bytes", "Virtual memory size in bytes.", ps.virtual_bytes);
+        gauge(e, "process_open_fds", "Number of open file descriptors.", ps.open_fds);
+        gauge(e, "process_max_fds", "Maximum number of open file descriptors.", ps.max_fds);
+        gauge(e, "process_start_time_seconds",
+              "Start time of the process since unix epoch in seconds.", ps.start_time);
+    }
+}
+
+void metrics_render(struct expo *e, const struct gen *g, const struct metrics_agent *a)
+{
+    render_checks(e, g);
+    render_agent(e, g, a);
+}

@@ -1,0 +1,28 @@
+/*
+ * metrics.h - renders every outpost metric family (metrics.md: "Checks" and
+ * "The agent itself") from a generation's recorders. Runs on HTTP threads;
+ * reads recorders through their seqlocks and never blocks the probe thread.
+ */
+#ifndef OUTPOST_METRICS_H
+#define OUTPOST_METRICS_H
+
+#include "expo.h"
+#include "gen.h"
+#include "recorder.h"
+
+#include <stdbool.h>
+
+/* Figures about the agent that live outside the generation. */
+struct metrics_agent {
+    bool reload_ok;
+    double reload_success_ts;
+    unsigned in_flight;
+    const struct rec *lag;
+    double last_scrape_seconds;
+    uint64_t snapshots, snapshot_failures;
+};
+
+/* Append all families to e (the caller calls expo_finish). g borrowed. */
+void metrics_render(struct expo *e, const struct gen *g, const struct metrics_agent *a);
+
+#endif

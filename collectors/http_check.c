@@ -1,0 +1,500 @@
+/* http_check.c - libcurl easy handle set-up and response judgement. */
+#include "http_check.h"
+#include "common.h"
+
+#include <math.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct http_probe {
+    CURL *easy;
+    const struct check_spec *spec;
+    void *user;
+    struct curl_slist *req_headers;
+    char *connect_to_entry;
+    struct curl_slist *connect_to;
+    char *url; /* URL with server_name substituted, when set */
+    bool keep_body, keep_headers;
+    bool body_overflow;
+    uint64_t body_bytes;
+    struct buf body;
+    struct buf headers;
+    double cert_expiry; /* earliest notAfter seen, 0 = none */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+static int g_ssl_idx = -1;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void ssl_index_init(void)
+{
+    g_ssl_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+enum op_rc http_check_global_init(void)
+{
+    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+        return OP_ERR_SYSTEM;
+    pthread_once(&g_once, ssl_index_init);
+    return g_ssl_idx >= 0 ? OP_OK : OP_ERR_SYSTEM;
+}
+
+void http_check_global_fini(void)
+{
+    curl_global_cleanup();
+}
+
+/* ---- capture callbacks ---- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct http_probe *hp = arg;
+    size_t n = size * nmemb;
+    if (hp->body_bytes + n > hp->spec->max_body_bytes) {
+        /* Never read an unbounded body: stop the transfer (CURLE_WRITE_ERROR). */
+        hp->body_overflow = true;
+        return 0;
+    }
+    hp->body_bytes += n;
+    if (hp->keep_body && buf_add(&hp->body, data, n) != OP_OK) {
+        hp->body_overflow = true;
+        return 0;
+    }
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct http_probe *hp = arg;
+    size_t n = size * nmemb;
+    /* Each response of a redirect chain starts with a status line: only the
+     * final response's headers are judged. */
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        buf_reset(&hp->headers);
+    if (hp->keep_headers && buf_add(&hp->headers, data, n) != OP_OK)
+        return 0; /* more header bytes than HTTP_MAX_HEADER_BYTES: fail */
+    return n;
+}
+
+/* ---- certificate expiry ---- */
+
+static double asn1_to_unix(const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (!t || !ASN1_TIME_to_tm(t, &tm))
+        return 0;
+    return (double)timegm(&tm);
+}
+
+static void note_cert(struct http_probe *hp, X509 *cert)
+{
+    double exp = asn1_to_unix(X509_get0_notAfter(cert));
+    if (exp > 0 && (hp->cert_expiry == 0 || exp < hp->cert_expiry))
+        hp->cert_expiry = exp;
+}
+
+/*
+ * OpenSSL calls this for every certificate it checks, also when the chain
+ * does not verify; recording the presented chain here is what lets the
+ * expiry metric exist for a self-signed or expired certificate. The verdict
+ * itself is left to OpenSSL and curl (preverify_ok passes through).
+ */
+static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct http_probe *hp = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), g_ssl_idx) : NULL;
+    if (hp) {
+        X509 *leaf = X509_STORE_CTX_get0_cert(store);
+        if (leaf)
+            note_cert(hp, leaf);
+        STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(store);
+        for (int i = 0; chain && i < sk_X509_num(chain); i++)
+            note_cert(hp, sk_X509_value(chain, i));
+    }
+    return preverify_ok;
+}
+
+/* curl creates an SSL_CTX per connection and calls this after its own
+ * set-up, so the verify mode it chose is kept and only our callback added. */
+static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *arg)
+{
+    (void)easy;
+    SSL_CTX *ctx = sslctx;
+    SSL_CTX_set_ex_data(ctx, g_ssl_idx, arg);
+    SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
+    return CURLE_OK;
+}
+
+/* ---- set-up ---- */
+
+/* For tls.server_name: request https://server_name/... and connect to the
+ * configured host, so SNI and verification use the name (like blackbox's
+ * server_name). */
+static enum op_rc apply_server_name(struct http_probe *hp)
+{
+    const struct check_spec *s = hp->spec;
+    enum op_rc rc = OP_ERR_INVALID;
+    char *host = NULL, *port = NULL, *url = NULL;
+    CURLU *u = curl_url();
+    if (!u)
+        return OP_ERR_SYSTEM;
+    if (curl_url_set(u, CURLUPART_URL, s->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_HOST, s->tls.server_name, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+        goto out;
+    struct buf b;
+    buf_init(&b, 4096);
+    buf_addf(&b, "%s:%s:%s:%s", s->tls.server_name, port, host, port);
+    if (b.failed) {
+        buf_free(&b);
+        goto out;
+    }
+    hp->connect_to_entry = buf_take(&b);
+    hp->connect_to = curl_slist_append(NULL, hp->connect_to_entry);
+    hp->url = xstrdup(url);
+    rc = hp->connect_to ? OP_OK : OP_ERR_SYSTEM;
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_free(url);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+static enum op_rc add_header(struct http_probe *hp, const char *name, const char *value)
+{
+    struct buf b;
+    buf_init(&b, 1u << 20);
+    buf_addf(&b, "%s: %s", name, value);
+    struct curl_slist *l = b.failed ? NULL : curl_slist_append(hp->req_headers, buf_str(&b));
+    /* Wipe: the value may be a secret. */
+    if (b.data)
+        memset(b.data, 0, b.cap);
+    buf_free(&b);
+    if (!l)
+        return OP_ERR_SYSTEM;
+    hp->req_headers = l;
+    return OP_OK;
+}
+
+#define SETOPT(opt, val)                                                                           \
+    do {                                                                                           \
+        if (curl_easy_setopt(e, opt, val) != CURLE_OK)                                             \
+            goto fail;                                                                             \
+    } while (0)
+
+enum op_rc http_probe_new(const struct check_spec *s, void *user, struct http_probe **out)
+{
+    struct http_probe *hp = xcalloc(1, sizeof(*hp));
+    hp->spec = s;
+    hp->user = user;
+    hp->keep_body = s->expect.n_body_matches || s->expect.n_body_not_matches || s->expect.n_json;
+    hp->keep_headers = s->expect.n_headers > 0;
+    buf_init(&hp->body, s->max_body_bytes);
+    buf_init(&hp->headers, HTTP_MAX_HEADER_BYTES);
+    CURL *e = hp->easy = curl_easy_init();
+    if (!e)
+        goto fail;
+
+    if (s->tls.server_name && apply_server_name(hp) != OP_OK)
+        goto fail;
+    SETOPT(CURLOPT_URL, hp->url ? hp->url : s->url);
+    if (hp->connect_to)
+        SETOPT(CURLOPT_CONNECT_TO, hp->connect_to);
+    SETOPT(CURLOPT_PRIVATE, hp);
+    SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_ERRORBUFFER, hp->errbuf);
+    SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+    SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    SETOPT(CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)s->timeout_ms);
+    SETOPT(CURLOPT_FOLLOWLOCATION, s->follow_redirects ? 1L : 0L);
+    SETOPT(CURLOPT_MAXREDIRS, (long)CFG_MAX_REDIRECTS);
+    SETOPT(CURLOPT_USERAGENT, "outpost/" OUTPOST_VERSION);
+    SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(CURLOPT_WRITEDATA, hp);
+    SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(CURLOPT_HEADERDATA, hp);
+    SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_body_bytes);
+    SETOPT(CURLOPT_CERTINFO, 0L);
+    SETOPT(CURLOPT_IPRESOLVE, s->ip_protocol == IP_PROTO_4   ? CURL_IPRESOLVE_V4
+                              : s->ip_protocol == IP_PROTO_6 ? CURL_IPRESOLVE_V6
+                                                             : CURL_IPRESOLVE_WHATEVER);
+    if (!s->reuse_connection) {
+        /* Like blackbox_exporter: every probe resolves, connects and
+         * handshakes, so those phases are measured and not hidden by a pool. */
+        SETOPT(CURLOPT_FRESH_CONNECT, 1L);
+        SETOPT(CURLOPT_FORBID_REUSE, 1L);
+        SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+    }
+
+    if (strcmp(s->method, "GET") != 0)
+        SETOPT(CURLOPT_CUSTOMREQUEST, s->method);
+    if (strcmp(s->method, "HEAD") == 0)
+        SETOPT(CURLOPT_NOBODY, 1L);
+    if (s->body) {
+        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(s->body));
+        SETOPT(CURLOPT_POSTFIELDS, s->body);
+        if (strcmp(s->method, "POST") != 0)
+            SETOPT(CURLOPT_CUSTOMREQUEST, s->method);
+    }
+    for (size_t i = 0; i < s->n_headers; i++)
+        if (add_header(hp, s->headers[i].name, s->headers[i].value) != OP_OK)
+            goto fail;
+    if (s->bearer_token) {
+        /* curl sends "Authorization: Bearer <token>" and, unlike a custom
+         * header, never forwards it on a redirect to another host. */
+        SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        SETOPT(CURLOPT_XOAUTH2_BEARER, s->bearer_token);
+    }
+    if (s->basic_user) {
+        SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        SETOPT(CURLOPT_USERNAME, s->basic_user);
+        SETOPT(CURLOPT_PASSWORD, s->basic_pass ? s->basic_pass : "");
+    }
+    if (hp->req_headers)
+        SETOPT(CURLOPT_HTTPHEADER, hp->req_headers);
+
+    SETOPT(CURLOPT_SSL_VERIFYPEER, s->tls.insecure_skip_verify ? 0L : 1L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, s->tls.insecure_skip_verify ? 0L : 2L);
+    if (s->tls.ca_file)
+        SETOPT(CURLOPT_CAINFO, s->tls.ca_file);
+    if (s->tls.cert_file)
+        SETOPT(CURLOPT_SSLCERT, s->tls.cert_file);
+    if (s->tls.key_file)
+        SETOPT(CURLOPT_SSLKEY, s->tls.key_file);
+    SETOPT(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    SETOPT(CURLOPT_SSL_CTX_DATA, hp);
+
+    *out = hp;
+    return OP_OK;
+fail:
+    http_probe_free(hp);
+    return OP_ERR_SYSTEM;
+}
+
+void http_probe_free(struct http_probe *hp)
+{
+    if (!hp)
+        return;
+    if (hp->easy)
+        curl_easy_cleanup(hp->easy);
+    curl_slist_free_all(hp->req_headers);
+    curl_slist_free_all(hp->connect_to);
+    free(hp->connect_to_entry);
+    free(hp->url);
+    buf_free(&hp->body);
+    buf_free(&hp->headers);
+    free(hp);
+}
+
+CURL *http_probe_easy(struct http_probe *hp)
+{
+    return hp->easy;
+}
+
+void *http_probe_user(struct http_probe *hp)
+{
+    return hp->user;
+}
+
+/* ---- judgement ---- */
+
+enum reason http_classify_curl(CURLcode code, bool body_overflow)
+{
+    if (body_overflow)
+        return REASON_BODY;
+    switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return REASON_TIMEOUT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return REASON_DNS;
+    case CURLE_COULDNT_CONNECT:
+        return REASON_CONNECT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED:
+        return REASON_TLS;
+    case CURLE_FILESIZE_EXCEEDED:
+        return REASON_BODY;
+    default:
+        return REASON_OTHER;
+    }
+}
+
+static bool regex_matches(const struct regex *re, const char *s, size_t len, bool *error)
+{
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    if (!md) {
+        *error = true;
+        return false;
+    }
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    if (rc >= 0)
+        return true;
+    /* Hitting PCRE2's match limit is a failed expectation, not a crash and
+     * not a success. */
+    if (rc != PCRE2_ERROR_NOMATCH)
+        *error = true;
+    return false;
+}
+
+/* True when the header block holds `name` with a value matching re. */
+static bool header_matches(const struct header_expect *h, const char *block, size_t len)
+{
+    size_t nlen = strlen(h->name);
+    const char *p = block, *end = block + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) > nlen && p[nlen] == ':' && strncasecmp(p, h->name, nlen) == 0) {
+            const char *v = p + nlen + 1;
+            while (v < line_end && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *ve = line_end;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            bool err = false;
+            if (regex_matches(&h->re, v, (size_t)(ve - v), &err))
+                return true;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return false;
+}
+
+bool http_json_holds(const struct json_expect *j, const json_t *root)
+{
+    const json_t *cur = root;
+    for (size_t i = 0; i < j->n_steps && cur; i++) {
+        const struct json_step *st = &j->steps[i];
+        if (st->key)
+            cur = json_is_object(cur) ? json_object_get(cur, st->key) : NULL;
+        else
+            cur = json_is_array(cur) ? json_array_get(cur, (size_t)st->index) : NULL;
+    }
+    if (j->is_exists)
+        return (cur != NULL) == j->exists;
+    if (!cur)
+        return false;
+    const char *want = j->equals;
+    if (json_is_string(cur))
+        return strcmp(json_string_value(cur), want) == 0;
+    if (j->equals_quoted)
+        return false; /* "5" in the config only matches the string "5" */
+    if (json_is_true(cur))
+        return strcmp(want, "true") == 0;
+    if (json_is_false(cur))
+        return strcmp(want, "false") == 0;
+    if (json_is_null(cur))
+        return strcmp(want, "null") == 0 || strcmp(want, "~") == 0;
+    if (json_is_number(cur)) {
+        char *end;
+        double w = strtod(want, &end);
+        if (end == want || *end || !isfinite(w))
+            return false;
+        return json_number_value(cur) == w;
+    }
+    return false; /* objects and arrays never equal a scalar */
+}
+
+enum reason http_evaluate(const struct check_spec *spec, int status, const char *headers,
+                          size_t headers_len, const char *body, size_t body_len, double duration)
+{
+    const struct http_expect *e = &spec->expect;
+    if (!cfg_status_ok(e, status))
+        return REASON_HTTP_STATUS;
+    for (size_t i = 0; i < e->n_headers; i++)
+        if (!header_matches(&e->headers[i], headers ? headers : "", headers_len))
+            return REASON_HEADER;
+    for (size_t i = 0; i < e->n_body_matches; i++) {
+        bool err = false;
+        if (!regex_matches(&e->body_matches[i], body ? body : "", body_len, &err))
+            return REASON_BODY;
+    }
+    for (size_t i = 0; i < e->n_body_not_matches; i++) {
+        bool err = false;
+        if (regex_matches(&e->body_not_matches[i], body ? body : "", body_len, &err) || err)
+            return REASON_BODY;
+    }
+    if (e->n_json) {
+        json_error_t jerr;
+        json_t *root = json_loadb(body ? body : "", body_len, JSON_DECODE_ANY, &jerr);
+        if (!root)
+            return REASON_JSON;
+        bool ok = true;
+        for (size_t i = 0; i < e->n_json && ok; i++)
+            ok = http_json_holds(&e->json[i], root);
+        json_decref(root);
+        if (!ok)
+            return REASON_JSON;
+    }
+    if (e->max_duration_ms && duration * 1000.0 > (double)e->max_duration_ms)
+        return REASON_LATENCY;
+    return REASON_NONE;
+}
+
+static double us(int64_t v)
+{
+    return v > 0 ? (double)v / 1e6 : 0;
+}
+
+void http_phases(int64_t namelookup, int64_t connect, int64_t appconnect, int64_t starttransfer,
+                 int64_t total, double out[PHASE_COUNT])
+{
+    /* curl reports cumulative offsets from the start; a phase that did not
+     * happen reads 0, so every difference is clamped at zero. */
+    int64_t ready = appconnect > 0 ? appconnect : connect;
+    out[PHASE_RESOLVE] = us(namelookup);
+    out[PHASE_CONNECT] = connect > 0 ? us(connect - namelookup) : 0;
+    out[PHASE_TLS] = appconnect > 0 ? us(appconnect - connect) : 0;
+    out[PHASE_PROCESSING] = starttransfer > 0 && ready > 0 ? us(starttransfer - ready) : 0;
+    out[PHASE_TRANSFER] = starttransfer > 0 ? us(total - starttransfer) : 0;
+}
+
+void http_probe_finish(struct http_probe *hp, CURLcode code, struct probe_result *out)
+{
+    CURL *e = hp->easy;
+    memset(out, 0, sizeof(*out));
+    curl_off_t nl = 0, cn = 0, ac = 0, st = 0, tot = 0;
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &nl);
+    curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &cn);
+    curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &ac);
+    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &st);
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &tot);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    http_phases(nl, cn, ac, st, tot, out->phases);
+    out->duration = us(tot);
+    out->status = (int)status;
+    out->cert_expiry = hp->cert_expiry;
+
+    enum reason r;
+    if (code != CURLE_OK)
+        r = http_classify_curl(code, hp->body_overflow);
+    else
+        r = http_evaluate(hp->spec, out->status, buf_str(&hp->headers), hp->headers.len,
+                          buf_str(&hp->body), hp->body.len, out->duration);
+    out->reason = r;
+    out->success = r == REASON_NONE;
+}

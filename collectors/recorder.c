@@ -1,0 +1,177 @@
+/* recorder.c - seqlock-protected per-check statistics. */
+#include "recorder.h"
+#include "common.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rec {
+    atomic_uint refs;
+    atomic_uint_fast64_t seq; /* odd while a write is in progress */
+    size_t n_bounds;
+    double bounds[REC_MAX_BUCKETS];
+    /* Everything below is written only inside a write section. Doubles are
+     * stored as their bit patterns so that every access is atomic. */
+    atomic_uint_fast64_t runs;
+    atomic_uint_fast64_t failures[REASON_COUNT];
+    atomic_uint_fast64_t buckets[REC_MAX_BUCKETS + 1]; /* not cumulative */
+    atomic_uint_fast64_t sum;
+    atomic_uint_fast64_t flags; /* bit 0: has_result, bit 1: up */
+    atomic_uint_fast64_t consecutive;
+    atomic_uint_fast64_t last_success;
+    atomic_uint_fast64_t phases[PHASE_COUNT];
+    atomic_uint_fast64_t status;
+    atomic_uint_fast64_t cert_expiry;
+    struct rec_sched sched; /* probe thread only */
+};
+
+static uint64_t d2u(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof(u));
+    return u;
+}
+
+static double u2d(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof(d));
+    return d;
+}
+
+#define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+
+struct rec *rec_new(const double *bounds, size_t n)
+{
+    struct rec *r = xcalloc(1, sizeof(*r));
+    if (n > REC_MAX_BUCKETS)
+        n = REC_MAX_BUCKETS; /* config caps this earlier; never reached */
+    atomic_init(&r->refs, 1);
+    r->n_bounds = n;
+    memcpy(r->bounds, bounds, n * sizeof(double));
+    return r;
+}
+
+void rec_ref(struct rec *r)
+{
+    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+}
+
+void rec_unref(struct rec *r)
+{
+    if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+        free(r);
+}
+
+bool rec_same_bounds(const struct rec *r, const double *bounds, size_t n)
+{
+    return r->n_bounds == n && memcmp(r->bounds, bounds, n * sizeof(double)) == 0;
+}
+
+size_t rec_bound_count(const struct rec *r)
+{
+    return r->n_bounds;
+}
+
+const double *rec_bounds(const struct rec *r)
+{
+    return r->bounds;
+}
+
+struct rec_sched *rec_sched(struct rec *r)
+{
+    return &r->sched;
+}
+
+/* Seqlock write section (single writer, so no CAS is needed). */
+static void write_begin(struct rec *r)
+{
+    uint64_t s = LD(r->seq);
+    ST(r->seq, s + 1);
+    atomic_thread_fence(memory_order_release);
+}
+
+static void write_end(struct rec *r)
+{
+    uint64_t s = LD(r->seq);
+    atomic_store_explicit(&r->seq, s + 1, memory_order_release);
+}
+
+/* Histogram update inside a write section. */
+static void observe_locked(struct rec *r, double v)
+{
+    size_t i = 0;
+    while (i < r->n_bounds && v > r->bounds[i])
+        i++;
+    ST(r->buckets[i], LD(r->buckets[i]) + 1);
+    ST(r->sum, d2u(u2d(LD(r->sum)) + v));
+    ST(r->runs, LD(r->runs) + 1);
+}
+
+void rec_observe(struct rec *r, double value)
+{
+    write_begin(r);
+    observe_locked(r, value);
+    write_end(r);
+}
+
+void rec_record(struct rec *r, const struct probe_result *res, double wall_now)
+{
+    write_begin(r);
+    observe_locked(r, res->duration);
+    uint64_t flags = 1;
+    if (res->success) {
+        flags |= 2;
+        ST(r->consecutive, 0);
+        ST(r->last_success, d2u(wall_now));
+    } else {
+        enum reason why = (unsigned)res->reason < REASON_COUNT ? res->reason : REASON_OTHER;
+        ST(r->failures[why], LD(r->failures[why]) + 1);
+        ST(r->consecutive, LD(r->consecutive) + 1);
+    }
+    ST(r->flags, flags);
+    for (int p = 0; p < PHASE_COUNT; p++)
+        ST(r->phases[p], d2u(res->phases[p]));
+    ST(r->status, (uint64_t)(res->status > 0 ? res->status : 0));
+    /* Keep the last known expiry when a probe saw no certificate (e.g. the
+     * connection failed before TLS): the certificate did not go away. */
+    if (res->cert_expiry > 0)
+        ST(r->cert_expiry, d2u(res->cert_expiry));
+    write_end(r);
+}
+
+void rec_read(const struct rec *rc, struct rec_snapshot *out)
+{
+    /* The fields are atomics, so reading through a non-const alias is only
+     * about the C type system; nothing is written. */
+    struct rec *r = (struct rec *)rc;
+    for (;;) {
+        uint64_t s1 = atomic_load_explicit(&r->seq, memory_order_acquire);
+        if (s1 & 1)
+            continue; /* a write is in progress: it takes nanoseconds */
+        out->runs = LD(r->runs);
+        for (int i = 0; i < REASON_COUNT; i++)
+            out->failures[i] = LD(r->failures[i]);
+        out->n_bounds = r->n_bounds;
+        uint64_t acc = 0;
+        for (size_t i = 0; i <= r->n_bounds; i++) {
+            acc += LD(r->buckets[i]);
+            out->cumulative[i] = acc;
+        }
+        out->sum = u2d(LD(r->sum));
+        uint64_t flags = LD(r->flags);
+        out->has_result = flags & 1;
+        out->up = flags & 2;
+        out->consecutive_failures = LD(r->consecutive);
+        out->last_success = u2d(LD(r->last_success));
+        for (int p = 0; p < PHASE_COUNT; p++)
+            out->phases[p] = u2d(LD(r->phases[p]));
+        out->status = (int)LD(r->status);
+        out->cert_expiry = u2d(LD(r->cert_expiry));
+        atomic_thread_fence(memory_order_acquire);
+        if (LD(r->seq) == s1)
+            return;
+    }
+}

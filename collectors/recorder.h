@@ -1,0 +1,73 @@
+/*
+ * recorder.h - per-check counters, histogram and last-probe gauges.
+ *
+ * One writer (the probe thread), any number of readers (scrapes). Writes are
+ * a seqlock write section over relaxed atomics: the writer never waits, and
+ * a reader retries in the rare case it overlapped a write, so a scrape can
+ * never stall a probe. A reader always sees a consistent record (bucket
+ * counts, sum and count from the same moment).
+ *
+ * Recorders are refcounted and matched by check name across config reloads,
+ * so counters of unchanged checks never reset.
+ */
+#ifndef OUTPOST_RECORDER_H
+#define OUTPOST_RECORDER_H
+
+#include "result.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REC_MAX_BUCKETS 64
+
+struct rec;
+
+/* Snapshot of a recorder, filled by rec_read. */
+struct rec_snapshot {
+    uint64_t runs;
+    uint64_t failures[REASON_COUNT];
+    size_t n_bounds;
+    uint64_t cumulative[REC_MAX_BUCKETS + 1]; /* per bound, then +Inf (== runs) */
+    double sum;
+    bool has_result; /* false until the first probe finished */
+    bool up;
+    uint64_t consecutive_failures;
+    double last_success; /* unix seconds; 0 = never */
+    double phases[PHASE_COUNT];
+    int status;
+    double cert_expiry; /* 0 = no certificate seen yet */
+};
+
+/* New recorder with refcount 1; bounds copied (n <= REC_MAX_BUCKETS,
+ * strictly increasing). Caller releases with rec_unref. */
+struct rec *rec_new(const double *bounds, size_t n);
+void rec_ref(struct rec *r);
+void rec_unref(struct rec *r);
+
+bool rec_same_bounds(const struct rec *r, const double *bounds, size_t n);
+size_t rec_bound_count(const struct rec *r);
+/* Borrowed, valid while r lives. */
+const double *rec_bounds(const struct rec *r);
+
+/* Writer side (one thread only). O(number of buckets), no allocation. */
+void rec_record(struct rec *r, const struct probe_result *res, double wall_now);
+/* Histogram-only observation (scheduler lag). Same single-writer rule. */
+void rec_observe(struct rec *r, double value);
+
+/* Reader side: consistent copy; any thread. */
+void rec_read(const struct rec *r, struct rec_snapshot *out);
+
+/*
+ * Probe-thread-private scheduling state, kept with the recorder because both
+ * follow the check name across reloads: an unchanged check keeps its next due
+ * time. Only the probe thread touches these fields; readers never do.
+ */
+struct rec_sched {
+    int64_t next_due_ns; /* 0 = not scheduled yet */
+    int64_t interval_ns; /* interval the due time was computed for */
+    bool in_flight;      /* a probe is running */
+};
+struct rec_sched *rec_sched(struct rec *r);
+
+#endif
