@@ -40,7 +40,8 @@ enum op_rc buf_add(struct buf *b, const void *data, size_t n);
 enum op_rc buf_adds(struct buf *b, const char *s);
 enum op_rc buf_addc(struct buf *b, char c);
 enum op_rc buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Content as a C string ("" when empty); borrowed, valid until the next change. */
 const char *buf_str(const struct buf *b);

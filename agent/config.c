@@ -852,7 +852,8 @@ static bool check_headers_key(struct pctx *p, const char *key, yaml_node_t *v, c
     return true;
 }
 
-static bool check_url(struct pctx *p, const yaml_node_t *n, const char *path, struct check_spec *c);
+static bool check_url(struct pctx *p, const yaml_node_t *n, const char *path, struct check_spec *c,
+                      const char *raw);
 
 static bool check_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
 {
@@ -869,7 +870,7 @@ static bool check_key(struct pctx *p, const char *key, yaml_node_t *v, const cha
         /* Present even if it fails to resolve: that error is enough. */
         cp->has_url = true;
         if (get_str(p, v, path, true, &c->url))
-            (void)check_url(p, v, path, c);
+            (void)check_url(p, v, path, c, scalar(v));
     } else if (strcmp(key, "method") == 0) {
         if (get_str(p, v, path, false, &c->method) && !header_name_ok(c->method))
             perr(p, v, path, "\"%s\" is not an HTTP method", c->method);
@@ -929,12 +930,38 @@ static bool check_key(struct pctx *p, const char *key, yaml_node_t *v, const cha
     return true;
 }
 
-/* Check the URL and derive the label-safe target. Returns false on error. */
-static bool check_url(struct pctx *p, const yaml_node_t *n, const char *path, struct check_spec *c)
+/*
+ * The `target` label: the URL as written in the config, before references are
+ * resolved, without userinfo, query and fragment. Working on the written text
+ * means a ${env:...} in the path shows as the reference, never as the secret.
+ */
+static char *url_target(const char *raw)
+{
+    const char *sep = strstr(raw, "://");
+    if (!sep)
+        return xstrdup(raw);
+    const char *auth = sep + 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = memrchr(auth, '@', alen);
+    const char *host = at ? at + 1 : auth;
+    const char *rest = auth + alen;
+    size_t plen = strcspn(rest, "?#");
+    struct buf b;
+    buf_init(&b, strlen(raw) + 1);
+    buf_add(&b, raw, (size_t)(auth - raw));
+    buf_add(&b, host, (size_t)(rest - host));
+    buf_add(&b, rest, plen);
+    return buf_take(&b);
+}
+
+/* Check the resolved URL and derive the label-safe target from the written
+ * one (raw). Returns false on error. */
+static bool check_url(struct pctx *p, const yaml_node_t *n, const char *path, struct check_spec *c,
+                      const char *raw)
 {
     CURLU *u = curl_url();
     bool ok = false;
-    char *scheme = NULL, *host = NULL, *target = NULL;
+    char *scheme = NULL, *host = NULL;
     if (!u)
         goto out;
     if (curl_url_set(u, CURLUPART_URL, c->url, 0) != CURLUE_OK) {
@@ -951,21 +978,11 @@ static bool check_url(struct pctx *p, const yaml_node_t *n, const char *path, st
         perr(p, n, path, "url has no host");
         goto out;
     }
-    curl_url_set(u, CURLUPART_USER, NULL, 0);
-    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-    curl_url_set(u, CURLUPART_OPTIONS, NULL, 0);
-    curl_url_set(u, CURLUPART_QUERY, NULL, 0);
-    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-    if (curl_url_get(u, CURLUPART_URL, &target, 0) != CURLUE_OK) {
-        perr(p, n, path, "url is not a valid absolute URL");
-        goto out;
-    }
-    c->target = xstrdup(target);
+    c->target = url_target(raw);
     ok = true;
 out:
     curl_free(scheme);
     curl_free(host);
-    curl_free(target);
     curl_url_cleanup(u);
     return ok;
 }
@@ -1097,7 +1114,8 @@ static int cmp_name_idx(const void *a, const void *b, void *arg)
 {
     const struct check_spec *cs = arg;
     size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-    int r = strcmp(cs[ia].name, cs[ib].name);
+    /* Entries without a name (already an error) sort first, as "". */
+    int r = strcmp(cs[ia].name ? cs[ia].name : "", cs[ib].name ? cs[ib].name : "");
     return r ? r : (ia > ib) - (ia < ib);
 }
 
@@ -1113,7 +1131,7 @@ static void check_duplicates(struct pctx *p, struct cfg *c, const yaml_node_t *s
     for (size_t i = 1; i < c->n_checks; i++) {
         const struct check_spec *a = &c->checks[first];
         const struct check_spec *b = &c->checks[idx[i]];
-        if (strcmp(a->name, b->name) != 0) {
+        if (!a->name || !b->name || strcmp(a->name, b->name) != 0) {
             first = idx[i];
             continue;
         }
@@ -1135,24 +1153,16 @@ static void parse_checks(struct pctx *p, const yaml_node_t *n, struct cfg *c)
         return;
     }
     c->checks = xcalloc(cnt ? cnt : 1, sizeof(*c->checks));
-    bool all_ok = true;
+    /* Every entry gets a slot, also a broken one, so slot i is entry i. */
+    c->n_checks = cnt;
     for (size_t i = 0; i < cnt; i++) {
         char path[PATH_CAP];
         path_index(path, sizeof(path), "checks", i);
         yaml_node_t *it = seq_item(p, n, i);
-        struct check_spec *cs = &c->checks[c->n_checks];
-        if (!it || !want_mapping(p, it, path)) {
-            all_ok = false;
-            continue;
-        }
-        bool ok = parse_check(p, it, path, cs);
-        c->n_checks++;
-        all_ok = all_ok && ok;
+        if (it && want_mapping(p, it, path))
+            (void)parse_check(p, it, path, &c->checks[i]);
     }
-    /* Names are needed by the duplicate check; entries without one already
-     * produced an error. */
-    if (all_ok)
-        check_duplicates(p, c, n);
+    check_duplicates(p, c, n);
 }
 
 struct top_parse {

@@ -280,7 +280,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return send_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
