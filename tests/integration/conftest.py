@@ -115,12 +115,19 @@ class Agent:
             [AGENT_BIN, f"--config.file={self.config_path}",
              "--web.listen-address=127.0.0.1:0", *extra_args],
             stdout=self.log, stderr=self.log, env=full_env)
-        m = wait_for(lambda: self.proc.poll() is None and re.search(
-            r'listening"?[ ,]"?address"?[=:]"?127\.0\.0\.1:(\d+)', self.logs()) or self._dead(),
-            what="agent to listen")
-        self.port = int(m.group(1))
-        self.base = f"http://127.0.0.1:{self.port}"
-        wait_for(lambda: http("GET", self.base + "/-/ready")[0] == 200, what="agent ready")
+        try:
+            m = wait_for(lambda: self.proc.poll() is None and re.search(
+                r'listening"?[ ,]"?address"?[=:]"?127\.0\.0\.1:(\d+)', self.logs()) or self._dead(),
+                what="agent to listen")
+            self.port = int(m.group(1))
+            self.base = f"http://127.0.0.1:{self.port}"
+            wait_for(lambda: http("GET", self.base + "/-/ready")[0] == 200, what="agent ready")
+        except BaseException:
+            # Never leave a half-started agent behind.
+            self.proc.kill()
+            self.proc.wait()
+            self.log.close()
+            raise
 
     def _dead(self):
         if self.proc.poll() is not None:
@@ -207,7 +214,11 @@ def agent_factory(tmp_path):
         return a
     yield make
     for a in agents:
-        a.stop()
+        rc, _ = a.stop()
+        logs = a.logs()
+        # A sanitizer finding (ASan, LSan, UBSan) in the agent fails the test.
+        assert "Sanitizer" not in logs and "runtime error:" not in logs, logs
+        assert rc == 0, f"agent exited {rc}:\n{logs}"
 
 
 def gunzip(b):

@@ -406,7 +406,7 @@ static bool declared_too_large(struct MHD_Connection *conn)
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     long n;
-    return cl != NULL && parse_long(cl, 0, (long)ECHO_BODY_MAX, &n) == false;
+    return cl != NULL && !parse_long(cl, 0, (long)ECHO_BODY_MAX, &n);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -598,6 +598,10 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    /* Shells start background jobs with SIGINT ignored, and an ignored signal is discarded
+     * instead of staying pending for sigwait; resetting after blocking cannot kill us. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
 
     pthread_condattr_t cattr;
