@@ -10,12 +10,12 @@ struct rec {
     atomic_uint refs;
     atomic_uint_fast64_t seq; /* odd while a write is in progress */
     size_t n_bounds;
-    double bounds[REC_MAX_BUCKETS];
+    double *bounds; /* n_bounds entries, in the same allocation */
     /* Everything below is written only inside a write section. Doubles are
      * stored as their bit patterns so that every access is atomic. */
     atomic_uint_fast64_t runs;
     atomic_uint_fast64_t failures[REASON_COUNT];
-    atomic_uint_fast64_t buckets[REC_MAX_BUCKETS + 1]; /* not cumulative */
+    atomic_uint_fast64_t *buckets; /* n_bounds + 1, not cumulative; same allocation */
     atomic_uint_fast64_t sum;
     atomic_uint_fast64_t flags; /* bit 0: has_result, bit 1: up */
     atomic_uint_fast64_t consecutive;
@@ -45,9 +45,17 @@ static double u2d(uint64_t u)
 
 struct rec *rec_new(const double *bounds, size_t n)
 {
-    struct rec *r = xcalloc(1, sizeof(*r));
     if (n > REC_MAX_BUCKETS)
         n = REC_MAX_BUCKETS; /* config caps this earlier; never reached */
+    /* One allocation sized to the configured buckets: a check with the 11
+     * default buckets costs ~330 bytes here, not the worst case. Both
+     * trailing arrays hold 8-byte elements, so alignment holds. */
+    size_t size = sizeof(struct rec) + n * sizeof(double) + (n + 1) * sizeof(atomic_uint_fast64_t);
+    struct rec *r = xcalloc(1, size);
+    r->bounds = (double *)(r + 1);
+    r->buckets = (atomic_uint_fast64_t *)(r->bounds + n);
+    for (size_t i = 0; i <= n; i++)
+        atomic_init(&r->buckets[i], 0);
     atomic_init(&r->refs, 1);
     r->n_bounds = n;
     memcpy(r->bounds, bounds, n * sizeof(double));

@@ -239,3 +239,28 @@ def test_json_logs(agent_factory, target):
     lines = [json.loads(l) for l in a.logs().splitlines() if l.strip()]
     assert any(l["msg"] == "configuration loaded" and l["checks"] == "1" for l in lines)
     assert all({"ts", "level", "msg"} <= set(l) for l in lines)
+
+
+def test_shipped_configs_validate(tmp_path):
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    r = subprocess.run([AGENT_BIN, "--config.check",
+                        f"--config.file={root}/config/demo.yml"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    # example.yml references a token variable and a password file.
+    pw = tmp_path / "admin-password"
+    pw.write_text("pw\n")
+    with open(f"{root}/config/example.yml") as f:
+        text = f.read().replace("/etc/outpost/admin-password", str(pw))
+    ex = tmp_path / "example.yml"
+    ex.write_text(text)
+    r = subprocess.run([AGENT_BIN, "--config.check", f"--config.file={ex}"],
+                       capture_output=True, text=True,
+                       env=dict(os.environ, ORDERS_API_TOKEN="t"))
+    assert r.returncode == 0 and "OK, 3 checks" in r.stdout, r.stderr
+
+
+def test_max_requests_zero_and_repeated_listen(agent_factory, target):
+    a = agent_factory(cfg(target, "a"), extra_args=["--web.max-requests=0",
+                                                     "--web.listen-address=127.0.0.1:0"])
+    assert len([l for l in a.logs().splitlines() if "msg=listening" in l]) == 2
+    assert http("GET", a.base + "/metrics")[0] == 200

@@ -261,3 +261,23 @@ def test_group_and_target_label_strip_credentials(agent_factory, target):
     assert f'outpost_check_info{{check="c",type="http",target="{target.url("/ok")}",' \
            f'group="payments"}} 1' in text
     assert "pw@" not in text and "token=abc" not in text
+
+
+def test_tls_server_name(agent_factory, tls_target, certs):
+    """server_name sets SNI and the verified name; the probe still goes to the URL's host."""
+    cert = certs[0]
+    a = agent_factory(textwrap.dedent(f"""\
+        global: {{interval: 300ms, timeout: 250ms}}
+        checks:
+          - name: good_name
+            url: {tls_target.url('/ok')}
+            tls: {{ca_file: {cert}, server_name: localhost}}
+          - name: wrong_name
+            url: {tls_target.url('/ok')}
+            tls: {{ca_file: {cert}, server_name: wrong.example}}
+        """))
+    for c in ["good_name", "wrong_name"]:
+        a.wait_value("outpost_check_runs_total", lambda v: v >= 1, check=c)
+    assert a.value("outpost_check_up", check="good_name") == 1
+    assert a.value("outpost_check_failures_total", check="wrong_name", reason="tls") >= 1
+    assert a.value("outpost_check_failures_total", check="wrong_name", reason="dns") == 0
