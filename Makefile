@@ -9,7 +9,7 @@ PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?= -DOUTPOST_WERROR=ON
 SOURCES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test unit integration asan lint clean
+.PHONY: all deps build run test unit integration asan lint fuzz clean
 
 all: build
 
@@ -47,5 +47,15 @@ lint: deps
 	@! git grep -nE '\b(strcpy|sprintf|strtok|atoi|sscanf)\s*\(' -- '*.c' '*.h' ':!tests/' \
 		|| (echo "banned calls above: use snprintf, strtol/strtod with end checks" && false)
 
+# Not part of `make test` (time): run each libFuzzer target for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DOUTPOST_FUZZ=ON -DOUTPOST_SANITIZE=ON \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-fuzz -j$(JOBS) --target fuzz_config fuzz_accept
+	mkdir -p build-fuzz/corpus_config && cp config/*.yml build-fuzz/corpus_config/
+	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus_config
+	build-fuzz/fuzz_accept -max_total_time=$(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

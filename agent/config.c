@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 struct cfg {
@@ -249,6 +252,32 @@ static void walk_map(struct pctx *p, const yaml_node_t *map, const char *path, m
 /* ---- typed getters ---- */
 
 /*
+ * Open a file that must be a regular file (or a link to one, as Kubernetes
+ * mounts secrets). O_NONBLOCK keeps a FIFO or device from hanging the load;
+ * it has no effect on regular files. On failure *why says why (static).
+ */
+static FILE *open_regular(const char *path, const char **why)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        *why = strerror(errno);
+        close(fd);
+    }
+    return f;
+}
+
+/*
  * Resolve ${env:NAME} and ${file:PATH} references in s. "$${" stays a
  * literal "${". The result (caller frees) may be a secret: messages name the
  * reference, never the resolved value.
@@ -289,9 +318,10 @@ static char *expand_refs(struct pctx *p, const yaml_node_t *n, const char *path,
             free(name);
         } else if (reflen > 5 && strncmp(ref, "file:", 5) == 0) {
             char *fname = xstrndup(ref + 5, reflen - 5);
-            FILE *f = fopen(fname, "rb");
+            const char *why = NULL;
+            FILE *f = open_regular(fname, &why);
             if (!f) {
-                perr(p, n, path, "cannot read %s: %s", fname, strerror(errno));
+                perr(p, n, path, "cannot read %s: %s", fname, why);
                 ok = false;
             } else {
                 struct buf content;

@@ -220,6 +220,14 @@ def test_config_check_and_flags(tmp_path, target):
     assert r.returncode == 1
     assert f'{bad}:4:5: checks[0]: unknown key "intervall"' in r.stderr
     assert f'{bad}:5:5: checks[1]: duplicate check name "a" (first used at line 2)' in r.stderr
+    # A secret reference to a FIFO must not hang the loader.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    ref = tmp_path / "fifo.yml"
+    ref.write_text(f"checks:\n  - name: a\n    url: http://x/\n    bearer_token: ${{file:{fifo}}}\n")
+    r = subprocess.run([AGENT_BIN, "--config.check", f"--config.file={ref}"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and f"cannot read {fifo}: not a regular file" in r.stderr
     r = subprocess.run([AGENT_BIN, "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("outpost, version ")
     r = subprocess.run([AGENT_BIN, "--help"], capture_output=True, text=True)
