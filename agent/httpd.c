@@ -52,6 +52,8 @@ enum op_rc httpd_split_address(const char *addr, char *host_out, char *port_out)
             return OP_ERR_INVALID; /* bare IPv6 needs brackets */
     }
     const char *port = colon + 1;
+    if (*port < '0' || *port > '9')
+        return OP_ERR_INVALID; /* strtol would accept a sign or spaces */
     char *end;
     errno = 0;
     long p = strtol(port, &end, 10);

@@ -34,19 +34,23 @@ enum op_rc process_parse_stat(const char *stat, double ticks, double page, doubl
     double f[25] = {0};
     int field = 2;
     while (*p && field < 24) {
-        while (*p == ' ')
+        while (*p == ' ' || *p == '\n')
             p++;
         if (!*p)
             break;
         field++;
+        size_t len = strcspn(p, " \n");
+        if (field == 3) { /* the state letter, the only non-number */
+            p += len;
+            continue;
+        }
+        /* Every other field is a whole number token: anything else means
+         * the line is not what we think it is. */
         char *end;
         errno = 0;
         double v = strtod(p, &end);
-        if (end == p) { /* the state letter */
-            while (*p && *p != ' ')
-                p++;
-            continue;
-        }
+        if (errno || end != p + len || len == 0)
+            return OP_ERR_INVALID;
         f[field] = v;
         p = end;
     }

@@ -58,7 +58,8 @@ struct rec *rec_new(const double *bounds, size_t n)
         atomic_init(&r->buckets[i], 0);
     atomic_init(&r->refs, 1);
     r->n_bounds = n;
-    memcpy(r->bounds, bounds, n * sizeof(double));
+    if (n)
+        memcpy(r->bounds, bounds, n * sizeof(double));
     return r;
 }
 
