@@ -1,0 +1,84 @@
+"""A real Prometheus scrapes the agent: it negotiates OpenMetrics by default,
+so this proves Prometheus' own parser accepts what outpost serves, in both
+formats."""
+import json
+import socket
+import subprocess
+import textwrap
+import urllib.error
+import urllib.parse
+
+import pytest
+
+from conftest import http, wait_for
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@pytest.fixture
+def prometheus(tmp_path):
+    procs = []
+
+    def start(agent_port, job, om=True):
+        port = free_port()
+        cfg = tmp_path / f"prometheus-{job}.yml"
+        cfg.write_text(textwrap.dedent(f"""\
+            global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+            scrape_configs:
+              - job_name: {job}
+                scrape_interval: 1s
+                static_configs: [{{targets: ["127.0.0.1:{agent_port}"]}}]
+            """))
+        args = ["prometheus", f"--config.file={cfg}", f"--web.listen-address=127.0.0.1:{port}",
+                f"--storage.tsdb.path={tmp_path}/tsdb-{job}"]
+        log = open(tmp_path / f"prometheus-{job}.log", "wb")
+        p = subprocess.Popen(args, stdout=log, stderr=log)
+        procs.append((p, log))
+        return f"http://127.0.0.1:{port}"
+    yield start
+    for p, log in procs:
+        p.terminate()
+        p.wait(timeout=10)
+        log.close()
+
+
+def query(base, q):
+    """The result vector, or None while Prometheus is not up yet."""
+    try:
+        st, _, body = http("GET", base + "/api/v1/query?" + urllib.parse.urlencode({"query": q}))
+    except urllib.error.URLError:
+        return None
+    if st != 200:
+        return None
+    return json.loads(body)["data"]["result"]
+
+
+def test_prometheus_scrapes_agent(agent_factory, target, prometheus):
+    a = agent_factory(textwrap.dedent(f"""\
+        global: {{interval: 300ms, timeout: 250ms}}
+        checks:
+          - name: ok
+            url: {target.url('/ok')}
+          - name: bad
+            url: {target.url('/status/503')}
+        """))
+    prom = prometheus(a.port, "outpost")
+    # `up` is 1 only when the whole page parsed; the OpenMetrics page is what
+    # Prometheus asks for first.
+    wait_for(lambda: (r := query(prom, 'up{job="outpost"}')) and r[0]["value"][1] == "1",
+             timeout=30, what="Prometheus to scrape the agent successfully")
+    wait_for(lambda: query(prom, 'outpost_check_failures_total{check="bad",reason="http_status"}'
+                                 ' > 0'), timeout=30, what="failure counter in Prometheus")
+    r = query(prom, 'outpost_check_info{check="ok"}')
+    assert r and r[0]["metric"]["target"] == target.url("/ok")
+    r = query(prom, 'histogram_quantile(0.5, rate(outpost_check_duration_seconds_bucket'
+                    '{check="ok"}[1m]))')
+    assert r is not None
+    r = query(prom, 'scrape_samples_scraped{job="outpost"}')
+    assert r and float(r[0]["value"][1]) > 50
