@@ -3,6 +3,7 @@
 #include "buf.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -154,4 +155,17 @@ void log_kv(enum log_level level, const char *msg, ...)
     fwrite(b.data, 1, b.len, out);
     fflush(out);
     buf_free(&b);
+}
+
+void log_lines(enum log_level level, const char *msg, const char *key, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = xstrndup(p, n);
+        log_kv(level, msg, key, line, (const char *)NULL);
+        free(line);
+        p += n + (nl ? 1 : 0);
+    }
 }

@@ -29,6 +29,10 @@ bool log_enabled(enum log_level level);
  * One write(2)-sized line per call, so threads do not interleave. */
 void log_kv(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
+/* Log every line of text (borrowed) as its own record: msg plus key=line.
+ * Used for multi-line config error lists, one problem per record. */
+void log_lines(enum log_level level, const char *msg, const char *key, const char *text);
+
 #define log_debug(...) log_kv(LOG_LVL_DEBUG, __VA_ARGS__, (const char *)NULL)
 #define log_info(...) log_kv(LOG_LVL_INFO, __VA_ARGS__, (const char *)NULL)
 #define log_warn(...) log_kv(LOG_LVL_WARN, __VA_ARGS__, (const char *)NULL)

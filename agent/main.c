@@ -186,15 +186,7 @@ int main(int argc, char **argv)
     struct httpd *h = NULL;
     int exit_code = 1;
     if (rt_new(o.config_file, &rt, &errors) != OP_OK) {
-        const char *p = buf_str(&errors);
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            char *line = xstrndup(p, n);
-            log_error("cannot load configuration", "err", line);
-            free(line);
-            p += n + (nl ? 1 : 0);
-        }
+        log_lines(LOG_LVL_ERROR, "cannot load configuration", "err", buf_str(&errors));
         goto out;
     }
     if (httpd_start(&o.web, rt, &h) != OP_OK)

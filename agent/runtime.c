@@ -32,20 +32,6 @@ static struct gen *acquire(struct runtime *rt)
     return g;
 }
 
-/* Log each error line of a failed load as its own record. */
-static void log_config_errors(const char *msg, const struct buf *errors)
-{
-    const char *p = buf_str(errors);
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = xstrndup(p, n);
-        log_error(msg, "err", line);
-        free(line);
-        p += n + (nl ? 1 : 0);
-    }
-}
-
 enum op_rc rt_new(const char *config_file, struct runtime **out, struct buf *errors)
 {
     struct cfg *cfg = NULL;
@@ -100,7 +86,8 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     enum op_rc rc = cfg_load_file(rt->config_file, &cfg, errors);
     if (rc != OP_OK) {
         atomic_store(&rt->reload_ok, false);
-        log_config_errors("reload failed, keeping the running configuration", errors);
+        log_lines(LOG_LVL_ERROR, "reload failed, keeping the running configuration", "err",
+                  buf_str(errors));
         pthread_mutex_unlock(&rt->reload_lock);
         return rc;
     }
