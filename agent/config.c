@@ -7,6 +7,7 @@
  * config wants the whole list.
  */
 #include "config.h"
+#include "slo.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -23,6 +24,9 @@ struct cfg {
     char *source;
     struct check_spec *checks;
     size_t n_checks;
+    struct slo_spec *slos;
+    size_t n_slos;
+    struct buf warnings;
 };
 
 /* Parse context: one per load. */
@@ -1195,9 +1199,351 @@ static void parse_checks(struct pctx *p, const yaml_node_t *n, struct cfg *c)
     check_duplicates(p, c, n);
 }
 
+/* ---- slos ---- */
+
+__attribute__((format(printf, 4, 5))) static void pwarn(struct pctx *p, struct cfg *c,
+                                                        const yaml_node_t *n, const char *fmt, ...)
+{
+    buf_addf(&c->warnings, "%s:%zu:%zu: ", p->file, n->start_mark.line + 1,
+             n->start_mark.column + 1);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(&c->warnings, fmt, ap);
+    va_end(ap);
+    buf_addc(&c->warnings, '\n');
+}
+
+static bool get_number(struct pctx *p, const yaml_node_t *n, const char *path, double *out)
+{
+    if (!want_scalar(p, n, path))
+        return false;
+    if (!parse_double(scalar(n), out)) {
+        perr(p, n, path, "\"%s\" is not a number", scalar(n));
+        return false;
+    }
+    return true;
+}
+
+static bool label_name_ok(const char *s)
+{
+    if (!*s || (s[0] == '_' && s[1] == '_'))
+        return false;
+    for (const char *q = s; *q; q++) {
+        bool alpha = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_';
+        if (!alpha && !(q > s && *q >= '0' && *q <= '9'))
+            return false;
+    }
+    return strcmp(s, "slo") != 0 && strcmp(s, "sli") != 0 && strcmp(s, "period") != 0 &&
+           strcmp(s, "objective") != 0;
+}
+
+struct slo_parse {
+    struct slo_spec *s;
+    const yaml_node_t *checks_node;
+    bool has_period, has_calendar, has_objective, has_sli;
+};
+
+static bool latency_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path,
+                        void *arg)
+{
+    struct slo_spec *s = arg;
+    if (strcmp(key, "threshold") != 0)
+        return false;
+    (void)get_duration(p, v, path, &s->latency_threshold_ms);
+    return true;
+}
+
+static bool sli_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
+{
+    struct slo_parse *sp = arg;
+    struct slo_spec *s = sp->s;
+    if (strcmp(key, "checks") == 0) {
+        if (!want_sequence(p, v, path))
+            return true;
+        sp->checks_node = v;
+        size_t n = seq_len(v);
+        s->checks = xcalloc(n ? n : 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            char sub[PATH_CAP];
+            path_index(sub, sizeof(sub), path, i);
+            yaml_node_t *it = seq_item(p, v, i);
+            if (it && get_str(p, it, sub, false, &s->checks[s->n_checks]))
+                s->n_checks++;
+        }
+    } else if (strcmp(key, "latency") == 0) {
+        s->latency = true;
+        if (want_mapping(p, v, path))
+            walk_map(p, v, path, latency_key, s);
+        if (!s->latency_threshold_ms)
+            perr(p, v, path, "missing key \"threshold\"");
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool policy_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
+{
+    struct slo_spec *s = arg;
+    if (strcmp(key, "freeze_when_consumed") == 0) {
+        if (get_number(p, v, path, &s->freeze_when_consumed) &&
+            !(s->freeze_when_consumed > 0 && s->freeze_when_consumed <= 1))
+            perr(p, v, path, "must be above 0 and at most 1 (a share of the budget)");
+    } else if (strcmp(key, "over") == 0) {
+        if (get_duration(p, v, path, &s->policy_over_ms) &&
+            (s->policy_over_ms % 3600000 != 0 || s->policy_over_ms > CFG_MAX_PERIOD_MS))
+            perr(p, v, path, "must be whole hours, at most 90d");
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool slo_labels_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path,
+                           void *arg)
+{
+    struct slo_spec *s = arg;
+    if (!label_name_ok(key)) {
+        perr(p, v, path,
+             "\"%s\" is not a usable label name ([a-zA-Z_][a-zA-Z0-9_]*, not slo, sli, period, "
+             "objective, not starting with __)",
+             key);
+        return true;
+    }
+    char *val = NULL;
+    if (get_str(p, v, path, false, &val)) {
+        s->labels = xrealloc(s->labels, (s->n_labels + 1) * sizeof(*s->labels));
+        s->labels[s->n_labels].name = xstrdup(key);
+        s->labels[s->n_labels].value = val;
+        s->n_labels++;
+    }
+    return true;
+}
+
+static bool slo_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
+{
+    struct slo_parse *sp = arg;
+    struct slo_spec *s = sp->s;
+    if (strcmp(key, "name") == 0) {
+        (void)get_str(p, v, path, false, &s->name);
+    } else if (strcmp(key, "objective") == 0) {
+        double pct;
+        sp->has_objective = true;
+        if (get_number(p, v, path, &pct)) {
+            if (!(pct > 0 && pct < 100))
+                perr(p, v, path, "objective is a percentage above 0 and below 100");
+            /* "99.9" read as "99.9e-2" is the double nearest 0.999, and the
+             * budget computed in long double rounds to exactly 0.001; pct /
+             * 100 and 1 - that would both carry binary noise into every
+             * burn rate. */
+            struct buf t;
+            buf_init(&t, 256);
+            buf_addf(&t, "%se-2", scalar(v));
+            long double o = strtold(buf_str(&t), NULL);
+            buf_free(&t);
+            s->objective = (double)o;
+            s->budget = (double)(1.0L - o);
+            s->objective_label = xstrdup(scalar(v));
+        }
+    } else if (strcmp(key, "period") == 0) {
+        sp->has_period = true;
+        if (get_duration(p, v, path, &s->period_ms)) {
+            if (s->period_ms % 3600000 != 0 || s->period_ms < 86400000 ||
+                s->period_ms > CFG_MAX_PERIOD_MS)
+                perr(p, v, path, "period must be whole hours from 1d to 90d");
+            s->period_label = xstrdup(scalar(v));
+        }
+    } else if (strcmp(key, "calendar") == 0) {
+        sp->has_calendar = true;
+        if (want_scalar(p, v, path)) {
+            if (strcmp(scalar(v), "month") != 0)
+                perr(p, v, path, "\"%s\" is not supported (use month)", scalar(v));
+            s->calendar_month = true;
+        }
+    } else if (strcmp(key, "sli") == 0) {
+        sp->has_sli = true;
+        if (want_mapping(p, v, path))
+            walk_map(p, v, path, sli_key, sp);
+    } else if (strcmp(key, "min_events") == 0) {
+        if (want_scalar(p, v, path)) {
+            long n;
+            if (!parse_long(scalar(v), &n) || n < 0)
+                perr(p, v, path, "\"%s\" is not a whole number >= 0", scalar(v));
+            else
+                s->min_events = (uint64_t)n;
+        }
+    } else if (strcmp(key, "policy") == 0) {
+        s->has_policy = true;
+        if (want_mapping(p, v, path)) {
+            walk_map(p, v, path, policy_key, s);
+            if (!s->freeze_when_consumed || !s->policy_over_ms)
+                perr(p, v, path, "policy needs freeze_when_consumed and over");
+        }
+    } else if (strcmp(key, "labels") == 0) {
+        if (want_mapping(p, v, path))
+            walk_map(p, v, path, slo_labels_key, s);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void slo_free(struct slo_spec *s)
+{
+    free(s->name);
+    free(s->objective_label);
+    free(s->period_label);
+    for (size_t i = 0; i < s->n_checks; i++)
+        free(s->checks[i]);
+    free(s->checks);
+    free(s->check_idx);
+    for (size_t i = 0; i < s->n_labels; i++) {
+        free(s->labels[i].name);
+        free(s->labels[i].value);
+    }
+    free(s->labels);
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Identity of the SLI definition: the set of checks and the threshold. The
+ * objective, period and policy are not part of it, so changing them keeps
+ * the recorded events. */
+static uint64_t slo_identity(const struct slo_spec *s)
+{
+    char **sorted = xcalloc(s->n_checks ? s->n_checks : 1, sizeof(char *));
+    memcpy(sorted, s->checks, s->n_checks * sizeof(char *));
+    qsort(sorted, s->n_checks, sizeof(char *), cmp_str_ptr);
+    struct buf b;
+    buf_init(&b, SIZE_MAX / 2);
+    buf_addf(&b, "latency=%lld\n", s->latency ? (long long)s->latency_threshold_ms : -1LL);
+    for (size_t i = 0; i < s->n_checks; i++)
+        buf_addf(&b, "%s\n", sorted[i]);
+    uint64_t h = hash_str(buf_str(&b));
+    buf_free(&b);
+    free(sorted);
+    return h;
+}
+
+static long find_check(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_checks; i++)
+        if (c->checks[i].name && strcmp(c->checks[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Warnings of issue 3: tiers that can never fire, budgets below one probe. */
+static void slo_warnings(struct pctx *p, struct cfg *c, const yaml_node_t *n,
+                         const struct slo_spec *s)
+{
+    static const char *const tier_names[SLO_TIERS] = {"page 1h/5m", "page 6h/30m", "ticket 1d/2h",
+                                                      "ticket 3d/6h"};
+    /* Calendar months: the shortest month bounds the factors from below. */
+    int64_t period = s->calendar_month ? 28LL * 86400000 : s->period_ms;
+    double eps = s->budget;
+    double f[SLO_TIERS];
+    slo_tier_factors(period, f);
+    for (int t = 0; t < SLO_TIERS; t++) {
+        if (f[t] * eps >= 1.0)
+            pwarn(p, c, n,
+                  "slo %s: alert tier %s can never fire: it needs an error ratio above %.4g, "
+                  "more than 100 %% of events",
+                  s->name, tier_names[t], f[t] * eps);
+    }
+    double per_period = 0;
+    for (size_t i = 0; i < s->n_checks; i++) {
+        const struct check_spec *cs = &c->checks[s->check_idx[i]];
+        per_period += (double)period / (double)cs->interval_ms;
+    }
+    if (per_period * eps < 1.0)
+        pwarn(p, c, n,
+              "slo %s: its error budget (%.3g bad events per period at the configured "
+              "intervals) is smaller than one probe: a single failure exhausts it",
+              s->name, per_period * eps);
+}
+
+static void parse_slos(struct pctx *p, const yaml_node_t *n, struct cfg *c)
+{
+    if (!want_sequence(p, n, "slos"))
+        return;
+    size_t cnt = seq_len(n);
+    if (cnt > CFG_MAX_SLOS) {
+        perr(p, n, "slos", "more than %d SLOs", CFG_MAX_SLOS);
+        return;
+    }
+    c->slos = xcalloc(cnt ? cnt : 1, sizeof(*c->slos));
+    c->n_slos = cnt;
+    for (size_t i = 0; i < cnt; i++) {
+        char path[PATH_CAP];
+        path_index(path, sizeof(path), "slos", i);
+        yaml_node_t *it = seq_item(p, n, i);
+        if (!it || !want_mapping(p, it, path))
+            continue;
+        int before = p->n_errors;
+        struct slo_spec *s = &c->slos[i];
+        s->min_events = CFG_DEFAULT_MIN_EVENTS;
+        s->line = (int)it->start_mark.line + 1;
+        struct slo_parse sp = {.s = s};
+        walk_map(p, it, path, slo_key, &sp);
+        if (!s->name)
+            perr(p, it, path, "missing key \"name\"");
+        else if (!name_ok(s->name))
+            perr(p, it, path, "name must be 1 to %d bytes without control characters",
+                 CFG_MAX_NAME_BYTES);
+        if (!sp.has_objective)
+            perr(p, it, path, "missing key \"objective\" (a percentage, e.g. 99.9)");
+        if (sp.has_period && sp.has_calendar)
+            perr(p, it, path, "use either period or calendar, not both");
+        if (!sp.has_period && !sp.has_calendar) {
+            s->period_ms = 30LL * 86400000;
+            s->period_label = xstrdup("30d");
+        }
+        if (s->calendar_month) {
+            s->period_ms = 0;
+            free(s->period_label);
+            s->period_label = xstrdup("month");
+        }
+        if (s->has_policy && s->policy_over_ms && !s->calendar_month &&
+            s->policy_over_ms > s->period_ms)
+            perr(p, it, path, "policy.over is longer than the period");
+        if (!sp.has_sli || !s->n_checks) {
+            perr(p, it, path, "sli needs a non-empty \"checks\" list");
+        } else {
+            s->check_idx = xcalloc(s->n_checks, sizeof(size_t));
+            for (size_t k = 0; k < s->n_checks; k++) {
+                long idx = find_check(c, s->checks[k]);
+                char sli_path[PATH_CAP], sub[PATH_CAP];
+                path_key(sli_path, sizeof(sli_path), path, "sli.checks");
+                path_index(sub, sizeof(sub), sli_path, k);
+                if (idx < 0)
+                    perr(p, seq_item(p, sp.checks_node, k), sub, "no check named \"%s\"",
+                         s->checks[k]);
+                else
+                    s->check_idx[k] = (size_t)idx;
+                for (size_t j = 0; j < k; j++)
+                    if (strcmp(s->checks[j], s->checks[k]) == 0)
+                        perr(p, seq_item(p, sp.checks_node, k), sub, "check \"%s\" listed twice",
+                             s->checks[k]);
+            }
+        }
+        if (p->n_errors != before)
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (c->slos[j].name && strcmp(c->slos[j].name, s->name) == 0)
+                perr(p, it, path, "duplicate SLO name \"%s\" (first used at line %d)", s->name,
+                     c->slos[j].line);
+        s->identity = slo_identity(s);
+        slo_warnings(p, c, it, s);
+    }
+}
+
 struct top_parse {
     struct cfg *c;
-    yaml_node_t *global, *checks;
+    yaml_node_t *global, *checks, *slos;
 };
 
 static bool top_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
@@ -1209,6 +1555,8 @@ static bool top_key(struct pctx *p, const char *key, yaml_node_t *v, const char 
         tp->global = v;
     else if (strcmp(key, "checks") == 0)
         tp->checks = v;
+    else if (strcmp(key, "slos") == 0)
+        tp->slos = v;
     else
         return false;
     return true;
@@ -1221,6 +1569,10 @@ void cfg_free(struct cfg *c)
     for (size_t i = 0; i < c->n_checks; i++)
         check_free(&c->checks[i]);
     free(c->checks);
+    for (size_t i = 0; i < c->n_slos; i++)
+        slo_free(&c->slos[i]);
+    free(c->slos);
+    buf_free(&c->warnings);
     free(c->source);
     free(c);
 }
@@ -1234,6 +1586,7 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     bool have_parser = false, have_doc = false;
     struct cfg *c = xcalloc(1, sizeof(*c));
     c->source = xstrdup(name);
+    buf_init(&c->warnings, 1u << 20);
     struct pctx p = {
         .file = name,
         .doc = &doc,
@@ -1267,7 +1620,7 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     }
     if (!want_mapping(&p, root, ""))
         goto out;
-    struct top_parse tp = {c, NULL, NULL};
+    struct top_parse tp = {c, NULL, NULL, NULL};
     walk_map(&p, root, "", top_key, &tp);
     if (tp.global && !is_null(tp.global) && want_mapping(&p, tp.global, "global"))
         walk_map(&p, tp.global, "global", global_key, NULL);
@@ -1275,6 +1628,9 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
         perr(&p, tp.global, "global", "timeout must not be longer than interval");
     if (tp.checks && !is_null(tp.checks))
         parse_checks(&p, tp.checks, c);
+    /* SLOs refer to checks: only meaningful once the checks are valid. */
+    if (tp.slos && !is_null(tp.slos) && p.n_errors == 0)
+        parse_slos(&p, tp.slos, c);
     if (p.n_errors == 0) {
         rc = OP_OK;
         *out = c;
@@ -1330,6 +1686,21 @@ size_t cfg_check_count(const struct cfg *c)
 const struct check_spec *cfg_check(const struct cfg *c, size_t i)
 {
     return &c->checks[i];
+}
+
+size_t cfg_slo_count(const struct cfg *c)
+{
+    return c->n_slos;
+}
+
+const struct slo_spec *cfg_slo(const struct cfg *c, size_t i)
+{
+    return &c->slos[i];
+}
+
+const char *cfg_warnings(const struct cfg *c)
+{
+    return buf_str(&c->warnings);
 }
 
 const char *cfg_source(const struct cfg *c)

@@ -118,6 +118,36 @@ struct check_spec {
     int line; /* where the entry starts, 1-based */
 };
 
+/* One SLO (issue 3). Availability: each probe of a listed check is one
+ * event, bad when it failed. Latency: bad also when slower than the
+ * threshold. */
+struct slo_spec {
+    char *name;
+    double objective;      /* ratio, 0 < o < 1 */
+    double budget;         /* 1 - objective, from the decimal text: exact for 99.9 */
+    char *objective_label; /* percent as written, e.g. "99.9" */
+    int64_t period_ms;     /* rolling period; 0 with calendar_month */
+    bool calendar_month;   /* `calendar: month`, UTC */
+    char *period_label;    /* "30d" as written, or "month" */
+    char **checks;         /* check names */
+    size_t *check_idx;     /* their index in the config's checks */
+    size_t n_checks;
+    bool latency;
+    int64_t latency_threshold_ms;
+    uint64_t min_events;
+    bool has_policy;
+    double freeze_when_consumed;
+    int64_t policy_over_ms;
+    struct header_kv *labels; /* copied onto outpost_slo_info */
+    size_t n_labels;
+    uint64_t identity; /* hash of the SLI definition: checks + threshold */
+    int line;
+};
+
+#define CFG_MAX_SLOS 10000
+#define CFG_MAX_PERIOD_MS (90LL * 86400000)
+#define CFG_DEFAULT_MIN_EVENTS 10
+
 struct cfg;
 
 /* Parse and validate a file. On success *out is the new config (caller frees
@@ -132,6 +162,12 @@ void cfg_free(struct cfg *c);
 size_t cfg_check_count(const struct cfg *c);
 /* Borrowed; valid while c lives. */
 const struct check_spec *cfg_check(const struct cfg *c, size_t i);
+size_t cfg_slo_count(const struct cfg *c);
+/* Borrowed; valid while c lives. */
+const struct slo_spec *cfg_slo(const struct cfg *c, size_t i);
+/* Non-fatal findings of the load, one per line ("" when none); borrowed. */
+const char *cfg_warnings(const struct cfg *c);
+
 /* The file the config came from; borrowed. */
 const char *cfg_source(const struct cfg *c);
 

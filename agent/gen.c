@@ -1,5 +1,7 @@
 /* gen.c - refcounted config generations with recorders matched by name. */
 #include "gen.h"
+#include "log.h"
+#include "state.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -10,6 +12,10 @@ struct gen {
     struct cfg *cfg;
     struct rec **recs;
     size_t n;
+    struct slo_state **slos;
+    size_t n_slos;
+    size_t *check_slo_off; /* n + 1 offsets into check_slo */
+    uint32_t *check_slo;
 };
 
 /* Open-addressing index of a generation's check names, built only while a
@@ -19,34 +25,69 @@ struct name_index {
     size_t mask;
 };
 
-static void index_build(struct name_index *ix, const struct gen *g)
+typedef const char *(*name_at_fn)(const struct cfg *c, size_t i);
+
+static const char *check_name_at(const struct cfg *c, size_t i)
+{
+    return cfg_check(c, i)->name;
+}
+
+static const char *slo_name_at(const struct cfg *c, size_t i)
+{
+    return cfg_slo(c, i)->name;
+}
+
+static void index_build(struct name_index *ix, const struct cfg *c, size_t n, name_at_fn name_at)
 {
     size_t cap = 16;
-    while (cap < g->n * 2)
+    while (cap < n * 2)
         cap *= 2;
     ix->slots = xcalloc(cap, sizeof(size_t));
     ix->mask = cap - 1;
-    for (size_t i = 0; i < g->n; i++) {
-        size_t h = (size_t)hash_str(cfg_check(g->cfg, i)->name) & ix->mask;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)hash_str(name_at(c, i)) & ix->mask;
         while (ix->slots[h])
             h = (h + 1) & ix->mask;
         ix->slots[h] = i + 1;
     }
 }
 
-static long index_find(const struct name_index *ix, const struct gen *g, const char *name)
+static long index_find(const struct name_index *ix, const struct cfg *c, name_at_fn name_at,
+                       const char *name)
 {
     size_t h = (size_t)hash_str(name) & ix->mask;
     while (ix->slots[h]) {
         size_t i = ix->slots[h] - 1;
-        if (strcmp(cfg_check(g->cfg, i)->name, name) == 0)
+        if (strcmp(name_at(c, i), name) == 0)
             return (long)i;
         h = (h + 1) & ix->mask;
     }
     return -1;
 }
 
-struct gen *gen_new(struct cfg *cfg, const struct gen *prev)
+/* The SLO state for spec: carried over from prev when name and SLI
+ * definition match, else restored from the saved file, else fresh. */
+static struct slo_state *slo_state_for(const struct slo_spec *spec, const struct gen *prev,
+                                       const struct name_index *ix, const struct state_file *saved)
+{
+    long j = prev ? index_find(ix, prev->cfg, slo_name_at, spec->name) : -1;
+    if (j >= 0) {
+        struct slo_state *old = prev->slos[j];
+        if (slost_identity(old) == spec->identity) {
+            slost_ref(old);
+            slost_reshape(old, spec); /* the period or policy may have changed */
+            return old;
+        }
+        log_info("SLI definition changed, the SLO starts fresh", "slo", spec->name);
+        return slost_new(spec);
+    }
+    struct slo_state *st = slost_new(spec);
+    if (saved)
+        state_restore(saved, spec, st);
+    return st;
+}
+
+struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_file *saved)
 {
     struct gen *g = xcalloc(1, sizeof(*g));
     atomic_init(&g->refs, 1);
@@ -55,10 +96,10 @@ struct gen *gen_new(struct cfg *cfg, const struct gen *prev)
     g->recs = xcalloc(g->n ? g->n : 1, sizeof(*g->recs));
     struct name_index ix = {0};
     if (prev)
-        index_build(&ix, prev);
+        index_build(&ix, prev->cfg, prev->n, check_name_at);
     for (size_t i = 0; i < g->n; i++) {
         const struct check_spec *s = cfg_check(cfg, i);
-        long j = prev ? index_find(&ix, prev, s->name) : -1;
+        long j = prev ? index_find(&ix, prev->cfg, check_name_at, s->name) : -1;
         if (j >= 0 && rec_same_bounds(prev->recs[j], s->buckets, s->n_buckets)) {
             g->recs[i] = prev->recs[j];
             rec_ref(g->recs[i]);
@@ -67,6 +108,37 @@ struct gen *gen_new(struct cfg *cfg, const struct gen *prev)
         }
     }
     free(ix.slots);
+
+    g->n_slos = cfg_slo_count(cfg);
+    g->slos = xcalloc(g->n_slos ? g->n_slos : 1, sizeof(*g->slos));
+    struct name_index six = {0};
+    if (prev)
+        index_build(&six, prev->cfg, prev->n_slos, slo_name_at);
+    for (size_t i = 0; i < g->n_slos; i++)
+        g->slos[i] = slo_state_for(cfg_slo(cfg, i), prev, &six, saved);
+    free(six.slots);
+
+    /* check -> SLOs, as offsets into one array (counting sort by check). */
+    g->check_slo_off = xcalloc(g->n + 1, sizeof(size_t));
+    size_t total = 0;
+    for (size_t i = 0; i < g->n_slos; i++) {
+        const struct slo_spec *sp = cfg_slo(cfg, i);
+        for (size_t k = 0; k < sp->n_checks; k++)
+            g->check_slo_off[sp->check_idx[k] + 1]++;
+        total += sp->n_checks;
+    }
+    for (size_t i = 0; i < g->n; i++)
+        g->check_slo_off[i + 1] += g->check_slo_off[i];
+    g->check_slo = xcalloc(total ? total : 1, sizeof(uint32_t));
+    size_t *fill = xcalloc(g->n ? g->n : 1, sizeof(size_t));
+    for (size_t i = 0; i < g->n_slos; i++) {
+        const struct slo_spec *sp = cfg_slo(cfg, i);
+        for (size_t k = 0; k < sp->n_checks; k++) {
+            size_t c = sp->check_idx[k];
+            g->check_slo[g->check_slo_off[c] + fill[c]++] = (uint32_t)i;
+        }
+    }
+    free(fill);
     return g;
 }
 
@@ -82,6 +154,11 @@ void gen_unref(struct gen *g)
     for (size_t i = 0; i < g->n; i++)
         rec_unref(g->recs[i]);
     free(g->recs);
+    for (size_t i = 0; i < g->n_slos; i++)
+        slost_unref(g->slos[i]);
+    free(g->slos);
+    free(g->check_slo_off);
+    free(g->check_slo);
     cfg_free(g->cfg);
     free(g);
 }
@@ -99,4 +176,20 @@ size_t gen_count(const struct gen *g)
 struct rec *gen_rec(const struct gen *g, size_t i)
 {
     return g->recs[i];
+}
+
+size_t gen_slo_count(const struct gen *g)
+{
+    return g->n_slos;
+}
+
+struct slo_state *gen_slo(const struct gen *g, size_t i)
+{
+    return g->slos[i];
+}
+
+size_t gen_check_slos(const struct gen *g, size_t check, const uint32_t **list)
+{
+    *list = g->check_slo + g->check_slo_off[check];
+    return g->check_slo_off[check + 1] - g->check_slo_off[check];
 }

@@ -10,13 +10,19 @@
 
 #include "config.h"
 #include "recorder.h"
+#include "slo_state.h"
+
+struct state_file;
 
 struct gen;
 
 /* New generation with refcount 1. Takes ownership of cfg. prev (borrowed,
  * may be NULL) donates recorders of same-named checks whose histogram bounds
- * did not change. Caller releases with gen_unref. */
-struct gen *gen_new(struct cfg *cfg, const struct gen *prev);
+ * did not change, and SLO states of same-named SLOs whose SLI definition did
+ * not change. SLOs new to this process are restored from saved (borrowed,
+ * may be NULL) when it holds the same name and definition. Caller releases
+ * with gen_unref. */
+struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_file *saved);
 void gen_ref(struct gen *g);
 void gen_unref(struct gen *g);
 
@@ -24,5 +30,9 @@ void gen_unref(struct gen *g);
 const struct cfg *gen_cfg(const struct gen *g);
 size_t gen_count(const struct gen *g);
 struct rec *gen_rec(const struct gen *g, size_t i);
+size_t gen_slo_count(const struct gen *g);
+struct slo_state *gen_slo(const struct gen *g, size_t i);
+/* SLO indexes fed by check i; *list borrowed. Returns the count. */
+size_t gen_check_slos(const struct gen *g, size_t check, const uint32_t **list);
 
 #endif

@@ -10,15 +10,19 @@
 #include "httpd.h"
 #include "log.h"
 #include "runtime.h"
+#include "slo_replay.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct options {
     const char *config_file;
+    const char *storage_path;
+    int64_t snapshot_interval_ms;
     bool config_check;
     struct httpd_options web;
     enum log_level log_level;
@@ -44,7 +48,15 @@ static void usage(FILE *out)
             "                              Path of the metrics endpoint.\n"
             "  --web.max-requests=40       Maximum parallel scrapes; 0 means no limit.\n"
             "  --log.level=info            debug, info, warn or error.\n"
-            "  --log.format=logfmt         logfmt or json.\n");
+            "  --log.format=logfmt         logfmt or json.\n"
+            "  --storage.path=./data       Directory for the SLO state file.\n"
+            "  --storage.snapshot-interval=60s\n"
+            "                              How often SLO state is saved (also at shutdown).\n"
+            "\n"
+            "Commands:\n"
+            "  outpost slo replay --config.file=F --events E.csv [--at UNIX_SECONDS]\n"
+            "                     [--state-out DIR]\n"
+            "                              Feed a history through the SLO engine; print JSON.\n");
 }
 
 /* "--name=value" or "--name value". Returns the value or NULL when argv[*i]
@@ -119,6 +131,14 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 fprintf(stderr, "outpost: --log.level must be debug, info, warn or error\n");
                 return 2;
             }
+        } else if ((v = flag_value(argc, argv, &i, "--storage.path", &missing))) {
+            o->storage_path = v;
+        } else if ((v = flag_value(argc, argv, &i, "--storage.snapshot-interval", &missing))) {
+            if (cfg_parse_duration(v, &o->snapshot_interval_ms) != OP_OK ||
+                o->snapshot_interval_ms < 1000) {
+                fprintf(stderr, "outpost: --storage.snapshot-interval needs a duration >= 1s\n");
+                return 2;
+            }
         } else if ((v = flag_value(argc, argv, &i, "--log.format", &missing))) {
             if (log_parse_format(v, &o->log_format) != OP_OK) {
                 fprintf(stderr, "outpost: --log.format must be logfmt or json\n");
@@ -146,7 +166,15 @@ static int config_check(const char *file)
         buf_free(&errors);
         return 1;
     }
-    printf("%s: OK, %zu checks\n", file, cfg_check_count(cfg));
+    /* Warnings do not fail the check: the config works as written. */
+    const char *w = cfg_warnings(cfg);
+    while (*w) {
+        const char *nl = strchr(w, '\n');
+        size_t n = nl ? (size_t)(nl - w) : strlen(w);
+        fprintf(stderr, "warning: %.*s\n", (int)n, w);
+        w += n + (nl ? 1 : 0);
+    }
+    printf("%s: OK, %zu checks, %zu SLOs\n", file, cfg_check_count(cfg), cfg_slo_count(cfg));
     cfg_free(cfg);
     buf_free(&errors);
     return 0;
@@ -154,8 +182,12 @@ static int config_check(const char *file)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "slo") == 0 && strcmp(argv[2], "replay") == 0)
+        return slo_replay_main(argc - 2, argv + 2);
     struct options o = {
         .config_file = "outpost.yml",
+        .storage_path = "./data",
+        .snapshot_interval_ms = 60000,
         .web = {.listen = {":9469"},
                 .n_listen = 1,
                 .telemetry_path = "/metrics",
@@ -185,7 +217,8 @@ int main(int argc, char **argv)
     struct runtime *rt = NULL;
     struct httpd *h = NULL;
     int exit_code = 1;
-    if (rt_new(o.config_file, &rt, &errors) != OP_OK) {
+    struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms};
+    if (rt_new(&ro, &rt, &errors) != OP_OK) {
         log_lines(LOG_LVL_ERROR, "cannot load configuration", "err", buf_str(&errors));
         goto out;
     }
@@ -193,9 +226,13 @@ int main(int argc, char **argv)
         goto out;
 
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
-            continue;
+        /* Main is also the housekeeping thread: SLO evaluation and state
+         * snapshots run between signals. */
+        int64_t wait_ms = rt_tick(rt);
+        struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig < 0)
+            continue; /* timeout (EAGAIN) or EINTR */
         if (sig == SIGHUP) {
             log_info("reloading on SIGHUP");
             buf_reset(&errors);

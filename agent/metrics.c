@@ -1,7 +1,11 @@
 /* metrics.c - the metric catalog, rendered. */
 #include "metrics.h"
 #include "process.h"
+#include "slo.h"
+#include "slo_state.h"
 
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 /* Snapshot check i into s and return its spec. Each family reads the
@@ -114,6 +118,128 @@ static void render_checks(struct expo *e, const struct gen *g)
     free(s);
 }
 
+/* Figures of every SLO at one instant, computed once per scrape. */
+struct slo_row {
+    const struct slo_spec *spec;
+    struct slo_figures f;
+    uint64_t events_total, bad_total;
+    bool page, ticket;
+};
+
+static void slo_gauge_family(struct expo *e, const char *name, const char *help,
+                             const struct slo_row *rows, size_t n, size_t field)
+{
+    expo_family(e, name, EXPO_GAUGE, help);
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"slo", rows[i].spec->name};
+        double v = *(const double *)((const char *)&rows[i].f + field);
+        expo_sample(e, name, "", &l, 1, NULL, v);
+    }
+}
+
+/* Per-window family; windows without events are absent (NaN skipped). */
+static void slo_window_family(struct expo *e, const char *name, const char *help,
+                              const struct slo_row *rows, size_t n, int which)
+{
+    expo_family(e, name, EXPO_GAUGE, help);
+    for (size_t i = 0; i < n; i++) {
+        for (int w = 0; w < SLO_W_COUNT; w++) {
+            struct label l[] = {{"slo", rows[i].spec->name},
+                                {"window", slo_window_name((enum slo_window)w)}};
+            double v = which == 0   ? (double)rows[i].f.events[w]
+                       : which == 1 ? rows[i].f.sli[w]
+                                    : rows[i].f.burn[w];
+            if (!isnan(v))
+                expo_sample(e, name, "", l, 2, NULL, v);
+        }
+    }
+}
+
+static void render_slos(struct expo *e, const struct gen *g, const struct metrics_agent *a)
+{
+    size_t n = gen_slo_count(g);
+    if (n == 0)
+        return;
+    struct slo_row *rows = xcalloc(n, sizeof(*rows));
+    for (size_t i = 0; i < n; i++) {
+        struct slo_row *r = &rows[i];
+        r->spec = cfg_slo(gen_cfg(g), i);
+        struct slo_params p;
+        slo_params_from_spec(r->spec, &p);
+        struct sliw *w = slost_copy(gen_slo(g, i), &r->events_total, &r->bad_total);
+        slo_compute(w, &p, a->now_ms, &r->f);
+        free(w);
+        slost_alerts(gen_slo(g, i), &r->page, &r->ticket);
+    }
+
+    expo_family(e, "outpost_slo_info", EXPO_INFO, "Static facts about a configured SLO.");
+    for (size_t i = 0; i < n; i++) {
+        const struct slo_spec *sp = rows[i].spec;
+        struct label l[4 + 64];
+        size_t nl = 0;
+        l[nl++] = (struct label){"slo", sp->name};
+        l[nl++] = (struct label){"sli", sp->latency ? "latency" : "availability"};
+        l[nl++] = (struct label){"period", sp->period_label};
+        l[nl++] = (struct label){"objective", sp->objective_label};
+        for (size_t k = 0; k < sp->n_labels && nl < ARRAY_SIZE(l); k++)
+            l[nl++] = (struct label){sp->labels[k].name, sp->labels[k].value};
+        expo_sample(e, "outpost_slo_info", "", l, nl, NULL, 1);
+    }
+    expo_family(e, "outpost_slo_objective_ratio", EXPO_GAUGE, "The SLO's objective, 0 to 1.");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"slo", rows[i].spec->name};
+        expo_sample(e, "outpost_slo_objective_ratio", "", &l, 1, NULL, rows[i].spec->objective);
+    }
+    expo_family(e, "outpost_slo_period_seconds", EXPO_GAUGE,
+                "Length of the SLO period in seconds (calendar periods: the current one).");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"slo", rows[i].spec->name};
+        expo_sample(e, "outpost_slo_period_seconds", "", &l, 1, NULL,
+                    (double)rows[i].f.period_ms / 1000.0);
+    }
+    expo_family(e, "outpost_slo_events_total", EXPO_COUNTER,
+                "SLI events recorded (for fleet-wide aggregation).");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"slo", rows[i].spec->name};
+        expo_sample_u64(e, "outpost_slo_events_total", "", &l, 1, NULL, rows[i].events_total);
+    }
+    expo_family(e, "outpost_slo_bad_events_total", EXPO_COUNTER, "Bad SLI events recorded.");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"slo", rows[i].spec->name};
+        expo_sample_u64(e, "outpost_slo_bad_events_total", "", &l, 1, NULL, rows[i].bad_total);
+    }
+    slo_window_family(e, "outpost_slo_window_events", "SLI events inside each window.", rows, n, 0);
+    slo_window_family(e, "outpost_slo_sli_ratio",
+                      "Good events / events inside the window; absent while it is empty.", rows, n,
+                      1);
+    slo_window_family(e, "outpost_slo_burn_rate",
+                      "(1 - SLI) / (1 - objective) inside the window; absent while it is empty.",
+                      rows, n, 2);
+    slo_gauge_family(e, "outpost_slo_error_budget_remaining_ratio",
+                     "1 - bad / allowed bad over the period; 1 with no events, may go below 0.",
+                     rows, n, offsetof(struct slo_figures, budget_remaining));
+    slo_gauge_family(e, "outpost_slo_error_budget_exhaustion_seconds",
+                     "Time until the budget is spent at the current 1h burn rate; +Inf when not "
+                     "burning.",
+                     rows, n, offsetof(struct slo_figures, exhaustion_s));
+    expo_family(e, "outpost_slo_alert_firing", EXPO_GAUGE,
+                "1 while the agent's multiwindow burn-rate evaluation fires.");
+    for (size_t i = 0; i < n; i++) {
+        struct label lp[] = {{"slo", rows[i].spec->name}, {"severity", "page"}};
+        struct label lt[] = {{"slo", rows[i].spec->name}, {"severity", "ticket"}};
+        expo_sample(e, "outpost_slo_alert_firing", "", lp, 2, NULL, rows[i].page);
+        expo_sample(e, "outpost_slo_alert_firing", "", lt, 2, NULL, rows[i].ticket);
+    }
+    expo_family(e, "outpost_slo_policy_freeze", EXPO_GAUGE,
+                "1 when the error budget policy says: freeze deploys.");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"slo", rows[i].spec->name};
+        if (rows[i].spec->has_policy)
+            expo_sample(e, "outpost_slo_policy_freeze", "", &l, 1, NULL, rows[i].f.freeze);
+    }
+    free(rows);
+}
+
 static void gauge(struct expo *e, const char *name, const char *help, double v)
 {
     expo_family(e, name, EXPO_GAUGE, help);
@@ -153,6 +279,9 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
     counter(e, "outpost_state_snapshots_total", "State snapshots written.", (double)a->snapshots);
     counter(e, "outpost_state_snapshot_failures_total", "State snapshots that failed.",
             (double)a->snapshot_failures);
+    counter(e, "outpost_state_restore_failures_total",
+            "State files found unusable at start-up (moved aside, started fresh).",
+            (double)a->restore_failures);
 
     struct process_stats ps;
     if (process_collect(&ps) == OP_OK) {
@@ -171,5 +300,6 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
 void metrics_render(struct expo *e, const struct gen *g, const struct metrics_agent *a)
 {
     render_checks(e, g);
+    render_slos(e, g, a);
     render_agent(e, g, a);
 }

@@ -19,7 +19,8 @@ struct metrics_agent {
     unsigned in_flight;
     const struct rec *lag;
     double last_scrape_seconds;
-    uint64_t snapshots, snapshot_failures;
+    uint64_t snapshots, snapshot_failures, restore_failures;
+    int64_t now_ms; /* wall clock, for SLO windows */
 };
 
 /* Append all families to e (the caller calls expo_finish). g borrowed. */

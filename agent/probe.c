@@ -24,6 +24,7 @@ struct inflight {
     struct inflight *prev, *next;
     struct http_probe *hp;
     const struct check_spec *spec; /* owned by gen */
+    size_t idx;                    /* the check's index in gen */
     struct gen *gen;
     struct rec *rec;
 };
@@ -174,6 +175,7 @@ static void start_probe(struct probe_engine *pe, size_t idx)
         return;
     }
     f->spec = spec;
+    f->idx = idx;
     f->gen = pe->gen;
     gen_ref(f->gen);
     f->rec = gen_rec(pe->gen, idx);
@@ -221,6 +223,21 @@ static void arm_sched_timer(struct probe_engine *pe)
     timerfd_settime(pe->sched_tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/* One SLI event per SLO the check feeds: bad when the probe failed or, for
+ * a latency SLO, took longer than the threshold. O(SLOs of the check). */
+static void record_slos(const struct inflight *f, const struct probe_result *res, double wall)
+{
+    const uint32_t *slos;
+    size_t n = gen_check_slos(f->gen, f->idx, &slos);
+    int64_t t_ms = (int64_t)(wall * 1000);
+    for (size_t k = 0; k < n; k++) {
+        const struct slo_spec *s = cfg_slo(gen_cfg(f->gen), slos[k]);
+        bool bad = !res->success ||
+                   (s->latency && res->duration * 1000.0 > (double)s->latency_threshold_ms);
+        slost_add(gen_slo(f->gen, slos[k]), t_ms, 1, bad ? 1 : 0);
+    }
+}
+
 static void drain_done(struct probe_engine *pe)
 {
     CURLMsg *msg;
@@ -236,7 +253,9 @@ static void drain_done(struct probe_engine *pe)
         struct probe_result res;
         http_probe_finish(hp, code, &res);
         curl_multi_remove_handle(pe->multi, easy);
-        rec_record(f->rec, &res, now_wall());
+        double wall = now_wall();
+        rec_record(f->rec, &res, wall);
+        record_slos(f, &res, wall);
         /* The check name only: URLs may carry credentials. */
         if (!res.success)
             log_debug("probe failed", "check", f->spec->name, "reason", reason_name(res.reason));

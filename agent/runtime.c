@@ -5,6 +5,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "probe.h"
+#include "slo.h"
+#include "state.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sys/stat.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,6 +20,10 @@
 
 struct runtime {
     char *config_file;
+    char *storage_path;
+    int64_t snapshot_interval_ms;
+    int64_t next_eval_ms, next_snapshot_ms; /* monotonic; main thread only */
+    atomic_uint_fast64_t snapshots, snapshot_failures, restore_failures;
     struct probe_engine *engine;
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
@@ -32,12 +42,42 @@ static struct gen *acquire(struct runtime *rt)
     return g;
 }
 
-enum op_rc rt_new(const char *config_file, struct runtime **out, struct buf *errors)
+/* Restore what the last run saved; a broken file is moved aside by
+ * state_read, logged and counted, and the agent starts fresh. */
+static struct state_file *load_saved(struct runtime *rt)
 {
+    if (mkdir(rt->storage_path, 0750) != 0 && errno != EEXIST)
+        log_warn("cannot create the storage directory, SLO state will not be kept", "path",
+                 rt->storage_path, "err", strerror(errno));
+    struct state_file *saved = NULL;
+    struct buf err;
+    buf_init(&err, 1u << 16);
+    enum op_rc rc = state_read(rt->storage_path, &saved, &err);
+    if (rc == OP_ERR_INVALID) {
+        atomic_fetch_add(&rt->restore_failures, 1);
+        log_error("SLO state file unusable, starting fresh", "err", buf_str(&err));
+    } else if (rc == OP_OK) {
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", state_record_count(saved));
+        log_info("SLO state restored", "path", rt->storage_path, "slos", n);
+    }
+    buf_free(&err);
+    return saved;
+}
+
+static void log_warnings(const struct cfg *cfg)
+{
+    log_lines(LOG_LVL_WARN, "configuration warning", "warning", cfg_warnings(cfg));
+}
+
+enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors)
+{
+    const char *config_file = o->config_file;
     struct cfg *cfg = NULL;
     enum op_rc rc = cfg_load_file(config_file, &cfg, errors);
     if (rc != OP_OK)
         return rc;
+    log_warnings(cfg);
     rc = http_check_global_init();
     if (rc != OP_OK) {
         cfg_free(cfg);
@@ -46,9 +86,16 @@ enum op_rc rt_new(const char *config_file, struct runtime **out, struct buf *err
     }
     struct runtime *rt = xcalloc(1, sizeof(*rt));
     rt->config_file = xstrdup(config_file);
+    rt->storage_path = xstrdup(o->storage_path);
+    rt->snapshot_interval_ms = o->snapshot_interval_ms;
     pthread_mutex_init(&rt->reload_lock, NULL);
     pthread_mutex_init(&rt->pub_lock, NULL);
-    rt->current = gen_new(cfg, NULL);
+    struct state_file *saved = load_saved(rt);
+    rt->current = gen_new(cfg, NULL, saved);
+    state_file_free(saved);
+    int64_t now = now_mono_ns() / 1000000;
+    rt->next_eval_ms = now; /* evaluate at once: restored state may be burning */
+    rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
     atomic_store(&rt->reload_ok, true);
     atomic_store(&rt->reload_success_ts, now_wall());
     rc = probe_engine_new(&rt->engine);
@@ -66,11 +113,87 @@ enum op_rc rt_new(const char *config_file, struct runtime **out, struct buf *err
     return OP_OK;
 }
 
+static void snapshot(struct runtime *rt)
+{
+    struct gen *g = acquire(rt);
+    size_t n = gen_slo_count(g);
+    if (n == 0) {
+        gen_unref(g);
+        return;
+    }
+    const char **names = xcalloc(n, sizeof(char *));
+    struct slo_state **states = xcalloc(n, sizeof(*states));
+    for (size_t i = 0; i < n; i++) {
+        names[i] = cfg_slo(gen_cfg(g), i)->name;
+        states[i] = gen_slo(g, i);
+    }
+    struct buf err;
+    buf_init(&err, 1u << 16);
+    if (state_write(rt->storage_path, names, states, n, &err) == OP_OK) {
+        atomic_fetch_add(&rt->snapshots, 1);
+    } else {
+        atomic_fetch_add(&rt->snapshot_failures, 1);
+        log_error("SLO state snapshot failed, the previous one is kept", "err", buf_str(&err));
+    }
+    buf_free(&err);
+    free(names);
+    free(states);
+    gen_unref(g);
+}
+
+/* The agent's own multiwindow evaluation (every 10 s). */
+static void evaluate(struct runtime *rt)
+{
+    struct gen *g = acquire(rt);
+    int64_t now = (int64_t)(now_wall() * 1000);
+    for (size_t i = 0; i < gen_slo_count(g); i++) {
+        const struct slo_spec *spec = cfg_slo(gen_cfg(g), i);
+        struct slo_state *st = gen_slo(g, i);
+        struct slo_params p;
+        slo_params_from_spec(spec, &p);
+        uint64_t ev, bad;
+        struct sliw *w = slost_copy(st, &ev, &bad);
+        struct slo_figures f;
+        slo_compute(w, &p, now, &f);
+        free(w);
+        bool was_page, was_ticket;
+        slost_alerts(st, &was_page, &was_ticket);
+        if (f.page != was_page)
+            log_warn(f.page ? "SLO page alert firing" : "SLO page alert resolved", "slo",
+                     spec->name);
+        if (f.ticket != was_ticket)
+            log_warn(f.ticket ? "SLO ticket alert firing" : "SLO ticket alert resolved", "slo",
+                     spec->name);
+        slost_set_alerts(st, f.page, f.ticket);
+    }
+    gen_unref(g);
+}
+
+int64_t rt_tick(struct runtime *rt)
+{
+    int64_t now = now_mono_ns() / 1000000;
+    if (now >= rt->next_eval_ms) {
+        evaluate(rt);
+        rt->next_eval_ms = now + RT_SLO_EVAL_INTERVAL_MS;
+    }
+    if (now >= rt->next_snapshot_ms) {
+        snapshot(rt);
+        rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
+    }
+    int64_t next =
+        rt->next_eval_ms < rt->next_snapshot_ms ? rt->next_eval_ms : rt->next_snapshot_ms;
+    return next > now ? next - now : 0;
+}
+
 void rt_free(struct runtime *rt)
 {
     if (!rt)
         return;
     probe_engine_free(rt->engine);
+    /* No probe runs any more: this snapshot holds every recorded event. */
+    if (rt->current)
+        snapshot(rt);
+    free(rt->storage_path);
     gen_unref(rt->current);
     pthread_mutex_destroy(&rt->reload_lock);
     pthread_mutex_destroy(&rt->pub_lock);
@@ -93,7 +216,8 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     }
     /* Only reloads change `current`, and they are serialised by
      * reload_lock, so reading it here without pub_lock is safe. */
-    struct gen *g = gen_new(cfg, rt->current);
+    log_warnings(cfg);
+    struct gen *g = gen_new(cfg, rt->current, NULL);
     probe_engine_swap(rt->engine, g);
     pthread_mutex_lock(&rt->pub_lock);
     struct gen *old = rt->current;
@@ -124,6 +248,10 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
         .in_flight = probe_engine_in_flight(rt->engine),
         .lag = probe_engine_lag(rt->engine),
         .last_scrape_seconds = atomic_load(&rt->last_scrape_seconds),
+        .snapshots = atomic_load(&rt->snapshots),
+        .snapshot_failures = atomic_load(&rt->snapshot_failures),
+        .restore_failures = atomic_load(&rt->restore_failures),
+        .now_ms = (int64_t)(now_wall() * 1000),
     };
     buf_reset(out);
     struct expo e;

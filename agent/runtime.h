@@ -15,13 +15,27 @@
 /* A scrape larger than this fails with 500 rather than being cut short. */
 #define RT_MAX_SCRAPE_BYTES (512u << 20)
 
+#define RT_SLO_EVAL_INTERVAL_MS 10000
+
+struct rt_options {
+    const char *config_file;  /* re-read on reload */
+    const char *storage_path; /* SLO state directory */
+    int64_t snapshot_interval_ms;
+};
+
 struct runtime;
 
-/* Load config_file (borrowed path, re-read on reload) and start probing.
- * On a bad config returns OP_ERR_INVALID with messages in errors. */
-enum op_rc rt_new(const char *config_file, struct runtime **out, struct buf *errors) WUR;
-/* Stop probing and free. */
+/* Load the config (strings in o are borrowed and must outlive rt), restore
+ * saved SLO state, and start probing. On a bad config returns
+ * OP_ERR_INVALID with messages in errors. */
+enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors) WUR;
+/* Stop probing, write a last snapshot, and free. */
 void rt_free(struct runtime *rt);
+
+/* Housekeeping, from main's loop: evaluates SLO alerts every 10 s and
+ * snapshots state every snapshot interval. Returns the milliseconds until
+ * it next has work. */
+int64_t rt_tick(struct runtime *rt);
 
 /* Re-read the config file. On error the running config stays, errors gets
  * the messages, outpost_config_last_reload_successful becomes 0. Any thread. */

@@ -1,0 +1,366 @@
+/* slo_replay.c - offline SLO engine runs. */
+#include "slo_replay.h"
+#include "expo.h"
+#include "slo.h"
+#include "slo_state.h"
+#include "state.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct event {
+    double t;
+    size_t slo;
+    uint64_t good, bad;
+    size_t line;
+};
+
+static long find_slo(const struct cfg *cfg, const char *name, size_t len)
+{
+    for (size_t i = 0; i < cfg_slo_count(cfg); i++) {
+        const char *n = cfg_slo(cfg, i)->name;
+        if (strlen(n) == len && memcmp(n, name, len) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Trim spaces and tabs around [*s, *e). */
+static void trim(const char **s, const char **e)
+{
+    while (*s < *e && (**s == ' ' || **s == '\t'))
+        (*s)++;
+    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+        (*e)--;
+}
+
+static bool parse_count(const char *s, const char *e, uint64_t *out)
+{
+    if (s == e || *s < '0' || *s > '9')
+        return false;
+    char tmp[32];
+    if ((size_t)(e - s) >= sizeof(tmp))
+        return false;
+    memcpy(tmp, s, (size_t)(e - s));
+    tmp[e - s] = '\0';
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(tmp, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_time(const char *s, const char *e, double *out)
+{
+    char tmp[64];
+    if (s == e || (size_t)(e - s) >= sizeof(tmp))
+        return false;
+    memcpy(tmp, s, (size_t)(e - s));
+    tmp[e - s] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(tmp, &end);
+    if (errno || *end || !isfinite(v) || v <= 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Parse the CSV; on errors returns false with messages (capped). */
+static bool parse_events(const struct cfg *cfg, const char *name, const char *text, size_t len,
+                         struct event **out, size_t *n_out, struct buf *errors)
+{
+    struct event *ev = NULL;
+    size_t n = 0, cap = 0, line = 0;
+    int n_err = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        line++;
+        const char *s = p, *e = le;
+        p = nl ? nl + 1 : end;
+        trim(&s, &e);
+        if (s == e || *s == '#')
+            continue;
+        const char *f[4][2];
+        int nf = 0;
+        const char *q = s;
+        while (nf < 4) {
+            const char *c = memchr(q, ',', (size_t)(e - q));
+            f[nf][0] = q;
+            f[nf][1] = c ? c : e;
+            trim(&f[nf][0], &f[nf][1]);
+            nf++;
+            if (!c)
+                break;
+            q = c + 1;
+            if (nf == 4) {
+                nf = 5; /* too many fields */
+                break;
+            }
+        }
+        struct event x = {.line = line};
+        const char *why = NULL;
+        long slo = -1;
+        if (nf != 4)
+            why = "expected unix_seconds,slo_name,good_count,bad_count";
+        else if (!parse_time(f[0][0], f[0][1], &x.t))
+            why = "unix_seconds is not a positive number";
+        else if ((slo = find_slo(cfg, f[1][0], (size_t)(f[1][1] - f[1][0]))) < 0)
+            why = "no SLO of that name in the configuration";
+        else if (!parse_count(f[2][0], f[2][1], &x.good))
+            why = "good_count is not a whole number >= 0";
+        else if (!parse_count(f[3][0], f[3][1], &x.bad))
+            why = "bad_count is not a whole number >= 0";
+        else if (x.good > UINT32_MAX || x.bad > UINT32_MAX)
+            why = "counts above 4294967295 in one line are not supported";
+        if (why) {
+            if (n_err++ < CFG_MAX_ERRORS)
+                buf_addf(errors, "%s:%zu: %s\n", name, line, why);
+            continue;
+        }
+        x.slo = (size_t)slo;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            ev = xrealloc(ev, cap * sizeof(*ev));
+        }
+        ev[n++] = x;
+    }
+    if (n_err) {
+        free(ev);
+        return false;
+    }
+    *out = ev;
+    *n_out = n;
+    return true;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const struct event *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void put_num(struct buf *b, double v)
+{
+    char num[64];
+    expo_format_double(num, sizeof(num), v);
+    buf_adds(b, num);
+}
+
+static void put_json_string(struct buf *b, const char *s)
+{
+    buf_addc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_addf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            buf_addf(b, "\\u%04x", *p);
+        else
+            buf_addc(b, (char)*p);
+    }
+    buf_addc(b, '"');
+}
+
+static void put_opt(struct buf *b, double v)
+{
+    if (isnan(v))
+        buf_adds(b, "null");
+    else
+        put_num(b, v);
+}
+
+static void put_figures(struct buf *b, const struct slo_spec *s, const struct slo_figures *f)
+{
+    buf_adds(b, "{\"objective\":");
+    put_num(b, s->objective);
+    buf_adds(b, ",\"period_seconds\":");
+    put_num(b, (double)f->period_ms / 1000.0);
+    buf_adds(b, ",\"windows\":{");
+    for (int w = 0; w < SLO_W_COUNT; w++) {
+        buf_addf(b, "%s\"%s\":{\"events\":%llu,\"bad\":%llu,\"sli_ratio\":", w ? "," : "",
+                 slo_window_name((enum slo_window)w), (unsigned long long)f->events[w],
+                 (unsigned long long)f->bad[w]);
+        put_opt(b, f->sli[w]);
+        buf_adds(b, ",\"burn_rate\":");
+        put_opt(b, f->burn[w]);
+        buf_addc(b, '}');
+    }
+    buf_adds(b, "},\"error_budget_remaining_ratio\":");
+    put_num(b, f->budget_remaining);
+    buf_adds(b, ",\"error_budget_exhaustion_seconds\":");
+    if (isinf(f->exhaustion_s))
+        buf_adds(b, "\"+Inf\"");
+    else
+        put_num(b, f->exhaustion_s);
+    buf_addf(b, ",\"alerts\":{\"page\":%s,\"ticket\":%s},\"policy_freeze\":%s}",
+             f->page ? "true" : "false", f->ticket ? "true" : "false",
+             f->freeze ? "true" : "false");
+}
+
+enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const char *events_csv,
+                          size_t len, double at_s, const char *state_out, struct buf *out,
+                          struct buf *errors)
+{
+    struct event *ev = NULL;
+    size_t n = 0;
+    if (!parse_events(cfg, events_name, events_csv, len, &ev, &n, errors))
+        return OP_ERR_INVALID;
+    qsort(ev, n, sizeof(*ev), cmp_event);
+    if (at_s < 0) {
+        if (n == 0) {
+            buf_addf(errors, "%s: no events, and no --at given\n", events_name);
+            free(ev);
+            return OP_ERR_INVALID;
+        }
+        at_s = ev[n - 1].t;
+    }
+    size_t ns = cfg_slo_count(cfg);
+    struct slo_state **st = xcalloc(ns ? ns : 1, sizeof(*st));
+    for (size_t i = 0; i < ns; i++)
+        st[i] = slost_new(cfg_slo(cfg, i));
+    int64_t at_ms = llround(at_s * 1000.0);
+    for (size_t i = 0; i < n; i++) {
+        int64_t t_ms = llround(ev[i].t * 1000.0);
+        if (t_ms > at_ms)
+            break; /* sorted: the rest is after --at */
+        slost_add(st[ev[i].slo], t_ms, ev[i].good + ev[i].bad, ev[i].bad);
+    }
+    free(ev);
+
+    buf_adds(out, "{\"at\":");
+    put_num(out, at_s);
+    buf_adds(out, ",\"slos\":{");
+    for (size_t i = 0; i < ns; i++) {
+        const struct slo_spec *s = cfg_slo(cfg, i);
+        struct slo_params p;
+        slo_params_from_spec(s, &p);
+        uint64_t et, bt;
+        struct sliw *w = slost_copy(st[i], &et, &bt);
+        struct slo_figures f;
+        slo_compute(w, &p, at_ms, &f);
+        free(w);
+        if (i)
+            buf_addc(out, ',');
+        put_json_string(out, s->name);
+        buf_addc(out, ':');
+        put_figures(out, s, &f);
+    }
+    buf_adds(out, "}}\n");
+
+    enum op_rc rc = OP_OK;
+    if (state_out) {
+        if (mkdir(state_out, 0750) != 0 && errno != EEXIST) {
+            buf_addf(errors, "%s: cannot create: %s\n", state_out, strerror(errno));
+            rc = OP_ERR_IO;
+        } else {
+            const char **names = xcalloc(ns ? ns : 1, sizeof(char *));
+            for (size_t i = 0; i < ns; i++)
+                names[i] = cfg_slo(cfg, i)->name;
+            rc = state_write(state_out, names, st, ns, errors);
+            if (rc != OP_OK)
+                buf_addc(errors, '\n');
+            free(names);
+        }
+    }
+    for (size_t i = 0; i < ns; i++)
+        slost_unref(st[i]);
+    free(st);
+    return rc;
+}
+
+static const char *arg_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+int slo_replay_main(int argc, char **argv)
+{
+    const char *config = NULL, *events = NULL, *at = NULL, *state_out = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if ((v = arg_value(argc, argv, &i, "--config.file")))
+            config = v;
+        else if ((v = arg_value(argc, argv, &i, "--events")))
+            events = v;
+        else if ((v = arg_value(argc, argv, &i, "--at")))
+            at = v;
+        else if ((v = arg_value(argc, argv, &i, "--state-out")))
+            state_out = v;
+        else {
+            fprintf(stderr, "outpost slo replay: unknown or incomplete argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!config || !events) {
+        fprintf(stderr, "usage: outpost slo replay --config.file=F --events E.csv "
+                        "[--at UNIX_SECONDS] [--state-out DIR]\n");
+        return 2;
+    }
+    double at_s = -1;
+    if (at) {
+        char *end;
+        errno = 0;
+        at_s = strtod(at, &end);
+        if (errno || end == at || *end || !isfinite(at_s) || at_s <= 0) {
+            fprintf(stderr, "outpost slo replay: --at needs Unix seconds\n");
+            return 2;
+        }
+    }
+    struct buf errors, out, text;
+    buf_init(&errors, 1u << 20);
+    buf_init(&out, SIZE_MAX / 2);
+    buf_init(&text, REPLAY_MAX_EVENTS_BYTES);
+    int code = 1;
+    struct cfg *cfg = NULL;
+    if (cfg_load_file(config, &cfg, &errors) != OP_OK)
+        goto out;
+    FILE *f = fopen(events, "rb");
+    if (!f) {
+        buf_addf(&errors, "%s: cannot open: %s\n", events, strerror(errno));
+        goto out;
+    }
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_add(&text, chunk, got) != OP_OK) {
+            buf_addf(&errors, "%s: larger than %u bytes\n", events, REPLAY_MAX_EVENTS_BYTES);
+            break;
+        }
+    }
+    bool read_err = ferror(f);
+    fclose(f);
+    if (text.failed || read_err) {
+        if (read_err)
+            buf_addf(&errors, "%s: read error\n", events);
+        goto out;
+    }
+    if (slo_replay_run(cfg, events, buf_str(&text), text.len, at_s, state_out, &out, &errors) !=
+        OP_OK)
+        goto out;
+    fputs(buf_str(&out), stdout);
+    code = 0;
+out:
+    fputs(buf_str(&errors), stderr);
+    cfg_free(cfg);
+    buf_free(&errors);
+    buf_free(&out);
+    buf_free(&text);
+    return code;
+}

@@ -1,0 +1,357 @@
+/* state.c - SLO state file: encode, decode, atomic write, restore. */
+#include "state.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const char magic[8] = {'O', 'U', 'T', 'P', 'O', 'S', 'T', 'S'};
+
+struct saved_level {
+    int64_t bucket_ms;
+    uint32_t count;
+    int64_t *idx;
+    struct sliw_bucket *b;
+};
+
+struct saved_slo {
+    char *name;
+    uint64_t identity;
+    uint64_t events_total, bad_total;
+    uint8_t n_levels;
+    struct saved_level lv[SLIW_LEVELS];
+};
+
+struct state_file {
+    struct saved_slo *recs;
+    size_t n;
+};
+
+/* ---- encoding ---- */
+
+static void put_le(struct buf *b, uint64_t v, int bytes)
+{
+    unsigned char tmp[8];
+    for (int i = 0; i < bytes; i++)
+        tmp[i] = (unsigned char)(v >> (8 * i));
+    buf_add(b, tmp, (size_t)bytes);
+}
+
+void state_encode(const char *const *names, struct slo_state *const *states, size_t n,
+                  struct buf *out)
+{
+    buf_add(out, magic, sizeof(magic));
+    put_le(out, STATE_VERSION, 4);
+    put_le(out, n, 4);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t ev, bad;
+        struct sliw *w = slost_copy(states[i], &ev, &bad);
+        size_t nlen = strlen(names[i]);
+        put_le(out, nlen, 2);
+        buf_add(out, names[i], nlen);
+        put_le(out, slost_identity(states[i]), 8);
+        put_le(out, ev, 8);
+        put_le(out, bad, 8);
+        put_le(out, SLIW_LEVELS, 1);
+        for (int l = 0; l < SLIW_LEVELS; l++) {
+            struct sliw_level_view v;
+            sliw_level(w, l, &v);
+            put_le(out, (uint64_t)v.bucket_ms, 8);
+            uint32_t count = 0;
+            int64_t lo = v.head == INT64_MIN ? 0 : v.head - (int64_t)v.n + 1;
+            int64_t hi = v.head == INT64_MIN ? -1 : v.head;
+            for (int64_t k = lo; k <= hi; k++) {
+                const struct sliw_bucket *bk = &v.buckets[(uint64_t)k % v.n];
+                count += bk->events || bk->bad;
+            }
+            put_le(out, count, 4);
+            /* Oldest first, so a restore only ever moves the head forward. */
+            for (int64_t k = lo; k <= hi; k++) {
+                const struct sliw_bucket *bk = &v.buckets[(uint64_t)k % v.n];
+                if (!bk->events && !bk->bad)
+                    continue;
+                put_le(out, (uint64_t)k, 8);
+                put_le(out, bk->events, 4);
+                put_le(out, bk->bad, 4);
+            }
+        }
+        free(w);
+    }
+    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)out->data, (uInt)out->len);
+    put_le(out, crc, 4);
+}
+
+/* ---- decoding ---- */
+
+struct cursor {
+    const unsigned char *p, *end;
+    bool bad;
+};
+
+static uint64_t get_le(struct cursor *c, int bytes)
+{
+    if (c->bad || c->end - c->p < bytes) {
+        c->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)c->p[i] << (8 * i);
+    c->p += bytes;
+    return v;
+}
+
+void state_file_free(struct state_file *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->recs[i].name);
+        for (int l = 0; l < SLIW_LEVELS; l++) {
+            free(f->recs[i].lv[l].idx);
+            free(f->recs[i].lv[l].b);
+        }
+    }
+    free(f->recs);
+    free(f);
+}
+
+size_t state_record_count(const struct state_file *f)
+{
+    return f->n;
+}
+
+static const int64_t level_ms[SLIW_LEVELS] = {SLIW_L0_MS, SLIW_L1_MS, SLIW_L2_MS};
+static const uint32_t level_max[SLIW_LEVELS] = {SLIW_L0_N, SLIW_L1_N, SLIW_L2_MAX_N};
+
+enum op_rc state_decode(const void *data, size_t len, struct state_file **out, struct buf *errors)
+{
+    const unsigned char *d = data;
+    if (len < sizeof(magic) + 12 || memcmp(d, magic, sizeof(magic)) != 0) {
+        buf_adds(errors, "not an outpost state file");
+        return OP_ERR_INVALID;
+    }
+    uint32_t want = (uint32_t)crc32(0L, d, (uInt)(len - 4));
+    struct cursor tail = {d + len - 4, d + len, false};
+    if ((uint32_t)get_le(&tail, 4) != want) {
+        buf_adds(errors, "checksum mismatch (truncated or damaged)");
+        return OP_ERR_INVALID;
+    }
+    struct cursor c = {d + sizeof(magic), d + len - 4, false};
+    uint32_t version = (uint32_t)get_le(&c, 4);
+    if (version != STATE_VERSION) {
+        buf_addf(errors, "unsupported version %u (this build reads %u)", version, STATE_VERSION);
+        return OP_ERR_INVALID;
+    }
+    uint32_t n = (uint32_t)get_le(&c, 4);
+    if (n > CFG_MAX_SLOS) {
+        buf_adds(errors, "too many records");
+        return OP_ERR_INVALID;
+    }
+    struct state_file *f = xcalloc(1, sizeof(*f));
+    f->recs = xcalloc(n ? n : 1, sizeof(*f->recs));
+    for (uint32_t i = 0; i < n && !c.bad; i++) {
+        struct saved_slo *r = &f->recs[f->n++];
+        uint16_t nlen = (uint16_t)get_le(&c, 2);
+        if (c.bad || nlen == 0 || nlen > CFG_MAX_NAME_BYTES || c.end - c.p < nlen) {
+            c.bad = true;
+            break;
+        }
+        r->name = xstrndup((const char *)c.p, nlen);
+        c.p += nlen;
+        r->identity = get_le(&c, 8);
+        r->events_total = get_le(&c, 8);
+        r->bad_total = get_le(&c, 8);
+        r->n_levels = (uint8_t)get_le(&c, 1);
+        if (r->n_levels != SLIW_LEVELS) {
+            c.bad = true;
+            break;
+        }
+        for (int l = 0; l < SLIW_LEVELS && !c.bad; l++) {
+            struct saved_level *sl = &r->lv[l];
+            sl->bucket_ms = (int64_t)get_le(&c, 8);
+            sl->count = (uint32_t)get_le(&c, 4);
+            if (c.bad || sl->bucket_ms != level_ms[l] || sl->count > level_max[l] ||
+                (size_t)(c.end - c.p) < (size_t)sl->count * 16) {
+                c.bad = true;
+                break;
+            }
+            sl->idx = xcalloc(sl->count ? sl->count : 1, sizeof(int64_t));
+            sl->b = xcalloc(sl->count ? sl->count : 1, sizeof(struct sliw_bucket));
+            for (uint32_t k = 0; k < sl->count; k++) {
+                sl->idx[k] = (int64_t)get_le(&c, 8);
+                sl->b[k].events = (uint32_t)get_le(&c, 4);
+                sl->b[k].bad = (uint32_t)get_le(&c, 4);
+                if (sl->b[k].bad > sl->b[k].events || (k && sl->idx[k] <= sl->idx[k - 1]))
+                    c.bad = true;
+            }
+        }
+    }
+    if (c.bad || c.p != c.end) {
+        buf_adds(errors, "malformed record");
+        state_file_free(f);
+        return OP_ERR_INVALID;
+    }
+    *out = f;
+    return OP_OK;
+}
+
+/* ---- files ---- */
+
+static void path_join(struct buf *b, const char *dir, const char *name)
+{
+    buf_reset(b);
+    buf_addf(b, "%s/%s", dir, name);
+}
+
+enum op_rc state_read(const char *dir, struct state_file **out, struct buf *errors)
+{
+    struct buf path, data, why;
+    buf_init(&path, 8192);
+    buf_init(&data, STATE_MAX_FILE_BYTES);
+    buf_init(&why, 4096);
+    path_join(&path, dir, STATE_FILE_NAME);
+    enum op_rc rc = OP_OK;
+    int fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            rc = OP_ERR_NOT_FOUND;
+            goto out;
+        }
+        buf_addf(&why, "cannot open: %s", strerror(errno));
+        rc = OP_ERR_INVALID;
+    } else {
+        char chunk[65536];
+        ssize_t got;
+        while ((got = read(fd, chunk, sizeof(chunk))) > 0) {
+            if (buf_add(&data, chunk, (size_t)got) != OP_OK) {
+                buf_addf(&why, "larger than %u bytes", STATE_MAX_FILE_BYTES);
+                rc = OP_ERR_INVALID;
+                break;
+            }
+        }
+        if (got < 0 && rc == OP_OK) {
+            buf_addf(&why, "cannot read: %s", strerror(errno));
+            rc = OP_ERR_INVALID;
+        }
+        close(fd);
+        if (rc == OP_OK)
+            rc = state_decode(buf_str(&data), data.len, out, &why);
+    }
+    if (rc == OP_ERR_INVALID) {
+        /* Keep the evidence, start fresh. */
+        struct buf aside;
+        buf_init(&aside, 8192);
+        buf_addf(&aside, "%s.corrupt-%lld", buf_str(&path), (long long)time(NULL));
+        if (rename(buf_str(&path), buf_str(&aside)) == 0)
+            buf_addf(errors, "%s: %s; moved aside to %s", buf_str(&path), buf_str(&why),
+                     buf_str(&aside));
+        else
+            buf_addf(errors, "%s: %s; could not move it aside: %s", buf_str(&path), buf_str(&why),
+                     strerror(errno));
+        buf_free(&aside);
+    }
+out:
+    buf_free(&path);
+    buf_free(&data);
+    buf_free(&why);
+    return rc;
+}
+
+bool state_restore(const struct state_file *f, const struct slo_spec *spec, struct slo_state *st)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const struct saved_slo *r = &f->recs[i];
+        if (strcmp(r->name, spec->name) != 0)
+            continue;
+        if (r->identity != spec->identity) {
+            log_info("SLI definition changed since the saved state, the SLO starts fresh", "slo",
+                     spec->name);
+            return false;
+        }
+        slost_restore_totals(st, r->events_total, r->bad_total);
+        for (int l = 0; l < SLIW_LEVELS; l++)
+            for (uint32_t k = 0; k < r->lv[l].count; k++)
+                slost_restore_bucket(st, l, r->lv[l].idx[k], r->lv[l].b[k]);
+        return true;
+    }
+    return false;
+}
+
+static enum op_rc write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return OP_ERR_IO;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return OP_OK;
+}
+
+enum op_rc state_write(const char *dir, const char *const *names, struct slo_state *const *states,
+                       size_t n, struct buf *errors)
+{
+    struct buf data, path, tmp;
+    buf_init(&data, SIZE_MAX / 2);
+    buf_init(&path, 8192);
+    buf_init(&tmp, 8192);
+    state_encode(names, states, n, &data);
+    path_join(&path, dir, STATE_FILE_NAME);
+    path_join(&tmp, dir, STATE_FILE_NAME ".tmp");
+    enum op_rc rc = OP_ERR_IO;
+    int err;
+    const char *step = "create";
+    int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        goto fail;
+    step = "write";
+    if (write_all(fd, data.data, data.len) != OP_OK)
+        goto fail_close;
+    step = "fsync";
+    if (fsync(fd) != 0)
+        goto fail_close;
+    step = "close";
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail_unlink;
+    }
+    fd = -1;
+    step = "rename";
+    if (rename(buf_str(&tmp), buf_str(&path)) != 0)
+        goto fail_unlink;
+    /* The rename is durable only once the directory is. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    rc = OP_OK;
+    goto out;
+fail_close:
+    err = errno;
+    close(fd);
+    errno = err;
+fail_unlink:
+    err = errno;
+    unlink(buf_str(&tmp));
+    errno = err;
+fail:
+    buf_addf(errors, "%s: cannot %s: %s", buf_str(&tmp), step, strerror(errno));
+out:
+    buf_free(&data);
+    buf_free(&path);
+    buf_free(&tmp);
+    return rc;
+}

@@ -1,0 +1,168 @@
+/* sli_window.c - multi-resolution rolling event counts. */
+#include "sli_window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define EMPTY INT64_MIN
+
+struct level {
+    int64_t bucket_ms;
+    uint32_t n;
+    int64_t head;
+    struct sliw_bucket *b;
+};
+
+struct sliw {
+    struct level lv[SLIW_LEVELS];
+    size_t size;
+    /* bucket storage follows */
+};
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* Bucket of an event at t: k*b < t <= (k+1)*b. */
+static int64_t bucket_of(int64_t t_ms, int64_t b)
+{
+    return floor_div(t_ms - 1, b);
+}
+
+static void wire(struct sliw *w)
+{
+    struct sliw_bucket *p = (struct sliw_bucket *)(w + 1);
+    for (int i = 0; i < SLIW_LEVELS; i++) {
+        w->lv[i].b = p;
+        p += w->lv[i].n;
+    }
+}
+
+struct sliw *sliw_new(uint32_t l2_hours)
+{
+    if (l2_hours < SLIW_L2_MIN_N)
+        l2_hours = SLIW_L2_MIN_N;
+    if (l2_hours > SLIW_L2_MAX_N)
+        l2_hours = SLIW_L2_MAX_N;
+    size_t total = SLIW_L0_N + SLIW_L1_N + l2_hours;
+    size_t size = sizeof(struct sliw) + total * sizeof(struct sliw_bucket);
+    struct sliw *w = xcalloc(1, size);
+    const int64_t bms[SLIW_LEVELS] = {SLIW_L0_MS, SLIW_L1_MS, SLIW_L2_MS};
+    const uint32_t ns[SLIW_LEVELS] = {SLIW_L0_N, SLIW_L1_N, l2_hours};
+    for (int i = 0; i < SLIW_LEVELS; i++) {
+        w->lv[i].bucket_ms = bms[i];
+        w->lv[i].n = ns[i];
+        w->lv[i].head = EMPTY;
+    }
+    w->size = size;
+    wire(w);
+    return w;
+}
+
+struct sliw *sliw_clone(const struct sliw *w)
+{
+    struct sliw *c = xmalloc(w->size);
+    memcpy(c, w, w->size);
+    wire(c);
+    return c;
+}
+
+size_t sliw_size(const struct sliw *w)
+{
+    return w->size;
+}
+
+static uint32_t sat_add(uint32_t a, uint64_t b)
+{
+    uint64_t s = (uint64_t)a + b;
+    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+/* Move the head to idx, zeroing the buckets time skipped. */
+static void advance(struct level *l, int64_t idx)
+{
+    if (l->head == EMPTY || idx - l->head >= (int64_t)l->n) {
+        memset(l->b, 0, l->n * sizeof(*l->b));
+    } else {
+        for (int64_t i = l->head + 1; i <= idx; i++)
+            l->b[(uint64_t)i % l->n] = (struct sliw_bucket){0, 0};
+    }
+    l->head = idx;
+}
+
+static void level_add(struct level *l, int64_t idx, uint64_t events, uint64_t bad)
+{
+    if (l->head == EMPTY || idx > l->head)
+        advance(l, idx);
+    if (idx <= l->head - (int64_t)l->n)
+        return; /* older than this ring reaches */
+    struct sliw_bucket *b = &l->b[(uint64_t)idx % l->n];
+    b->events = sat_add(b->events, events);
+    b->bad = sat_add(b->bad, bad);
+}
+
+void sliw_add(struct sliw *w, int64_t t_ms, uint64_t events, uint64_t bad)
+{
+    if (bad > events)
+        bad = events;
+    for (int i = 0; i < SLIW_LEVELS; i++)
+        level_add(&w->lv[i], bucket_of(t_ms, w->lv[i].bucket_ms), events, bad);
+}
+
+/* Sum of absolute buckets [lo, hi] of a level, clipped to what it holds. */
+static void level_sum(const struct level *l, int64_t lo, int64_t hi, uint64_t *events,
+                      uint64_t *bad)
+{
+    *events = 0;
+    *bad = 0;
+    if (l->head == EMPTY)
+        return;
+    if (hi > l->head)
+        hi = l->head;
+    if (lo < l->head - (int64_t)l->n + 1)
+        lo = l->head - (int64_t)l->n + 1;
+    for (int64_t i = lo; i <= hi; i++) {
+        const struct sliw_bucket *b = &l->b[(uint64_t)i % l->n];
+        *events += b->events;
+        *bad += b->bad;
+    }
+}
+
+void sliw_sum(const struct sliw *w, int64_t at_ms, int64_t window_ms, uint64_t *events,
+              uint64_t *bad)
+{
+    int i = 0;
+    while (i < SLIW_LEVELS - 1 && window_ms > w->lv[i].bucket_ms * (int64_t)w->lv[i].n)
+        i++;
+    const struct level *l = &w->lv[i];
+    int64_t n = window_ms / l->bucket_ms;
+    int64_t hi = bucket_of(at_ms, l->bucket_ms);
+    level_sum(l, hi - n + 1, hi, events, bad);
+}
+
+void sliw_sum_since(const struct sliw *w, int64_t at_ms, int64_t since_ms, uint64_t *events,
+                    uint64_t *bad)
+{
+    const struct level *l = &w->lv[SLIW_LEVELS - 1];
+    int64_t hi = bucket_of(at_ms, l->bucket_ms);
+    int64_t lo = floor_div(since_ms, l->bucket_ms);
+    level_sum(l, lo, hi, events, bad);
+}
+
+void sliw_level(const struct sliw *w, int level, struct sliw_level_view *out)
+{
+    const struct level *l = &w->lv[level];
+    out->bucket_ms = l->bucket_ms;
+    out->n = l->n;
+    out->head = l->head;
+    out->buckets = l->b;
+}
+
+void sliw_restore_bucket(struct sliw *w, int level, int64_t idx, struct sliw_bucket b)
+{
+    if (b.events == 0 && b.bad == 0)
+        return;
+    level_add(&w->lv[level], idx, b.events, b.bad);
+}

@@ -1,0 +1,124 @@
+/* slo.c - SLO figures; see slo-math.md for every formula. */
+#include "slo.h"
+
+#include <math.h>
+#include <time.h>
+
+static const char *const window_names[SLO_W_COUNT] = {"5m", "30m", "1h", "2h",
+                                                      "6h", "1d",  "3d", "period"};
+static const int64_t window_ms[SLO_W_COUNT] = {300000,   1800000,  3600000,   7200000,
+                                               21600000, 86400000, 259200000, 0};
+
+const char *slo_window_name(enum slo_window w)
+{
+    return (unsigned)w < SLO_W_COUNT ? window_names[w] : "unknown";
+}
+
+int64_t slo_window_ms(enum slo_window w)
+{
+    return (unsigned)w < SLO_W_COUNT ? window_ms[w] : 0;
+}
+
+static const struct {
+    enum slo_window long_w, short_w;
+    double budget_share;
+} tiers[SLO_TIERS] = {
+    {SLO_W_1H, SLO_W_5M, 0.02},
+    {SLO_W_6H, SLO_W_30M, 0.05},
+    {SLO_W_1D, SLO_W_2H, 0.10},
+    {SLO_W_3D, SLO_W_6H, 0.10},
+};
+
+void slo_tier_factors(int64_t period_ms, double out[SLO_TIERS])
+{
+    for (int i = 0; i < SLO_TIERS; i++)
+        out[i] = tiers[i].budget_share * (double)period_ms / (double)window_ms[tiers[i].long_w];
+}
+
+void slo_tier_windows(int tier, enum slo_window *long_w, enum slo_window *short_w)
+{
+    *long_w = tiers[tier].long_w;
+    *short_w = tiers[tier].short_w;
+}
+
+void slo_calendar_month(int64_t t_ms, int64_t *start_ms, int64_t *length_ms)
+{
+    /* The month holding t under (start, end] semantics: an event exactly at
+     * midnight on the 1st still belongs to the month before. */
+    time_t secs = (time_t)((t_ms - 1) / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    time_t start = timegm(&tm);
+    tm.tm_mon += 1;
+    time_t end = timegm(&tm); /* timegm normalises month 12 to January */
+    *start_ms = (int64_t)start * 1000;
+    *length_ms = ((int64_t)end - (int64_t)start) * 1000;
+}
+
+uint32_t slo_l2_hours(const struct slo_params *p)
+{
+    int64_t span = p->calendar_month ? 31LL * 86400000 : p->period_ms;
+    if (p->has_policy && p->policy_over_ms > span)
+        span = p->policy_over_ms;
+    return (uint32_t)(span / SLIW_L2_MS + 1);
+}
+
+void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms,
+                 struct slo_figures *out)
+{
+    double eps = p->budget > 0 ? p->budget : 1.0 - p->objective;
+    out->at_ms = at_ms;
+    for (int i = 0; i < SLO_W_PERIOD; i++)
+        sliw_sum(w, at_ms, window_ms[i], &out->events[i], &out->bad[i]);
+    if (p->calendar_month) {
+        int64_t start;
+        slo_calendar_month(at_ms, &start, &out->period_ms);
+        sliw_sum_since(w, at_ms, start, &out->events[SLO_W_PERIOD], &out->bad[SLO_W_PERIOD]);
+    } else {
+        out->period_ms = p->period_ms;
+        sliw_sum(w, at_ms, p->period_ms, &out->events[SLO_W_PERIOD], &out->bad[SLO_W_PERIOD]);
+    }
+    for (int i = 0; i < SLO_W_COUNT; i++) {
+        if (out->events[i] == 0) {
+            out->sli[i] = NAN;
+            out->burn[i] = NAN;
+            continue;
+        }
+        double err = (double)out->bad[i] / (double)out->events[i];
+        out->sli[i] = 1.0 - err;
+        out->burn[i] = err / eps;
+    }
+
+    /* Budget over the period: weighted by events (never an average of
+     * ratios), and full while there is no event yet. */
+    uint64_t total = out->events[SLO_W_PERIOD], bad = out->bad[SLO_W_PERIOD];
+    out->budget_remaining = total ? 1.0 - (double)bad / (eps * (double)total) : 1.0;
+
+    double b1h = out->burn[SLO_W_1H];
+    if (out->budget_remaining <= 0)
+        out->exhaustion_s = 0;
+    else if (isnan(b1h) || b1h <= 0)
+        out->exhaustion_s = INFINITY;
+    else
+        out->exhaustion_s = out->budget_remaining * ((double)out->period_ms / 1000.0) / b1h;
+
+    double f[SLO_TIERS];
+    slo_tier_factors(out->period_ms, f);
+    for (int t = 0; t < SLO_TIERS; t++) {
+        enum slo_window lw = tiers[t].long_w, sw = tiers[t].short_w;
+        /* NaN compares false: an empty window never fires. */
+        out->tier_firing[t] =
+            out->events[lw] >= p->min_events && out->burn[lw] > f[t] && out->burn[sw] > f[t];
+    }
+    out->page = out->tier_firing[0] || out->tier_firing[1];
+    out->ticket = out->tier_firing[2] || out->tier_firing[3];
+
+    out->freeze = false;
+    if (p->has_policy && total > 0) {
+        uint64_t ev_over, bad_over;
+        sliw_sum(w, at_ms, p->policy_over_ms, &ev_over, &bad_over);
+        out->freeze = (double)bad_over / (eps * (double)total) > p->freeze_when_consumed;
+    }
+}

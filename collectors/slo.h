@@ -1,0 +1,75 @@
+/*
+ * slo.h - SLO figures from SLI windows: ratios, burn rates, error budget,
+ * exhaustion time, multiwindow multi-burn-rate alerts, freeze policy.
+ * Pure functions of (windows, parameters, time): the live agent and
+ * `outpost slo replay` call the same code. Math: shared/reference/slo-math.md.
+ */
+#ifndef OUTPOST_SLO_H
+#define OUTPOST_SLO_H
+
+#include "sli_window.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum slo_window {
+    SLO_W_5M,
+    SLO_W_30M,
+    SLO_W_1H,
+    SLO_W_2H,
+    SLO_W_6H,
+    SLO_W_1D,
+    SLO_W_3D,
+    SLO_W_PERIOD,
+    SLO_W_COUNT,
+};
+
+/* Alert tiers: page 1h/5m, page 6h/30m, ticket 1d/2h, ticket 3d/6h. */
+#define SLO_TIERS 4
+
+struct slo_params {
+    double objective;  /* ratio, 0 < o < 1 */
+    double budget;     /* error budget 1 - objective; 0 = derive it from objective */
+    int64_t period_ms; /* rolling period; ignored when calendar_month */
+    bool calendar_month;
+    uint64_t min_events;
+    bool has_policy;
+    double freeze_when_consumed;
+    int64_t policy_over_ms;
+};
+
+struct slo_figures {
+    int64_t at_ms;
+    int64_t period_ms; /* the current period's length */
+    uint64_t events[SLO_W_COUNT], bad[SLO_W_COUNT];
+    double sli[SLO_W_COUNT];  /* NaN while the window holds no event */
+    double burn[SLO_W_COUNT]; /* NaN while the window holds no event */
+    double budget_remaining;  /* 1 with no events; may go below 0 */
+    double exhaustion_s;      /* +Inf when not burning, 0 when spent */
+    bool tier_firing[SLO_TIERS];
+    bool page, ticket;
+    bool freeze;
+};
+
+/* Label value of a window ("5m" ... "period"). */
+const char *slo_window_name(enum slo_window w);
+/* Length of a fixed window in ms (period excluded). */
+int64_t slo_window_ms(enum slo_window w);
+
+/* Burn-rate factors of the four tiers for a period (30 d: 14.4, 6, 3, 1):
+ * budget share (2 %, 5 %, 10 %, 10 %) x period / long window. */
+void slo_tier_factors(int64_t period_ms, double out[SLO_TIERS]);
+/* Long and short window of a tier. */
+void slo_tier_windows(int tier, enum slo_window *long_w, enum slo_window *short_w);
+
+/* Start and length of the UTC calendar month holding t (ms). */
+void slo_calendar_month(int64_t t_ms, int64_t *start_ms, int64_t *length_ms);
+
+/* Compute every figure at time at_ms. */
+void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms,
+                 struct slo_figures *out);
+
+/* Level-2 buckets (hours) a store needs for these parameters. */
+uint32_t slo_l2_hours(const struct slo_params *p);
+
+#endif

@@ -1,0 +1,145 @@
+/* slo_state.c - one SLO's windows behind a short mutex. */
+#include "slo_state.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+struct slo_state {
+    atomic_uint refs;
+    uint64_t identity;
+    pthread_mutex_t lock; /* guards w and the totals */
+    struct sliw *w;
+    uint64_t events_total, bad_total;
+    atomic_bool page, ticket;
+};
+
+void slo_params_from_spec(const struct slo_spec *s, struct slo_params *out)
+{
+    out->objective = s->objective;
+    out->budget = s->budget;
+    out->period_ms = s->period_ms;
+    out->calendar_month = s->calendar_month;
+    out->min_events = s->min_events;
+    out->has_policy = s->has_policy;
+    out->freeze_when_consumed = s->freeze_when_consumed;
+    out->policy_over_ms = s->policy_over_ms;
+}
+
+static uint32_t hours_for(const struct slo_spec *spec)
+{
+    struct slo_params p;
+    slo_params_from_spec(spec, &p);
+    return slo_l2_hours(&p);
+}
+
+struct slo_state *slost_new(const struct slo_spec *spec)
+{
+    struct slo_state *st = xcalloc(1, sizeof(*st));
+    atomic_init(&st->refs, 1);
+    atomic_init(&st->page, false);
+    atomic_init(&st->ticket, false);
+    st->identity = spec->identity;
+    pthread_mutex_init(&st->lock, NULL);
+    st->w = sliw_new(hours_for(spec));
+    return st;
+}
+
+void slost_ref(struct slo_state *st)
+{
+    atomic_fetch_add_explicit(&st->refs, 1, memory_order_relaxed);
+}
+
+void slost_unref(struct slo_state *st)
+{
+    if (!st || atomic_fetch_sub_explicit(&st->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    pthread_mutex_destroy(&st->lock);
+    free(st->w);
+    free(st);
+}
+
+uint64_t slost_identity(const struct slo_state *st)
+{
+    return st->identity;
+}
+
+/* Copy every bucket of `from` into `to` (same levels, maybe other sizes). */
+static void migrate(struct sliw *to, const struct sliw *from)
+{
+    for (int l = 0; l < SLIW_LEVELS; l++) {
+        struct sliw_level_view v;
+        sliw_level(from, l, &v);
+        if (v.head == INT64_MIN)
+            continue;
+        /* Oldest first, so the new ring's head moves forward only. */
+        for (int64_t i = v.head - (int64_t)v.n + 1; i <= v.head; i++)
+            sliw_restore_bucket(to, l, i, v.buckets[(uint64_t)i % v.n]);
+    }
+}
+
+void slost_reshape(struct slo_state *st, const struct slo_spec *spec)
+{
+    struct sliw *fresh = sliw_new(hours_for(spec));
+    pthread_mutex_lock(&st->lock);
+    struct sliw_level_view v;
+    sliw_level(st->w, SLIW_LEVELS - 1, &v);
+    struct sliw_level_view nv;
+    sliw_level(fresh, SLIW_LEVELS - 1, &nv);
+    if (v.n == nv.n) {
+        pthread_mutex_unlock(&st->lock);
+        free(fresh);
+        return;
+    }
+    migrate(fresh, st->w);
+    struct sliw *old = st->w;
+    st->w = fresh;
+    pthread_mutex_unlock(&st->lock);
+    free(old);
+}
+
+void slost_add(struct slo_state *st, int64_t t_ms, uint64_t events, uint64_t bad)
+{
+    pthread_mutex_lock(&st->lock);
+    sliw_add(st->w, t_ms, events, bad);
+    st->events_total += events;
+    st->bad_total += bad > events ? events : bad;
+    pthread_mutex_unlock(&st->lock);
+}
+
+struct sliw *slost_copy(struct slo_state *st, uint64_t *events_total, uint64_t *bad_total)
+{
+    pthread_mutex_lock(&st->lock);
+    struct sliw *c = sliw_clone(st->w);
+    *events_total = st->events_total;
+    *bad_total = st->bad_total;
+    pthread_mutex_unlock(&st->lock);
+    return c;
+}
+
+void slost_restore_totals(struct slo_state *st, uint64_t events_total, uint64_t bad_total)
+{
+    pthread_mutex_lock(&st->lock);
+    st->events_total += events_total;
+    st->bad_total += bad_total;
+    pthread_mutex_unlock(&st->lock);
+}
+
+void slost_restore_bucket(struct slo_state *st, int level, int64_t idx, struct sliw_bucket b)
+{
+    pthread_mutex_lock(&st->lock);
+    sliw_restore_bucket(st->w, level, idx, b);
+    pthread_mutex_unlock(&st->lock);
+}
+
+void slost_set_alerts(struct slo_state *st, bool page, bool ticket)
+{
+    atomic_store(&st->page, page);
+    atomic_store(&st->ticket, ticket);
+}
+
+void slost_alerts(const struct slo_state *st, bool *page, bool *ticket)
+{
+    *page = atomic_load(&((struct slo_state *)st)->page);
+    *ticket = atomic_load(&((struct slo_state *)st)->ticket);
+}

@@ -1,0 +1,49 @@
+/*
+ * slo_state.h - the live state of one SLO: its SLI windows, raw event
+ * counters and the last alert evaluation.
+ *
+ * Writers: the probe thread (one event per probe), replay and restore.
+ * Readers: scrapes, the 10 s evaluator, snapshots. A short per-SLO mutex
+ * guards the windows: the probe thread holds it for one O(1) add, a reader
+ * only for a memcpy of the store (~11 KiB for 30 d), and computes outside
+ * it. Refcounted and matched by name + SLI identity across reloads.
+ */
+#ifndef OUTPOST_SLO_STATE_H
+#define OUTPOST_SLO_STATE_H
+
+#include "config.h"
+#include "slo.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct slo_state;
+
+/* Parameters of the math for a configured SLO. */
+void slo_params_from_spec(const struct slo_spec *s, struct slo_params *out);
+
+/* New empty state for spec (refcount 1); caller releases with slost_unref. */
+struct slo_state *slost_new(const struct slo_spec *spec);
+void slost_ref(struct slo_state *st);
+void slost_unref(struct slo_state *st);
+uint64_t slost_identity(const struct slo_state *st);
+
+/* Fit the level-2 ring to a changed period or policy, keeping the events
+ * (same SLI identity). Any thread. */
+void slost_reshape(struct slo_state *st, const struct slo_spec *spec);
+
+/* Count events at t (Unix ms). */
+void slost_add(struct slo_state *st, int64_t t_ms, uint64_t events, uint64_t bad);
+
+/* Copy of the windows (caller frees with free()) and the raw counters. */
+struct sliw *slost_copy(struct slo_state *st, uint64_t *events_total, uint64_t *bad_total);
+
+/* Put persisted data back: counters and one bucket at a time. */
+void slost_restore_totals(struct slo_state *st, uint64_t events_total, uint64_t bad_total);
+void slost_restore_bucket(struct slo_state *st, int level, int64_t idx, struct sliw_bucket b);
+
+/* Last evaluation by the agent's 10 s evaluator. */
+void slost_set_alerts(struct slo_state *st, bool page, bool ticket);
+void slost_alerts(const struct slo_state *st, bool *page, bool *ticket);
+
+#endif
