@@ -105,6 +105,7 @@ class Agent:
 
     def __init__(self, tmpdir, config, extra_args=(), env=None):
         self.dir = tmpdir
+        self.expected_rc = 0
         self.config_path = os.path.join(tmpdir, "outpost.yml")
         self.log_path = os.path.join(tmpdir, "agent.log")
         self.write_config(config)
@@ -157,6 +158,12 @@ class Agent:
         return wait_for(lambda: (lambda v: v is not None and pred(v) and (v,))(
             self.value(name, **labels)), timeout=timeout,
             what=f"{name}{labels} to satisfy the condition")[0]
+
+    def kill9(self):
+        """Simulate a crash; the fixture then expects exit status -9."""
+        self.expected_rc = -signal.SIGKILL
+        self.proc.kill()
+        self.proc.wait()
 
     def stop(self, sig=signal.SIGTERM):
         """Stop and return (exit code, seconds it took)."""
@@ -218,7 +225,7 @@ def agent_factory(tmp_path):
         logs = a.logs()
         # A sanitizer finding (ASan, LSan, UBSan) in the agent fails the test.
         assert "Sanitizer" not in logs and "runtime error:" not in logs, logs
-        assert rc == 0, f"agent exited {rc}:\n{logs}"
+        assert rc == a.expected_rc, f"agent exited {rc}:\n{logs}"
 
 
 def gunzip(b):

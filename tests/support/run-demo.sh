@@ -17,4 +17,5 @@ https_pid=$!
 trap 'kill $http_pid $https_pid 2>/dev/null || true' EXIT INT TERM
 echo "outpost demo: targets on 127.0.0.1:18080 and :18443"
 echo "outpost demo: metrics at http://localhost:9469/metrics (Ctrl-C stops)"
-"$BUILD/outpost" --config.file=config/demo.yml --web.listen-address=:9469
+"$BUILD/outpost" --config.file=config/demo.yml --web.listen-address=:9469 \
+    --storage.path="$DEMO/data"
