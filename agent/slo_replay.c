@@ -66,7 +66,8 @@ static bool parse_time(const char *s, const char *e, double *out)
     char *end;
     errno = 0;
     double v = strtod(tmp, &end);
-    if (errno || *end || !isfinite(v) || v <= 0)
+    /* Up to the year 9999, as the state file allows. */
+    if (errno || *end || !isfinite(v) || v <= 0 || v > STATE_MAX_TIME_MS / 1000.0)
         return false;
     *out = v;
     return true;
@@ -112,7 +113,7 @@ static bool parse_events(const struct cfg *cfg, const char *name, const char *te
         if (nf != 4)
             why = "expected unix_seconds,slo_name,good_count,bad_count";
         else if (!parse_time(f[0][0], f[0][1], &x.t))
-            why = "unix_seconds is not a positive number";
+            why = "unix_seconds is not a positive number up to 253402300799";
         else if ((slo = find_slo(cfg, f[1][0], (size_t)(f[1][1] - f[1][0]))) < 0)
             why = "no SLO of that name in the configuration";
         else if (!parse_count(f[2][0], f[2][1], &x.good))
@@ -318,7 +319,8 @@ int slo_replay_main(int argc, char **argv)
         char *end;
         errno = 0;
         at_s = strtod(at, &end);
-        if (errno || end == at || *end || !isfinite(at_s) || at_s <= 0) {
+        if (errno || end == at || *end || !isfinite(at_s) || at_s <= 0 ||
+            at_s > STATE_MAX_TIME_MS / 1000.0) {
             fprintf(stderr, "outpost slo replay: --at needs Unix seconds\n");
             return 2;
         }

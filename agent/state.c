@@ -68,13 +68,13 @@ void state_encode(const char *const *names, struct slo_state *const *states, siz
             int64_t lo = v.head == INT64_MIN ? 0 : v.head - (int64_t)v.n + 1;
             int64_t hi = v.head == INT64_MIN ? -1 : v.head;
             for (int64_t k = lo; k <= hi; k++) {
-                const struct sliw_bucket *bk = &v.buckets[(uint64_t)k % v.n];
+                const struct sliw_bucket *bk = &v.buckets[sliw_slot(k, v.n)];
                 count += bk->events || bk->bad;
             }
             put_le(out, count, 4);
             /* Oldest first, so a restore only ever moves the head forward. */
             for (int64_t k = lo; k <= hi; k++) {
-                const struct sliw_bucket *bk = &v.buckets[(uint64_t)k % v.n];
+                const struct sliw_bucket *bk = &v.buckets[sliw_slot(k, v.n)];
                 if (!bk->events && !bk->bad)
                     continue;
                 put_le(out, (uint64_t)k, 8);
@@ -189,7 +189,13 @@ enum op_rc state_decode(const void *data, size_t len, struct state_file **out, s
                 sl->idx[k] = (int64_t)get_le(&c, 8);
                 sl->b[k].events = (uint32_t)get_le(&c, 4);
                 sl->b[k].bad = (uint32_t)get_le(&c, 4);
-                if (sl->b[k].bad > sl->b[k].events || (k && sl->idx[k] <= sl->idx[k - 1]))
+                /* Indexes must be times a clock can show, increasing, and
+                 * within one ring's span: anything else would make a
+                 * restore loop for ages or overflow. */
+                if (sl->b[k].bad > sl->b[k].events || sl->idx[k] < 0 ||
+                    sl->idx[k] > STATE_MAX_TIME_MS / sl->bucket_ms ||
+                    (k && sl->idx[k] <= sl->idx[k - 1]) ||
+                    sl->idx[k] - sl->idx[0] >= (int64_t)level_max[l])
                     c.bad = true;
             }
         }

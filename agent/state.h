@@ -25,6 +25,8 @@
 #define STATE_FILE_NAME "slo-state.bin"
 #define STATE_VERSION 1u
 #define STATE_MAX_FILE_BYTES (256u << 20)
+/* 9999-12-31T23:59:59Z: no saved bucket lies beyond it. */
+#define STATE_MAX_TIME_MS 253402300799000LL
 
 struct state_file;
 

@@ -25,6 +25,14 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/* Ring slot of absolute bucket i: a floor modulus, so buckets before the
+ * epoch (negative i) get their own slots too. */
+size_t sliw_slot(int64_t i, uint32_t n)
+{
+    int64_t r = i % (int64_t)n;
+    return (size_t)(r < 0 ? r + (int64_t)n : r);
+}
+
 /* Bucket of an event at t: k*b < t <= (k+1)*b. */
 static int64_t bucket_of(int64_t t_ms, int64_t b)
 {
@@ -87,7 +95,7 @@ static void advance(struct level *l, int64_t idx)
         memset(l->b, 0, l->n * sizeof(*l->b));
     } else {
         for (int64_t i = l->head + 1; i <= idx; i++)
-            l->b[(uint64_t)i % l->n] = (struct sliw_bucket){0, 0};
+            l->b[sliw_slot(i, l->n)] = (struct sliw_bucket){0, 0};
     }
     l->head = idx;
 }
@@ -98,7 +106,7 @@ static void level_add(struct level *l, int64_t idx, uint64_t events, uint64_t ba
         advance(l, idx);
     if (idx <= l->head - (int64_t)l->n)
         return; /* older than this ring reaches */
-    struct sliw_bucket *b = &l->b[(uint64_t)idx % l->n];
+    struct sliw_bucket *b = &l->b[sliw_slot(idx, l->n)];
     b->events = sat_add(b->events, events);
     b->bad = sat_add(b->bad, bad);
 }
@@ -124,7 +132,7 @@ static void level_sum(const struct level *l, int64_t lo, int64_t hi, uint64_t *e
     if (lo < l->head - (int64_t)l->n + 1)
         lo = l->head - (int64_t)l->n + 1;
     for (int64_t i = lo; i <= hi; i++) {
-        const struct sliw_bucket *b = &l->b[(uint64_t)i % l->n];
+        const struct sliw_bucket *b = &l->b[sliw_slot(i, l->n)];
         *events += b->events;
         *bad += b->bad;
     }

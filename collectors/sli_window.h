@@ -70,8 +70,10 @@ struct sliw_level_view {
     int64_t bucket_ms;
     uint32_t n;
     int64_t head;
-    const struct sliw_bucket *buckets; /* ring, absolute index i at i mod n */
+    const struct sliw_bucket *buckets; /* ring, absolute index i at sliw_slot(i, n) */
 };
+/* Ring position of absolute bucket index i (floor modulus). */
+size_t sliw_slot(int64_t i, uint32_t n);
 void sliw_level(const struct sliw *w, int level, struct sliw_level_view *out);
 /* Put a stored bucket back (absolute index idx of level), keeping what the
  * ring already holds there; ignored when outside the ring's reach. */

@@ -45,7 +45,8 @@ void slo_calendar_month(int64_t t_ms, int64_t *start_ms, int64_t *length_ms)
 {
     /* The month holding t under (start, end] semantics: an event exactly at
      * midnight on the 1st still belongs to the month before. */
-    time_t secs = (time_t)((t_ms - 1) / 1000);
+    int64_t ms = t_ms - 1;
+    time_t secs = (time_t)(ms / 1000 - (ms % 1000 < 0 ? 1 : 0)); /* floor */
     struct tm tm;
     gmtime_r(&secs, &tm);
     tm.tm_mday = 1;

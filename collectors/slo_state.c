@@ -74,7 +74,7 @@ static void migrate(struct sliw *to, const struct sliw *from)
             continue;
         /* Oldest first, so the new ring's head moves forward only. */
         for (int64_t i = v.head - (int64_t)v.n + 1; i <= v.head; i++)
-            sliw_restore_bucket(to, l, i, v.buckets[(uint64_t)i % v.n]);
+            sliw_restore_bucket(to, l, i, v.buckets[sliw_slot(i, v.n)]);
     }
 }
 
