@@ -83,7 +83,7 @@ static struct slo_state *slo_state_for(const struct slo_spec *spec, const struct
     }
     struct slo_state *st = slost_new(spec);
     if (saved)
-        state_restore(saved, spec, st);
+        state_restore(saved, spec, st, (int64_t)(now_wall() * 1000));
     return st;
 }
 

@@ -216,7 +216,8 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
     size_t n = 0;
     if (!parse_events(cfg, events_name, events_csv, len, &ev, &n, errors))
         return OP_ERR_INVALID;
-    qsort(ev, n, sizeof(*ev), cmp_event);
+    if (n)
+        qsort(ev, n, sizeof(*ev), cmp_event);
     if (at_s < 0) {
         if (n == 0) {
             buf_addf(errors, "%s: no events, and no --at given\n", events_name);

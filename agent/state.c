@@ -185,7 +185,7 @@ enum op_rc state_decode(const void *data, size_t len, struct state_file **out, s
             }
             sl->idx = xcalloc(sl->count ? sl->count : 1, sizeof(int64_t));
             sl->b = xcalloc(sl->count ? sl->count : 1, sizeof(struct sliw_bucket));
-            for (uint32_t k = 0; k < sl->count; k++) {
+            for (uint32_t k = 0; k < sl->count && !c.bad; k++) {
                 sl->idx[k] = (int64_t)get_le(&c, 8);
                 sl->b[k].events = (uint32_t)get_le(&c, 4);
                 sl->b[k].bad = (uint32_t)get_le(&c, 4);
@@ -256,6 +256,11 @@ enum op_rc state_read(const char *dir, struct state_file **out, struct buf *erro
         struct buf aside;
         buf_init(&aside, 8192);
         buf_addf(&aside, "%s.corrupt-%lld", buf_str(&path), (long long)time(NULL));
+        /* Never overwrite earlier evidence from the same second. */
+        for (int k = 1; k < 1000 && access(buf_str(&aside), F_OK) == 0; k++) {
+            buf_reset(&aside);
+            buf_addf(&aside, "%s.corrupt-%lld-%d", buf_str(&path), (long long)time(NULL), k);
+        }
         if (rename(buf_str(&path), buf_str(&aside)) == 0)
             buf_addf(errors, "%s: %s; moved aside to %s", buf_str(&path), buf_str(&why),
                      buf_str(&aside));
@@ -271,7 +276,8 @@ out:
     return rc;
 }
 
-bool state_restore(const struct state_file *f, const struct slo_spec *spec, struct slo_state *st)
+bool state_restore(const struct state_file *f, const struct slo_spec *spec, struct slo_state *st,
+                   int64_t now_ms)
 {
     for (size_t i = 0; i < f->n; i++) {
         const struct saved_slo *r = &f->recs[i];
@@ -283,9 +289,15 @@ bool state_restore(const struct state_file *f, const struct slo_spec *spec, stru
             return false;
         }
         slost_restore_totals(st, r->events_total, r->bad_total);
-        for (int l = 0; l < SLIW_LEVELS; l++)
+        for (int l = 0; l < SLIW_LEVELS; l++) {
+            /* Buckets from the future (the clock was ahead when they were
+             * written) would move the ring's head past now and make it drop
+             * every new event until real time caught up: leave them out. */
+            int64_t newest = (now_ms - 1) / r->lv[l].bucket_ms + 1;
             for (uint32_t k = 0; k < r->lv[l].count; k++)
-                slost_restore_bucket(st, l, r->lv[l].idx[k], r->lv[l].b[k]);
+                if (r->lv[l].idx[k] <= newest)
+                    slost_restore_bucket(st, l, r->lv[l].idx[k], r->lv[l].b[k]);
+        }
         return true;
     }
     return false;

@@ -37,8 +37,10 @@ enum op_rc state_read(const char *dir, struct state_file **out, struct buf *erro
 void state_file_free(struct state_file *f);
 
 /* Restore the saved record of spec->name into st (fresh) when its SLI
- * identity matches; logs when the definition changed. True when restored. */
-bool state_restore(const struct state_file *f, const struct slo_spec *spec, struct slo_state *st);
+ * identity matches; logs when the definition changed. Buckets later than
+ * now_ms (Unix ms) are left out. True when restored. */
+bool state_restore(const struct state_file *f, const struct slo_spec *spec, struct slo_state *st,
+                   int64_t now_ms);
 
 /* Atomically replace DIR/slo-state.bin with these states. On failure the
  * previous file is intact and errors says why. */

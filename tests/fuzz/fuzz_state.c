@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct slo_spec *spec = cfg_slo(g_cfg, 0);
         struct slo_state *st = slost_new(spec);
         /* A record only restores under the spec's identity: try it as is. */
-        state_restore(f, spec, st);
+        state_restore(f, spec, st, 1767225600000LL);
         slost_unref(st);
         state_file_free(f);
     }
