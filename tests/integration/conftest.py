@@ -220,8 +220,10 @@ def agent_factory(tmp_path):
         agents.append(a)
         return a
     yield make
-    for a in agents:
-        rc, _ = a.stop()
+    # Stop every agent first: an assertion about one must not leave the
+    # others running.
+    results = [(a, *a.stop()) for a in agents]
+    for a, rc, _ in results:
         logs = a.logs()
         # A sanitizer finding (ASan, LSan, UBSan) in the agent fails the test.
         assert "Sanitizer" not in logs and "runtime error:" not in logs, logs
