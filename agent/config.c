@@ -26,6 +26,8 @@ struct cfg {
     size_t n_checks;
     struct slo_spec *slos;
     size_t n_slos;
+    struct canary_spec *canaries;
+    size_t n_canaries;
     struct buf warnings;
 };
 
@@ -1070,6 +1072,7 @@ static void check_free(struct check_spec *c)
         json_expect_free(&e->json[i]);
     free(e->json);
     free(c->buckets);
+    free(c->sched_key);
 }
 
 static bool has_header(const struct check_spec *c, const char *name)
@@ -1541,9 +1544,175 @@ static void parse_slos(struct pctx *p, const yaml_node_t *n, struct cfg *c)
     }
 }
 
+/* ---- canaries ---- */
+
+struct canary_parse {
+    struct canary_spec *k;
+    const yaml_node_t *arm_node[2]; /* inline spec */
+    const yaml_node_t *arm_ref[2];  /* baseline_check / canary_check */
+    char *arm_name[2];
+    const yaml_node_t *interval_node;
+};
+
+static void get_ratio(struct pctx *p, const yaml_node_t *v, const char *path, double *out,
+                      double lo, double hi, bool lo_open, bool hi_open)
+{
+    double x;
+    if (!get_number(p, v, path, &x))
+        return;
+    if ((lo_open ? x <= lo : x < lo) || (hi_open ? x >= hi : x > hi)) {
+        perr(p, v, path, "must be %s %g and %s %g", lo_open ? "above" : "at least", lo,
+             hi_open ? "below" : "at most", hi);
+        return;
+    }
+    *out = x;
+}
+
+static bool canary_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
+{
+    struct canary_parse *cp = arg;
+    struct canary_spec *k = cp->k;
+    struct canary_settings *st = &k->settings;
+    if (strcmp(key, "name") == 0) {
+        (void)get_str(p, v, path, false, &k->name);
+    } else if (strcmp(key, "baseline") == 0 || strcmp(key, "canary") == 0) {
+        int arm = key[0] == 'c';
+        if (want_mapping(p, v, path))
+            cp->arm_node[arm] = v;
+    } else if (strcmp(key, "baseline_check") == 0 || strcmp(key, "canary_check") == 0) {
+        int arm = key[0] == 'c';
+        if (get_str(p, v, path, false, &cp->arm_name[arm]))
+            cp->arm_ref[arm] = v;
+    } else if (strcmp(key, "interval") == 0) {
+        if (get_duration(p, v, path, &k->interval_ms))
+            cp->interval_node = v;
+    } else if (strcmp(key, "window") == 0) {
+        (void)get_duration(p, v, path, &k->window_ms);
+    } else if (strcmp(key, "min_samples") == 0) {
+        if (want_scalar(p, v, path)) {
+            long n;
+            if (!parse_long(scalar(v), &n) || n < 1 || n > 1000000)
+                perr(p, v, path, "\"%s\" is not a whole number from 1 to 1000000", scalar(v));
+            else
+                st->min_samples = (unsigned)n;
+        }
+    } else if (strcmp(key, "alpha") == 0) {
+        get_ratio(p, v, path, &st->alpha, 0, 1, true, true);
+    } else if (strcmp(key, "error_ratio_margin") == 0) {
+        get_ratio(p, v, path, &st->error_ratio_margin, 0, 1, false, true);
+    } else if (strcmp(key, "error_ratio_ceiling") == 0) {
+        st->has_ceiling = true;
+        get_ratio(p, v, path, &st->error_ratio_ceiling, 0, 1, false, true);
+    } else if (strcmp(key, "latency_p95_margin") == 0) {
+        get_ratio(p, v, path, &st->latency_p95_margin, 0, 1000, false, false);
+    } else if (strcmp(key, "latency_confidence") == 0) {
+        get_ratio(p, v, path, &st->latency_confidence, 0, 1, true, true);
+    } else if (strcmp(key, "allowed_increase") == 0) {
+        get_ratio(p, v, path, &st->allowed_increase, 1, 1000, false, false);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void parse_canaries(struct pctx *p, const yaml_node_t *n, struct cfg *c)
+{
+    static const char *const arm_names[2] = {"baseline", "canary"};
+    if (!want_sequence(p, n, "canaries"))
+        return;
+    size_t cnt = seq_len(n);
+    if (cnt > CFG_MAX_CANARIES) {
+        perr(p, n, "canaries", "more than %d canaries", CFG_MAX_CANARIES);
+        return;
+    }
+    c->canaries = xcalloc(cnt ? cnt : 1, sizeof(*c->canaries));
+    c->n_canaries = cnt;
+    /* Room for two inline arms per canary: checks never move afterwards. */
+    c->checks = xrealloc(c->checks, (c->n_checks + 2 * cnt + 1) * sizeof(*c->checks));
+    for (size_t i = 0; i < cnt; i++) {
+        char path[PATH_CAP];
+        path_index(path, sizeof(path), "canaries", i);
+        yaml_node_t *it = seq_item(p, n, i);
+        struct canary_spec *k = &c->canaries[i];
+        canary_settings_default(&k->settings);
+        k->interval_ms = 1000;
+        k->window_ms = 600000;
+        k->line = it ? (int)it->start_mark.line + 1 : 0;
+        if (!it || !want_mapping(p, it, path))
+            continue;
+        int before = p->n_errors;
+        struct canary_parse cp = {.k = k};
+        walk_map(p, it, path, canary_key, &cp);
+        if (!k->name)
+            perr(p, it, path, "missing key \"name\"");
+        else if (!name_ok(k->name))
+            perr(p, it, path, "name must be 1 to %d bytes without control characters",
+                 CFG_MAX_NAME_BYTES);
+        if (k->interval_ms < CFG_MIN_INTERVAL_MS)
+            perr(p, cp.interval_node ? cp.interval_node : it, path,
+                 "interval must be at least %dms", CFG_MIN_INTERVAL_MS);
+        if (k->window_ms < k->interval_ms)
+            perr(p, it, path, "window must not be shorter than interval");
+        if (p->n_errors == before) {
+            for (size_t j = 0; j < i; j++)
+                if (c->canaries[j].name && strcmp(c->canaries[j].name, k->name) == 0)
+                    perr(p, it, path, "duplicate canary name \"%s\" (first used at line %d)",
+                         k->name, c->canaries[j].line);
+        }
+        for (int arm = 0; arm < 2; arm++) {
+            char apath[PATH_CAP];
+            path_key(apath, sizeof(apath), path, arm_names[arm]);
+            if (!!cp.arm_node[arm] + !!cp.arm_ref[arm] != 1) {
+                perr(p, it, path, "needs exactly one of %s and %s_check", arm_names[arm],
+                     arm_names[arm]);
+            } else if (cp.arm_ref[arm]) {
+                long idx = find_check(c, cp.arm_name[arm]);
+                if (idx < 0)
+                    perr(p, cp.arm_ref[arm], apath, "no check named \"%s\"", cp.arm_name[arm]);
+                else
+                    k->arm_check[arm] = (size_t)idx;
+            } else if (k->name && p->n_errors == before) {
+                /* An inline arm is a check of its own, named after the
+                 * canary, on the canary's interval and shared phase. */
+                struct check_spec *cs = &c->checks[c->n_checks];
+                memset(cs, 0, sizeof(*cs));
+                struct buf nm;
+                buf_init(&nm, 1024);
+                buf_addf(&nm, "%s/%s", k->name, arm_names[arm]);
+                cs->name = buf_take(&nm);
+                char *given = cs->name;
+                cs->interval_ms = k->interval_ms;
+                cs->sched_key = xstrdup(k->name);
+                (void)parse_check(p, cp.arm_node[arm], apath, cs);
+                if (cs->name != given || strcmp(cs->name, given) != 0)
+                    perr(p, cp.arm_node[arm], apath, "an arm takes its name from the canary");
+                if (cs->interval_ms != k->interval_ms)
+                    perr(p, cp.arm_node[arm], apath,
+                         "an arm runs at the canary's interval; set interval on the canary");
+                if (find_check(c, cs->name) >= 0)
+                    perr(p, cp.arm_node[arm], apath, "a check named \"%s\" already exists",
+                         cs->name);
+                k->arm_check[arm] = c->n_checks++;
+                k->inline_arms[arm] = true;
+            }
+            free(cp.arm_name[arm]);
+        }
+        if (p->n_errors == before) {
+            struct buf id;
+            buf_init(&id, SIZE_MAX / 2);
+            for (int arm = 0; arm < 2; arm++) {
+                const struct check_spec *cs = &c->checks[k->arm_check[arm]];
+                buf_addf(&id, "%s %s\n", cs->method, cs->url);
+            }
+            k->identity = hash_str(buf_str(&id));
+            buf_free(&id);
+        }
+    }
+}
+
 struct top_parse {
     struct cfg *c;
-    yaml_node_t *global, *checks, *slos;
+    yaml_node_t *global, *checks, *slos, *canaries;
 };
 
 static bool top_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
@@ -1557,6 +1726,8 @@ static bool top_key(struct pctx *p, const char *key, yaml_node_t *v, const char 
         tp->checks = v;
     else if (strcmp(key, "slos") == 0)
         tp->slos = v;
+    else if (strcmp(key, "canaries") == 0)
+        tp->canaries = v;
     else
         return false;
     return true;
@@ -1572,6 +1743,9 @@ void cfg_free(struct cfg *c)
     for (size_t i = 0; i < c->n_slos; i++)
         slo_free(&c->slos[i]);
     free(c->slos);
+    for (size_t i = 0; i < c->n_canaries; i++)
+        free(c->canaries[i].name);
+    free(c->canaries);
     buf_free(&c->warnings);
     free(c->source);
     free(c);
@@ -1620,7 +1794,7 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     }
     if (!want_mapping(&p, root, ""))
         goto out;
-    struct top_parse tp = {c, NULL, NULL, NULL};
+    struct top_parse tp = {c, NULL, NULL, NULL, NULL};
     walk_map(&p, root, "", top_key, &tp);
     if (tp.global && !is_null(tp.global) && want_mapping(&p, tp.global, "global"))
         walk_map(&p, tp.global, "global", global_key, NULL);
@@ -1628,7 +1802,10 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
         perr(&p, tp.global, "global", "timeout must not be longer than interval");
     if (tp.checks && !is_null(tp.checks))
         parse_checks(&p, tp.checks, c);
-    /* SLOs refer to checks: only meaningful once the checks are valid. */
+    /* Canaries and SLOs refer to checks: only meaningful once the checks are
+     * valid. Canaries first: SLOs may name their inline arms. */
+    if (tp.canaries && !is_null(tp.canaries) && p.n_errors == 0)
+        parse_canaries(&p, tp.canaries, c);
     if (tp.slos && !is_null(tp.slos) && p.n_errors == 0)
         parse_slos(&p, tp.slos, c);
     if (p.n_errors == 0) {
@@ -1696,6 +1873,24 @@ size_t cfg_slo_count(const struct cfg *c)
 const struct slo_spec *cfg_slo(const struct cfg *c, size_t i)
 {
     return &c->slos[i];
+}
+
+size_t cfg_canary_count(const struct cfg *c)
+{
+    return c->n_canaries;
+}
+
+const struct canary_spec *cfg_canary(const struct cfg *c, size_t i)
+{
+    return &c->canaries[i];
+}
+
+const struct canary_spec *cfg_find_canary(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_canaries; i++)
+        if (c->canaries[i].name && strcmp(c->canaries[i].name, name) == 0)
+            return &c->canaries[i];
+    return NULL;
 }
 
 const char *cfg_warnings(const struct cfg *c)

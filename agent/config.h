@@ -15,6 +15,7 @@
 #define OUTPOST_CONFIG_H
 
 #include "buf.h"
+#include "canary.h"
 #include "common.h"
 
 #include <stdbool.h>
@@ -115,8 +116,24 @@ struct check_spec {
     struct http_expect expect;
     double *buckets; /* histogram upper bounds, strictly increasing, no +Inf */
     size_t n_buckets;
-    int line; /* where the entry starts, 1-based */
+    char *sched_key; /* phase offset key; NULL = name. Canary arms share one. */
+    int line;        /* where the entry starts, 1-based */
 };
+
+/* One canary (issue 4): two arms, each an inline check spec (named
+ * "<canary>/baseline" and "<canary>/canary", probed in lock-step) or an
+ * existing check. */
+struct canary_spec {
+    char *name;
+    size_t arm_check[2]; /* [0] baseline, [1] canary: indexes into checks */
+    bool inline_arms[2];
+    int64_t interval_ms, window_ms;
+    struct canary_settings settings;
+    uint64_t identity; /* the arms' targets: samples survive reloads that keep it */
+    int line;
+};
+
+#define CFG_MAX_CANARIES 1000
 
 /* One SLO (issue 3). Availability: each probe of a listed check is one
  * event, bad when it failed. Latency: bad also when slower than the
@@ -165,6 +182,11 @@ const struct check_spec *cfg_check(const struct cfg *c, size_t i);
 size_t cfg_slo_count(const struct cfg *c);
 /* Borrowed; valid while c lives. */
 const struct slo_spec *cfg_slo(const struct cfg *c, size_t i);
+size_t cfg_canary_count(const struct cfg *c);
+const struct canary_spec *cfg_canary(const struct cfg *c, size_t i);
+/* NULL when there is none of that name. */
+const struct canary_spec *cfg_find_canary(const struct cfg *c, const char *name);
+
 /* Non-fatal findings of the load, one per line ("" when none); borrowed. */
 const char *cfg_warnings(const struct cfg *c);
 

@@ -83,10 +83,14 @@ void expo_family(struct expo *e, const char *name, enum expo_type type, const ch
             len -= 5;
         tname = type == EXPO_COUNTER     ? "counter"
                 : type == EXPO_HISTOGRAM ? "histogram"
+                : type == EXPO_SUMMARY   ? "summary"
                 : type == EXPO_INFO      ? "info"
                                          : "gauge";
     } else {
-        tname = type == EXPO_COUNTER ? "counter" : type == EXPO_HISTOGRAM ? "histogram" : "gauge";
+        tname = type == EXPO_COUNTER     ? "counter"
+                : type == EXPO_HISTOGRAM ? "histogram"
+                : type == EXPO_SUMMARY   ? "summary"
+                                         : "gauge";
     }
     buf_adds(e->b, "# HELP ");
     buf_add(e->b, name, len);

@@ -14,7 +14,7 @@
 
 enum expo_format { EXPO_TEXT, EXPO_OPENMETRICS };
 
-enum expo_type { EXPO_COUNTER, EXPO_GAUGE, EXPO_HISTOGRAM, EXPO_INFO };
+enum expo_type { EXPO_COUNTER, EXPO_GAUGE, EXPO_HISTOGRAM, EXPO_INFO, EXPO_SUMMARY };
 
 #define EXPO_CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
 #define EXPO_CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"

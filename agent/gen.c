@@ -16,6 +16,10 @@ struct gen {
     size_t n_slos;
     size_t *check_slo_off; /* n + 1 offsets into check_slo */
     uint32_t *check_slo;
+    struct canary_state **canaries;
+    size_t n_canaries;
+    size_t *check_arm_off; /* n + 1 offsets into check_arm */
+    uint32_t *check_arm;   /* canary index * 2 + arm */
 };
 
 /* Open-addressing index of a generation's check names, built only while a
@@ -35,6 +39,23 @@ static const char *check_name_at(const struct cfg *c, size_t i)
 static const char *slo_name_at(const struct cfg *c, size_t i)
 {
     return cfg_slo(c, i)->name;
+}
+
+static const char *canary_name_at(const struct cfg *c, size_t i)
+{
+    return cfg_canary(c, i)->name;
+}
+
+/* Samples a canary keeps per arm: its window at the faster arm's interval. */
+static size_t canary_ring(const struct cfg *cfg, const struct canary_spec *k)
+{
+    int64_t fastest = k->interval_ms;
+    for (int a = 0; a < 2; a++) {
+        int64_t iv = cfg_check(cfg, k->arm_check[a])->interval_ms;
+        if (iv < fastest)
+            fastest = iv;
+    }
+    return (size_t)(k->window_ms / fastest) + 16;
 }
 
 static void index_build(struct name_index *ix, const struct cfg *c, size_t n, name_at_fn name_at)
@@ -139,6 +160,39 @@ struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_
         }
     }
     free(fill);
+
+    /* Canaries: samples survive a reload that keeps the arms' targets. */
+    g->n_canaries = cfg_canary_count(cfg);
+    g->canaries = xcalloc(g->n_canaries ? g->n_canaries : 1, sizeof(*g->canaries));
+    struct name_index cix = {0};
+    if (prev)
+        index_build(&cix, prev->cfg, prev->n_canaries, canary_name_at);
+    for (size_t i = 0; i < g->n_canaries; i++) {
+        const struct canary_spec *k = cfg_canary(cfg, i);
+        long j = prev ? index_find(&cix, prev->cfg, canary_name_at, k->name) : -1;
+        if (j >= 0 && canst_identity(prev->canaries[j]) == k->identity) {
+            g->canaries[i] = prev->canaries[j];
+            canst_ref(g->canaries[i]);
+        } else {
+            g->canaries[i] = canst_new(k->identity, canary_ring(cfg, k));
+        }
+    }
+    free(cix.slots);
+    g->check_arm_off = xcalloc(g->n + 1, sizeof(size_t));
+    for (size_t i = 0; i < g->n_canaries; i++)
+        for (int a = 0; a < 2; a++)
+            g->check_arm_off[cfg_canary(cfg, i)->arm_check[a] + 1]++;
+    for (size_t i = 0; i < g->n; i++)
+        g->check_arm_off[i + 1] += g->check_arm_off[i];
+    g->check_arm = xcalloc(2 * g->n_canaries + 1, sizeof(uint32_t));
+    fill = xcalloc(g->n ? g->n : 1, sizeof(size_t));
+    for (size_t i = 0; i < g->n_canaries; i++) {
+        for (int a = 0; a < 2; a++) {
+            size_t c = cfg_canary(cfg, i)->arm_check[a];
+            g->check_arm[g->check_arm_off[c] + fill[c]++] = (uint32_t)(i * 2 + (size_t)a);
+        }
+    }
+    free(fill);
     return g;
 }
 
@@ -159,6 +213,11 @@ void gen_unref(struct gen *g)
     free(g->slos);
     free(g->check_slo_off);
     free(g->check_slo);
+    for (size_t i = 0; i < g->n_canaries; i++)
+        canst_unref(g->canaries[i]);
+    free(g->canaries);
+    free(g->check_arm_off);
+    free(g->check_arm);
     cfg_free(g->cfg);
     free(g);
 }
@@ -192,4 +251,20 @@ size_t gen_check_slos(const struct gen *g, size_t check, const uint32_t **list)
 {
     *list = g->check_slo + g->check_slo_off[check];
     return g->check_slo_off[check + 1] - g->check_slo_off[check];
+}
+
+size_t gen_canary_count(const struct gen *g)
+{
+    return g->n_canaries;
+}
+
+struct canary_state *gen_canary(const struct gen *g, size_t i)
+{
+    return g->canaries[i];
+}
+
+size_t gen_check_arms(const struct gen *g, size_t check, const uint32_t **list)
+{
+    *list = g->check_arm + g->check_arm_off[check];
+    return g->check_arm_off[check + 1] - g->check_arm_off[check];
 }

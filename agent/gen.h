@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "recorder.h"
+#include "canary_state.h"
 #include "slo_state.h"
 
 struct state_file;
@@ -32,6 +33,11 @@ size_t gen_count(const struct gen *g);
 struct rec *gen_rec(const struct gen *g, size_t i);
 size_t gen_slo_count(const struct gen *g);
 struct slo_state *gen_slo(const struct gen *g, size_t i);
+size_t gen_canary_count(const struct gen *g);
+struct canary_state *gen_canary(const struct gen *g, size_t i);
+/* Canary arms fed by check i, each as canary index * 2 + arm; *list
+ * borrowed. Returns the count. */
+size_t gen_check_arms(const struct gen *g, size_t check, const uint32_t **list);
 /* SLO indexes fed by check i; *list borrowed. Returns the count. */
 size_t gen_check_slos(const struct gen *g, size_t check, const uint32_t **list);
 

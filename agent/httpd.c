@@ -15,12 +15,26 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <zlib.h>
+
+#include "canary_state.h"
 
 /* Idle or slow clients are dropped after this many seconds, and at most this
  * many connections are served at once: a stuck client must not pin threads. */
 #define HTTPD_CONN_TIMEOUT_S 30
 #define HTTPD_CONN_LIMIT 256
+/* Flagger's webhook body is a few hundred bytes; anything larger is not it. */
+#define HTTPD_MAX_GATE_BODY (64u << 10)
+
+#define FLAGGER_PREFIX "/gates/flagger/"
+#define ARGO_PREFIX "/gates/argo/"
+
+/* Per-request state, only for requests that read a body (Flagger). */
+struct req_ctx {
+    struct buf body;
+    bool too_big;
+};
 
 struct httpd {
     struct MHD_Daemon *daemons[HTTPD_MAX_LISTEN];
@@ -240,18 +254,169 @@ static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *
     return ret;
 }
 
+/* ---- gates ---- */
+
+static enum MHD_Result serve_argo(struct httpd *h, struct MHD_Connection *c, const char *name)
+{
+    struct canary_verdict v;
+    bool reset;
+    if (rt_canary(h->rt, name, NULL, &v, &reset) != OP_OK)
+        return send_text(c, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
+    struct buf b;
+    buf_init(&b, 1u << 20);
+    canary_verdict_json(&v, name, true, &b);
+    buf_addc(&b, '\n');
+    size_t len = b.len;
+    return send_owned(c, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
+}
+
+/* Validate Flagger's body: a JSON object whose known fields are strings
+ * (metadata: an object of strings). *checksum: borrowed from root, may be
+ * NULL. Returns a static reason on error. */
+static const char *flagger_body(json_t *root, const char **checksum)
+{
+    static const char *const strings[] = {"name", "namespace", "phase", "checksum"};
+    *checksum = NULL;
+    if (!json_is_object(root))
+        return "body must be a JSON object";
+    for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
+        json_t *f = json_object_get(root, strings[i]);
+        if (f && !json_is_string(f))
+            return "name, namespace, phase and checksum must be strings";
+    }
+    json_t *md = json_object_get(root, "metadata");
+    if (md && !json_is_null(md)) {
+        if (!json_is_object(md))
+            return "metadata must be an object of strings";
+        const char *k;
+        json_t *v;
+        json_object_foreach(md, k, v)
+        {
+            if (!json_is_string(v))
+                return "metadata must be an object of strings";
+        }
+    }
+    json_t *cs = json_object_get(root, "checksum");
+    if (cs) {
+        *checksum = json_string_value(cs);
+        if (strlen(*checksum) >= CANARY_MAX_CHECKSUM)
+            return "checksum longer than 255 bytes";
+    }
+    return NULL;
+}
+
+static enum MHD_Result serve_flagger(struct httpd *h, struct MHD_Connection *c, const char *name,
+                                     struct req_ctx *ctx)
+{
+    const char *hook = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hook");
+    if (!hook)
+        hook = "rollout";
+    bool rollback = strcmp(hook, "rollback") == 0;
+    if (!rollback && strcmp(hook, "rollout") != 0 && strcmp(hook, "confirm-promotion") != 0)
+        return send_text(c, MHD_HTTP_BAD_REQUEST,
+                         "hook must be rollout, confirm-promotion or rollback\n");
+    json_error_t jerr;
+    json_t *root = ctx->body.len ? json_loadb(ctx->body.data, ctx->body.len, 0, &jerr) : NULL;
+    if (!root)
+        return send_text(c, MHD_HTTP_BAD_REQUEST,
+                         "body is not JSON (Flagger sends {name, namespace, phase, checksum, "
+                         "metadata})\n");
+    const char *checksum;
+    const char *bad = flagger_body(root, &checksum);
+    if (bad) {
+        json_decref(root);
+        struct buf m;
+        buf_init(&m, 1024);
+        buf_addf(&m, "%s\n", bad);
+        enum MHD_Result r = send_text(c, MHD_HTTP_BAD_REQUEST, buf_str(&m));
+        buf_free(&m);
+        return r;
+    }
+    struct canary_verdict v;
+    bool reset;
+    enum op_rc rc = rt_canary(h->rt, name, checksum, &v, &reset);
+    json_decref(root);
+    if (rc != OP_OK)
+        return send_text(c, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
+    /* Flagger counts <= 202 as success. For rollback hooks success means
+     * "roll back now", so they pass only on a significant failure. */
+    bool ok = rollback ? v.verdict == CANARY_FAIL : v.verdict == CANARY_PASS;
+    struct buf m;
+    buf_init(&m, 1024);
+    if (rollback && !ok)
+        buf_addf(&m, "no significant failure, %s\n", v.reason);
+    else
+        buf_addf(&m, "%s\n", v.reason);
+    enum MHD_Result r = send_text(c, ok ? MHD_HTTP_OK : MHD_HTTP_PRECONDITION_FAILED, buf_str(&m));
+    buf_free(&m);
+    return r;
+}
+
+/* Accumulate a Flagger body across MHD calls, capped. Returns true once the
+ * body is complete (the final call); *early is set when a response was
+ * already queued (oversized). */
+static bool read_body(struct MHD_Connection *c, struct req_ctx *ctx, const char *upload,
+                      size_t *upload_size, enum MHD_Result *early)
+{
+    if (*upload_size == 0)
+        return true;
+    if (!ctx->too_big && buf_add(&ctx->body, upload, *upload_size) != OP_OK) {
+        ctx->too_big = true;
+        *early = send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
+    }
+    *upload_size = 0;
+    return false;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    struct req_ctx *ctx = *con_cls;
+    if (ctx) {
+        buf_free(&ctx->body);
+        free(ctx);
+        *con_cls = NULL;
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     (void)version;
-    (void)upload_data;
-    (void)upload_data_size;
-    (void)con_cls;
     struct httpd *h = cls;
-    /* Every answer is queued on the first call: no endpoint reads a request
-     * body, and MHD discards the rest of an upload (bounded work). */
     bool is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    /* Flagger's gate is the one endpoint that reads a body: it keeps a
+     * capped buffer across MHD's calls. Every other answer is queued on the
+     * first call, and MHD discards the rest of any upload (bounded work). */
+    if (strncmp(url, FLAGGER_PREFIX, strlen(FLAGGER_PREFIX)) == 0) {
+        if (strcmp(method, "POST") != 0)
+            return method_not_allowed(c, "POST");
+        struct req_ctx *ctx = *con_cls;
+        if (!ctx) {
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+            if (cl && strtoull(cl, NULL, 10) > HTTPD_MAX_GATE_BODY)
+                return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
+            ctx = xcalloc(1, sizeof(*ctx));
+            buf_init(&ctx->body, HTTPD_MAX_GATE_BODY);
+            *con_cls = ctx;
+            return MHD_YES;
+        }
+        enum MHD_Result early = MHD_YES;
+        if (!read_body(c, ctx, upload_data, upload_data_size, &early))
+            return early;
+        if (ctx->too_big)
+            return MHD_YES; /* the 413 is queued already */
+        return serve_flagger(h, c, url + strlen(FLAGGER_PREFIX), ctx);
+    }
+    if (strncmp(url, ARGO_PREFIX, strlen(ARGO_PREFIX)) == 0) {
+        if (!is_get && strcmp(method, "POST") != 0)
+            return method_not_allowed(c, "GET, POST");
+        return serve_argo(h, c, url + strlen(ARGO_PREFIX));
+    }
     if (strcmp(url, "/-/reload") == 0) {
         if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
             return method_not_allowed(c, "POST, PUT");
@@ -364,9 +529,9 @@ enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct
             MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
         struct MHD_Daemon *d = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)HTTPD_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_CONN_LIMIT,
-            MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONN_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_CONN_LIMIT, MHD_OPTION_END);
         if (!d) {
             close(fd);
             log_error("cannot start the HTTP server", "address", o->listen[i]);

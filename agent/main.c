@@ -10,6 +10,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "runtime.h"
+#include "canary_cmd.h"
 #include "slo_replay.h"
 
 #include <errno.h>
@@ -56,7 +57,9 @@ static void usage(FILE *out)
             "Commands:\n"
             "  outpost slo replay --config.file=F --events E.csv [--at UNIX_SECONDS]\n"
             "                     [--state-out DIR]\n"
-            "                              Feed a history through the SLO engine; print JSON.\n");
+            "                              Feed a history through the SLO engine; print JSON.\n"
+            "  outpost canary judge --baseline B --canary C [--config.file F --canary-name N]\n"
+            "                              Judge two files of latency_seconds[,ok|fail] lines.\n");
 }
 
 /* "--name=value" or "--name value". Returns the value or NULL when argv[*i]
@@ -184,6 +187,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "slo") == 0 && strcmp(argv[2], "replay") == 0)
         return slo_replay_main(argc - 2, argv + 2);
+    if (argc >= 3 && strcmp(argv[1], "canary") == 0 && strcmp(argv[2], "judge") == 0)
+        return canary_judge_main(argc - 2, argv + 2);
     struct options o = {
         .config_file = "outpost.yml",
         .storage_path = "./data",

@@ -2,6 +2,7 @@
 #include "metrics.h"
 #include "process.h"
 #include "slo.h"
+#include "canary_state.h"
 #include "slo_state.h"
 
 #include <math.h>
@@ -240,6 +241,93 @@ static void render_slos(struct expo *e, const struct gen *g, const struct metric
     free(rows);
 }
 
+static const char *const arm_label[2] = {"baseline", "canary"};
+
+static void render_canaries(struct expo *e, const struct gen *g, const struct metrics_agent *a)
+{
+    size_t n = gen_canary_count(g);
+    if (n == 0)
+        return;
+    struct canary_verdict *v = xcalloc(n, sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        canst_verdict(gen_canary(g, i), cfg_canary(gen_cfg(g), i), a->now_ms, &v[i]);
+#define NAME(i) (cfg_canary(gen_cfg(g), (i))->name)
+    /* A gauge with a `verdict` label, in both formats: an OpenMetrics
+     * stateset would have to name that label outpost_canary_verdict, and the
+     * label name is settled in the metric catalog. */
+    expo_family(e, "outpost_canary_verdict", EXPO_GAUGE,
+                "The canary's verdict: exactly one of pass, fail, inconclusive is 1.");
+    for (size_t i = 0; i < n; i++) {
+        for (int k = CANARY_PASS; k <= CANARY_INCONCLUSIVE; k++) {
+            struct label l[] = {{"canary", NAME(i)},
+                                {"verdict", canary_verdict_name((enum canary_verdict_kind)k)}};
+            expo_sample(e, "outpost_canary_verdict", "", l, 2, NULL, (int)v[i].verdict == k);
+        }
+    }
+    expo_family(e, "outpost_canary_score", EXPO_GAUGE,
+                "0-100, share of compared metrics that pass; absent while inconclusive.");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"canary", NAME(i)};
+        if (!isnan(v[i].score))
+            expo_sample(e, "outpost_canary_score", "", &l, 1, NULL, v[i].score);
+    }
+    expo_family(e, "outpost_canary_samples", EXPO_GAUGE, "Samples in the analysis window.");
+    for (size_t i = 0; i < n; i++) {
+        for (int arm = 0; arm < 2; arm++) {
+            const struct canary_arm *A = arm ? &v[i].canary : &v[i].baseline;
+            struct label l[] = {{"canary", NAME(i)}, {"arm", arm_label[arm]}};
+            expo_sample(e, "outpost_canary_samples", "", l, 2, NULL, (double)A->n);
+        }
+    }
+    expo_family(e, "outpost_canary_error_ratio", EXPO_GAUGE,
+                "Failed / total samples in the window; absent without samples.");
+    for (size_t i = 0; i < n; i++) {
+        for (int arm = 0; arm < 2; arm++) {
+            const struct canary_arm *A = arm ? &v[i].canary : &v[i].baseline;
+            struct label l[] = {{"canary", NAME(i)}, {"arm", arm_label[arm]}};
+            if (!isnan(A->ratio))
+                expo_sample(e, "outpost_canary_error_ratio", "", l, 2, NULL, A->ratio);
+        }
+    }
+    expo_family(e, "outpost_canary_latency_seconds", EXPO_SUMMARY,
+                "Latency of successful samples in the window (R-7 quantiles).");
+    for (size_t i = 0; i < n; i++) {
+        for (int arm = 0; arm < 2; arm++) {
+            const struct canary_arm *A = arm ? &v[i].canary : &v[i].baseline;
+            struct label l[] = {{"canary", NAME(i)}, {"arm", arm_label[arm]}};
+            const double qv[3] = {A->p50, A->p95, A->p99};
+            const char *qn[3] = {"0.5", "0.95", "0.99"};
+            for (int q = 0; q < 3; q++) {
+                struct label ql = {"quantile", qn[q]};
+                expo_sample(e, "outpost_canary_latency_seconds", "", l, 2, &ql, qv[q]);
+            }
+            expo_sample(e, "outpost_canary_latency_seconds", "_sum", l, 2, NULL, A->sum);
+            expo_sample_u64(e, "outpost_canary_latency_seconds", "_count", l, 2, NULL,
+                            A->n_latency);
+        }
+    }
+    expo_family(e, "outpost_canary_error_p_value", EXPO_GAUGE,
+                "One-sided Fisher exact test p-value that the canary fails more often.");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"canary", NAME(i)};
+        if (!isnan(v[i].fisher_p))
+            expo_sample(e, "outpost_canary_error_p_value", "", &l, 1, NULL, v[i].fisher_p);
+    }
+    expo_family(e, "outpost_canary_latency_shift_seconds", EXPO_GAUGE,
+                "Hodges-Lehmann latency shift canary - baseline and its confidence interval.");
+    for (size_t i = 0; i < n; i++) {
+        const double bv[3] = {v[i].shift, v[i].shift_lower, v[i].shift_upper};
+        const char *bn[3] = {"estimate", "lower", "upper"};
+        for (int k = 0; k < 3; k++) {
+            struct label l[] = {{"canary", NAME(i)}, {"bound", bn[k]}};
+            if (!isnan(bv[k]))
+                expo_sample(e, "outpost_canary_latency_shift_seconds", "", l, 2, NULL, bv[k]);
+        }
+    }
+#undef NAME
+    free(v);
+}
+
 static void gauge(struct expo *e, const char *name, const char *help, double v)
 {
     expo_family(e, name, EXPO_GAUGE, help);
@@ -301,5 +389,6 @@ void metrics_render(struct expo *e, const struct gen *g, const struct metrics_ag
 {
     render_checks(e, g);
     render_slos(e, g, a);
+    render_canaries(e, g, a);
     render_agent(e, g, a);
 }

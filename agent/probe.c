@@ -203,7 +203,8 @@ static void run_due(struct probe_engine *pe)
             rec_observe(pe->lag, (double)(now - due) / 1e9);
             start_probe(pe, id);
         }
-        int64_t off = sched_offset_ns(spec->name, rs->interval_ns);
+        int64_t off =
+            sched_offset_ns(spec->sched_key ? spec->sched_key : spec->name, rs->interval_ns);
         rs->next_due_ns = sched_after_run(due, now, rs->interval_ns, off);
         sched_push(pe->heap, rs->next_due_ns, id);
     }
@@ -238,6 +239,16 @@ static void record_slos(const struct inflight *f, const struct probe_result *res
     }
 }
 
+/* One canary sample per arm the check feeds. */
+static void record_arms(const struct inflight *f, const struct probe_result *res, double wall)
+{
+    const uint32_t *arms;
+    size_t n = gen_check_arms(f->gen, f->idx, &arms);
+    for (size_t k = 0; k < n; k++)
+        canst_add(gen_canary(f->gen, arms[k] / 2), (enum canary_arm_id)(arms[k] % 2),
+                  (int64_t)(wall * 1000), res->duration, res->success);
+}
+
 static void drain_done(struct probe_engine *pe)
 {
     CURLMsg *msg;
@@ -256,6 +267,7 @@ static void drain_done(struct probe_engine *pe)
         double wall = now_wall();
         rec_record(f->rec, &res, wall);
         record_slos(f, &res, wall);
+        record_arms(f, &res, wall);
         /* The check name only: URLs may carry credentials. */
         if (!res.success)
             log_debug("probe failed", "check", f->spec->name, "reason", reason_name(res.reason));
@@ -277,7 +289,8 @@ static void apply_gen(struct probe_engine *pe, struct gen *g)
         int64_t interval = spec->interval_ms * 1000000;
         if (!rs->next_due_ns || rs->interval_ns != interval) {
             rs->interval_ns = interval;
-            rs->next_due_ns = sched_next_due(now, interval, sched_offset_ns(spec->name, interval));
+            const char *key = spec->sched_key ? spec->sched_key : spec->name;
+            rs->next_due_ns = sched_next_due(now, interval, sched_offset_ns(key, interval));
         }
         sched_push(pe->heap, rs->next_due_ns, (uint32_t)i);
     }

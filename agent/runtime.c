@@ -238,6 +238,30 @@ bool rt_ready(struct runtime *rt)
     return probe_engine_running(rt->engine);
 }
 
+enum op_rc rt_canary(struct runtime *rt, const char *name, const char *checksum,
+                     struct canary_verdict *out, bool *reset)
+{
+    struct gen *g = acquire(rt);
+    const struct cfg *cfg = gen_cfg(g);
+    enum op_rc rc = OP_ERR_NOT_FOUND;
+    *reset = false;
+    for (size_t i = 0; i < gen_canary_count(g); i++) {
+        const struct canary_spec *k = cfg_canary(cfg, i);
+        if (strcmp(k->name, name) != 0)
+            continue;
+        struct canary_state *st = gen_canary(g, i);
+        if (checksum && canst_checksum(st, checksum)) {
+            *reset = true;
+            log_info("new revision, canary samples reset", "canary", name);
+        }
+        canst_verdict(st, k, (int64_t)(now_wall() * 1000), out);
+        rc = OP_OK;
+        break;
+    }
+    gen_unref(g);
+    return rc;
+}
+
 enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
 {
     int64_t t0 = now_mono_ns();

@@ -8,6 +8,7 @@
 #define OUTPOST_RUNTIME_H
 
 #include "buf.h"
+#include "canary.h"
 #include "expo.h"
 
 #include <stdbool.h>
@@ -43,6 +44,12 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors) WUR;
 
 /* True once the config is loaded and the probe loop runs. */
 bool rt_ready(struct runtime *rt);
+
+/* The verdict of canary `name` (borrowed) now. A non-empty checksum that
+ * differs from the last one seen resets that canary's samples first (a new
+ * revision; *reset says so). OP_ERR_NOT_FOUND when there is no such canary. */
+enum op_rc rt_canary(struct runtime *rt, const char *name, const char *checksum,
+                     struct canary_verdict *out, bool *reset) WUR;
 
 /* Render the metrics page into out (reset first). */
 enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out) WUR;
