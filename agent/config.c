@@ -1113,7 +1113,9 @@ static bool parse_check(struct pctx *p, const yaml_node_t *n, const char *path,
     if (!c->timeout_ms) {
         /* An implicit timeout never exceeds the check's own interval. */
         c->timeout_ms = p->timeout_ms < c->interval_ms ? p->timeout_ms : c->interval_ms;
-        if (p->timeout_set && p->timeout_ms > c->interval_ms)
+        /* A canary arm (sched_key set) takes its interval from the canary,
+         * so there the global timeout only caps, never conflicts. */
+        if (p->timeout_set && p->timeout_ms > c->interval_ms && !c->sched_key)
             perr(p, n, path, "global timeout %lldms is longer than this check's interval",
                  (long long)p->timeout_ms);
     }
