@@ -71,7 +71,8 @@ enum op_rc canary_parse_samples(const char *name, const char *text, size_t len,
         free(v);
         return OP_ERR_INVALID;
     }
-    *out = v;
+    /* Never hand back NULL: callers may do arithmetic on the array. */
+    *out = v ? v : xcalloc(1, sizeof(*v));
     *n_out = n;
     return OP_OK;
 }
