@@ -277,7 +277,10 @@ static double wdiff(double d, void *arg)
     rank_sum(c->x, c->nx, c->y, c->ny, d, c->buf, &rx, &ties);
     double dz =
         rx - (double)c->nx * ((double)c->nx + 1) / 2.0 - (double)c->nx * (double)c->ny / 2.0;
-    double corr = dz > 0 ? 0.5 : dz < 0 ? -0.5 : 0;
+    /* R applies the continuity correction to the interval's ends only; the
+     * estimate (zq == 0) uses none (R PR#15760), else the root lands
+     * anywhere on a flat stretch instead of the median difference. */
+    double corr = c->zq == 0 ? 0 : dz > 0 ? 0.5 : dz < 0 ? -0.5 : 0;
     double sigma = mw_sigma(c->nx, c->ny, ties);
     if (sigma == 0)
         return NAN;
@@ -328,7 +331,7 @@ bool stats_hl_shift(const double *x, size_t nx, const double *y, size_t ny, doub
 
 double stats_quantile_sorted(const double *v, size_t n, double q)
 {
-    if (n == 0)
+    if (n == 0 || !(q >= 0 && q <= 1))
         return NAN;
     double h = (double)(n - 1) * q;
     size_t lo = (size_t)floor(h);

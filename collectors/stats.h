@@ -47,7 +47,8 @@ void stats_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
 bool stats_hl_shift(const double *x, size_t nx, const double *y, size_t ny, double conf,
                     double *estimate, double *lower, double *upper);
 
-/* Quantile by linear interpolation (R type 7) of sorted v[0..n-1]. */
+/* Quantile by linear interpolation (R type 7) of sorted v[0..n-1]; NaN for
+ * n == 0 or q outside [0, 1]. */
 double stats_quantile_sorted(const double *v, size_t n, double q);
 
 #endif
