@@ -28,6 +28,7 @@ struct cfg {
     size_t n_slos;
     struct canary_spec *canaries;
     size_t n_canaries;
+    struct alerting_spec alerting;
     struct buf warnings;
 };
 
@@ -1229,7 +1230,8 @@ static bool get_number(struct pctx *p, const yaml_node_t *n, const char *path, d
     return true;
 }
 
-static bool label_name_ok(const char *s)
+/* A Prometheus label name that is not reserved (__ prefix). */
+static bool prom_label_name(const char *s)
 {
     if (!*s || (s[0] == '_' && s[1] == '_'))
         return false;
@@ -1238,8 +1240,14 @@ static bool label_name_ok(const char *s)
         if (!alpha && !(q > s && *q >= '0' && *q <= '9'))
             return false;
     }
-    return strcmp(s, "slo") != 0 && strcmp(s, "sli") != 0 && strcmp(s, "period") != 0 &&
-           strcmp(s, "objective") != 0;
+    return true;
+}
+
+/* An SLO label: not one outpost_slo_info sets itself. */
+static bool label_name_ok(const char *s)
+{
+    return prom_label_name(s) && strcmp(s, "slo") != 0 && strcmp(s, "sli") != 0 &&
+           strcmp(s, "period") != 0 && strcmp(s, "objective") != 0;
 }
 
 struct slo_parse {
@@ -1712,9 +1720,128 @@ static void parse_canaries(struct pctx *p, const yaml_node_t *n, struct cfg *c)
     }
 }
 
+/* ---- alerting ---- */
+
+static bool ext_label_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path,
+                          void *arg)
+{
+    struct alerting_spec *a = arg;
+    static const char *const reserved[] = {"alertname", "severity", "check", "slo", "canary"};
+    bool bad = !prom_label_name(key);
+    for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+        bad = bad || strcmp(key, reserved[i]) == 0;
+    if (bad) {
+        perr(p, v, path,
+             "\"%s\" cannot be an external label (a label name not used by the "
+             "alerts themselves)",
+             key);
+        return true;
+    }
+    char *val = NULL;
+    if (get_str(p, v, path, false, &val)) {
+        a->external_labels =
+            xrealloc(a->external_labels, (a->n_external_labels + 1) * sizeof(*a->external_labels));
+        a->external_labels[a->n_external_labels].name = xstrdup(key);
+        a->external_labels[a->n_external_labels].value = val;
+        a->n_external_labels++;
+    }
+    return true;
+}
+
+static bool url_ok(const char *u)
+{
+    CURLU *h = curl_url();
+    char *scheme = NULL;
+    bool ok = h && curl_url_set(h, CURLUPART_URL, u, 0) == CURLUE_OK &&
+              curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+              (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+    curl_free(scheme);
+    curl_url_cleanup(h);
+    return ok;
+}
+
+static bool alerting_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path,
+                         void *arg)
+{
+    struct alerting_spec *a = arg;
+    if (strcmp(key, "alertmanagers") == 0) {
+        if (!want_sequence(p, v, path))
+            return true;
+        size_t n = seq_len(v);
+        if (n > CFG_MAX_ALERTMANAGERS) {
+            perr(p, v, path, "at most %d Alertmanagers", CFG_MAX_ALERTMANAGERS);
+            return true;
+        }
+        a->alertmanagers = xcalloc(n ? n : 1, sizeof(char *));
+        a->alertmanager_names = xcalloc(n ? n : 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            char sub[PATH_CAP];
+            path_index(sub, sizeof(sub), path, i);
+            yaml_node_t *it = seq_item(p, v, i);
+            char *u = NULL;
+            if (!it || !get_str(p, it, sub, true, &u))
+                continue;
+            if (!url_ok(u)) {
+                perr(p, it, sub, "not an http(s) URL");
+                free(u);
+                continue;
+            }
+            /* A path prefix is kept; only a trailing slash goes. */
+            size_t len = strlen(u);
+            while (len && u[len - 1] == '/')
+                u[--len] = '\0';
+            a->alertmanager_names[a->n_alertmanagers] = url_target(scalar(it));
+            a->alertmanagers[a->n_alertmanagers++] = u;
+        }
+    } else if (strcmp(key, "resend_interval") == 0) {
+        (void)get_duration(p, v, path, &a->resend_interval_ms);
+    } else if (strcmp(key, "evaluation_interval") == 0) {
+        if (get_duration(p, v, path, &a->evaluation_interval_ms) &&
+            a->evaluation_interval_ms < 1000)
+            perr(p, v, path, "must be at least 1s");
+    } else if (strcmp(key, "external_labels") == 0) {
+        if (want_mapping(p, v, path))
+            walk_map(p, v, path, ext_label_key, a);
+    } else if (strcmp(key, "runbook_url_base") == 0) {
+        (void)get_str(p, v, path, false, &a->runbook_url_base);
+    } else if (strcmp(key, "generator_url") == 0) {
+        (void)get_str(p, v, path, false, &a->generator_url);
+    } else if (strcmp(key, "check_down_after") == 0) {
+        if (want_scalar(p, v, path)) {
+            long n;
+            if (!parse_long(scalar(v), &n) || n < 1 || n > 1000000)
+                perr(p, v, path, "\"%s\" is not a whole number from 1 to 1000000", scalar(v));
+            else
+                a->check_down_after = (uint32_t)n;
+        }
+    } else if (strcmp(key, "cert_expiry_warning") == 0) {
+        (void)get_duration(p, v, path, &a->cert_expiry_warn_ms);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void alerting_free(struct alerting_spec *a)
+{
+    for (size_t i = 0; i < a->n_alertmanagers; i++) {
+        free(a->alertmanagers[i]);
+        free(a->alertmanager_names[i]);
+    }
+    free(a->alertmanagers);
+    free(a->alertmanager_names);
+    for (size_t i = 0; i < a->n_external_labels; i++) {
+        free(a->external_labels[i].name);
+        free(a->external_labels[i].value);
+    }
+    free(a->external_labels);
+    free(a->runbook_url_base);
+    free(a->generator_url);
+}
+
 struct top_parse {
     struct cfg *c;
-    yaml_node_t *global, *checks, *slos, *canaries;
+    yaml_node_t *global, *checks, *slos, *canaries, *alerting;
 };
 
 static bool top_key(struct pctx *p, const char *key, yaml_node_t *v, const char *path, void *arg)
@@ -1730,6 +1857,8 @@ static bool top_key(struct pctx *p, const char *key, yaml_node_t *v, const char 
         tp->slos = v;
     else if (strcmp(key, "canaries") == 0)
         tp->canaries = v;
+    else if (strcmp(key, "alerting") == 0)
+        tp->alerting = v;
     else
         return false;
     return true;
@@ -1748,6 +1877,7 @@ void cfg_free(struct cfg *c)
     for (size_t i = 0; i < c->n_canaries; i++)
         free(c->canaries[i].name);
     free(c->canaries);
+    alerting_free(&c->alerting);
     buf_free(&c->warnings);
     free(c->source);
     free(c);
@@ -1763,6 +1893,10 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     struct cfg *c = xcalloc(1, sizeof(*c));
     c->source = xstrdup(name);
     buf_init(&c->warnings, 1u << 20);
+    c->alerting.resend_interval_ms = 60000;
+    c->alerting.evaluation_interval_ms = 10000;
+    c->alerting.check_down_after = 3;
+    c->alerting.cert_expiry_warn_ms = 14LL * 86400000;
     struct pctx p = {
         .file = name,
         .doc = &doc,
@@ -1796,7 +1930,7 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     }
     if (!want_mapping(&p, root, ""))
         goto out;
-    struct top_parse tp = {c, NULL, NULL, NULL, NULL};
+    struct top_parse tp = {c, NULL, NULL, NULL, NULL, NULL};
     walk_map(&p, root, "", top_key, &tp);
     if (tp.global && !is_null(tp.global) && want_mapping(&p, tp.global, "global"))
         walk_map(&p, tp.global, "global", global_key, NULL);
@@ -1810,6 +1944,8 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
         parse_canaries(&p, tp.canaries, c);
     if (tp.slos && !is_null(tp.slos) && p.n_errors == 0)
         parse_slos(&p, tp.slos, c);
+    if (tp.alerting && !is_null(tp.alerting) && want_mapping(&p, tp.alerting, "alerting"))
+        walk_map(&p, tp.alerting, "alerting", alerting_key, &c->alerting);
     if (p.n_errors == 0) {
         rc = OP_OK;
         *out = c;
@@ -1875,6 +2011,11 @@ size_t cfg_slo_count(const struct cfg *c)
 const struct slo_spec *cfg_slo(const struct cfg *c, size_t i)
 {
     return &c->slos[i];
+}
+
+const struct alerting_spec *cfg_alerting(const struct cfg *c)
+{
+    return &c->alerting;
 }
 
 size_t cfg_canary_count(const struct cfg *c)

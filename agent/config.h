@@ -135,6 +135,23 @@ struct canary_spec {
 
 #define CFG_MAX_CANARIES 1000
 
+/* `alerting:` (issue 5): where and how the agent pushes its own alerts. */
+struct alerting_spec {
+    char **alertmanagers;      /* base URLs; alerts go to <url>/api/v2/alerts */
+    char **alertmanager_names; /* as written, without credentials: the metric label */
+    size_t n_alertmanagers;
+    int64_t resend_interval_ms;     /* default 1m */
+    int64_t evaluation_interval_ms; /* default 10s; also the SLO evaluation */
+    struct header_kv *external_labels;
+    size_t n_external_labels;
+    char *runbook_url_base;      /* NULL when unset */
+    char *generator_url;         /* NULL when unset */
+    uint32_t check_down_after;   /* consecutive failures; default 3 */
+    int64_t cert_expiry_warn_ms; /* default 14d */
+};
+
+#define CFG_MAX_ALERTMANAGERS 16
+
 /* One SLO (issue 3). Availability: each probe of a listed check is one
  * event, bad when it failed. Latency: bad also when slower than the
  * threshold. */
@@ -182,6 +199,9 @@ const struct check_spec *cfg_check(const struct cfg *c, size_t i);
 size_t cfg_slo_count(const struct cfg *c);
 /* Borrowed; valid while c lives. */
 const struct slo_spec *cfg_slo(const struct cfg *c, size_t i);
+/* Always present (defaults when the section is absent); borrowed. */
+const struct alerting_spec *cfg_alerting(const struct cfg *c);
+
 size_t cfg_canary_count(const struct cfg *c);
 const struct canary_spec *cfg_canary(const struct cfg *c, size_t i);
 /* NULL when there is none of that name. */

@@ -367,6 +367,24 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
     counter(e, "outpost_state_snapshots_total", "State snapshots written.", (double)a->snapshots);
     counter(e, "outpost_state_snapshot_failures_total", "State snapshots that failed.",
             (double)a->snapshot_failures);
+    struct alerts_am_stat st[CFG_MAX_ALERTMANAGERS];
+    size_t n_am = a->alerts ? alerts_stats(a->alerts, st, CFG_MAX_ALERTMANAGERS) : 0;
+    if (n_am) {
+        expo_family(e, "outpost_alertmanager_notifications_total", EXPO_COUNTER,
+                    "Alerts sent to each Alertmanager.");
+        for (size_t i = 0; i < n_am; i++) {
+            struct label l = {"alertmanager", st[i].name};
+            expo_sample_u64(e, "outpost_alertmanager_notifications_total", "", &l, 1, NULL,
+                            st[i].sent);
+        }
+        expo_family(e, "outpost_alertmanager_notifications_errors_total", EXPO_COUNTER,
+                    "Alerts that could not be sent to each Alertmanager (retried).");
+        for (size_t i = 0; i < n_am; i++) {
+            struct label l = {"alertmanager", st[i].name};
+            expo_sample_u64(e, "outpost_alertmanager_notifications_errors_total", "", &l, 1, NULL,
+                            st[i].errors);
+        }
+    }
     counter(e, "outpost_state_restore_failures_total",
             "State files found unusable at start-up (moved aside, started fresh).",
             (double)a->restore_failures);

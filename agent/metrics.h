@@ -6,6 +6,7 @@
 #ifndef OUTPOST_METRICS_H
 #define OUTPOST_METRICS_H
 
+#include "alerts.h"
 #include "expo.h"
 #include "gen.h"
 #include "recorder.h"
@@ -21,6 +22,7 @@ struct metrics_agent {
     double last_scrape_seconds;
     uint64_t snapshots, snapshot_failures, restore_failures;
     int64_t now_ms; /* wall clock, for SLO windows */
+    struct alerts *alerts;
 };
 
 /* Append all families to e (the caller calls expo_finish). g borrowed. */

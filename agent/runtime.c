@@ -1,5 +1,6 @@
 /* runtime.c - published generation, reloads, metrics page. */
 #include "runtime.h"
+#include "alerts.h"
 #include "gen.h"
 #include "http_check.h"
 #include "log.h"
@@ -24,6 +25,7 @@ struct runtime {
     int64_t snapshot_interval_ms;
     int64_t next_eval_ms, next_snapshot_ms; /* monotonic; main thread only */
     atomic_uint_fast64_t snapshots, snapshot_failures, restore_failures;
+    struct alerts *alerts;
     struct probe_engine *engine;
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
@@ -91,6 +93,8 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     pthread_mutex_init(&rt->reload_lock, NULL);
     pthread_mutex_init(&rt->pub_lock, NULL);
     struct state_file *saved = load_saved(rt);
+    rt->alerts = alerts_new();
+    alerts_configure(rt->alerts, cfg_alerting(cfg));
     rt->current = gen_new(cfg, NULL, saved);
     state_file_free(saved);
     int64_t now = now_mono_ns() / 1000000;
@@ -141,13 +145,43 @@ static void snapshot(struct runtime *rt)
     gen_unref(g);
 }
 
-/* The agent's own multiwindow evaluation (every 10 s). */
+/* The agent's own evaluation (every alerting.evaluation_interval, 10 s by
+ * default): SLO multiwindow alerts, then every alert the agent pushes. */
 static void evaluate(struct runtime *rt)
 {
     struct gen *g = acquire(rt);
-    int64_t now = (int64_t)(now_wall() * 1000);
+    const struct cfg *cfg = gen_cfg(g);
+    const struct alerting_spec *al = cfg_alerting(cfg);
+    double wall = now_wall();
+    int64_t now = (int64_t)(wall * 1000);
+    struct buf d;
+    buf_init(&d, 1u << 16);
+    alerts_begin(rt->alerts);
+
+    struct rec_snapshot *snap = xmalloc(sizeof(*snap));
+    for (size_t i = 0; i < gen_count(g); i++) {
+        const struct check_spec *c = cfg_check(cfg, i);
+        rec_read(gen_rec(g, i), snap);
+        if (snap->has_result && snap->consecutive_failures >= al->check_down_after) {
+            buf_reset(&d);
+            buf_addf(&d, "Check %s (%s) failed its last %llu probes; last HTTP status %d.", c->name,
+                     c->target, (unsigned long long)snap->consecutive_failures, snap->status);
+            alerts_fire(rt->alerts, "OutpostCheckDown", "critical", "check", c->name,
+                        "A synthetic check keeps failing.", buf_str(&d));
+        }
+        double left = snap->cert_expiry - wall;
+        if (snap->cert_expiry > 0 && left * 1000 < (double)al->cert_expiry_warn_ms) {
+            buf_reset(&d);
+            buf_addf(&d, "The TLS certificate seen by check %s expires in %.1f days.", c->name,
+                     left / 86400.0);
+            alerts_fire(rt->alerts, "OutpostCertExpiringSoon", "warning", "check", c->name,
+                        "A TLS certificate expires soon.", buf_str(&d));
+        }
+    }
+    free(snap);
+
     for (size_t i = 0; i < gen_slo_count(g); i++) {
-        const struct slo_spec *spec = cfg_slo(gen_cfg(g), i);
+        const struct slo_spec *spec = cfg_slo(cfg, i);
         struct slo_state *st = gen_slo(g, i);
         struct slo_params p;
         slo_params_from_spec(spec, &p);
@@ -165,7 +199,39 @@ static void evaluate(struct runtime *rt)
             log_warn(f.ticket ? "SLO ticket alert firing" : "SLO ticket alert resolved", "slo",
                      spec->name);
         slost_set_alerts(st, f.page, f.ticket);
+        for (int sev = 0; sev < 2; sev++) {
+            if (!(sev ? f.ticket : f.page))
+                continue;
+            buf_reset(&d);
+            buf_addf(&d,
+                     "SLO %s burns its error budget %.3gx as fast as it may over 1h and %.3gx "
+                     "over 6h; %.1f%% of the period's budget remains.",
+                     spec->name, f.burn[SLO_W_1H], f.burn[SLO_W_6H], 100 * f.budget_remaining);
+            alerts_fire(rt->alerts, "OutpostSLOBudgetBurn", sev ? "warning" : "critical", "slo",
+                        spec->name, "An SLO burns its error budget too fast.", buf_str(&d));
+        }
+        if (f.events[SLO_W_PERIOD] > 0 && f.budget_remaining <= 0) {
+            buf_reset(&d);
+            buf_addf(&d, "SLO %s has spent its error budget: %.1f%% remains.", spec->name,
+                     100 * f.budget_remaining);
+            alerts_fire(rt->alerts, "OutpostSLOBudgetExhausted", "warning", "slo", spec->name,
+                        "An SLO's error budget is spent.", buf_str(&d));
+        }
     }
+
+    for (size_t i = 0; i < gen_canary_count(g); i++) {
+        const struct canary_spec *k = cfg_canary(cfg, i);
+        struct canary_verdict v;
+        canst_verdict(gen_canary(g, i), k, now, &v);
+        if (v.verdict == CANARY_FAIL) {
+            buf_reset(&d);
+            buf_addf(&d, "Canary %s: %s", k->name, v.reason);
+            alerts_fire(rt->alerts, "OutpostCanaryFailed", "warning", "canary", k->name,
+                        "A canary is worse than its baseline.", buf_str(&d));
+        }
+    }
+    alerts_end(rt->alerts, wall);
+    buf_free(&d);
     gen_unref(g);
 }
 
@@ -174,7 +240,9 @@ int64_t rt_tick(struct runtime *rt)
     int64_t now = now_mono_ns() / 1000000;
     if (now >= rt->next_eval_ms) {
         evaluate(rt);
-        rt->next_eval_ms = now + RT_SLO_EVAL_INTERVAL_MS;
+        struct gen *g = acquire(rt);
+        rt->next_eval_ms = now + cfg_alerting(gen_cfg(g))->evaluation_interval_ms;
+        gen_unref(g);
     }
     if (now >= rt->next_snapshot_ms) {
         snapshot(rt);
@@ -190,6 +258,11 @@ void rt_free(struct runtime *rt)
     if (!rt)
         return;
     probe_engine_free(rt->engine);
+    /* Pending notifications go out first, within half a second: shutdown
+     * must finish within a second whatever Alertmanager does. */
+    if (rt->alerts)
+        alerts_stop(rt->alerts, 500);
+    alerts_free(rt->alerts);
     /* No probe runs any more: this snapshot holds every recorded event. */
     if (rt->current)
         snapshot(rt);
@@ -217,6 +290,7 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     /* Only reloads change `current`, and they are serialised by
      * reload_lock, so reading it here without pub_lock is safe. */
     log_warnings(cfg);
+    alerts_configure(rt->alerts, cfg_alerting(cfg));
     struct gen *g = gen_new(cfg, rt->current, NULL);
     probe_engine_swap(rt->engine, g);
     pthread_mutex_lock(&rt->pub_lock);
@@ -276,6 +350,7 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
         .snapshot_failures = atomic_load(&rt->snapshot_failures),
         .restore_failures = atomic_load(&rt->restore_failures),
         .now_ms = (int64_t)(now_wall() * 1000),
+        .alerts = rt->alerts,
     };
     buf_reset(out);
     struct expo e;

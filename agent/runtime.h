@@ -16,8 +16,6 @@
 /* A scrape larger than this fails with 500 rather than being cut short. */
 #define RT_MAX_SCRAPE_BYTES (512u << 20)
 
-#define RT_SLO_EVAL_INTERVAL_MS 10000
-
 struct rt_options {
     const char *config_file;  /* re-read on reload */
     const char *storage_path; /* SLO state directory */

@@ -1,0 +1,72 @@
+/*
+ * alerts.h - the agent's own alerts, pushed to Alertmanager API v2 the way
+ * Prometheus' notifier does it.
+ *
+ * The evaluator (main thread, every evaluation interval) states which alerts
+ * fire now: alerts_begin, alerts_fire for each, alerts_end. Alerts that fired
+ * before and are not stated again resolve. A sender thread posts, to every
+ * configured Alertmanager, each alert that changed at once and every alert
+ * again each resend interval; resolved alerts are re-sent for 15 minutes.
+ * startsAt stays the first firing time; endsAt is now + 4 x max(evaluation
+ * interval, resend interval) while firing and the resolve time after.
+ * Batches hold at most 256 alerts, requests time out after 10 s, a failing
+ * Alertmanager is retried with exponential backoff (1 s ... 30 s), and what
+ * is due is drained at shutdown within a deadline.
+ *
+ * The "queue" is the alert table itself: one entry per alert identity, so
+ * it is bounded by the configuration (checks, SLOs, canaries), and an
+ * Alertmanager that was down for minutes gets every still-firing alert as
+ * soon as it answers again.
+ *
+ * The sender uses its own libcurl easy handles on its own thread; probes
+ * keep the probe thread's multi handle to themselves.
+ */
+#ifndef OUTPOST_ALERTS_H
+#define OUTPOST_ALERTS_H
+
+#include "common.h"
+#include "config.h"
+
+#include <stdint.h>
+
+#define ALERTS_BATCH 256
+#define ALERTS_TIMEOUT_MS 10000
+#define ALERTS_RESOLVED_RESEND_S 900.0
+#define ALERTS_MAX_BACKOFF_MS 30000
+
+struct alerts;
+
+/* Idle: no thread until alerts_configure is given an Alertmanager. */
+struct alerts *alerts_new(void);
+/* Take (copy) the alerting settings; starts the sender thread the first
+ * time Alertmanagers are configured. Every alert becomes due for every
+ * Alertmanager (new ones must learn the current state). */
+void alerts_configure(struct alerts *a, const struct alerting_spec *spec);
+
+/* One evaluation at wall time now (Unix seconds). Strings are copied. */
+void alerts_begin(struct alerts *a);
+void alerts_fire(struct alerts *a, const char *alertname, const char *severity,
+                 const char *key_label, const char *key_value, const char *summary,
+                 const char *description);
+void alerts_end(struct alerts *a, double now);
+
+/* Stop: send what is due within drain_ms, then join the thread. */
+void alerts_stop(struct alerts *a, int64_t drain_ms);
+void alerts_free(struct alerts *a);
+
+/* Counters per Alertmanager for the metrics page (copies, any thread). */
+struct alerts_am_stat {
+    char name[512];
+    uint64_t sent, errors;
+};
+/* Fills at most cap entries; returns how many Alertmanagers there are. */
+size_t alerts_stats(struct alerts *a, struct alerts_am_stat *out, size_t cap);
+
+/* Alerts firing now (for tests and logs). */
+size_t alerts_firing(struct alerts *a);
+
+/* RFC 3339 UTC with milliseconds ("2026-11-22T08:00:00.123Z"); exposed for
+ * tests. out holds at least 32 bytes. */
+void alerts_rfc3339(double t, char *out, size_t cap);
+
+#endif
