@@ -9,7 +9,7 @@ PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?= -DOUTPOST_WERROR=ON
 SOURCES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test unit integration asan lint fuzz clean
+.PHONY: all deps build run test unit integration asan lint fuzz rules rules-check clean
 
 all: build
 
@@ -23,7 +23,18 @@ build: deps
 run: build
 	@./tests/support/run-demo.sh $(BUILD)
 
-test: build lint unit integration asan
+test: build lint rules-check unit integration asan
+
+# Prometheus rules: promtool lint + unit tests, and the PrometheusRule
+# rendering must match the rule file.
+rules-check: deps
+	promtool check rules rules/outpost.rules.yml
+	promtool test rules rules/tests/outpost.rules.test.yml
+	@./packaging/gen-prometheusrule.sh | diff -u packaging/kubernetes/prometheusrule.yaml - \
+		|| (echo "packaging/kubernetes/prometheusrule.yaml is stale: run make rules" && false)
+
+rules:
+	./packaging/gen-prometheusrule.sh > packaging/kubernetes/prometheusrule.yaml
 
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
