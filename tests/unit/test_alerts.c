@@ -1,0 +1,341 @@
+/*
+ * test_alerts.c - the alert table and the Alertmanager sender against a tiny
+ * HTTP server in this process: batches, startsAt/endsAt, resend, resolve,
+ * re-fire, external labels, runbook URLs, failure counting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "alerts.h"
+#include "buf.h"
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- a one-thread HTTP server that records request bodies ---- */
+
+#define MAX_BODIES 64
+
+struct server {
+    int fd, port;
+    pthread_t thread;
+    atomic_bool stop;
+    int status; /* answered to every request */
+    pthread_mutex_t lock;
+    char *bodies[MAX_BODIES];
+    size_t n;
+};
+
+static void *serve(void *arg)
+{
+    struct server *s = arg;
+    while (!atomic_load(&s->stop)) {
+        int c = accept(s->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        struct buf req;
+        buf_init(&req, 1u << 24);
+        char chunk[65536];
+        size_t want = 0;
+        for (;;) {
+            ssize_t got = recv(c, chunk, sizeof(chunk), 0);
+            if (got <= 0)
+                break;
+            buf_add(&req, chunk, (size_t)got);
+            const char *hdr_end = strstr(buf_str(&req), "\r\n\r\n");
+            if (hdr_end && !want) {
+                const char *cl = strcasestr(buf_str(&req), "Content-Length:");
+                want = (size_t)(hdr_end - req.data) + 4 + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+            }
+            if (want && req.len >= want)
+                break;
+        }
+        const char *body = strstr(buf_str(&req), "\r\n\r\n");
+        pthread_mutex_lock(&s->lock);
+        if (body && s->n < MAX_BODIES)
+            s->bodies[s->n++] = strdup(body + 4);
+        int status = s->status;
+        pthread_mutex_unlock(&s->lock);
+        char resp[128];
+        int len =
+            snprintf(resp, sizeof(resp),
+                     "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status);
+        if (send(c, resp, (size_t)len, 0) < 0)
+            fail_msg("send failed");
+        close(c);
+        buf_free(&req);
+    }
+    return NULL;
+}
+
+static void server_start(struct server *s, int status)
+{
+    memset(s, 0, sizeof(*s));
+    s->status = status;
+    pthread_mutex_init(&s->lock, NULL);
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(s->fd, 16), 0);
+    socklen_t l = sizeof(a);
+    getsockname(s->fd, (struct sockaddr *)&a, &l);
+    s->port = ntohs(a.sin_port);
+    /* accept() wakes every 50 ms to see the stop flag. */
+    struct timeval tv = {0, 50000};
+    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+}
+
+static void server_stop(struct server *s)
+{
+    atomic_store(&s->stop, true);
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+    for (size_t i = 0; i < s->n; i++)
+        free(s->bodies[i]);
+    pthread_mutex_destroy(&s->lock);
+}
+
+static size_t bodies(struct server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+/* Wait (bounded, polling) until the server has seen n bodies. */
+static void wait_bodies(struct server *s, size_t n)
+{
+    for (int i = 0; i < 400 && bodies(s) < n; i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(bodies(s) >= n);
+}
+
+static json_t *body_json(struct server *s, size_t i)
+{
+    json_error_t e;
+    pthread_mutex_lock(&s->lock);
+    json_t *j = json_loads(s->bodies[i], 0, &e);
+    pthread_mutex_unlock(&s->lock);
+    assert_non_null(j);
+    return j;
+}
+
+static struct cfg *load(int port, const char *extra)
+{
+    struct buf y, err;
+    buf_init(&y, 1u << 16);
+    buf_init(&err, 1u << 16);
+    buf_addf(&y,
+             "checks: [{name: a, url: 'http://127.0.0.1:1/'}]\n"
+             "alerting:\n"
+             "  alertmanagers: ['http://127.0.0.1:%d/prefix/']\n"
+             "  resend_interval: 1s\n"
+             "  evaluation_interval: 2s\n"
+             "  external_labels: {cluster: c1}\n"
+             "  runbook_url_base: https://x.example/runbooks.md\n%s",
+             port, extra);
+    struct cfg *c = NULL;
+    if (cfg_load_string(y.data, y.len, "t.yml", &c, &err) != OP_OK)
+        fail_msg("%s", buf_str(&err));
+    buf_free(&y);
+    buf_free(&err);
+    return c;
+}
+
+static double parse_ts(const char *s)
+{
+    struct tm tm = {0};
+    int ms = 0;
+    char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    assert_non_null(end);
+    if (*end == '.')
+        ms = atoi(end + 1);
+    return (double)timegm(&tm) + ms / 1000.0;
+}
+
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    char b[48];
+    alerts_rfc3339(1767225600.25, b, sizeof(b));
+    assert_string_equal(b, "2026-01-01T00:00:00.250Z");
+    alerts_rfc3339(0, b, sizeof(b));
+    assert_string_equal(b, "1970-01-01T00:00:00.000Z");
+}
+
+static void test_fire_resend_resolve(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, 200);
+    struct cfg *c = load(s.port, "");
+    struct alerts *a = alerts_new();
+    alerts_configure(a, cfg_alerting(c));
+    double t0 = 1767225600;
+    alerts_begin(a);
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", "api", "S", "D1");
+    alerts_end(a, t0);
+    assert_int_equal(alerts_firing(a), 1);
+    wait_bodies(&s, 1);
+
+    json_t *j = body_json(&s, 0);
+    assert_int_equal(json_array_size(j), 1);
+    json_t *al = json_array_get(j, 0);
+    json_t *labels = json_object_get(al, "labels");
+    assert_string_equal(json_string_value(json_object_get(labels, "alertname")),
+                        "OutpostCheckDown");
+    assert_string_equal(json_string_value(json_object_get(labels, "severity")), "critical");
+    assert_string_equal(json_string_value(json_object_get(labels, "check")), "api");
+    assert_string_equal(json_string_value(json_object_get(labels, "cluster")), "c1");
+    assert_int_equal(json_object_size(labels), 4);
+    json_t *ann = json_object_get(al, "annotations");
+    assert_string_equal(json_string_value(json_object_get(ann, "summary")), "S");
+    assert_string_equal(json_string_value(json_object_get(ann, "description")), "D1");
+    assert_string_equal(json_string_value(json_object_get(ann, "runbook_url")),
+                        "https://x.example/runbooks.md#outpostcheckdown");
+    /* startsAt is the evaluation time; endsAt = now + 4 x max(2 s, 1 s). */
+    assert_string_equal(json_string_value(json_object_get(al, "startsAt")),
+                        "2026-01-01T00:00:00.000Z");
+    double sent = now_wall();
+    double ends = parse_ts(json_string_value(json_object_get(al, "endsAt")));
+    assert_true(ends > sent + 8 - 2 && ends <= sent + 8 + 0.01);
+    json_decref(j);
+
+    /* The next evaluation states it again with new figures: resent within a
+     * second (the resend interval), same startsAt, new description. */
+    alerts_begin(a);
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", "api", "S", "D2");
+    alerts_end(a, t0 + 2);
+    wait_bodies(&s, 2);
+    j = body_json(&s, 1);
+    al = json_array_get(j, 0);
+    assert_string_equal(json_string_value(json_object_get(al, "startsAt")),
+                        "2026-01-01T00:00:00.000Z");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(al, "annotations"), "description")),
+        "D2");
+    json_decref(j);
+
+    /* Not stated: resolved at once, with endsAt = the resolve time. */
+    size_t before = bodies(&s);
+    alerts_begin(a);
+    alerts_end(a, t0 + 4);
+    assert_int_equal(alerts_firing(a), 0);
+    wait_bodies(&s, before + 1);
+    j = body_json(&s, before);
+    al = json_array_get(j, 0);
+    assert_string_equal(json_string_value(json_object_get(al, "endsAt")),
+                        "2026-01-01T00:00:04.000Z");
+    json_decref(j);
+
+    /* Firing again is a new episode with its own startsAt. */
+    before = bodies(&s);
+    alerts_begin(a);
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", "api", "S", "D3");
+    alerts_end(a, t0 + 6);
+    wait_bodies(&s, before + 1);
+    j = body_json(&s, before);
+    al = json_array_get(j, 0);
+    assert_string_equal(json_string_value(json_object_get(al, "startsAt")),
+                        "2026-01-01T00:00:06.000Z");
+    json_decref(j);
+
+    struct alerts_am_stat st[2];
+    assert_int_equal(alerts_stats(a, st, 2), 1);
+    char want[64];
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d/prefix/", s.port);
+    assert_string_equal(st[0].name, want); /* as written; POSTs go to .../prefix/api/v2/alerts */
+    assert_true(st[0].sent >= 4);
+    assert_int_equal(st[0].errors, 0);
+    alerts_free(a);
+    cfg_free(c);
+    server_stop(&s);
+}
+
+static void test_batches_of_256(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, 200);
+    struct cfg *c = load(s.port, "");
+    struct alerts *a = alerts_new();
+    alerts_configure(a, cfg_alerting(c));
+    alerts_begin(a);
+    for (int i = 0; i < 300; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "c%03d", i);
+        alerts_fire(a, "OutpostCheckDown", "critical", "check", name, "S", "D");
+    }
+    alerts_end(a, now_wall());
+    wait_bodies(&s, 2);
+    json_t *b0 = body_json(&s, 0), *b1 = body_json(&s, 1);
+    assert_int_equal(json_array_size(b0), 256);
+    assert_int_equal(json_array_size(b1), 44);
+    json_decref(b0);
+    json_decref(b1);
+    alerts_free(a);
+    cfg_free(c);
+    server_stop(&s);
+}
+
+static void test_errors_counted_and_retried(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, 500);
+    struct cfg *c = load(s.port, "");
+    struct alerts *a = alerts_new();
+    alerts_configure(a, cfg_alerting(c));
+    alerts_begin(a);
+    alerts_fire(a, "OutpostCanaryFailed", "warning", "canary", "k", "S", "D");
+    alerts_end(a, now_wall());
+    /* First try, then a retry after the 1 s backoff. */
+    wait_bodies(&s, 2);
+    struct alerts_am_stat st[1];
+    alerts_stats(a, st, 1);
+    assert_true(st[0].errors >= 2);
+    assert_int_equal(st[0].sent, 0);
+    /* Alertmanager answers again: the still-firing alert arrives. */
+    pthread_mutex_lock(&s.lock);
+    s.status = 200;
+    pthread_mutex_unlock(&s.lock);
+    for (int i = 0; i < 400; i++) {
+        alerts_stats(a, st, 1);
+        if (st[0].sent >= 1)
+            break;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(st[0].sent, 1);
+    alerts_free(a);
+    cfg_free(c);
+    server_stop(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_fire_resend_resolve),
+        cmocka_unit_test(test_batches_of_256),
+        cmocka_unit_test(test_errors_counted_and_retried),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
