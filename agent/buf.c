@@ -1,6 +1,7 @@
 /* buf.c - capped growable buffer. */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,4 +114,30 @@ char *buf_take(struct buf *b)
     b->cap = 0;
     b->failed = false;
     return p;
+}
+
+enum op_rc buf_read_file(struct buf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return OP_ERR_IO;
+    errno = 0;
+    char chunk[65536];
+    size_t got;
+    enum op_rc rc = OP_OK;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_add(b, chunk, got) != OP_OK) {
+            rc = OP_ERR_LIMIT;
+            break;
+        }
+    }
+    if (rc == OP_OK && ferror(f)) {
+        rc = OP_ERR_IO;
+        if (!errno)
+            errno = EIO;
+    }
+    int saved = errno;
+    fclose(f);
+    errno = saved;
+    return rc;
 }

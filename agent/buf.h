@@ -43,6 +43,12 @@ enum op_rc buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(p
 enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* Append the whole content of the file at path (a stream, so it also reads
+ * what stat cannot size). OP_ERR_IO with errno set when it cannot be opened
+ * or read; OP_ERR_LIMIT when it is larger than the buffer's cap (nothing
+ * beyond the cap is read). */
+enum op_rc buf_read_file(struct buf *b, const char *path) WUR;
+
 /* Content as a C string ("" when empty); borrowed, valid until the next change. */
 const char *buf_str(const struct buf *b);
 /* Hand the content to the caller (caller frees) and reset the buffer. */

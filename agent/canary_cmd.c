@@ -1,5 +1,6 @@
 /* canary_cmd.c - offline canary judgement. */
 #include "canary_cmd.h"
+#include "cli.h"
 #include "config.h"
 
 #include <errno.h>
@@ -79,39 +80,12 @@ enum op_rc canary_parse_samples(const char *name, const char *text, size_t len,
 
 static enum op_rc read_file(const char *path, struct buf *out, struct buf *errors)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        buf_addf(errors, "%s: cannot open: %s\n", path, strerror(errno));
-        return OP_ERR_IO;
-    }
-    char chunk[65536];
-    size_t got;
-    enum op_rc rc = OP_OK;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (buf_add(out, chunk, got) != OP_OK) {
-            buf_addf(errors, "%s: larger than %u bytes\n", path, CANARY_MAX_FILE_BYTES);
-            rc = OP_ERR_LIMIT;
-            break;
-        }
-    }
-    if (rc == OP_OK && ferror(f)) {
-        buf_addf(errors, "%s: read error\n", path);
-        rc = OP_ERR_IO;
-    }
-    fclose(f);
+    enum op_rc rc = buf_read_file(out, path);
+    if (rc == OP_ERR_LIMIT)
+        buf_addf(errors, "%s: larger than %u bytes\n", path, CANARY_MAX_FILE_BYTES);
+    else if (rc != OP_OK)
+        buf_addf(errors, "%s: cannot read: %s\n", path, strerror(errno));
     return rc;
-}
-
-static const char *arg_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
 }
 
 int canary_judge_main(int argc, char **argv)
@@ -119,13 +93,13 @@ int canary_judge_main(int argc, char **argv)
     const char *bpath = NULL, *cpath = NULL, *config = NULL, *cname = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if ((v = arg_value(argc, argv, &i, "--baseline")))
+        if ((v = cli_flag_value(argc, argv, &i, "--baseline", NULL)))
             bpath = v;
-        else if ((v = arg_value(argc, argv, &i, "--canary-name")))
+        else if ((v = cli_flag_value(argc, argv, &i, "--canary-name", NULL)))
             cname = v;
-        else if ((v = arg_value(argc, argv, &i, "--canary")))
+        else if ((v = cli_flag_value(argc, argv, &i, "--canary", NULL)))
             cpath = v;
-        else if ((v = arg_value(argc, argv, &i, "--config.file")))
+        else if ((v = cli_flag_value(argc, argv, &i, "--config.file", NULL)))
             config = v;
         else {
             fprintf(stderr, "outpost canary judge: unknown or incomplete argument %s\n", argv[i]);

@@ -1965,28 +1965,13 @@ out:
 
 enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        buf_addf(errors, "%s: cannot open: %s\n", path, strerror(errno));
-        return OP_ERR_IO;
-    }
     struct buf text;
     buf_init(&text, CFG_MAX_FILE_BYTES);
-    char chunk[65536];
-    size_t got;
-    enum op_rc rc = OP_OK;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (buf_add(&text, chunk, got) != OP_OK) {
-            buf_addf(errors, "%s: larger than %u bytes\n", path, CFG_MAX_FILE_BYTES);
-            rc = OP_ERR_LIMIT;
-            break;
-        }
-    }
-    if (rc == OP_OK && ferror(f)) {
-        buf_addf(errors, "%s: read error: %s\n", path, strerror(errno));
-        rc = OP_ERR_IO;
-    }
-    fclose(f);
+    enum op_rc rc = buf_read_file(&text, path);
+    if (rc == OP_ERR_LIMIT)
+        buf_addf(errors, "%s: larger than %u bytes\n", path, CFG_MAX_FILE_BYTES);
+    else if (rc != OP_OK)
+        buf_addf(errors, "%s: cannot open: %s\n", path, strerror(errno));
     if (rc == OP_OK)
         rc = cfg_load_string(buf_str(&text), text.len, path, out, errors);
     buf_free(&text);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "canary_cmd.h"
+#include "cli.h"
 #include "slo_replay.h"
 
 #include <errno.h>
@@ -62,25 +63,6 @@ static void usage(FILE *out)
             "                              Judge two files of latency_seconds[,ok|fail] lines.\n");
 }
 
-/* "--name=value" or "--name value". Returns the value or NULL when argv[*i]
- * is not this flag; advances *i past a separate value. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* Returns -1 to continue, else an exit code. */
 static int parse_flags(int argc, char **argv, struct options *o)
 {
@@ -101,9 +83,9 @@ static int parse_flags(int argc, char **argv, struct options *o)
             o->config_check = true;
             continue;
         }
-        if ((v = flag_value(argc, argv, &i, "--config.file", &missing))) {
+        if ((v = cli_flag_value(argc, argv, &i, "--config.file", &missing))) {
             o->config_file = v;
-        } else if ((v = flag_value(argc, argv, &i, "--web.listen-address", &missing))) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.listen-address", &missing))) {
             if (!listen_set) {
                 o->web.n_listen = 0;
                 listen_set = true;
@@ -114,13 +96,13 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 return 2;
             }
             o->web.listen[o->web.n_listen++] = v;
-        } else if ((v = flag_value(argc, argv, &i, "--web.telemetry-path", &missing))) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.telemetry-path", &missing))) {
             if (v[0] != '/') {
                 fprintf(stderr, "outpost: --web.telemetry-path must start with /\n");
                 return 2;
             }
             o->web.telemetry_path = v;
-        } else if ((v = flag_value(argc, argv, &i, "--web.max-requests", &missing))) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.max-requests", &missing))) {
             char *end;
             errno = 0;
             long n = strtol(v, &end, 10);
@@ -129,20 +111,20 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 return 2;
             }
             o->web.max_requests = (unsigned)n;
-        } else if ((v = flag_value(argc, argv, &i, "--log.level", &missing))) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--log.level", &missing))) {
             if (log_parse_level(v, &o->log_level) != OP_OK) {
                 fprintf(stderr, "outpost: --log.level must be debug, info, warn or error\n");
                 return 2;
             }
-        } else if ((v = flag_value(argc, argv, &i, "--storage.path", &missing))) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--storage.path", &missing))) {
             o->storage_path = v;
-        } else if ((v = flag_value(argc, argv, &i, "--storage.snapshot-interval", &missing))) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--storage.snapshot-interval", &missing))) {
             if (cfg_parse_duration(v, &o->snapshot_interval_ms) != OP_OK ||
                 o->snapshot_interval_ms < 1000) {
                 fprintf(stderr, "outpost: --storage.snapshot-interval needs a duration >= 1s\n");
                 return 2;
             }
-        } else if ((v = flag_value(argc, argv, &i, "--log.format", &missing))) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--log.format", &missing))) {
             if (log_parse_format(v, &o->log_format) != OP_OK) {
                 fprintf(stderr, "outpost: --log.format must be logfmt or json\n");
                 return 2;

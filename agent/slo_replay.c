@@ -1,5 +1,6 @@
 /* slo_replay.c - offline SLO engine runs. */
 #include "slo_replay.h"
+#include "cli.h"
 #include "expo.h"
 #include "slo.h"
 #include "slo_state.h"
@@ -280,30 +281,18 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
     return rc;
 }
 
-static const char *arg_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] == '\0' && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 int slo_replay_main(int argc, char **argv)
 {
     const char *config = NULL, *events = NULL, *at = NULL, *state_out = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if ((v = arg_value(argc, argv, &i, "--config.file")))
+        if ((v = cli_flag_value(argc, argv, &i, "--config.file", NULL)))
             config = v;
-        else if ((v = arg_value(argc, argv, &i, "--events")))
+        else if ((v = cli_flag_value(argc, argv, &i, "--events", NULL)))
             events = v;
-        else if ((v = arg_value(argc, argv, &i, "--at")))
+        else if ((v = cli_flag_value(argc, argv, &i, "--at", NULL)))
             at = v;
-        else if ((v = arg_value(argc, argv, &i, "--state-out")))
+        else if ((v = cli_flag_value(argc, argv, &i, "--state-out", NULL)))
             state_out = v;
         else {
             fprintf(stderr, "outpost slo replay: unknown or incomplete argument %s\n", argv[i]);
@@ -334,24 +323,13 @@ int slo_replay_main(int argc, char **argv)
     struct cfg *cfg = NULL;
     if (cfg_load_file(config, &cfg, &errors) != OP_OK)
         goto out;
-    FILE *f = fopen(events, "rb");
-    if (!f) {
-        buf_addf(&errors, "%s: cannot open: %s\n", events, strerror(errno));
+    enum op_rc rrc = buf_read_file(&text, events);
+    if (rrc == OP_ERR_LIMIT) {
+        buf_addf(&errors, "%s: larger than %u bytes\n", events, REPLAY_MAX_EVENTS_BYTES);
         goto out;
     }
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (buf_add(&text, chunk, got) != OP_OK) {
-            buf_addf(&errors, "%s: larger than %u bytes\n", events, REPLAY_MAX_EVENTS_BYTES);
-            break;
-        }
-    }
-    bool read_err = ferror(f);
-    fclose(f);
-    if (text.failed || read_err) {
-        if (read_err)
-            buf_addf(&errors, "%s: read error\n", events);
+    if (rrc != OP_OK) {
+        buf_addf(&errors, "%s: cannot read: %s\n", events, strerror(errno));
         goto out;
     }
     if (slo_replay_run(cfg, events, buf_str(&text), text.len, at_s, state_out, &out, &errors) !=
