@@ -48,6 +48,9 @@ struct alerts {
     /* table */
     struct entry *e;
     size_t n, cap;
+    /* key -> entry index + 1, open addressing; rebuilt when entries move */
+    size_t *ix;
+    size_t ix_mask;
 };
 
 void alerts_rfc3339(double t, char *out, size_t cap)
@@ -108,28 +111,14 @@ static void clear_settings(struct alerts *a)
 
 /* ---- JSON ---- */
 
-static void json_str(struct buf *b, const char *s)
-{
-    buf_addc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_addf(b, "\\%c", *p);
-        else if (*p < 0x20)
-            buf_addf(b, "\\u%04x", *p);
-        else
-            buf_addc(b, (char)*p);
-    }
-    buf_addc(b, '"');
-}
-
 static void json_kv(struct buf *b, bool *first, const char *k, const char *v)
 {
     if (!*first)
         buf_addc(b, ',');
     *first = false;
-    json_str(b, k);
+    buf_add_json_string(b, k);
     buf_addc(b, ':');
-    json_str(b, v);
+    buf_add_json_string(b, v);
 }
 
 static void lowercase(char *s)
@@ -165,25 +154,50 @@ static void alert_json(const struct alerts *a, const struct entry *e, double now
     char ts[48];
     alerts_rfc3339(e->starts_at, ts, sizeof(ts));
     buf_adds(b, "},\"startsAt\":");
-    json_str(b, ts);
+    buf_add_json_string(b, ts);
     double ends = e->resolved_at > 0 ? e->resolved_at : now + 4 * fmax(a->eval_s, a->resend_s);
     alerts_rfc3339(ends, ts, sizeof(ts));
     buf_adds(b, ",\"endsAt\":");
-    json_str(b, ts);
+    buf_add_json_string(b, ts);
     if (a->generator_url) {
         buf_adds(b, ",\"generatorURL\":");
-        json_str(b, a->generator_url);
+        buf_add_json_string(b, a->generator_url);
     }
     buf_addc(b, '}');
 }
 
 /* ---- evaluation ---- */
 
+/* Re-index every entry; the table is kept at most half full. O(n). */
+static void index_rebuild(struct alerts *a)
+{
+    size_t cap = 64;
+    while (cap < 2 * (a->n + 1))
+        cap *= 2;
+    free(a->ix);
+    a->ix = xcalloc(cap, sizeof(size_t));
+    a->ix_mask = cap - 1;
+    for (size_t i = 0; i < a->n; i++) {
+        size_t h = (size_t)hash_str(a->e[i].key) & a->ix_mask;
+        while (a->ix[h])
+            h = (h + 1) & a->ix_mask;
+        a->ix[h] = i + 1;
+    }
+}
+
+/* O(1): one lookup per stated alert and per sent key, so an evaluation
+ * with every one of 10,000 checks down stays linear. */
 static struct entry *find(struct alerts *a, const char *key)
 {
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->e[i].key, key) == 0)
-            return &a->e[i];
+    if (!a->ix)
+        return NULL;
+    size_t h = (size_t)hash_str(key) & a->ix_mask;
+    while (a->ix[h]) {
+        struct entry *e = &a->e[a->ix[h] - 1];
+        if (strcmp(e->key, key) == 0)
+            return e;
+        h = (h + 1) & a->ix_mask;
+    }
     return NULL;
 }
 
@@ -221,6 +235,14 @@ void alerts_fire(struct alerts *a, const char *alertname, const char *severity,
         e->description = xstrdup(description);
         e->starts_at = -1; /* set by alerts_end */
         e->dirty = all;
+        if (!a->ix || 2 * a->n > a->ix_mask)
+            index_rebuild(a);
+        else {
+            size_t h = (size_t)hash_str(e->key) & a->ix_mask;
+            while (a->ix[h])
+                h = (h + 1) & a->ix_mask;
+            a->ix[h] = a->n; /* e is entry n - 1 */
+        }
         log_warn("alert firing", "alertname", alertname, key_label, key_value);
     } else {
         if (e->resolved_at > 0) {
@@ -259,7 +281,10 @@ void alerts_end(struct alerts *a, double now)
         }
         a->e[w++] = *e;
     }
+    bool moved = w != a->n;
     a->n = w;
+    if (moved)
+        index_rebuild(a);
     pthread_cond_signal(&a->wake);
     pthread_mutex_unlock(&a->lock);
 }
@@ -500,6 +525,7 @@ void alerts_free(struct alerts *a)
     for (size_t i = 0; i < a->n; i++)
         free_entry(&a->e[i]);
     free(a->e);
+    free(a->ix);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->wake);
     pthread_cond_destroy(&a->idle);

@@ -141,3 +141,33 @@ enum op_rc buf_read_file(struct buf *b, const char *path)
     errno = saved;
     return rc;
 }
+
+void buf_add_json_string(struct buf *b, const char *s)
+{
+    buf_addc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            buf_adds(b, "\\\"");
+            break;
+        case '\\':
+            buf_adds(b, "\\\\");
+            break;
+        case '\n':
+            buf_adds(b, "\\n");
+            break;
+        case '\t':
+            buf_adds(b, "\\t");
+            break;
+        case '\r':
+            buf_adds(b, "\\r");
+            break;
+        default:
+            if (*p < 0x20)
+                buf_addf(b, "\\u%04x", *p);
+            else
+                buf_addc(b, (char)*p);
+        }
+    }
+    buf_addc(b, '"');
+}

@@ -43,6 +43,11 @@ enum op_rc buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(p
 enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* Append s as a double-quoted JSON string: backslash, quote and control
+ * characters escaped (\n, \t, \r short, others \u00XX). Also valid as a
+ * quoted logfmt value. */
+void buf_add_json_string(struct buf *b, const char *s);
+
 /* Append the whole content of the file at path (a stream, so it also reads
  * what stat cannot size). OP_ERR_IO with errno set when it cannot be opened
  * or read; OP_ERR_LIMIT when it is larger than the buffer's cap (nothing

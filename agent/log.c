@@ -47,39 +47,6 @@ bool log_enabled(enum log_level level)
     return level >= g_level;
 }
 
-/* Escape for a double-quoted logfmt or JSON string (same rules suffice:
- * backslash, quote and control characters). Lines are capped, so an append
- * failure only shortens the line; logging must never fail the caller. */
-static void put_quoted(struct buf *b, const char *s)
-{
-    buf_addc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            buf_adds(b, "\\\"");
-            break;
-        case '\\':
-            buf_adds(b, "\\\\");
-            break;
-        case '\n':
-            buf_adds(b, "\\n");
-            break;
-        case '\t':
-            buf_adds(b, "\\t");
-            break;
-        case '\r':
-            buf_adds(b, "\\r");
-            break;
-        default:
-            if (*p < 0x20)
-                buf_addf(b, "\\u%04x", *p);
-            else
-                buf_addc(b, (char)*p);
-        }
-    }
-    buf_addc(b, '"');
-}
-
 static bool logfmt_needs_quotes(const char *s)
 {
     if (!*s)
@@ -93,7 +60,7 @@ static bool logfmt_needs_quotes(const char *s)
 static void put_value(struct buf *b, const char *v)
 {
     if (g_format == LOG_FMT_JSON || logfmt_needs_quotes(v))
-        put_quoted(b, v);
+        buf_add_json_string(b, v);
     else
         buf_adds(b, v);
 }
@@ -103,7 +70,7 @@ static void put_pair(struct buf *b, bool first, const char *k, const char *v)
     if (g_format == LOG_FMT_JSON) {
         if (!first)
             buf_addc(b, ',');
-        put_quoted(b, k);
+        buf_add_json_string(b, k);
         buf_addc(b, ':');
     } else {
         if (!first)

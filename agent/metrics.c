@@ -165,11 +165,7 @@ static void render_slos(struct expo *e, const struct gen *g, const struct metric
     for (size_t i = 0; i < n; i++) {
         struct slo_row *r = &rows[i];
         r->spec = cfg_slo(gen_cfg(g), i);
-        struct slo_params p;
-        slo_params_from_spec(r->spec, &p);
-        struct sliw *w = slost_copy(gen_slo(g, i), &r->events_total, &r->bad_total);
-        slo_compute(w, &p, a->now_ms, &r->f);
-        free(w);
+        slost_figures(gen_slo(g, i), r->spec, a->now_ms, &r->f, &r->events_total, &r->bad_total);
         slost_alerts(gen_slo(g, i), &r->page, &r->ticket);
     }
 

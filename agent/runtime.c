@@ -183,13 +183,8 @@ static void evaluate(struct runtime *rt)
     for (size_t i = 0; i < gen_slo_count(g); i++) {
         const struct slo_spec *spec = cfg_slo(cfg, i);
         struct slo_state *st = gen_slo(g, i);
-        struct slo_params p;
-        slo_params_from_spec(spec, &p);
-        uint64_t ev, bad;
-        struct sliw *w = slost_copy(st, &ev, &bad);
         struct slo_figures f;
-        slo_compute(w, &p, now, &f);
-        free(w);
+        slost_figures(st, spec, now, &f, NULL, NULL);
         bool was_page, was_ticket;
         slost_alerts(st, &was_page, &was_ticket);
         if (f.page != was_page)

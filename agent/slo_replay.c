@@ -159,20 +159,6 @@ static void put_num(struct buf *b, double v)
     buf_adds(b, num);
 }
 
-static void put_json_string(struct buf *b, const char *s)
-{
-    buf_addc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_addf(b, "\\%c", *p);
-        else if (*p < 0x20)
-            buf_addf(b, "\\u%04x", *p);
-        else
-            buf_addc(b, (char)*p);
-    }
-    buf_addc(b, '"');
-}
-
 static void put_opt(struct buf *b, double v)
 {
     if (isnan(v))
@@ -245,16 +231,11 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
     buf_adds(out, ",\"slos\":{");
     for (size_t i = 0; i < ns; i++) {
         const struct slo_spec *s = cfg_slo(cfg, i);
-        struct slo_params p;
-        slo_params_from_spec(s, &p);
-        uint64_t et, bt;
-        struct sliw *w = slost_copy(st[i], &et, &bt);
         struct slo_figures f;
-        slo_compute(w, &p, at_ms, &f);
-        free(w);
+        slost_figures(st[i], s, at_ms, &f, NULL, NULL);
         if (i)
             buf_addc(out, ',');
-        put_json_string(out, s->name);
+        buf_add_json_string(out, s->name);
         buf_addc(out, ':');
         put_figures(out, s, &f);
     }

@@ -191,16 +191,9 @@ void canary_verdict_json(const struct canary_verdict *v, const char *name, bool 
 {
     buf_addc(b, '{');
     if (name) {
-        buf_adds(b, "\"canary\":\"");
-        for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                buf_addf(b, "\\%c", *p);
-            else if (*p < 0x20)
-                buf_addf(b, "\\u%04x", *p);
-            else
-                buf_addc(b, (char)*p);
-        }
-        buf_adds(b, "\",");
+        buf_adds(b, "\"canary\":");
+        buf_add_json_string(b, name);
+        buf_addc(b, ',');
     }
     buf_addf(b, "\"verdict\":\"%s\",\"score\":", canary_verdict_name(v->verdict));
     num(b, v->score);

@@ -223,7 +223,6 @@ enum op_rc http_probe_new(const struct check_spec *s, void *user, struct http_pr
     SETOPT(CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(CURLOPT_HEADERDATA, hp);
     SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_body_bytes);
-    SETOPT(CURLOPT_CERTINFO, 0L);
     SETOPT(CURLOPT_IPRESOLVE, s->ip_protocol == IP_PROTO_4   ? CURL_IPRESOLVE_V4
                               : s->ip_protocol == IP_PROTO_6 ? CURL_IPRESOLVE_V6
                                                              : CURL_IPRESOLVE_WHATEVER);

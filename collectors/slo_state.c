@@ -117,6 +117,21 @@ struct sliw *slost_copy(struct slo_state *st, uint64_t *events_total, uint64_t *
     return c;
 }
 
+void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                   struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total)
+{
+    struct slo_params p;
+    slo_params_from_spec(spec, &p);
+    uint64_t ev, bad;
+    struct sliw *w = slost_copy(st, &ev, &bad);
+    slo_compute(w, &p, now_ms, out);
+    free(w);
+    if (events_total)
+        *events_total = ev;
+    if (bad_total)
+        *bad_total = bad;
+}
+
 void slost_restore_totals(struct slo_state *st, uint64_t events_total, uint64_t bad_total)
 {
     pthread_mutex_lock(&st->lock);

@@ -38,6 +38,11 @@ void slost_add(struct slo_state *st, int64_t t_ms, uint64_t events, uint64_t bad
 /* Copy of the windows (caller frees with free()) and the raw counters. */
 struct sliw *slost_copy(struct slo_state *st, uint64_t *events_total, uint64_t *bad_total);
 
+/* Every figure of the SLO at now_ms, from a copy of its windows (the lock
+ * is held only for the copy). Totals (may be NULL) get the raw counters. */
+void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                   struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total);
+
 /* Put persisted data back: counters and one bucket at a time. */
 void slost_restore_totals(struct slo_state *st, uint64_t events_total, uint64_t bad_total);
 void slost_restore_bucket(struct slo_state *st, int level, int64_t idx, struct sliw_bucket b);
