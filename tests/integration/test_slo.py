@@ -59,9 +59,16 @@ def test_slo_metrics(agent_factory, target, tmp_path):
     assert v("outpost_slo_error_budget_remaining_ratio", slo="avail") == \
         1 - bad / (0.001 * events)
     assert v("outpost_slo_error_budget_exhaustion_seconds", slo="avail") == 0
-    # Latency SLO with a 1 ms threshold: every probe is slower or... fast on
-    # loopback; either way the counts add up and the policy gauge exists.
-    assert v("outpost_slo_policy_freeze", slo="lat") in (0, 1)
+    # Latency SLO over check ok: one event per probe of ok (read in the same
+    # scrape, so at most the probe finishing in between differs).
+    lat_events = v("outpost_slo_events_total", slo="lat")
+    assert abs(lat_events - v("outpost_check_runs_total", check="ok")) <= 1
+    assert 0 <= v("outpost_slo_bad_events_total", slo="lat") <= lat_events
+    # Freeze = bad of the last 7d / (budget x events of the period) > 0.7;
+    # here every window holds everything, so it follows from the period SLI.
+    ev = v("outpost_slo_window_events", slo="lat", window="period")
+    bad_p = round(ev * (1 - v("outpost_slo_sli_ratio", slo="lat", window="period")))
+    assert v("outpost_slo_policy_freeze", slo="lat") == (1 if bad_p / (0.01 * ev) > 0.7 else 0)
     assert ("outpost_slo_policy_freeze", frozenset({("slo", "avail")})) not in m
     # The agent's own evaluation (at start, then every 10 s) fires the page.
     a.wait_value("outpost_slo_alert_firing", lambda x: x == 1, timeout=15, slo="avail",
