@@ -1,5 +1,6 @@
 /* alerts.c - alert table and Alertmanager sender thread. */
 #include "alerts.h"
+#include "clock.h"
 #include "buf.h"
 #include "log.h"
 

@@ -1,5 +1,6 @@
 /* gen.c - refcounted config generations with recorders matched by name. */
 #include "gen.h"
+#include "clock.h"
 #include "log.h"
 #include "state.h"
 

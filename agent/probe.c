@@ -1,5 +1,6 @@
 /* probe.c - the probe thread: scheduler + libcurl multi socket loop. */
 #include "probe.h"
+#include "clock.h"
 #include "http_check.h"
 #include "log.h"
 #include "scheduler.h"

@@ -1,5 +1,6 @@
 /* runtime.c - published generation, reloads, metrics page. */
 #include "runtime.h"
+#include "clock.h"
 #include "alerts.h"
 #include "gen.h"
 #include "http_check.h"

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 const char *op_strerror(enum op_rc rc)
 {
@@ -70,26 +69,22 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
-double now_wall(void)
+uint64_t hash_mem_from(uint64_t h, const void *p, size_t n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
 }
 
-int64_t now_mono_ns(void)
+uint64_t hash_mem(const void *p, size_t n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return hash_mem_from(HASH_INIT, p, n);
 }
 
 uint64_t hash_str(const char *s)
 {
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a 64-bit offset basis */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return hash_mem(s, strlen(s));
 }

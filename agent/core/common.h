@@ -42,12 +42,12 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
-/* Seconds since the epoch, wall clock, for exposed timestamps only. */
-double now_wall(void);
-/* CLOCK_MONOTONIC in nanoseconds: all scheduling and durations. */
-int64_t now_mono_ns(void);
-
-/* 64-bit FNV-1a of a NUL-terminated string: stable across runs and hosts. */
+/* 64-bit FNV-1a of a NUL-terminated string, or of n bytes: stable across
+ * runs and hosts. hash_mem_from continues a hash (h from an earlier call),
+ * so composite keys hash without being concatenated first. */
 uint64_t hash_str(const char *s);
+uint64_t hash_mem(const void *p, size_t n);
+uint64_t hash_mem_from(uint64_t h, const void *p, size_t n);
+#define HASH_INIT 14695981039346656037ULL /* FNV-1a 64-bit offset basis */
 
 #endif

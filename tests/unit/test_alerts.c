@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "alerts.h"
 #include "buf.h"
 #include "config.h"
