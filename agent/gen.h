@@ -1,44 +1,62 @@
 /*
- * gen.h - a config generation: an immutable config plus one recorder per
- * check, refcounted. Reload builds a new generation; threads that still hold
- * the old one (a scrape in progress, probes in flight) keep it alive until
- * they let go. Recorders are carried over by check name, so counters of
- * checks that survive a reload never reset.
+ * gen.h - a config generation: an immutable config, the live state it
+ * feeds (one recorder per check, SLO states, canary sample rings), and for
+ * each check the list of sinks a result goes to. Refcounted: reload builds
+ * a new generation, and threads that still hold the old one (a scrape in
+ * progress, probes in flight) keep it alive until they let go.
+ *
+ * State follows names across reloads: a recorder stays with a check of the
+ * same name and histogram bounds (counters never reset), an SLO state with
+ * an SLO of the same name and SLI definition, canary samples with a canary
+ * whose arms probe the same targets (its ring resized to the new window).
  */
 #ifndef OUTPOST_GEN_H
 #define OUTPOST_GEN_H
 
+#include "canary_state.h"
+#include "check.h"
+#include "clock.h"
 #include "config.h"
 #include "recorder.h"
-#include "canary_state.h"
 #include "slo_state.h"
 
 struct state_file;
-
 struct gen;
 
+/*
+ * Where one check's results go. The generation builds the list for each
+ * check (its recorder, every SLO that counts it, every canary arm it is),
+ * so the probe loop hands a result to deliver() without knowing what it
+ * feeds. deliver runs on the probe thread and is O(1).
+ */
+struct sink {
+    void (*deliver)(const struct sink *s, const struct check_result *r, int64_t wall_ms);
+    void *target;  /* the recorder, SLO state or canary state; owned by the generation */
+    int64_t param; /* an SLO's latency threshold in ms (0: availability), or the canary arm */
+};
+
 /* New generation with refcount 1. Takes ownership of cfg. prev (borrowed,
- * may be NULL) donates recorders of same-named checks whose histogram bounds
- * did not change, and SLO states of same-named SLOs whose SLI definition did
- * not change. SLOs new to this process are restored from saved (borrowed,
- * may be NULL) when it holds the same name and definition. Caller releases
- * with gen_unref. */
-struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_file *saved);
+ * may be NULL) donates the state of matching names (see above). SLOs new
+ * to this process are restored from saved (borrowed, may be NULL) when it
+ * holds the same name and definition, leaving out buckets after the wall
+ * time of clock (borrowed). Caller releases with gen_unref. */
+struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_file *saved,
+                    const struct clock *clock);
 void gen_ref(struct gen *g);
 void gen_unref(struct gen *g);
 
 /* Borrowed accessors, valid while the caller holds a reference. */
 const struct cfg *gen_cfg(const struct gen *g);
-size_t gen_count(const struct gen *g);
-struct rec *gen_rec(const struct gen *g, size_t i);
+size_t gen_check_count(const struct gen *g);
+struct rec *gen_rec(const struct gen *g, size_t check);
+/* The type of check i (from the registry). */
+const struct check_type *gen_check_type(const struct gen *g, size_t check);
 size_t gen_slo_count(const struct gen *g);
 struct slo_state *gen_slo(const struct gen *g, size_t i);
 size_t gen_canary_count(const struct gen *g);
 struct canary_state *gen_canary(const struct gen *g, size_t i);
-/* Canary arms fed by check i, each as canary index * 2 + arm; *list
- * borrowed. Returns the count. */
-size_t gen_check_arms(const struct gen *g, size_t check, const uint32_t **list);
-/* SLO indexes fed by check i; *list borrowed. Returns the count. */
-size_t gen_check_slos(const struct gen *g, size_t check, const uint32_t **list);
+/* The sinks of check i; *list borrowed. Returns the count (>= 1: the
+ * recorder comes first). */
+size_t gen_sinks(const struct gen *g, size_t check, const struct sink **list);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * main.c - flags, start-up in dependency order, signals, shutdown.
  *
- * Threads: main (signals), the probe thread, and libmicrohttpd's threads.
- * Signals are blocked before any thread starts so only main's sigwait sees
- * them: SIGHUP reloads, SIGTERM/SIGINT stop.
+ * Threads: main (signals, alert evaluation, state snapshots), the probe
+ * loop, the alert sender, and libmicrohttpd's threads. Signals are blocked
+ * before any thread starts so only main's sigtimedwait sees them: SIGHUP
+ * reloads, SIGTERM/SIGINT stop.
  */
 #include "buf.h"
 #include "config.h"
@@ -152,7 +153,10 @@ static int config_check(const char *file)
         return 1;
     }
     /* Warnings do not fail the check: the config works as written. */
-    const char *w = cfg_warnings(cfg);
+    struct buf warnings;
+    buf_init(&warnings, 1u << 20);
+    rt_config_warnings(cfg, &warnings);
+    const char *w = buf_str(&warnings);
     while (*w) {
         const char *nl = strchr(w, '\n');
         size_t n = nl ? (size_t)(nl - w) : strlen(w);
@@ -160,6 +164,7 @@ static int config_check(const char *file)
         w += n + (nl ? 1 : 0);
     }
     printf("%s: OK, %zu checks, %zu SLOs\n", file, cfg_check_count(cfg), cfg_slo_count(cfg));
+    buf_free(&warnings);
     cfg_free(cfg);
     buf_free(&errors);
     return 0;
@@ -204,7 +209,7 @@ int main(int argc, char **argv)
     struct runtime *rt = NULL;
     struct httpd *h = NULL;
     int exit_code = 1;
-    struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms};
+    struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms, clock_system()};
     if (rt_new(&ro, &rt, &errors) != OP_OK) {
         log_lines(LOG_LVL_ERROR, "cannot load configuration", "err", buf_str(&errors));
         goto out;

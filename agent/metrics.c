@@ -6,7 +6,6 @@
 #include "slo_state.h"
 
 #include <math.h>
-#include <stddef.h>
 #include <stdlib.h>
 
 /* Snapshot check i into s and return its spec. Each family reads the
@@ -23,32 +22,35 @@ static void render_checks(struct expo *e, const struct gen *g)
     struct rec_snapshot *s = xmalloc(sizeof(*s));
 
     expo_family(e, "outpost_check_info", EXPO_INFO, "Static facts about a configured check.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = cfg_check(gen_cfg(g), i);
-        struct label l[] = {
-            {"check", c->name}, {"type", c->type}, {"target", c->target}, {"group", c->group}};
+        struct label l[] = {{"check", c->name},
+                            {"type", c->type->name},
+                            {"target", c->target},
+                            {"group", c->group}};
         expo_sample(e, "outpost_check_info", "", l, 4, NULL, 1);
     }
 
     expo_family(e, "outpost_check_runs_total", EXPO_COUNTER, "Probes finished.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
         expo_sample_u64(e, "outpost_check_runs_total", "", &l, 1, NULL, s->runs);
     }
 
     expo_family(e, "outpost_check_failures_total", EXPO_COUNTER, "Failed probes by reason.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
-        for (int r = 0; r < REASON_COUNT; r++) {
-            struct label l[] = {{"check", c->name}, {"reason", reason_name((enum reason)r)}};
+        for (int r = 0; r < CHECK_REASON_COUNT; r++) {
+            struct label l[] = {{"check", c->name},
+                                {"reason", check_reason_name((enum check_reason)r)}};
             expo_sample_u64(e, "outpost_check_failures_total", "", l, 2, NULL, s->failures[r]);
         }
     }
 
     expo_family(e, "outpost_check_duration_seconds", EXPO_HISTOGRAM,
                 "Whole-probe latency in seconds.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
         expo_histogram(e, "outpost_check_duration_seconds", &l, 1, rec_bounds(gen_rec(g, i)),
@@ -58,7 +60,7 @@ static void render_checks(struct expo *e, const struct gen *g)
     /* Last-probe gauges appear with the first result: before it there is
      * nothing true to say, and a 0 would fire "down" alerts at start-up. */
     expo_family(e, "outpost_check_up", EXPO_GAUGE, "1 if the last probe succeeded.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
         if (s->has_result)
@@ -67,7 +69,7 @@ static void render_checks(struct expo *e, const struct gen *g)
 
     expo_family(e, "outpost_check_consecutive_failures", EXPO_GAUGE,
                 "Current streak of failed probes.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
         if (s->has_result)
@@ -77,7 +79,7 @@ static void render_checks(struct expo *e, const struct gen *g)
 
     expo_family(e, "outpost_check_last_success_timestamp_seconds", EXPO_GAUGE,
                 "Wall-clock time of the last successful probe, 0 if none yet.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
         if (s->has_result)
@@ -87,19 +89,20 @@ static void render_checks(struct expo *e, const struct gen *g)
 
     expo_family(e, "outpost_check_phase_duration_seconds", EXPO_GAUGE,
                 "Duration of each phase of the last probe in seconds.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         if (!s->has_result)
             continue;
-        for (int p = 0; p < PHASE_COUNT; p++) {
-            struct label l[] = {{"check", c->name}, {"phase", phase_name((enum phase)p)}};
+        for (int p = 0; p < CHECK_PHASE_COUNT; p++) {
+            struct label l[] = {{"check", c->name},
+                                {"phase", check_phase_name((enum check_phase)p)}};
             expo_sample(e, "outpost_check_phase_duration_seconds", "", l, 2, NULL, s->phases[p]);
         }
     }
 
     expo_family(e, "outpost_check_http_status_code", EXPO_GAUGE,
                 "HTTP status code of the last probe, 0 if none.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
         if (s->has_result)
@@ -109,7 +112,7 @@ static void render_checks(struct expo *e, const struct gen *g)
     expo_family(e, "outpost_check_tls_cert_expiry_timestamp_seconds", EXPO_GAUGE,
                 "Earliest notAfter in the presented certificate chain, also when verification "
                 "failed.");
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
         if (s->cert_expiry > 0)
@@ -127,29 +130,55 @@ struct slo_row {
     bool page, ticket;
 };
 
+typedef double (*slo_value_fn)(const struct slo_row *r, int window);
+
+static double row_events(const struct slo_row *r, int w)
+{
+    return (double)r->f.events[w];
+}
+
+static double row_sli(const struct slo_row *r, int w)
+{
+    return r->f.sli[w];
+}
+
+static double row_burn(const struct slo_row *r, int w)
+{
+    return r->f.burn[w];
+}
+
+static double row_budget_remaining(const struct slo_row *r, int w)
+{
+    (void)w;
+    return r->f.budget_remaining;
+}
+
+static double row_exhaustion(const struct slo_row *r, int w)
+{
+    (void)w;
+    return r->f.exhaustion_s;
+}
+
 static void slo_gauge_family(struct expo *e, const char *name, const char *help,
-                             const struct slo_row *rows, size_t n, size_t field)
+                             const struct slo_row *rows, size_t n, slo_value_fn value)
 {
     expo_family(e, name, EXPO_GAUGE, help);
     for (size_t i = 0; i < n; i++) {
         struct label l = {"slo", rows[i].spec->name};
-        double v = *(const double *)((const char *)&rows[i].f + field);
-        expo_sample(e, name, "", &l, 1, NULL, v);
+        expo_sample(e, name, "", &l, 1, NULL, value(&rows[i], 0));
     }
 }
 
 /* Per-window family; windows without events are absent (NaN skipped). */
 static void slo_window_family(struct expo *e, const char *name, const char *help,
-                              const struct slo_row *rows, size_t n, int which)
+                              const struct slo_row *rows, size_t n, slo_value_fn value)
 {
     expo_family(e, name, EXPO_GAUGE, help);
     for (size_t i = 0; i < n; i++) {
         for (int w = 0; w < SLO_W_COUNT; w++) {
             struct label l[] = {{"slo", rows[i].spec->name},
                                 {"window", slo_window_name((enum slo_window)w)}};
-            double v = which == 0   ? (double)rows[i].f.events[w]
-                       : which == 1 ? rows[i].f.sli[w]
-                                    : rows[i].f.burn[w];
+            double v = value(&rows[i], w);
             if (!isnan(v))
                 expo_sample(e, name, "", l, 2, NULL, v);
         }
@@ -172,13 +201,14 @@ static void render_slos(struct expo *e, const struct gen *g, const struct metric
     expo_family(e, "outpost_slo_info", EXPO_INFO, "Static facts about a configured SLO.");
     for (size_t i = 0; i < n; i++) {
         const struct slo_spec *sp = rows[i].spec;
-        struct label l[4 + 64];
+        /* The config caps SLO labels at CFG_MAX_LABELS: all of them fit. */
+        struct label l[4 + CFG_MAX_LABELS];
         size_t nl = 0;
         l[nl++] = (struct label){"slo", sp->name};
         l[nl++] = (struct label){"sli", sp->latency ? "latency" : "availability"};
         l[nl++] = (struct label){"period", sp->period_label};
         l[nl++] = (struct label){"objective", sp->objective_label};
-        for (size_t k = 0; k < sp->n_labels && nl < ARRAY_SIZE(l); k++)
+        for (size_t k = 0; k < sp->n_labels; k++)
             l[nl++] = (struct label){sp->labels[k].name, sp->labels[k].value};
         expo_sample(e, "outpost_slo_info", "", l, nl, NULL, 1);
     }
@@ -205,20 +235,21 @@ static void render_slos(struct expo *e, const struct gen *g, const struct metric
         struct label l = {"slo", rows[i].spec->name};
         expo_sample_u64(e, "outpost_slo_bad_events_total", "", &l, 1, NULL, rows[i].bad_total);
     }
-    slo_window_family(e, "outpost_slo_window_events", "SLI events inside each window.", rows, n, 0);
+    slo_window_family(e, "outpost_slo_window_events", "SLI events inside each window.", rows, n,
+                      row_events);
     slo_window_family(e, "outpost_slo_sli_ratio",
                       "Good events / events inside the window; absent while it is empty.", rows, n,
-                      1);
+                      row_sli);
     slo_window_family(e, "outpost_slo_burn_rate",
                       "(1 - SLI) / (1 - objective) inside the window; absent while it is empty.",
-                      rows, n, 2);
+                      rows, n, row_burn);
     slo_gauge_family(e, "outpost_slo_error_budget_remaining_ratio",
                      "1 - bad / allowed bad over the period; 1 with no events, may go below 0.",
-                     rows, n, offsetof(struct slo_figures, budget_remaining));
+                     rows, n, row_budget_remaining);
     slo_gauge_family(e, "outpost_slo_error_budget_exhaustion_seconds",
                      "Time until the budget is spent at the current 1h burn rate; +Inf when not "
                      "burning.",
-                     rows, n, offsetof(struct slo_figures, exhaustion_s));
+                     rows, n, row_exhaustion);
     expo_family(e, "outpost_slo_alert_firing", EXPO_GAUGE,
                 "1 while the agent's multiwindow burn-rate evaluation fires.");
     for (size_t i = 0; i < n; i++) {
@@ -347,7 +378,7 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
     gauge(e, "outpost_config_last_reload_success_timestamp_seconds",
           "Wall-clock time of the last successful configuration load.", a->reload_success_ts);
     gauge(e, "outpost_checks_configured", "Checks in the running configuration.",
-          (double)gen_count(g));
+          (double)gen_check_count(g));
     gauge(e, "outpost_probes_in_flight", "Probes running right now.", a->in_flight);
 
     struct rec_snapshot *s = xmalloc(sizeof(*s));

@@ -1,11 +1,8 @@
-/* probe.c - the probe thread: scheduler + libcurl multi socket loop. */
+/* probe.c - the probe loop and the services it offers check types. */
 #include "probe.h"
-#include "clock.h"
-#include "http_check.h"
 #include "log.h"
 #include "scheduler.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,122 +16,459 @@
 const double probe_lag_bounds[] = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
 const size_t probe_lag_bounds_count = ARRAY_SIZE(probe_lag_bounds);
 
-/* One probe in flight. Holds references so a reload cannot free its spec or
- * recorder under it. */
-struct inflight {
-    struct inflight *prev, *next;
-    struct http_probe *hp;
-    const struct check_spec *spec; /* owned by gen */
-    size_t idx;                    /* the check's index in gen */
-    struct gen *gen;
-    struct rec *rec;
+#define NO_DEADLINE INT64_MAX
+
+/* A descriptor in the epoll set and what to do when it is ready. */
+struct probe_watch {
+    int fd;
+    uint32_t events;
+    probe_fd_cb cb;
+    void *arg;
+    bool dead; /* unwatched: freed after the current batch */
+    struct probe_watch *next_dead;
 };
 
-struct probe_engine {
-    int epfd, sched_tfd, curl_tfd, evfd;
+struct probe_timer {
+    int64_t due;
+    probe_timer_cb cb;
+    void *arg;
+    bool cancelled; /* freed when its heap entry comes up */
+};
+
+/*
+ * The loop's own per-check state: when the check is due next and whether a
+ * run is in flight. It follows the check's name across generations (so an
+ * unchanged check keeps its exact schedule) and is shared with the runs in
+ * flight. Loop thread only.
+ */
+struct check_slot {
+    int64_t next_due_ns; /* 0 = not scheduled yet */
+    int64_t interval_ns; /* the interval next_due_ns was computed for */
+    bool in_flight;
+    unsigned refs;
+};
+
+/* One run in flight: it holds its generation, so a reload cannot free the
+ * spec or the sinks under it. */
+struct probe_job {
+    struct probe_job *prev, *next;
+    const struct check_type *type;
+    void *run;
+    struct gen *gen;
+    size_t idx; /* the check's index in gen */
+    struct check_slot *slot;
+};
+
+/* A libcurl transfer on the multi handle (its CURLOPT_PRIVATE). */
+struct easy_rec {
+    probe_curl_cb done;
+    void *arg;
+};
+
+struct cmd {
+    void (*fn)(void *arg);
+    void *arg;
+    bool done;
+    struct cmd *next;
+};
+
+struct probe_loop {
+    const struct clock *clock;
+    int epfd, tfd, evfd;
+    struct probe_watch *tfd_watch, *evfd_watch;
     CURLM *multi;
     pthread_t thread;
     bool started;
-    /* Control messages, under lock. */
+    /* Control from other threads, under lock. */
     pthread_mutex_t lock;
+    pthread_cond_t cmd_done;
     struct gen *pending;
+    struct cmd *cmds, **cmds_tail;
     bool stop_requested;
-    /* Probe thread only. */
+    bool accepting; /* the thread takes commands */
+    /* Loop thread only. */
     struct gen *gen;
-    struct sched *heap;
-    struct inflight *inflight;
+    struct check_slot **slots; /* one per check of gen */
+    size_t n_slots;
+    struct sched *heap;   /* (due, check index) */
+    struct sched *timers; /* (due, timer slot) */
+    struct probe_timer **timer_slots;
+    uint32_t *timer_free;
+    size_t n_timer_slots, n_timer_free;
+    int64_t curl_due;
+    int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
+    struct probe_job *jobs;
+    struct probe_watch *dead;
+    bool recheck; /* woken from outside: look at the clock after this batch */
     bool stopping;
     /* Read by other threads. */
     atomic_bool running;
     atomic_uint in_flight;
+    atomic_uint_fast64_t timer_sets;
     struct rec *lag;
 };
 
-/* ---- libcurl callbacks ---- */
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+int64_t probe_now_ns(const struct probe_loop *pl)
 {
-    (void)easy;
-    struct probe_engine *pe = userp;
-    if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(pe->epfd, EPOLL_CTL_DEL, s, NULL);
-        return 0;
-    }
-    struct epoll_event ev = {0};
-    ev.data.fd = s;
-    if (what & CURL_POLL_IN)
-        ev.events |= EPOLLIN;
-    if (what & CURL_POLL_OUT)
-        ev.events |= EPOLLOUT;
-    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(pe->epfd, op, s, &ev) != 0) {
-        /* A reused descriptor number may still be registered, or a MOD may
-         * follow an implicit removal on close: try the other operation. */
-        op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-        if (epoll_ctl(pe->epfd, op, s, &ev) != 0)
-            log_error("epoll_ctl failed for a probe socket", "err", strerror(errno));
-    }
-    curl_multi_assign(pe->multi, s, pe);
-    return 0;
+    return clock_mono_ns(pl->clock);
 }
 
-/* Never call libcurl from here (house style): only arm the timerfd. */
-static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+/* ---- descriptors ---- */
+
+static int ctl(struct probe_loop *pl, int op, struct probe_watch *w)
 {
-    (void)multi;
-    struct probe_engine *pe = userp;
-    struct itimerspec its = {0};
-    if (timeout_ms == 0) {
-        its.it_value.tv_nsec = 1; /* as soon as possible, from the loop */
-    } else if (timeout_ms > 0) {
-        its.it_value.tv_sec = timeout_ms / 1000;
-        its.it_value.tv_nsec = (timeout_ms % 1000) * 1000000;
+    struct epoll_event ev = {.events = w->events, .data.ptr = w};
+    return epoll_ctl(pl->epfd, op, w->fd, &ev);
+}
+
+struct probe_watch *probe_watch_fd(struct probe_loop *pl, int fd, uint32_t events, probe_fd_cb cb,
+                                   void *arg)
+{
+    struct probe_watch *w = xcalloc(1, sizeof(*w));
+    *w = (struct probe_watch){.fd = fd, .events = events, .cb = cb, .arg = arg};
+    /* A descriptor number reused before its old registration went away is
+     * still in the set: take it over. */
+    if (ctl(pl, EPOLL_CTL_ADD, w) != 0 && (errno != EEXIST || ctl(pl, EPOLL_CTL_MOD, w) != 0)) {
+        int err = errno;
+        free(w);
+        errno = err;
+        return NULL;
     }
-    timerfd_settime(pe->curl_tfd, 0, &its, NULL);
-    return 0;
+    return w;
 }
 
-/* ---- set-up ---- */
-
-static enum op_rc add_fd(struct probe_engine *pe, int fd)
+enum op_rc probe_watch_events(struct probe_loop *pl, struct probe_watch *w, uint32_t events)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-    return epoll_ctl(pe->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? OP_OK : OP_ERR_SYSTEM;
-}
-
-enum op_rc probe_engine_new(struct probe_engine **out)
-{
-    struct probe_engine *pe = xcalloc(1, sizeof(*pe));
-    pe->epfd = pe->sched_tfd = pe->curl_tfd = pe->evfd = -1;
-    pthread_mutex_init(&pe->lock, NULL);
-    atomic_init(&pe->running, false);
-    atomic_init(&pe->in_flight, 0);
-    pe->heap = sched_new();
-    pe->lag = rec_new(probe_lag_bounds, probe_lag_bounds_count);
-    pe->epfd = epoll_create1(EPOLL_CLOEXEC);
-    pe->sched_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    pe->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    pe->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (pe->epfd < 0 || pe->sched_tfd < 0 || pe->curl_tfd < 0 || pe->evfd < 0)
-        goto fail;
-    if (add_fd(pe, pe->sched_tfd) || add_fd(pe, pe->curl_tfd) || add_fd(pe, pe->evfd))
-        goto fail;
-    pe->multi = curl_multi_init();
-    if (!pe->multi)
-        goto fail;
-    curl_multi_setopt(pe->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(pe->multi, CURLMOPT_SOCKETDATA, pe);
-    curl_multi_setopt(pe->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(pe->multi, CURLMOPT_TIMERDATA, pe);
-    *out = pe;
-    return OP_OK;
-fail:
-    log_error("cannot set up the probe engine", "err", strerror(errno));
-    probe_engine_free(pe);
+    w->events = events;
+    if (ctl(pl, EPOLL_CTL_MOD, w) == 0)
+        return OP_OK;
+    /* Closed and reopened under the same number: register it again. */
+    if (errno == ENOENT && ctl(pl, EPOLL_CTL_ADD, w) == 0)
+        return OP_OK;
     return OP_ERR_SYSTEM;
 }
 
-/* ---- the loop ---- */
+void probe_unwatch(struct probe_loop *pl, struct probe_watch *w)
+{
+    if (!w || w->dead)
+        return;
+    /* The descriptor may be closed already (ENOENT, EBADF): nothing to undo. */
+    (void)epoll_ctl(pl->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+    /* The current batch of events may still point at w. */
+    w->dead = true;
+    w->next_dead = pl->dead;
+    pl->dead = w;
+}
+
+static void free_dead(struct probe_loop *pl)
+{
+    while (pl->dead) {
+        struct probe_watch *w = pl->dead;
+        pl->dead = w->next_dead;
+        free(w);
+    }
+}
+
+/* ---- timers ---- */
+
+struct probe_timer *probe_timer_at(struct probe_loop *pl, int64_t due_ns, probe_timer_cb cb,
+                                   void *arg)
+{
+    uint32_t id;
+    if (pl->n_timer_free) {
+        id = pl->timer_free[--pl->n_timer_free];
+    } else {
+        pl->timer_slots =
+            xrealloc(pl->timer_slots, (pl->n_timer_slots + 1) * sizeof(*pl->timer_slots));
+        pl->timer_free = xrealloc(pl->timer_free, (pl->n_timer_slots + 1) * sizeof(uint32_t));
+        id = (uint32_t)pl->n_timer_slots++;
+    }
+    struct probe_timer *t = xcalloc(1, sizeof(*t));
+    *t = (struct probe_timer){.due = due_ns, .cb = cb, .arg = arg};
+    pl->timer_slots[id] = t;
+    /* Each slot has exactly one heap entry: it is reused only after that
+     * entry came up, so a stale entry can never fire a newer timer. */
+    sched_push(pl->timers, due_ns, id);
+    return t;
+}
+
+void probe_timer_cancel(struct probe_loop *pl, struct probe_timer *t)
+{
+    (void)pl;
+    if (t)
+        t->cancelled = true;
+}
+
+static void run_timers(struct probe_loop *pl, int64_t now)
+{
+    int64_t due;
+    uint32_t id;
+    while (sched_peek(pl->timers, &due, &id) && due <= now) {
+        (void)sched_pop(pl->timers, &due, &id);
+        struct probe_timer *t = pl->timer_slots[id];
+        pl->timer_slots[id] = NULL;
+        pl->timer_free[pl->n_timer_free++] = id;
+        if (!t->cancelled)
+            t->cb(pl, t->arg);
+        free(t);
+    }
+}
+
+/* ---- libcurl ---- */
+
+static void drain_curl(struct probe_loop *pl)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(pl->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode code = msg->data.result; /* msg dies with remove_handle */
+        struct easy_rec *er = NULL;
+        (void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&er);
+        (void)curl_multi_remove_handle(pl->multi, easy);
+        probe_curl_cb done = er->done;
+        void *arg = er->arg;
+        free(er);
+        done(pl, easy, code, arg);
+    }
+}
+
+static void curl_socket_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
+{
+    (void)arg;
+    int flags = 0, running;
+    if (events & EPOLLIN)
+        flags |= CURL_CSELECT_IN;
+    if (events & EPOLLOUT)
+        flags |= CURL_CSELECT_OUT;
+    if (events & (EPOLLERR | EPOLLHUP))
+        flags |= CURL_CSELECT_ERR;
+    (void)curl_multi_socket_action(pl->multi, fd, flags, &running);
+    drain_curl(pl);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: keep libcurl's sockets in the epoll set; the
+ * watch rides along as the socket's socketp. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    struct probe_loop *pl = userp;
+    struct probe_watch *w = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        probe_unwatch(pl, w);
+        (void)curl_multi_assign(pl->multi, s, NULL);
+        return 0;
+    }
+    uint32_t events = 0;
+    if (what & CURL_POLL_IN)
+        events |= EPOLLIN;
+    if (what & CURL_POLL_OUT)
+        events |= EPOLLOUT;
+    if (w) {
+        if (probe_watch_events(pl, w, events) != OP_OK)
+            log_error("cannot watch a probe socket", "err", strerror(errno));
+        return 0;
+    }
+    w = probe_watch_fd(pl, s, events, curl_socket_ready, NULL);
+    if (!w) {
+        log_error("cannot watch a probe socket", "err", strerror(errno));
+        return -1; /* libcurl fails that transfer */
+    }
+    (void)curl_multi_assign(pl->multi, s, w);
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: never call libcurl from here (house style), only
+ * note the deadline; the loop arms the timerfd when it settles. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    struct probe_loop *pl = userp;
+    pl->curl_due = timeout_ms < 0 ? NO_DEADLINE : probe_now_ns(pl) + (int64_t)timeout_ms * 1000000;
+    return 0;
+}
+
+enum op_rc probe_add_easy(struct probe_loop *pl, CURL *easy, probe_curl_cb done, void *arg)
+{
+    struct easy_rec *er = xcalloc(1, sizeof(*er));
+    *er = (struct easy_rec){done, arg};
+    if (curl_easy_setopt(easy, CURLOPT_PRIVATE, er) != CURLE_OK)
+        goto fail;
+    CURLMcode mc = curl_multi_add_handle(pl->multi, easy);
+    if (mc == CURLM_OK)
+        return OP_OK;
+    log_error("cannot start a transfer", "err", curl_multi_strerror(mc));
+fail:
+    free(er);
+    return OP_ERR_SYSTEM;
+}
+
+void probe_remove_easy(struct probe_loop *pl, CURL *easy)
+{
+    struct easy_rec *er = NULL;
+    (void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&er);
+    (void)curl_multi_remove_handle(pl->multi, easy);
+    (void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+    free(er);
+}
+
+/* ---- the timerfd: the earliest of every deadline ---- */
+
+static int64_t earliest(const struct probe_loop *pl)
+{
+    int64_t t = pl->curl_due, due;
+    uint32_t id;
+    if (sched_peek(pl->heap, &due, &id) && due < t)
+        t = due;
+    if (sched_peek(pl->timers, &due, &id) && due < t)
+        t = due;
+    return t;
+}
+
+static void arm(struct probe_loop *pl)
+{
+    int64_t t = earliest(pl);
+    if (t == pl->armed)
+        return;
+    struct itimerspec its = {0};
+    if (t != NO_DEADLINE) {
+        /* Relative to the loop's clock, so a fake clock drives it too. */
+        int64_t d = t - probe_now_ns(pl);
+        if (d < 1)
+            d = 1; /* 0 would disarm */
+        its.it_value.tv_sec = d / 1000000000;
+        its.it_value.tv_nsec = d % 1000000000;
+    }
+    if (timerfd_settime(pl->tfd, 0, &its, NULL) != 0) {
+        /* Not expected with a valid descriptor and value; leave `armed`
+         * unchanged so the next pass tries again, and say so. */
+        log_error("cannot arm the probe timer", "err", strerror(errno));
+        return;
+    }
+    pl->armed = t;
+    atomic_fetch_add_explicit(&pl->timer_sets, 1, memory_order_relaxed);
+}
+
+/* ---- runs ---- */
+
+static void slot_release(struct check_slot *s)
+{
+    if (s && --s->refs == 0)
+        free(s);
+}
+
+static void job_free(struct probe_loop *pl, struct probe_job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        pl->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->slot->in_flight = false;
+    slot_release(j->slot);
+    gen_unref(j->gen);
+    free(j);
+    atomic_fetch_sub_explicit(&pl->in_flight, 1, memory_order_relaxed);
+}
+
+void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check_result *res)
+{
+    const struct sink *sinks;
+    size_t n = gen_sinks(job->gen, job->idx, &sinks);
+    int64_t wall_ms = clock_wall_ms(pl->clock);
+    for (size_t i = 0; i < n; i++)
+        sinks[i].deliver(&sinks[i], res, wall_ms);
+    /* The check name only: targets may carry credentials. */
+    if (!res->success && log_enabled(LOG_LVL_DEBUG))
+        log_debug("probe failed", "check", cfg_check(gen_cfg(job->gen), job->idx)->name, "reason",
+                  check_reason_name(res->reason));
+    job_free(pl, job);
+}
+
+static void start_job(struct probe_loop *pl, size_t idx)
+{
+    const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), idx);
+    struct probe_job *j = xcalloc(1, sizeof(*j));
+    j->type = gen_check_type(pl->gen, idx);
+    j->gen = pl->gen;
+    j->idx = idx;
+    j->slot = pl->slots[idx];
+    enum op_rc rc = j->type->start(pl, spec, j, &j->run);
+    if (rc != OP_OK) {
+        log_error("cannot start a probe", "check", spec->name, "err", op_strerror(rc));
+        free(j);
+        return;
+    }
+    gen_ref(j->gen);
+    j->slot->refs++;
+    j->slot->in_flight = true;
+    j->next = pl->jobs;
+    if (j->next)
+        j->next->prev = j;
+    pl->jobs = j;
+    atomic_fetch_add_explicit(&pl->in_flight, 1, memory_order_relaxed);
+}
+
+static int64_t phase_of(const struct check_spec *spec, int64_t interval_ns)
+{
+    return sched_offset_ns(spec->sched_key ? spec->sched_key : spec->name, interval_ns);
+}
+
+static void run_due(struct probe_loop *pl, int64_t now)
+{
+    int64_t due;
+    uint32_t id;
+    while (sched_peek(pl->heap, &due, &id) && due <= now) {
+        (void)sched_pop(pl->heap, &due, &id);
+        struct check_slot *s = pl->slots[id];
+        /* Only possible when timeout == interval: never overlap a probe
+         * with itself; this run is skipped. */
+        if (!s->in_flight) {
+            rec_observe(pl->lag, (double)(now - due) / 1e9);
+            start_job(pl, id);
+        }
+        const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), id);
+        s->next_due_ns = sched_after_run(due, now, s->interval_ns, phase_of(spec, s->interval_ns));
+        sched_push(pl->heap, s->next_due_ns, id);
+    }
+}
+
+/* Switch to generation g: per-check state carried over by name, the heap
+ * rebuilt. A check whose interval changed gets a new phase. */
+static void apply_gen(struct probe_loop *pl, struct gen *g)
+{
+    struct gen *old = pl->gen;
+    size_t n = gen_check_count(g);
+    struct check_slot **slots = xcalloc(n ? n : 1, sizeof(*slots));
+    int64_t now = probe_now_ns(pl);
+    sched_clear(pl->heap);
+    for (size_t i = 0; i < n; i++) {
+        const struct check_spec *spec = cfg_check(gen_cfg(g), i);
+        long j = old ? cfg_find_check(gen_cfg(old), spec->name) : -1;
+        struct check_slot *s = j >= 0 ? pl->slots[j] : xcalloc(1, sizeof(*s));
+        s->refs++;
+        int64_t interval = spec->interval_ms * 1000000;
+        if (!s->next_due_ns || s->interval_ns != interval) {
+            s->interval_ns = interval;
+            s->next_due_ns = sched_next_due(now, interval, phase_of(spec, interval));
+        }
+        slots[i] = s;
+        sched_push(pl->heap, s->next_due_ns, (uint32_t)i);
+    }
+    for (size_t i = 0; i < pl->n_slots; i++)
+        slot_release(pl->slots[i]);
+    free(pl->slots);
+    pl->slots = slots;
+    pl->n_slots = n;
+    pl->gen = g;
+    if (old)
+        gen_unref(old);
+}
+
+/* ---- control ---- */
 
 static void drain_fd(int fd)
 {
@@ -143,312 +477,275 @@ static void drain_fd(int fd)
         ;
 }
 
-static void unlink_inflight(struct probe_engine *pe, struct inflight *f)
+static void run_cmds(struct probe_loop *pl, struct cmd *list)
 {
-    if (f->prev)
-        f->prev->next = f->next;
-    else
-        pe->inflight = f->next;
-    if (f->next)
-        f->next->prev = f->prev;
-    rec_sched(f->rec)->in_flight = false;
-    http_probe_free(f->hp);
-    rec_unref(f->rec);
-    gen_unref(f->gen);
-    free(f);
-    atomic_fetch_sub_explicit(&pe->in_flight, 1, memory_order_relaxed);
-}
-
-static void start_probe(struct probe_engine *pe, size_t idx)
-{
-    const struct check_spec *spec = cfg_check(gen_cfg(pe->gen), idx);
-    struct inflight *f = xcalloc(1, sizeof(*f));
-    if (http_probe_new(spec, f, &f->hp) != OP_OK) {
-        log_error("cannot create a probe", "check", spec->name);
-        free(f);
-        return;
-    }
-    CURLMcode mc = curl_multi_add_handle(pe->multi, http_probe_easy(f->hp));
-    if (mc != CURLM_OK) {
-        log_error("cannot start a probe", "check", spec->name, "err", curl_multi_strerror(mc));
-        http_probe_free(f->hp);
-        free(f);
-        return;
-    }
-    f->spec = spec;
-    f->idx = idx;
-    f->gen = pe->gen;
-    gen_ref(f->gen);
-    f->rec = gen_rec(pe->gen, idx);
-    rec_ref(f->rec);
-    rec_sched(f->rec)->in_flight = true;
-    f->next = pe->inflight;
-    if (f->next)
-        f->next->prev = f;
-    pe->inflight = f;
-    atomic_fetch_add_explicit(&pe->in_flight, 1, memory_order_relaxed);
-}
-
-static void run_due(struct probe_engine *pe)
-{
-    int64_t now = now_mono_ns(), due;
-    uint32_t id;
-    while (sched_peek(pe->heap, &due, &id) && due <= now) {
-        (void)sched_pop(pe->heap, &due, &id);
-        const struct check_spec *spec = cfg_check(gen_cfg(pe->gen), id);
-        struct rec *rec = gen_rec(pe->gen, id);
-        struct rec_sched *rs = rec_sched(rec);
-        /* Only possible when timeout == interval: never overlap a probe
-         * with itself; this run is skipped. */
-        if (!rs->in_flight) {
-            rec_observe(pe->lag, (double)(now - due) / 1e9);
-            start_probe(pe, id);
-        }
-        int64_t off =
-            sched_offset_ns(spec->sched_key ? spec->sched_key : spec->name, rs->interval_ns);
-        rs->next_due_ns = sched_after_run(due, now, rs->interval_ns, off);
-        sched_push(pe->heap, rs->next_due_ns, id);
+    for (struct cmd *c = list; c;) {
+        struct cmd *next = c->next; /* c belongs to its waiter once done */
+        c->fn(c->arg);
+        pthread_mutex_lock(&pl->lock);
+        c->done = true;
+        pthread_cond_broadcast(&pl->cmd_done);
+        pthread_mutex_unlock(&pl->lock);
+        c = next;
     }
 }
 
-static void arm_sched_timer(struct probe_engine *pe)
+static void control_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
 {
-    int64_t due;
-    uint32_t id;
-    struct itimerspec its = {0};
-    if (sched_peek(pe->heap, &due, &id)) {
-        if (due <= 0)
-            due = 1; /* 0 would disarm */
-        its.it_value.tv_sec = due / 1000000000;
-        its.it_value.tv_nsec = due % 1000000000;
-    }
-    timerfd_settime(pe->sched_tfd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-/* One SLI event per SLO the check feeds: bad when the probe failed or, for
- * a latency SLO, took longer than the threshold. O(SLOs of the check). */
-static void record_slos(const struct inflight *f, const struct probe_result *res, double wall)
-{
-    const uint32_t *slos;
-    size_t n = gen_check_slos(f->gen, f->idx, &slos);
-    int64_t t_ms = (int64_t)(wall * 1000);
-    for (size_t k = 0; k < n; k++) {
-        const struct slo_spec *s = cfg_slo(gen_cfg(f->gen), slos[k]);
-        bool bad = !res->success ||
-                   (s->latency && res->duration * 1000.0 > (double)s->latency_threshold_ms);
-        slost_add(gen_slo(f->gen, slos[k]), t_ms, 1, bad ? 1 : 0);
-    }
-}
-
-/* One canary sample per arm the check feeds. */
-static void record_arms(const struct inflight *f, const struct probe_result *res, double wall)
-{
-    const uint32_t *arms;
-    size_t n = gen_check_arms(f->gen, f->idx, &arms);
-    for (size_t k = 0; k < n; k++)
-        canst_add(gen_canary(f->gen, arms[k] / 2), (enum canary_arm_id)(arms[k] % 2),
-                  (int64_t)(wall * 1000), res->duration, res->success);
-}
-
-static void drain_done(struct probe_engine *pe)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(pe->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        CURL *easy = msg->easy_handle;
-        CURLcode code = msg->data.result; /* msg dies with remove_handle */
-        struct http_probe *hp = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&hp);
-        struct inflight *f = http_probe_user(hp);
-        struct probe_result res;
-        http_probe_finish(hp, code, &res);
-        curl_multi_remove_handle(pe->multi, easy);
-        double wall = now_wall();
-        rec_record(f->rec, &res, wall);
-        record_slos(f, &res, wall);
-        record_arms(f, &res, wall);
-        /* The check name only: URLs may carry credentials. */
-        if (!res.success)
-            log_debug("probe failed", "check", f->spec->name, "reason", reason_name(res.reason));
-        unlink_inflight(pe, f);
-    }
-}
-
-/* Switch to a new generation: rebuild the heap, keeping the due time of
- * every check whose recorder (name) and interval survived. */
-static void apply_gen(struct probe_engine *pe, struct gen *g)
-{
-    struct gen *old = pe->gen;
-    pe->gen = g;
-    sched_clear(pe->heap);
-    int64_t now = now_mono_ns();
-    for (size_t i = 0; i < gen_count(g); i++) {
-        const struct check_spec *spec = cfg_check(gen_cfg(g), i);
-        struct rec_sched *rs = rec_sched(gen_rec(g, i));
-        int64_t interval = spec->interval_ms * 1000000;
-        if (!rs->next_due_ns || rs->interval_ns != interval) {
-            rs->interval_ns = interval;
-            const char *key = spec->sched_key ? spec->sched_key : spec->name;
-            rs->next_due_ns = sched_next_due(now, interval, sched_offset_ns(key, interval));
-        }
-        sched_push(pe->heap, rs->next_due_ns, (uint32_t)i);
-    }
-    if (old)
-        gen_unref(old);
-}
-
-static void handle_control(struct probe_engine *pe)
-{
-    drain_fd(pe->evfd);
-    pthread_mutex_lock(&pe->lock);
-    struct gen *g = pe->pending;
-    pe->pending = NULL;
-    bool stop = pe->stop_requested;
-    pthread_mutex_unlock(&pe->lock);
+    (void)events;
+    (void)arg;
+    drain_fd(fd);
+    pthread_mutex_lock(&pl->lock);
+    struct gen *g = pl->pending;
+    pl->pending = NULL;
+    struct cmd *cmds = pl->cmds;
+    pl->cmds = NULL;
+    pl->cmds_tail = &pl->cmds;
+    bool stop = pl->stop_requested;
+    pthread_mutex_unlock(&pl->lock);
     if (g)
-        apply_gen(pe, g);
+        apply_gen(pl, g);
+    run_cmds(pl, cmds);
     if (stop)
-        pe->stopping = true;
+        pl->stopping = true;
+    /* A wake-up also means "look at the clock again" (a fake clock moved). */
+    pl->recheck = true;
 }
 
-static void *probe_main(void *arg)
+static void timer_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
 {
-    struct probe_engine *pe = arg;
+    (void)events;
+    (void)arg;
+    drain_fd(fd);
+    pl->armed = NO_DEADLINE; /* expired: whatever is next must be armed anew */
+    int64_t now = probe_now_ns(pl);
+    if (pl->curl_due <= now) {
+        int running;
+        pl->curl_due = NO_DEADLINE;
+        (void)curl_multi_socket_action(pl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        drain_curl(pl);
+    }
+    run_timers(pl, now);
+    run_due(pl, now);
+}
+
+static void *loop_main(void *arg)
+{
+    struct probe_loop *pl = arg;
     struct epoll_event evs[64];
-    int running = 0;
-    atomic_store(&pe->running, true);
-    arm_sched_timer(pe);
-    while (!pe->stopping) {
-        int n = epoll_wait(pe->epfd, evs, (int)ARRAY_SIZE(evs), -1);
+    atomic_store(&pl->running, true);
+    /* Due checks and timers may be past already (a long start-up). */
+    timer_ready(pl, pl->tfd, 0, NULL);
+    arm(pl);
+    while (!pl->stopping) {
+        int n = epoll_wait(pl->epfd, evs, (int)ARRAY_SIZE(evs), -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             log_error("epoll_wait failed", "err", strerror(errno));
             break;
         }
-        bool sched_fired = false;
-        for (int i = 0; i < n; i++) {
-            int fd = evs[i].data.fd;
-            if (fd == pe->evfd) {
-                handle_control(pe);
-                sched_fired = true; /* the heap changed: re-arm */
-            } else if (fd == pe->sched_tfd) {
-                drain_fd(fd);
-                sched_fired = true;
-            } else if (fd == pe->curl_tfd) {
-                drain_fd(fd);
-                curl_multi_socket_action(pe->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-            } else {
-                int flags = 0;
-                if (evs[i].events & EPOLLIN)
-                    flags |= CURL_CSELECT_IN;
-                if (evs[i].events & EPOLLOUT)
-                    flags |= CURL_CSELECT_OUT;
-                if (evs[i].events & (EPOLLERR | EPOLLHUP))
-                    flags |= CURL_CSELECT_ERR;
-                curl_multi_socket_action(pe->multi, fd, flags, &running);
-            }
-            drain_done(pe);
+        for (int i = 0; i < n && !pl->stopping; i++) {
+            struct probe_watch *w = evs[i].data.ptr;
+            if (!w->dead)
+                w->cb(pl, w->fd, evs[i].events, w->arg);
         }
-        if (pe->stopping)
-            break;
-        if (sched_fired) {
-            run_due(pe);
-            arm_sched_timer(pe);
+        free_dead(pl);
+        if (pl->recheck) {
+            pl->recheck = false;
+            timer_ready(pl, pl->tfd, 0, NULL);
         }
+        arm(pl);
     }
-    /* Cancel what is still running; those probes are not recorded. */
-    while (pe->inflight) {
-        curl_multi_remove_handle(pe->multi, http_probe_easy(pe->inflight->hp));
-        unlink_inflight(pe, pe->inflight);
+    /* Stop taking commands; run whatever is queued so no caller waits. */
+    pthread_mutex_lock(&pl->lock);
+    pl->accepting = false;
+    struct cmd *cmds = pl->cmds;
+    pl->cmds = NULL;
+    pl->cmds_tail = &pl->cmds;
+    pthread_mutex_unlock(&pl->lock);
+    run_cmds(pl, cmds);
+    /* Cancel what is still running; those runs are not recorded. */
+    while (pl->jobs) {
+        struct probe_job *j = pl->jobs;
+        j->type->cancel(pl, j->run);
+        job_free(pl, j);
     }
-    atomic_store(&pe->running, false);
+    free_dead(pl);
+    atomic_store(&pl->running, false);
     return NULL;
 }
 
-static void poke(struct probe_engine *pe)
+static void poke(struct probe_loop *pl)
 {
     uint64_t one = 1;
-    /* The counter cannot overflow in practice; a failed write only means a
-     * wake-up is already pending. */
-    if (write(pe->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+    /* A failed write means a wake-up is already pending. */
+    if (write(pl->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         log_error("cannot wake the probe thread", "err", strerror(errno));
 }
 
-enum op_rc probe_engine_start(struct probe_engine *pe, struct gen *g)
+/* ---- lifecycle ---- */
+
+enum op_rc probe_loop_new(const struct clock *clock, struct probe_loop **out)
+{
+    struct probe_loop *pl = xcalloc(1, sizeof(*pl));
+    pl->clock = clock;
+    pl->epfd = pl->tfd = pl->evfd = -1;
+    pl->curl_due = NO_DEADLINE;
+    pl->armed = NO_DEADLINE;
+    pl->cmds_tail = &pl->cmds;
+    pthread_mutex_init(&pl->lock, NULL);
+    pthread_cond_init(&pl->cmd_done, NULL);
+    atomic_init(&pl->running, false);
+    atomic_init(&pl->in_flight, 0);
+    atomic_init(&pl->timer_sets, 0);
+    pl->heap = sched_new();
+    pl->timers = sched_new();
+    pl->lag = rec_new(probe_lag_bounds, probe_lag_bounds_count);
+    pl->epfd = epoll_create1(EPOLL_CLOEXEC);
+    pl->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    pl->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (pl->epfd < 0 || pl->tfd < 0 || pl->evfd < 0)
+        goto fail;
+    pl->tfd_watch = probe_watch_fd(pl, pl->tfd, EPOLLIN, timer_ready, NULL);
+    pl->evfd_watch = probe_watch_fd(pl, pl->evfd, EPOLLIN, control_ready, NULL);
+    if (!pl->tfd_watch || !pl->evfd_watch)
+        goto fail;
+    pl->multi = curl_multi_init();
+    if (!pl->multi)
+        goto fail;
+    if (curl_multi_setopt(pl->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+        curl_multi_setopt(pl->multi, CURLMOPT_SOCKETDATA, pl) != CURLM_OK ||
+        curl_multi_setopt(pl->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
+        curl_multi_setopt(pl->multi, CURLMOPT_TIMERDATA, pl) != CURLM_OK)
+        goto fail;
+    *out = pl;
+    return OP_OK;
+fail:
+    log_error("cannot set up the probe loop", "err", strerror(errno));
+    probe_loop_free(pl);
+    return OP_ERR_SYSTEM;
+}
+
+enum op_rc probe_loop_start(struct probe_loop *pl, struct gen *g)
 {
     gen_ref(g);
-    apply_gen(pe, g);
-    if (pthread_create(&pe->thread, NULL, probe_main, pe) != 0) {
-        log_error("cannot start the probe thread", "err", strerror(errno));
+    apply_gen(pl, g);
+    pthread_mutex_lock(&pl->lock);
+    pl->accepting = true;
+    pthread_mutex_unlock(&pl->lock);
+    int err = pthread_create(&pl->thread, NULL, loop_main, pl);
+    if (err != 0) {
+        log_error("cannot start the probe thread", "err", strerror(err));
+        pl->accepting = false;
         return OP_ERR_SYSTEM;
     }
-    pe->started = true;
+    pl->started = true;
     return OP_OK;
 }
 
-void probe_engine_swap(struct probe_engine *pe, struct gen *g)
+void probe_loop_swap(struct probe_loop *pl, struct gen *g)
 {
     gen_ref(g);
-    pthread_mutex_lock(&pe->lock);
-    struct gen *stale = pe->pending; /* two reloads in a row: keep the newest */
-    pe->pending = g;
-    pthread_mutex_unlock(&pe->lock);
+    pthread_mutex_lock(&pl->lock);
+    struct gen *stale = pl->pending; /* two reloads in a row: keep the newest */
+    pl->pending = g;
+    pthread_mutex_unlock(&pl->lock);
     if (stale)
         gen_unref(stale);
-    poke(pe);
+    poke(pl);
 }
 
-void probe_engine_stop(struct probe_engine *pe)
+void probe_loop_call(struct probe_loop *pl, void (*fn)(void *arg), void *arg)
 {
-    if (!pe || !pe->started)
+    struct cmd c = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&pl->lock);
+    if (!pl->accepting) {
+        /* No loop thread: nobody else touches what fn changes. */
+        pthread_mutex_unlock(&pl->lock);
+        fn(arg);
         return;
-    pthread_mutex_lock(&pe->lock);
-    pe->stop_requested = true;
-    pthread_mutex_unlock(&pe->lock);
-    poke(pe);
-    pthread_join(pe->thread, NULL);
-    pe->started = false;
+    }
+    *pl->cmds_tail = &c;
+    pl->cmds_tail = &c.next;
+    pthread_mutex_unlock(&pl->lock);
+    poke(pl);
+    pthread_mutex_lock(&pl->lock);
+    while (!c.done)
+        pthread_cond_wait(&pl->cmd_done, &pl->lock);
+    pthread_mutex_unlock(&pl->lock);
 }
 
-void probe_engine_free(struct probe_engine *pe)
+void probe_loop_wake(struct probe_loop *pl)
 {
-    if (!pe)
+    poke(pl);
+}
+
+void probe_loop_stop(struct probe_loop *pl)
+{
+    if (!pl || !pl->started)
         return;
-    probe_engine_stop(pe);
-    if (pe->multi)
-        curl_multi_cleanup(pe->multi);
-    if (pe->pending)
-        gen_unref(pe->pending);
-    if (pe->gen)
-        gen_unref(pe->gen);
-    sched_free(pe->heap);
-    rec_unref(pe->lag);
-    if (pe->epfd >= 0)
-        close(pe->epfd);
-    if (pe->sched_tfd >= 0)
-        close(pe->sched_tfd);
-    if (pe->curl_tfd >= 0)
-        close(pe->curl_tfd);
-    if (pe->evfd >= 0)
-        close(pe->evfd);
-    pthread_mutex_destroy(&pe->lock);
-    free(pe);
+    pthread_mutex_lock(&pl->lock);
+    pl->stop_requested = true;
+    pthread_mutex_unlock(&pl->lock);
+    poke(pl);
+    pthread_join(pl->thread, NULL);
+    pl->started = false;
 }
 
-bool probe_engine_running(const struct probe_engine *pe)
+void probe_loop_free(struct probe_loop *pl)
 {
-    return atomic_load(&((struct probe_engine *)pe)->running);
+    if (!pl)
+        return;
+    probe_loop_stop(pl);
+    /* Cleaning up the multi handle closes pooled connections, which calls
+     * on_socket with CURL_POLL_REMOVE: the epoll set must still exist. */
+    if (pl->multi)
+        curl_multi_cleanup(pl->multi);
+    probe_unwatch(pl, pl->tfd_watch);
+    probe_unwatch(pl, pl->evfd_watch);
+    free_dead(pl);
+    if (pl->pending)
+        gen_unref(pl->pending);
+    for (size_t i = 0; i < pl->n_slots; i++)
+        slot_release(pl->slots[i]);
+    free(pl->slots);
+    if (pl->gen)
+        gen_unref(pl->gen);
+    for (size_t i = 0; i < pl->n_timer_slots; i++)
+        free(pl->timer_slots[i]);
+    free(pl->timer_slots);
+    free(pl->timer_free);
+    sched_free(pl->heap);
+    sched_free(pl->timers);
+    rec_unref(pl->lag);
+    if (pl->epfd >= 0)
+        close(pl->epfd);
+    if (pl->tfd >= 0)
+        close(pl->tfd);
+    if (pl->evfd >= 0)
+        close(pl->evfd);
+    pthread_cond_destroy(&pl->cmd_done);
+    pthread_mutex_destroy(&pl->lock);
+    free(pl);
 }
 
-unsigned probe_engine_in_flight(const struct probe_engine *pe)
+bool probe_loop_running(const struct probe_loop *pl)
 {
-    return atomic_load(&((struct probe_engine *)pe)->in_flight);
+    return atomic_load(&((struct probe_loop *)pl)->running);
 }
 
-struct rec *probe_engine_lag(const struct probe_engine *pe)
+unsigned probe_loop_in_flight(const struct probe_loop *pl)
 {
-    return pe->lag;
+    return atomic_load(&((struct probe_loop *)pl)->in_flight);
+}
+
+struct rec *probe_loop_lag(const struct probe_loop *pl)
+{
+    return pl->lag;
+}
+
+uint64_t probe_loop_timer_sets(const struct probe_loop *pl)
+{
+    return atomic_load(&((struct probe_loop *)pl)->timer_sets);
 }

@@ -1,39 +1,59 @@
 /*
- * probe.h - the probe engine: one thread that owns libcurl.
+ * probe.h - the probe loop: one thread that runs every check.
  *
- * epoll + a scheduler timerfd + a libcurl timerfd + an eventfd for control
- * messages, driving curl's multi socket API (curl's ephiperfifo pattern).
- * Other threads talk to it only through probe_engine_swap/stop and read
- * atomics or recorders; nothing they do can block it.
+ * One epoll set. Every descriptor in it has a handler (epoll_event.data.ptr,
+ * as redis' aeFileEvent): the loop's own timerfd and eventfd, the sockets
+ * libcurl hands over, and any a check type watches itself. One timerfd holds
+ * the earliest of three deadlines - the next due check (a heap on the
+ * monotonic clock), the next check-type timer, libcurl's timeout - and is
+ * re-armed only when that earliest deadline changes. Check types plug in
+ * through the services in collectors/check.h; results go to the sinks the
+ * generation built for each check.
+ *
+ * Other threads talk to the loop only through probe_loop_swap, _call and
+ * _stop (a mutex-protected slot and an eventfd write) and read atomics and
+ * recorders; nothing they do can block it.
  */
 #ifndef OUTPOST_PROBE_H
 #define OUTPOST_PROBE_H
 
+#include "check.h"
+#include "clock.h"
 #include "common.h"
 #include "gen.h"
 #include "recorder.h"
 
 #include <stdbool.h>
 
-struct probe_engine;
-
-/* Allocate epoll, timers and the curl multi handle. Caller frees. */
-enum op_rc probe_engine_new(struct probe_engine **out) WUR;
-/* Start the thread on generation g (the engine takes its own reference). */
-enum op_rc probe_engine_start(struct probe_engine *pe, struct gen *g) WUR;
-/* Hand over a new generation (the engine takes its own reference). Returns
- * at once; the probe thread switches at its next wake-up, within
- * microseconds. Probes in flight finish on the generation they started on. */
-void probe_engine_swap(struct probe_engine *pe, struct gen *g);
-/* Cancel in-flight probes and join the thread. Idempotent. */
-void probe_engine_stop(struct probe_engine *pe);
-void probe_engine_free(struct probe_engine *pe);
+/* Allocate epoll, the timerfd, the eventfd and the libcurl multi handle;
+ * all timing on clock (borrowed, must outlive the loop). Caller frees. */
+enum op_rc probe_loop_new(const struct clock *clock, struct probe_loop **out) WUR;
+/* Start the thread on generation g (the loop takes its own reference). */
+enum op_rc probe_loop_start(struct probe_loop *pl, struct gen *g) WUR;
+/* Hand over a new generation (the loop takes its own reference). Returns at
+ * once; the loop switches at its next wake-up, within microseconds. Runs in
+ * flight finish on the generation they started on. A check of the same
+ * name and interval keeps its due time. */
+void probe_loop_swap(struct probe_loop *pl, struct gen *g);
+/* Run fn(arg) on the loop's thread and wait until it ran: the way other
+ * threads change state the loop owns (a canary's samples). Runs fn here
+ * when the loop thread is not running. fn must not block. */
+void probe_loop_call(struct probe_loop *pl, void (*fn)(void *arg), void *arg);
+/* Make the loop look at its clock again now (tests that move a fake clock). */
+void probe_loop_wake(struct probe_loop *pl);
+/* Cancel runs in flight (they are not recorded) and join the thread.
+ * Idempotent. */
+void probe_loop_stop(struct probe_loop *pl);
+void probe_loop_free(struct probe_loop *pl);
 
 /* True once the loop runs (readiness). Any thread. */
-bool probe_engine_running(const struct probe_engine *pe);
-unsigned probe_engine_in_flight(const struct probe_engine *pe);
+bool probe_loop_running(const struct probe_loop *pl);
+unsigned probe_loop_in_flight(const struct probe_loop *pl);
 /* Histogram of start time - planned time, seconds; borrowed. */
-struct rec *probe_engine_lag(const struct probe_engine *pe);
+struct rec *probe_loop_lag(const struct probe_loop *pl);
+/* Times the timerfd was set (re-armed only when the earliest deadline
+ * changes; exposed for tests). */
+uint64_t probe_loop_timer_sets(const struct probe_loop *pl);
 
 /* Bucket bounds of the lag histogram. */
 extern const double probe_lag_bounds[];

@@ -14,16 +14,15 @@ struct rec {
     /* Everything below is written only inside a write section. Doubles are
      * stored as their bit patterns so that every access is atomic. */
     atomic_uint_fast64_t runs;
-    atomic_uint_fast64_t failures[REASON_COUNT];
+    atomic_uint_fast64_t failures[CHECK_REASON_COUNT];
     atomic_uint_fast64_t *buckets; /* n_bounds + 1, not cumulative; same allocation */
     atomic_uint_fast64_t sum;
     atomic_uint_fast64_t flags; /* bit 0: has_result, bit 1: up */
     atomic_uint_fast64_t consecutive;
     atomic_uint_fast64_t last_success;
-    atomic_uint_fast64_t phases[PHASE_COUNT];
+    atomic_uint_fast64_t phases[CHECK_PHASE_COUNT];
     atomic_uint_fast64_t status;
     atomic_uint_fast64_t cert_expiry;
-    struct rec_sched sched; /* probe thread only */
 };
 
 static uint64_t d2u(double d)
@@ -89,11 +88,6 @@ const double *rec_bounds(const struct rec *r)
     return r->bounds;
 }
 
-struct rec_sched *rec_sched(struct rec *r)
-{
-    return &r->sched;
-}
-
 /* Seqlock write section (single writer, so no CAS is needed). */
 static void write_begin(struct rec *r)
 {
@@ -126,7 +120,7 @@ void rec_observe(struct rec *r, double value)
     write_end(r);
 }
 
-void rec_record(struct rec *r, const struct probe_result *res, double wall_now)
+void rec_record(struct rec *r, const struct check_result *res, double wall_now)
 {
     write_begin(r);
     observe_locked(r, res->duration);
@@ -136,12 +130,13 @@ void rec_record(struct rec *r, const struct probe_result *res, double wall_now)
         ST(r->consecutive, 0);
         ST(r->last_success, d2u(wall_now));
     } else {
-        enum reason why = (unsigned)res->reason < REASON_COUNT ? res->reason : REASON_OTHER;
+        enum check_reason why =
+            (unsigned)res->reason < CHECK_REASON_COUNT ? res->reason : CHECK_REASON_OTHER;
         ST(r->failures[why], LD(r->failures[why]) + 1);
         ST(r->consecutive, LD(r->consecutive) + 1);
     }
     ST(r->flags, flags);
-    for (int p = 0; p < PHASE_COUNT; p++)
+    for (int p = 0; p < CHECK_PHASE_COUNT; p++)
         ST(r->phases[p], d2u(res->phases[p]));
     ST(r->status, (uint64_t)(res->status > 0 ? res->status : 0));
     /* Keep the last known expiry when a probe saw no certificate (e.g. the
@@ -161,7 +156,7 @@ void rec_read(const struct rec *rc, struct rec_snapshot *out)
         if (s1 & 1)
             continue; /* a write is in progress: it takes nanoseconds */
         out->runs = LD(r->runs);
-        for (int i = 0; i < REASON_COUNT; i++)
+        for (int i = 0; i < CHECK_REASON_COUNT; i++)
             out->failures[i] = LD(r->failures[i]);
         out->n_bounds = r->n_bounds;
         uint64_t acc = 0;
@@ -175,7 +170,7 @@ void rec_read(const struct rec *rc, struct rec_snapshot *out)
         out->up = flags & 2;
         out->consecutive_failures = LD(r->consecutive);
         out->last_success = u2d(LD(r->last_success));
-        for (int p = 0; p < PHASE_COUNT; p++)
+        for (int p = 0; p < CHECK_PHASE_COUNT; p++)
             out->phases[p] = u2d(LD(r->phases[p]));
         out->status = (int)LD(r->status);
         out->cert_expiry = u2d(LD(r->cert_expiry));

@@ -13,7 +13,7 @@
 #ifndef OUTPOST_RECORDER_H
 #define OUTPOST_RECORDER_H
 
-#include "result.h"
+#include "check.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,7 +26,7 @@ struct rec;
 /* Snapshot of a recorder, filled by rec_read. */
 struct rec_snapshot {
     uint64_t runs;
-    uint64_t failures[REASON_COUNT];
+    uint64_t failures[CHECK_REASON_COUNT];
     size_t n_bounds;
     uint64_t cumulative[REC_MAX_BUCKETS + 1]; /* per bound, then +Inf (== runs) */
     double sum;
@@ -34,7 +34,7 @@ struct rec_snapshot {
     bool up;
     uint64_t consecutive_failures;
     double last_success; /* unix seconds; 0 = never */
-    double phases[PHASE_COUNT];
+    double phases[CHECK_PHASE_COUNT];
     int status;
     double cert_expiry; /* 0 = no certificate seen yet */
 };
@@ -51,23 +51,11 @@ size_t rec_bound_count(const struct rec *r);
 const double *rec_bounds(const struct rec *r);
 
 /* Writer side (one thread only). O(number of buckets), no allocation. */
-void rec_record(struct rec *r, const struct probe_result *res, double wall_now);
+void rec_record(struct rec *r, const struct check_result *res, double wall_now);
 /* Histogram-only observation (scheduler lag). Same single-writer rule. */
 void rec_observe(struct rec *r, double value);
 
 /* Reader side: consistent copy; any thread. */
 void rec_read(const struct rec *r, struct rec_snapshot *out);
-
-/*
- * Probe-thread-private scheduling state, kept with the recorder because both
- * follow the check name across reloads: an unchanged check keeps its next due
- * time. Only the probe thread touches these fields; readers never do.
- */
-struct rec_sched {
-    int64_t next_due_ns; /* 0 = not scheduled yet */
-    int64_t interval_ns; /* interval the due time was computed for */
-    bool in_flight;      /* a probe is running */
-};
-struct rec_sched *rec_sched(struct rec *r);
 
 #endif

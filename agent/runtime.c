@@ -1,33 +1,34 @@
-/* runtime.c - published generation, reloads, metrics page. */
+/* runtime.c - published generation, reloads, evaluation, snapshots, page. */
 #include "runtime.h"
-#include "clock.h"
 #include "alerts.h"
 #include "gen.h"
-#include "http_check.h"
 #include "log.h"
 #include "metrics.h"
 #include "probe.h"
 #include "slo.h"
+#include "slo_lint.h"
 #include "state.h"
 
 #include <errno.h>
-#include <math.h>
-#include <sys/stat.h>
-
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#define RT_MAX_WARNINGS_BYTES (1u << 20)
 
 struct runtime {
+    const struct clock *clock;
     char *config_file;
     char *storage_path;
     int64_t snapshot_interval_ms;
     int64_t next_eval_ms, next_snapshot_ms; /* monotonic; main thread only */
+    bool types_ready;
     atomic_uint_fast64_t snapshots, snapshot_failures, restore_failures;
     struct alerts *alerts;
-    struct probe_engine *engine;
+    struct probe_loop *loop;
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
     struct gen *current;
@@ -43,6 +44,28 @@ static struct gen *acquire(struct runtime *rt)
     gen_ref(g);
     pthread_mutex_unlock(&rt->pub_lock);
     return g;
+}
+
+static int64_t mono_ms(const struct runtime *rt)
+{
+    return clock_mono_ns(rt->clock) / 1000000;
+}
+
+void rt_config_warnings(const struct cfg *cfg, struct buf *out)
+{
+    buf_adds(out, cfg_warnings(cfg));
+    slo_lint(cfg, out);
+}
+
+static void log_warnings(const struct cfg *cfg)
+{
+    struct buf w;
+    buf_init(&w, RT_MAX_WARNINGS_BYTES);
+    rt_config_warnings(cfg, &w);
+    if (w.failed)
+        log_warn("configuration warnings exceed 1 MiB; run --config.check to see them");
+    log_lines(LOG_LVL_WARN, "configuration warning", "warning", buf_str(&w));
+    buf_free(&w);
 }
 
 /* Restore what the last run saved; a broken file is moved aside by
@@ -68,54 +91,55 @@ static struct state_file *load_saved(struct runtime *rt)
     return saved;
 }
 
-static void log_warnings(const struct cfg *cfg)
-{
-    log_lines(LOG_LVL_WARN, "configuration warning", "warning", cfg_warnings(cfg));
-}
-
 enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors)
 {
-    const char *config_file = o->config_file;
     struct cfg *cfg = NULL;
-    enum op_rc rc = cfg_load_file(config_file, &cfg, errors);
+    struct state_file *saved = NULL;
+    struct runtime *rt = NULL;
+    enum op_rc rc = cfg_load_file(o->config_file, &cfg, errors);
     if (rc != OP_OK)
-        return rc;
+        goto out;
     log_warnings(cfg);
-    rc = http_check_global_init();
-    if (rc != OP_OK) {
-        cfg_free(cfg);
-        buf_adds(errors, "cannot initialise libcurl\n");
-        return rc;
-    }
-    struct runtime *rt = xcalloc(1, sizeof(*rt));
-    rt->config_file = xstrdup(config_file);
+    rt = xcalloc(1, sizeof(*rt));
+    rt->clock = o->clock;
+    rt->config_file = xstrdup(o->config_file);
     rt->storage_path = xstrdup(o->storage_path);
     rt->snapshot_interval_ms = o->snapshot_interval_ms;
     pthread_mutex_init(&rt->reload_lock, NULL);
     pthread_mutex_init(&rt->pub_lock, NULL);
-    struct state_file *saved = load_saved(rt);
+    rc = check_types_init();
+    if (rc != OP_OK) {
+        buf_adds(errors, "cannot initialise the check types (libcurl)\n");
+        goto out;
+    }
+    rt->types_ready = true;
+    saved = load_saved(rt);
     rt->alerts = alerts_new();
     alerts_configure(rt->alerts, cfg_alerting(cfg));
-    rt->current = gen_new(cfg, NULL, saved);
-    state_file_free(saved);
-    int64_t now = now_mono_ns() / 1000000;
+    rt->current = gen_new(cfg, NULL, saved, rt->clock);
+    cfg = NULL; /* the generation owns it */
+    int64_t now = mono_ms(rt);
     rt->next_eval_ms = now; /* evaluate at once: restored state may be burning */
     rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
     atomic_store(&rt->reload_ok, true);
-    atomic_store(&rt->reload_success_ts, now_wall());
-    rc = probe_engine_new(&rt->engine);
+    atomic_store(&rt->reload_success_ts, clock_wall(rt->clock));
+    rc = probe_loop_new(rt->clock, &rt->loop);
     if (rc == OP_OK)
-        rc = probe_engine_start(rt->engine, rt->current);
+        rc = probe_loop_start(rt->loop, rt->current);
     if (rc != OP_OK) {
-        buf_adds(errors, "cannot start the probe engine\n");
-        rt_free(rt);
-        return rc;
+        buf_adds(errors, "cannot start the probe loop\n");
+        goto out;
     }
     char n[32];
-    snprintf(n, sizeof(n), "%zu", gen_count(rt->current));
-    log_info("configuration loaded", "file", config_file, "checks", n);
+    snprintf(n, sizeof(n), "%zu", gen_check_count(rt->current));
+    log_info("configuration loaded", "file", o->config_file, "checks", n);
     *out = rt;
-    return OP_OK;
+    rt = NULL;
+out:
+    state_file_free(saved);
+    cfg_free(cfg);
+    rt_free(rt);
+    return rc;
 }
 
 static void snapshot(struct runtime *rt)
@@ -146,46 +170,49 @@ static void snapshot(struct runtime *rt)
     gen_unref(g);
 }
 
-/* The agent's own evaluation (every alerting.evaluation_interval, 10 s by
- * default): SLO multiwindow alerts, then every alert the agent pushes. */
-static void evaluate(struct runtime *rt)
+/* The alerts about checks: down for check_down_after probes, certificate
+ * expiring within cert_expiry_warning. */
+static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall, struct buf *d)
 {
-    struct gen *g = acquire(rt);
     const struct cfg *cfg = gen_cfg(g);
     const struct alerting_spec *al = cfg_alerting(cfg);
-    double wall = now_wall();
-    int64_t now = (int64_t)(wall * 1000);
-    struct buf d;
-    buf_init(&d, 1u << 16);
-    alerts_begin(rt->alerts);
-
     struct rec_snapshot *snap = xmalloc(sizeof(*snap));
-    for (size_t i = 0; i < gen_count(g); i++) {
+    for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = cfg_check(cfg, i);
+        const struct check_type *type = gen_check_type(g, i);
         rec_read(gen_rec(g, i), snap);
         if (snap->has_result && snap->consecutive_failures >= al->check_down_after) {
-            buf_reset(&d);
-            buf_addf(&d, "Check %s (%s) failed its last %llu probes; last HTTP status %d.", c->name,
-                     c->target, (unsigned long long)snap->consecutive_failures, snap->status);
+            buf_reset(d);
+            buf_addf(d, "Check %s (%s) failed its last %llu probes", c->name, c->target,
+                     (unsigned long long)snap->consecutive_failures);
+            if (type->status_name)
+                buf_addf(d, "; last %s %d", type->status_name, snap->status);
+            buf_addc(d, '.');
             alerts_fire(rt->alerts, "OutpostCheckDown", "critical", "check", c->name,
-                        "A synthetic check keeps failing.", buf_str(&d));
+                        "A synthetic check keeps failing.", buf_str(d));
         }
         double left = snap->cert_expiry - wall;
         if (snap->cert_expiry > 0 && left * 1000 < (double)al->cert_expiry_warn_ms) {
-            buf_reset(&d);
-            buf_addf(&d, "The TLS certificate seen by check %s expires in %.1f days.", c->name,
+            buf_reset(d);
+            buf_addf(d, "The TLS certificate seen by check %s expires in %.1f days.", c->name,
                      left / 86400.0);
             alerts_fire(rt->alerts, "OutpostCertExpiringSoon", "warning", "check", c->name,
-                        "A TLS certificate expires soon.", buf_str(&d));
+                        "A TLS certificate expires soon.", buf_str(d));
         }
     }
     free(snap);
+}
 
+/* SLO multiwindow alerts; the result is kept in the SLO state for the
+ * outpost_slo_alert_firing gauge. */
+static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_ms, struct buf *d)
+{
+    const struct cfg *cfg = gen_cfg(g);
     for (size_t i = 0; i < gen_slo_count(g); i++) {
         const struct slo_spec *spec = cfg_slo(cfg, i);
         struct slo_state *st = gen_slo(g, i);
         struct slo_figures f;
-        slost_figures(st, spec, now, &f, NULL, NULL);
+        slost_figures(st, spec, now_ms, &f, NULL, NULL);
         bool was_page, was_ticket;
         slost_alerts(st, &was_page, &was_ticket);
         if (f.page != was_page)
@@ -198,48 +225,67 @@ static void evaluate(struct runtime *rt)
         for (int sev = 0; sev < 2; sev++) {
             if (!(sev ? f.ticket : f.page))
                 continue;
-            buf_reset(&d);
-            buf_addf(&d,
+            buf_reset(d);
+            buf_addf(d,
                      "SLO %s burns its error budget %.3gx as fast as it may over 1h and %.3gx "
                      "over 6h; %.1f%% of the period's budget remains.",
                      spec->name, f.burn[SLO_W_1H], f.burn[SLO_W_6H], 100 * f.budget_remaining);
             alerts_fire(rt->alerts, "OutpostSLOBudgetBurn", sev ? "warning" : "critical", "slo",
-                        spec->name, "An SLO burns its error budget too fast.", buf_str(&d));
+                        spec->name, "An SLO burns its error budget too fast.", buf_str(d));
         }
         if (f.events[SLO_W_PERIOD] > 0 && f.budget_remaining <= 0) {
-            buf_reset(&d);
-            buf_addf(&d, "SLO %s has spent its error budget: %.1f%% remains.", spec->name,
+            buf_reset(d);
+            buf_addf(d, "SLO %s has spent its error budget: %.1f%% remains.", spec->name,
                      100 * f.budget_remaining);
             alerts_fire(rt->alerts, "OutpostSLOBudgetExhausted", "warning", "slo", spec->name,
-                        "An SLO's error budget is spent.", buf_str(&d));
+                        "An SLO's error budget is spent.", buf_str(d));
         }
     }
+}
 
+static void evaluate_canaries(struct runtime *rt, const struct gen *g, int64_t now_ms,
+                              struct buf *d)
+{
+    const struct cfg *cfg = gen_cfg(g);
     for (size_t i = 0; i < gen_canary_count(g); i++) {
         const struct canary_spec *k = cfg_canary(cfg, i);
         struct canary_verdict v;
-        canst_verdict(gen_canary(g, i), k, now, &v);
-        if (v.verdict == CANARY_FAIL) {
-            buf_reset(&d);
-            buf_addf(&d, "Canary %s: %s", k->name, v.reason);
-            alerts_fire(rt->alerts, "OutpostCanaryFailed", "warning", "canary", k->name,
-                        "A canary is worse than its baseline.", buf_str(&d));
-        }
+        canst_verdict(gen_canary(g, i), k, now_ms, &v);
+        if (v.verdict != CANARY_FAIL)
+            continue;
+        buf_reset(d);
+        buf_addf(d, "Canary %s: %s", k->name, v.reason);
+        alerts_fire(rt->alerts, "OutpostCanaryFailed", "warning", "canary", k->name,
+                    "A canary is worse than its baseline.", buf_str(d));
     }
+}
+
+/* The agent's own evaluation: every alert it pushes, stated afresh.
+ * Returns the evaluation interval of the generation it used. */
+static int64_t evaluate(struct runtime *rt)
+{
+    struct gen *g = acquire(rt);
+    double wall = clock_wall(rt->clock);
+    int64_t now_ms = clock_wall_ms(rt->clock);
+    struct buf d;
+    /* Descriptions hold names (128 bytes) and targets (bounded by the file). */
+    buf_init(&d, CFG_MAX_FILE_BYTES);
+    alerts_begin(rt->alerts);
+    evaluate_checks(rt, g, wall, &d);
+    evaluate_slos(rt, g, now_ms, &d);
+    evaluate_canaries(rt, g, now_ms, &d);
     alerts_end(rt->alerts, wall);
     buf_free(&d);
+    int64_t every = cfg_alerting(gen_cfg(g))->evaluation_interval_ms;
     gen_unref(g);
+    return every;
 }
 
 int64_t rt_tick(struct runtime *rt)
 {
-    int64_t now = now_mono_ns() / 1000000;
-    if (now >= rt->next_eval_ms) {
-        evaluate(rt);
-        struct gen *g = acquire(rt);
-        rt->next_eval_ms = now + cfg_alerting(gen_cfg(g))->evaluation_interval_ms;
-        gen_unref(g);
-    }
+    int64_t now = mono_ms(rt);
+    if (now >= rt->next_eval_ms)
+        rt->next_eval_ms = now + evaluate(rt);
     if (now >= rt->next_snapshot_ms) {
         snapshot(rt);
         rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
@@ -253,7 +299,7 @@ void rt_free(struct runtime *rt)
 {
     if (!rt)
         return;
-    probe_engine_free(rt->engine);
+    probe_loop_free(rt->loop);
     /* Pending notifications go out first, within half a second: shutdown
      * must finish within a second whatever Alertmanager does. */
     if (rt->alerts)
@@ -262,13 +308,14 @@ void rt_free(struct runtime *rt)
     /* No probe runs any more: this snapshot holds every recorded event. */
     if (rt->current)
         snapshot(rt);
-    free(rt->storage_path);
     gen_unref(rt->current);
+    if (rt->types_ready)
+        check_types_fini();
     pthread_mutex_destroy(&rt->reload_lock);
     pthread_mutex_destroy(&rt->pub_lock);
+    free(rt->storage_path);
     free(rt->config_file);
     free(rt);
-    http_check_global_fini();
 }
 
 enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
@@ -283,21 +330,23 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
         pthread_mutex_unlock(&rt->reload_lock);
         return rc;
     }
-    /* Only reloads change `current`, and they are serialised by
-     * reload_lock, so reading it here without pub_lock is safe. */
     log_warnings(cfg);
+    /* O(1): the sender takes the new settings at its next turn, never
+     * waiting for a POST in flight. */
     alerts_configure(rt->alerts, cfg_alerting(cfg));
-    struct gen *g = gen_new(cfg, rt->current, NULL);
-    probe_engine_swap(rt->engine, g);
+    /* Only reloads change `current`, and they hold reload_lock, so reading
+     * it here without pub_lock is safe. */
+    struct gen *g = gen_new(cfg, rt->current, NULL, rt->clock);
+    probe_loop_swap(rt->loop, g);
     pthread_mutex_lock(&rt->pub_lock);
     struct gen *old = rt->current;
     rt->current = g;
     pthread_mutex_unlock(&rt->pub_lock);
     gen_unref(old);
     atomic_store(&rt->reload_ok, true);
-    atomic_store(&rt->reload_success_ts, now_wall());
+    atomic_store(&rt->reload_success_ts, clock_wall(rt->clock));
     char n[32];
-    snprintf(n, sizeof(n), "%zu", gen_count(g));
+    snprintf(n, sizeof(n), "%zu", gen_check_count(g));
     log_info("configuration reloaded", "file", rt->config_file, "checks", n);
     pthread_mutex_unlock(&rt->reload_lock);
     return OP_OK;
@@ -305,47 +354,61 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
 
 bool rt_ready(struct runtime *rt)
 {
-    return probe_engine_running(rt->engine);
+    return probe_loop_running(rt->loop);
+}
+
+/* A new revision, as a command run by the probe loop (the owner of the
+ * samples): compare the checksum, reset on a change. */
+struct revision {
+    struct canary_state *st;
+    const char *checksum;
+    bool changed;
+};
+
+static void revision_cmd(void *arg)
+{
+    struct revision *r = arg;
+    r->changed = canst_checksum(r->st, r->checksum);
 }
 
 enum op_rc rt_canary(struct runtime *rt, const char *name, const char *checksum,
                      struct canary_verdict *out, bool *reset)
 {
     struct gen *g = acquire(rt);
-    const struct cfg *cfg = gen_cfg(g);
-    enum op_rc rc = OP_ERR_NOT_FOUND;
+    const struct canary_spec *k = cfg_find_canary(gen_cfg(g), name);
     *reset = false;
-    for (size_t i = 0; i < gen_canary_count(g); i++) {
-        const struct canary_spec *k = cfg_canary(cfg, i);
-        if (strcmp(k->name, name) != 0)
-            continue;
-        struct canary_state *st = gen_canary(g, i);
-        if (checksum && canst_checksum(st, checksum)) {
+    if (!k) {
+        gen_unref(g);
+        return OP_ERR_NOT_FOUND;
+    }
+    struct canary_state *st = gen_canary(g, (size_t)(k - cfg_canary(gen_cfg(g), 0)));
+    if (checksum && *checksum) {
+        struct revision r = {st, checksum, false};
+        probe_loop_call(rt->loop, revision_cmd, &r);
+        if (r.changed) {
             *reset = true;
             log_info("new revision, canary samples reset", "canary", name);
         }
-        canst_verdict(st, k, (int64_t)(now_wall() * 1000), out);
-        rc = OP_OK;
-        break;
     }
+    canst_verdict(st, k, clock_wall_ms(rt->clock), out);
     gen_unref(g);
-    return rc;
+    return OP_OK;
 }
 
 enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
 {
-    int64_t t0 = now_mono_ns();
+    int64_t t0 = clock_mono_ns(rt->clock);
     struct gen *g = acquire(rt);
     struct metrics_agent a = {
         .reload_ok = atomic_load(&rt->reload_ok),
         .reload_success_ts = atomic_load(&rt->reload_success_ts),
-        .in_flight = probe_engine_in_flight(rt->engine),
-        .lag = probe_engine_lag(rt->engine),
+        .in_flight = probe_loop_in_flight(rt->loop),
+        .lag = probe_loop_lag(rt->loop),
         .last_scrape_seconds = atomic_load(&rt->last_scrape_seconds),
         .snapshots = atomic_load(&rt->snapshots),
         .snapshot_failures = atomic_load(&rt->snapshot_failures),
         .restore_failures = atomic_load(&rt->restore_failures),
-        .now_ms = (int64_t)(now_wall() * 1000),
+        .now_ms = clock_wall_ms(rt->clock),
         .alerts = rt->alerts,
     };
     buf_reset(out);
@@ -354,6 +417,6 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
     metrics_render(&e, g, &a);
     expo_finish(&e);
     gen_unref(g);
-    atomic_store(&rt->last_scrape_seconds, (double)(now_mono_ns() - t0) / 1e9);
+    atomic_store(&rt->last_scrape_seconds, (double)(clock_mono_ns(rt->clock) - t0) / 1e9);
     return out->failed ? OP_ERR_LIMIT : OP_OK;
 }

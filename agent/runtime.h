@@ -1,14 +1,19 @@
 /*
  * runtime.h - the running agent: the published config generation, the probe
- * engine, and reloads. Shared by the HTTP server (scrapes, /-/reload,
- * /-/ready) and main (SIGHUP). Reloads are serialised; scrapes only take a
+ * loop, the alert sender, the SLO evaluator and snapshots, and reloads.
+ * Shared by the HTTP server (scrapes, gates, /-/reload, /-/ready) and main
+ * (SIGHUP, housekeeping). Reloads are serialised; scrapes only take a
  * reference to the current generation under a mutex held for nanoseconds.
+ * The read side never changes state itself: a Flagger revision reset is a
+ * command the probe loop (the owner of the samples) carries out.
  */
 #ifndef OUTPOST_RUNTIME_H
 #define OUTPOST_RUNTIME_H
 
 #include "buf.h"
 #include "canary.h"
+#include "clock.h"
+#include "config.h"
 #include "expo.h"
 
 #include <stdbool.h>
@@ -20,6 +25,7 @@ struct rt_options {
     const char *config_file;  /* re-read on reload */
     const char *storage_path; /* SLO state directory */
     int64_t snapshot_interval_ms;
+    const struct clock *clock; /* every timing of the agent; borrowed */
 };
 
 struct runtime;
@@ -28,12 +34,13 @@ struct runtime;
  * saved SLO state, and start probing. On a bad config returns
  * OP_ERR_INVALID with messages in errors. */
 enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors) WUR;
-/* Stop probing, write a last snapshot, and free. */
+/* Stop probing, send what alerts are due (at most half a second), write a
+ * last snapshot, and free. */
 void rt_free(struct runtime *rt);
 
-/* Housekeeping, from main's loop: evaluates SLO alerts every 10 s and
- * snapshots state every snapshot interval. Returns the milliseconds until
- * it next has work. */
+/* Housekeeping, from main's loop: the agent's alert evaluation (every
+ * alerting.evaluation_interval) and state snapshots (every snapshot
+ * interval). Returns the milliseconds until it next has work. */
 int64_t rt_tick(struct runtime *rt);
 
 /* Re-read the config file. On error the running config stays, errors gets
@@ -48,6 +55,10 @@ bool rt_ready(struct runtime *rt);
  * revision; *reset says so). OP_ERR_NOT_FOUND when there is no such canary. */
 enum op_rc rt_canary(struct runtime *rt, const char *name, const char *checksum,
                      struct canary_verdict *out, bool *reset) WUR;
+
+/* Every non-fatal finding about cfg, one per line, appended to out: the
+ * loader's own and the SLO lint. */
+void rt_config_warnings(const struct cfg *cfg, struct buf *out);
 
 /* Render the metrics page into out (reset first). */
 enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out) WUR;

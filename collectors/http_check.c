@@ -1,4 +1,8 @@
-/* http_check.c - libcurl easy handle set-up and response judgement. */
+/*
+ * http_check.c - runs of the `http` check type: one libcurl easy handle per
+ * run, added to the probe loop's multi handle, its response captured within
+ * caps and judged against the check's expectations.
+ */
 #include "http_check.h"
 #include "common.h"
 
@@ -6,15 +10,34 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+/*
+ * The certificate callback finds its run through the connection's SSL_CTX.
+ * A connection can outlive the run (reuse_connection), and a TLS
+ * renegotiation would then verify again: so the SSL_CTX holds a cell, not
+ * the run, and the run empties its cells when it ends. A cell is freed by
+ * whichever of the two lets go last.
+ */
+struct cert_cell {
+    struct http_probe *hp; /* NULL once the run ended */
+    atomic_int refs;
+};
+
+#define HTTP_MAX_CERT_CELLS (HTTP_MAX_REDIRECTS + 1) /* one connection per hop at most */
+
+/* One run in flight. */
 struct http_probe {
     CURL *easy;
-    const struct check_spec *spec;
-    void *user;
+    const struct check_spec *check;
+    const struct http_spec *spec;
+    struct probe_job *job;
+    struct cert_cell *cells[HTTP_MAX_CERT_CELLS];
+    size_t n_cells;
     struct curl_slist *req_headers;
     char *connect_to_entry;
     struct curl_slist *connect_to;
@@ -31,12 +54,31 @@ struct http_probe {
 static int g_ssl_idx = -1;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-static void ssl_index_init(void)
+static void cell_release(struct cert_cell *c)
 {
-    g_ssl_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (atomic_fetch_sub(&c->refs, 1) == 1)
+        free(c);
 }
 
-enum op_rc http_check_global_init(void)
+/* OpenSSL frees an SSL_CTX's ex data through this. */
+static void cell_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                         void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    if (ptr)
+        cell_release(ptr);
+}
+
+static void ssl_index_init(void)
+{
+    g_ssl_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, cell_ex_free);
+}
+
+static enum op_rc http_global_init(void)
 {
     if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
         return OP_ERR_SYSTEM;
@@ -44,7 +86,7 @@ enum op_rc http_check_global_init(void)
     return g_ssl_idx >= 0 ? OP_OK : OP_ERR_SYSTEM;
 }
 
-void http_check_global_fini(void)
+static void http_global_fini(void)
 {
     curl_global_cleanup();
 }
@@ -107,7 +149,8 @@ static void note_cert(struct http_probe *hp, X509 *cert)
 static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    struct http_probe *hp = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), g_ssl_idx) : NULL;
+    struct cert_cell *cell = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), g_ssl_idx) : NULL;
+    struct http_probe *hp = cell ? cell->hp : NULL;
     if (hp) {
         X509 *leaf = X509_STORE_CTX_get0_cert(store);
         if (leaf)
@@ -124,8 +167,18 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *arg)
 {
     (void)easy;
+    struct http_probe *hp = arg;
     SSL_CTX *ctx = sslctx;
-    SSL_CTX_set_ex_data(ctx, g_ssl_idx, arg);
+    if (hp->n_cells == HTTP_MAX_CERT_CELLS)
+        return CURLE_OK; /* more connections than hops: this one goes unwatched */
+    struct cert_cell *cell = xcalloc(1, sizeof(*cell));
+    cell->hp = hp;
+    atomic_init(&cell->refs, 2); /* the SSL_CTX and the run */
+    if (!SSL_CTX_set_ex_data(ctx, g_ssl_idx, cell)) {
+        free(cell);
+        return CURLE_OK;
+    }
+    hp->cells[hp->n_cells++] = cell;
     SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
     return CURLE_OK;
 }
@@ -137,7 +190,7 @@ static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *arg)
  * server_name). */
 static enum op_rc apply_server_name(struct http_probe *hp)
 {
-    const struct check_spec *s = hp->spec;
+    const struct http_spec *s = hp->spec;
     enum op_rc rc = OP_ERR_INVALID;
     char *host = NULL, *port = NULL, *url = NULL;
     CURLU *u = curl_url();
@@ -184,65 +237,72 @@ static enum op_rc add_header(struct http_probe *hp, const char *name, const char
     return OP_OK;
 }
 
-#define SETOPT(opt, val)                                                                           \
-    do {                                                                                           \
-        if (curl_easy_setopt(e, opt, val) != CURLE_OK)                                             \
-            goto fail;                                                                             \
-    } while (0)
+static void probe_free(struct http_probe *hp);
 
-enum op_rc http_probe_new(const struct check_spec *s, void *user, struct http_probe **out)
+/* A configured easy handle for one run of c. Caller frees (probe_free). */
+static enum op_rc probe_new(const struct check_spec *c, struct http_probe **out)
 {
+    const struct http_spec *s = http_spec_of(c);
     struct http_probe *hp = xcalloc(1, sizeof(*hp));
+    hp->check = c;
     hp->spec = s;
-    hp->user = user;
     hp->keep_body = s->expect.n_body_matches || s->expect.n_body_not_matches || s->expect.n_json;
     hp->keep_headers = s->expect.n_headers > 0;
     buf_init(&hp->body, s->max_body_bytes);
     buf_init(&hp->headers, HTTP_MAX_HEADER_BYTES);
+    enum op_rc rc = OP_ERR_SYSTEM;
     CURL *e = hp->easy = curl_easy_init();
     if (!e)
         goto fail;
 
-    if (s->tls.server_name && apply_server_name(hp) != OP_OK)
+    if (s->tls.server_name && (rc = apply_server_name(hp)) != OP_OK)
         goto fail;
-    SETOPT(CURLOPT_URL, hp->url ? hp->url : s->url);
+    rc = OP_ERR_SYSTEM;
+    CURLcode cc = CURLE_OK;
+    /* Options are set in one pass and their results folded: the first
+     * failure wins and the handle is discarded as a whole. */
+#define OPT(opt, val)                                                                              \
+    do {                                                                                           \
+        if (cc == CURLE_OK)                                                                        \
+            cc = curl_easy_setopt(e, opt, val);                                                    \
+    } while (0)
+    OPT(CURLOPT_URL, hp->url ? hp->url : s->url);
     if (hp->connect_to)
-        SETOPT(CURLOPT_CONNECT_TO, hp->connect_to);
-    SETOPT(CURLOPT_PRIVATE, hp);
-    SETOPT(CURLOPT_NOSIGNAL, 1L);
-    SETOPT(CURLOPT_ERRORBUFFER, hp->errbuf);
-    SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-    SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    SETOPT(CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
-    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)s->timeout_ms);
-    SETOPT(CURLOPT_FOLLOWLOCATION, s->follow_redirects ? 1L : 0L);
-    SETOPT(CURLOPT_MAXREDIRS, (long)CFG_MAX_REDIRECTS);
-    SETOPT(CURLOPT_USERAGENT, "outpost/" OUTPOST_VERSION);
-    SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-    SETOPT(CURLOPT_WRITEDATA, hp);
-    SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-    SETOPT(CURLOPT_HEADERDATA, hp);
-    SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_body_bytes);
-    SETOPT(CURLOPT_IPRESOLVE, s->ip_protocol == IP_PROTO_4   ? CURL_IPRESOLVE_V4
-                              : s->ip_protocol == IP_PROTO_6 ? CURL_IPRESOLVE_V6
-                                                             : CURL_IPRESOLVE_WHATEVER);
+        OPT(CURLOPT_CONNECT_TO, hp->connect_to);
+    OPT(CURLOPT_NOSIGNAL, 1L);
+    OPT(CURLOPT_ERRORBUFFER, hp->errbuf);
+    OPT(CURLOPT_PROTOCOLS_STR, "http,https");
+    OPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    OPT(CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+    OPT(CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
+    OPT(CURLOPT_FOLLOWLOCATION, s->follow_redirects ? 1L : 0L);
+    OPT(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
+    OPT(CURLOPT_USERAGENT, "outpost/" OUTPOST_VERSION);
+    OPT(CURLOPT_WRITEFUNCTION, on_body);
+    OPT(CURLOPT_WRITEDATA, hp);
+    OPT(CURLOPT_HEADERFUNCTION, on_header);
+    OPT(CURLOPT_HEADERDATA, hp);
+    OPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_body_bytes);
+    OPT(CURLOPT_IPRESOLVE, s->ip_protocol == IP_PROTO_4   ? CURL_IPRESOLVE_V4
+                           : s->ip_protocol == IP_PROTO_6 ? CURL_IPRESOLVE_V6
+                                                          : CURL_IPRESOLVE_WHATEVER);
     if (!s->reuse_connection) {
         /* Like blackbox_exporter: every probe resolves, connects and
          * handshakes, so those phases are measured and not hidden by a pool. */
-        SETOPT(CURLOPT_FRESH_CONNECT, 1L);
-        SETOPT(CURLOPT_FORBID_REUSE, 1L);
-        SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+        OPT(CURLOPT_FRESH_CONNECT, 1L);
+        OPT(CURLOPT_FORBID_REUSE, 1L);
+        OPT(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
     }
 
     if (strcmp(s->method, "GET") != 0)
-        SETOPT(CURLOPT_CUSTOMREQUEST, s->method);
+        OPT(CURLOPT_CUSTOMREQUEST, s->method);
     if (strcmp(s->method, "HEAD") == 0)
-        SETOPT(CURLOPT_NOBODY, 1L);
+        OPT(CURLOPT_NOBODY, 1L);
     if (s->body) {
-        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(s->body));
-        SETOPT(CURLOPT_POSTFIELDS, s->body);
+        OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(s->body));
+        OPT(CURLOPT_POSTFIELDS, s->body);
         if (strcmp(s->method, "POST") != 0)
-            SETOPT(CURLOPT_CUSTOMREQUEST, s->method);
+            OPT(CURLOPT_CUSTOMREQUEST, s->method);
     }
     for (size_t i = 0; i < s->n_headers; i++)
         if (add_header(hp, s->headers[i].name, s->headers[i].value) != OP_OK)
@@ -250,39 +310,45 @@ enum op_rc http_probe_new(const struct check_spec *s, void *user, struct http_pr
     if (s->bearer_token) {
         /* curl sends "Authorization: Bearer <token>" and, unlike a custom
          * header, never forwards it on a redirect to another host. */
-        SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-        SETOPT(CURLOPT_XOAUTH2_BEARER, s->bearer_token);
+        OPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        OPT(CURLOPT_XOAUTH2_BEARER, s->bearer_token);
     }
     if (s->basic_user) {
-        SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        SETOPT(CURLOPT_USERNAME, s->basic_user);
-        SETOPT(CURLOPT_PASSWORD, s->basic_pass ? s->basic_pass : "");
+        OPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        OPT(CURLOPT_USERNAME, s->basic_user);
+        OPT(CURLOPT_PASSWORD, s->basic_pass ? s->basic_pass : "");
     }
     if (hp->req_headers)
-        SETOPT(CURLOPT_HTTPHEADER, hp->req_headers);
+        OPT(CURLOPT_HTTPHEADER, hp->req_headers);
 
-    SETOPT(CURLOPT_SSL_VERIFYPEER, s->tls.insecure_skip_verify ? 0L : 1L);
-    SETOPT(CURLOPT_SSL_VERIFYHOST, s->tls.insecure_skip_verify ? 0L : 2L);
+    OPT(CURLOPT_SSL_VERIFYPEER, s->tls.insecure_skip_verify ? 0L : 1L);
+    OPT(CURLOPT_SSL_VERIFYHOST, s->tls.insecure_skip_verify ? 0L : 2L);
     if (s->tls.ca_file)
-        SETOPT(CURLOPT_CAINFO, s->tls.ca_file);
+        OPT(CURLOPT_CAINFO, s->tls.ca_file);
     if (s->tls.cert_file)
-        SETOPT(CURLOPT_SSLCERT, s->tls.cert_file);
+        OPT(CURLOPT_SSLCERT, s->tls.cert_file);
     if (s->tls.key_file)
-        SETOPT(CURLOPT_SSLKEY, s->tls.key_file);
-    SETOPT(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-    SETOPT(CURLOPT_SSL_CTX_DATA, hp);
-
+        OPT(CURLOPT_SSLKEY, s->tls.key_file);
+    OPT(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    OPT(CURLOPT_SSL_CTX_DATA, hp);
+#undef OPT
+    if (cc != CURLE_OK)
+        goto fail;
     *out = hp;
     return OP_OK;
 fail:
-    http_probe_free(hp);
-    return OP_ERR_SYSTEM;
+    probe_free(hp);
+    return rc;
 }
 
-void http_probe_free(struct http_probe *hp)
+static void probe_free(struct http_probe *hp)
 {
     if (!hp)
         return;
+    for (size_t i = 0; i < hp->n_cells; i++) {
+        hp->cells[i]->hp = NULL;
+        cell_release(hp->cells[i]);
+    }
     if (hp->easy)
         curl_easy_cleanup(hp->easy);
     curl_slist_free_all(hp->req_headers);
@@ -294,30 +360,20 @@ void http_probe_free(struct http_probe *hp)
     free(hp);
 }
 
-CURL *http_probe_easy(struct http_probe *hp)
-{
-    return hp->easy;
-}
-
-void *http_probe_user(struct http_probe *hp)
-{
-    return hp->user;
-}
-
 /* ---- judgement ---- */
 
-enum reason http_classify_curl(CURLcode code, bool body_overflow)
+enum check_reason http_classify_curl(CURLcode code, bool body_overflow)
 {
     if (body_overflow)
-        return REASON_BODY;
+        return CHECK_REASON_BODY;
     switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-        return REASON_TIMEOUT;
+        return CHECK_REASON_TIMEOUT;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-        return REASON_DNS;
+        return CHECK_REASON_DNS;
     case CURLE_COULDNT_CONNECT:
-        return REASON_CONNECT;
+        return CHECK_REASON_CONNECT;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -332,11 +388,11 @@ enum reason http_classify_curl(CURLcode code, bool body_overflow)
     case CURLE_SSL_ENGINE_SETFAILED:
     case CURLE_SSL_ENGINE_INITFAILED:
     case CURLE_USE_SSL_FAILED:
-        return REASON_TLS;
+        return CHECK_REASON_TLS;
     case CURLE_FILESIZE_EXCEEDED:
-        return REASON_BODY;
+        return CHECK_REASON_BODY;
     default:
-        return REASON_OTHER;
+        return CHECK_REASON_OTHER;
     }
 }
 
@@ -373,8 +429,9 @@ static bool header_matches(const struct header_expect *h, const char *block, siz
             const char *ve = line_end;
             while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
                 ve--;
+            /* A match that errs (PCRE2's match limit) is no match. */
             bool err = false;
-            if (regex_matches(&h->re, v, (size_t)(ve - v), &err))
+            if (regex_matches(&h->re, v, (size_t)(ve - v), &err) && !err)
                 return true;
         }
         p = eol ? eol + 1 : end;
@@ -417,40 +474,43 @@ bool http_json_holds(const struct json_expect *j, const json_t *root)
     return false; /* objects and arrays never equal a scalar */
 }
 
-enum reason http_evaluate(const struct check_spec *spec, int status, const char *headers,
-                          size_t headers_len, const char *body, size_t body_len, double duration)
+enum check_reason http_evaluate(const struct check_spec *c, int status, const char *headers,
+                                size_t headers_len, const char *body, size_t body_len,
+                                double duration)
 {
-    const struct http_expect *e = &spec->expect;
-    if (!cfg_status_ok(e, status))
-        return REASON_HTTP_STATUS;
+    const struct http_expect *e = &http_spec_of(c)->expect;
+    if (!http_status_ok(e, status))
+        return CHECK_REASON_HTTP_STATUS;
     for (size_t i = 0; i < e->n_headers; i++)
         if (!header_matches(&e->headers[i], headers ? headers : "", headers_len))
-            return REASON_HEADER;
+            return CHECK_REASON_HEADER;
+    /* An expression that errs (PCRE2's match limit) fails its
+     * expectation, whichever way the expectation points. */
     for (size_t i = 0; i < e->n_body_matches; i++) {
         bool err = false;
-        if (!regex_matches(&e->body_matches[i], body ? body : "", body_len, &err))
-            return REASON_BODY;
+        if (!regex_matches(&e->body_matches[i], body ? body : "", body_len, &err) || err)
+            return CHECK_REASON_BODY;
     }
     for (size_t i = 0; i < e->n_body_not_matches; i++) {
         bool err = false;
         if (regex_matches(&e->body_not_matches[i], body ? body : "", body_len, &err) || err)
-            return REASON_BODY;
+            return CHECK_REASON_BODY;
     }
     if (e->n_json) {
         json_error_t jerr;
         json_t *root = json_loadb(body ? body : "", body_len, JSON_DECODE_ANY, &jerr);
         if (!root)
-            return REASON_JSON;
+            return CHECK_REASON_JSON;
         bool ok = true;
         for (size_t i = 0; i < e->n_json && ok; i++)
             ok = http_json_holds(&e->json[i], root);
         json_decref(root);
         if (!ok)
-            return REASON_JSON;
+            return CHECK_REASON_JSON;
     }
     if (e->max_duration_ms && duration * 1000.0 > (double)e->max_duration_ms)
-        return REASON_LATENCY;
-    return REASON_NONE;
+        return CHECK_REASON_LATENCY;
+    return CHECK_REASON_NONE;
 }
 
 static double us(int64_t v)
@@ -459,41 +519,107 @@ static double us(int64_t v)
 }
 
 void http_phases(int64_t namelookup, int64_t connect, int64_t appconnect, int64_t starttransfer,
-                 int64_t total, double out[PHASE_COUNT])
+                 int64_t total, double out[CHECK_PHASE_COUNT])
 {
     /* curl reports cumulative offsets from the start; a phase that did not
      * happen reads 0, so every difference is clamped at zero. */
     int64_t ready = appconnect > 0 ? appconnect : connect;
-    out[PHASE_RESOLVE] = us(namelookup);
-    out[PHASE_CONNECT] = connect > 0 ? us(connect - namelookup) : 0;
-    out[PHASE_TLS] = appconnect > 0 ? us(appconnect - connect) : 0;
-    out[PHASE_PROCESSING] = starttransfer > 0 && ready > 0 ? us(starttransfer - ready) : 0;
-    out[PHASE_TRANSFER] = starttransfer > 0 ? us(total - starttransfer) : 0;
+    out[CHECK_PHASE_RESOLVE] = us(namelookup);
+    out[CHECK_PHASE_CONNECT] = connect > 0 ? us(connect - namelookup) : 0;
+    out[CHECK_PHASE_TLS] = appconnect > 0 ? us(appconnect - connect) : 0;
+    out[CHECK_PHASE_PROCESSING] = starttransfer > 0 && ready > 0 ? us(starttransfer - ready) : 0;
+    out[CHECK_PHASE_TRANSFER] = starttransfer > 0 ? us(total - starttransfer) : 0;
 }
 
-void http_probe_finish(struct http_probe *hp, CURLcode code, struct probe_result *out)
+/* Judge the finished transfer (code from CURLMSG_DONE) into out; tail is
+ * out's type-specific part. */
+static void probe_finish(struct http_probe *hp, CURLcode code, struct check_result *out,
+                         struct http_tail *tail)
 {
     CURL *e = hp->easy;
     memset(out, 0, sizeof(*out));
+    memset(tail, 0, sizeof(*tail));
     curl_off_t nl = 0, cn = 0, ac = 0, st = 0, tot = 0;
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &nl);
-    curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &cn);
-    curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &ac);
-    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &st);
-    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &tot);
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    long status = 0, redirects = 0;
+    /* A getinfo that fails leaves its zero: the phase did not happen. */
+    (void)curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &nl);
+    (void)curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &cn);
+    (void)curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &ac);
+    (void)curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &st);
+    (void)curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &tot);
+    (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    (void)curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
     http_phases(nl, cn, ac, st, tot, out->phases);
     out->duration = us(tot);
     out->status = (int)status;
     out->cert_expiry = hp->cert_expiry;
+    out->type = &http_check_type;
+    tail->status = (int)status;
+    tail->redirects = redirects;
+    tail->body_bytes = hp->body_bytes;
+    out->tail = tail;
 
-    enum reason r;
+    enum check_reason r;
     if (code != CURLE_OK)
         r = http_classify_curl(code, hp->body_overflow);
     else
-        r = http_evaluate(hp->spec, out->status, buf_str(&hp->headers), hp->headers.len,
+        r = http_evaluate(hp->check, out->status, buf_str(&hp->headers), hp->headers.len,
                           buf_str(&hp->body), hp->body.len, out->duration);
     out->reason = r;
-    out->success = r == REASON_NONE;
+    out->success = r == CHECK_REASON_NONE;
 }
+
+/* ---- the check type ---- */
+
+static void on_done(struct probe_loop *loop, CURL *easy, CURLcode code, void *arg)
+{
+    (void)easy;
+    struct http_probe *hp = arg;
+    struct check_result res;
+    struct http_tail tail;
+    probe_finish(hp, code, &res, &tail);
+    probe_done(loop, hp->job, &res);
+    probe_free(hp);
+}
+
+static enum op_rc http_start(struct probe_loop *loop, const struct check_spec *c,
+                             struct probe_job *job, void **run)
+{
+    struct http_probe *hp;
+    enum op_rc rc = probe_new(c, &hp);
+    if (rc != OP_OK)
+        return rc;
+    hp->job = job;
+    rc = probe_add_easy(loop, hp->easy, on_done, hp);
+    if (rc != OP_OK) {
+        probe_free(hp);
+        return rc;
+    }
+    *run = hp;
+    return OP_OK;
+}
+
+static void http_cancel(struct probe_loop *loop, void *run)
+{
+    struct http_probe *hp = run;
+    probe_remove_easy(loop, hp->easy);
+    probe_free(hp);
+}
+
+/* Everything an http run may report. */
+static const enum check_reason http_reasons[] = {
+    CHECK_REASON_TIMEOUT,     CHECK_REASON_DNS,   CHECK_REASON_CONNECT, CHECK_REASON_TLS,
+    CHECK_REASON_HTTP_STATUS, CHECK_REASON_BODY,  CHECK_REASON_HEADER,  CHECK_REASON_JSON,
+    CHECK_REASON_LATENCY,     CHECK_REASON_OTHER,
+};
+
+const struct check_type http_check_type = {
+    .schema = &http_schema,
+    .reasons = http_reasons,
+    .n_reasons = ARRAY_SIZE(http_reasons),
+    .status_name = "HTTP status",
+    .global_init = http_global_init,
+    .global_fini = http_global_fini,
+    .start = http_start,
+    .cancel = http_cancel,
+};

@@ -1,58 +1,131 @@
 /*
- * http_check.h - one HTTP probe: a configured libcurl easy handle, its
- * response capture, and the judgement of the result.
- *
- * The probe engine owns the multi handle and the event loop; this module
- * only builds easy handles and turns a finished transfer into a
- * probe_result. Everything here runs on the probe thread.
+ * http_check.h - the `http` check type: its settings (http_config.c) and
+ * its runs (http_check.c), one libcurl easy handle per run on the probe
+ * loop's multi handle, judged against the configured expectations.
  */
 #ifndef OUTPOST_HTTP_CHECK_H
 #define OUTPOST_HTTP_CHECK_H
 
 #include "buf.h"
+#include "check.h"
 #include "config.h"
-#include "result.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
 
-/* Caps on what a target may send us. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* Caps on what a target may send us, and on redirects followed. */
 #define HTTP_MAX_HEADER_BYTES (64u << 10)
+#define HTTP_MAX_REDIRECTS 10
+#define HTTP_DEFAULT_MAX_BODY_BYTES (1u << 20)
+#define HTTP_MAX_HEADERS 256 /* request headers and expected headers */
+#define HTTP_MAX_EXPECTS 256 /* status ranges, patterns, JSON expectations */
 
-struct http_probe;
+/* Order as the config names them ("ip4, ip6, auto"). */
+enum ip_proto { IP_PROTO_4, IP_PROTO_6, IP_PROTO_AUTO };
 
-/* Global set-up; call once before any probe (curl_global_init etc.). */
-enum op_rc http_check_global_init(void) WUR;
-void http_check_global_fini(void);
+struct status_range {
+    int lo, hi; /* inclusive */
+};
 
-/* New probe for spec (borrowed: must outlive the probe) with a configured
- * easy handle. user is handed back by http_probe_user. Caller frees. */
-enum op_rc http_probe_new(const struct check_spec *spec, void *user, struct http_probe **out) WUR;
-void http_probe_free(struct http_probe *hp);
-/* Borrowed. */
-CURL *http_probe_easy(struct http_probe *hp);
-void *http_probe_user(struct http_probe *hp);
+struct regex {
+    char *pattern;
+    pcre2_code *code;
+};
 
-/* Judge the finished transfer (code from CURLMSG_DONE). */
-void http_probe_finish(struct http_probe *hp, CURLcode code, struct probe_result *out);
+struct header_expect {
+    char *name;
+    struct regex re;
+};
+
+struct json_step {
+    char *key; /* NULL for an array index */
+    long index;
+};
+
+struct json_expect {
+    char *path; /* as written, for messages */
+    struct json_step *steps;
+    size_t n_steps;
+    bool is_exists;     /* {exists: true|false} */
+    bool exists;        /* wanted presence */
+    char *equals;       /* scalar text for {equals: ...} */
+    bool equals_quoted; /* written quoted: compares as a string only */
+};
+
+struct http_expect {
+    struct status_range *status;
+    size_t n_status;
+    struct regex *body_matches;
+    size_t n_body_matches;
+    struct regex *body_not_matches;
+    size_t n_body_not_matches;
+    struct header_expect *headers;
+    size_t n_headers;
+    struct json_expect *json;
+    size_t n_json;
+    int64_t max_duration_ms; /* 0: no latency expectation */
+};
+
+struct tls_spec {
+    char *ca_file, *cert_file, *key_file, *server_name; /* NULL when unset */
+    bool insecure_skip_verify;
+};
+
+/* The settings of one http check (check_spec.spec). */
+struct http_spec {
+    char *url; /* may carry secrets (userinfo, query) */
+    char *method;
+    struct header_kv *headers;
+    size_t n_headers;
+    char *body; /* NULL when unset */
+    bool follow_redirects;
+    int ip_protocol; /* enum ip_proto */
+    bool reuse_connection;
+    char *basic_user, *basic_pass; /* NULL when unset */
+    char *bearer_token;            /* NULL when unset */
+    struct tls_spec tls;
+    uint64_t max_body_bytes;
+    struct http_expect expect;
+    uint64_t seen; /* keys present, while parsing only */
+};
+
+/* The type's settings; c must be an http check. Borrowed. */
+const struct http_spec *http_spec_of(const struct check_spec *c);
+
+/* What an http run adds to its result (check_result.tail). */
+struct http_tail {
+    int status;
+    long redirects;
+    uint64_t body_bytes; /* received, after decoding */
+};
+
+extern const struct check_schema http_schema;
+extern const struct check_type http_check_type;
+
+/* True when code falls into one of the ranges. */
+bool http_status_ok(const struct http_expect *e, int code);
 
 /* ---- pure pieces, exposed for unit tests ---- */
 
 /* Failure reason for a transfer that did not complete (code != CURLE_OK).
  * body_overflow: our write callback stopped an over-long body. */
-enum reason http_classify_curl(CURLcode code, bool body_overflow);
+enum check_reason http_classify_curl(CURLcode code, bool body_overflow);
 
-/* Judge a completed response against spec->expect. headers is the raw header
- * block of the final response ("Name: value\r\n" lines), body the captured
- * body. Returns REASON_NONE when every expectation holds. */
-enum reason http_evaluate(const struct check_spec *spec, int status, const char *headers,
-                          size_t headers_len, const char *body, size_t body_len, double duration);
+/* Judge a completed response against the check's expectations. headers is
+ * the raw header block of the final response ("Name: value\r\n" lines),
+ * body the captured body. CHECK_REASON_NONE when every expectation holds. */
+enum check_reason http_evaluate(const struct check_spec *c, int status, const char *headers,
+                                size_t headers_len, const char *body, size_t body_len,
+                                double duration);
 
 /* One JSON expectation against a parsed document. */
 bool http_json_holds(const struct json_expect *j, const json_t *root);
 
 /* Phase split of libcurl's cumulative timers (microseconds), blackbox-style. */
 void http_phases(int64_t namelookup, int64_t connect, int64_t appconnect, int64_t starttransfer,
-                 int64_t total, double out[PHASE_COUNT]);
+                 int64_t total, double out[CHECK_PHASE_COUNT]);
 
 #endif

@@ -9,18 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void canary_settings_default(struct canary_settings *s)
-{
-    s->min_samples = 50;
-    s->alpha = 0.01;
-    s->error_ratio_margin = 0.02;
-    s->has_ceiling = false;
-    s->error_ratio_ceiling = 0;
-    s->latency_p95_margin = 0.30;
-    s->latency_confidence = 0.98;
-    s->allowed_increase = 1.0;
-}
-
 const char *canary_verdict_name(enum canary_verdict_kind v)
 {
     return v == CANARY_PASS ? "pass" : v == CANARY_FAIL ? "fail" : "inconclusive";

@@ -7,6 +7,7 @@
 #define OUTPOST_CANARY_H
 
 #include "buf.h"
+#include "config.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,18 +17,8 @@ struct canary_sample {
     bool ok;
 };
 
-struct canary_settings {
-    unsigned min_samples;      /* per arm; default 50 */
-    double alpha;              /* Fisher significance; default 0.01 */
-    double error_ratio_margin; /* absolute; default 0.02 */
-    bool has_ceiling;
-    double error_ratio_ceiling; /* absolute canary error ratio that always fails */
-    double latency_p95_margin;  /* relative; default 0.30 */
-    double latency_confidence;  /* Hodges-Lehmann interval; default 0.98 */
-    double allowed_increase;    /* mean ratio for High; default 1.0 */
-};
-
-void canary_settings_default(struct canary_settings *s);
+/* struct canary_settings and canary_settings_default (the judge's
+ * parameters and their defaults) are part of the configuration: config.h. */
 
 enum canary_verdict_kind { CANARY_PASS, CANARY_FAIL, CANARY_INCONCLUSIVE };
 enum canary_latency_result { LAT_PASS, LAT_HIGH, LAT_LOW, LAT_FAIL, LAT_NONE };

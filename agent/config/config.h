@@ -2,9 +2,10 @@
  * config.h - the YAML configuration (libyaml), validated strictly.
  *
  * A loaded struct cfg is immutable: the probe thread, the HTTP thread and the
- * reload path share it read-only, so it needs no locks. The check records
- * below are plain data (not opaque, unlike module objects) because the probe
- * code reads dozens of their fields; only this module writes them.
+ * reload path share it read-only, so it needs no locks. The spec records
+ * below are plain data (not opaque, unlike module objects) because every
+ * layer above reads their fields; only the loader (and each check type's
+ * schema, for its own settings) writes them.
  *
  * Secrets: string values may reference ${env:NAME} or ${file:PATH}. Resolved
  * values live only in these records and are never printed by this module:
@@ -15,15 +16,11 @@
 #define OUTPOST_CONFIG_H
 
 #include "buf.h"
-#include "canary.h"
 #include "common.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 /* Named caps on outside input. */
 #define CFG_MAX_FILE_BYTES (64u << 20)
@@ -32,102 +29,91 @@
 #define CFG_MAX_SECRET_FILE_BYTES (64u << 10)
 #define CFG_MAX_BUCKETS 64
 #define CFG_MAX_ERRORS 50
-#define CFG_MAX_REDIRECTS 10
 #define CFG_MIN_INTERVAL_MS 100
 #define CFG_MAX_BODY_CAP (1ull << 30)
+#define CFG_MAX_LABELS 64 /* SLO labels, external labels */
+/* Samples a canary keeps per arm (window / fastest arm interval + slack):
+ * 16 bytes each, so at most 32 MB per canary once full. */
+#define CFG_MAX_CANARY_SAMPLES 1000000
+#define CFG_CANARY_SLACK 16
 
 #define CFG_DEFAULT_INTERVAL_MS 15000
 #define CFG_DEFAULT_TIMEOUT_MS 5000
-#define CFG_DEFAULT_MAX_BODY_BYTES (1u << 20)
-
-enum ip_proto { IP_PROTO_AUTO, IP_PROTO_4, IP_PROTO_6 };
-
-struct status_range {
-    int lo, hi; /* inclusive */
-};
 
 struct header_kv {
     char *name;
     char *value; /* may be a secret */
 };
 
-struct regex {
-    char *pattern;
-    pcre2_code *code;
+struct cfg_parser;
+struct check_spec;
+struct yaml_node_s; /* libyaml's yaml_node_t */
+
+/*
+ * The configuration half of a check type; the runtime half (start, cancel,
+ * reasons) is collectors/check.h, and the registry there lists them. The
+ * loader reads the keys every check has (name, type, group, interval,
+ * timeout, histogram_buckets) and hands every other key to the type.
+ */
+struct check_schema {
+    const char *name; /* the `type:` value */
+    /* New, empty type settings (defaults filled); freed with free_spec. */
+    void *(*new_spec)(void);
+    void (*free_spec)(void *spec);
+    /* One key of the entry; false when the type has no such key. */
+    bool (*key)(struct cfg_parser *p, const char *key, struct yaml_node_s *val, const char *path,
+                struct check_spec *c);
+    /* After every key, with interval and timeout final: required keys,
+     * rules across keys, and c->target. n is the entry's mapping. */
+    void (*finish)(struct cfg_parser *p, const struct yaml_node_s *n, const char *path,
+                   struct check_spec *c);
+    /* What the check probes (its target, resolved): canary samples survive
+     * a reload that keeps both arms' identities. */
+    uint64_t (*identity)(const struct check_spec *c);
 };
 
-struct header_expect {
-    char *name;
-    struct regex re;
-};
+/* The schema registered under name (the check type registry), NULL if
+ * none; and the registered names, comma separated, for messages. */
+const struct check_schema *cfg_check_schema(const char *name);
+const char *cfg_check_type_names(void);
 
-struct json_step {
-    char *key; /* NULL for an array index */
-    long index;
-};
-
-struct json_expect {
-    char *path; /* as written, for messages */
-    struct json_step *steps;
-    size_t n_steps;
-    bool is_exists;     /* {exists: true|false} */
-    bool exists;        /* wanted presence */
-    char *equals;       /* scalar text for {equals: ...} */
-    bool equals_quoted; /* written quoted: compares as a string only */
-};
-
-struct http_expect {
-    struct status_range *status;
-    size_t n_status;
-    struct regex *body_matches;
-    size_t n_body_matches;
-    struct regex *body_not_matches;
-    size_t n_body_not_matches;
-    struct header_expect *headers;
-    size_t n_headers;
-    struct json_expect *json;
-    size_t n_json;
-    int64_t max_duration_ms; /* 0: no latency expectation */
-};
-
-struct tls_spec {
-    char *ca_file, *cert_file, *key_file, *server_name; /* NULL when unset */
-    bool insecure_skip_verify;
-};
-
+/* One configured check: what every type has; the rest is in `spec`. */
 struct check_spec {
     char *name;
-    char *type;   /* "http" */
+    const struct check_schema *type;
     char *group;  /* label value, "" when unset */
-    char *url;    /* may carry secrets (userinfo, query) */
-    char *target; /* url without credentials, query or fragment: safe to show */
-    char *method;
-    struct header_kv *headers;
-    size_t n_headers;
-    char *body; /* NULL when unset */
+    char *target; /* what it probes, safe to show (no credentials, query or fragment) */
     int64_t interval_ms, timeout_ms;
-    bool follow_redirects;
-    enum ip_proto ip_protocol;
-    bool reuse_connection;
-    char *basic_user, *basic_pass; /* NULL when unset */
-    char *bearer_token;            /* NULL when unset */
-    struct tls_spec tls;
-    uint64_t max_body_bytes;
-    struct http_expect expect;
     double *buckets; /* histogram upper bounds, strictly increasing, no +Inf */
     size_t n_buckets;
     char *sched_key; /* phase offset key; NULL = name. Canary arms share one. */
     int line;        /* where the entry starts, 1-based */
+    void *spec;      /* the type's settings, owned (type->free_spec) */
 };
 
-/* One canary (issue 4): two arms, each an inline check spec (named
- * "<canary>/baseline" and "<canary>/canary", probed in lock-step) or an
- * existing check. */
+/* How the canary judge decides (canary-math); defaults from
+ * canary_settings_default. */
+struct canary_settings {
+    unsigned min_samples;      /* per arm; default 50 */
+    double alpha;              /* Fisher significance; default 0.01 */
+    double error_ratio_margin; /* absolute; default 0.02 */
+    bool has_ceiling;
+    double error_ratio_ceiling; /* absolute canary error ratio that always fails */
+    double latency_p95_margin;  /* relative; default 0.30 */
+    double latency_confidence;  /* Hodges-Lehmann interval; default 0.98 */
+    double allowed_increase;    /* mean ratio for High; default 1.0 */
+};
+
+void canary_settings_default(struct canary_settings *s);
+
+/* One canary: two arms, each an inline check (named "<canary>/baseline"
+ * and "<canary>/canary", probed in lock-step) or an existing check. */
 struct canary_spec {
     char *name;
     size_t arm_check[2]; /* [0] baseline, [1] canary: indexes into checks */
     bool inline_arms[2];
     int64_t interval_ms, window_ms;
+    size_t ring_samples; /* samples each arm keeps: window / fastest arm interval + slack */
     struct canary_settings settings;
     uint64_t identity; /* the arms' targets: samples survive reloads that keep it */
     int line;
@@ -135,7 +121,7 @@ struct canary_spec {
 
 #define CFG_MAX_CANARIES 1000
 
-/* `alerting:` (issue 5): where and how the agent pushes its own alerts. */
+/* `alerting:`: where and how the agent pushes its own alerts. */
 struct alerting_spec {
     char **alertmanagers;      /* base URLs; alerts go to <url>/api/v2/alerts */
     char **alertmanager_names; /* as written, without credentials: the metric label */
@@ -146,15 +132,14 @@ struct alerting_spec {
     size_t n_external_labels;
     char *runbook_url_base;      /* NULL when unset */
     char *generator_url;         /* NULL when unset */
-    uint32_t check_down_after;   /* consecutive failures; default 3 */
+    unsigned check_down_after;   /* consecutive failures; default 3 */
     int64_t cert_expiry_warn_ms; /* default 14d */
 };
 
 #define CFG_MAX_ALERTMANAGERS 16
 
-/* One SLO (issue 3). Availability: each probe of a listed check is one
- * event, bad when it failed. Latency: bad also when slower than the
- * threshold. */
+/* One SLO. Availability: each probe of a listed check is one event, bad
+ * when it failed. Latency: bad also when slower than the threshold. */
 struct slo_spec {
     char *name;
     double objective;      /* ratio, 0 < o < 1 */
@@ -168,14 +153,14 @@ struct slo_spec {
     size_t n_checks;
     bool latency;
     int64_t latency_threshold_ms;
-    uint64_t min_events;
+    int64_t min_events;
     bool has_policy;
     double freeze_when_consumed;
     int64_t policy_over_ms;
     struct header_kv *labels; /* copied onto outpost_slo_info */
     size_t n_labels;
     uint64_t identity; /* hash of the SLI definition: checks + threshold */
-    int line;
+    int line, column;  /* where the entry starts, 1-based */
 };
 
 #define CFG_MAX_SLOS 10000
@@ -204,7 +189,13 @@ const struct alerting_spec *cfg_alerting(const struct cfg *c);
 
 size_t cfg_canary_count(const struct cfg *c);
 const struct canary_spec *cfg_canary(const struct cfg *c, size_t i);
-/* NULL when there is none of that name. */
+
+/* Index of the check, SLO or canary of that name, -1 when there is none.
+ * O(1): the loader keeps one name map per section. */
+long cfg_find_check(const struct cfg *c, const char *name);
+long cfg_find_slo(const struct cfg *c, const char *name);
+long cfg_find_slo_n(const struct cfg *c, const char *name, size_t len);
+/* The canary of that name, NULL when there is none; borrowed. */
 const struct canary_spec *cfg_find_canary(const struct cfg *c, const char *name);
 
 /* Non-fatal findings of the load, one per line ("" when none); borrowed. */
@@ -217,8 +208,5 @@ const char *cfg_source(const struct cfg *c);
  * Prometheus duration syntax) to milliseconds. Rejects empty, negative,
  * fractional and overflowing values. */
 enum op_rc cfg_parse_duration(const char *s, int64_t *ms) WUR;
-
-/* True when code falls into one of the ranges. */
-bool cfg_status_ok(const struct http_expect *e, int code);
 
 #endif

@@ -15,6 +15,10 @@
 
 #include "buf.h"
 #include "config.h"
+#include "http_check.h"
+
+/* The http settings of a check. */
+#define H(c) http_spec_of(c)
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,7 +279,7 @@ static void test_duration_invalid(void **state)
     assert_int_equal(cfg_parse_duration(NULL, &ms), OP_ERR_INVALID);
 }
 
-/* ---- cfg_status_ok ---- */
+/* ---- http_status_ok ---- */
 
 static void test_status_ok(void **state)
 {
@@ -291,10 +295,10 @@ static void test_status_ok(void **state)
         {500, false}, {599, false}, {0, false},   {-1, false}, {1000, false},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-        if (cfg_status_ok(&e, cases[i].code) != cases[i].ok)
+        if (http_status_ok(&e, cases[i].code) != cases[i].ok)
             fail_msg("status %d: want %s", cases[i].code, cases[i].ok ? "ok" : "not ok");
     struct http_expect none = {0};
-    assert_false(cfg_status_ok(&none, 200));
+    assert_false(http_status_ok(&none, 200));
 }
 
 /* ---- valid configs ---- */
@@ -316,40 +320,40 @@ static void test_minimal_defaults(void **state)
     assert_string_equal(cfg_source(cfg), "test.yml");
     const struct check_spec *c = only_check(cfg);
     assert_string_equal(c->name, "a");
-    assert_string_equal(c->type, "http");
+    assert_string_equal(c->type->name, "http");
     assert_string_equal(c->group, "");
-    assert_string_equal(c->url, "http://example.com/");
+    assert_string_equal(H(c)->url, "http://example.com/");
     assert_string_equal(c->target, "http://example.com/");
-    assert_string_equal(c->method, "GET");
-    assert_int_equal(c->n_headers, 0);
-    assert_null(c->body);
+    assert_string_equal(H(c)->method, "GET");
+    assert_int_equal(H(c)->n_headers, 0);
+    assert_null(H(c)->body);
     assert_int_equal(c->interval_ms, 15000);
     assert_int_equal(c->timeout_ms, 5000);
-    assert_true(c->follow_redirects);
-    assert_int_equal(c->ip_protocol, IP_PROTO_AUTO);
-    assert_false(c->reuse_connection);
-    assert_null(c->basic_user);
-    assert_null(c->basic_pass);
-    assert_null(c->bearer_token);
-    assert_null(c->tls.ca_file);
-    assert_null(c->tls.cert_file);
-    assert_null(c->tls.key_file);
-    assert_null(c->tls.server_name);
-    assert_false(c->tls.insecure_skip_verify);
-    assert_int_equal(c->max_body_bytes, 1048576);
-    assert_int_equal(c->expect.n_status, 1);
-    assert_int_equal(c->expect.status[0].lo, 200);
-    assert_int_equal(c->expect.status[0].hi, 299);
-    assert_int_equal(c->expect.n_body_matches, 0);
-    assert_int_equal(c->expect.n_body_not_matches, 0);
-    assert_int_equal(c->expect.n_headers, 0);
-    assert_int_equal(c->expect.n_json, 0);
-    assert_int_equal(c->expect.max_duration_ms, 0);
+    assert_true(H(c)->follow_redirects);
+    assert_int_equal(H(c)->ip_protocol, IP_PROTO_AUTO);
+    assert_false(H(c)->reuse_connection);
+    assert_null(H(c)->basic_user);
+    assert_null(H(c)->basic_pass);
+    assert_null(H(c)->bearer_token);
+    assert_null(H(c)->tls.ca_file);
+    assert_null(H(c)->tls.cert_file);
+    assert_null(H(c)->tls.key_file);
+    assert_null(H(c)->tls.server_name);
+    assert_false(H(c)->tls.insecure_skip_verify);
+    assert_int_equal(H(c)->max_body_bytes, 1048576);
+    assert_int_equal(H(c)->expect.n_status, 1);
+    assert_int_equal(H(c)->expect.status[0].lo, 200);
+    assert_int_equal(H(c)->expect.status[0].hi, 299);
+    assert_int_equal(H(c)->expect.n_body_matches, 0);
+    assert_int_equal(H(c)->expect.n_body_not_matches, 0);
+    assert_int_equal(H(c)->expect.n_headers, 0);
+    assert_int_equal(H(c)->expect.n_json, 0);
+    assert_int_equal(H(c)->expect.max_duration_ms, 0);
     assert_buckets(c, default_buckets, ARRAY_SIZE(default_buckets));
     assert_int_equal(c->line, 2);
-    assert_true(cfg_status_ok(&c->expect, 200));
-    assert_true(cfg_status_ok(&c->expect, 299));
-    assert_false(cfg_status_ok(&c->expect, 300));
+    assert_true(http_status_ok(&H(c)->expect, 200));
+    assert_true(http_status_ok(&H(c)->expect, 299));
+    assert_false(http_status_ok(&H(c)->expect, 300));
     cfg_free(cfg);
 }
 
@@ -524,37 +528,37 @@ static void assert_json_index_step(const struct json_step *st, long index)
 static void check_full(const struct check_spec *c)
 {
     assert_string_equal(c->name, "full");
-    assert_string_equal(c->type, "http");
+    assert_string_equal(c->type->name, "http");
     assert_string_equal(c->group, "payments");
-    assert_string_equal(c->url, "https://u:p@example.com:8443/a/b?x=1#f");
+    assert_string_equal(H(c)->url, "https://u:p@example.com:8443/a/b?x=1#f");
     assert_string_equal(c->target, "https://example.com:8443/a/b");
-    assert_string_equal(c->method, "POST");
-    assert_int_equal(c->n_headers, 2);
-    assert_string_equal(c->headers[0].name, "X-Token");
-    assert_string_equal(c->headers[0].value, "tok-env");
-    assert_string_equal(c->headers[1].name, "Accept");
-    assert_string_equal(c->headers[1].value, "application/json");
-    assert_string_equal(c->body, "{\"q\": 1}");
+    assert_string_equal(H(c)->method, "POST");
+    assert_int_equal(H(c)->n_headers, 2);
+    assert_string_equal(H(c)->headers[0].name, "X-Token");
+    assert_string_equal(H(c)->headers[0].value, "tok-env");
+    assert_string_equal(H(c)->headers[1].name, "Accept");
+    assert_string_equal(H(c)->headers[1].value, "application/json");
+    assert_string_equal(H(c)->body, "{\"q\": 1}");
     assert_int_equal(c->interval_ms, 20000);
     assert_int_equal(c->timeout_ms, 3000);
-    assert_false(c->follow_redirects);
-    assert_int_equal(c->ip_protocol, IP_PROTO_6);
-    assert_true(c->reuse_connection);
-    assert_null(c->basic_user);
-    assert_null(c->basic_pass);
-    assert_string_equal(c->bearer_token, "tok-from-file");
+    assert_false(H(c)->follow_redirects);
+    assert_int_equal(H(c)->ip_protocol, IP_PROTO_6);
+    assert_true(H(c)->reuse_connection);
+    assert_null(H(c)->basic_user);
+    assert_null(H(c)->basic_pass);
+    assert_string_equal(H(c)->bearer_token, "tok-from-file");
     char path[512];
     snprintf(path, sizeof(path), "%s/ca.pem", tmpdir);
-    assert_string_equal(c->tls.ca_file, path);
+    assert_string_equal(H(c)->tls.ca_file, path);
     snprintf(path, sizeof(path), "%s/cert.pem", tmpdir);
-    assert_string_equal(c->tls.cert_file, path);
+    assert_string_equal(H(c)->tls.cert_file, path);
     snprintf(path, sizeof(path), "%s/key.pem", tmpdir);
-    assert_string_equal(c->tls.key_file, path);
-    assert_string_equal(c->tls.server_name, "internal.example");
-    assert_true(c->tls.insecure_skip_verify);
-    assert_int_equal(c->max_body_bytes, 2097152);
+    assert_string_equal(H(c)->tls.key_file, path);
+    assert_string_equal(H(c)->tls.server_name, "internal.example");
+    assert_true(H(c)->tls.insecure_skip_verify);
+    assert_int_equal(H(c)->max_body_bytes, 2097152);
 
-    const struct http_expect *e = &c->expect;
+    const struct http_expect *e = &H(c)->expect;
     assert_int_equal(e->n_status, 3);
     assert_int_equal(e->status[0].lo, 200);
     assert_int_equal(e->status[0].hi, 299);
@@ -562,10 +566,10 @@ static void check_full(const struct check_spec *c)
     assert_int_equal(e->status[1].hi, 301);
     assert_int_equal(e->status[2].lo, 400);
     assert_int_equal(e->status[2].hi, 499);
-    assert_true(cfg_status_ok(e, 301));
-    assert_false(cfg_status_ok(e, 302));
-    assert_true(cfg_status_ok(e, 418));
-    assert_false(cfg_status_ok(e, 500));
+    assert_true(http_status_ok(e, 301));
+    assert_false(http_status_ok(e, 302));
+    assert_true(http_status_ok(e, 418));
+    assert_false(http_status_ok(e, 500));
     assert_int_equal(e->n_body_matches, 1);
     assert_regex(&e->body_matches[0], "ok");
     assert_int_equal(e->n_body_not_matches, 2);
@@ -624,22 +628,22 @@ static void check_full(const struct check_spec *c)
 static void check_second(const struct check_spec *c)
 {
     assert_string_equal(c->name, "second");
-    assert_string_equal(c->url, "http://example.org");
+    assert_string_equal(H(c)->url, "http://example.org");
     assert_string_equal(c->target, "http://example.org");
-    assert_int_equal(c->ip_protocol, IP_PROTO_4);
-    assert_int_equal(c->max_body_bytes, 1000);
-    assert_string_equal(c->basic_user, "alice");
-    assert_string_equal(c->basic_pass, "tok-env");
-    assert_null(c->bearer_token);
+    assert_int_equal(H(c)->ip_protocol, IP_PROTO_4);
+    assert_int_equal(H(c)->max_body_bytes, 1000);
+    assert_string_equal(H(c)->basic_user, "alice");
+    assert_string_equal(H(c)->basic_pass, "tok-env");
+    assert_null(H(c)->bearer_token);
     assert_int_equal(c->interval_ms, 30000);
     assert_int_equal(c->timeout_ms, 10000);
-    assert_true(c->follow_redirects);
-    assert_int_equal(c->expect.n_status, 1);
-    assert_int_equal(c->expect.status[0].lo, 204);
-    assert_int_equal(c->expect.status[0].hi, 204);
-    assert_int_equal(c->expect.n_body_matches, 2);
-    assert_regex(&c->expect.body_matches[0], "a+");
-    assert_regex(&c->expect.body_matches[1], "b");
+    assert_true(H(c)->follow_redirects);
+    assert_int_equal(H(c)->expect.n_status, 1);
+    assert_int_equal(H(c)->expect.status[0].lo, 204);
+    assert_int_equal(H(c)->expect.status[0].hi, 204);
+    assert_int_equal(H(c)->expect.n_body_matches, 2);
+    assert_regex(&H(c)->expect.body_matches[0], "a+");
+    assert_regex(&H(c)->expect.body_matches[1], "b");
     assert_buckets(c, default_buckets, ARRAY_SIZE(default_buckets));
 }
 
@@ -647,24 +651,24 @@ static void check_third(const struct check_spec *c)
 {
     assert_string_equal(c->name, "third");
     assert_string_equal(c->target, "http://example.net/x");
-    assert_int_equal(c->ip_protocol, IP_PROTO_AUTO);
-    assert_false(c->reuse_connection);
-    assert_true(c->follow_redirects);
+    assert_int_equal(H(c)->ip_protocol, IP_PROTO_AUTO);
+    assert_false(H(c)->reuse_connection);
+    assert_true(H(c)->follow_redirects);
     /* basic_auth without a password sends an empty one. */
-    assert_string_equal(c->basic_user, "bob");
-    assert_string_equal(c->basic_pass, "");
-    assert_int_equal(c->n_headers, 0);
+    assert_string_equal(H(c)->basic_user, "bob");
+    assert_string_equal(H(c)->basic_pass, "");
+    assert_int_equal(H(c)->n_headers, 0);
 }
 
 static void check_fourth(const struct check_spec *c)
 {
     assert_string_equal(c->name, "fourth");
     /* An Authorization header alone is allowed. */
-    assert_int_equal(c->n_headers, 1);
-    assert_string_equal(c->headers[0].name, "Authorization");
-    assert_string_equal(c->headers[0].value, "Token abc");
-    assert_int_equal(c->expect.status[0].lo, 500);
-    assert_int_equal(c->expect.status[0].hi, 599);
+    assert_int_equal(H(c)->n_headers, 1);
+    assert_string_equal(H(c)->headers[0].name, "Authorization");
+    assert_string_equal(H(c)->headers[0].value, "Token abc");
+    assert_int_equal(H(c)->expect.status[0].lo, 500);
+    assert_int_equal(H(c)->expect.status[0].hi, 599);
 }
 
 static void test_every_field(void **state)
@@ -704,7 +708,7 @@ static void test_target(void **state)
         buf_addf(&yaml, "checks:\n  - name: t\n    url: \"%s\"\n", cases[i].url);
         struct cfg *cfg = load_ok(buf_str(&yaml));
         const struct check_spec *c = only_check(cfg);
-        assert_string_equal(c->url, cases[i].url);
+        assert_string_equal(H(c)->url, cases[i].url);
         if (strcmp(c->target, cases[i].target) != 0)
             fail_msg("%s: target %s, want %s", cases[i].url, c->target, cases[i].target);
         cfg_free(cfg);
@@ -736,9 +740,9 @@ static void test_sizes(void **state)
         buf_init(&yaml, ERRS_MAX);
         buf_addf(&yaml, BASE "    max_body_bytes: %s\n", cases[i].in);
         struct cfg *cfg = load_ok(buf_str(&yaml));
-        if (only_check(cfg)->max_body_bytes != cases[i].bytes)
+        if (H(only_check(cfg))->max_body_bytes != cases[i].bytes)
             fail_msg("%s: got %llu", cases[i].in,
-                     (unsigned long long)only_check(cfg)->max_body_bytes);
+                     (unsigned long long)H(only_check(cfg))->max_body_bytes);
         cfg_free(cfg);
         buf_free(&yaml);
     }
@@ -761,7 +765,7 @@ static void test_status_forms(void **state)
         buf_init(&yaml, ERRS_MAX);
         buf_addf(&yaml, BASE "    expect:\n      status: %s\n", cases[i].in);
         struct cfg *cfg = load_ok(buf_str(&yaml));
-        const struct http_expect *e = &only_check(cfg)->expect;
+        const struct http_expect *e = &H(only_check(cfg))->expect;
         if (e->n_status != 1 || e->status[0].lo != cases[i].lo || e->status[0].hi != cases[i].hi)
             fail_msg("%s: got %zu ranges, first %d-%d", cases[i].in, e->n_status, e->status[0].lo,
                      e->status[0].hi);
@@ -807,7 +811,7 @@ static void test_json_paths(void **state)
                  cases[i].path);
         if (cases[i].steps) {
             struct cfg *cfg = load_ok(buf_str(&yaml));
-            const struct json_expect *j = &only_check(cfg)->expect.json[0];
+            const struct json_expect *j = &H(only_check(cfg))->expect.json[0];
             assert_string_equal(j->path, cases[i].path);
             for (size_t s = 0; s < j->n_steps; s++) {
                 if (j->steps[s].key)
@@ -864,27 +868,27 @@ static void test_references(void **state)
     assert_int_equal(cfg_check_count(cfg), 3);
 
     const struct check_spec *c = cfg_check(cfg, 0);
-    assert_string_equal(c->url, "http://example.com/p1?k=tok-env");
+    assert_string_equal(H(c)->url, "http://example.com/p1?k=tok-env");
     /* The label shows the reference as written, never its value. */
     assert_string_equal(c->target, "http://example.com/${env:OUTPOST_TEST_PATH}");
-    assert_int_equal(c->n_headers, 5);
-    assert_string_equal(c->headers[0].value, "tok-env");
-    assert_string_equal(c->headers[1].value, "a-tok-env-p1-z");
-    assert_string_equal(c->headers[2].value, "${env:OUTPOST_TEST_TOKEN}");
-    assert_string_equal(c->headers[3].value, "cost $5, $$x and $");
+    assert_int_equal(H(c)->n_headers, 5);
+    assert_string_equal(H(c)->headers[0].value, "tok-env");
+    assert_string_equal(H(c)->headers[1].value, "a-tok-env-p1-z");
+    assert_string_equal(H(c)->headers[2].value, "${env:OUTPOST_TEST_TOKEN}");
+    assert_string_equal(H(c)->headers[3].value, "cost $5, $$x and $");
     /* A resolved value is not expanded again. */
-    assert_string_equal(c->headers[4].value, "${env:OUTPOST_TEST_TOKEN}");
+    assert_string_equal(H(c)->headers[4].value, "${env:OUTPOST_TEST_TOKEN}");
     /* Only trailing line breaks of a file are dropped. */
-    assert_string_equal(c->body, "line1\nline2");
+    assert_string_equal(H(c)->body, "line1\nline2");
 
     c = cfg_check(cfg, 1);
-    assert_string_equal(c->bearer_token, "crlf-secret");
-    assert_string_equal(c->body, "<tok-from-file>");
+    assert_string_equal(H(c)->bearer_token, "crlf-secret");
+    assert_string_equal(H(c)->body, "<tok-from-file>");
 
     /* Names, groups and patterns are taken literally. */
     c = cfg_check(cfg, 2);
     assert_string_equal(c->group, "${env:OUTPOST_TEST_TOKEN}");
-    assert_string_equal(c->expect.body_matches[0].pattern, "\\$\\{env:OUTPOST_TEST_TOKEN\\}");
+    assert_string_equal(H(c)->expect.body_matches[0].pattern, "\\$\\{env:OUTPOST_TEST_TOKEN\\}");
     cfg_free(cfg);
     buf_free(&yaml);
 }
@@ -1442,7 +1446,7 @@ static void test_limits(void **state)
         buf_addf(&yaml, BASE "    body: \"${file:%s}\"\n", big);
         if (size == CFG_MAX_SECRET_FILE_BYTES) {
             cfg = load_ok(buf_str(&yaml));
-            assert_int_equal(strlen(only_check(cfg)->body), CFG_MAX_SECRET_FILE_BYTES);
+            assert_int_equal(strlen(H(only_check(cfg))->body), CFG_MAX_SECRET_FILE_BYTES);
             cfg_free(cfg);
         } else {
             buf_reset(&want);

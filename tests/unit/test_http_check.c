@@ -26,36 +26,36 @@ static void test_classify_curl(void **state)
     static const struct {
         CURLcode code;
         bool overflow;
-        enum reason want;
+        enum check_reason want;
     } cases[] = {
-        {CURLE_OPERATION_TIMEDOUT, false, REASON_TIMEOUT},
-        {CURLE_COULDNT_RESOLVE_HOST, false, REASON_DNS},
-        {CURLE_COULDNT_RESOLVE_PROXY, false, REASON_DNS},
-        {CURLE_COULDNT_CONNECT, false, REASON_CONNECT},
-        {CURLE_PEER_FAILED_VERIFICATION, false, REASON_TLS},
-        {CURLE_SSL_CONNECT_ERROR, false, REASON_TLS},
-        {CURLE_SSL_CERTPROBLEM, false, REASON_TLS},
-        {CURLE_SSL_CACERT_BADFILE, false, REASON_TLS},
-        {CURLE_SSL_PINNEDPUBKEYNOTMATCH, false, REASON_TLS},
-        {CURLE_FILESIZE_EXCEEDED, false, REASON_BODY},
+        {CURLE_OPERATION_TIMEDOUT, false, CHECK_REASON_TIMEOUT},
+        {CURLE_COULDNT_RESOLVE_HOST, false, CHECK_REASON_DNS},
+        {CURLE_COULDNT_RESOLVE_PROXY, false, CHECK_REASON_DNS},
+        {CURLE_COULDNT_CONNECT, false, CHECK_REASON_CONNECT},
+        {CURLE_PEER_FAILED_VERIFICATION, false, CHECK_REASON_TLS},
+        {CURLE_SSL_CONNECT_ERROR, false, CHECK_REASON_TLS},
+        {CURLE_SSL_CERTPROBLEM, false, CHECK_REASON_TLS},
+        {CURLE_SSL_CACERT_BADFILE, false, CHECK_REASON_TLS},
+        {CURLE_SSL_PINNEDPUBKEYNOTMATCH, false, CHECK_REASON_TLS},
+        {CURLE_FILESIZE_EXCEEDED, false, CHECK_REASON_BODY},
         /* Our write callback stopped an over-long body: whatever curl says. */
-        {CURLE_WRITE_ERROR, true, REASON_BODY},
-        {CURLE_OPERATION_TIMEDOUT, true, REASON_BODY},
-        {CURLE_COULDNT_CONNECT, true, REASON_BODY},
-        {CURLE_GOT_NOTHING, true, REASON_BODY},
-        {CURLE_WRITE_ERROR, false, REASON_OTHER},
-        {CURLE_GOT_NOTHING, false, REASON_OTHER},
-        {CURLE_TOO_MANY_REDIRECTS, false, REASON_OTHER},
-        {CURLE_RECV_ERROR, false, REASON_OTHER},
-        {CURLE_SEND_ERROR, false, REASON_OTHER},
-        {CURLE_UNSUPPORTED_PROTOCOL, false, REASON_OTHER},
-        {CURLE_URL_MALFORMAT, false, REASON_OTHER},
+        {CURLE_WRITE_ERROR, true, CHECK_REASON_BODY},
+        {CURLE_OPERATION_TIMEDOUT, true, CHECK_REASON_BODY},
+        {CURLE_COULDNT_CONNECT, true, CHECK_REASON_BODY},
+        {CURLE_GOT_NOTHING, true, CHECK_REASON_BODY},
+        {CURLE_WRITE_ERROR, false, CHECK_REASON_OTHER},
+        {CURLE_GOT_NOTHING, false, CHECK_REASON_OTHER},
+        {CURLE_TOO_MANY_REDIRECTS, false, CHECK_REASON_OTHER},
+        {CURLE_RECV_ERROR, false, CHECK_REASON_OTHER},
+        {CURLE_SEND_ERROR, false, CHECK_REASON_OTHER},
+        {CURLE_UNSUPPORTED_PROTOCOL, false, CHECK_REASON_OTHER},
+        {CURLE_URL_MALFORMAT, false, CHECK_REASON_OTHER},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        enum reason got = http_classify_curl(cases[i].code, cases[i].overflow);
+        enum check_reason got = http_classify_curl(cases[i].code, cases[i].overflow);
         if (got != cases[i].want)
             fail_msg("row %zu (curl %d, overflow %d): got %s, want %s", i, (int)cases[i].code,
-                     cases[i].overflow, reason_name(got), reason_name(cases[i].want));
+                     cases[i].overflow, check_reason_name(got), check_reason_name(cases[i].want));
     }
 }
 
@@ -209,19 +209,19 @@ struct eval_case {
     const char *headers; /* NULL: none captured */
     const char *body;    /* NULL: none captured */
     double duration;
-    enum reason want;
+    enum check_reason want;
 };
 
 static void run_eval_table(const struct eval_case *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const struct eval_case *c = &cases[i];
-        enum reason got = http_evaluate(spec(c->check), c->status, c->headers,
-                                        c->headers ? strlen(c->headers) : 0, c->body,
-                                        c->body ? strlen(c->body) : 0, c->duration);
+        enum check_reason got = http_evaluate(spec(c->check), c->status, c->headers,
+                                              c->headers ? strlen(c->headers) : 0, c->body,
+                                              c->body ? strlen(c->body) : 0, c->duration);
         if (got != c->want)
             fail_msg("row %zu (%s, status %d): got %s, want %s", i, c->check, c->status,
-                     reason_name(got), reason_name(c->want));
+                     check_reason_name(got), check_reason_name(c->want));
     }
 }
 
@@ -230,32 +230,32 @@ static void test_evaluate_status(void **state)
     (void)state;
     static const struct eval_case cases[] = {
         /* Default: any 2xx. */
-        {"default", 200, NULL, NULL, 0.01, REASON_NONE},
-        {"default", 204, NULL, NULL, 0.01, REASON_NONE},
-        {"default", 299, NULL, NULL, 0.01, REASON_NONE},
-        {"default", 199, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"default", 300, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"default", 301, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"default", 404, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"default", 500, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"default", 0, NULL, NULL, 0.01, REASON_HTTP_STATUS},
+        {"default", 200, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"default", 204, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"default", 299, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"default", 199, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"default", 300, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"default", 301, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"default", 404, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"default", 500, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"default", 0, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
         /* ["200-299", 301, "4xx"] */
-        {"status_list", 200, NULL, NULL, 0.01, REASON_NONE},
-        {"status_list", 299, NULL, NULL, 0.01, REASON_NONE},
-        {"status_list", 301, NULL, NULL, 0.01, REASON_NONE},
-        {"status_list", 400, NULL, NULL, 0.01, REASON_NONE},
-        {"status_list", 404, NULL, NULL, 0.01, REASON_NONE},
-        {"status_list", 499, NULL, NULL, 0.01, REASON_NONE},
-        {"status_list", 199, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"status_list", 300, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"status_list", 302, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"status_list", 399, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"status_list", 500, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"status_list", 503, NULL, NULL, 0.01, REASON_HTTP_STATUS},
+        {"status_list", 200, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"status_list", 299, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"status_list", 301, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"status_list", 400, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"status_list", 404, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"status_list", 499, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"status_list", 199, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"status_list", 300, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"status_list", 302, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"status_list", 399, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"status_list", 500, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"status_list", 503, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
         /* A single code. */
-        {"status_one", 204, NULL, NULL, 0.01, REASON_NONE},
-        {"status_one", 200, NULL, NULL, 0.01, REASON_HTTP_STATUS},
-        {"status_one", 205, NULL, NULL, 0.01, REASON_HTTP_STATUS},
+        {"status_one", 204, NULL, NULL, 0.01, CHECK_REASON_NONE},
+        {"status_one", 200, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"status_one", 205, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
     };
     run_eval_table(cases, ARRAY_SIZE(cases));
 }
@@ -264,58 +264,59 @@ static void test_evaluate_headers(void **state)
 {
     (void)state;
     static const struct eval_case cases[] = {
-        {"header", 200, H_JSON, NULL, 0.01, REASON_NONE},
+        {"header", 200, H_JSON, NULL, 0.01, CHECK_REASON_NONE},
         /* Header names are case-insensitive. */
         {"header", 200, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n", NULL, 0.01,
-         REASON_NONE},
+         CHECK_REASON_NONE},
         {"header", 200, "HTTP/1.1 200 OK\r\nCONTENT-TYPE:application/json\r\n\r\n", NULL, 0.01,
-         REASON_NONE},
+         CHECK_REASON_NONE},
         /* The value regex is case-sensitive and anchored where written. */
         {"header", 200, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n", NULL, 0.01,
-         REASON_HEADER},
+         CHECK_REASON_HEADER},
         {"header", 200, "HTTP/1.1 200 OK\r\nContent-Type: x-application/json\r\n\r\n", NULL, 0.01,
-         REASON_HEADER},
+         CHECK_REASON_HEADER},
         /* Missing header, no headers at all, a name that only starts alike. */
-        {"header", 200, "HTTP/1.1 200 OK\r\nServer: x\r\n\r\n", NULL, 0.01, REASON_HEADER},
-        {"header", 200, NULL, NULL, 0.01, REASON_HEADER},
-        {"header", 200, "", NULL, 0.01, REASON_HEADER},
+        {"header", 200, "HTTP/1.1 200 OK\r\nServer: x\r\n\r\n", NULL, 0.01, CHECK_REASON_HEADER},
+        {"header", 200, NULL, NULL, 0.01, CHECK_REASON_HEADER},
+        {"header", 200, "", NULL, 0.01, CHECK_REASON_HEADER},
         {"header", 200, "HTTP/1.1 200 OK\r\nContent-Type-X: application/json\r\n\r\n", NULL, 0.01,
-         REASON_HEADER},
+         CHECK_REASON_HEADER},
         {"header", 200, "HTTP/1.1 200 OK\r\nX-Content-Type: application/json\r\n\r\n", NULL, 0.01,
-         REASON_HEADER},
+         CHECK_REASON_HEADER},
         /* The name inside another header's value does not count. */
         {"header", 200, "HTTP/1.1 200 OK\r\nX-Note: Content-Type: application/json\r\n\r\n", NULL,
-         0.01, REASON_HEADER},
+         0.01, CHECK_REASON_HEADER},
         /* ^v2$: the CR LF and surrounding blanks are not part of the value. */
-        {"header_exact", 200, "HTTP/1.1 200 OK\r\nX-Version: v2\r\n\r\n", NULL, 0.01, REASON_NONE},
+        {"header_exact", 200, "HTTP/1.1 200 OK\r\nX-Version: v2\r\n\r\n", NULL, 0.01,
+         CHECK_REASON_NONE},
         {"header_exact", 200, "HTTP/1.1 200 OK\r\nX-Version:   v2  \r\n\r\n", NULL, 0.01,
-         REASON_NONE},
-        {"header_exact", 200, "HTTP/1.1 200 OK\nX-Version: v2\n\n", NULL, 0.01, REASON_NONE},
-        {"header_exact", 200, "HTTP/1.1 200 OK\r\nX-Version: v2", NULL, 0.01, REASON_NONE},
+         CHECK_REASON_NONE},
+        {"header_exact", 200, "HTTP/1.1 200 OK\nX-Version: v2\n\n", NULL, 0.01, CHECK_REASON_NONE},
+        {"header_exact", 200, "HTTP/1.1 200 OK\r\nX-Version: v2", NULL, 0.01, CHECK_REASON_NONE},
         {"header_exact", 200, "HTTP/1.1 200 OK\r\nX-Version: v21\r\n\r\n", NULL, 0.01,
-         REASON_HEADER},
+         CHECK_REASON_HEADER},
         /* Repeated header: any occurrence may match. */
         {"header_exact", 200, "HTTP/1.1 200 OK\r\nX-Version: v1\r\nX-Version: v2\r\n\r\n", NULL,
-         0.01, REASON_NONE},
+         0.01, CHECK_REASON_NONE},
         {"header_exact", 200, "HTTP/1.1 200 OK\r\nX-Version: v1\r\nX-Version: v3\r\n\r\n", NULL,
-         0.01, REASON_HEADER},
+         0.01, CHECK_REASON_HEADER},
         /* Two expectations: both must hold, in a multi-header block. */
         {"two_headers", 200,
          "HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-Type: application/json"
          "\r\nCache-Control: private, no-store\r\nContent-Length: 2\r\n\r\n",
-         NULL, 0.01, REASON_NONE},
+         NULL, 0.01, CHECK_REASON_NONE},
         {"two_headers", 200,
          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=60\r\n\r\n",
-         NULL, 0.01, REASON_HEADER},
+         NULL, 0.01, CHECK_REASON_HEADER},
         {"two_headers", 200, "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\n\r\n", NULL, 0.01,
-         REASON_HEADER},
+         CHECK_REASON_HEADER},
         /* A longer name that starts with the wanted one is another header. */
         {"two_headers", 200,
          "HTTP/1.1 200 OK\r\nContent-Types: application/json\r\nCache-Control: no-store\r\n\r\n",
-         NULL, 0.01, REASON_HEADER},
+         NULL, 0.01, CHECK_REASON_HEADER},
         /* Status is judged first. */
-        {"header", 500, H_JSON, NULL, 0.01, REASON_HTTP_STATUS},
-        {"header", 500, NULL, NULL, 0.01, REASON_HTTP_STATUS},
+        {"header", 500, H_JSON, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
+        {"header", 500, NULL, NULL, 0.01, CHECK_REASON_HTTP_STATUS},
     };
     run_eval_table(cases, ARRAY_SIZE(cases));
 }
@@ -324,94 +325,95 @@ static void test_evaluate_body(void **state)
 {
     (void)state;
     static const struct eval_case cases[] = {
-        {"body", 200, NULL, "{\"status\": \"ok\"}", 0.01, REASON_NONE},
-        {"body", 200, NULL, "{\"status\":\"ok\",\"n\":1}", 0.01, REASON_NONE},
+        {"body", 200, NULL, "{\"status\": \"ok\"}", 0.01, CHECK_REASON_NONE},
+        {"body", 200, NULL, "{\"status\":\"ok\",\"n\":1}", 0.01, CHECK_REASON_NONE},
         /* body_matches: every pattern must match. */
-        {"body", 200, NULL, "{\"status\": \"down\"}", 0.01, REASON_BODY},
-        {"body", 200, NULL, " {\"status\": \"ok\"}", 0.01, REASON_BODY},
-        {"body", 200, NULL, "", 0.01, REASON_BODY},
-        {"body", 200, NULL, NULL, 0.01, REASON_BODY},
+        {"body", 200, NULL, "{\"status\": \"down\"}", 0.01, CHECK_REASON_BODY},
+        {"body", 200, NULL, " {\"status\": \"ok\"}", 0.01, CHECK_REASON_BODY},
+        {"body", 200, NULL, "", 0.01, CHECK_REASON_BODY},
+        {"body", 200, NULL, NULL, 0.01, CHECK_REASON_BODY},
         /* body_not_matches: no pattern may match. */
-        {"body", 200, NULL, "{\"status\": \"ok\", \"error\": 1}", 0.01, REASON_BODY},
-        {"body", 200, NULL, "{\"status\": \"ok\", \"msg\": \"ERROR\"}", 0.01, REASON_BODY},
-        {"body", 500, NULL, "{\"status\": \"down\"}", 0.01, REASON_HTTP_STATUS},
+        {"body", 200, NULL, "{\"status\": \"ok\", \"error\": 1}", 0.01, CHECK_REASON_BODY},
+        {"body", 200, NULL, "{\"status\": \"ok\", \"msg\": \"ERROR\"}", 0.01, CHECK_REASON_BODY},
+        {"body", 500, NULL, "{\"status\": \"down\"}", 0.01, CHECK_REASON_HTTP_STATUS},
         /* A check without body expectations ignores the body. */
-        {"default", 200, NULL, "error error", 0.01, REASON_NONE},
+        {"default", 200, NULL, "error error", 0.01, CHECK_REASON_NONE},
     };
     run_eval_table(cases, ARRAY_SIZE(cases));
 
     /* The body is a byte string with a length, not a C string. */
     const char bin[] = "{\0\"status\": \"ok\"}";
     assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, bin, sizeof(bin) - 1, 0.01),
-                     REASON_NONE);
+                     CHECK_REASON_NONE);
     /* Only the first len bytes count. */
     const char cut[] = "{\"status\": \"ok\"} error";
-    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, cut, 16, 0.01), REASON_NONE);
-    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, cut, 10, 0.01), REASON_BODY);
+    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, cut, 16, 0.01), CHECK_REASON_NONE);
+    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, cut, 10, 0.01), CHECK_REASON_BODY);
 }
 
 static void test_evaluate_json(void **state)
 {
     (void)state;
     static const struct eval_case cases[] = {
-        {"json_str", 200, NULL, B_OK, 0.01, REASON_NONE},
-        {"json_str", 200, NULL, "{\"status\": \"down\"}", 0.01, REASON_JSON},
-        {"json_str", 200, NULL, "{\"status\": \"OK\"}", 0.01, REASON_JSON},
-        {"json_str", 200, NULL, "{}", 0.01, REASON_JSON},
-        {"json_str", 200, NULL, "{\"status\": {\"v\": \"ok\"}}", 0.01, REASON_JSON},
-        {"json_str", 200, NULL, "{\"status\": [\"ok\"]}", 0.01, REASON_JSON},
+        {"json_str", 200, NULL, B_OK, 0.01, CHECK_REASON_NONE},
+        {"json_str", 200, NULL, "{\"status\": \"down\"}", 0.01, CHECK_REASON_JSON},
+        {"json_str", 200, NULL, "{\"status\": \"OK\"}", 0.01, CHECK_REASON_JSON},
+        {"json_str", 200, NULL, "{}", 0.01, CHECK_REASON_JSON},
+        {"json_str", 200, NULL, "{\"status\": {\"v\": \"ok\"}}", 0.01, CHECK_REASON_JSON},
+        {"json_str", 200, NULL, "{\"status\": [\"ok\"]}", 0.01, CHECK_REASON_JSON},
         /* Not JSON at all. */
-        {"json_str", 200, NULL, "not json", 0.01, REASON_JSON},
-        {"json_str", 200, NULL, "{\"status\": \"ok\"", 0.01, REASON_JSON},
-        {"json_str", 200, NULL, "{\"status\": \"ok\"} trailing", 0.01, REASON_JSON},
-        {"json_str", 200, NULL, "", 0.01, REASON_JSON},
-        {"json_str", 200, NULL, NULL, 0.01, REASON_JSON},
+        {"json_str", 200, NULL, "not json", 0.01, CHECK_REASON_JSON},
+        {"json_str", 200, NULL, "{\"status\": \"ok\"", 0.01, CHECK_REASON_JSON},
+        {"json_str", 200, NULL, "{\"status\": \"ok\"} trailing", 0.01, CHECK_REASON_JSON},
+        {"json_str", 200, NULL, "", 0.01, CHECK_REASON_JSON},
+        {"json_str", 200, NULL, NULL, 0.01, CHECK_REASON_JSON},
         /* Numbers compare as numbers. */
-        {"json_num", 200, NULL, B_OK, 0.01, REASON_NONE},
-        {"json_num", 200, NULL, "{\"count\": 3.0}", 0.01, REASON_NONE},
-        {"json_num", 200, NULL, "{\"count\": 3e0}", 0.01, REASON_NONE},
-        {"json_num", 200, NULL, "{\"count\": 4}", 0.01, REASON_JSON},
-        {"json_num", 200, NULL, "{\"count\": 3.5}", 0.01, REASON_JSON},
-        {"json_num", 200, NULL, "{\"count\": true}", 0.01, REASON_JSON},
-        {"json_num", 200, NULL, "{\"count\": null}", 0.01, REASON_JSON},
+        {"json_num", 200, NULL, B_OK, 0.01, CHECK_REASON_NONE},
+        {"json_num", 200, NULL, "{\"count\": 3.0}", 0.01, CHECK_REASON_NONE},
+        {"json_num", 200, NULL, "{\"count\": 3e0}", 0.01, CHECK_REASON_NONE},
+        {"json_num", 200, NULL, "{\"count\": 4}", 0.01, CHECK_REASON_JSON},
+        {"json_num", 200, NULL, "{\"count\": 3.5}", 0.01, CHECK_REASON_JSON},
+        {"json_num", 200, NULL, "{\"count\": true}", 0.01, CHECK_REASON_JSON},
+        {"json_num", 200, NULL, "{\"count\": null}", 0.01, CHECK_REASON_JSON},
         /* Quoted "3" in the config matches only the string "3". */
-        {"json_quoted", 200, NULL, "{\"count\": \"3\"}", 0.01, REASON_NONE},
-        {"json_quoted", 200, NULL, "{\"count\": 3}", 0.01, REASON_JSON},
-        {"json_quoted", 200, NULL, "{\"count\": 3.0}", 0.01, REASON_JSON},
-        {"json_bool", 200, NULL, "{\"flag\": true}", 0.01, REASON_NONE},
-        {"json_bool", 200, NULL, "{\"flag\": false}", 0.01, REASON_JSON},
-        {"json_bool", 200, NULL, "{\"flag\": 1}", 0.01, REASON_JSON},
-        {"json_bool", 200, NULL, "{\"flag\": null}", 0.01, REASON_JSON},
-        {"json_null", 200, NULL, "{\"nothing\": null}", 0.01, REASON_NONE},
-        {"json_null", 200, NULL, "{\"nothing\": 0}", 0.01, REASON_JSON},
-        {"json_null", 200, NULL, "{\"nothing\": false}", 0.01, REASON_JSON},
-        {"json_null", 200, NULL, "{}", 0.01, REASON_JSON}, /* absent is not null */
+        {"json_quoted", 200, NULL, "{\"count\": \"3\"}", 0.01, CHECK_REASON_NONE},
+        {"json_quoted", 200, NULL, "{\"count\": 3}", 0.01, CHECK_REASON_JSON},
+        {"json_quoted", 200, NULL, "{\"count\": 3.0}", 0.01, CHECK_REASON_JSON},
+        {"json_bool", 200, NULL, "{\"flag\": true}", 0.01, CHECK_REASON_NONE},
+        {"json_bool", 200, NULL, "{\"flag\": false}", 0.01, CHECK_REASON_JSON},
+        {"json_bool", 200, NULL, "{\"flag\": 1}", 0.01, CHECK_REASON_JSON},
+        {"json_bool", 200, NULL, "{\"flag\": null}", 0.01, CHECK_REASON_JSON},
+        {"json_null", 200, NULL, "{\"nothing\": null}", 0.01, CHECK_REASON_NONE},
+        {"json_null", 200, NULL, "{\"nothing\": 0}", 0.01, CHECK_REASON_JSON},
+        {"json_null", 200, NULL, "{\"nothing\": false}", 0.01, CHECK_REASON_JSON},
+        {"json_null", 200, NULL, "{}", 0.01, CHECK_REASON_JSON}, /* absent is not null */
         /* exists: true / false. A null value exists. */
-        {"json_exists", 200, NULL, "{\"nothing\": null}", 0.01, REASON_NONE},
-        {"json_exists", 200, NULL, "{\"nothing\": {}}", 0.01, REASON_NONE},
-        {"json_exists", 200, NULL, "{\"other\": 1}", 0.01, REASON_JSON},
-        {"json_exists", 200, NULL, "[1, 2]", 0.01, REASON_JSON},
-        {"json_absent", 200, NULL, B_OK, 0.01, REASON_NONE},
-        {"json_absent", 200, NULL, "{\"error\": null}", 0.01, REASON_JSON},
-        {"json_absent", 200, NULL, "{\"error\": \"boom\"}", 0.01, REASON_JSON},
+        {"json_exists", 200, NULL, "{\"nothing\": null}", 0.01, CHECK_REASON_NONE},
+        {"json_exists", 200, NULL, "{\"nothing\": {}}", 0.01, CHECK_REASON_NONE},
+        {"json_exists", 200, NULL, "{\"other\": 1}", 0.01, CHECK_REASON_JSON},
+        {"json_exists", 200, NULL, "[1, 2]", 0.01, CHECK_REASON_JSON},
+        {"json_absent", 200, NULL, B_OK, 0.01, CHECK_REASON_NONE},
+        {"json_absent", 200, NULL, "{\"error\": null}", 0.01, CHECK_REASON_JSON},
+        {"json_absent", 200, NULL, "{\"error\": \"boom\"}", 0.01, CHECK_REASON_JSON},
         /* exists: false on an invalid document is still a JSON failure. */
-        {"json_absent", 200, NULL, "<html>", 0.01, REASON_JSON},
+        {"json_absent", 200, NULL, "<html>", 0.01, CHECK_REASON_JSON},
         /* Array index. */
-        {"json_index", 200, NULL, B_OK, 0.01, REASON_NONE},
-        {"json_index", 200, NULL, "{\"items\": [{\"id\": 7}]}", 0.01, REASON_JSON},
-        {"json_index", 200, NULL, "{\"items\": [{\"id\": 7}, {\"id\": 1}]}", 0.01, REASON_JSON},
-        {"json_index", 200, NULL, "{\"items\": {\"1\": {\"id\": 7}}}", 0.01, REASON_JSON},
-        {"json_index", 200, NULL, "{\"items\": []}", 0.01, REASON_JSON},
+        {"json_index", 200, NULL, B_OK, 0.01, CHECK_REASON_NONE},
+        {"json_index", 200, NULL, "{\"items\": [{\"id\": 7}]}", 0.01, CHECK_REASON_JSON},
+        {"json_index", 200, NULL, "{\"items\": [{\"id\": 7}, {\"id\": 1}]}", 0.01,
+         CHECK_REASON_JSON},
+        {"json_index", 200, NULL, "{\"items\": {\"1\": {\"id\": 7}}}", 0.01, CHECK_REASON_JSON},
+        {"json_index", 200, NULL, "{\"items\": []}", 0.01, CHECK_REASON_JSON},
         /* Two expectations: both must hold. */
-        {"json_two", 200, NULL, B_OK, 0.01, REASON_NONE},
+        {"json_two", 200, NULL, B_OK, 0.01, CHECK_REASON_NONE},
         {"json_two", 200, NULL, "{\"status\": \"ok\", \"data\": {\"version\": \"2.2\"}}", 0.01,
-         REASON_JSON},
+         CHECK_REASON_JSON},
         {"json_two", 200, NULL, "{\"status\": \"ok\", \"data\": {\"version\": 2.1}}", 0.01,
-         REASON_JSON},
+         CHECK_REASON_JSON},
         {"json_two", 200, NULL, "{\"status\": \"no\", \"data\": {\"version\": \"2.1\"}}", 0.01,
-         REASON_JSON},
+         CHECK_REASON_JSON},
         /* Status before JSON. */
-        {"json_str", 503, NULL, "not json", 0.01, REASON_HTTP_STATUS},
+        {"json_str", 503, NULL, "not json", 0.01, CHECK_REASON_HTTP_STATUS},
     };
     run_eval_table(cases, ARRAY_SIZE(cases));
 }
@@ -421,25 +423,25 @@ static void test_evaluate_latency_and_order(void **state)
     (void)state;
     static const struct eval_case cases[] = {
         /* max_duration 250ms: exactly the limit passes. */
-        {"latency", 200, NULL, NULL, 0.0, REASON_NONE},
-        {"latency", 200, NULL, NULL, 0.1, REASON_NONE},
-        {"latency", 200, NULL, NULL, 0.25, REASON_NONE},
-        {"latency", 200, NULL, NULL, 0.2501, REASON_LATENCY},
-        {"latency", 200, NULL, NULL, 3.0, REASON_LATENCY},
+        {"latency", 200, NULL, NULL, 0.0, CHECK_REASON_NONE},
+        {"latency", 200, NULL, NULL, 0.1, CHECK_REASON_NONE},
+        {"latency", 200, NULL, NULL, 0.25, CHECK_REASON_NONE},
+        {"latency", 200, NULL, NULL, 0.2501, CHECK_REASON_LATENCY},
+        {"latency", 200, NULL, NULL, 3.0, CHECK_REASON_LATENCY},
         /* Latency only when everything else passes. */
-        {"latency", 500, NULL, NULL, 3.0, REASON_HTTP_STATUS},
+        {"latency", 500, NULL, NULL, 3.0, CHECK_REASON_HTTP_STATUS},
         /* No max_duration: any duration. */
-        {"default", 200, NULL, NULL, 1e6, REASON_NONE},
+        {"default", 200, NULL, NULL, 1e6, CHECK_REASON_NONE},
         /* "all": status, header, body, json, latency - first failure wins. */
-        {"all", 200, H_JSON, B_OK, 0.5, REASON_NONE},
-        {"all", 200, H_JSON, B_OK, 1.5, REASON_LATENCY},
-        {"all", 500, "", "nope", 1.5, REASON_HTTP_STATUS},
-        {"all", 200, "HTTP/1.1 200 OK\r\n\r\n", "nope", 1.5, REASON_HEADER},
-        {"all", 200, H_JSON, "nope", 1.5, REASON_BODY},
-        {"all", 200, H_JSON, "{\"status\": \"ok\"", 1.5, REASON_JSON},
-        {"all", 200, H_JSON, "{\"status\": \"not ok\"}", 1.5, REASON_JSON},
-        {"all", 200, H_JSON, "{\"status\": \"ok\"}", 1.0, REASON_NONE},
-        {"all", 200, H_JSON, "{\"status\": \"ok\"}", 1.001, REASON_LATENCY},
+        {"all", 200, H_JSON, B_OK, 0.5, CHECK_REASON_NONE},
+        {"all", 200, H_JSON, B_OK, 1.5, CHECK_REASON_LATENCY},
+        {"all", 500, "", "nope", 1.5, CHECK_REASON_HTTP_STATUS},
+        {"all", 200, "HTTP/1.1 200 OK\r\n\r\n", "nope", 1.5, CHECK_REASON_HEADER},
+        {"all", 200, H_JSON, "nope", 1.5, CHECK_REASON_BODY},
+        {"all", 200, H_JSON, "{\"status\": \"ok\"", 1.5, CHECK_REASON_JSON},
+        {"all", 200, H_JSON, "{\"status\": \"not ok\"}", 1.5, CHECK_REASON_JSON},
+        {"all", 200, H_JSON, "{\"status\": \"ok\"}", 1.0, CHECK_REASON_NONE},
+        {"all", 200, H_JSON, "{\"status\": \"ok\"}", 1.001, CHECK_REASON_LATENCY},
     };
     run_eval_table(cases, ARRAY_SIZE(cases));
 }
@@ -526,7 +528,7 @@ static void test_phases(void **state)
     static const struct {
         const char *what;
         int64_t nl, cn, ac, st, tot;
-        double want[PHASE_COUNT]; /* resolve, connect, tls, processing, transfer */
+        double want[CHECK_PHASE_COUNT]; /* resolve, connect, tls, processing, transfer */
     } cases[] = {
         {"plain http", 1000, 3000, 0, 10000, 15000, {0.001, 0.002, 0, 0.007, 0.005}},
         {"https", 1000, 3000, 8000, 10000, 15000, {0.001, 0.002, 0.005, 0.002, 0.005}},
@@ -542,16 +544,16 @@ static void test_phases(void **state)
         {"total before start", 1000, 2000, 0, 9000, 8000, {0.001, 0.001, 0, 0.007, 0}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        double out[PHASE_COUNT];
-        for (int p = 0; p < PHASE_COUNT; p++)
+        double out[CHECK_PHASE_COUNT];
+        for (int p = 0; p < CHECK_PHASE_COUNT; p++)
             out[p] = -99;
         http_phases(cases[i].nl, cases[i].cn, cases[i].ac, cases[i].st, cases[i].tot, out);
-        for (int p = 0; p < PHASE_COUNT; p++) {
+        for (int p = 0; p < CHECK_PHASE_COUNT; p++) {
             /* Same arithmetic as the expectation: microseconds / 1e6. */
             double want = cases[i].want[p];
             if (out[p] < 0 || out[p] != want)
                 fail_msg("%s: phase %s = %.17g, want %.17g", cases[i].what,
-                         phase_name((enum phase)p), out[p], want);
+                         check_phase_name((enum check_phase)p), out[p], want);
         }
     }
 }

@@ -22,20 +22,20 @@
 
 static const double bounds3[] = {0.1, 0.5, 1.0};
 
-static struct probe_result ok_result(double duration, int status)
+static struct check_result ok_result(double duration, int status)
 {
-    struct probe_result r;
+    struct check_result r;
     memset(&r, 0, sizeof(r));
     r.success = true;
-    r.reason = REASON_NONE;
+    r.reason = CHECK_REASON_NONE;
     r.duration = duration;
     r.status = status;
     return r;
 }
 
-static struct probe_result fail_result(enum reason why, double duration, int status)
+static struct check_result fail_result(enum check_reason why, double duration, int status)
 {
-    struct probe_result r = ok_result(duration, status);
+    struct check_result r = ok_result(duration, status);
     r.success = false;
     r.reason = why;
     return r;
@@ -49,7 +49,7 @@ static void test_fresh(void **state)
     memset(&s, 0xff, sizeof(s));
     rec_read(r, &s);
     assert_int_equal(s.runs, 0);
-    for (int i = 0; i < REASON_COUNT; i++)
+    for (int i = 0; i < CHECK_REASON_COUNT; i++)
         assert_int_equal(s.failures[i], 0);
     assert_int_equal(s.n_bounds, 3);
     for (size_t i = 0; i <= 3; i++)
@@ -59,16 +59,13 @@ static void test_fresh(void **state)
     assert_false(s.up);
     assert_int_equal(s.consecutive_failures, 0);
     assert_true(s.last_success == 0.0);
-    for (int p = 0; p < PHASE_COUNT; p++)
+    for (int p = 0; p < CHECK_PHASE_COUNT; p++)
         assert_true(s.phases[p] == 0.0);
     assert_int_equal(s.status, 0);
     assert_true(s.cert_expiry == 0.0);
 
     assert_int_equal(rec_bound_count(r), 3);
     assert_memory_equal(rec_bounds(r), bounds3, sizeof(bounds3));
-    struct rec_sched *rs = rec_sched(r);
-    assert_non_null(rs);
-    assert_true(rs->next_due_ns == 0 && rs->interval_ns == 0 && !rs->in_flight);
     rec_unref(r);
 }
 
@@ -80,7 +77,7 @@ static void test_record_sequence(void **state)
      * are {timeout, dns, http_status, other}. */
     static const struct {
         bool success;
-        enum reason why;
+        enum check_reason why;
         double duration;
         int status;
         /* expected after this step */
@@ -91,31 +88,40 @@ static void test_record_sequence(void **state)
         uint64_t cum[4];
         int want_status;
     } steps[] = {
-        {true, REASON_NONE, 0.1, 200, {0, 0, 0, 0}, 0, true, 1000, {1, 1, 1, 1}, 200},
-        {false, REASON_TIMEOUT, 0.5, 0, {1, 0, 0, 0}, 1, false, 1000, {1, 2, 2, 2}, 0},
-        {false, REASON_DNS, 0.25, 0, {1, 1, 0, 0}, 2, false, 1000, {1, 3, 3, 3}, 0},
+        {true, CHECK_REASON_NONE, 0.1, 200, {0, 0, 0, 0}, 0, true, 1000, {1, 1, 1, 1}, 200},
+        {false, CHECK_REASON_TIMEOUT, 0.5, 0, {1, 0, 0, 0}, 1, false, 1000, {1, 2, 2, 2}, 0},
+        {false, CHECK_REASON_DNS, 0.25, 0, {1, 1, 0, 0}, 2, false, 1000, {1, 3, 3, 3}, 0},
         /* 1.0 is exactly the last bound: counted in it, not in +Inf. */
-        {false, REASON_HTTP_STATUS, 1.0, 503, {1, 1, 1, 0}, 3, false, 1000, {1, 3, 4, 4}, 503},
+        {false,
+         CHECK_REASON_HTTP_STATUS,
+         1.0,
+         503,
+         {1, 1, 1, 0},
+         3,
+         false,
+         1000,
+         {1, 3, 4, 4},
+         503},
         /* Success resets the consecutive count and moves last_success. */
-        {true, REASON_NONE, 2.0, 204, {1, 1, 1, 0}, 0, true, 1040, {1, 3, 4, 5}, 204},
+        {true, CHECK_REASON_NONE, 2.0, 204, {1, 1, 1, 0}, 0, true, 1040, {1, 3, 4, 5}, 204},
         /* A negative status is stored as 0. */
-        {false, REASON_TIMEOUT, 1.0000001, -1, {2, 1, 1, 0}, 1, false, 1040, {1, 3, 4, 6}, 0},
+        {false, CHECK_REASON_TIMEOUT, 1.0000001, -1, {2, 1, 1, 0}, 1, false, 1040, {1, 3, 4, 6}, 0},
         /* An out-of-range reason on a failure counts as other. */
-        {false, (enum reason)99, 0.0, 0, {2, 1, 1, 1}, 2, false, 1040, {2, 4, 5, 7}, 0},
-        /* So does REASON_NONE on a failure. */
-        {false, REASON_NONE, 0.05, 0, {2, 1, 1, 2}, 3, false, 1040, {3, 5, 6, 8}, 0},
-        {true, REASON_NONE, 0.1, 200, {2, 1, 1, 2}, 0, true, 1080, {4, 6, 7, 9}, 200},
+        {false, (enum check_reason)99, 0.0, 0, {2, 1, 1, 1}, 2, false, 1040, {2, 4, 5, 7}, 0},
+        /* So does CHECK_REASON_NONE on a failure. */
+        {false, CHECK_REASON_NONE, 0.05, 0, {2, 1, 1, 2}, 3, false, 1040, {3, 5, 6, 8}, 0},
+        {true, CHECK_REASON_NONE, 0.1, 200, {2, 1, 1, 2}, 0, true, 1080, {4, 6, 7, 9}, 200},
     };
-    static const enum reason counted[4] = {REASON_TIMEOUT, REASON_DNS, REASON_HTTP_STATUS,
-                                           REASON_OTHER};
+    static const enum check_reason counted[4] = {CHECK_REASON_TIMEOUT, CHECK_REASON_DNS,
+                                                 CHECK_REASON_HTTP_STATUS, CHECK_REASON_OTHER};
     /* Expected sum, accumulated in the recorder's order so it is exact. */
     double want_sum = 0.0;
     struct rec *r = rec_new(bounds3, 3);
     for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-        struct probe_result res =
+        struct check_result res =
             steps[i].success ? ok_result(steps[i].duration, steps[i].status)
                              : fail_result(steps[i].why, steps[i].duration, steps[i].status);
-        for (int p = 0; p < PHASE_COUNT; p++)
+        for (int p = 0; p < CHECK_PHASE_COUNT; p++)
             res.phases[p] = (double)(i + 1) * 0.001 * (p + 1);
         rec_record(r, &res, 1000.0 + 10.0 * (double)i);
         want_sum += steps[i].duration;
@@ -125,13 +131,13 @@ static void test_record_sequence(void **state)
             fail_msg("step %zu: runs %llu, want %zu", i, (unsigned long long)s.runs, i + 1);
         for (size_t k = 0; k < 4; k++)
             if (s.failures[counted[k]] != steps[i].f[k])
-                fail_msg("step %zu: failures[%s] %llu, want %llu", i, reason_name(counted[k]),
+                fail_msg("step %zu: failures[%s] %llu, want %llu", i, check_reason_name(counted[k]),
                          (unsigned long long)s.failures[counted[k]],
                          (unsigned long long)steps[i].f[k]);
-        assert_int_equal(s.failures[REASON_CONNECT], 0);
-        assert_int_equal(s.failures[REASON_TLS], 0);
-        assert_int_equal(s.failures[REASON_BODY], 0);
-        assert_int_equal(s.failures[REASON_LATENCY], 0);
+        assert_int_equal(s.failures[CHECK_REASON_CONNECT], 0);
+        assert_int_equal(s.failures[CHECK_REASON_TLS], 0);
+        assert_int_equal(s.failures[CHECK_REASON_BODY], 0);
+        assert_int_equal(s.failures[CHECK_REASON_LATENCY], 0);
         if (s.consecutive_failures != steps[i].consecutive)
             fail_msg("step %zu: consecutive %llu, want %llu", i,
                      (unsigned long long)s.consecutive_failures,
@@ -151,7 +157,7 @@ static void test_record_sequence(void **state)
         if (s.sum != want_sum)
             fail_msg("step %zu: sum %.17g, want %.17g", i, s.sum, want_sum);
         assert_int_equal(s.status, steps[i].want_status);
-        for (int p = 0; p < PHASE_COUNT; p++)
+        for (int p = 0; p < CHECK_PHASE_COUNT; p++)
             assert_true(s.phases[p] == (double)(i + 1) * 0.001 * (p + 1));
     }
     rec_unref(r);
@@ -232,7 +238,7 @@ static void test_observe(void **state)
     assert_true(s.sum == 4.25);
     assert_false(s.has_result);
     assert_false(s.up);
-    for (int i = 0; i < REASON_COUNT; i++)
+    for (int i = 0; i < CHECK_REASON_COUNT; i++)
         assert_int_equal(s.failures[i], 0);
     assert_int_equal(s.consecutive_failures, 0);
     rec_unref(r);
@@ -265,7 +271,8 @@ static void test_cert_expiry_kept(void **state)
         {1600000000.0, 1600000000.0}, /* a new, earlier certificate replaces it */
     };
     for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-        struct probe_result res = i % 2 ? fail_result(REASON_CONNECT, 0.1, 0) : ok_result(0.1, 200);
+        struct check_result res =
+            i % 2 ? fail_result(CHECK_REASON_CONNECT, 0.1, 0) : ok_result(0.1, 200);
         res.cert_expiry = steps[i].in;
         rec_record(r, &res, 100.0);
         struct rec_snapshot s;
@@ -345,8 +352,8 @@ static void *writer_main(void *arg)
     for (uint64_t i = 0; i < N_WRITES; i++) {
         /* Even runs succeed, odd runs time out, so every field depends on
          * the run count and a torn snapshot shows up. */
-        struct probe_result res =
-            i % 2 == 0 ? ok_result(1.0, 200) : fail_result(REASON_TIMEOUT, 1.0, 504);
+        struct check_result res =
+            i % 2 == 0 ? ok_result(1.0, 200) : fail_result(CHECK_REASON_TIMEOUT, 1.0, 504);
         rec_record(rc->r, &res, (double)(i + 1));
         /* A back-to-back writer would starve the reader (every read
          * overlaps a write and retries); a short busy gap after most writes
@@ -374,7 +381,7 @@ static void note_bad(struct race *rc, const char *what, const struct rec_snapsho
                  "%s: runs=%llu +Inf=%llu sum=%.17g timeouts=%llu up=%d consecutive=%llu "
                  "status=%d last_success=%.17g",
                  what, (unsigned long long)s->runs, (unsigned long long)s->cumulative[3], s->sum,
-                 (unsigned long long)s->failures[REASON_TIMEOUT], s->up,
+                 (unsigned long long)s->failures[CHECK_REASON_TIMEOUT], s->up,
                  (unsigned long long)s->consecutive_failures, s->status, s->last_success);
 }
 
@@ -397,7 +404,7 @@ static void *reader_main(void *arg)
             note_bad(rc, "buckets", &s);
         if (s.sum != (double)k * 1.0)
             note_bad(rc, "sum", &s);
-        if (s.failures[REASON_TIMEOUT] != k / 2)
+        if (s.failures[CHECK_REASON_TIMEOUT] != k / 2)
             note_bad(rc, "failures", &s);
         if (k > 0) {
             bool want_up = k % 2 == 1; /* the k-th record was index k-1 */
@@ -438,7 +445,7 @@ static void test_concurrent_reader(void **state)
     assert_int_equal(s.runs, N_WRITES);
     assert_int_equal(s.cumulative[3], N_WRITES);
     assert_true(s.sum == (double)N_WRITES);
-    assert_int_equal(s.failures[REASON_TIMEOUT], N_WRITES / 2);
+    assert_int_equal(s.failures[CHECK_REASON_TIMEOUT], N_WRITES / 2);
     rec_unref(rc.r);
 }
 

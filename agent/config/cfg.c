@@ -1,0 +1,526 @@
+/*
+ * cfg.c - the loader: the YAML document, the order of its sections, the
+ * `global:` defaults, the `checks:` list (each entry handed to its check
+ * type's schema), and the accessors of a loaded config.
+ *
+ * libyaml's document API builds a node tree that keeps start marks, so every
+ * error can name file, line and column.
+ */
+#include "cfg_int.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double default_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+/* ---- durations ---- */
+
+enum op_rc cfg_parse_duration(const char *s, int64_t *ms)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {
+        /* "ms" first so it is not read as "m" then "s". */
+        {"ms", 1},       {"s", 1000},      {"m", 60000},       {"h", 3600000},
+        {"d", 86400000}, {"w", 604800000}, {"y", 31536000000},
+    };
+    if (!s || !*s)
+        return OP_ERR_INVALID;
+    int64_t total = 0;
+    const char *p = s;
+    size_t last_rank = 0;
+    bool first = true;
+    while (*p) {
+        if (*p < '0' || *p > '9')
+            return OP_ERR_INVALID;
+        int64_t v = 0;
+        while (*p >= '0' && *p <= '9') {
+            if (v > (INT64_MAX - (*p - '0')) / 10)
+                return OP_ERR_INVALID;
+            v = v * 10 + (*p - '0');
+            p++;
+        }
+        size_t u;
+        for (u = 0; u < ARRAY_SIZE(units); u++)
+            if (strncmp(p, units[u].unit, strlen(units[u].unit)) == 0)
+                break;
+        if (u == ARRAY_SIZE(units))
+            return OP_ERR_INVALID;
+        /* Units come largest first, each at most once, as in Prometheus. */
+        size_t rank = u + 1;
+        if (!first && rank >= last_rank)
+            return OP_ERR_INVALID;
+        last_rank = rank;
+        first = false;
+        if (v > INT64_MAX / units[u].ms)
+            return OP_ERR_INVALID;
+        v *= units[u].ms;
+        if (total > INT64_MAX - v)
+            return OP_ERR_INVALID;
+        total += v;
+        p += strlen(units[u].unit);
+    }
+    *ms = total;
+    return OP_OK;
+}
+
+/* ---- helpers shared by sections ---- */
+
+bool cfg_label_name_ok(const char *s)
+{
+    if (!*s || (s[0] == '_' && s[1] == '_'))
+        return false;
+    for (const char *q = s; *q; q++) {
+        bool alpha = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_';
+        if (!alpha && !(q > s && *q >= '0' && *q <= '9'))
+            return false;
+    }
+    return true;
+}
+
+char *cfg_url_target(const char *raw)
+{
+    const char *sep = strstr(raw, "://");
+    if (!sep)
+        return xstrdup(raw);
+    const char *auth = sep + 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = memrchr(auth, '@', alen);
+    const char *host = at ? at + 1 : auth;
+    const char *rest = auth + alen;
+    size_t plen = strcspn(rest, "?#");
+    /* Never longer than raw: the cap cannot be hit. */
+    struct buf b;
+    buf_init(&b, strlen(raw) + 1);
+    buf_add(&b, raw, (size_t)(auth - raw));
+    buf_add(&b, host, (size_t)(rest - host));
+    buf_add(&b, rest, plen);
+    return buf_take(&b);
+}
+
+bool cfg_http_url_ok(const char *url, const char **why)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    bool ok = false;
+    *why = "url is not a valid absolute URL";
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+        goto out;
+    *why = "url scheme must be http or https";
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+        goto out;
+    *why = "url has no host";
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+        goto out;
+    ok = true;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* ---- global ---- */
+
+static bool global_buckets(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    (void)obj;
+    return cfg_get_buckets(p, v, path, &p->buckets, &p->n_buckets);
+}
+
+static const struct cfg_field global_fields[] = {
+    {.key = "interval",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct cfg_parser, interval_ms),
+     .def_i = CFG_DEFAULT_INTERVAL_MS},
+    {.key = "timeout",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct cfg_parser, timeout_ms),
+     .def_i = CFG_DEFAULT_TIMEOUT_MS},
+    {.key = "histogram_buckets", .kind = CFG_CUSTOM, .parse = global_buckets},
+    {0},
+};
+
+void cfg_parse_global(struct cfg_parser *p, const yaml_node_t *n)
+{
+    cfg_fields_default(global_fields, p);
+    if (!n || cfg_is_null(n) || !cfg_want_mapping(p, n, "global"))
+        return;
+    cfg_seen seen = cfg_walk_fields(p, n, "global", global_fields, p, NULL, NULL, NULL);
+    p->timeout_set = seen & CFG_SEEN(cfg_field_index(global_fields, "timeout"));
+    if (p->timeout_set && p->timeout_ms > p->interval_ms)
+        cfg_err(p, n, "global", "timeout must not be longer than interval");
+}
+
+/* ---- checks ---- */
+
+static bool check_buckets(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct check_spec *cs = obj;
+    return cfg_get_buckets(p, v, path, &cs->buckets, &cs->n_buckets);
+}
+
+/* `type` is read before the walk (the other keys depend on it); here it
+ * only needs to be known. */
+static bool check_type_key(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    (void)p;
+    (void)v;
+    (void)path;
+    (void)obj;
+    return true;
+}
+
+/* The keys every check has; every other key belongs to its type. */
+static const struct cfg_field check_fields[] = {
+    {.key = "name", .kind = CFG_STR, .offset = offsetof(struct check_spec, name)},
+    {.key = "type", .kind = CFG_CUSTOM, .parse = check_type_key},
+    {.key = "group", .kind = CFG_STR, .offset = offsetof(struct check_spec, group)},
+    {.key = "interval", .kind = CFG_DURATION, .offset = offsetof(struct check_spec, interval_ms)},
+    {.key = "timeout", .kind = CFG_DURATION, .offset = offsetof(struct check_spec, timeout_ms)},
+    {.key = "histogram_buckets", .kind = CFG_CUSTOM, .parse = check_buckets},
+    {0},
+};
+
+static bool type_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+                     void *arg)
+{
+    struct check_spec *cs = arg;
+    /* An unknown type was reported already; its keys cannot be judged. */
+    return cs->type ? cs->type->key(p, key, v, path, cs) : true;
+}
+
+/* The schema named by the entry's `type:` (http when absent); NULL after an
+ * error. Read first because every other key depends on it. */
+static const struct check_schema *entry_type(struct cfg_parser *p, const yaml_node_t *n,
+                                             const char *path)
+{
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
+        if (!k || !v || k->type != YAML_SCALAR_NODE || strcmp(cfg_scalar(k), "type") != 0)
+            continue;
+        char sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_key(sub, path, "type");
+        if (!cfg_want_scalar(p, v, sub))
+            return NULL;
+        const struct check_schema *s = cfg_check_schema(cfg_scalar(v));
+        if (!s)
+            cfg_err(p, v, sub, "unsupported check type \"%s\" (supported: %s)",
+                    cfg_quote(cfg_scalar(v), q), cfg_check_type_names());
+        return s;
+    }
+    return cfg_check_schema("http");
+}
+
+bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                     struct check_spec *cs)
+{
+    int before = p->n_errors;
+    bool arm = cs->sched_key != NULL; /* a canary arm: name and interval are preset */
+    int64_t preset_interval = cs->interval_ms;
+    cs->line = (int)n->start_mark.line + 1;
+    cs->type = entry_type(p, n, path);
+    if (cs->type)
+        cs->spec = cs->type->new_spec();
+    const yaml_node_t *nodes[ARRAY_SIZE(check_fields)] = {0};
+    cfg_seen seen = cfg_walk_fields(p, n, path, check_fields, cs, type_key, cs, nodes);
+    size_t iv = cfg_field_index(check_fields, "interval");
+    size_t to = cfg_field_index(check_fields, "timeout");
+    bool has_interval = seen & CFG_SEEN(iv);
+
+    if (arm) {
+        if (seen & CFG_SEEN(cfg_field_index(check_fields, "name")))
+            cfg_err(p, n, path, "an arm takes its name from the canary");
+        if (has_interval)
+            cfg_err(p, n, path, "an arm runs at the canary's interval; set interval on the canary");
+        cs->interval_ms = preset_interval;
+    } else {
+        (void)cfg_check_name(p, n, path, cs->name);
+    }
+    if (!cs->group)
+        cs->group = xstrdup("");
+    if (!cs->interval_ms)
+        cs->interval_ms = p->interval_ms;
+    if (!cs->timeout_ms) {
+        /* An implicit timeout never exceeds the check's own interval. */
+        cs->timeout_ms = p->timeout_ms < cs->interval_ms ? p->timeout_ms : cs->interval_ms;
+        /* An arm takes its interval from the canary, so there the global
+         * timeout only caps, never conflicts. */
+        if (p->timeout_set && p->timeout_ms > cs->interval_ms && !arm)
+            cfg_err(p, n, path, "global timeout %lldms is longer than this check's interval",
+                    (long long)p->timeout_ms);
+    }
+    /* Rules across keys point at the value that breaks them, or at the
+     * entry when that value came from `global:`. */
+    if (cs->interval_ms < CFG_MIN_INTERVAL_MS)
+        cfg_err(p, nodes[iv] ? nodes[iv] : n, path, "interval must be at least %dms",
+                CFG_MIN_INTERVAL_MS);
+    if (cs->timeout_ms > cs->interval_ms)
+        cfg_err(p, nodes[to] ? nodes[to] : n, path,
+                "timeout (%lldms) must not be longer than interval (%lldms)",
+                (long long)cs->timeout_ms, (long long)cs->interval_ms);
+    if (!cs->buckets) {
+        cs->n_buckets = p->n_buckets;
+        cs->buckets = xcalloc(cs->n_buckets, sizeof(double));
+        memcpy(cs->buckets, p->buckets, cs->n_buckets * sizeof(double));
+    }
+    if (cs->type)
+        cs->type->finish(p, n, path, cs);
+    return p->n_errors == before;
+}
+
+void cfg_check_free(struct check_spec *cs)
+{
+    free(cs->name);
+    free(cs->group);
+    free(cs->target);
+    free(cs->buckets);
+    free(cs->sched_key);
+    if (cs->type && cs->spec)
+        cs->type->free_spec(cs->spec);
+}
+
+static void checks_alloc(size_t n, void *arg)
+{
+    struct cfg *c = arg;
+    c->checks = xcalloc(n ? n : 1, sizeof(*c->checks));
+    /* Every entry gets a slot, also a broken one, so slot i is entry i. */
+    c->n_checks = n;
+}
+
+static void checks_parse(struct cfg_parser *p, yaml_node_t *item, const char *path, size_t i,
+                         void *arg)
+{
+    struct cfg *c = arg;
+    (void)cfg_parse_check(p, item, path, &c->checks[i]);
+}
+
+static const char *check_name(const void *arg, size_t i)
+{
+    return ((const struct cfg *)arg)->checks[i].name;
+}
+
+static int check_line(const void *arg, size_t i)
+{
+    return ((const struct cfg *)arg)->checks[i].line;
+}
+
+void cfg_parse_checks(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c)
+{
+    static const struct cfg_list list = {
+        .section = "checks",
+        .what = "check",
+        .max = CFG_MAX_CHECKS,
+        .alloc = checks_alloc,
+        .parse = checks_parse,
+        .name = check_name,
+        .line = check_line,
+    };
+    names_free(c->check_names);
+    c->check_names = NULL;
+    if (!n || cfg_is_null(n)) {
+        c->check_names = names_new(check_name, c);
+        return;
+    }
+    (void)cfg_named_list(p, n, &list, c, &c->check_names);
+}
+
+/* ---- the document ---- */
+
+struct top_parse {
+    yaml_node_t *global, *checks, *slos, *canaries, *alerting;
+};
+
+static bool top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+                    void *arg)
+{
+    (void)p;
+    (void)path;
+    struct top_parse *tp = arg;
+    if (strcmp(key, "global") == 0)
+        tp->global = v;
+    else if (strcmp(key, "checks") == 0)
+        tp->checks = v;
+    else if (strcmp(key, "slos") == 0)
+        tp->slos = v;
+    else if (strcmp(key, "canaries") == 0)
+        tp->canaries = v;
+    else if (strcmp(key, "alerting") == 0)
+        tp->alerting = v;
+    else
+        return false;
+    return true;
+}
+
+void cfg_free(struct cfg *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_checks; i++)
+        cfg_check_free(&c->checks[i]);
+    free(c->checks);
+    names_free(c->check_names);
+    cfg_slos_free(c);
+    cfg_canaries_free(c);
+    cfg_alerting_free(&c->alerting);
+    buf_free(&c->warnings);
+    free(c->source);
+    free(c);
+}
+
+enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struct cfg **out,
+                           struct buf *errors)
+{
+    enum op_rc rc = OP_ERR_INVALID;
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    bool have_parser = false, have_doc = false;
+    struct cfg *c = xcalloc(1, sizeof(*c));
+    c->source = xstrdup(name);
+    buf_init(&c->warnings, 1u << 20);
+    cfg_alerting_defaults(&c->alerting);
+    struct cfg_parser p = {.file = name, .doc = &doc, .errors = errors, .warnings = &c->warnings};
+    p.n_buckets = ARRAY_SIZE(default_buckets);
+    p.buckets = xcalloc(p.n_buckets, sizeof(double));
+    memcpy(p.buckets, default_buckets, sizeof(default_buckets));
+    cfg_parse_global(&p, NULL);
+
+    if (len > CFG_MAX_FILE_BYTES) {
+        cfg_err(&p, NULL, NULL, "larger than %u bytes", CFG_MAX_FILE_BYTES);
+        goto out;
+    }
+    if (!yaml_parser_initialize(&parser))
+        goto out;
+    have_parser = true;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        buf_addf(errors, "%s:%zu:%zu: YAML syntax error: %s\n", name, parser.problem_mark.line + 1,
+                 parser.problem_mark.column + 1, parser.problem ? parser.problem : "unknown");
+        p.n_errors++;
+        goto out;
+    }
+    have_doc = true;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root || cfg_is_null(root)) {
+        cfg_err(&p, NULL, NULL, "the file is empty; it needs at least a \"checks:\" list");
+        goto out;
+    }
+    if (!cfg_want_mapping(&p, root, ""))
+        goto out;
+    struct top_parse tp = {0};
+    cfg_walk_map(&p, root, "", top_key, &tp);
+    cfg_parse_global(&p, tp.global);
+    cfg_parse_checks(&p, tp.checks, c);
+    /* Canaries and SLOs refer to checks: only meaningful once the checks are
+     * valid. Canaries first: their inline arms are checks SLOs may name. */
+    if (tp.canaries && !cfg_is_null(tp.canaries) && p.n_errors == 0)
+        cfg_parse_canaries(&p, tp.canaries, c);
+    if (tp.slos && !cfg_is_null(tp.slos) && p.n_errors == 0)
+        cfg_parse_slos(&p, tp.slos, c);
+    if (tp.alerting && !cfg_is_null(tp.alerting))
+        cfg_parse_alerting(&p, tp.alerting, &c->alerting);
+    if (p.n_errors == 0 && !errors->failed && !c->warnings.failed) {
+        rc = OP_OK;
+        *out = c;
+        c = NULL;
+    }
+out:
+    if (p.n_errors == 0 && rc != OP_OK)
+        buf_addf(errors, "%s: cannot parse (out of memory in YAML parser)\n", name);
+    if (have_doc)
+        yaml_document_delete(&doc);
+    if (have_parser)
+        yaml_parser_delete(&parser);
+    free(p.buckets);
+    cfg_free(c);
+    return rc;
+}
+
+enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
+{
+    struct buf text;
+    buf_init(&text, CFG_MAX_FILE_BYTES);
+    enum op_rc rc = buf_read_file(&text, path);
+    if (rc == OP_ERR_LIMIT)
+        buf_addf(errors, "%s: larger than %u bytes\n", path, CFG_MAX_FILE_BYTES);
+    else if (rc != OP_OK)
+        buf_addf(errors, "%s: cannot open: %s\n", path, strerror(errno));
+    if (rc == OP_OK)
+        rc = cfg_load_string(buf_str(&text), text.len, path, out, errors);
+    buf_free(&text);
+    return rc;
+}
+
+/* ---- accessors ---- */
+
+size_t cfg_check_count(const struct cfg *c)
+{
+    return c->n_checks;
+}
+
+const struct check_spec *cfg_check(const struct cfg *c, size_t i)
+{
+    return &c->checks[i];
+}
+
+size_t cfg_slo_count(const struct cfg *c)
+{
+    return c->n_slos;
+}
+
+const struct slo_spec *cfg_slo(const struct cfg *c, size_t i)
+{
+    return &c->slos[i];
+}
+
+const struct alerting_spec *cfg_alerting(const struct cfg *c)
+{
+    return &c->alerting;
+}
+
+size_t cfg_canary_count(const struct cfg *c)
+{
+    return c->n_canaries;
+}
+
+const struct canary_spec *cfg_canary(const struct cfg *c, size_t i)
+{
+    return &c->canaries[i];
+}
+
+long cfg_find_check(const struct cfg *c, const char *name)
+{
+    return c->check_names ? names_find(c->check_names, name) : -1;
+}
+
+long cfg_find_slo(const struct cfg *c, const char *name)
+{
+    return c->slo_names ? names_find(c->slo_names, name) : -1;
+}
+
+long cfg_find_slo_n(const struct cfg *c, const char *name, size_t len)
+{
+    return c->slo_names ? names_findn(c->slo_names, name, len) : -1;
+}
+
+const struct canary_spec *cfg_find_canary(const struct cfg *c, const char *name)
+{
+    long i = c->canary_names ? names_find(c->canary_names, name) : -1;
+    return i >= 0 ? &c->canaries[i] : NULL;
+}
+
+const char *cfg_warnings(const struct cfg *c)
+{
+    return buf_str(&c->warnings);
+}
+
+const char *cfg_source(const struct cfg *c)
+{
+    return c->source;
+}

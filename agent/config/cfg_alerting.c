@@ -1,0 +1,118 @@
+/* cfg_alerting.c - the `alerting:` section: where and how the agent pushes
+ * its own alerts. */
+#include "cfg_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* An external label must not collide with a label of the alerts. */
+static const char *ext_label_why(const char *key)
+{
+    static const char *const reserved[] = {"alertname", "severity", "check", "slo", "canary"};
+    bool bad = !cfg_label_name_ok(key);
+    for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+        bad = bad || strcmp(key, reserved[i]) == 0;
+    return bad ? "cannot be an external label (a label name not used by the alerts themselves)"
+               : NULL;
+}
+
+static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct alerting_spec *a = obj;
+    if (!cfg_want_sequence(p, v, path))
+        return false;
+    size_t n = cfg_seq_len(v);
+    if (n > CFG_MAX_ALERTMANAGERS) {
+        cfg_err(p, v, path, "at most %d Alertmanagers", CFG_MAX_ALERTMANAGERS);
+        return false;
+    }
+    a->alertmanagers = xcalloc(n ? n : 1, sizeof(char *));
+    a->alertmanager_names = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        char sub[CFG_PATH_CAP];
+        cfg_path_index(sub, path, i);
+        yaml_node_t *it = cfg_seq_item(p, v, i);
+        char *u = NULL;
+        const char *why;
+        if (!it || !cfg_get_str(p, it, sub, true, &u))
+            continue;
+        if (!cfg_http_url_ok(u, &why)) {
+            cfg_err(p, it, sub, "not an http(s) URL");
+            free(u);
+            continue;
+        }
+        /* A path prefix is kept; only a trailing slash goes. */
+        size_t len = strlen(u);
+        while (len && u[len - 1] == '/')
+            u[--len] = '\0';
+        a->alertmanager_names[a->n_alertmanagers] = cfg_url_target(cfg_scalar(it));
+        a->alertmanagers[a->n_alertmanagers++] = u;
+    }
+    return true;
+}
+
+static bool external_labels(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct alerting_spec *a = obj;
+    cfg_get_string_map(p, v, path, false, ext_label_why, NULL, &a->external_labels,
+                       &a->n_external_labels, CFG_MAX_LABELS);
+    return true;
+}
+
+static const struct cfg_field alerting_fields[] = {
+    {.key = "alertmanagers", .kind = CFG_CUSTOM, .parse = alertmanagers},
+    {.key = "resend_interval",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct alerting_spec, resend_interval_ms),
+     .def_i = 60000},
+    {.key = "evaluation_interval",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct alerting_spec, evaluation_interval_ms),
+     .min = 1000,
+     .def_i = 10000},
+    {.key = "external_labels", .kind = CFG_CUSTOM, .parse = external_labels},
+    {.key = "runbook_url_base",
+     .kind = CFG_STR,
+     .offset = offsetof(struct alerting_spec, runbook_url_base)},
+    {.key = "generator_url",
+     .kind = CFG_STR,
+     .offset = offsetof(struct alerting_spec, generator_url)},
+    {.key = "check_down_after",
+     .kind = CFG_UINT,
+     .offset = offsetof(struct alerting_spec, check_down_after),
+     .min = 1,
+     .max = 1000000,
+     .def_i = 3},
+    {.key = "cert_expiry_warning",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct alerting_spec, cert_expiry_warn_ms),
+     .def_i = 14LL * 86400000},
+    {0},
+};
+
+void cfg_alerting_defaults(struct alerting_spec *a)
+{
+    cfg_fields_default(alerting_fields, a);
+}
+
+void cfg_parse_alerting(struct cfg_parser *p, const yaml_node_t *n, struct alerting_spec *a)
+{
+    if (cfg_want_mapping(p, n, "alerting"))
+        (void)cfg_walk_fields(p, n, "alerting", alerting_fields, a, NULL, NULL, NULL);
+}
+
+void cfg_alerting_free(struct alerting_spec *a)
+{
+    for (size_t i = 0; i < a->n_alertmanagers; i++) {
+        free(a->alertmanagers[i]);
+        free(a->alertmanager_names[i]);
+    }
+    free(a->alertmanagers);
+    free(a->alertmanager_names);
+    for (size_t i = 0; i < a->n_external_labels; i++) {
+        free(a->external_labels[i].name);
+        free(a->external_labels[i].value);
+    }
+    free(a->external_labels);
+    cfg_fields_free(alerting_fields, a);
+}

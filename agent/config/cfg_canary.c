@@ -1,0 +1,257 @@
+/*
+ * cfg_canary.c - the `canaries:` section. An inline arm is a check of its
+ * own ("<canary>/baseline", "<canary>/canary") on the canary's interval and
+ * phase, appended to the checks; SLOs may then name it.
+ */
+#include "cfg_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const arm_names[2] = {"baseline", "canary"};
+
+/* Where an arm comes from, while its canary is parsed. */
+struct canary_parse {
+    const yaml_node_t *arm_node[2]; /* inline spec */
+    const yaml_node_t *arm_ref[2];  /* baseline_check / canary_check */
+    char *arm_name[2];
+};
+
+#define SETTING(f) offsetof(struct canary_spec, settings.f)
+
+/* Every key with a value of its own, and the judge's defaults: the one
+ * place they are written down (canary_settings_default reads them here). */
+static const struct cfg_field canary_fields[] = {
+    {.key = "name", .kind = CFG_STR, .offset = offsetof(struct canary_spec, name)},
+    {.key = "interval",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct canary_spec, interval_ms),
+     .def_i = 1000},
+    {.key = "window",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct canary_spec, window_ms),
+     .def_i = 600000},
+    {.key = "min_samples",
+     .kind = CFG_UINT,
+     .offset = SETTING(min_samples),
+     .min = 1,
+     .max = 1000000,
+     .def_i = 50},
+    {.key = "alpha",
+     .kind = CFG_RATIO,
+     .offset = SETTING(alpha),
+     .lo = 0,
+     .hi = 1,
+     .lo_open = true,
+     .hi_open = true,
+     .def_d = 0.01},
+    {.key = "error_ratio_margin",
+     .kind = CFG_RATIO,
+     .offset = SETTING(error_ratio_margin),
+     .lo = 0,
+     .hi = 1,
+     .hi_open = true,
+     .def_d = 0.02},
+    {.key = "error_ratio_ceiling",
+     .kind = CFG_RATIO,
+     .offset = SETTING(error_ratio_ceiling),
+     .lo = 0,
+     .hi = 1,
+     .hi_open = true},
+    {.key = "latency_p95_margin",
+     .kind = CFG_RATIO,
+     .offset = SETTING(latency_p95_margin),
+     .lo = 0,
+     .hi = 1000,
+     .def_d = 0.30},
+    {.key = "latency_confidence",
+     .kind = CFG_RATIO,
+     .offset = SETTING(latency_confidence),
+     .lo = 0,
+     .hi = 1,
+     .lo_open = true,
+     .hi_open = true,
+     .def_d = 0.98},
+    {.key = "allowed_increase",
+     .kind = CFG_RATIO,
+     .offset = SETTING(allowed_increase),
+     .lo = 1,
+     .hi = 1000,
+     .def_d = 1.0},
+    {0},
+};
+
+void canary_settings_default(struct canary_settings *s)
+{
+    struct canary_spec k = {0};
+    cfg_fields_default(canary_fields, &k);
+    cfg_fields_free(canary_fields, &k);
+    *s = k.settings;
+}
+
+static bool arm_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+                    void *arg)
+{
+    struct canary_parse *cp = arg;
+    for (int arm = 0; arm < 2; arm++) {
+        size_t n = strlen(arm_names[arm]);
+        if (strncmp(key, arm_names[arm], n) != 0)
+            continue;
+        if (key[n] == '\0') {
+            if (cfg_want_mapping(p, v, path))
+                cp->arm_node[arm] = v;
+            return true;
+        }
+        if (strcmp(key + n, "_check") == 0) {
+            if (cfg_get_str(p, v, path, false, &cp->arm_name[arm]))
+                cp->arm_ref[arm] = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Add the inline arm of canary k as a new check; its index in *out. */
+static bool add_inline_arm(struct cfg_parser *p, struct cfg *c, const struct canary_spec *k,
+                           int arm, const yaml_node_t *node, const char *apath, size_t *out)
+{
+    struct check_spec *cs = &c->checks[c->n_checks];
+    memset(cs, 0, sizeof(*cs));
+    struct buf nm;
+    buf_init(&nm, 2 * CFG_MAX_NAME_BYTES);
+    buf_addf(&nm, "%s/%s", k->name, arm_names[arm]);
+    cs->name = buf_take(&nm);
+    cs->interval_ms = k->interval_ms;
+    cs->sched_key = xstrdup(k->name); /* both arms share the canary's phase */
+    bool ok = cfg_parse_check(p, node, apath, cs);
+    size_t i = c->n_checks++;
+    char q[CFG_MAX_QUOTED + 4];
+    if (names_add(c->check_names, i) >= 0) {
+        cfg_err(p, node, apath, "a check named \"%s\" already exists", cfg_quote(cs->name, q));
+        ok = false;
+    }
+    *out = i;
+    return ok;
+}
+
+static void canaries_alloc(size_t n, void *arg)
+{
+    struct cfg *c = arg;
+    c->canaries = xcalloc(n ? n : 1, sizeof(*c->canaries));
+    c->n_canaries = n;
+    /* Room for two inline arms per canary: checks never move afterwards. */
+    c->checks = xrealloc(c->checks, (c->n_checks + 2 * n + 1) * sizeof(*c->checks));
+}
+
+/* Samples each arm keeps: the window at the faster arm's interval, plus
+ * slack; more than the cap is refused, never silently cut. */
+static void size_ring(struct cfg_parser *p, const struct cfg *c, const yaml_node_t *it,
+                      const char *path, struct canary_spec *k)
+{
+    int64_t fastest = k->interval_ms;
+    for (int a = 0; a < 2; a++) {
+        int64_t iv = c->checks[k->arm_check[a]].interval_ms;
+        if (iv < fastest)
+            fastest = iv;
+    }
+    int64_t ring = k->window_ms / fastest + CFG_CANARY_SLACK;
+    if (ring > CFG_MAX_CANARY_SAMPLES) {
+        cfg_err(p, it, path,
+                "window %lldms at an interval of %lldms keeps %lld samples per arm, more than %d: "
+                "shorten the window or lengthen the interval",
+                (long long)k->window_ms, (long long)fastest, (long long)ring,
+                CFG_MAX_CANARY_SAMPLES);
+        return;
+    }
+    k->ring_samples = (size_t)ring;
+}
+
+static void canary_entry(struct cfg_parser *p, yaml_node_t *it, const char *path, size_t i,
+                         void *arg)
+{
+    struct cfg *c = arg;
+    struct canary_spec *k = &c->canaries[i];
+    cfg_fields_default(canary_fields, k);
+    k->line = (int)it->start_mark.line + 1;
+    int before = p->n_errors;
+    struct canary_parse cp = {0};
+    const yaml_node_t *nodes[ARRAY_SIZE(canary_fields)] = {0};
+    cfg_seen seen = cfg_walk_fields(p, it, path, canary_fields, k, arm_key, &cp, nodes);
+    k->settings.has_ceiling =
+        seen & CFG_SEEN(cfg_field_index(canary_fields, "error_ratio_ceiling"));
+    (void)cfg_check_name(p, it, path, k->name);
+    size_t iv = cfg_field_index(canary_fields, "interval");
+    if (k->interval_ms < CFG_MIN_INTERVAL_MS)
+        cfg_err(p, nodes[iv] ? nodes[iv] : it, path, "interval must be at least %dms",
+                CFG_MIN_INTERVAL_MS);
+    if (k->window_ms < k->interval_ms)
+        cfg_err(p, it, path, "window must not be shorter than interval");
+    bool arms_ok = true;
+    for (int arm = 0; arm < 2; arm++) {
+        char apath[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_key(apath, path, arm_names[arm]);
+        if (!!cp.arm_node[arm] + !!cp.arm_ref[arm] != 1) {
+            cfg_err(p, it, path, "needs exactly one of %s and %s_check", arm_names[arm],
+                    arm_names[arm]);
+            arms_ok = false;
+        } else if (cp.arm_ref[arm]) {
+            long idx = cfg_find_check(c, cp.arm_name[arm]);
+            if (idx < 0) {
+                cfg_err(p, cp.arm_ref[arm], apath, "no check named \"%s\"",
+                        cfg_quote(cp.arm_name[arm], q));
+                arms_ok = false;
+            } else {
+                k->arm_check[arm] = (size_t)idx;
+            }
+        } else if (k->name && p->n_errors == before) {
+            arms_ok = add_inline_arm(p, c, k, arm, cp.arm_node[arm], apath, &k->arm_check[arm]) &&
+                      arms_ok;
+            k->inline_arms[arm] = true;
+        } else {
+            arms_ok = false;
+        }
+        free(cp.arm_name[arm]);
+    }
+    if (!arms_ok || p->n_errors != before)
+        return;
+    size_ring(p, c, it, path, k);
+    uint64_t h = HASH_INIT;
+    for (int arm = 0; arm < 2; arm++) {
+        const struct check_spec *cs = &c->checks[k->arm_check[arm]];
+        uint64_t id = cs->type->identity(cs);
+        h = hash_mem_from(h, &id, sizeof(id));
+    }
+    k->identity = h;
+}
+
+static const char *canary_name(const void *arg, size_t i)
+{
+    return ((const struct cfg *)arg)->canaries[i].name;
+}
+
+static int canary_line(const void *arg, size_t i)
+{
+    return ((const struct cfg *)arg)->canaries[i].line;
+}
+
+void cfg_parse_canaries(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c)
+{
+    static const struct cfg_list list = {
+        .section = "canaries",
+        .what = "canary",
+        .max = CFG_MAX_CANARIES,
+        .alloc = canaries_alloc,
+        .parse = canary_entry,
+        .name = canary_name,
+        .line = canary_line,
+    };
+    (void)cfg_named_list(p, n, &list, c, &c->canary_names);
+}
+
+void cfg_canaries_free(struct cfg *c)
+{
+    for (size_t i = 0; i < c->n_canaries; i++)
+        free(c->canaries[i].name);
+    free(c->canaries);
+    names_free(c->canary_names);
+}

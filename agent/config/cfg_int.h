@@ -1,0 +1,47 @@
+/*
+ * cfg_int.h - the loaded configuration as the loader's sections build it.
+ * Internal to agent/config/: everything else uses the accessors in
+ * config.h.
+ */
+#ifndef OUTPOST_CFG_INT_H
+#define OUTPOST_CFG_INT_H
+
+#include "cfg_yaml.h"
+#include "names.h"
+
+struct cfg {
+    char *source;
+    struct check_spec *checks;
+    size_t n_checks;
+    struct names *check_names;
+    struct slo_spec *slos;
+    size_t n_slos;
+    struct names *slo_names;
+    struct canary_spec *canaries;
+    size_t n_canaries;
+    struct names *canary_names;
+    struct alerting_spec alerting;
+    struct buf warnings;
+};
+
+/* Sections, in the order the loader runs them. Each reports problems
+ * through p and leaves c consistent for cfg_free whatever happens. */
+void cfg_parse_global(struct cfg_parser *p, const yaml_node_t *n);
+void cfg_parse_checks(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c);
+/* One check entry into cs (zeroed, or with name/interval/sched_key preset
+ * for a canary arm); false when it had errors. */
+bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                     struct check_spec *cs);
+void cfg_check_free(struct check_spec *cs);
+void cfg_parse_canaries(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c);
+void cfg_canaries_free(struct cfg *c);
+void cfg_parse_slos(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c);
+void cfg_slos_free(struct cfg *c);
+void cfg_alerting_defaults(struct alerting_spec *a);
+void cfg_parse_alerting(struct cfg_parser *p, const yaml_node_t *n, struct alerting_spec *a);
+void cfg_alerting_free(struct alerting_spec *a);
+
+/* A Prometheus label name that is not reserved (no __ prefix). */
+bool cfg_label_name_ok(const char *s);
+
+#endif

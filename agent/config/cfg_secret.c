@@ -1,0 +1,145 @@
+/*
+ * cfg_secret.c - ${env:NAME} and ${file:PATH} references in config values.
+ *
+ * Resolved values may be secrets: they live only in the returned string,
+ * every intermediate buffer is wiped before it is freed, and messages name
+ * the reference (variable or file name), never what it resolved to.
+ */
+#include "cfg_yaml.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+FILE *cfg_open_regular(const char *path, const char **why)
+{
+    /* O_NONBLOCK keeps a FIFO or device from hanging the load; it has no
+     * effect on regular files. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        *why = strerror(errno);
+        close(fd);
+    }
+    return f;
+}
+
+/* Free a buffer that may hold a secret. */
+static void wipe(struct buf *b)
+{
+    if (b->data)
+        memset(b->data, 0, b->cap);
+    buf_free(b);
+}
+
+/* Append the content of the secret file fname to out; false after an error. */
+static bool add_file(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                     const char *fname, struct buf *out)
+{
+    const char *why = NULL;
+    char q[CFG_MAX_QUOTED + 4];
+    FILE *f = cfg_open_regular(fname, &why);
+    if (!f) {
+        cfg_err(p, n, path, "cannot read %s: %s", cfg_quote(fname, q), why);
+        return false;
+    }
+    struct buf content;
+    buf_init(&content, CFG_MAX_SECRET_FILE_BYTES);
+    char chunk[4096];
+    size_t got;
+    bool ok = true;
+    while (ok && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_add(&content, chunk, got) != OP_OK) {
+            cfg_err(p, n, path, "%s is larger than %u bytes", cfg_quote(fname, q),
+                    CFG_MAX_SECRET_FILE_BYTES);
+            ok = false;
+        }
+    }
+    memset(chunk, 0, sizeof(chunk));
+    if (ok && ferror(f)) {
+        cfg_err(p, n, path, "cannot read %s", cfg_quote(fname, q));
+        ok = false;
+    }
+    fclose(f);
+    /* Files written by editors and `echo` end in a newline that is never
+     * part of the secret. */
+    while (ok && content.len &&
+           (content.data[content.len - 1] == '\n' || content.data[content.len - 1] == '\r'))
+        content.data[--content.len] = '\0';
+    if (ok)
+        buf_add(out, buf_str(&content), content.len); /* a failure is reported once, below */
+    wipe(&content);
+    return ok;
+}
+
+char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s)
+{
+    struct buf out;
+    buf_init(&out, CFG_MAX_FILE_BYTES);
+    const char *q = s;
+    bool ok = true;
+    /* Appends to out are not checked one by one: a failed buffer stays
+     * failed, and the overflow is reported once after the loop. */
+    while (*q && ok && !out.failed) {
+        if (q[0] == '$' && q[1] == '$' && q[2] == '{') {
+            buf_adds(&out, "${");
+            q += 3;
+            continue;
+        }
+        if (q[0] != '$' || q[1] != '{') {
+            buf_addc(&out, *q++);
+            continue;
+        }
+        const char *end = strchr(q, '}');
+        if (!end) {
+            cfg_err(p, n, path, "unterminated \"${\" reference (write \"$${\" for a literal)");
+            ok = false;
+            break;
+        }
+        const char *ref = q + 2;
+        size_t reflen = (size_t)(end - ref);
+        char qt[CFG_MAX_QUOTED + 4];
+        if (reflen > 4 && strncmp(ref, "env:", 4) == 0) {
+            char *name = xstrndup(ref + 4, reflen - 4);
+            const char *v = getenv(name);
+            if (!v) {
+                cfg_err(p, n, path, "environment variable %s is not set", cfg_quote(name, qt));
+                ok = false;
+            } else {
+                buf_adds(&out, v);
+            }
+            free(name);
+        } else if (reflen > 5 && strncmp(ref, "file:", 5) == 0) {
+            char *fname = xstrndup(ref + 5, reflen - 5);
+            ok = add_file(p, n, path, fname, &out);
+            free(fname);
+        } else {
+            cfg_err(p, n, path, "unknown reference (use ${env:NAME} or ${file:PATH})");
+            ok = false;
+        }
+        q = end + 1;
+    }
+    if (ok && out.failed) {
+        cfg_err(p, n, path, "value is larger than %u bytes", CFG_MAX_FILE_BYTES);
+        ok = false;
+    }
+    if (!ok) {
+        wipe(&out);
+        return NULL;
+    }
+    return buf_take(&out);
+}

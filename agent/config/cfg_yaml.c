@@ -1,0 +1,682 @@
+/* cfg_yaml.c - node access, errors, typed getters and field tables. */
+#include "cfg_yaml.h"
+#include "names.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- errors ---- */
+
+static void put_where(struct buf *b, const char *file, const yaml_node_t *n)
+{
+    if (n)
+        buf_addf(b, "%s:%zu:%zu: ", file, n->start_mark.line + 1, n->start_mark.column + 1);
+    else
+        buf_addf(b, "%s: ", file);
+}
+
+void cfg_err(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *fmt, ...)
+{
+    p->n_errors++;
+    if (p->n_errors > CFG_MAX_ERRORS)
+        return;
+    /* One line per problem, each bounded (paths by CFG_PATH_CAP, quoted user
+     * text by CFG_MAX_QUOTED), at most CFG_MAX_ERRORS of them: the list fits
+     * the callers' CFG_MAX_ERRORS_BYTES. Should it not, the buffer fails as
+     * a whole and the load still fails, so nothing wrong is ever accepted. */
+    put_where(p->errors, p->file, n);
+    if (path && *path)
+        buf_addf(p->errors, "%s: ", path);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(p->errors, fmt, ap);
+    va_end(ap);
+    buf_addc(p->errors, '\n');
+    if (p->n_errors == CFG_MAX_ERRORS)
+        buf_addf(p->errors, "%s: too many errors, stopping the list here\n", p->file);
+}
+
+void cfg_warn(struct cfg_parser *p, const yaml_node_t *n, const char *fmt, ...)
+{
+    put_where(p->warnings, p->file, n);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(p->warnings, fmt, ap);
+    va_end(ap);
+    buf_addc(p->warnings, '\n');
+}
+
+const char *cfg_quote(const char *s, char *out)
+{
+    size_t n = strnlen(s, CFG_MAX_QUOTED + 1);
+    if (n <= CFG_MAX_QUOTED) {
+        memcpy(out, s, n + 1);
+        return out;
+    }
+    /* Cut at a UTF-8 character boundary so the message stays valid text. */
+    n = CFG_MAX_QUOTED;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(out, s, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
+/* ---- nodes ---- */
+
+static const char *node_type_name(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_SCALAR_NODE:
+        return "a scalar";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "empty";
+    }
+}
+
+const char *cfg_scalar(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+bool cfg_is_plain(const yaml_node_t *n)
+{
+    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+bool cfg_is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE || !cfg_is_plain(n))
+        return false;
+    const char *s = cfg_scalar(n);
+    return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+           strcmp(s, "NULL") == 0;
+}
+
+bool cfg_want_scalar(struct cfg_parser *p, const yaml_node_t *n, const char *path)
+{
+    if (n->type == YAML_SCALAR_NODE)
+        return true;
+    cfg_err(p, n, path, "expected a single value, got %s", node_type_name(n));
+    return false;
+}
+
+bool cfg_want_mapping(struct cfg_parser *p, const yaml_node_t *n, const char *path)
+{
+    if (n->type == YAML_MAPPING_NODE)
+        return true;
+    cfg_err(p, n, path, "expected a mapping, got %s", node_type_name(n));
+    return false;
+}
+
+bool cfg_want_sequence(struct cfg_parser *p, const yaml_node_t *n, const char *path)
+{
+    if (n->type == YAML_SEQUENCE_NODE)
+        return true;
+    cfg_err(p, n, path, "expected a list, got %s", node_type_name(n));
+    return false;
+}
+
+size_t cfg_seq_len(const yaml_node_t *n)
+{
+    return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+yaml_node_t *cfg_seq_item(struct cfg_parser *p, const yaml_node_t *n, size_t i)
+{
+    return yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
+}
+
+void cfg_path_key(char *out, const char *parent, const char *key)
+{
+    if (snprintf(out, CFG_PATH_CAP, "%s%s%s", parent, *parent ? "." : "", key) >= CFG_PATH_CAP)
+        out[CFG_PATH_CAP - 1] = '\0';
+}
+
+void cfg_path_index(char *out, const char *parent, size_t i)
+{
+    if (snprintf(out, CFG_PATH_CAP, "%s[%zu]", parent, i) >= CFG_PATH_CAP)
+        out[CFG_PATH_CAP - 1] = '\0';
+}
+
+void cfg_walk_map(struct cfg_parser *p, const yaml_node_t *map, const char *path, cfg_map_fn fn,
+                  void *arg)
+{
+    yaml_node_pair_t *start = map->data.mapping.pairs.start;
+    yaml_node_pair_t *top = map->data.mapping.pairs.top;
+    for (yaml_node_pair_t *pair = start; pair < top; pair++) {
+        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+        yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+        if (!k || !v)
+            continue;
+        if (k->type != YAML_SCALAR_NODE) {
+            cfg_err(p, k, path, "keys must be plain names, got %s", node_type_name(k));
+            continue;
+        }
+        bool dup = false;
+        for (yaml_node_pair_t *q = start; q < pair && !dup; q++) {
+            yaml_node_t *k2 = yaml_document_get_node(p->doc, q->key);
+            dup = k2 && k2->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(k2), cfg_scalar(k)) == 0;
+        }
+        char sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_key(sub, path, cfg_scalar(k));
+        if (dup) {
+            cfg_err(p, k, sub, "duplicate key");
+            continue;
+        }
+        if (!fn(p, cfg_scalar(k), v, sub, arg))
+            cfg_err(p, k, path, "unknown key \"%s\"", cfg_quote(cfg_scalar(k), q));
+    }
+}
+
+/* ---- numbers ---- */
+
+bool cfg_parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cfg_parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+enum op_rc cfg_parse_percent(const char *s, double *ratio, double *budget)
+{
+    /* pct = m / 10^k, read digit by digit: no strtod, so no exponent, hex,
+     * sign, space or locale can sneak in, and the value is exact. */
+    uint64_t m = 0, scale = 100; /* the ratio's denominator: 100 * 10^k */
+    int digits = 0;
+    bool dot = false, frac_digit = false;
+    const char *q = s;
+    if (*q < '0' || *q > '9')
+        return OP_ERR_INVALID;
+    for (; *q; q++) {
+        if (*q == '.' && !dot) {
+            dot = true;
+            continue;
+        }
+        if (*q < '0' || *q > '9')
+            return OP_ERR_INVALID;
+        /* 15 significant digits keep m and scale below 2^53, where every
+         * integer is a double: each result is then one correctly rounded
+         * division. Leading zeros are not significant. */
+        if (m || *q != '0')
+            digits++;
+        if (digits > 15)
+            return OP_ERR_INVALID;
+        m = m * 10 + (uint64_t)(*q - '0');
+        if (dot) {
+            scale *= 10;
+            frac_digit = true;
+            if (scale > (1ULL << 53))
+                return OP_ERR_INVALID;
+        }
+    }
+    if (dot && !frac_digit)
+        return OP_ERR_INVALID; /* "99." */
+    if (m == 0 || m >= scale)
+        return OP_ERR_INVALID; /* not above 0 and below 100 */
+    *ratio = (double)m / (double)scale;
+    *budget = (double)(scale - m) / (double)scale;
+    return OP_OK;
+}
+
+/* ---- getters ---- */
+
+bool cfg_get_str(struct cfg_parser *p, const yaml_node_t *n, const char *path, bool expand,
+                 char **out)
+{
+    if (!cfg_want_scalar(p, n, path))
+        return false;
+    char *v = expand ? cfg_expand_refs(p, n, path, cfg_scalar(n)) : xstrdup(cfg_scalar(n));
+    if (!v)
+        return false;
+    free(*out);
+    *out = v;
+    return true;
+}
+
+bool cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n, const char *path, bool *out)
+{
+    if (!cfg_want_scalar(p, n, path))
+        return false;
+    const char *s = cfg_scalar(n);
+    if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0) {
+        *out = true;
+        return true;
+    }
+    if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 || strcmp(s, "FALSE") == 0) {
+        *out = false;
+        return true;
+    }
+    char q[CFG_MAX_QUOTED + 4];
+    cfg_err(p, n, path, "expected true or false, got \"%s\"", cfg_quote(s, q));
+    return false;
+}
+
+bool cfg_get_duration(struct cfg_parser *p, const yaml_node_t *n, const char *path, int64_t *out)
+{
+    if (!cfg_want_scalar(p, n, path))
+        return false;
+    int64_t v;
+    char q[CFG_MAX_QUOTED + 4];
+    if (cfg_parse_duration(cfg_scalar(n), &v) != OP_OK) {
+        cfg_err(p, n, path, "\"%s\" is not a duration (use e.g. 250ms, 10s, 5m, 1h, 1d)",
+                cfg_quote(cfg_scalar(n), q));
+        return false;
+    }
+    if (v <= 0) {
+        cfg_err(p, n, path, "duration must be greater than 0");
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cfg_get_number(struct cfg_parser *p, const yaml_node_t *n, const char *path, double *out)
+{
+    if (!cfg_want_scalar(p, n, path))
+        return false;
+    char q[CFG_MAX_QUOTED + 4];
+    if (!cfg_parse_double(cfg_scalar(n), out)) {
+        cfg_err(p, n, path, "\"%s\" is not a number", cfg_quote(cfg_scalar(n), q));
+        return false;
+    }
+    return true;
+}
+
+bool cfg_get_count(struct cfg_parser *p, const yaml_node_t *n, const char *path, int64_t min,
+                   int64_t max, int64_t *out)
+{
+    if (!cfg_want_scalar(p, n, path))
+        return false;
+    long v;
+    char q[CFG_MAX_QUOTED + 4];
+    if (!cfg_parse_long(cfg_scalar(n), &v) || v < min || v > max) {
+        if (max == INT64_MAX)
+            cfg_err(p, n, path, "\"%s\" is not a whole number >= %lld", cfg_quote(cfg_scalar(n), q),
+                    (long long)min);
+        else
+            cfg_err(p, n, path, "\"%s\" is not a whole number from %lld to %lld",
+                    cfg_quote(cfg_scalar(n), q), (long long)min, (long long)max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cfg_get_size(struct cfg_parser *p, const yaml_node_t *n, const char *path, uint64_t *out)
+{
+    static const struct {
+        const char *sfx;
+        uint64_t mul;
+    } sfx[] = {{"KiB", 1024},      {"MiB", 1048576}, {"GiB", 1073741824},
+               {"kB", 1000},       {"KB", 1000},     {"MB", 1000000},
+               {"GB", 1000000000}, {"B", 1},         {"", 1}};
+    if (!cfg_want_scalar(p, n, path))
+        return false;
+    const char *s = cfg_scalar(n);
+    char q[CFG_MAX_QUOTED + 4];
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s < '0' || *s > '9') {
+        cfg_err(p, n, path, "\"%s\" is not a size in bytes (e.g. 1048576 or 1MiB)",
+                cfg_quote(s, q));
+        return false;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+        if (strcmp(end, sfx[i].sfx) == 0) {
+            if (v > CFG_MAX_BODY_CAP / sfx[i].mul || v * sfx[i].mul == 0) {
+                cfg_err(p, n, path, "size must be between 1 byte and 1GiB");
+                return false;
+            }
+            *out = v * sfx[i].mul;
+            return true;
+        }
+    }
+    cfg_err(p, n, path, "\"%s\" is not a size in bytes (e.g. 1048576 or 1MiB)", cfg_quote(s, q));
+    return false;
+}
+
+bool cfg_get_buckets(struct cfg_parser *p, const yaml_node_t *n, const char *path, double **out,
+                     size_t *n_out)
+{
+    if (!cfg_want_sequence(p, n, path))
+        return false;
+    size_t cnt = cfg_seq_len(n);
+    if (cnt == 0 || cnt > CFG_MAX_BUCKETS) {
+        cfg_err(p, n, path, "needs 1 to %d bucket bounds", CFG_MAX_BUCKETS);
+        return false;
+    }
+    double *b = xcalloc(cnt, sizeof(*b));
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *it = cfg_seq_item(p, n, i);
+        char sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_index(sub, path, i);
+        if (!it || !cfg_want_scalar(p, it, sub) || !cfg_parse_double(cfg_scalar(it), &b[i])) {
+            if (it && it->type == YAML_SCALAR_NODE)
+                cfg_err(p, it, sub, "\"%s\" is not a finite number", cfg_quote(cfg_scalar(it), q));
+            free(b);
+            return false;
+        }
+        if (i > 0 && b[i] <= b[i - 1]) {
+            cfg_err(p, it, sub, "bucket bounds must be strictly increasing");
+            free(b);
+            return false;
+        }
+    }
+    free(*out);
+    *out = b;
+    *n_out = cnt;
+    return true;
+}
+
+struct string_map {
+    bool expand;
+    const char *(*name_ok)(const char *key);
+    const char *(*value_ok)(const char *value);
+    struct header_kv **kv;
+    size_t *n_kv, max;
+    const yaml_node_t *node;
+};
+
+static bool string_map_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+                           void *arg)
+{
+    struct string_map *m = arg;
+    const char *why = m->name_ok ? m->name_ok(key) : NULL;
+    char q[CFG_MAX_QUOTED + 4];
+    if (why) {
+        cfg_err(p, v, path, "\"%s\" %s", cfg_quote(key, q), why);
+        return true;
+    }
+    if (*m->n_kv == m->max) {
+        cfg_err(p, v, path, "more than %zu entries", m->max);
+        return true;
+    }
+    char *val = NULL;
+    if (!cfg_get_str(p, v, path, m->expand, &val))
+        return true;
+    why = m->value_ok ? m->value_ok(val) : NULL;
+    if (why) {
+        cfg_err(p, v, path, "%s", why);
+        free(val);
+        return true;
+    }
+    *m->kv = xrealloc(*m->kv, (*m->n_kv + 1) * sizeof(**m->kv));
+    (*m->kv)[*m->n_kv].name = xstrdup(key);
+    (*m->kv)[*m->n_kv].value = val;
+    (*m->n_kv)++;
+    return true;
+}
+
+void cfg_get_string_map(struct cfg_parser *p, const yaml_node_t *n, const char *path, bool expand,
+                        const char *(*name_ok)(const char *key),
+                        const char *(*value_ok)(const char *value), struct header_kv **kv,
+                        size_t *n_kv, size_t max)
+{
+    if (!cfg_want_mapping(p, n, path))
+        return;
+    struct string_map m = {expand, name_ok, value_ok, kv, n_kv, max, n};
+    cfg_walk_map(p, n, path, string_map_key, &m);
+}
+
+/* ---- field tables ---- */
+
+#define AT(obj, off, type) ((type *)((char *)(obj) + (off)))
+
+void cfg_fields_default(const struct cfg_field *tbl, void *obj)
+{
+    for (const struct cfg_field *f = tbl; f->key; f++) {
+        switch (f->kind) {
+        case CFG_STR:
+        case CFG_SECRET:
+            free(*AT(obj, f->offset, char *));
+            *AT(obj, f->offset, char *) = f->def_s ? xstrdup(f->def_s) : NULL;
+            break;
+        case CFG_BOOL:
+            *AT(obj, f->offset, bool) = f->def_i != 0;
+            break;
+        case CFG_DURATION:
+        case CFG_COUNT:
+            *AT(obj, f->offset, int64_t) = f->def_i;
+            break;
+        case CFG_UINT:
+            *AT(obj, f->offset, unsigned) = (unsigned)f->def_i;
+            break;
+        case CFG_SIZE:
+            *AT(obj, f->offset, uint64_t) = (uint64_t)f->def_i;
+            break;
+        case CFG_RATIO:
+            *AT(obj, f->offset, double) = f->def_d;
+            break;
+        case CFG_ENUM:
+            *AT(obj, f->offset, int) = (int)f->def_i;
+            break;
+        case CFG_CUSTOM:
+            break;
+        }
+    }
+}
+
+void cfg_fields_free(const struct cfg_field *tbl, void *obj)
+{
+    for (const struct cfg_field *f = tbl; f->key; f++) {
+        if (f->kind == CFG_STR || f->kind == CFG_SECRET) {
+            free(*AT(obj, f->offset, char *));
+            *AT(obj, f->offset, char *) = NULL;
+        }
+    }
+}
+
+size_t cfg_field_index(const struct cfg_field *tbl, const char *key)
+{
+    size_t i = 0;
+    for (; tbl[i].key; i++)
+        if (strcmp(tbl[i].key, key) == 0)
+            return i;
+    abort(); /* a table and its code disagree: a bug, caught by any test */
+}
+
+static void get_ratio(struct cfg_parser *p, const yaml_node_t *v, const char *path,
+                      const struct cfg_field *f, double *out)
+{
+    double x;
+    if (!cfg_get_number(p, v, path, &x))
+        return;
+    if ((f->lo_open ? x <= f->lo : x < f->lo) || (f->hi_open ? x >= f->hi : x > f->hi)) {
+        cfg_err(p, v, path, "must be %s %g and %s %g", f->lo_open ? "above" : "at least", f->lo,
+                f->hi_open ? "below" : "at most", f->hi);
+        return;
+    }
+    *out = x;
+}
+
+static void get_enum(struct cfg_parser *p, const yaml_node_t *v, const char *path,
+                     const struct cfg_field *f, int *out)
+{
+    if (!cfg_want_scalar(p, v, path))
+        return;
+    for (int i = 0; f->names[i]; i++) {
+        if (strcmp(cfg_scalar(v), f->names[i]) == 0) {
+            *out = i;
+            return;
+        }
+    }
+    struct buf list;
+    buf_init(&list, 1024);
+    for (int i = 0; f->names[i]; i++)
+        buf_addf(&list, "%s%s", i ? ", " : "", f->names[i]);
+    char q[CFG_MAX_QUOTED + 4];
+    cfg_err(p, v, path, "\"%s\" is not one of %s", cfg_quote(cfg_scalar(v), q), buf_str(&list));
+    buf_free(&list);
+}
+
+static void apply_field(struct cfg_parser *p, const struct cfg_field *f, yaml_node_t *v,
+                        const char *path, void *obj)
+{
+    switch (f->kind) {
+    case CFG_STR:
+    case CFG_SECRET:
+        (void)cfg_get_str(p, v, path, f->kind == CFG_SECRET, AT(obj, f->offset, char *));
+        break;
+    case CFG_BOOL:
+        (void)cfg_get_bool(p, v, path, AT(obj, f->offset, bool));
+        break;
+    case CFG_DURATION: {
+        int64_t d;
+        if (!cfg_get_duration(p, v, path, &d))
+            break;
+        if (f->min > 0 && d < f->min)
+            cfg_err(p, v, path, "%s must be at least %lldms", f->unit ? f->unit : "duration",
+                    (long long)f->min);
+        else if (f->max > 0 && d > f->max)
+            cfg_err(p, v, path, "%s must be at most %lldms", f->unit ? f->unit : "duration",
+                    (long long)f->max);
+        else
+            *AT(obj, f->offset, int64_t) = d;
+        break;
+    }
+    case CFG_COUNT:
+        (void)cfg_get_count(p, v, path, f->min, f->max, AT(obj, f->offset, int64_t));
+        break;
+    case CFG_UINT: {
+        int64_t u;
+        if (cfg_get_count(p, v, path, f->min, f->max, &u))
+            *AT(obj, f->offset, unsigned) = (unsigned)u;
+        break;
+    }
+    case CFG_SIZE:
+        (void)cfg_get_size(p, v, path, AT(obj, f->offset, uint64_t));
+        break;
+    case CFG_RATIO:
+        get_ratio(p, v, path, f, AT(obj, f->offset, double));
+        break;
+    case CFG_ENUM:
+        get_enum(p, v, path, f, AT(obj, f->offset, int));
+        break;
+    case CFG_CUSTOM:
+        (void)f->parse(p, v, path, obj);
+        break;
+    }
+}
+
+bool cfg_field_apply(struct cfg_parser *p, const struct cfg_field *tbl, const char *key,
+                     yaml_node_t *v, const char *path, void *obj, cfg_seen *seen)
+{
+    for (size_t i = 0; tbl[i].key; i++) {
+        if (strcmp(tbl[i].key, key) != 0)
+            continue;
+        *seen |= CFG_SEEN(i);
+        apply_field(p, &tbl[i], v, path, obj);
+        return true;
+    }
+    return false;
+}
+
+struct fields_walk {
+    const struct cfg_field *tbl;
+    void *obj;
+    cfg_map_fn extra;
+    void *arg;
+    cfg_seen seen;
+    const yaml_node_t **nodes;
+};
+
+static bool fields_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+                       void *arg)
+{
+    struct fields_walk *w = arg;
+    cfg_seen before = w->seen;
+    if (cfg_field_apply(p, w->tbl, key, v, path, w->obj, &w->seen)) {
+        if (w->nodes)
+            for (size_t i = 0; w->tbl[i].key; i++)
+                if ((w->seen & ~before) & CFG_SEEN(i))
+                    w->nodes[i] = v;
+        return true;
+    }
+    return w->extra ? w->extra(p, key, v, path, w->arg) : false;
+}
+
+cfg_seen cfg_walk_fields(struct cfg_parser *p, const yaml_node_t *map, const char *path,
+                         const struct cfg_field *tbl, void *obj, cfg_map_fn extra, void *arg,
+                         const yaml_node_t **nodes)
+{
+    struct fields_walk w = {tbl, obj, extra, arg, 0, nodes};
+    cfg_walk_map(p, map, path, fields_key, &w);
+    return w.seen;
+}
+
+/* ---- named lists ---- */
+
+size_t cfg_named_list(struct cfg_parser *p, const yaml_node_t *n, const struct cfg_list *l,
+                      void *arg, struct names **map)
+{
+    *map = names_new(l->name, arg);
+    if (!cfg_want_sequence(p, n, l->section))
+        return 0;
+    size_t cnt = cfg_seq_len(n);
+    if (cnt > l->max) {
+        cfg_err(p, n, l->section, "more than %zu entries", l->max);
+        return 0;
+    }
+    l->alloc(cnt, arg);
+    for (size_t i = 0; i < cnt; i++) {
+        char path[CFG_PATH_CAP];
+        cfg_path_index(path, l->section, i);
+        yaml_node_t *it = cfg_seq_item(p, n, i);
+        if (it && cfg_want_mapping(p, it, path))
+            l->parse(p, it, path, i, arg);
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        const char *name = l->name(arg, i);
+        if (!name)
+            continue;
+        long first = names_add(*map, i);
+        if (first < 0)
+            continue;
+        char path[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_index(path, l->section, i);
+        cfg_err(p, cfg_seq_item(p, n, i), path, "duplicate %s name \"%s\" (first used at line %d)",
+                l->what, cfg_quote(name, q), l->line(arg, (size_t)first));
+    }
+    return cnt;
+}
+
+bool cfg_check_name(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *name)
+{
+    if (!name) {
+        cfg_err(p, n, path, "missing key \"name\"");
+        return false;
+    }
+    size_t len = strlen(name);
+    bool ok = len > 0 && len <= CFG_MAX_NAME_BYTES;
+    for (const char *s = name; *s && ok; s++)
+        ok = (unsigned char)*s >= 0x20 && *s != 0x7f;
+    if (!ok)
+        cfg_err(p, n, path, "name must be 1 to %d bytes without control characters",
+                CFG_MAX_NAME_BYTES);
+    return ok;
+}

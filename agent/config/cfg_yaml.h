@@ -1,0 +1,224 @@
+/*
+ * cfg_yaml.h - the toolkit every configuration section and every check
+ * type's schema parses with: libyaml node access, errors that name file,
+ * line, column and key, typed getters, and field tables.
+ *
+ * Internal to the loader and the check types; users of a loaded config
+ * only need config.h.
+ *
+ * Field tables (the idea of redis' standardConfig and haproxy's keyword
+ * lists): a section lists its scalar keys as rows - key, kind, where the
+ * value goes, its bounds and its default - and cfg_walk_fields does the
+ * rest: defaults in one place, unknown and duplicate keys reported once,
+ * every value checked the same way. Keys whose value is a nested map or a
+ * list keep a callback (CFG_CUSTOM).
+ *
+ * Errors are collected, not fatal: a user fixing a config wants the whole
+ * list (up to CFG_MAX_ERRORS). Messages never print a value that may be a
+ * secret; user text that is quoted in a message is shortened to
+ * CFG_MAX_QUOTED bytes with "..." so one huge scalar cannot crowd out the
+ * rest of the list.
+ */
+#ifndef OUTPOST_CFG_YAML_H
+#define OUTPOST_CFG_YAML_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#define CFG_PATH_CAP 256
+#define CFG_MAX_QUOTED 64
+#define CFG_MAX_ERRORS_BYTES (1u << 20)
+
+/* One load: the document, the error list and the defaults of `global:`. */
+struct cfg_parser {
+    const char *file;
+    yaml_document_t *doc;
+    struct buf *errors;
+    int n_errors;
+    struct buf *warnings;
+    /* Defaults from `global:` for every check. */
+    int64_t interval_ms, timeout_ms;
+    bool timeout_set;
+    double *buckets;
+    size_t n_buckets;
+};
+
+/* Report a problem at node n (NULL: the file itself) under key path. */
+void cfg_err(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A finding that does not fail the load (printed by --config.check). */
+void cfg_warn(struct cfg_parser *p, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* User text for a message: at most CFG_MAX_QUOTED bytes, then "...".
+ * Returns out (a caller array of CFG_MAX_QUOTED + 4 bytes). */
+const char *cfg_quote(const char *s, char *out);
+
+/* ---- nodes ---- */
+
+const char *cfg_scalar(const yaml_node_t *n);
+bool cfg_is_plain(const yaml_node_t *n);
+/* A plain "null", "~" or empty scalar: the key counts as absent. */
+bool cfg_is_null(const yaml_node_t *n);
+bool cfg_want_scalar(struct cfg_parser *p, const yaml_node_t *n, const char *path);
+bool cfg_want_mapping(struct cfg_parser *p, const yaml_node_t *n, const char *path);
+bool cfg_want_sequence(struct cfg_parser *p, const yaml_node_t *n, const char *path);
+size_t cfg_seq_len(const yaml_node_t *n);
+yaml_node_t *cfg_seq_item(struct cfg_parser *p, const yaml_node_t *n, size_t i);
+/* "parent.key" and "parent[i]" into out (CFG_PATH_CAP bytes). Paths only
+ * label messages: a pathological nesting shortens a label, never the config. */
+void cfg_path_key(char *out, const char *parent, const char *key);
+void cfg_path_index(char *out, const char *parent, size_t i);
+
+/* Walk a mapping: keys must be scalars and unique; fn gets each pair and
+ * returns false for a key it does not know (reported as unknown). */
+typedef bool (*cfg_map_fn)(struct cfg_parser *p, const char *key, yaml_node_t *val,
+                           const char *path, void *arg);
+void cfg_walk_map(struct cfg_parser *p, const yaml_node_t *map, const char *path, cfg_map_fn fn,
+                  void *arg);
+
+/* ---- typed getters: false (and an error) when the value is unusable ---- */
+
+/* A string; with expand, ${env:NAME} and ${file:PATH} are resolved (the
+ * result may be a secret). Replaces *out (caller frees). */
+bool cfg_get_str(struct cfg_parser *p, const yaml_node_t *n, const char *path, bool expand,
+                 char **out);
+bool cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n, const char *path, bool *out);
+/* A duration above 0 (cfg_parse_duration). */
+bool cfg_get_duration(struct cfg_parser *p, const yaml_node_t *n, const char *path, int64_t *out);
+/* A finite number. */
+bool cfg_get_number(struct cfg_parser *p, const yaml_node_t *n, const char *path, double *out);
+/* A whole number in [min, max]. */
+bool cfg_get_count(struct cfg_parser *p, const yaml_node_t *n, const char *path, int64_t min,
+                   int64_t max, int64_t *out);
+/* Bytes, as an integer or with a KiB/MiB/GiB (kB/MB/GB) suffix, 1 B to 1 GiB. */
+bool cfg_get_size(struct cfg_parser *p, const yaml_node_t *n, const char *path, uint64_t *out);
+/* Histogram bucket bounds: 1 to CFG_MAX_BUCKETS finite, strictly increasing.
+ * Replaces *out (caller frees). */
+bool cfg_get_buckets(struct cfg_parser *p, const yaml_node_t *n, const char *path, double **out,
+                     size_t *n_out);
+/* A map of string values into a header_kv array (appended, at most max).
+ * name_ok and value_ok (each may be NULL) vet a key or a value and return
+ * why it is refused, or NULL; a refused value is not echoed (it may be a
+ * secret). */
+void cfg_get_string_map(struct cfg_parser *p, const yaml_node_t *n, const char *path, bool expand,
+                        const char *(*name_ok)(const char *key),
+                        const char *(*value_ok)(const char *value), struct header_kv **kv,
+                        size_t *n_kv, size_t max);
+
+/* Open a file that must be a regular file (or a link to one, as Kubernetes
+ * mounts secrets) without blocking on a FIFO or device. NULL with *why
+ * (static text) on failure. */
+FILE *cfg_open_regular(const char *path, const char **why);
+/* Resolve ${env:NAME} and ${file:PATH} in s ("$${" is a literal "${").
+ * Caller frees; NULL after reporting an error. The result may be a secret:
+ * messages name the reference, never the value. */
+char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s);
+
+/* ---- field tables ---- */
+
+enum cfg_kind {
+    CFG_STR,      /* char *, taken as written */
+    CFG_SECRET,   /* char *, ${env:}/${file:} resolved */
+    CFG_BOOL,     /* bool */
+    CFG_DURATION, /* int64_t ms, >= min (when min > 0), <= max (when max > 0) */
+    CFG_COUNT,    /* int64_t, whole number in [min, max] */
+    CFG_UINT,     /* unsigned, whole number in [min, max] (max <= UINT_MAX) */
+    CFG_SIZE,     /* uint64_t bytes */
+    CFG_RATIO,    /* double in lo..hi, each end open or closed */
+    CFG_ENUM,     /* int: index into names */
+    CFG_CUSTOM,   /* parse(p, node, path, obj) does it all */
+};
+
+struct cfg_field {
+    const char *key;
+    enum cfg_kind kind;
+    size_t offset; /* of the value inside the object */
+    int64_t min, max;
+    double lo, hi;
+    bool lo_open, hi_open;
+    const char *const *names; /* CFG_ENUM, NULL-terminated */
+    const char *unit;         /* what a CFG_DURATION minimum is about, for messages */
+    bool (*parse)(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj);
+    /* Defaults, applied by cfg_fields_default before the walk. */
+    int64_t def_i;     /* DURATION, COUNT, UINT, ENUM, BOOL (0/1), SIZE */
+    double def_d;      /* RATIO */
+    const char *def_s; /* STR, SECRET */
+};
+
+/* Bit i of a cfg_walk_fields result: row i was present (even if its value
+ * was refused). Tables hold at most 64 rows. */
+typedef uint64_t cfg_seen;
+#define CFG_SEEN(i) ((cfg_seen)1 << (i))
+
+/* Set every row's default in obj. */
+void cfg_fields_default(const struct cfg_field *tbl, void *obj);
+/* Apply a mapping to obj through the table; keys not in it go to extra
+ * (may be NULL: then they are unknown). Returns the rows seen; nodes (may
+ * be NULL, one slot per row) gets each present row's value node, so rules
+ * checked after the walk can point at the value. */
+cfg_seen cfg_walk_fields(struct cfg_parser *p, const yaml_node_t *map, const char *path,
+                         const struct cfg_field *tbl, void *obj, cfg_map_fn extra, void *arg,
+                         const yaml_node_t **nodes);
+/* Apply one key through the table (for a schema fed key by key); false
+ * when the table has no such key. Marks the row in *seen. */
+bool cfg_field_apply(struct cfg_parser *p, const struct cfg_field *tbl, const char *key,
+                     yaml_node_t *v, const char *path, void *obj, cfg_seen *seen);
+/* Index of key's row (a programming error when absent). */
+size_t cfg_field_index(const struct cfg_field *tbl, const char *key);
+/* Free the strings a table filled in obj (STR and SECRET rows). */
+void cfg_fields_free(const struct cfg_field *tbl, void *obj);
+
+/* ---- lists of named entries (checks, slos, canaries) ---- */
+
+struct names;
+
+/* How one section's list is read. */
+struct cfg_list {
+    const char *section; /* "checks", for paths */
+    const char *what;    /* "check", for messages */
+    size_t max;          /* entries allowed; more is an error */
+    /* Make room for n entries (called once, before any parse). */
+    void (*alloc)(size_t n, void *arg);
+    /* Fill entry i from item (a mapping). */
+    void (*parse)(struct cfg_parser *p, yaml_node_t *item, const char *path, size_t i, void *arg);
+    /* Entry i's name, NULL when it has none (already reported). */
+    const char *(*name)(const void *arg, size_t i);
+    int (*line)(const void *arg, size_t i);
+};
+
+/* Read `section:` as a list of mappings: cap, slots, one parse per item,
+ * then duplicate names reported against the first use. *map (caller frees)
+ * gets every named entry, for lookups. Returns the entry count. */
+size_t cfg_named_list(struct cfg_parser *p, const yaml_node_t *n, const struct cfg_list *l,
+                      void *arg, struct names **map);
+/* The common name rule: 1 to CFG_MAX_NAME_BYTES bytes, no control
+ * characters. Reports "missing key" or the rule itself. */
+bool cfg_check_name(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *name);
+
+/* ---- URLs ---- */
+
+/* The `target` form of a URL as written: without userinfo, query and
+ * fragment (caller frees). Working on the written text means a ${env:...}
+ * in the path shows as the reference, never as the secret. */
+char *cfg_url_target(const char *raw);
+/* True for an absolute http(s) URL with a host; *why (static) says what is
+ * wrong otherwise. The URL may hold credentials: never echo it. */
+bool cfg_http_url_ok(const char *u, const char **why);
+
+/* ---- numbers ---- */
+
+/* A percentage written as a plain decimal ("99.9", "95", "99.95"): digits,
+ * an optional '.' and digits, at most 15 significant digits, no sign,
+ * exponent or hex. ratio = pct / 100 and budget = 1 - ratio are each the
+ * double nearest the exact decimal value, so "99.9" gives a budget of
+ * exactly the double nearest 0.001. */
+enum op_rc cfg_parse_percent(const char *s, double *ratio, double *budget) WUR;
+/* Strict parsers: the whole string, end and range checked. */
+bool cfg_parse_long(const char *s, long *out);
+bool cfg_parse_double(const char *s, double *out);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * check.h - the seam between the probe loop and the check types.
+ *
+ * A check type is one table of operations (struct check_type) in
+ * collectors/<type>_check.c, listed in the registry (registry.c): its
+ * configuration schema, how to start one run on the probe loop, how to
+ * cancel one, and the failure reasons it may report. The idea is curl's
+ * Curl_handler: the loop never knows what a run does, and a new type is one
+ * file plus one registry row.
+ *
+ * The other direction is the loop's services (declared below, implemented
+ * by agent/probe.c), in the manner of redis' ae and chrony's sched: watch a
+ * descriptor with a handler, hand libcurl an easy handle, set a timer, and
+ * report the one result of a run. A type that owns sockets (DNS, ICMP)
+ * plugs in through the descriptor and timer services exactly as libcurl
+ * does. Everything here runs on the probe thread; nothing may block.
+ */
+#ifndef OUTPOST_CHECK_H
+#define OUTPOST_CHECK_H
+
+#include "common.h"
+#include "config.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Why a probe failed: a closed set, fixed as label values by the metric
+ * catalog (outpost_check_failures_total{reason}). */
+enum check_reason {
+    CHECK_REASON_TIMEOUT,
+    CHECK_REASON_DNS,
+    CHECK_REASON_CONNECT,
+    CHECK_REASON_TLS,
+    CHECK_REASON_HTTP_STATUS,
+    CHECK_REASON_BODY,
+    CHECK_REASON_HEADER,
+    CHECK_REASON_JSON,
+    CHECK_REASON_LATENCY,
+    CHECK_REASON_OTHER,
+    CHECK_REASON_COUNT,
+    CHECK_REASON_NONE = CHECK_REASON_COUNT, /* success */
+};
+
+/* Latency phases of a probe (outpost_check_phase_duration_seconds{phase}). */
+enum check_phase {
+    CHECK_PHASE_RESOLVE,
+    CHECK_PHASE_CONNECT,
+    CHECK_PHASE_TLS,
+    CHECK_PHASE_PROCESSING,
+    CHECK_PHASE_TRANSFER,
+    CHECK_PHASE_COUNT,
+};
+
+/* Label value of a reason or phase; static strings. */
+const char *check_reason_name(enum check_reason r);
+const char *check_phase_name(enum check_phase p);
+
+struct check_type;
+
+/* What one run yields: the fields every type fills, then a tail only its
+ * type knows (borrowed, valid while the result is being delivered). */
+struct check_result {
+    bool success;
+    enum check_reason reason;         /* CHECK_REASON_NONE on success */
+    double duration;                  /* seconds, the whole run */
+    double phases[CHECK_PHASE_COUNT]; /* seconds; 0 for a phase that did not happen */
+    int status;                       /* the protocol's status of the last response
+                                       * (HTTP status), 0 if none */
+    double cert_expiry;               /* Unix seconds of the earliest notAfter seen, 0 if none */
+    const struct check_type *type;    /* who produced it */
+    const void *tail;                 /* type-specific detail (e.g. struct http_tail), or NULL */
+};
+
+struct probe_loop; /* the loop, opaque to check types */
+struct probe_job;  /* one run, as the loop tracks it */
+
+struct check_type {
+    const struct check_schema *schema; /* configuration half; schema->name is the type's name */
+    /* Reasons a run of this type may report (documentation, and metrics of
+     * types that add reasons later). */
+    const enum check_reason *reasons;
+    size_t n_reasons;
+    /* What check_result.status is, for people ("HTTP status"); NULL when
+     * the type reports none. */
+    const char *status_name;
+    /* Process-wide set-up before the first run, and its undo (may be NULL). */
+    enum op_rc (*global_init)(void) WUR;
+    void (*global_fini)(void);
+    /* Start one run of c (borrowed: valid until the run ends). The run
+     * reports exactly once through probe_done(loop, job, result), never
+     * from inside start, then frees itself. *run is the type's handle for
+     * cancel. On failure nothing was started. */
+    enum op_rc (*start)(struct probe_loop *loop, const struct check_spec *c, struct probe_job *job,
+                        void **run) WUR;
+    /* Abandon a run that has not reported: release everything, report
+     * nothing (shutdown). */
+    void (*cancel)(struct probe_loop *loop, void *run);
+};
+
+/* ---- the registry ---- */
+
+/* Every check type, in registry order; count in *n. */
+const struct check_type *const *check_types(size_t *n);
+/* The type whose schema is s (every check's c->type); never NULL for a
+ * loaded config. */
+const struct check_type *check_type_of(const struct check_schema *s);
+/* global_init of every type, and global_fini in reverse. */
+enum op_rc check_types_init(void) WUR;
+void check_types_fini(void);
+
+/* ---- services of the probe loop (agent/probe.c) ---- */
+
+/* The loop's monotonic clock, in nanoseconds. */
+int64_t probe_now_ns(const struct probe_loop *loop);
+
+/* Watch fd for events (EPOLLIN/EPOLLOUT bits); cb runs on each readiness.
+ * Returns the watch, NULL when the kernel refused (errno set). The watch is
+ * the loop's until probe_unwatch, which is safe inside cb. */
+struct probe_watch;
+typedef void (*probe_fd_cb)(struct probe_loop *loop, int fd, uint32_t events, void *arg);
+struct probe_watch *probe_watch_fd(struct probe_loop *loop, int fd, uint32_t events, probe_fd_cb cb,
+                                   void *arg);
+enum op_rc probe_watch_events(struct probe_loop *loop, struct probe_watch *w, uint32_t events) WUR;
+void probe_unwatch(struct probe_loop *loop, struct probe_watch *w);
+
+/* Run easy on the loop's libcurl multi handle; done runs once when the
+ * transfer ends (code as in CURLMSG_DONE), after the handle was removed.
+ * The loop uses CURLOPT_PRIVATE itself. */
+typedef void (*probe_curl_cb)(struct probe_loop *loop, CURL *easy, CURLcode code, void *arg);
+enum op_rc probe_add_easy(struct probe_loop *loop, CURL *easy, probe_curl_cb done, void *arg) WUR;
+/* Take easy off the loop before it is done; done will not run. */
+void probe_remove_easy(struct probe_loop *loop, CURL *easy);
+
+/* One-shot timer at due_ns (the loop's clock); cb runs once unless
+ * cancelled first. The handle is valid until cb runs or cancel. */
+struct probe_timer;
+typedef void (*probe_timer_cb)(struct probe_loop *loop, void *arg);
+struct probe_timer *probe_timer_at(struct probe_loop *loop, int64_t due_ns, probe_timer_cb cb,
+                                   void *arg);
+void probe_timer_cancel(struct probe_loop *loop, struct probe_timer *t);
+
+/* The one result of job's run: the loop hands it to every sink of the
+ * check (recorder, SLOs, canary arms) and forgets job. */
+void probe_done(struct probe_loop *loop, struct probe_job *job, const struct check_result *res);
+
+#endif

@@ -1,0 +1,670 @@
+/*
+ * http_config.c - the configuration schema of the `http` check type: its
+ * keys, their defaults and rules, and the `target` label.
+ */
+#include "cfg_yaml.h"
+#include "http_check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The settings are parsed into a struct http_spec; `target` is held here
+ * until finish hands it to the check (the loader owns check_spec). */
+struct http_parse {
+    struct http_spec s;
+    char *target;
+};
+
+const struct http_spec *http_spec_of(const struct check_spec *c)
+{
+    return c->spec;
+}
+
+bool http_status_ok(const struct http_expect *e, int code)
+{
+    for (size_t i = 0; i < e->n_status; i++)
+        if (code >= e->status[i].lo && code <= e->status[i].hi)
+            return true;
+    return false;
+}
+
+/* ---- small rules ---- */
+
+static bool header_name_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        /* RFC 9110 token characters. */
+        if (!(c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c)))
+            return false;
+    }
+    return true;
+}
+
+static const char *header_name_why(const char *key)
+{
+    return header_name_ok(key) ? NULL : "is not a valid header name";
+}
+
+static const char *header_value_why(const char *v)
+{
+    return strpbrk(v, "\r\n") ? "header value must not contain line breaks" : NULL;
+}
+
+/* ---- regular expressions ---- */
+
+static bool compile_regex(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                          struct regex *re)
+{
+    if (!cfg_want_scalar(p, n, path))
+        return false;
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *code =
+        pcre2_compile((PCRE2_SPTR)cfg_scalar(n), PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+    if (!code) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(err, msg, sizeof(msg));
+        cfg_err(p, n, path, "bad regular expression at offset %zu: %s", (size_t)off,
+                (const char *)msg);
+        return false;
+    }
+    re->pattern = xstrdup(cfg_scalar(n));
+    re->code = code;
+    return true;
+}
+
+static void regex_free(struct regex *re)
+{
+    free(re->pattern);
+    pcre2_code_free(re->code);
+}
+
+static void add_regex(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                      struct regex **arr, size_t *cnt)
+{
+    struct regex re;
+    if (*cnt == HTTP_MAX_EXPECTS) {
+        cfg_err(p, n, path, "more than %d patterns", HTTP_MAX_EXPECTS);
+        return;
+    }
+    if (!compile_regex(p, n, path, &re))
+        return;
+    *arr = xrealloc(*arr, (*cnt + 1) * sizeof(**arr));
+    (*arr)[(*cnt)++] = re;
+}
+
+/* A pattern or a list of patterns, appended to *arr. */
+static void get_regex_list(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                           struct regex **arr, size_t *cnt)
+{
+    if (n->type == YAML_SCALAR_NODE) {
+        add_regex(p, n, path, arr, cnt);
+        return;
+    }
+    if (!cfg_want_sequence(p, n, path))
+        return;
+    for (size_t i = 0; i < cfg_seq_len(n); i++) {
+        char sub[CFG_PATH_CAP];
+        cfg_path_index(sub, path, i);
+        yaml_node_t *it = cfg_seq_item(p, n, i);
+        if (it)
+            add_regex(p, it, sub, arr, cnt);
+    }
+}
+
+/* ---- expect ---- */
+
+static bool parse_status_item(const char *s, struct status_range *r)
+{
+    long lo, hi;
+    size_t len = strlen(s);
+    if (len == 3 && s[0] >= '1' && s[0] <= '5' && (s[1] == 'x' || s[1] == 'X') &&
+        (s[2] == 'x' || s[2] == 'X')) {
+        r->lo = (s[0] - '0') * 100;
+        r->hi = r->lo + 99;
+        return true;
+    }
+    const char *dash = strchr(s, '-');
+    if (dash) {
+        char *a = xstrndup(s, (size_t)(dash - s));
+        bool ok = cfg_parse_long(a, &lo) && cfg_parse_long(dash + 1, &hi);
+        free(a);
+        if (!ok)
+            return false;
+    } else {
+        if (!cfg_parse_long(s, &lo))
+            return false;
+        hi = lo;
+    }
+    if (lo < 100 || hi > 599 || lo > hi)
+        return false;
+    r->lo = (int)lo;
+    r->hi = (int)hi;
+    return true;
+}
+
+static bool expect_status(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
+{
+    struct http_expect *e = obj;
+    const yaml_node_t *single = n->type == YAML_SCALAR_NODE ? n : NULL;
+    size_t cnt = single ? 1 : 0;
+    if (!single) {
+        if (!cfg_want_sequence(p, n, path))
+            return false;
+        cnt = cfg_seq_len(n);
+        if (cnt == 0) {
+            cfg_err(p, n, path, "needs at least one status code or range");
+            return false;
+        }
+        if (cnt > HTTP_MAX_EXPECTS) {
+            cfg_err(p, n, path, "more than %d status codes or ranges", HTTP_MAX_EXPECTS);
+            return false;
+        }
+    }
+    struct status_range *r = xcalloc(cnt, sizeof(*r));
+    for (size_t i = 0; i < cnt; i++) {
+        const yaml_node_t *it = single ? single : cfg_seq_item(p, n, i);
+        char sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        if (single)
+            snprintf(sub, sizeof(sub), "%s", path);
+        else
+            cfg_path_index(sub, path, i);
+        if (!it || !cfg_want_scalar(p, it, sub))
+            goto fail;
+        if (!parse_status_item(cfg_scalar(it), &r[i])) {
+            cfg_err(p, it, sub,
+                    "\"%s\" is not a status code (100-599), a range like \"200-299\" or a class "
+                    "like \"2xx\"",
+                    cfg_quote(cfg_scalar(it), q));
+            goto fail;
+        }
+    }
+    free(e->status);
+    e->status = r;
+    e->n_status = cnt;
+    return true;
+fail:
+    free(r);
+    return false;
+}
+
+static bool expect_body_matches(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
+{
+    struct http_expect *e = obj;
+    get_regex_list(p, n, path, &e->body_matches, &e->n_body_matches);
+    return true;
+}
+
+static bool expect_body_not_matches(struct cfg_parser *p, yaml_node_t *n, const char *path,
+                                    void *obj)
+{
+    struct http_expect *e = obj;
+    get_regex_list(p, n, path, &e->body_not_matches, &e->n_body_not_matches);
+    return true;
+}
+
+static bool expect_header_key(struct cfg_parser *p, const char *key, yaml_node_t *v,
+                              const char *path, void *arg)
+{
+    struct http_expect *e = arg;
+    char q[CFG_MAX_QUOTED + 4];
+    if (!header_name_ok(key)) {
+        cfg_err(p, v, path, "\"%s\" is not a valid header name", cfg_quote(key, q));
+        return true;
+    }
+    if (e->n_headers == HTTP_MAX_HEADERS) {
+        cfg_err(p, v, path, "more than %d expected headers", HTTP_MAX_HEADERS);
+        return true;
+    }
+    struct regex re;
+    if (compile_regex(p, v, path, &re)) {
+        e->headers = xrealloc(e->headers, (e->n_headers + 1) * sizeof(*e->headers));
+        e->headers[e->n_headers].name = xstrdup(key);
+        e->headers[e->n_headers].re = re;
+        e->n_headers++;
+    }
+    return true;
+}
+
+static bool expect_headers(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
+{
+    if (!cfg_want_mapping(p, n, path))
+        return false;
+    cfg_walk_map(p, n, path, expect_header_key, obj);
+    return true;
+}
+
+static bool parse_json_path(const char *s, struct json_expect *j)
+{
+    const char *q = s;
+    if (!*q)
+        return false;
+    while (*q) {
+        struct json_step st = {NULL, 0};
+        if (*q == '[') {
+            q++;
+            if (*q < '0' || *q > '9')
+                return false;
+            char *end;
+            errno = 0;
+            st.index = strtol(q, &end, 10);
+            if (errno || *end != ']')
+                return false;
+            q = end + 1;
+        } else {
+            const char *start = q;
+            while (*q && *q != '.' && *q != '[')
+                q++;
+            if (q == start)
+                return false;
+            st.key = xstrndup(start, (size_t)(q - start));
+        }
+        j->steps = xrealloc(j->steps, (j->n_steps + 1) * sizeof(*j->steps));
+        j->steps[j->n_steps++] = st;
+        if (*q == '.') {
+            q++;
+            if (!*q || *q == '.' || *q == '[')
+                return false;
+        } else if (*q && *q != '[') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void json_expect_free(struct json_expect *j)
+{
+    free(j->path);
+    for (size_t i = 0; i < j->n_steps; i++)
+        free(j->steps[i].key);
+    free(j->steps);
+    free(j->equals);
+}
+
+struct json_parse {
+    struct json_expect *j;
+    bool has_path, has_op;
+};
+
+static bool json_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+                     void *arg)
+{
+    struct json_parse *jp = arg;
+    char q[CFG_MAX_QUOTED + 4];
+    if (strcmp(key, "path") == 0) {
+        if (!cfg_want_scalar(p, v, path))
+            return true;
+        jp->has_path = true;
+        jp->j->path = xstrdup(cfg_scalar(v));
+        if (!parse_json_path(cfg_scalar(v), jp->j))
+            cfg_err(p, v, path, "\"%s\" is not a JSON path (use a.b[0].c)",
+                    cfg_quote(cfg_scalar(v), q));
+    } else if (strcmp(key, "equals") == 0 || strcmp(key, "exists") == 0) {
+        if (jp->has_op) {
+            cfg_err(p, v, path, "use either equals or exists, not both");
+            return true;
+        }
+        jp->has_op = true;
+        if (key[1] == 'x') {
+            jp->j->is_exists = true;
+            (void)cfg_get_bool(p, v, path, &jp->j->exists);
+        } else if (cfg_want_scalar(p, v, path)) {
+            jp->j->equals = xstrdup(cfg_scalar(v));
+            jp->j->equals_quoted = !cfg_is_plain(v);
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool expect_json(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
+{
+    struct http_expect *e = obj;
+    if (!cfg_want_sequence(p, n, path))
+        return false;
+    if (cfg_seq_len(n) > HTTP_MAX_EXPECTS) {
+        cfg_err(p, n, path, "more than %d JSON expectations", HTTP_MAX_EXPECTS);
+        return false;
+    }
+    for (size_t i = 0; i < cfg_seq_len(n); i++) {
+        char sub[CFG_PATH_CAP];
+        cfg_path_index(sub, path, i);
+        yaml_node_t *it = cfg_seq_item(p, n, i);
+        if (!it || !cfg_want_mapping(p, it, sub))
+            continue;
+        struct json_expect j = {0};
+        struct json_parse jp = {&j, false, false};
+        int before = p->n_errors;
+        cfg_walk_map(p, it, sub, json_key, &jp);
+        if (!jp.has_path)
+            cfg_err(p, it, sub, "missing key \"path\"");
+        if (!jp.has_op)
+            cfg_err(p, it, sub, "needs \"equals\" or \"exists\"");
+        if (p->n_errors != before) {
+            json_expect_free(&j);
+            continue;
+        }
+        e->json = xrealloc(e->json, (e->n_json + 1) * sizeof(*e->json));
+        e->json[e->n_json++] = j;
+    }
+    return true;
+}
+
+static const struct cfg_field expect_fields[] = {
+    {.key = "status", .kind = CFG_CUSTOM, .parse = expect_status},
+    {.key = "body_matches", .kind = CFG_CUSTOM, .parse = expect_body_matches},
+    {.key = "body_not_matches", .kind = CFG_CUSTOM, .parse = expect_body_not_matches},
+    {.key = "headers", .kind = CFG_CUSTOM, .parse = expect_headers},
+    {.key = "json", .kind = CFG_CUSTOM, .parse = expect_json},
+    {.key = "max_duration",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct http_expect, max_duration_ms)},
+    {0},
+};
+
+static void expect_free(struct http_expect *e)
+{
+    free(e->status);
+    for (size_t i = 0; i < e->n_body_matches; i++)
+        regex_free(&e->body_matches[i]);
+    free(e->body_matches);
+    for (size_t i = 0; i < e->n_body_not_matches; i++)
+        regex_free(&e->body_not_matches[i]);
+    free(e->body_not_matches);
+    for (size_t i = 0; i < e->n_headers; i++) {
+        free(e->headers[i].name);
+        regex_free(&e->headers[i].re);
+    }
+    free(e->headers);
+    for (size_t i = 0; i < e->n_json; i++)
+        json_expect_free(&e->json[i]);
+    free(e->json);
+}
+
+/* ---- tls ---- */
+
+/* A TLS file must be readable when the config loads, not at the first
+ * probe. O_NONBLOCK: a FIFO cannot hang the load. */
+static bool tls_file(struct cfg_parser *p, yaml_node_t *v, const char *path, char **out)
+{
+    if (!cfg_get_str(p, v, path, false, out))
+        return false;
+    char q[CFG_MAX_QUOTED + 4];
+    int fd = open(*out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        cfg_err(p, v, path, "cannot read %s: %s", cfg_quote(*out, q), strerror(errno));
+        return false;
+    }
+    bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    close(fd);
+    if (dir) {
+        cfg_err(p, v, path, "cannot read %s: it is a directory", cfg_quote(*out, q));
+        return false;
+    }
+    return true;
+}
+
+static bool tls_ca(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    return tls_file(p, v, path, &((struct tls_spec *)obj)->ca_file);
+}
+
+static bool tls_cert(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    return tls_file(p, v, path, &((struct tls_spec *)obj)->cert_file);
+}
+
+static bool tls_key(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    return tls_file(p, v, path, &((struct tls_spec *)obj)->key_file);
+}
+
+static const struct cfg_field tls_fields[] = {
+    {.key = "ca_file", .kind = CFG_CUSTOM, .parse = tls_ca},
+    {.key = "cert_file", .kind = CFG_CUSTOM, .parse = tls_cert},
+    {.key = "key_file", .kind = CFG_CUSTOM, .parse = tls_key},
+    {.key = "server_name", .kind = CFG_STR, .offset = offsetof(struct tls_spec, server_name)},
+    {.key = "insecure_skip_verify",
+     .kind = CFG_BOOL,
+     .offset = offsetof(struct tls_spec, insecure_skip_verify)},
+    {0},
+};
+
+/* ---- the check's own keys ---- */
+
+static bool http_url(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct http_parse *hp = obj;
+    if (!cfg_get_str(p, v, path, true, &hp->s.url))
+        return false;
+    const char *why;
+    if (!cfg_http_url_ok(hp->s.url, &why)) {
+        cfg_err(p, v, path, "%s", why);
+        return false;
+    }
+    free(hp->target);
+    hp->target = cfg_url_target(cfg_scalar(v));
+    return true;
+}
+
+static bool http_method(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct http_spec *s = obj;
+    char q[CFG_MAX_QUOTED + 4];
+    if (!cfg_get_str(p, v, path, false, &s->method))
+        return false;
+    if (header_name_ok(s->method))
+        return true;
+    cfg_err(p, v, path, "\"%s\" is not an HTTP method", cfg_quote(s->method, q));
+    return false;
+}
+
+static bool http_headers(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct http_spec *s = obj;
+    cfg_get_string_map(p, v, path, true, header_name_why, header_value_why, &s->headers,
+                       &s->n_headers, HTTP_MAX_HEADERS);
+    return true;
+}
+
+static bool http_bearer(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct http_spec *s = obj;
+    if (!cfg_get_str(p, v, path, true, &s->bearer_token))
+        return false;
+    if (!strpbrk(s->bearer_token, "\r\n"))
+        return true;
+    cfg_err(p, v, path, "bearer token must not contain line breaks");
+    return false;
+}
+
+struct basic_auth {
+    struct http_spec *s;
+    bool has_user, has_pass;
+};
+
+static bool basic_auth_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+                           void *arg)
+{
+    struct basic_auth *ba = arg;
+    if (strcmp(key, "username") == 0) {
+        /* Present even if it fails to resolve: that error is enough. */
+        ba->has_user = true;
+        (void)cfg_get_str(p, v, path, true, &ba->s->basic_user);
+    } else if (strcmp(key, "password") == 0) {
+        ba->has_pass = cfg_get_str(p, v, path, true, &ba->s->basic_pass);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool http_basic_auth(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct basic_auth ba = {obj, false, false};
+    if (!cfg_want_mapping(p, v, path))
+        return false;
+    cfg_walk_map(p, v, path, basic_auth_key, &ba);
+    if (!ba.has_user)
+        cfg_err(p, v, path, "missing key \"username\"");
+    if (!ba.has_pass) {
+        /* basic_auth without a password sends an empty one. */
+        free(ba.s->basic_pass);
+        ba.s->basic_pass = xstrdup("");
+    }
+    return true;
+}
+
+static bool http_tls(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct http_spec *s = obj;
+    if (!cfg_want_mapping(p, v, path))
+        return false;
+    (void)cfg_walk_fields(p, v, path, tls_fields, &s->tls, NULL, NULL, NULL);
+    return true;
+}
+
+static bool http_expect(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct http_spec *s = obj;
+    if (!cfg_want_mapping(p, v, path))
+        return false;
+    (void)cfg_walk_fields(p, v, path, expect_fields, &s->expect, NULL, NULL, NULL);
+    return true;
+}
+
+static const char *const ip_names[] = {"ip4", "ip6", "auto", NULL};
+
+/* Offsets are into struct http_parse, whose first member is the spec. */
+static const struct cfg_field http_fields[] = {
+    {.key = "url", .kind = CFG_CUSTOM, .parse = http_url},
+    {.key = "method", .kind = CFG_CUSTOM, .parse = http_method},
+    {.key = "headers", .kind = CFG_CUSTOM, .parse = http_headers},
+    {.key = "body", .kind = CFG_SECRET, .offset = offsetof(struct http_spec, body)},
+    {.key = "follow_redirects",
+     .kind = CFG_BOOL,
+     .offset = offsetof(struct http_spec, follow_redirects),
+     .def_i = 1},
+    {.key = "ip_protocol",
+     .kind = CFG_ENUM,
+     .offset = offsetof(struct http_spec, ip_protocol),
+     .names = ip_names,
+     .def_i = IP_PROTO_AUTO},
+    {.key = "reuse_connection",
+     .kind = CFG_BOOL,
+     .offset = offsetof(struct http_spec, reuse_connection)},
+    {.key = "basic_auth", .kind = CFG_CUSTOM, .parse = http_basic_auth},
+    {.key = "bearer_token", .kind = CFG_CUSTOM, .parse = http_bearer},
+    {.key = "tls", .kind = CFG_CUSTOM, .parse = http_tls},
+    {.key = "max_body_bytes",
+     .kind = CFG_SIZE,
+     .offset = offsetof(struct http_spec, max_body_bytes),
+     .def_i = HTTP_DEFAULT_MAX_BODY_BYTES},
+    {.key = "expect", .kind = CFG_CUSTOM, .parse = http_expect},
+    {0},
+};
+
+/* ---- the schema ---- */
+
+static void *http_new_spec(void)
+{
+    struct http_parse *hp = xcalloc(1, sizeof(*hp));
+    cfg_fields_default(http_fields, &hp->s);
+    hp->s.method = xstrdup("GET");
+    return hp;
+}
+
+static void http_free_spec(void *spec)
+{
+    struct http_parse *hp = spec;
+    struct http_spec *s = &hp->s;
+    free(s->url);
+    free(s->method);
+    for (size_t i = 0; i < s->n_headers; i++) {
+        free(s->headers[i].name);
+        /* Values may be secrets: do not leave them in freed memory. */
+        if (s->headers[i].value)
+            memset(s->headers[i].value, 0, strlen(s->headers[i].value));
+        free(s->headers[i].value);
+    }
+    free(s->headers);
+    free(s->body);
+    free(s->basic_user);
+    free(s->basic_pass);
+    free(s->bearer_token);
+    free(s->tls.ca_file);
+    free(s->tls.cert_file);
+    free(s->tls.key_file);
+    free(s->tls.server_name);
+    expect_free(&s->expect);
+    free(hp->target);
+    free(hp);
+}
+
+static bool http_key(struct cfg_parser *p, const char *key, struct yaml_node_s *v, const char *path,
+                     struct check_spec *c)
+{
+    struct http_parse *hp = c->spec;
+    /* `url` needs the parse record (for the target); the rest the spec,
+     * which is its first member. */
+    return cfg_field_apply(p, http_fields, key, v, path, hp, &hp->s.seen);
+}
+
+static bool has_header(const struct http_spec *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_headers; i++)
+        if (strcasecmp(s->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static void http_finish(struct cfg_parser *p, const struct yaml_node_s *n, const char *path,
+                        struct check_spec *c)
+{
+    struct http_parse *hp = c->spec;
+    struct http_spec *s = &hp->s;
+    if (!(s->seen & CFG_SEEN(cfg_field_index(http_fields, "url"))))
+        cfg_err(p, n, path, "missing key \"url\"");
+    if (s->expect.max_duration_ms > c->timeout_ms)
+        cfg_err(p, n, path, "expect.max_duration is longer than timeout, it could never fail");
+    if (!s->expect.n_status) {
+        s->expect.status = xcalloc(1, sizeof(*s->expect.status));
+        s->expect.status[0] = (struct status_range){200, 299};
+        s->expect.n_status = 1;
+    }
+    int auths =
+        (s->basic_user != NULL) + (s->bearer_token != NULL) + has_header(s, "Authorization");
+    if (auths > 1)
+        cfg_err(p, n, path, "use only one of basic_auth, bearer_token and an Authorization header");
+    if ((s->tls.cert_file == NULL) != (s->tls.key_file == NULL))
+        cfg_err(p, n, path, "tls.cert_file and tls.key_file go together");
+    free(c->target);
+    c->target = hp->target;
+    hp->target = NULL;
+}
+
+static uint64_t http_identity(const struct check_spec *c)
+{
+    const struct http_spec *s = http_spec_of(c);
+    uint64_t h = hash_mem(s->method, strlen(s->method) + 1);
+    return hash_mem_from(h, s->url, strlen(s->url) + 1);
+}
+
+const struct check_schema http_schema = {
+    .name = "http",
+    .new_spec = http_new_spec,
+    .free_spec = http_free_spec,
+    .key = http_key,
+    .finish = http_finish,
+    .identity = http_identity,
+};
