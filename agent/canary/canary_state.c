@@ -32,12 +32,22 @@ struct canary_state {
     struct canary_verdict verdict;
 };
 
+/* The ring capacity asked for, raised to the documented slack. Above the cap
+ * is a caller's bug (the configuration rejects such windows): stop rather
+ * than silently keep less than the window. */
+static size_t ring_bounds(size_t cap)
+{
+    if (cap > CANARY_MAX_RING) {
+        fprintf(stderr, "outpost: canary ring of %zu samples asked, cap is %u\n", cap,
+                CANARY_MAX_RING);
+        abort();
+    }
+    return cap < CANARY_MIN_RING ? CANARY_MIN_RING : cap;
+}
+
 struct canary_state *canst_new(uint64_t identity, size_t ring_cap)
 {
-    if (ring_cap < 16)
-        ring_cap = 16;
-    if (ring_cap > CANARY_MAX_RING)
-        ring_cap = CANARY_MAX_RING;
+    ring_cap = ring_bounds(ring_cap);
     struct canary_state *st = xcalloc(1, sizeof(*st));
     atomic_init(&st->refs, 1);
     st->identity = identity;

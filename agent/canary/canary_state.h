@@ -15,7 +15,11 @@
 
 #include <stdint.h>
 
+/* Samples per arm, at most. The configuration rejects a window / interval
+ * that needs more; asking for more here is a programming error (abort). */
 #define CANARY_MAX_RING 1000000u
+/* Samples per arm, at least: slack for probes that land late in the window. */
+#define CANARY_MIN_RING 16u
 #define CANARY_MAX_CHECKSUM 256u
 
 enum canary_arm_id { ARM_BASELINE = 0, ARM_CANARY = 1 };
@@ -23,8 +27,8 @@ enum canary_arm_id { ARM_BASELINE = 0, ARM_CANARY = 1 };
 struct canary_state;
 
 /* ring_cap: samples each arm keeps (the window's worth at the fastest arm
- * interval, plus slack; capped at CANARY_MAX_RING). Caller releases with
- * canst_unref. */
+ * interval, plus slack); below CANARY_MIN_RING it is raised to it, above
+ * CANARY_MAX_RING it aborts. Caller releases with canst_unref. */
 struct canary_state *canst_new(uint64_t identity, size_t ring_cap);
 void canst_ref(struct canary_state *st);
 void canst_unref(struct canary_state *st);
