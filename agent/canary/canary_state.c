@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Rings start with this many samples and double as they fill. */
+#define RING_INITIAL 64u
 /* Timestamps keep 63 bits (bit 0 holds ok). */
 #define T_LIMIT ((int64_t)1 << 62)
 
@@ -20,6 +22,12 @@ struct sample {
     atomic_uint_least64_t latency;
 };
 
+/* An array the owner replaced; a reader frees it. */
+struct retired {
+    struct retired *next;
+    struct sample *v;
+};
+
 /* One arm. Sample k (k counts every add since creation) lives in
  * v[k % (cap + 1)]. The spare slot keeps the owner's write in progress (at
  * index count) off every sample a reader may take ([count - cap, count)). */
@@ -28,17 +36,22 @@ struct ring {
     struct sample *v;
     size_t cap;     /* samples kept by this array */
     uint64_t count; /* samples added since creation, published after the write */
-    uint64_t start; /* the first sample after the last reset */
+    uint64_t start; /* the oldest sample kept: moved by resets and resizes */
+    /* Owner only. */
+    size_t limit; /* the capacity the ring grows to */
 };
 
 struct canary_state {
     atomic_uint refs;
     uint64_t identity;
+    atomic_size_t want_cap;             /* canst_set_capacity; applied by the owner */
+    size_t applied_cap;                 /* owner only */
     char checksum[CANARY_MAX_CHECKSUM]; /* owner only */
-    pthread_mutex_t lock;               /* ring indexes and generation: O(1) holds */
+    pthread_mutex_t lock;               /* ring indexes, arrays, generation, retired: O(1) holds */
     struct ring arm[2];
-    uint64_t generation;          /* bumps on reset: cached verdicts from before die */
-    pthread_mutex_t verdict_lock; /* readers: the cache and the judge */
+    uint64_t generation; /* bumps on reset: cached verdicts from before die */
+    struct retired *retired;
+    pthread_mutex_t verdict_lock; /* readers: the cache, the judge, freeing retired arrays */
     bool cached;
     int64_t cached_at_ms;
     uint64_t cached_generation;
@@ -60,6 +73,11 @@ static size_t ring_bounds(size_t cap)
         abort();
     }
     return cap < CANARY_MIN_RING ? CANARY_MIN_RING : cap;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
 }
 
 /* Samples an arm holds; owner, or anyone holding lock. */
@@ -93,14 +111,27 @@ struct canary_state *canst_new(uint64_t identity, size_t ring_cap)
     struct canary_state *st = xcalloc(1, sizeof(*st));
     atomic_init(&st->refs, 1);
     st->identity = identity;
+    atomic_init(&st->want_cap, ring_cap);
+    st->applied_cap = ring_cap;
     pthread_mutex_init(&st->lock, NULL);
     pthread_mutex_init(&st->verdict_lock, NULL);
     for (int a = 0; a < 2; a++) {
         struct ring *r = &st->arm[a];
-        r->cap = ring_cap;
+        r->cap = min_size(RING_INITIAL, ring_cap);
         r->v = xmalloc((r->cap + 1) * sizeof(struct sample));
+        r->limit = ring_cap;
     }
     return st;
+}
+
+static void free_retired(struct retired *q)
+{
+    while (q) {
+        struct retired *next = q->next;
+        free(q->v);
+        free(q);
+        q = next;
+    }
 }
 
 void canst_ref(struct canary_state *st)
@@ -116,6 +147,7 @@ void canst_unref(struct canary_state *st)
     pthread_mutex_destroy(&st->verdict_lock);
     free(st->arm[0].v);
     free(st->arm[1].v);
+    free_retired(st->retired);
     free(st);
 }
 
@@ -124,12 +156,63 @@ uint64_t canst_identity(const struct canary_state *st)
     return st->identity;
 }
 
+void canst_set_capacity(struct canary_state *st, size_t ring_cap)
+{
+    atomic_store_explicit(&st->want_cap, ring_bounds(ring_cap), memory_order_relaxed);
+}
+
+/* Owner: move r to an array of new_cap samples, keeping the newest of those
+ * it holds. The old array may still be under a reader's copy: it is retired,
+ * and the next reader frees it. O(samples held). */
+static void ring_resize(struct canary_state *st, struct ring *r, size_t new_cap)
+{
+    uint64_t keep = min_size(ring_held(r), new_cap);
+    struct sample *nv = xmalloc((new_cap + 1) * sizeof(*nv));
+    for (uint64_t k = r->count - keep; k < r->count; k++) {
+        const struct sample *from = &r->v[k % (r->cap + 1)];
+        struct sample *to = &nv[k % (new_cap + 1)];
+        atomic_init(&to->t_ok, atomic_load_explicit(&from->t_ok, memory_order_relaxed));
+        atomic_init(&to->latency, atomic_load_explicit(&from->latency, memory_order_relaxed));
+    }
+    struct retired *old = xmalloc(sizeof(*old));
+    old->v = r->v;
+    pthread_mutex_lock(&st->lock);
+    old->next = st->retired;
+    st->retired = old;
+    r->v = nv;
+    r->cap = new_cap;
+    r->start = r->count - keep; /* a larger array must not reach past what was kept */
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* Owner: apply the capacity the configuration wants to both arms. A ring
+ * above it shrinks now (to what it holds, at most the new capacity); a ring
+ * below it grows as samples arrive. */
+static void apply_capacity(struct canary_state *st, size_t want)
+{
+    for (int a = 0; a < 2; a++) {
+        struct ring *r = &st->arm[a];
+        r->limit = want;
+        if (r->cap > want) {
+            size_t held = ring_held(r);
+            ring_resize(st, r, min_size(want, held > RING_INITIAL ? held : RING_INITIAL));
+        }
+    }
+    st->applied_cap = want;
+}
+
 void canst_add(struct canary_state *st, enum canary_arm_id arm, int64_t t_ms, double latency,
                bool ok)
 {
     assert(arm == ARM_BASELINE || arm == ARM_CANARY);
     assert(t_ms >= -T_LIMIT && t_ms < T_LIMIT);
+    size_t want = atomic_load_explicit(&st->want_cap, memory_order_relaxed);
+    if (want != st->applied_cap)
+        apply_capacity(st, want);
     struct ring *r = &st->arm[arm];
+    /* Full and allowed more: double (amortised O(1) per sample). */
+    if (r->count - r->start >= r->cap && r->cap < r->limit)
+        ring_resize(st, r, r->cap <= r->limit / 2 ? 2 * r->cap : r->limit);
     uint64_t k = r->count;
     sample_store(&r->v[k % (r->cap + 1)], t_ms, latency, ok);
     /* Publishing the count under the lock orders the sample's stores before
@@ -215,12 +298,17 @@ static uint64_t read_arms(struct canary_state *st, int64_t since_ms, int64_t now
 {
     struct arm_view w[2];
     pthread_mutex_lock(&st->lock);
+    /* Readers are serialised by verdict_lock, so no one still copies from
+     * an array retired before this capture. */
+    struct retired *dead = st->retired;
+    st->retired = NULL;
     for (int a = 0; a < 2; a++) {
         const struct ring *r = &st->arm[a];
         w[a] = (struct arm_view){r->v, r->cap, r->count - ring_held(r), r->count};
     }
     uint64_t gen = st->generation;
     pthread_mutex_unlock(&st->lock);
+    free_retired(dead);
 
     uint64_t *in_window[2];
     for (int a = 0; a < 2; a++) {
@@ -239,7 +327,8 @@ static uint64_t read_arms(struct canary_state *st, int64_t since_ms, int64_t now
     /* Since the capture the owner wrote samples up to count_now, the last
      * one perhaps still in progress. In the captured array each write lands
      * cap + 1 samples back, so everything below count_now - cap may be
-     * overwritten. */
+     * overwritten (an array replaced meanwhile is written no more, so this
+     * is an over-estimate then). */
     for (int a = 0; a < 2; a++) {
         if (count_now[a] > w[a].lo + w[a].cap) {
             uint64_t first = count_now[a] - w[a].cap;

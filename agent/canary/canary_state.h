@@ -9,7 +9,7 @@
  *   samples: canst_add, canst_reset and canst_checksum are owner-only. The
  *   owner role may pass to another thread only across a happens-before edge
  *   (thread creation, join, a mutex), never be shared.
- * - canst_verdict, canst_identity, canst_ref and
+ * - canst_verdict, canst_set_capacity, canst_identity, canst_ref and
  *   canst_unref may be called from any thread, concurrently with the owner and
  *   with each other.
  * - The owner never waits for a reader: the lock it takes in canst_add (once
@@ -19,6 +19,9 @@
  *   always judges a contiguous run of one arm's samples. Readers serialise
  *   among themselves on a second per-canary lock that the owner never takes;
  *   the judge runs under it, once per interval.
+ * - Rings start small and grow by doubling, on the owner thread, up to the
+ *   capacity asked for; an array the owner replaces is freed by the next
+ *   reader (or the last canst_unref), never under a reader still copying it.
  */
 #ifndef OUTPOST_CANARY_STATE_H
 #define OUTPOST_CANARY_STATE_H
@@ -41,7 +44,8 @@ struct canary_state;
 
 /* ring_cap: samples each arm keeps (the window's worth at the fastest arm
  * interval, plus slack); below CANARY_MIN_RING it is raised to it, above
- * CANARY_MAX_RING it aborts. Caller releases with canst_unref. Any thread. */
+ * CANARY_MAX_RING it aborts. Memory grows with the samples held, not with
+ * ring_cap. Caller releases with canst_unref. Any thread. */
 struct canary_state *canst_new(uint64_t identity, size_t ring_cap);
 /* Any thread. canst_unref(NULL) is a no-op. */
 void canst_ref(struct canary_state *st);
@@ -49,8 +53,14 @@ void canst_unref(struct canary_state *st);
 /* Any thread; fixed at creation. */
 uint64_t canst_identity(const struct canary_state *st);
 
-/* Owner only: one sample at t_ms (Unix ms, |t_ms| < 2^62). O(1); takes the
- * short lock once. */
+/* Any thread, O(1), never waits: the capacity the live configuration wants
+ * (same bounds as canst_new). Recorded only; the owner applies it to both
+ * arms on its next canst_add. Growing keeps every sample; shrinking keeps
+ * the newest ring_cap of each arm. The last call wins. */
+void canst_set_capacity(struct canary_state *st, size_t ring_cap);
+
+/* Owner only: one sample at t_ms (Unix ms, |t_ms| < 2^62). O(1) amortised
+ * (growth copies the ring once per doubling); takes the short lock once. */
 void canst_add(struct canary_state *st, enum canary_arm_id arm, int64_t t_ms, double latency,
                bool ok);
 /* Owner only: drop every sample (a new revision). Cached verdicts die: the

@@ -942,6 +942,183 @@ static void test_state_cache(void **state)
     canst_unref(st);
 }
 
+/* A reload keeps a canary's samples when its arms stay, and hands the state
+ * the capacity of the new window (gen.c: window / fastest interval + 16). */
+static void test_state_reload_capacity(void **state)
+{
+    (void)state;
+    struct canary_spec sp;
+    spec_init(&sp, 1000, 20 * SEC);
+    /* Created for a 2 s window at 100 ms: 2000 / 100 + 16 = 36 per arm. */
+    struct canary_state *st = canst_new(1, 36);
+    /* Reloaded to a 20 s window: 20000 / 100 + 16 = 216. */
+    canst_set_capacity(st, 216);
+    /* 8 s of probes at 100 ms on both arms. */
+    for (int i = 1; i <= 80; i++) {
+        canst_add(st, ARM_BASELINE, T0 + i * 100, (double)i, true);
+        canst_add(st, ARM_CANARY, T0 + i * 100, (double)(i + 1000), true);
+    }
+    struct canary_verdict v;
+    canst_verdict(st, &sp, T0 + 8 * SEC, &v);
+    assert_int_equal(v.baseline.n, 80); /* 36 when the ring kept its creation size */
+    assert_int_equal(v.canary.n, 80);
+    assert_true(v.baseline.sum == 80 * 81 / 2.0);
+    assert_true(v.canary.sum == 80 * 81 / 2.0 + 80 * 1000);
+    canst_unref(st);
+}
+
+/* Checks that an arm holds exactly the samples first..last (latency i, ok
+ * unless i % 7 == 0, offset added to the latency), oldest first. */
+static void expect_run(struct canary_state *st, enum canary_arm_id arm, long first, long last,
+                       double offset)
+{
+    struct canary_sample *s;
+    size_t n = canst_samples(st, arm, INT64_MIN / 4, INT64_MAX / 4, &s);
+    size_t want = last >= first ? (size_t)(last - first + 1) : 0;
+    if (n != want) {
+        print_error("arm %d holds %zu samples, want %zu (%ld..%ld)\n", arm, n, want, first, last);
+        free(s);
+        fail();
+    }
+    for (size_t k = 0; k < n; k++) {
+        long i = first + (long)k;
+        if (s[k].latency != (double)i + offset || s[k].ok != (i % 7 != 0)) {
+            print_error("arm %d sample %zu: latency %.17g ok %d, want %.17g %d\n", arm, k,
+                        s[k].latency, s[k].ok, (double)i + offset, i % 7 != 0);
+            free(s);
+            fail();
+        }
+    }
+    free(s);
+}
+
+static void add_run(struct canary_state *st, enum canary_arm_id arm, long first, long last,
+                    double offset)
+{
+    for (long i = first; i <= last; i++)
+        canst_add(st, arm, T0 + i, (double)i + offset, i % 7 != 0);
+}
+
+static void test_state_shrink(void **state)
+{
+    (void)state;
+    struct canary_state *st = canst_new(1, 100);
+    add_run(st, ARM_BASELINE, 1, 100, 0);
+    add_run(st, ARM_CANARY, 1, 100, 0.5);
+    /* Only recorded: nothing changes before the owner's next add. */
+    canst_set_capacity(st, 20);
+    expect_run(st, ARM_BASELINE, 1, 100, 0);
+    /* That add shrinks both arms to their newest 20, then stores 101. */
+    add_run(st, ARM_BASELINE, 101, 101, 0);
+    expect_run(st, ARM_BASELINE, 82, 101, 0);
+    expect_run(st, ARM_CANARY, 81, 100, 0.5);
+    add_run(st, ARM_CANARY, 101, 130, 0.5);
+    expect_run(st, ARM_CANARY, 111, 130, 0.5);
+
+    /* Below the documented slack of 16: raised to 16. */
+    canst_set_capacity(st, 3);
+    add_run(st, ARM_BASELINE, 102, 102, 0);
+    expect_run(st, ARM_BASELINE, 87, 102, 0);
+    expect_run(st, ARM_CANARY, 115, 130, 0.5);
+
+    /* A ring holding fewer samples than the new capacity keeps them all. */
+    canst_reset(st);
+    canst_set_capacity(st, 100);
+    add_run(st, ARM_BASELINE, 200, 209, 0);
+    canst_set_capacity(st, 50);
+    add_run(st, ARM_BASELINE, 210, 210, 0);
+    expect_run(st, ARM_BASELINE, 200, 210, 0);
+    expect_run(st, ARM_CANARY, 0, -1, 0);
+    canst_unref(st);
+}
+
+/* From the initial 64 samples by doubling up to a large capacity, every
+ * sample kept in order, read between doublings (readers free the arrays the
+ * owner replaced; ASan checks) and not. */
+static void test_state_growth(void **state)
+{
+    (void)state;
+    const long cap = 300000;
+    struct canary_state *st = canst_new(1, (size_t)cap);
+    add_run(st, ARM_BASELINE, 1, 50, 0);
+    expect_run(st, ARM_BASELINE, 1, 50, 0);
+    for (long end = 100; end <= cap; end *= 3) {
+        add_run(st, ARM_BASELINE, end / 3 > 50 ? end / 3 + 1 : 51, end, 0);
+        expect_run(st, ARM_BASELINE, 1, end, 0);
+    }
+    /* Up to the capacity, then the ring wraps. */
+    add_run(st, ARM_BASELINE, 218701, cap, 0);
+    expect_run(st, ARM_BASELINE, 1, cap, 0);
+    add_run(st, ARM_BASELINE, cap + 1, cap + 1234, 0);
+    expect_run(st, ARM_BASELINE, 1235, cap + 1234, 0);
+    expect_run(st, ARM_CANARY, 0, -1, 0);
+
+    /* Growing a full ring by reload keeps every sample, then fills up. */
+    canst_unref(st);
+    st = canst_new(1, 16);
+    add_run(st, ARM_CANARY, 1, 40, 0);
+    expect_run(st, ARM_CANARY, 25, 40, 0);
+    canst_set_capacity(st, 5000);
+    add_run(st, ARM_CANARY, 41, 41, 0);
+    expect_run(st, ARM_CANARY, 25, 41, 0);
+    add_run(st, ARM_CANARY, 42, 60, 0);
+    expect_run(st, ARM_CANARY, 25, 60, 0);
+    add_run(st, ARM_CANARY, 61, 5024, 0);
+    expect_run(st, ARM_CANARY, 25, 5024, 0);
+    add_run(st, ARM_CANARY, 5025, 5025, 0);
+    expect_run(st, ARM_CANARY, 26, 5025, 0);
+    canst_unref(st); /* frees arrays retired with no reader since */
+}
+
+/* The owner replaces an array while a reader copies from it: the reader
+ * keeps reading the retired array (ASan: not freed under it) and drops what
+ * the owner may have overwritten, so it still sees a contiguous run. The
+ * hook makes this thread the owner inside its own read. */
+struct hook_adds {
+    struct canary_state *st;
+    long next, count;
+    int calls;
+};
+
+static void add_in_copy(enum canary_arm_id arm, void *arg)
+{
+    struct hook_adds *h = arg;
+    if (arm != ARM_BASELINE || h->calls++ > 0)
+        return;
+    add_run(h->st, ARM_BASELINE, h->next, h->next + h->count - 1, 0);
+    h->next += h->count;
+}
+
+static void test_state_retire_under_reader(void **state)
+{
+    (void)state;
+    struct canary_state *st = canst_new(1, 1000);
+    add_run(st, ARM_BASELINE, 0, 63, 0); /* the initial array is full */
+    add_run(st, ARM_CANARY, 0, 9, 0);
+    struct hook_adds h = {st, 64, 10, 0};
+    canst_copy_hook = add_in_copy;
+    canst_copy_hook_arg = &h;
+    /* The first of the 10 adds doubles the ring (the old array is retired
+     * mid-copy). The reader captured 0..63 in a 64-sample array; 74 have been
+     * written since creation, so 0..9 may be overwritten: dropped. */
+    expect_run(st, ARM_BASELINE, 10, 63, 0);
+    /* The next reader frees the retired array and sees everything. */
+    canst_copy_hook = NULL;
+    expect_run(st, ARM_BASELINE, 0, 73, 0);
+
+    /* A shrink mid-copy retires both arms' arrays; the canary arm is copied
+     * from its retired array after the baseline's hook ran. */
+    canst_set_capacity(st, 16);
+    h = (struct hook_adds){st, 74, 1, 0};
+    canst_copy_hook = add_in_copy;
+    expect_run(st, ARM_CANARY, 0, 9, 0);
+    canst_copy_hook = NULL;
+    expect_run(st, ARM_BASELINE, 59, 74, 0);
+    expect_run(st, ARM_CANARY, 0, 9, 0);
+    canst_copy_hook_arg = NULL;
+    canst_unref(st);
+}
+
 /* ---- threads ---- */
 
 /* A value threads wait on, with a deadline (CLOCK_MONOTONIC). */
@@ -1067,7 +1244,8 @@ static void test_state_reader_does_not_block_writer(void **state)
  * and median a + (n - 1) / 2, exactly. Canary samples (latency i + 0.5) all
  * fail, which keeps the judge cheap (no latency comparison) so the readers
  * judge often; between verdicts the readers also take one arm's samples
- * themselves and check them one by one. The writer resets now and then. */
+ * themselves and check them one by one. The writer resets now and then, a
+ * reader changes the capacity, the rings grow and shrink. */
 #define THR_CAP 1024
 #define THR_READERS 3
 #define THR_VERDICTS 200 /* per reader, at least */
@@ -1159,6 +1337,8 @@ static void *thr_read(void *arg)
         free(s);
         if (!ok)
             return NULL;
+        if (r->id == 0 && k % 5 == 0)
+            canst_set_capacity(t->st, k % 10 ? THR_CAP / 3 : THR_CAP);
     }
     return NULL;
 }
@@ -1219,7 +1399,8 @@ static void test_state_threads(void **state)
     for (int i = 0; i < THR_READERS; i++)
         assert_true(atomic_load(&t->verdicts[i]) > 0);
 
-    /* The test thread is the owner now: the ring, filled. */
+    /* The test thread is the owner now: the full capacity, filled. */
+    canst_set_capacity(t->st, THR_CAP);
     long end = t->max_samples + 2 * THR_CAP;
     for (long i = t->max_samples; i < end; i++) {
         canst_add(t->st, ARM_BASELINE, T0 + i, (double)i, true);
@@ -1250,6 +1431,10 @@ int main(void)
         cmocka_unit_test(test_state_window),
         cmocka_unit_test(test_state_checksum),
         cmocka_unit_test(test_state_cache),
+        cmocka_unit_test(test_state_reload_capacity),
+        cmocka_unit_test(test_state_shrink),
+        cmocka_unit_test(test_state_growth),
+        cmocka_unit_test(test_state_retire_under_reader),
         cmocka_unit_test(test_state_reader_does_not_block_writer),
         cmocka_unit_test(test_state_threads),
     };
