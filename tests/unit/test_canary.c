@@ -27,9 +27,12 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SEC 1000LL
 /* 2026-01-01T00:00:00Z */
@@ -939,15 +942,501 @@ static void test_state_cache(void **state)
     canst_unref(st);
 }
 
+/* A reload keeps a canary's samples when its arms stay, and hands the state
+ * the capacity of the new window (gen.c: window / fastest interval + 16). */
+static void test_state_reload_capacity(void **state)
+{
+    (void)state;
+    struct canary_spec sp;
+    spec_init(&sp, 1000, 20 * SEC);
+    /* Created for a 2 s window at 100 ms: 2000 / 100 + 16 = 36 per arm. */
+    struct canary_state *st = canst_new(1, 36);
+    /* Reloaded to a 20 s window: 20000 / 100 + 16 = 216. */
+    canst_set_capacity(st, 216);
+    /* 8 s of probes at 100 ms on both arms. */
+    for (int i = 1; i <= 80; i++) {
+        canst_add(st, ARM_BASELINE, T0 + i * 100, (double)i, true);
+        canst_add(st, ARM_CANARY, T0 + i * 100, (double)(i + 1000), true);
+    }
+    struct canary_verdict v;
+    canst_verdict(st, &sp, T0 + 8 * SEC, &v);
+    assert_int_equal(v.baseline.n, 80); /* 36 when the ring kept its creation size */
+    assert_int_equal(v.canary.n, 80);
+    assert_true(v.baseline.sum == 80 * 81 / 2.0);
+    assert_true(v.canary.sum == 80 * 81 / 2.0 + 80 * 1000);
+    canst_unref(st);
+}
+
+/* Checks that an arm holds exactly the samples first..last (latency i, ok
+ * unless i % 7 == 0, offset added to the latency), oldest first. */
+static void expect_run(struct canary_state *st, enum canary_arm_id arm, long first, long last,
+                       double offset)
+{
+    struct canary_sample *s;
+    size_t n = canst_samples(st, arm, INT64_MIN / 4, INT64_MAX / 4, &s);
+    size_t want = last >= first ? (size_t)(last - first + 1) : 0;
+    if (n != want) {
+        print_error("arm %d holds %zu samples, want %zu (%ld..%ld)\n", arm, n, want, first, last);
+        free(s);
+        fail();
+    }
+    for (size_t k = 0; k < n; k++) {
+        long i = first + (long)k;
+        if (s[k].latency != (double)i + offset || s[k].ok != (i % 7 != 0)) {
+            print_error("arm %d sample %zu: latency %.17g ok %d, want %.17g %d\n", arm, k,
+                        s[k].latency, s[k].ok, (double)i + offset, i % 7 != 0);
+            free(s);
+            fail();
+        }
+    }
+    free(s);
+}
+
+static void add_run(struct canary_state *st, enum canary_arm_id arm, long first, long last,
+                    double offset)
+{
+    for (long i = first; i <= last; i++)
+        canst_add(st, arm, T0 + i, (double)i + offset, i % 7 != 0);
+}
+
+static void test_state_shrink(void **state)
+{
+    (void)state;
+    struct canary_state *st = canst_new(1, 100);
+    add_run(st, ARM_BASELINE, 1, 100, 0);
+    add_run(st, ARM_CANARY, 1, 100, 0.5);
+    /* Only recorded: nothing changes before the owner's next add. */
+    canst_set_capacity(st, 20);
+    expect_run(st, ARM_BASELINE, 1, 100, 0);
+    /* That add shrinks both arms to their newest 20, then stores 101. */
+    add_run(st, ARM_BASELINE, 101, 101, 0);
+    expect_run(st, ARM_BASELINE, 82, 101, 0);
+    expect_run(st, ARM_CANARY, 81, 100, 0.5);
+    add_run(st, ARM_CANARY, 101, 130, 0.5);
+    expect_run(st, ARM_CANARY, 111, 130, 0.5);
+
+    /* Below the documented slack of 16: raised to 16. */
+    canst_set_capacity(st, 3);
+    add_run(st, ARM_BASELINE, 102, 102, 0);
+    expect_run(st, ARM_BASELINE, 87, 102, 0);
+    expect_run(st, ARM_CANARY, 115, 130, 0.5);
+
+    /* A ring holding fewer samples than the new capacity keeps them all. */
+    canst_reset(st);
+    canst_set_capacity(st, 100);
+    add_run(st, ARM_BASELINE, 200, 209, 0);
+    canst_set_capacity(st, 50);
+    add_run(st, ARM_BASELINE, 210, 210, 0);
+    expect_run(st, ARM_BASELINE, 200, 210, 0);
+    expect_run(st, ARM_CANARY, 0, -1, 0);
+    canst_unref(st);
+}
+
+/* From the initial 64 samples by doubling up to a large capacity, every
+ * sample kept in order, read between doublings (readers free the arrays the
+ * owner replaced; ASan checks) and not. */
+static void test_state_growth(void **state)
+{
+    (void)state;
+    const long cap = 300000;
+    struct canary_state *st = canst_new(1, (size_t)cap);
+    add_run(st, ARM_BASELINE, 1, 50, 0);
+    expect_run(st, ARM_BASELINE, 1, 50, 0);
+    for (long end = 100; end <= cap; end *= 3) {
+        add_run(st, ARM_BASELINE, end / 3 > 50 ? end / 3 + 1 : 51, end, 0);
+        expect_run(st, ARM_BASELINE, 1, end, 0);
+    }
+    /* Up to the capacity, then the ring wraps. */
+    add_run(st, ARM_BASELINE, 218701, cap, 0);
+    expect_run(st, ARM_BASELINE, 1, cap, 0);
+    add_run(st, ARM_BASELINE, cap + 1, cap + 1234, 0);
+    expect_run(st, ARM_BASELINE, 1235, cap + 1234, 0);
+    expect_run(st, ARM_CANARY, 0, -1, 0);
+
+    /* Growing a full ring by reload keeps every sample, then fills up. */
+    canst_unref(st);
+    st = canst_new(1, 16);
+    add_run(st, ARM_CANARY, 1, 40, 0);
+    expect_run(st, ARM_CANARY, 25, 40, 0);
+    canst_set_capacity(st, 5000);
+    add_run(st, ARM_CANARY, 41, 41, 0);
+    expect_run(st, ARM_CANARY, 25, 41, 0);
+    add_run(st, ARM_CANARY, 42, 60, 0);
+    expect_run(st, ARM_CANARY, 25, 60, 0);
+    add_run(st, ARM_CANARY, 61, 5024, 0);
+    expect_run(st, ARM_CANARY, 25, 5024, 0);
+    add_run(st, ARM_CANARY, 5025, 5025, 0);
+    expect_run(st, ARM_CANARY, 26, 5025, 0);
+    canst_unref(st); /* frees arrays retired with no reader since */
+}
+
+/* The owner replaces an array while a reader copies from it: the reader
+ * keeps reading the retired array (ASan: not freed under it) and drops what
+ * the owner may have overwritten, so it still sees a contiguous run. The
+ * hook makes this thread the owner inside its own read. */
+struct hook_adds {
+    struct canary_state *st;
+    long next, count;
+    int calls;
+};
+
+static void add_in_copy(enum canary_arm_id arm, void *arg)
+{
+    struct hook_adds *h = arg;
+    if (arm != ARM_BASELINE || h->calls++ > 0)
+        return;
+    add_run(h->st, ARM_BASELINE, h->next, h->next + h->count - 1, 0);
+    h->next += h->count;
+}
+
+static void test_state_retire_under_reader(void **state)
+{
+    (void)state;
+    struct canary_state *st = canst_new(1, 1000);
+    add_run(st, ARM_BASELINE, 0, 63, 0); /* the initial array is full */
+    add_run(st, ARM_CANARY, 0, 9, 0);
+    struct hook_adds h = {st, 64, 10, 0};
+    canst_copy_hook = add_in_copy;
+    canst_copy_hook_arg = &h;
+    /* The first of the 10 adds doubles the ring (the old array is retired
+     * mid-copy). The reader captured 0..63 in a 64-sample array; 74 have been
+     * written since creation, so 0..9 may be overwritten: dropped. */
+    expect_run(st, ARM_BASELINE, 10, 63, 0);
+    /* The next reader frees the retired array and sees everything. */
+    canst_copy_hook = NULL;
+    expect_run(st, ARM_BASELINE, 0, 73, 0);
+
+    /* A shrink mid-copy retires both arms' arrays; the canary arm is copied
+     * from its retired array after the baseline's hook ran. */
+    canst_set_capacity(st, 16);
+    h = (struct hook_adds){st, 74, 1, 0};
+    canst_copy_hook = add_in_copy;
+    expect_run(st, ARM_CANARY, 0, 9, 0);
+    canst_copy_hook = NULL;
+    expect_run(st, ARM_BASELINE, 59, 74, 0);
+    expect_run(st, ARM_CANARY, 0, 9, 0);
+    canst_copy_hook_arg = NULL;
+    canst_unref(st);
+}
+
+/* ---- threads ---- */
+
+/* A value threads wait on, with a deadline (CLOCK_MONOTONIC). */
+struct latch {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int value;
+};
+
+static void latch_init(struct latch *l)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->c, &a);
+    pthread_condattr_destroy(&a);
+    pthread_mutex_init(&l->m, NULL);
+    l->value = 0;
+}
+
+static void latch_destroy(struct latch *l)
+{
+    pthread_cond_destroy(&l->c);
+    pthread_mutex_destroy(&l->m);
+}
+
+static void latch_set(struct latch *l, int value)
+{
+    pthread_mutex_lock(&l->m);
+    l->value = value;
+    pthread_cond_broadcast(&l->c);
+    pthread_mutex_unlock(&l->m);
+}
+
+/* True when the value reached at least `value` within timeout_ms. */
+static bool latch_wait(struct latch *l, int value, long timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&l->m);
+    int rc = 0;
+    while (l->value < value && rc == 0)
+        rc = pthread_cond_timedwait(&l->c, &l->m, &dl);
+    bool reached = l->value >= value;
+    pthread_mutex_unlock(&l->m);
+    return reached;
+}
+
+/* A reader inside its copy of 1,000,000 samples does not hold up the probe
+ * thread: the writer completes its adds while the reader waits inside the
+ * copy for them. Holding the owner's lock across the copy (as the rings once
+ * did) times out here instead of deadlocking. */
+struct block_test {
+    struct canary_state *st;
+    long m, k; /* samples before; samples the writer adds during the copy */
+    struct latch inside, done;
+    bool writer_saw_reader, reader_saw_writer;
+    int calls;
+};
+
+static void *blocked_writer(void *arg)
+{
+    struct block_test *b = arg;
+    b->writer_saw_reader = latch_wait(&b->inside, 1, 10000);
+    if (b->writer_saw_reader)
+        for (long j = 0; j < b->k; j++)
+            canst_add(b->st, ARM_BASELINE, T0 + b->m + j, (double)(b->m + j), true);
+    latch_set(&b->done, 1);
+    return NULL;
+}
+
+static void wait_for_writer(enum canary_arm_id arm, void *arg)
+{
+    struct block_test *b = arg;
+    if (arm != ARM_BASELINE || b->calls++ > 0)
+        return;
+    latch_set(&b->inside, 1);
+    b->reader_saw_writer = latch_wait(&b->done, 1, 10000);
+}
+
+static void test_state_reader_does_not_block_writer(void **state)
+{
+    (void)state;
+    struct block_test b = {.m = 1000000, .k = 1000};
+    latch_init(&b.inside);
+    latch_init(&b.done);
+    b.st = canst_new(1, (size_t)b.m);
+    for (long i = 0; i < b.m; i++)
+        canst_add(b.st, ARM_BASELINE, T0 + i, (double)i, true);
+    struct canary_spec sp;
+    spec_init(&sp, 1000, 1000000 * SEC);
+    canst_copy_hook = wait_for_writer;
+    canst_copy_hook_arg = &b;
+    /* From here the writer thread is the owner. */
+    pthread_t w;
+    assert_int_equal(pthread_create(&w, NULL, blocked_writer, &b), 0);
+    struct canary_verdict v;
+    canst_verdict(b.st, &sp, T0 + 2 * b.m, &v);
+    assert_int_equal(pthread_join(w, NULL), 0);
+    canst_copy_hook = NULL;
+    canst_copy_hook_arg = NULL;
+    assert_true(b.writer_saw_reader);
+    assert_true(b.reader_saw_writer);
+    /* The copy held 0..m-1; the k adds may have overwritten 0..k-1 (the
+     * spare slot took the first): dropped, the rest judged. */
+    assert_int_equal(v.baseline.n, b.m - b.k);
+    assert_true(v.baseline.sum == (double)(b.m - 1 + b.k) * (double)(b.m - b.k) / 2);
+    assert_int_equal(v.canary.n, 0);
+    canst_unref(b.st);
+    latch_destroy(&b.inside);
+    latch_destroy(&b.done);
+}
+
+/* One writer, three readers judging as fast as they can over a window that
+ * covers every sample. Sample i has latency i; baseline samples succeed, so a
+ * verdict over a contiguous run a..a+n-1 has latency sum n a + n (n - 1) / 2
+ * and median a + (n - 1) / 2, exactly. Canary samples (latency i + 0.5) all
+ * fail, which keeps the judge cheap (no latency comparison) so the readers
+ * judge often; between verdicts the readers also take one arm's samples
+ * themselves and check them one by one. The writer resets now and then, a
+ * reader changes the capacity, the rings grow and shrink. */
+#define THR_CAP 1024
+#define THR_READERS 3
+#define THR_VERDICTS 200 /* per reader, at least */
+
+struct thr_test {
+    struct canary_state *st;
+    struct canary_spec spec;
+    long min_samples, max_samples; /* per arm */
+    atomic_bool done;
+    atomic_long clock; /* the readers' fake now */
+    atomic_long verdicts[THR_READERS];
+    pthread_mutex_t err_lock;
+    char err[512];
+};
+
+struct thr_reader {
+    struct thr_test *t;
+    int id;
+};
+
+static void thr_fail(struct thr_test *t, const char *what, size_t n, double sum, double p50)
+{
+    pthread_mutex_lock(&t->err_lock);
+    if (!t->err[0])
+        snprintf(t->err, sizeof(t->err), "%s: n %zu sum %.17g p50 %.17g", what, n, sum, p50);
+    pthread_mutex_unlock(&t->err_lock);
+}
+
+/* The first baseline sample of the contiguous run behind a, or -1. */
+static long run_start(const struct canary_arm *a, long max_samples)
+{
+    if (a->n == 0)
+        return 0;
+    double n = (double)a->n;
+    double first = (a->sum - n * (n - 1) / 2) / n;
+    if (a->n > THR_CAP || a->failures != 0 || a->n_latency != a->n || first != floor(first) ||
+        first < 0 || first + n > (double)max_samples || a->p50 != first + (n - 1) / 2)
+        return -1;
+    return (long)first;
+}
+
+/* True when s[0..n) are consecutive samples of one arm. */
+static bool consecutive(const struct canary_sample *s, size_t n, enum canary_arm_id arm)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (s[k].ok != (arm == ARM_BASELINE) || s[k].latency != s[0].latency + (double)k ||
+            s[k].latency - floor(s[k].latency) != (arm == ARM_BASELINE ? 0 : 0.5))
+            return false;
+    }
+    return n <= THR_CAP;
+}
+
+static void *thr_read(void *arg)
+{
+    struct thr_reader *r = arg;
+    struct thr_test *t = r->t;
+    long last_end = 0, k = 0;
+    while (!atomic_load(&t->done)) {
+        /* Every reader's now is new: each call recomputes. */
+        int64_t now = T0 + 10 * t->max_samples + atomic_fetch_add(&t->clock, 1);
+        struct canary_verdict v;
+        canst_verdict(t->st, &t->spec, now, &v);
+        k = atomic_fetch_add(&t->verdicts[r->id], 1) + 1;
+        long first = run_start(&v.baseline, t->max_samples);
+        if (first < 0) {
+            thr_fail(t, "baseline not a contiguous run", v.baseline.n, v.baseline.sum,
+                     v.baseline.p50);
+            return NULL;
+        }
+        /* A later verdict ends no earlier. */
+        if (v.baseline.n && first + (long)v.baseline.n < last_end) {
+            thr_fail(t, "baseline went backwards", v.baseline.n, v.baseline.sum, v.baseline.p50);
+            return NULL;
+        }
+        if (v.baseline.n)
+            last_end = first + (long)v.baseline.n;
+        if (v.canary.n > THR_CAP || v.canary.failures != v.canary.n) {
+            thr_fail(t, "canary", v.canary.n, v.canary.sum, v.canary.p50);
+            return NULL;
+        }
+
+        enum canary_arm_id arm = (enum canary_arm_id)(k % 2);
+        struct canary_sample *s;
+        size_t n = canst_samples(t->st, arm, INT64_MIN / 4, INT64_MAX / 4, &s);
+        bool ok = consecutive(s, n, arm);
+        if (!ok)
+            thr_fail(t, arm ? "canary samples not consecutive" : "baseline samples not consecutive",
+                     n, n ? s[0].latency : NAN, n ? s[n - 1].latency : NAN);
+        free(s);
+        if (!ok)
+            return NULL;
+        if (r->id == 0 && k % 5 == 0)
+            canst_set_capacity(t->st, k % 10 ? THR_CAP / 3 : THR_CAP);
+    }
+    return NULL;
+}
+
+static void *thr_write(void *arg)
+{
+    struct thr_test *t = arg;
+    long i = 0;
+    for (; i < t->max_samples; i++) {
+        canst_add(t->st, ARM_BASELINE, T0 + i, (double)i, true);
+        canst_add(t->st, ARM_CANARY, T0 + i, (double)i + 0.5, false);
+        if (i % 300000 == 299999)
+            canst_reset(t->st);
+        /* Enough samples, and every reader has judged often enough (or
+         * one has failed). */
+        if (i >= t->min_samples && i % 1000 == 0) {
+            pthread_mutex_lock(&t->err_lock);
+            bool failed = t->err[0] != '\0';
+            pthread_mutex_unlock(&t->err_lock);
+            bool enough = true;
+            for (int r = 0; r < THR_READERS; r++)
+                enough = enough && atomic_load(&t->verdicts[r]) >= THR_VERDICTS;
+            if (enough || failed)
+                break;
+        }
+    }
+    atomic_store(&t->done, true);
+    return NULL;
+}
+
+static void test_state_threads(void **state)
+{
+    (void)state;
+    struct thr_test *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    t->min_samples = 1000000; /* per arm */
+    t->max_samples = 100 * t->min_samples;
+    t->st = canst_new(1, THR_CAP);
+    spec_init(&t->spec, 1, 100 * t->max_samples);
+    atomic_init(&t->done, false);
+    atomic_init(&t->clock, 0);
+    for (int i = 0; i < THR_READERS; i++)
+        atomic_init(&t->verdicts[i], 0);
+    pthread_mutex_init(&t->err_lock, NULL);
+    struct thr_reader readers[THR_READERS];
+    pthread_t rt[THR_READERS], wt;
+    for (int i = 0; i < THR_READERS; i++) {
+        readers[i] = (struct thr_reader){t, i};
+        assert_int_equal(pthread_create(&rt[i], NULL, thr_read, &readers[i]), 0);
+    }
+    assert_int_equal(pthread_create(&wt, NULL, thr_write, t), 0);
+    assert_int_equal(pthread_join(wt, NULL), 0);
+    for (int i = 0; i < THR_READERS; i++)
+        assert_int_equal(pthread_join(rt[i], NULL), 0);
+    if (t->err[0])
+        print_error("%s\n", t->err);
+    assert_string_equal(t->err, "");
+    for (int i = 0; i < THR_READERS; i++)
+        assert_true(atomic_load(&t->verdicts[i]) > 0);
+
+    /* The test thread is the owner now: the full capacity, filled. */
+    canst_set_capacity(t->st, THR_CAP);
+    long end = t->max_samples + 2 * THR_CAP;
+    for (long i = t->max_samples; i < end; i++) {
+        canst_add(t->st, ARM_BASELINE, T0 + i, (double)i, true);
+        canst_add(t->st, ARM_CANARY, T0 + i, (double)i + 0.5, false);
+    }
+    struct canary_verdict v;
+    canst_verdict(t->st, &t->spec, T0 + 20 * t->max_samples, &v);
+    assert_int_equal(v.baseline.n, THR_CAP);
+    assert_int_equal(run_start(&v.baseline, end), end - THR_CAP);
+    assert_int_equal(v.canary.failures, THR_CAP);
+    canst_unref(t->st);
+    pthread_mutex_destroy(&t->err_lock);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_settings_default), cmocka_unit_test(test_names),
-        cmocka_unit_test(test_verdict_rules),    cmocka_unit_test(test_kayenta_miss),
-        cmocka_unit_test(test_arm_figures),      cmocka_unit_test(test_latency_from_successes),
-        cmocka_unit_test(test_verdict_json),     cmocka_unit_test(test_parse_samples),
-        cmocka_unit_test(test_state_ring),       cmocka_unit_test(test_state_window),
-        cmocka_unit_test(test_state_checksum),   cmocka_unit_test(test_state_cache),
+        cmocka_unit_test(test_settings_default),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_verdict_rules),
+        cmocka_unit_test(test_kayenta_miss),
+        cmocka_unit_test(test_arm_figures),
+        cmocka_unit_test(test_latency_from_successes),
+        cmocka_unit_test(test_verdict_json),
+        cmocka_unit_test(test_parse_samples),
+        cmocka_unit_test(test_state_ring),
+        cmocka_unit_test(test_state_window),
+        cmocka_unit_test(test_state_checksum),
+        cmocka_unit_test(test_state_cache),
+        cmocka_unit_test(test_state_reload_capacity),
+        cmocka_unit_test(test_state_shrink),
+        cmocka_unit_test(test_state_growth),
+        cmocka_unit_test(test_state_retire_under_reader),
+        cmocka_unit_test(test_state_reader_does_not_block_writer),
+        cmocka_unit_test(test_state_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
