@@ -114,7 +114,7 @@ static struct canary_state *canary_state_for(const struct canary_spec *k, const 
         struct canary_state *old = prev->canaries[pk - cfg_canary(prev->cfg, 0)];
         if (canst_identity(old) == k->identity) {
             canst_ref(old);
-            // canst_set_capacity(old, k->ring_samples);
+            canst_set_capacity(old, k->ring_samples);
             return old;
         }
     }

@@ -105,6 +105,10 @@ const struct check_type *const *check_types(size_t *n);
 /* The type whose schema is s (every check's c->type); never NULL for a
  * loaded config. */
 const struct check_type *check_type_of(const struct check_schema *s);
+#ifdef OUTPOST_TESTING
+/* Add a type for one test process (a fake type driving the probe loop). */
+void check_types_register_test(const struct check_type *t);
+#endif
 /* global_init of every type, and global_fini in reverse. */
 enum op_rc check_types_init(void) WUR;
 void check_types_fini(void);

@@ -14,6 +14,21 @@ static const struct check_type *const types[] = {
     &http_check_type,
 };
 
+/* Types a unit test registers (a fake type that drives the probe loop);
+ * looked up after the built-in ones. Empty in the agent. */
+#define MAX_TEST_TYPES 4
+static const struct check_type *test_types[MAX_TEST_TYPES];
+static size_t n_test_types;
+
+#ifdef OUTPOST_TESTING
+void check_types_register_test(const struct check_type *t)
+{
+    if (n_test_types == MAX_TEST_TYPES)
+        abort();
+    test_types[n_test_types++] = t;
+}
+#endif
+
 static const char *const reason_names[CHECK_REASON_COUNT] = {
     "timeout", "dns", "connect", "tls", "http_status", "body", "header", "json", "latency", "other",
 };
@@ -43,6 +58,9 @@ const struct check_type *check_type_of(const struct check_schema *s)
     for (size_t i = 0; i < ARRAY_SIZE(types); i++)
         if (types[i]->schema == s)
             return types[i];
+    for (size_t i = 0; i < n_test_types; i++)
+        if (test_types[i]->schema == s)
+            return test_types[i];
     return NULL;
 }
 
@@ -53,6 +71,9 @@ const struct check_schema *cfg_check_schema(const char *name)
     for (size_t i = 0; i < ARRAY_SIZE(types); i++)
         if (strcmp(types[i]->schema->name, name) == 0)
             return types[i]->schema;
+    for (size_t i = 0; i < n_test_types; i++)
+        if (strcmp(test_types[i]->schema->name, name) == 0)
+            return test_types[i]->schema;
     return NULL;
 }
 

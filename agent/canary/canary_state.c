@@ -68,7 +68,7 @@ STATIC void *canst_copy_hook_arg;
 static size_t ring_bounds(size_t cap)
 {
     if (cap > CANARY_MAX_RING) {
-        fprintf(stderr, "outpost: canary ring of %zu samples asked, cap is %u\n", cap,
+        fprintf(stderr, "outpost: canary ring of %zu samples asked, cap is %zu\n", cap,
                 CANARY_MAX_RING);
         abort();
     }

@@ -33,7 +33,7 @@
 
 /* Samples per arm, at most. The configuration rejects a window / interval
  * that needs more; asking for more here is a programming error (abort). */
-#define CANARY_MAX_RING 1000000u
+#define CANARY_MAX_RING ((size_t)CFG_MAX_CANARY_SAMPLES) /* the config refuses more */
 /* Samples per arm, at least: slack for probes that land late in the window. */
 #define CANARY_MIN_RING 16u
 #define CANARY_MAX_CHECKSUM 256u

@@ -893,6 +893,54 @@ static void test_references(void **state)
     buf_free(&yaml);
 }
 
+/* ---- SLO objectives ---- */
+
+/* An objective is a plain decimal percentage, read once and exactly. An
+ * exponent or hex form used to pass the check and be misread ("9.99e1" as
+ * 99.9 with a budget of -98.9, so the burn alerts could never fire). */
+static void test_slo_objective(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        double objective, budget;
+    } ok[] = {
+        {"99.9", 0.999, 0.001},     {"99", 0.99, 0.01},           {"95", 0.95, 0.05},
+        {"99.95", 0.9995, 0.0005},  {"99.999", 0.99999, 0.00001}, {"0.5", 0.005, 0.995},
+        {"\"99.9\"", 0.999, 0.001},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+        struct buf yaml;
+        buf_init(&yaml, ERRS_MAX);
+        buf_addf(&yaml, BASE "slos:\n  - {name: s, objective: %s, sli: {checks: [a]}}\n",
+                 ok[i].text);
+        struct cfg *cfg = load_ok(buf_str(&yaml));
+        const struct slo_spec *slo = cfg_slo(cfg, 0);
+        /* Exactly the doubles nearest the decimal values. */
+        if (slo->objective != ok[i].objective || slo->budget != ok[i].budget)
+            fail_msg("%s: objective %.17g budget %.17g", ok[i].text, slo->objective, slo->budget);
+        cfg_free(cfg);
+        buf_free(&yaml);
+    }
+    static const char *const bad[] = {"9.99e1", "0x63p0", "99.9e-0", "+99.9", "-1",
+                                      "0",      "100",    "100.0",   "99.",   ".5",
+                                      "1e2",    "99_9",   "nan",     "inf",   "99.90000000000001"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        struct buf yaml, want;
+        buf_init(&yaml, ERRS_MAX);
+        buf_init(&want, ERRS_MAX);
+        buf_addf(&yaml, BASE "slos:\n  - {name: s, objective: %s, sli: {checks: [a]}}\n", bad[i]);
+        buf_addf(&want,
+                 "test.yml:5:26: slos[0].objective: \"%s\" is not a percentage above 0 and "
+                 "below 100 written as a plain decimal (e.g. 99.9)",
+                 bad[i]);
+        struct err_case tc = {bad[i], buf_str(&yaml), {buf_str(&want)}, 1};
+        assert_int_equal(run_err_case(&tc, NULL), 0);
+        buf_free(&yaml);
+        buf_free(&want);
+    }
+}
+
 /* ---- errors ---- */
 
 #define A16 "aaaaaaaaaaaaaaaa"
@@ -1544,6 +1592,7 @@ int main(void)
         cmocka_unit_test(test_too_many_errors),  cmocka_unit_test(test_secrets_never_in_errors),
         cmocka_unit_test(test_limits),           cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_errors_append),    cmocka_unit_test(test_load_string_len),
+        cmocka_unit_test(test_slo_objective),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
