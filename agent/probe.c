@@ -99,7 +99,6 @@ struct probe_loop {
     int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
     struct probe_job *jobs;
     struct probe_watch *dead;
-    bool recheck; /* woken from outside: look at the clock after this batch */
     bool stopping;
     /* Read by other threads. */
     atomic_bool running;
@@ -490,6 +489,8 @@ static void run_cmds(struct probe_loop *pl, struct cmd *list)
     }
 }
 
+static void run_deadlines(struct probe_loop *pl);
+
 static void control_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
 {
     (void)events;
@@ -505,19 +506,18 @@ static void control_ready(struct probe_loop *pl, int fd, uint32_t events, void *
     pthread_mutex_unlock(&pl->lock);
     if (g)
         apply_gen(pl, g);
+    /* A wake-up also means "look at the clock" (a fake clock moved), and a
+     * command runs on a loop that has caught up with it. The timerfd is set
+     * again only if this moved the earliest deadline. */
+    run_deadlines(pl);
     run_cmds(pl, cmds);
     if (stop)
         pl->stopping = true;
-    /* A wake-up also means "look at the clock again" (a fake clock moved). */
-    pl->recheck = true;
 }
 
-static void timer_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
+/* Everything due by now: libcurl's timeout, check-type timers, checks. */
+static void run_deadlines(struct probe_loop *pl)
 {
-    (void)events;
-    (void)arg;
-    drain_fd(fd);
-    pl->armed = NO_DEADLINE; /* expired: whatever is next must be armed anew */
     int64_t now = probe_now_ns(pl);
     if (pl->curl_due <= now) {
         int running;
@@ -529,13 +529,22 @@ static void timer_ready(struct probe_loop *pl, int fd, uint32_t events, void *ar
     run_due(pl, now);
 }
 
+static void timer_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
+{
+    (void)events;
+    (void)arg;
+    drain_fd(fd);
+    pl->armed = NO_DEADLINE; /* expired: whatever is next must be armed anew */
+    run_deadlines(pl);
+}
+
 static void *loop_main(void *arg)
 {
     struct probe_loop *pl = arg;
     struct epoll_event evs[64];
     atomic_store(&pl->running, true);
     /* Due checks and timers may be past already (a long start-up). */
-    timer_ready(pl, pl->tfd, 0, NULL);
+    run_deadlines(pl);
     arm(pl);
     while (!pl->stopping) {
         int n = epoll_wait(pl->epfd, evs, (int)ARRAY_SIZE(evs), -1);
@@ -551,10 +560,6 @@ static void *loop_main(void *arg)
                 w->cb(pl, w->fd, evs[i].events, w->arg);
         }
         free_dead(pl);
-        if (pl->recheck) {
-            pl->recheck = false;
-            timer_ready(pl, pl->tfd, 0, NULL);
-        }
         arm(pl);
     }
     /* Stop taking commands; run whatever is queued so no caller waits. */

@@ -1,0 +1,485 @@
+/*
+ * test_probe.c - the probe loop (probe.c) driven by a fake check type on a
+ * fake clock: scheduling and phases, runs that finish through a loop timer
+ * or a watched descriptor, a run skipped while its previous one is in
+ * flight, due times kept across a generation swap, commands run on the
+ * loop's thread, cancellation at stop, and the timerfd set again only when
+ * the earliest deadline moves.
+ *
+ * The fake type ("fake") has two keys: `finish` (timer: after `after` of
+ * the loop's clock; pipe: when a descriptor it watches becomes readable;
+ * never: only cancel ends it) and `after`.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "cfg_yaml.h"
+#include "check.h"
+#include "clock.h"
+#include "config.h"
+#include "gen.h"
+#include "probe.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEC 1000000000LL
+#define T0_MONO (6000 * SEC) /* a multiple of every interval used here (60 s) */
+#define T0_WALL_MS 1767225600000LL
+
+/* ---- the fake check type ---- */
+
+enum finish { FINISH_TIMER, FINISH_PIPE, FINISH_NEVER };
+
+struct fake_spec {
+    int finish;
+    int64_t after_ms;
+};
+
+struct fake_run {
+    struct probe_loop *loop;
+    struct probe_job *job;
+    const struct fake_spec *spec;
+    int64_t started_ns;
+    struct probe_timer *timer;
+    struct probe_watch *watch;
+    int pipe[2];
+};
+
+static atomic_int g_started, g_cancelled;
+static pthread_t g_loop_thread;
+
+static const char *const finish_names[] = {"timer", "pipe", "never", NULL};
+
+static const struct cfg_field fake_fields[] = {
+    {.key = "finish",
+     .kind = CFG_ENUM,
+     .offset = offsetof(struct fake_spec, finish),
+     .names = finish_names},
+    {.key = "after", .kind = CFG_DURATION, .offset = offsetof(struct fake_spec, after_ms)},
+    {0},
+};
+
+static void *fake_new_spec(void)
+{
+    struct fake_spec *s = calloc(1, sizeof(*s));
+    cfg_fields_default(fake_fields, s);
+    return s;
+}
+
+static bool fake_key(struct cfg_parser *p, const char *key, struct yaml_node_s *v, const char *path,
+                     struct check_spec *c)
+{
+    cfg_seen seen = 0;
+    return cfg_field_apply(p, fake_fields, key, v, path, c->spec, &seen);
+}
+
+static void fake_finish(struct cfg_parser *p, const struct yaml_node_s *n, const char *path,
+                        struct check_spec *c)
+{
+    (void)p;
+    (void)n;
+    (void)path;
+    free(c->target);
+    c->target = strdup("fake");
+}
+
+static uint64_t fake_identity(const struct check_spec *c)
+{
+    return hash_str(c->name);
+}
+
+static const struct check_schema fake_schema = {
+    .name = "fake",
+    .new_spec = fake_new_spec,
+    .free_spec = free,
+    .key = fake_key,
+    .finish = fake_finish,
+    .identity = fake_identity,
+};
+
+static void run_free(struct probe_loop *loop, struct fake_run *r)
+{
+    if (r->watch)
+        probe_unwatch(loop, r->watch);
+    if (r->pipe[0] >= 0) {
+        close(r->pipe[0]);
+        close(r->pipe[1]);
+    }
+    free(r);
+}
+
+/* Report a success whose duration is the loop-clock time the run took. */
+static void report(struct fake_run *r)
+{
+    struct check_result res;
+    memset(&res, 0, sizeof(res));
+    res.success = true;
+    res.reason = CHECK_REASON_NONE;
+    res.duration = (double)(probe_now_ns(r->loop) - r->started_ns) / 1e9;
+    res.status = 200;
+    probe_done(r->loop, r->job, &res);
+    run_free(r->loop, r);
+}
+
+static void on_timer(struct probe_loop *loop, void *arg)
+{
+    (void)loop;
+    struct fake_run *r = arg;
+    r->timer = NULL;
+    report(r);
+}
+
+static void on_readable(struct probe_loop *loop, int fd, uint32_t events, void *arg)
+{
+    (void)loop;
+    char byte;
+    assert_true(events & EPOLLIN);
+    assert_int_equal(read(fd, &byte, 1), 1);
+    assert_int_equal(byte, 'x');
+    report(arg);
+}
+
+static enum op_rc fake_start(struct probe_loop *loop, const struct check_spec *c,
+                             struct probe_job *job, void **run)
+{
+    g_loop_thread = pthread_self();
+    struct fake_run *r = calloc(1, sizeof(*r));
+    r->loop = loop;
+    r->job = job;
+    r->spec = c->spec;
+    r->started_ns = probe_now_ns(loop);
+    r->pipe[0] = r->pipe[1] = -1;
+    switch (r->spec->finish) {
+    case FINISH_TIMER:
+        r->timer = probe_timer_at(loop, r->started_ns + r->spec->after_ms * 1000000, on_timer, r);
+        break;
+    case FINISH_PIPE:
+        assert_int_equal(pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK), 0);
+        r->watch = probe_watch_fd(loop, r->pipe[0], EPOLLIN, on_readable, r);
+        assert_non_null(r->watch);
+        assert_int_equal(write(r->pipe[1], "x", 1), 1);
+        break;
+    case FINISH_NEVER:
+        break;
+    }
+    atomic_fetch_add(&g_started, 1);
+    *run = r;
+    return OP_OK;
+}
+
+static void fake_cancel(struct probe_loop *loop, void *run)
+{
+    struct fake_run *r = run;
+    probe_timer_cancel(loop, r->timer);
+    atomic_fetch_add(&g_cancelled, 1);
+    run_free(loop, r);
+}
+
+static const enum check_reason fake_reasons[] = {CHECK_REASON_OTHER};
+
+static const struct check_type fake_type = {
+    .schema = &fake_schema,
+    .reasons = fake_reasons,
+    .n_reasons = ARRAY_SIZE(fake_reasons),
+    .start = fake_start,
+    .cancel = fake_cancel,
+};
+
+/* ---- fixture ---- */
+
+static struct gen *gen_of(const char *yaml, const struct gen *prev, const struct clock *clk)
+{
+    struct buf err;
+    buf_init(&err, 1u << 16);
+    struct cfg *c = NULL;
+    if (cfg_load_string(yaml, strlen(yaml), "probe.yml", &c, &err) != OP_OK)
+        fail_msg("config: %s", buf_str(&err));
+    buf_free(&err);
+    return gen_new(c, prev, NULL, clk);
+}
+
+static uint64_t runs_of(const struct gen *g, const char *name)
+{
+    long i = cfg_find_check(gen_cfg(g), name);
+    assert_true(i >= 0);
+    struct rec_snapshot s;
+    rec_read(gen_rec(g, (size_t)i), &s);
+    return s.runs;
+}
+
+static double sum_of(const struct gen *g, const char *name)
+{
+    struct rec_snapshot s;
+    rec_read(gen_rec(g, (size_t)cfg_find_check(gen_cfg(g), name)), &s);
+    return s.sum;
+}
+
+/* Wait (bounded: 5 s of real time) until check `name` has `want` runs. */
+static void wait_runs(const struct gen *g, const char *name, uint64_t want)
+{
+    for (int i = 0; i < 5000 && runs_of(g, name) < want; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_int_equal(runs_of(g, name), want);
+}
+
+static void wait_started(int want)
+{
+    for (int i = 0; i < 5000 && atomic_load(&g_started) < want; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_int_equal(atomic_load(&g_started), want);
+}
+
+/* A command that does nothing: its return means the loop has caught up
+ * with the clock (commands run after due deadlines). */
+static void nop(void *arg)
+{
+    (void)arg;
+}
+
+/* Move the fake clock and make the loop look at it. */
+static void advance(struct probe_loop *pl, struct clock *clk, int64_t ns)
+{
+    clock_fake_advance(clk, ns);
+    probe_loop_wake(pl);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    static bool registered;
+    if (!registered)
+        check_types_register_test(&fake_type);
+    registered = true;
+    atomic_store(&g_started, 0);
+    atomic_store(&g_cancelled, 0);
+    return 0;
+}
+
+/* The phase of check `name` (interval 60 s): it runs at the times t with
+ * t mod 60 s == its FNV-1a offset, so from T0 (a multiple of 60 s) its first
+ * run is T0 + offset. */
+static int64_t offset_of(const char *name)
+{
+    return (int64_t)(hash_str(name) % (uint64_t)(60 * SEC));
+}
+
+#define FAKE(name, finish, after)                                                                  \
+    "  - {name: " name ", type: fake, interval: 60s, finish: " finish ", after: " after "}\n"
+
+/* Runs happen at their phase, once per interval, and a run that finishes
+ * through a loop timer reports the loop-clock time it took. */
+static void test_schedule_and_timer_runs(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" FAKE("alpha", "timer", "2s"), NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    int64_t off = offset_of("alpha");
+    assert_true(off > 2 * SEC && off < 58 * SEC); /* the arithmetic below needs room */
+
+    advance(pl, clk, off - 1);
+    /* One nanosecond early: nothing starts. A command round trip proves the
+     * loop has looked at the clock since. */
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(atomic_load(&g_started), 0);
+    advance(pl, clk, 1);
+    wait_started(1);
+    assert_int_equal(probe_loop_in_flight(pl), 1);
+    assert_int_equal(runs_of(g, "alpha"), 0);
+    advance(pl, clk, 2 * SEC); /* its timer */
+    wait_runs(g, "alpha", 1);
+    assert_true(sum_of(g, "alpha") == 2.0);
+    assert_int_equal(probe_loop_in_flight(pl), 0);
+    /* The next interval, and the one after. */
+    advance(pl, clk, 58 * SEC);
+    wait_started(2);
+    advance(pl, clk, 2 * SEC);
+    wait_runs(g, "alpha", 2);
+    advance(pl, clk, 58 * SEC);
+    wait_started(3);
+    advance(pl, clk, 2 * SEC);
+    wait_runs(g, "alpha", 3);
+    assert_true(sum_of(g, "alpha") == 6.0);
+    /* Lag: every start was on time on the fake clock. */
+    struct rec_snapshot lag;
+    rec_read(probe_loop_lag(pl), &lag);
+    assert_int_equal(lag.runs, 3);
+    assert_true(lag.sum == 0.0);
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* A run that ends through a descriptor the type watches. */
+static void test_fd_watch_run(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" FAKE("piped", "pipe", "1s"), NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    advance(pl, clk, offset_of("piped"));
+    wait_runs(g, "piped", 1);
+    assert_true(sum_of(g, "piped") == 0.0); /* no loop time passed */
+    advance(pl, clk, 60 * SEC);
+    wait_runs(g, "piped", 2);
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* A run still in flight when its check is due again is not doubled: that
+ * run is skipped. Stop cancels what is in flight, unrecorded. */
+static void test_in_flight_skip_and_cancel(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" FAKE("stuck", "never", "1s"), NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    advance(pl, clk, offset_of("stuck"));
+    wait_started(1);
+    for (int i = 0; i < 3; i++) {
+        advance(pl, clk, 60 * SEC);
+        probe_loop_call(pl, nop, NULL);
+    }
+    assert_int_equal(atomic_load(&g_started), 1);
+    assert_int_equal(probe_loop_in_flight(pl), 1);
+    struct rec_snapshot lag;
+    rec_read(probe_loop_lag(pl), &lag);
+    assert_int_equal(lag.runs, 1); /* skipped runs are not starts */
+    probe_loop_stop(pl);
+    assert_int_equal(atomic_load(&g_cancelled), 1);
+    assert_int_equal(probe_loop_in_flight(pl), 0);
+    assert_int_equal(runs_of(g, "stuck"), 0);
+    assert_false(probe_loop_running(pl));
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* A swap keeps the due time of a check with the same name and interval,
+ * and the recorder carries its counters; a new check gets its own phase. */
+static void test_swap_keeps_schedule(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    const char *one = "checks:\n" FAKE("alpha", "pipe", "1s");
+    struct gen *g1 = gen_of(one, NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g1), OP_OK);
+    advance(pl, clk, offset_of("alpha"));
+    wait_runs(g1, "alpha", 1);
+    /* Reload: alpha unchanged, beta new. */
+    struct gen *g2 =
+        gen_of("checks:\n" FAKE("beta", "pipe", "1s") FAKE("alpha", "pipe", "1s"), g1, clk);
+    probe_loop_swap(pl, g2);
+    probe_loop_call(pl, nop, NULL); /* the swap is applied */
+    /* alpha's next run is one interval after its first, not re-phased. */
+    int64_t to_next = 60 * SEC;
+    int64_t beta = offset_of("beta") - offset_of("alpha");
+    if (beta <= 0)
+        beta += 60 * SEC;
+    if (beta < to_next) {
+        advance(pl, clk, beta);
+        wait_runs(g2, "beta", 1);
+        to_next -= beta;
+    }
+    assert_int_equal(runs_of(g2, "alpha"), 1);
+    advance(pl, clk, to_next - 1);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(runs_of(g2, "alpha"), 1);
+    advance(pl, clk, 1);
+    wait_runs(g2, "alpha", 2);
+    probe_loop_free(pl);
+    gen_unref(g1);
+    gen_unref(g2);
+    clock_fake_free(clk);
+}
+
+static void note_thread(void *arg)
+{
+    *(pthread_t *)arg = pthread_self();
+}
+
+/* probe_loop_call runs on the loop's thread while it runs, inline after. */
+static void test_call_runs_on_loop_thread(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" FAKE("alpha", "pipe", "1s"), NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    pthread_t seen = pthread_self();
+    probe_loop_call(pl, note_thread, &seen); /* not started: inline */
+    assert_true(pthread_equal(seen, pthread_self()));
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    advance(pl, clk, offset_of("alpha"));
+    wait_runs(g, "alpha", 1);
+    probe_loop_call(pl, note_thread, &seen);
+    assert_false(pthread_equal(seen, pthread_self()));
+    assert_true(pthread_equal(seen, g_loop_thread));
+    probe_loop_stop(pl);
+    probe_loop_call(pl, note_thread, &seen); /* stopped: inline again */
+    assert_true(pthread_equal(seen, pthread_self()));
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* The timerfd is set again only when the earliest deadline moves: wake-ups
+ * with nothing due leave it alone; a run that comes due sets it once for
+ * the next deadline. */
+static void test_rearm_only_on_change(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" FAKE("alpha", "pipe", "1s"), NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    probe_loop_call(pl, nop, NULL);
+    uint64_t sets = probe_loop_timer_sets(pl);
+    assert_int_equal(sets, 1); /* alpha's first due time */
+    for (int i = 0; i < 5; i++) {
+        probe_loop_wake(pl);
+        probe_loop_call(pl, nop, NULL);
+    }
+    assert_int_equal(probe_loop_timer_sets(pl), sets);
+    advance(pl, clk, offset_of("alpha"));
+    wait_runs(g, "alpha", 1);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(probe_loop_timer_sets(pl), sets + 1); /* the next interval */
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_schedule_and_timer_runs, setup),
+        cmocka_unit_test_setup(test_fd_watch_run, setup),
+        cmocka_unit_test_setup(test_in_flight_skip_and_cancel, setup),
+        cmocka_unit_test_setup(test_swap_keeps_schedule, setup),
+        cmocka_unit_test_setup(test_call_runs_on_loop_thread, setup),
+        cmocka_unit_test_setup(test_rearm_only_on_change, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
