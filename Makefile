@@ -3,13 +3,14 @@
 #   make test  - same set-up, then the whole suite (unit, integration, sanitizers, lint)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 # Debian's interpreter: the packages (pytest, later scipy) are installed for it.
 PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?= -DOUTPOST_WERROR=ON
 SOURCES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test unit integration asan lint fuzz rules rules-check clean
+.PHONY: all deps build run test unit integration asan tsan lint fuzz rules rules-check clean
 
 all: build
 
@@ -23,7 +24,7 @@ build: deps
 run: build
 	@./tests/support/run-demo.sh $(BUILD)
 
-test: build lint rules-check unit integration asan
+test: build lint rules-check unit integration asan tsan
 
 # Prometheus rules: promtool lint + unit tests, and the PrometheusRule
 # rendering must match the rule file.
@@ -52,6 +53,20 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OUTPOST_SANITIZED=1 \
 		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
+# ThreadSanitizer over the unit tests whose code runs on several threads:
+# the alert sender, the canary rings, the probe loop, the recorder seqlock.
+TSAN_TESTS = test_alerts test_canary test_probe test_recorder
+tsan: deps
+	@CC=clang cmake -S . -B $(TSAN_BUILD) $(CMAKE_FLAGS) -DOUTPOST_TSAN=ON \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(TSAN_BUILD) -j$(JOBS) --target $(TSAN_TESTS)
+	@for t in $(TSAN_TESTS); do \
+		echo "tsan: $$t"; \
+		OUTPOST_SOURCE_DIR=$(CURDIR) TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+			$(TSAN_BUILD)/$$t >$(TSAN_BUILD)/$$t.log 2>&1 \
+			|| { cat $(TSAN_BUILD)/$$t.log; exit 1; }; \
+	done
+
 # clang-format clean and no banned calls (house style).
 lint: deps
 	@clang-format --dry-run --Werror $(SOURCES)
@@ -71,4 +86,4 @@ fuzz: deps
 	build-fuzz/fuzz_samples -max_total_time=$(FUZZ_SECONDS) -max_len=2048
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz
