@@ -39,8 +39,8 @@ static void test_empty(void **state)
     buf_free(&b);
 }
 
-/* Appends that reach max exactly succeed; one byte more fails and changes
- * nothing but the failed flag. */
+/* Appends that reach max exactly succeed; one byte more fails, drops the
+ * content and leaves the buffer failed until reset. */
 static void test_cap(void **state)
 {
     (void)state;
@@ -54,15 +54,15 @@ static void test_cap(void **state)
     assert_false(b.failed);
 
     assert_int_equal(buf_addc(&b, 'x'), OP_ERR_LIMIT);
-    assert_int_equal(b.len, 10);
-    assert_string_equal(buf_str(&b), "1234567890");
+    assert_int_equal(b.len, 0);
+    assert_string_equal(buf_str(&b), "");
     assert_true(b.failed);
 
     assert_int_equal(buf_adds(&b, "yz"), OP_ERR_LIMIT);
     assert_int_equal(buf_addf(&b, "%d", 7), OP_ERR_LIMIT);
-    assert_int_equal(buf_add(&b, "", 0), OP_OK); /* nothing still fits */
-    assert_int_equal(b.len, 10);
-    assert_string_equal(buf_str(&b), "1234567890");
+    assert_int_equal(buf_add(&b, "", 0), OP_ERR_LIMIT); /* even nothing: failed is absorbing */
+    assert_int_equal(b.len, 0);
+    assert_string_equal(buf_str(&b), "");
     assert_true(b.failed);
 
     /* Reset forgets content and failure, keeps the cap. */
@@ -80,7 +80,8 @@ static void test_cap(void **state)
     buf_free(&b);
 }
 
-/* A failure is sticky: later successful appends do not clear it. */
+/* A failure is sticky: later appends that would fit are refused too, so
+ * they cannot clear it or leave content behind. */
 static void test_failed_sticky(void **state)
 {
     (void)state;
@@ -88,13 +89,68 @@ static void test_failed_sticky(void **state)
     buf_init(&b, 4);
     assert_int_equal(buf_adds(&b, "12345"), OP_ERR_LIMIT);
     assert_true(b.failed);
-    assert_int_equal(buf_adds(&b, "12"), OP_OK);
+    assert_int_equal(buf_adds(&b, "12"), OP_ERR_LIMIT);
     assert_true(b.failed);
-    assert_string_equal(buf_str(&b), "12");
+    assert_string_equal(buf_str(&b), "");
     char *s = buf_take(&b);
-    assert_string_equal(s, "12");
+    assert_string_equal(s, "");
     free(s);
     assert_false(b.failed);
+    /* Take clears the failure like reset does. */
+    assert_int_equal(buf_adds(&b, "12"), OP_OK);
+    assert_string_equal(buf_str(&b), "12");
+    buf_free(&b);
+}
+
+/* The case that made failure absorbing: a writer that checks `failed` only
+ * at the end must not be able to produce well-formed output with a piece
+ * missing. Before, this gave {"k":""} with failed set. */
+static void test_failed_absorbing(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 10);
+    assert_int_equal(buf_adds(&b, "{\"k\":\""), OP_OK);
+    assert_int_equal(buf_adds(&b, "0123456789"), OP_ERR_LIMIT);
+    assert_int_equal(buf_adds(&b, "\"}"), OP_ERR_LIMIT);
+    assert_true(b.failed);
+    assert_int_equal(b.len, 0);
+    assert_null(b.data); /* the content is freed at the failure, not kept */
+    assert_string_equal(buf_str(&b), "");
+
+    /* Every kind of append is a no-op from now on. */
+    assert_int_equal(buf_addc(&b, 'x'), OP_ERR_LIMIT);
+    assert_int_equal(buf_add(&b, "x", 1), OP_ERR_LIMIT);
+    assert_int_equal(buf_addf(&b, "%s", "x"), OP_ERR_LIMIT);
+    buf_add_json_string(&b, "x");
+    assert_int_equal(buf_read_file(&b, "/dev/null"), OP_ERR_LIMIT);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(buf_str(&b), "");
+    assert_true(b.failed);
+
+    /* Free keeps the failure; reset clears it. */
+    buf_free(&b);
+    assert_true(b.failed);
+    assert_int_equal(buf_addc(&b, 'x'), OP_ERR_LIMIT);
+    buf_reset(&b);
+    assert_false(b.failed);
+    assert_int_equal(buf_adds(&b, "{\"k\":\"v\"}"), OP_OK);
+    assert_string_equal(buf_str(&b), "{\"k\":\"v\"}");
+    buf_free(&b);
+
+    /* A failure in the middle of an escaped string drops all of it. */
+    buf_init(&b, 8);
+    buf_add_json_string(&b, "ab\"cd\"e");
+    assert_true(b.failed);
+    assert_string_equal(buf_str(&b), "");
+    buf_free(&b);
+
+    /* A failed formatted append on a buffer that already holds data. */
+    buf_init(&b, 300);
+    assert_int_equal(buf_adds(&b, "head"), OP_OK);
+    assert_int_equal(buf_addf(&b, "%0300d", 7), OP_ERR_LIMIT);
+    assert_int_equal(buf_adds(&b, "tail"), OP_ERR_LIMIT);
+    assert_string_equal(buf_str(&b), "");
     buf_free(&b);
 }
 
@@ -103,21 +159,26 @@ static void test_cap_overflow(void **state)
 {
     (void)state;
     static const char x[4] = "abc";
+    static const size_t sizes[] = {SIZE_MAX, SIZE_MAX - 1, 15};
     struct buf b;
     buf_init(&b, 16);
-    assert_int_equal(buf_adds(&b, "ab"), OP_OK);
-    assert_int_equal(buf_add(&b, x, SIZE_MAX), OP_ERR_LIMIT);
-    assert_int_equal(buf_add(&b, x, SIZE_MAX - 1), OP_ERR_LIMIT);
-    assert_int_equal(buf_add(&b, x, 15), OP_ERR_LIMIT);
-    assert_int_equal(b.len, 2);
-    assert_string_equal(buf_str(&b), "ab");
+    /* Each size on a fresh buffer, so each is refused by the size check and
+     * not only because the buffer had already failed. */
+    for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+        buf_reset(&b);
+        assert_int_equal(buf_adds(&b, "ab"), OP_OK);
+        assert_int_equal(buf_add(&b, x, sizes[i]), OP_ERR_LIMIT);
+        assert_int_equal(b.len, 0);
+        assert_string_equal(buf_str(&b), "");
+        assert_true(b.failed);
+    }
     buf_free(&b);
 
     /* max = SIZE_MAX: the len + n check itself must not overflow. */
     buf_init(&b, SIZE_MAX);
     assert_int_equal(buf_adds(&b, "ab"), OP_OK);
     assert_int_equal(buf_add(&b, x, SIZE_MAX - 1), OP_ERR_LIMIT);
-    assert_int_equal(b.len, 2);
+    assert_int_equal(b.len, 0);
     buf_free(&b);
 
     /* max = 0: only empty appends. */
@@ -171,19 +232,19 @@ static void test_addf(void **state)
         assert_memory_equal(b.data + 1, s, sizes[i]);
         assert_int_equal(b.data[sizes[i] + 1], ']');
         assert_int_equal(b.data[sizes[i] + 2], '\0');
-        /* Full: even one formatted byte is refused. */
+        /* Full: even one formatted byte is refused, and the content goes. */
         assert_int_equal(buf_addf(&b, "%s", "x"), OP_ERR_LIMIT);
-        assert_int_equal(b.len, sizes[i] + 2);
+        assert_int_equal(b.len, 0);
         free(s);
         buf_free(&b);
     }
 
-    /* A long format that would pass the cap fails without a change. */
+    /* A long format that would pass the cap fails, and drops the content. */
     buf_init(&b, 300);
     assert_int_equal(buf_adds(&b, "x"), OP_OK);
     assert_int_equal(buf_addf(&b, "%s", big), OP_ERR_LIMIT);
-    assert_int_equal(b.len, 1);
-    assert_string_equal(buf_str(&b), "x");
+    assert_int_equal(b.len, 0);
+    assert_string_equal(buf_str(&b), "");
     assert_true(b.failed);
     buf_reset(&b);
     assert_int_equal(buf_addf(&b, "%s", big), OP_OK); /* exactly 300 = max */
@@ -331,15 +392,11 @@ static void test_split_address_long_host(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_cap),
-        cmocka_unit_test(test_failed_sticky),
-        cmocka_unit_test(test_cap_overflow),
-        cmocka_unit_test(test_addf),
-        cmocka_unit_test(test_growth),
-        cmocka_unit_test(test_take_reset),
-        cmocka_unit_test(test_split_address),
-        cmocka_unit_test(test_split_address_long_host),
+        cmocka_unit_test(test_empty),         cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_failed_sticky), cmocka_unit_test(test_failed_absorbing),
+        cmocka_unit_test(test_cap_overflow),  cmocka_unit_test(test_addf),
+        cmocka_unit_test(test_growth),        cmocka_unit_test(test_take_reset),
+        cmocka_unit_test(test_split_address), cmocka_unit_test(test_split_address_long_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
