@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,4 +186,15 @@ void buf_add_json_string(struct buf *b, const char *s)
         }
     }
     buf_addc(b, '"');
+}
+
+void buf_add_json_number(struct buf *b, double v)
+{
+    if (!isfinite(v)) {
+        buf_adds(b, "null");
+        return;
+    }
+    char s[FMT_DOUBLE_BYTES];
+    fmt_double(s, sizeof(s), v);
+    buf_adds(b, s);
 }

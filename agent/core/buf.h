@@ -58,6 +58,10 @@ enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap)
  * quoted logfmt value. */
 void buf_add_json_string(struct buf *b, const char *s);
 
+/* Append v as a JSON number in fmt_double's shortest round-tripping text;
+ * NaN and +-Inf, which JSON cannot spell, as null. */
+void buf_add_json_number(struct buf *b, double v);
+
 /* Append the whole content of the file at path (a stream, so it also reads
  * what stat cannot size). OP_ERR_IO with errno set when it cannot be opened
  * or read; OP_ERR_LIMIT when it is larger than the buffer's cap (the buffer

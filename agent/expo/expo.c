@@ -15,26 +15,7 @@ void expo_init(struct expo *e, struct buf *b, enum expo_format fmt)
 
 void expo_format_double(char *out, size_t cap, double v)
 {
-    if (isnan(v)) {
-        snprintf(out, cap, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    /* Whole numbers (counts, status codes, timestamps) print without an
-     * exponent; everything else in the fewest digits that round-trip
-     * (%g's default 6 digits would lose precision). */
-    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-        snprintf(out, cap, "%.0f", v);
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, cap, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
+    fmt_double(out, cap, v);
 }
 
 void expo_escape_label(struct buf *b, const char *v)

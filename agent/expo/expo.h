@@ -48,9 +48,8 @@ void expo_histogram(struct expo *e, const char *name, const struct label *labels
 /* Trailer (OpenMetrics "# EOF"). */
 void expo_finish(struct expo *e);
 
-/* Text that reads back as exactly v: whole numbers without exponent, others
- * in the fewest of 15, 16 or 17 significant digits that round-trip (cheap,
- * and never %g's lossy 6); "+Inf", "-Inf", "NaN". */
+/* fmt_double (common.h) under the exposition's name: text that reads back
+ * as exactly v; "+Inf", "-Inf", "NaN" as both formats spell them. */
 void expo_format_double(char *out, size_t cap, double v);
 /* Escape a label value: backslash, double quote and newline, nothing else. */
 void expo_escape_label(struct buf *b, const char *v);

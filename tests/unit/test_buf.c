@@ -1,6 +1,8 @@
 /*
- * test_buf.c - unit tests for the capped buffer (buf.c) and for splitting
- * listen addresses (httpd_split_address in httpd.c).
+ * test_buf.c - unit tests for the capped buffer (buf.c), the number helpers
+ * it shares with the rest of core/ (fmt_double through buf_add_json_number,
+ * parse_u64 in common.c), and splitting listen addresses
+ * (httpd_split_address in httpd.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include "buf.h"
 #include "httpd.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +126,7 @@ static void test_failed_absorbing(void **state)
     assert_int_equal(buf_add(&b, "x", 1), OP_ERR_LIMIT);
     assert_int_equal(buf_addf(&b, "%s", "x"), OP_ERR_LIMIT);
     buf_add_json_string(&b, "x");
+    buf_add_json_number(&b, 1.5);
     assert_int_equal(buf_read_file(&b, "/dev/null"), OP_ERR_LIMIT);
     assert_int_equal(b.len, 0);
     assert_string_equal(buf_str(&b), "");
@@ -312,6 +316,127 @@ static void test_take_reset(void **state)
     assert_string_equal(buf_str(&b), "");
 }
 
+/* ---- JSON numbers ---- */
+
+/* The shortest text that reads back as the same double; null where JSON has
+ * no spelling. Every number is checked to parse back exactly. */
+static void test_json_number(void **state)
+{
+    (void)state;
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0, "0"},
+        {-0.0, "-0"},
+        {1, "1"},
+        {-42, "-42"},
+        {1.5, "1.5"},
+        {0.1, "0.1"},
+        {0.999, "0.999"},
+        {1.0 / 3, "0.3333333333333333"},
+        {2.0 / 3, "0.6666666666666666"},
+        {0.1 + 0.2, "0.30000000000000004"}, /* needs all 17 digits */
+        {1e21, "1e+21"},                    /* whole, but above 2^53: shortest %g */
+        {9007199254740991.0, "9007199254740991"},
+        {9007199254740992.0, "9007199254740992"},
+        {1e300, "1e+300"},
+        {1e-300, "1e-300"},
+        {5e-324, "4.94065645841247e-324"}, /* subnormal: strtod sets ERANGE */
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {NAN, "null"},
+        {INFINITY, "null"},
+        {-INFINITY, "null"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf b;
+        buf_init(&b, 64);
+        buf_add_json_number(&b, cases[i].v);
+        if (strcmp(buf_str(&b), cases[i].want) != 0)
+            fail_msg("row %zu: got %s, want %s", i, buf_str(&b), cases[i].want);
+        if (isfinite(cases[i].v)) {
+            char *end;
+            double back = strtod(buf_str(&b), &end);
+            if (*end || back != cases[i].v)
+                fail_msg("row %zu: %s does not read back", i, buf_str(&b));
+        }
+        buf_free(&b);
+    }
+    /* Appended like any other piece, and absorbed by a failed buffer. */
+    struct buf b;
+    buf_init(&b, 10);
+    buf_adds(&b, "[");
+    buf_add_json_number(&b, 2.5);
+    buf_adds(&b, ",");
+    buf_add_json_number(&b, NAN);
+    buf_adds(&b, "]");
+    assert_string_equal(buf_str(&b), "[2.5,null]");
+    buf_add_json_number(&b, 0.1);
+    assert_true(b.failed);
+    assert_string_equal(buf_str(&b), "");
+    buf_free(&b);
+}
+
+/* ---- parse_u64 ---- */
+
+static void test_parse_u64(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        uint64_t max;
+        enum op_rc rc;
+        uint64_t want;
+    } cases[] = {
+        {"0", 10, OP_OK, 0},
+        {"7", 10, OP_OK, 7},
+        {"10", 10, OP_OK, 10},
+        {"0010", 10, OP_OK, 10}, /* leading zeros are digits */
+        {"11", 10, OP_ERR_LIMIT, 0},
+        {"7", 5, OP_ERR_LIMIT, 0},
+        {"0", 0, OP_OK, 0},
+        {"1", 0, OP_ERR_LIMIT, 0},
+        /* The Flagger gate's Content-Length cap, 65536. */
+        {"65536", 65536, OP_OK, 65536},
+        {"65537", 65536, OP_ERR_LIMIT, 0},
+        {"99999999999999999999999999999", 65536, OP_ERR_LIMIT, 0},
+        {"-1", 65536, OP_ERR_INVALID, 0},
+        {"+1", 65536, OP_ERR_INVALID, 0},
+        {"12abc", 65536, OP_ERR_INVALID, 0},
+        {"abc", 65536, OP_ERR_INVALID, 0},
+        {"", 65536, OP_ERR_INVALID, 0},
+        {" 12", 65536, OP_ERR_INVALID, 0},
+        {"12 ", 65536, OP_ERR_INVALID, 0},
+        {"0x10", 65536, OP_ERR_INVALID, 0},
+        {"1e3", 65536, OP_ERR_INVALID, 0},
+        {"1.0", 65536, OP_ERR_INVALID, 0},
+        {"99999999999999999999999999999x", 65536, OP_ERR_INVALID, 0},
+        /* The whole range, and one past it. */
+        {"18446744073709551615", UINT64_MAX, OP_OK, UINT64_MAX},
+        {"18446744073709551616", UINT64_MAX, OP_ERR_LIMIT, 0},
+        {"18446744073709551620", UINT64_MAX, OP_ERR_LIMIT, 0},
+        {"184467440737095516150", UINT64_MAX, OP_ERR_LIMIT, 0},
+        {"18446744073709551614", UINT64_MAX - 1, OP_OK, UINT64_MAX - 1},
+        {"18446744073709551615", UINT64_MAX - 1, OP_ERR_LIMIT, 0},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint64_t v = 12345;
+        enum op_rc rc = parse_u64(cases[i].s, strlen(cases[i].s), cases[i].max, &v);
+        if (rc != cases[i].rc)
+            fail_msg("row %zu (\"%s\"): got %s, want %s", i, cases[i].s, op_strerror(rc),
+                     op_strerror(cases[i].rc));
+        if (rc == OP_OK && v != cases[i].want)
+            fail_msg("row %zu (\"%s\"): got %llu", i, cases[i].s, (unsigned long long)v);
+        if (rc != OP_OK && v != 12345)
+            fail_msg("row %zu (\"%s\"): *out written on failure", i, cases[i].s);
+    }
+    /* Only len bytes are read: the text need not end there. */
+    uint64_t v;
+    assert_int_equal(parse_u64("123,456", 3, 1000, &v), OP_OK);
+    assert_int_equal(v, 123);
+    assert_int_equal(parse_u64("123,456", 4, 1000, &v), OP_ERR_INVALID);
+}
+
 /* ---- httpd_split_address ---- */
 
 static void test_split_address(void **state)
@@ -396,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_failed_sticky), cmocka_unit_test(test_failed_absorbing),
         cmocka_unit_test(test_cap_overflow),  cmocka_unit_test(test_addf),
         cmocka_unit_test(test_growth),        cmocka_unit_test(test_take_reset),
+        cmocka_unit_test(test_json_number),   cmocka_unit_test(test_parse_u64),
         cmocka_unit_test(test_split_address), cmocka_unit_test(test_split_address_long_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
