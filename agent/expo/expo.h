@@ -10,6 +10,7 @@
 
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum expo_format { EXPO_TEXT, EXPO_OPENMETRICS };
@@ -59,5 +60,10 @@ void expo_escape_help(struct buf *b, const char *v, enum expo_format fmt);
 /* Choose the format from an Accept header (may be NULL): OpenMetrics only
  * when its q-value is higher than text's. */
 enum expo_format expo_negotiate(const char *accept);
+
+/* True when an Accept-Encoding header (may be NULL) allows gzip: a "gzip"
+ * coding with q > 0. A malformed q ignores the coding (identity is always
+ * acceptable), and "*" is not taken as gzip. */
+bool expo_accepts_gzip(const char *accept_encoding);
 
 #endif
