@@ -13,6 +13,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The JSON document on stdout: about 600 bytes per SLO, so this holds a
+ * configuration far larger than any real one; more is an error, not a cut
+ * document. */
+#define REPLAY_MAX_OUTPUT_BYTES (64u << 20)
+/* Problems reported on stderr: config errors and CSV lines, each list capped
+ * by CFG_MAX_ERRORS lines. */
+#define REPLAY_MAX_ERRORS_BYTES (1u << 20)
+
 struct event {
     double t;
     size_t slo;
@@ -242,7 +250,12 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
     buf_adds(out, "}}\n");
 
     enum op_rc rc = OP_OK;
-    if (state_out) {
+    if (out->failed) {
+        /* Before --state-out: a run that cannot print its figures writes
+         * nothing either. */
+        buf_addf(errors, "slo replay: the JSON output is larger than %zu bytes\n", out->max);
+        rc = OP_ERR_LIMIT;
+    } else if (state_out) {
         if (mkdir(state_out, 0750) != 0 && errno != EEXIST) {
             buf_addf(errors, "%s: cannot create: %s\n", state_out, strerror(errno));
             rc = OP_ERR_IO;
@@ -297,8 +310,8 @@ int slo_replay_main(int argc, char **argv)
         }
     }
     struct buf errors, out, text;
-    buf_init(&errors, 1u << 20);
-    buf_init(&out, SIZE_MAX / 2);
+    buf_init(&errors, REPLAY_MAX_ERRORS_BYTES);
+    buf_init(&out, REPLAY_MAX_OUTPUT_BYTES);
     buf_init(&text, REPLAY_MAX_EVENTS_BYTES);
     int code = 1;
     struct cfg *cfg = NULL;
@@ -320,6 +333,9 @@ int slo_replay_main(int argc, char **argv)
     code = 0;
 out:
     fputs(buf_str(&errors), stderr);
+    if (errors.failed)
+        fprintf(stderr, "outpost slo replay: the problems found exceed %u bytes of messages\n",
+                REPLAY_MAX_ERRORS_BYTES);
     cfg_free(cfg);
     buf_free(&errors);
     buf_free(&out);
