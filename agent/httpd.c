@@ -148,7 +148,9 @@ static enum MHD_Result serve_metrics(struct httpd *h, struct MHD_Connection *c)
     buf_init(&b, RT_MAX_SCRAPE_BYTES);
     if (rt_render(h->rt, fmt, &b) != OP_OK) {
         buf_free(&b);
-        log_error("metrics page exceeds its size cap", "cap_bytes", "536870912");
+        char cap[24];
+        snprintf(cap, sizeof(cap), "%u", RT_MAX_SCRAPE_BYTES);
+        log_error("metrics page exceeds its size cap", "cap_bytes", cap);
         ret = send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics page too large\n");
         goto out;
     }
