@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 struct buf {
-    char *data; /* NULL until the first append */
+    char *data; /* NULL until the first append, and after a failure */
     size_t len;
     size_t cap;
     size_t max;  /* an append that would exceed this fails the buffer */
