@@ -109,36 +109,6 @@ static enum MHD_Result send_owned(struct MHD_Connection *c, unsigned status, cha
     return ret;
 }
 
-/* True when Accept-Encoding allows gzip (a token with q > 0). */
-static bool accepts_gzip(const char *ae)
-{
-    if (!ae)
-        return false;
-    const char *p = ae;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        const char *start = p;
-        while (*p && *p != ',' && *p != ';' && *p != ' ')
-            p++;
-        bool is_gzip = (size_t)(p - start) == 4 && strncasecmp(start, "gzip", 4) == 0;
-        double q = 1;
-        while (*p && *p != ',') {
-            if (*p == ';') {
-                const char *s = p + 1;
-                while (*s == ' ')
-                    s++;
-                if ((s[0] == 'q' || s[0] == 'Q') && s[1] == '=')
-                    q = strtod(s + 2, NULL);
-            }
-            p++;
-        }
-        if (is_gzip && q > 0)
-            return true;
-    }
-    return false;
-}
-
 /* gzip-compress in (caller frees *out). */
 static enum op_rc gzip_buf(const char *in, size_t len, char **out, size_t *out_len)
 {
@@ -178,13 +148,15 @@ static enum MHD_Result serve_metrics(struct httpd *h, struct MHD_Connection *c)
     buf_init(&b, RT_MAX_SCRAPE_BYTES);
     if (rt_render(h->rt, fmt, &b) != OP_OK) {
         buf_free(&b);
-        log_error("metrics page exceeds its size cap", "cap_bytes", "536870912");
+        char cap[24];
+        snprintf(cap, sizeof(cap), "%u", RT_MAX_SCRAPE_BYTES);
+        log_error("metrics page exceeds its size cap", "cap_bytes", cap);
         ret = send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics page too large\n");
         goto out;
     }
     const char *ctype = fmt == EXPO_OPENMETRICS ? EXPO_CT_OPENMETRICS : EXPO_CT_TEXT;
     const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
-    if (accepts_gzip(ae)) {
+    if (expo_accepts_gzip(ae)) {
         char *z;
         size_t zlen;
         if (gzip_buf(buf_str(&b), b.len, &z, &zlen) == OP_OK) {
@@ -397,9 +369,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return method_not_allowed(c, "POST");
         struct req_ctx *ctx = *con_cls;
         if (!ctx) {
+            /* Content-Length is digits only (RFC 9110): a sign, a suffix or
+             * an empty value is a malformed request, not a small body. */
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-            if (cl && strtoull(cl, NULL, 10) > HTTPD_MAX_GATE_BODY)
+            uint64_t cl_bytes;
+            enum op_rc clrc =
+                cl ? parse_u64(cl, strlen(cl), HTTPD_MAX_GATE_BODY, &cl_bytes) : OP_OK;
+            if (clrc == OP_ERR_LIMIT)
                 return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
+            if (clrc != OP_OK)
+                return send_text(c, MHD_HTTP_BAD_REQUEST, "malformed Content-Length\n");
             ctx = xcalloc(1, sizeof(*ctx));
             buf_init(&ctx->body, HTTPD_MAX_GATE_BODY);
             *con_cls = ctx;

@@ -1,7 +1,6 @@
 /* slo_replay.c - offline SLO engine runs. */
 #include "slo_replay.h"
 #include "cli.h"
-#include "expo.h"
 #include "slo.h"
 #include "slo_state.h"
 #include "state.h"
@@ -12,6 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* The JSON document on stdout: about 600 bytes per SLO, so this holds a
+ * configuration far larger than any real one; more is an error, not a cut
+ * document. */
+#define REPLAY_MAX_OUTPUT_BYTES (64u << 20)
+/* Problems reported on stderr: config errors and CSV lines, each list capped
+ * by CFG_MAX_ERRORS lines. */
+#define REPLAY_MAX_ERRORS_BYTES (1u << 20)
 
 struct event {
     double t;
@@ -152,44 +159,29 @@ static int cmp_event(const void *a, const void *b)
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static void put_num(struct buf *b, double v)
-{
-    char num[64];
-    expo_format_double(num, sizeof(num), v);
-    buf_adds(b, num);
-}
-
-static void put_opt(struct buf *b, double v)
-{
-    if (isnan(v))
-        buf_adds(b, "null");
-    else
-        put_num(b, v);
-}
-
 static void put_figures(struct buf *b, const struct slo_spec *s, const struct slo_figures *f)
 {
     buf_adds(b, "{\"objective\":");
-    put_num(b, s->objective);
+    buf_add_json_number(b, s->objective);
     buf_adds(b, ",\"period_seconds\":");
-    put_num(b, (double)f->period_ms / 1000.0);
+    buf_add_json_number(b, (double)f->period_ms / 1000.0);
     buf_adds(b, ",\"windows\":{");
     for (int w = 0; w < SLO_W_COUNT; w++) {
         buf_addf(b, "%s\"%s\":{\"events\":%llu,\"bad\":%llu,\"sli_ratio\":", w ? "," : "",
                  slo_window_name((enum slo_window)w), (unsigned long long)f->events[w],
                  (unsigned long long)f->bad[w]);
-        put_opt(b, f->sli[w]);
+        buf_add_json_number(b, f->sli[w]);
         buf_adds(b, ",\"burn_rate\":");
-        put_opt(b, f->burn[w]);
+        buf_add_json_number(b, f->burn[w]);
         buf_addc(b, '}');
     }
     buf_adds(b, "},\"error_budget_remaining_ratio\":");
-    put_num(b, f->budget_remaining);
+    buf_add_json_number(b, f->budget_remaining);
     buf_adds(b, ",\"error_budget_exhaustion_seconds\":");
     if (isinf(f->exhaustion_s))
         buf_adds(b, "\"+Inf\"");
     else
-        put_num(b, f->exhaustion_s);
+        buf_add_json_number(b, f->exhaustion_s);
     buf_addf(b, ",\"alerts\":{\"page\":%s,\"ticket\":%s},\"policy_freeze\":%s}",
              f->page ? "true" : "false", f->ticket ? "true" : "false",
              f->freeze ? "true" : "false");
@@ -227,7 +219,7 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
     free(ev);
 
     buf_adds(out, "{\"at\":");
-    put_num(out, at_s);
+    buf_add_json_number(out, at_s);
     buf_adds(out, ",\"slos\":{");
     for (size_t i = 0; i < ns; i++) {
         const struct slo_spec *s = cfg_slo(cfg, i);
@@ -242,7 +234,12 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
     buf_adds(out, "}}\n");
 
     enum op_rc rc = OP_OK;
-    if (state_out) {
+    if (out->failed) {
+        /* Before --state-out: a run that cannot print its figures writes
+         * nothing either. */
+        buf_addf(errors, "slo replay: the JSON output is larger than %zu bytes\n", out->max);
+        rc = OP_ERR_LIMIT;
+    } else if (state_out) {
         if (mkdir(state_out, 0750) != 0 && errno != EEXIST) {
             buf_addf(errors, "%s: cannot create: %s\n", state_out, strerror(errno));
             rc = OP_ERR_IO;
@@ -297,8 +294,8 @@ int slo_replay_main(int argc, char **argv)
         }
     }
     struct buf errors, out, text;
-    buf_init(&errors, 1u << 20);
-    buf_init(&out, SIZE_MAX / 2);
+    buf_init(&errors, REPLAY_MAX_ERRORS_BYTES);
+    buf_init(&out, REPLAY_MAX_OUTPUT_BYTES);
     buf_init(&text, REPLAY_MAX_EVENTS_BYTES);
     int code = 1;
     struct cfg *cfg = NULL;
@@ -320,6 +317,9 @@ int slo_replay_main(int argc, char **argv)
     code = 0;
 out:
     fputs(buf_str(&errors), stderr);
+    if (errors.failed)
+        fprintf(stderr, "outpost slo replay: the problems found exceed %u bytes of messages\n",
+                REPLAY_MAX_ERRORS_BYTES);
     cfg_free(cfg);
     buf_free(&errors);
     buf_free(&out);

@@ -1,7 +1,7 @@
 /* canary.c - verdict from two arms of samples. */
 #include "canary.h"
 #include "common.h"
-#include "expo.h"
+#include "buf.h"
 #include "stats.h"
 
 #include <math.h>
@@ -147,29 +147,18 @@ void canary_judge(const struct canary_sample *baseline, size_t nb,
 
 /* ---- JSON ---- */
 
-static void num(struct buf *b, double v)
-{
-    if (isnan(v) || isinf(v)) {
-        buf_adds(b, "null"); /* JSON has no NaN or Infinity */
-        return;
-    }
-    char s[64];
-    expo_format_double(s, sizeof(s), v);
-    buf_adds(b, s);
-}
-
 static void arm_json(struct buf *b, const struct canary_arm *a, bool errors)
 {
     if (errors) {
         buf_addf(b, "{\"n\":%zu,\"failures\":%zu,\"ratio\":", a->n, a->failures);
-        num(b, a->ratio);
+        buf_add_json_number(b, a->ratio);
     } else {
         buf_addf(b, "{\"n\":%zu,\"p50\":", a->n_latency);
-        num(b, a->p50);
+        buf_add_json_number(b, a->p50);
         buf_adds(b, ",\"p95\":");
-        num(b, a->p95);
+        buf_add_json_number(b, a->p95);
         buf_adds(b, ",\"p99\":");
-        num(b, a->p99);
+        buf_add_json_number(b, a->p99);
     }
     buf_addc(b, '}');
 }
@@ -184,7 +173,7 @@ void canary_verdict_json(const struct canary_verdict *v, const char *name, bool 
         buf_addc(b, ',');
     }
     buf_addf(b, "\"verdict\":\"%s\",\"score\":", canary_verdict_name(v->verdict));
-    num(b, v->score);
+    buf_add_json_number(b, v->score);
     if (samples)
         buf_addf(b, ",\"samples\":{\"baseline\":%zu,\"canary\":%zu}", v->baseline.n, v->canary.n);
     buf_adds(b, ",\"errors\":{\"baseline\":");
@@ -192,26 +181,30 @@ void canary_verdict_json(const struct canary_verdict *v, const char *name, bool 
     buf_adds(b, ",\"canary\":");
     arm_json(b, &v->canary, true);
     buf_adds(b, ",\"fisher_p\":");
-    num(b, v->fisher_p);
+    buf_add_json_number(b, v->fisher_p);
     buf_addf(b, ",\"result\":\"%s\"},\"latency\":{\"baseline\":", v->errors_pass ? "pass" : "fail");
     arm_json(b, &v->baseline, false);
     buf_adds(b, ",\"canary\":");
     arm_json(b, &v->canary, false);
     buf_adds(b, ",\"mann_whitney_u\":");
-    num(b, v->mw_u);
+    buf_add_json_number(b, v->mw_u);
     buf_adds(b, ",\"mann_whitney_p\":");
-    num(b, v->mw_p);
+    buf_add_json_number(b, v->mw_p);
     buf_adds(b, ",\"shift\":{\"estimate\":");
-    num(b, v->shift);
+    buf_add_json_number(b, v->shift);
     buf_adds(b, ",\"lower\":");
-    num(b, v->shift_lower);
+    buf_add_json_number(b, v->shift_lower);
     buf_adds(b, ",\"upper\":");
-    num(b, v->shift_upper);
+    buf_add_json_number(b, v->shift_upper);
     buf_adds(b, "},\"p95_ratio\":");
-    num(b, v->p95_ratio);
+    buf_add_json_number(b, v->p95_ratio);
     if (v->latency == LAT_NONE)
         buf_adds(b, ",\"result\":null}");
     else
         buf_addf(b, ",\"result\":\"%s\"}", canary_latency_name(v->latency));
-    buf_addf(b, ",\"reason\":\"%s\"}", v->reason);
+    /* Free text: escaped like every other string, so no reason can end the
+     * string early and break the document. */
+    buf_adds(b, ",\"reason\":");
+    buf_add_json_string(b, v->reason);
+    buf_addc(b, '}');
 }

@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,22 @@ void buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
+/* The first failure drops everything appended so far (curl's dynbuf does the
+ * same): a writer that checks `failed` once at the end can then never emit a
+ * well-formed document with a piece missing from its middle. */
+static void buf_fail(struct buf *b)
+{
+    buf_free(b);
+    b->failed = true;
+}
+
 /* Make room for n more bytes plus the terminating NUL. */
 static enum op_rc buf_reserve(struct buf *b, size_t n)
 {
+    if (b->failed)
+        return OP_ERR_LIMIT;
     if (n > b->max || b->len > b->max - n) {
-        b->failed = true;
+        buf_fail(b);
         return OP_ERR_LIMIT;
     }
     size_t need = b->len + n + 1;
@@ -73,13 +85,15 @@ enum op_rc buf_addc(struct buf *b, char c)
 
 enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
+    if (b->failed)
+        return OP_ERR_LIMIT;
     char small[256];
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(small, sizeof(small), fmt, ap2);
     va_end(ap2);
     if (n < 0) {
-        b->failed = true;
+        buf_fail(b);
         return OP_ERR_INVALID;
     }
     if ((size_t)n < sizeof(small))
@@ -118,6 +132,8 @@ char *buf_take(struct buf *b)
 
 enum op_rc buf_read_file(struct buf *b, const char *path)
 {
+    if (b->failed)
+        return OP_ERR_LIMIT; /* an append like any other, even of nothing */
     FILE *f = fopen(path, "rb");
     if (!f)
         return OP_ERR_IO;
@@ -170,4 +186,15 @@ void buf_add_json_string(struct buf *b, const char *s)
         }
     }
     buf_addc(b, '"');
+}
+
+void buf_add_json_number(struct buf *b, double v)
+{
+    if (!isfinite(v)) {
+        buf_adds(b, "null");
+        return;
+    }
+    char s[FMT_DOUBLE_BYTES];
+    fmt_double(s, sizeof(s), v);
+    buf_adds(b, s);
 }

@@ -1,6 +1,7 @@
-/* common.c - result strings, allocation wrappers, clocks, hashing. */
+/* common.c - result strings, allocation wrappers, hashing, number text. */
 #include "common.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,4 +88,52 @@ uint64_t hash_mem(const void *p, size_t n)
 uint64_t hash_str(const char *s)
 {
     return hash_mem(s, strlen(s));
+}
+
+enum op_rc parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+    if (len == 0)
+        return OP_ERR_INVALID;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return OP_ERR_INVALID;
+    /* Well-formed from here on: only the size can be wrong. */
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > max || v > (max - d) / 10) /* v * 10 + d > max, without overflow */
+            return OP_ERR_LIMIT;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return OP_OK;
+}
+
+void fmt_double(char *out, size_t cap, double v)
+{
+    if (isnan(v)) {
+        snprintf(out, cap, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    /* Whole numbers (counts, status codes, timestamps) print without an
+     * exponent; everything else in the fewest digits that round-trip
+     * (%g's default 6 digits would lose precision). */
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(out, cap, "%.0f", v);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, cap, "%.*g", prec, v);
+        /* ERANGE (subnormals) still returns the nearest double, which is
+         * all this asks; 17 digits always round-trip, so the last pass keeps
+         * its text. */
+        char *end;
+        double back = strtod(out, &end);
+        if (end != out && *end == '\0' && back == v)
+            return;
+    }
 }

@@ -50,4 +50,20 @@ uint64_t hash_mem(const void *p, size_t n);
 uint64_t hash_mem_from(uint64_t h, const void *p, size_t n);
 #define HASH_INIT 14695981039346656037ULL /* FNV-1a 64-bit offset basis */
 
+/* Parse the len bytes at s (borrowed, need not be NUL-terminated) as a
+ * decimal whole number: ASCII digits only, at least one (no sign, space or
+ * base prefix, which strtoull would take). OP_ERR_INVALID when malformed,
+ * OP_ERR_LIMIT when a well-formed number is above max (however many digits
+ * it has); *out is written only on OP_OK. */
+enum op_rc parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out) WUR;
+
+/* Room fmt_double needs, NUL included: "%.17g" of any double is at most 24
+ * characters. */
+#define FMT_DOUBLE_BYTES 32
+/* Text that reads back as exactly v: whole numbers below 2^53 without
+ * exponent, others in the fewest of 15, 16 or 17 significant digits that
+ * round-trip (cheap, and never %g's lossy 6); "+Inf", "-Inf", "NaN". out
+ * holds cap bytes (FMT_DOUBLE_BYTES is always enough). */
+void fmt_double(char *out, size_t cap, double v);
+
 #endif

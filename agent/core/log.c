@@ -81,12 +81,28 @@ static void put_pair(struct buf *b, bool first, const char *k, const char *v)
     put_value(b, v ? v : "");
 }
 
+static void put_head(struct buf *b, const char *when, enum log_level level, const char *msg)
+{
+    if (g_format == LOG_FMT_JSON)
+        buf_addc(b, '{');
+    put_pair(b, true, "ts", when);
+    put_pair(b, false, "level", level_names[level]);
+    put_pair(b, false, "msg", msg);
+}
+
+static void put_tail(struct buf *b)
+{
+    if (g_format == LOG_FMT_JSON)
+        buf_addc(b, '}');
+    buf_addc(b, '\n');
+}
+
 void log_kv(enum log_level level, const char *msg, ...)
 {
     if (!log_enabled(level))
         return;
     struct buf b;
-    buf_init(&b, 16384);
+    buf_init(&b, LOG_MAX_RECORD_BYTES);
 
     struct timespec ts;
     struct tm tm;
@@ -96,12 +112,7 @@ void log_kv(enum log_level level, const char *msg, ...)
     snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 
-    if (g_format == LOG_FMT_JSON)
-        buf_addc(&b, '{');
-    put_pair(&b, true, "ts", when);
-    put_pair(&b, false, "level", level_names[level]);
-    put_pair(&b, false, "msg", msg);
-
+    put_head(&b, when, level, msg);
     va_list ap;
     va_start(ap, msg);
     for (;;) {
@@ -112,15 +123,26 @@ void log_kv(enum log_level level, const char *msg, ...)
         put_pair(&b, false, k, v);
     }
     va_end(ap);
-    if (g_format == LOG_FMT_JSON)
-        buf_addc(&b, '}');
-    /* The cap leaves room for the newline even after a shortened line. */
-    b.max += 1;
-    buf_addc(&b, '\n');
+    put_tail(&b);
 
-    FILE *out = g_out ? g_out : stderr;
-    fwrite(b.data, 1, b.len, out);
-    fflush(out);
+    if (b.failed) {
+        /* Say that a record was lost rather than cut it: a cut line is not
+         * JSON, and a logfmt line missing its end reads as a different
+         * record. The head, a literal msg and the cap always fit. */
+        buf_reset(&b);
+        put_head(&b, when, level, "log record too long");
+        if (strlen(msg) <= LOG_MAX_FALLBACK_MSG_BYTES)
+            put_pair(&b, false, "orig_msg", msg);
+        char cap[24];
+        snprintf(cap, sizeof(cap), "%u", LOG_MAX_RECORD_BYTES);
+        put_pair(&b, false, "cap_bytes", cap);
+        put_tail(&b);
+    }
+    if (!b.failed) {
+        FILE *out = g_out ? g_out : stderr;
+        fwrite(b.data, 1, b.len, out);
+        fflush(out);
+    }
     buf_free(&b);
 }
 

@@ -15,26 +15,7 @@ void expo_init(struct expo *e, struct buf *b, enum expo_format fmt)
 
 void expo_format_double(char *out, size_t cap, double v)
 {
-    if (isnan(v)) {
-        snprintf(out, cap, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    /* Whole numbers (counts, status codes, timestamps) print without an
-     * exponent; everything else in the fewest digits that round-trip
-     * (%g's default 6 digits would lose precision). */
-    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-        snprintf(out, cap, "%.0f", v);
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, cap, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
+    fmt_double(out, cap, v);
 }
 
 void expo_escape_label(struct buf *b, const char *v)
@@ -162,29 +143,89 @@ void expo_finish(struct expo *e)
         buf_adds(e->b, "# EOF\n");
 }
 
-/* q-value of one media range's parameters (";q=0.5"); 1 when absent. */
+/* An RFC 9110 qvalue in [s, s + len), trailing spaces allowed: "0" with up
+ * to three decimals or "1" with up to three zeros, nothing else (no sign,
+ * exponent or more digits, all of which strtod would take or cut). Counted
+ * in thousandths, so equal texts compare equal. */
+static enum op_rc parse_qvalue(const char *s, size_t len, double *out)
+{
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 0 || (s[0] != '0' && s[0] != '1'))
+        return OP_ERR_INVALID;
+    unsigned thousandths = s[0] == '1' ? 1000 : 0;
+    if (len > 1) {
+        if (s[1] != '.' || len > 5)
+            return OP_ERR_INVALID;
+        unsigned scale = 100;
+        for (size_t i = 2; i < len; i++, scale /= 10) {
+            if (s[i] < '0' || s[i] > '9')
+                return OP_ERR_INVALID;
+            thousandths += (unsigned)(s[i] - '0') * scale;
+        }
+        if (thousandths > 1000)
+            return OP_ERR_INVALID;
+    }
+    *out = thousandths / 1000.0;
+    return OP_OK;
+}
+
+/* q-value of one range's parameters (";q=0.5"); 1 when absent, 0 when
+ * malformed (the range is then ignored). */
 static double media_q(const char *params, size_t len)
 {
     const char *p = params, *end = params + len;
     while (p < end) {
         while (p < end && (*p == ';' || *p == ' ' || *p == '\t'))
             p++;
-        if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-            char tmp[16];
-            size_t n = 0;
-            for (const char *q = p + 2; q < end && *q != ';' && n < sizeof(tmp) - 1; q++)
-                tmp[n++] = *q;
-            tmp[n] = '\0';
-            char *stop;
-            double q = strtod(tmp, &stop);
-            if (stop == tmp || q < 0 || q > 1)
-                return 0; /* malformed q: ignore the range */
-            return q;
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *pend = semi ? semi : end;
+        if (pend - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+            double q;
+            return parse_qvalue(p + 2, (size_t)(pend - p - 2), &q) == OP_OK ? q : 0;
         }
-        while (p < end && *p != ';')
-            p++;
+        p = pend;
     }
     return 1;
+}
+
+/* Split the next comma-separated element of a header list starting at *p
+ * into its token [*tok, *tok + *tlen) and parameters [*tok + *tlen, +*plen);
+ * moves *p past it. False at the end of the list. */
+static bool next_element(const char **p, const char **tok, size_t *tlen, size_t *plen)
+{
+    if (!**p)
+        return false;
+    const char *s = *p;
+    const char *comma = strchr(s, ',');
+    size_t len = comma ? (size_t)(comma - s) : strlen(s);
+    *p = comma ? comma + 1 : s + len;
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    const char *semi = memchr(s, ';', len);
+    size_t t = semi ? (size_t)(semi - s) : len;
+    *tok = s;
+    while (t && (s[t - 1] == ' ' || s[t - 1] == '\t'))
+        t--;
+    *tlen = t;
+    /* The parameters start where the token's trailing spaces start. */
+    *plen = len - t;
+    return true;
+}
+
+bool expo_accepts_gzip(const char *accept_encoding)
+{
+    if (!accept_encoding)
+        return false;
+    const char *p = accept_encoding, *tok;
+    size_t tlen, plen;
+    while (next_element(&p, &tok, &tlen, &plen)) {
+        if (tlen == 4 && strncasecmp(tok, "gzip", 4) == 0 && media_q(tok + tlen, plen) > 0)
+            return true;
+    }
+    return false;
 }
 
 enum expo_format expo_negotiate(const char *accept)
@@ -192,31 +233,19 @@ enum expo_format expo_negotiate(const char *accept)
     if (!accept)
         return EXPO_TEXT;
     double q_om = 0, q_text = 0;
-    const char *p = accept;
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len && (*p == ' ' || *p == '\t')) {
-            p++;
-            len--;
-        }
-        const char *semi = memchr(p, ';', len);
-        size_t tlen = semi ? (size_t)(semi - p) : len;
-        while (tlen && (p[tlen - 1] == ' ' || p[tlen - 1] == '\t'))
-            tlen--;
-        double q = media_q(p + tlen, len - tlen);
-        if (tlen == 28 && strncasecmp(p, "application/openmetrics-text", 28) == 0) {
+    const char *p = accept, *tok;
+    size_t tlen, plen;
+    while (next_element(&p, &tok, &tlen, &plen)) {
+        double q = media_q(tok + tlen, plen);
+        if (tlen == 28 && strncasecmp(tok, "application/openmetrics-text", 28) == 0) {
             if (q > q_om)
                 q_om = q;
-        } else if ((tlen == 10 && strncasecmp(p, "text/plain", 10) == 0) ||
-                   (tlen == 6 && strncasecmp(p, "text/*", 6) == 0) ||
-                   (tlen == 3 && strncmp(p, "*/*", 3) == 0)) {
+        } else if ((tlen == 10 && strncasecmp(tok, "text/plain", 10) == 0) ||
+                   (tlen == 6 && strncasecmp(tok, "text/*", 6) == 0) ||
+                   (tlen == 3 && strncmp(tok, "*/*", 3) == 0)) {
             if (q > q_text)
                 q_text = q;
         }
-        if (!end)
-            break;
-        p = end + 1;
     }
     return q_om > 0 && q_om > q_text ? EXPO_OPENMETRICS : EXPO_TEXT;
 }

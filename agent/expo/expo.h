@@ -10,6 +10,7 @@
 
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum expo_format { EXPO_TEXT, EXPO_OPENMETRICS };
@@ -48,9 +49,8 @@ void expo_histogram(struct expo *e, const char *name, const struct label *labels
 /* Trailer (OpenMetrics "# EOF"). */
 void expo_finish(struct expo *e);
 
-/* Text that reads back as exactly v: whole numbers without exponent, others
- * in the fewest of 15, 16 or 17 significant digits that round-trip (cheap,
- * and never %g's lossy 6); "+Inf", "-Inf", "NaN". */
+/* fmt_double (common.h) under the exposition's name: text that reads back
+ * as exactly v; "+Inf", "-Inf", "NaN" as both formats spell them. */
 void expo_format_double(char *out, size_t cap, double v);
 /* Escape a label value: backslash, double quote and newline, nothing else. */
 void expo_escape_label(struct buf *b, const char *v);
@@ -60,5 +60,10 @@ void expo_escape_help(struct buf *b, const char *v, enum expo_format fmt);
 /* Choose the format from an Accept header (may be NULL): OpenMetrics only
  * when its q-value is higher than text's. */
 enum expo_format expo_negotiate(const char *accept);
+
+/* True when an Accept-Encoding header (may be NULL) allows gzip: a "gzip"
+ * coding with q > 0. A malformed q ignores the coding (identity is always
+ * acceptable), and "*" is not taken as gzip. */
+bool expo_accepts_gzip(const char *accept_encoding);
 
 #endif

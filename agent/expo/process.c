@@ -1,24 +1,16 @@
 /* process.c - process_* metrics from /proc. */
 #include "process.h"
+#include "buf.h"
+#include "log.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-static enum op_rc read_small_file(const char *path, char *out, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return OP_ERR_IO;
-    size_t n = fread(out, 1, cap - 1, f);
-    fclose(f);
-    out[n] = '\0';
-    return n ? OP_OK : OP_ERR_IO;
-}
 
 enum op_rc process_parse_stat(const char *stat, double ticks, double page, double boot,
                               struct process_stats *out)
@@ -63,25 +55,65 @@ enum op_rc process_parse_stat(const char *stat, double ticks, double page, doubl
     return OP_OK;
 }
 
-static double boot_time(void)
+enum op_rc process_parse_btime(const char *text, double *out)
 {
-    char text[16384];
-    if (read_small_file("/proc/stat", text, sizeof(text)) != OP_OK)
-        return 0;
-    const char *p = strstr(text, "\nbtime ");
-    if (!p)
-        return 0;
-    return strtod(p + 7, NULL);
+    static const char key[] = "btime ";
+    const size_t klen = sizeof(key) - 1;
+    for (const char *line = text; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len >= klen && memcmp(line, key, klen) == 0) {
+            uint64_t v;
+            if (parse_u64(line + klen, len - klen, PROCESS_MAX_BTIME, &v) != OP_OK || v == 0)
+                return OP_ERR_INVALID;
+            *out = (double)v;
+            return OP_OK;
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    return OP_ERR_NOT_FOUND;
+}
+
+enum op_rc process_read_btime(const char *path, double *out)
+{
+    struct buf b;
+    buf_init(&b, PROCESS_MAX_PROC_STAT_BYTES);
+    enum op_rc rc = buf_read_file(&b, path);
+    if (rc == OP_OK)
+        rc = process_parse_btime(buf_str(&b), out);
+    buf_free(&b);
+    return rc;
+}
+
+/* The boot time, read once: the first scrape pays for a large /proc/stat,
+ * later ones do not, and a failure is logged once rather than per scrape. */
+static pthread_once_t g_boot_once = PTHREAD_ONCE_INIT;
+static enum op_rc g_boot_rc;
+static double g_boot_time;
+
+static void read_boot_time(void)
+{
+    g_boot_rc = process_read_btime("/proc/stat", &g_boot_time);
+    if (g_boot_rc != OP_OK)
+        log_warn("cannot read the boot time from /proc/stat, process_* metrics are left out", "err",
+                 op_strerror(g_boot_rc));
 }
 
 enum op_rc process_collect(struct process_stats *out)
 {
-    char stat[4096];
     memset(out, 0, sizeof(*out));
-    if (read_small_file("/proc/self/stat", stat, sizeof(stat)) != OP_OK)
-        return OP_ERR_IO;
-    enum op_rc rc = process_parse_stat(stat, (double)sysconf(_SC_CLK_TCK),
-                                       (double)sysconf(_SC_PAGESIZE), boot_time(), out);
+    pthread_once(&g_boot_once, read_boot_time);
+    if (g_boot_rc != OP_OK)
+        return g_boot_rc;
+    struct buf stat;
+    buf_init(&stat, PROCESS_MAX_SELF_STAT_BYTES);
+    enum op_rc rc = buf_read_file(&stat, "/proc/self/stat");
+    if (rc == OP_OK)
+        rc = process_parse_stat(buf_str(&stat), (double)sysconf(_SC_CLK_TCK),
+                                (double)sysconf(_SC_PAGESIZE), g_boot_time, out);
+    buf_free(&stat);
     if (rc != OP_OK)
         return rc;
     DIR *d = opendir("/proc/self/fd");

@@ -318,17 +318,38 @@ static enum op_rc write_all(int fd, const char *p, size_t n)
     return OP_OK;
 }
 
-enum op_rc state_write(const char *dir, const char *const *names, struct slo_state *const *states,
-                       size_t n, struct buf *errors)
+/* state_write with the encoding's cap as a parameter: the agent passes
+ * STATE_MAX_FILE_BYTES, the size state_read accepts, and tests a small one
+ * (reaching the real cap takes hundreds of MiB of SLO windows). */
+STATIC enum op_rc state_write_capped(const char *dir, const char *const *names,
+                                     struct slo_state *const *states, size_t n, size_t max,
+                                     struct buf *errors) WUR;
+
+STATIC enum op_rc state_write_capped(const char *dir, const char *const *names,
+                                     struct slo_state *const *states, size_t n, size_t max,
+                                     struct buf *errors)
 {
     struct buf data, path, tmp;
-    buf_init(&data, SIZE_MAX / 2);
+    buf_init(&data, max);
     buf_init(&path, 8192);
     buf_init(&tmp, 8192);
-    state_encode(names, states, n, &data);
     path_join(&path, dir, STATE_FILE_NAME);
     path_join(&tmp, dir, STATE_FILE_NAME ".tmp");
-    enum op_rc rc = OP_ERR_IO;
+    enum op_rc rc = OP_ERR_LIMIT;
+    if (path.failed || tmp.failed) {
+        buf_addf(errors, "storage path longer than %zu bytes", path.max);
+        goto out;
+    }
+    /* Checked before the temp file exists: a snapshot the next start could
+     * not read back must not replace one it can. */
+    state_encode(names, states, n, &data);
+    if (data.failed) {
+        buf_addf(errors,
+                 "%s: the encoded state is larger than %zu bytes; the previous file is kept",
+                 buf_str(&path), max);
+        goto out;
+    }
+    rc = OP_ERR_IO;
     int err;
     const char *step = "create";
     int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -372,4 +393,10 @@ out:
     buf_free(&path);
     buf_free(&tmp);
     return rc;
+}
+
+enum op_rc state_write(const char *dir, const char *const *names, struct slo_state *const *states,
+                       size_t n, struct buf *errors)
+{
+    return state_write_capped(dir, names, states, n, STATE_MAX_FILE_BYTES, errors);
 }

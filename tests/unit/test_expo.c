@@ -1,7 +1,8 @@
 /*
  * test_expo.c - unit tests for the exposition writer (expo.c): float
  * formatting, escaping, family headers, samples, histograms, the OpenMetrics
- * trailer and Accept negotiation. Every case pins the exact bytes produced.
+ * trailer, Accept negotiation and Accept-Encoding. Every case pins the exact
+ * bytes produced.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include "expo.h"
 
 #include <float.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +522,106 @@ static void test_negotiate_table(void **state)
     }
 }
 
+/* q-values follow RFC 9110's grammar exactly: "0" with up to three
+ * decimals, or "1" with up to three zeros. Anything else (strtod's
+ * exponents, hex, signs, infinities, trailing garbage, digits it would cut)
+ * is malformed and ignores its range. */
+static void test_negotiate_qvalues(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *accept;
+        enum expo_format want;
+    } cases[] = {
+        {"application/openmetrics-text;q=0.001", EXPO_OPENMETRICS},
+        {"application/openmetrics-text;q=0.999", EXPO_OPENMETRICS},
+        {"application/openmetrics-text;q=1.000", EXPO_OPENMETRICS},
+        {"application/openmetrics-text;q=1.", EXPO_OPENMETRICS},
+        {"application/openmetrics-text;q=0.", EXPO_TEXT},
+        {"application/openmetrics-text;Q=0.5", EXPO_OPENMETRICS},
+        {"application/openmetrics-text;q=0.5 ", EXPO_OPENMETRICS},
+        {"application/openmetrics-text;q=0.5;charset=utf-8", EXPO_OPENMETRICS},
+        {"application/openmetrics-text;q=0.5abc", EXPO_TEXT},
+        {"application/openmetrics-text;q=.5", EXPO_TEXT},
+        {"application/openmetrics-text;q=+0.5", EXPO_TEXT},
+        {"application/openmetrics-text;q= 0.5", EXPO_TEXT},
+        {"application/openmetrics-text;q=0x1", EXPO_TEXT},
+        {"application/openmetrics-text;q=1e0", EXPO_TEXT},
+        {"application/openmetrics-text;q=1e400", EXPO_TEXT},
+        {"application/openmetrics-text;q=inf", EXPO_TEXT},
+        {"application/openmetrics-text;q=nan", EXPO_TEXT},
+        {"application/openmetrics-text;q=1.001", EXPO_TEXT},
+        {"application/openmetrics-text;q=0.0001", EXPO_TEXT},
+        {"application/openmetrics-text;q=0.50000000000000000001", EXPO_TEXT},
+        {"application/openmetrics-text;q=", EXPO_TEXT},
+        {"application/openmetrics-text;q=2", EXPO_TEXT},
+        /* Three decimals compare exactly. */
+        {"text/plain;q=0.501,application/openmetrics-text;q=0.502", EXPO_OPENMETRICS},
+        {"text/plain;q=0.502,application/openmetrics-text;q=0.501", EXPO_TEXT},
+        {"text/plain;q=0.5,application/openmetrics-text;q=0.500", EXPO_TEXT},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        enum expo_format got = expo_negotiate(cases[i].accept);
+        if (got != cases[i].want)
+            fail_msg("row %zu (\"%s\"): got %d, want %d", i, cases[i].accept, (int)got,
+                     (int)cases[i].want);
+    }
+}
+
+/* ---- Accept-Encoding ---- */
+
+static void test_accepts_gzip(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ae;
+        bool want;
+    } cases[] = {
+        {NULL, false},
+        {"", false},
+        {"gzip", true},
+        {"GZip", true},
+        {"deflate, gzip", true},
+        {"gzip, deflate, br", true},
+        {"  gzip  ", true},
+        {"gzip;q=1", true},
+        {"gzip;q=0.5", true},
+        {"gzip ; q=0.5", true},
+        {"gzip;q=0.001", true},
+        {"gzip;q=1.000", true},
+        {"gzip;level=9", true},
+        {"gzip;q=0", false},
+        {"gzip;q=0.000", false},
+        {"gzip;q=0, deflate", false},
+        {"deflate;q=0.5, gzip;q=0", false},
+        /* Malformed q: the coding is ignored (identity is always fine). */
+        {"gzip;q=abc", false},
+        {"gzip;q=1e400", false},
+        {"gzip;q=1e0", false},
+        {"gzip;q=0.5abc", false},
+        {"gzip;q=-1", false},
+        {"gzip;q=1.5", false},
+        {"gzip;q=", false},
+        {"gzip;q=0.0001", false},
+        /* A malformed coding does not hide a later good one. */
+        {"gzip;q=abc, gzip", true},
+        /* Other codings and near misses. */
+        {"identity", false},
+        {"deflate", false},
+        {"gzips", false},
+        {"x-gzip", false},
+        {"gz", false},
+        {"*", false},
+        {",,;;", false},
+        {"\x01\xff", false},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        bool got = expo_accepts_gzip(cases[i].ae);
+        if (got != cases[i].want)
+            fail_msg("row %zu (\"%s\"): got %d", i, cases[i].ae ? cases[i].ae : "(null)", (int)got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +638,8 @@ int main(void)
         cmocka_unit_test(test_finish),
         cmocka_unit_test(test_writer_reports_cap),
         cmocka_unit_test(test_negotiate_table),
+        cmocka_unit_test(test_negotiate_qvalues),
+        cmocka_unit_test(test_accepts_gzip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
