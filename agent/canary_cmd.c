@@ -145,7 +145,9 @@ int canary_judge_main(int argc, char **argv)
     fputs(buf_str(&out), stdout);
     code = 0;
 out:
-    fputs(buf_str(&errors), stderr);
+    fputs(buf_str_or(&errors,
+                     "the list of problems is longer than its cap; fix the first ones and retry\n"),
+          stderr);
     free(b);
     free(c);
     cfg_free(cfg);

@@ -195,6 +195,8 @@ static enum MHD_Result serve_landing(struct httpd *h, struct MHD_Connection *c)
     }
     buf_adds(&b, "\">Metrics</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n"
                  "<li><a href=\"/-/ready\">Readiness</a></li>\n</ul>\n</body></html>\n");
+    if (b.failed)
+        return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "landing page too large\n");
     size_t len = b.len;
     return send_owned(c, MHD_HTTP_OK, buf_take(&b), len, "text/html; charset=utf-8", false);
 }
@@ -207,7 +209,11 @@ static enum MHD_Result serve_reload(struct httpd *h, struct MHD_Connection *c)
     if (rt_reload(h->rt, &errors) == OP_OK) {
         ret = send_text(c, MHD_HTTP_OK, "configuration reloaded\n");
     } else {
-        ret = send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, buf_str(&errors));
+        ret = send_text(
+            c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+            buf_str_or(
+                &errors,
+                "the list of problems is longer than its cap; fix the first ones and retry\n"));
     }
     buf_free(&errors);
     return ret;
@@ -238,6 +244,10 @@ static enum MHD_Result serve_argo(struct httpd *h, struct MHD_Connection *c, con
     buf_init(&b, 1u << 20);
     canary_verdict_json(&v, name, true, &b);
     buf_addc(&b, '\n');
+    if (b.failed) {
+        buf_free(&b);
+        return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "verdict too large\n");
+    }
     size_t len = b.len;
     return send_owned(c, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
 }

@@ -148,7 +148,10 @@ static int config_check(const char *file)
     struct cfg *cfg = NULL;
     enum op_rc rc = cfg_load_file(file, &cfg, &errors);
     if (rc != OP_OK) {
-        fputs(buf_str(&errors), stderr);
+        fputs(buf_str_or(
+                  &errors,
+                  "the list of problems is longer than its cap; fix the first ones and retry\n"),
+              stderr);
         buf_free(&errors);
         return 1;
     }
@@ -211,7 +214,11 @@ int main(int argc, char **argv)
     int exit_code = 1;
     struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms, clock_system()};
     if (rt_new(&ro, &rt, &errors) != OP_OK) {
-        log_lines(LOG_LVL_ERROR, "cannot load configuration", "err", buf_str(&errors));
+        log_lines(
+            LOG_LVL_ERROR, "cannot load configuration", "err",
+            buf_str_or(
+                &errors,
+                "the list of problems is longer than its cap; fix the first ones and retry\n"));
         goto out;
     }
     if (httpd_start(&o.web, rt, &h) != OP_OK)

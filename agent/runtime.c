@@ -325,8 +325,11 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     enum op_rc rc = cfg_load_file(rt->config_file, &cfg, errors);
     if (rc != OP_OK) {
         atomic_store(&rt->reload_ok, false);
-        log_lines(LOG_LVL_ERROR, "reload failed, keeping the running configuration", "err",
-                  buf_str(errors));
+        log_lines(
+            LOG_LVL_ERROR, "reload failed, keeping the running configuration", "err",
+            buf_str_or(
+                errors,
+                "the list of problems is longer than its cap; fix the first ones and retry\n"));
         pthread_mutex_unlock(&rt->reload_lock);
         return rc;
     }

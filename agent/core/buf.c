@@ -115,6 +115,11 @@ enum op_rc buf_addf(struct buf *b, const char *fmt, ...)
     return rc;
 }
 
+const char *buf_str_or(const struct buf *b, const char *when_failed)
+{
+    return b->failed ? when_failed : buf_str(b);
+}
+
 const char *buf_str(const struct buf *b)
 {
     return b->data ? b->data : "";

@@ -68,6 +68,9 @@ void buf_add_json_number(struct buf *b, double v);
  * is then failed and empty; nothing beyond the cap is read). */
 enum op_rc buf_read_file(struct buf *b, const char *path) WUR;
 
+/* Content as a C string, or when_failed (static) if an append failed and the
+ * content was dropped: for messages that must say something either way. */
+const char *buf_str_or(const struct buf *b, const char *when_failed);
 /* Content as a C string ("" when empty); borrowed, valid until the next change. */
 const char *buf_str(const struct buf *b);
 /* Hand the content to the caller (caller frees) and reset the buffer, failure
