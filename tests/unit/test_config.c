@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 #include "http_check.h"
+#include "test_util.h"
 
 /* The http settings of a check. */
 #define H(c) http_spec_of(c)
@@ -34,8 +35,6 @@
 #define BASE "checks:\n  - name: a\n    url: http://example.com/\n"
 
 /* ---- fixture: temporary files and environment ---- */
-
-static char tmpdir[] = "/tmp/outpost-test-config-XXXXXX";
 
 static const struct {
     const char *name;
@@ -68,14 +67,15 @@ static const struct {
 static const char *fixture(const char *name)
 {
     static char path[512];
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    snprintf(path, sizeof(path), "%s/%s", tu_tmpdir(), name);
     return path;
 }
 
+/* The fixture files go into the process's own temporary directory, so
+ * parallel test runs never see each other's files. */
 static int group_setup(void **state)
 {
-    (void)state;
-    if (!mkdtemp(tmpdir))
+    if (tu_tmpdir_setup(state) != 0)
         return -1;
     for (size_t i = 0; i < ARRAY_SIZE(fixture_files); i++) {
         FILE *f = fopen(fixture(fixture_files[i].name), "wb");
@@ -92,15 +92,13 @@ static int group_setup(void **state)
     return 0;
 }
 
+/* The directory goes with everything in it: the fixture files and
+ * whatever a test that stopped early left behind (test_limits' "big"). */
 static int group_teardown(void **state)
 {
-    (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(fixture_files); i++)
-        unlink(fixture(fixture_files[i].name));
-    unlink(fixture("big")); /* test_limits' file, if it stopped early */
     for (size_t i = 0; i < ARRAY_SIZE(fixture_env); i++)
         unsetenv(fixture_env[i].name);
-    return rmdir(tmpdir) == 0 ? 0 : -1;
+    return tu_tmpdir_teardown(state);
 }
 
 /* ---- helpers ---- */
@@ -548,11 +546,11 @@ static void check_full(const struct check_spec *c)
     assert_null(H(c)->basic_pass);
     assert_string_equal(H(c)->bearer_token, "tok-from-file");
     char path[512];
-    snprintf(path, sizeof(path), "%s/ca.pem", tmpdir);
+    snprintf(path, sizeof(path), "%s/ca.pem", tu_tmpdir());
     assert_string_equal(H(c)->tls.ca_file, path);
-    snprintf(path, sizeof(path), "%s/cert.pem", tmpdir);
+    snprintf(path, sizeof(path), "%s/cert.pem", tu_tmpdir());
     assert_string_equal(H(c)->tls.cert_file, path);
-    snprintf(path, sizeof(path), "%s/key.pem", tmpdir);
+    snprintf(path, sizeof(path), "%s/key.pem", tu_tmpdir());
     assert_string_equal(H(c)->tls.key_file, path);
     assert_string_equal(H(c)->tls.server_name, "internal.example");
     assert_true(H(c)->tls.insecure_skip_verify);
@@ -676,7 +674,7 @@ static void test_every_field(void **state)
     (void)state;
     struct buf yaml;
     buf_init(&yaml, ERRS_MAX);
-    buf_addf(&yaml, FULL_YAML, tmpdir);
+    buf_addf(&yaml, FULL_YAML, tu_tmpdir());
     assert_false(yaml.failed);
     struct cfg *cfg = load_ok(buf_str(&yaml));
     assert_int_equal(cfg_check_count(cfg), 4);
@@ -863,7 +861,7 @@ static void test_references(void **state)
     (void)state;
     struct buf yaml;
     buf_init(&yaml, ERRS_MAX);
-    buf_addf(&yaml, ENV_YAML, tmpdir);
+    buf_addf(&yaml, ENV_YAML, tu_tmpdir());
     struct cfg *cfg = load_ok(buf_str(&yaml));
     assert_int_equal(cfg_check_count(cfg), 3);
 

@@ -18,14 +18,13 @@
 #include "slo_replay.h"
 #include "slo_state.h"
 #include "state.h"
+#include "test_util.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define ERRS_MAX (1u << 20)
@@ -857,46 +856,6 @@ static void test_calendar_month(void **state)
 
 /* ---- --state-out ---- */
 
-static char tmpdir[64];
-
-static int dir_setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/outpost-test-replay-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static void rm_rf(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *de;
-            while ((de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                    continue;
-                char sub[1024];
-                snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-                rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int dir_teardown(void **state)
-{
-    (void)state;
-    rm_rf(tmpdir);
-    return 0;
-}
-
 static const char cfg_two[] =
     CHECK_A "slos:\n"
             "  - {name: m, objective: 99.9, period: 30d, sli: {checks: [a]},\n"
@@ -914,7 +873,7 @@ static void test_state_out(void **state)
     month_csv(&csv, "m");
     month_csv(&csv, "cal");
     char dir[256], file[512];
-    snprintf(dir, sizeof(dir), "%s/state", tmpdir); /* does not exist yet */
+    snprintf(dir, sizeof(dir), "%s/state", tu_tmpdir()); /* does not exist yet */
     snprintf(file, sizeof(file), "%s/%s", dir, STATE_FILE_NAME);
 
     for (int round = 0; round < 2; round++) { /* the second one overwrites */
@@ -978,11 +937,11 @@ static void test_state_out(void **state)
     /* A --state-out that cannot be created: an I/O error; the document was
      * still produced. */
     char blocked[512];
-    snprintf(blocked, sizeof(blocked), "%s/plain", tmpdir);
+    snprintf(blocked, sizeof(blocked), "%s/plain", tu_tmpdir());
     FILE *fp = fopen(blocked, "w");
     assert_non_null(fp);
     fclose(fp);
-    snprintf(blocked, sizeof(blocked), "%s/plain/sub", tmpdir);
+    snprintf(blocked, sizeof(blocked), "%s/plain/sub", tu_tmpdir());
     struct buf out;
     buf_init(&out, OUT_MAX);
     buf_reset(&errs);
@@ -1054,5 +1013,5 @@ int main(void)
         cmocka_unit_test(test_time_range),
         cmocka_unit_test(test_no_events),
     };
-    return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
+    return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }

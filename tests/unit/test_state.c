@@ -19,6 +19,7 @@
 #include "slo.h"
 #include "slo_state.h"
 #include "state.h"
+#include "test_util.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -1014,51 +1015,11 @@ static void test_foreign(void **state)
 
 /* ---- files in a temporary directory ---- */
 
-static char tmpdir[64];
-
-static int dir_setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/outpost-test-state-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static void rm_rf(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *de;
-            while ((de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                    continue;
-                char sub[512];
-                snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-                rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int dir_teardown(void **state)
-{
-    (void)state;
-    rm_rf(tmpdir);
-    return 0;
-}
-
-/* A fresh empty directory inside tmpdir. */
+/* A fresh empty directory inside the test's temporary directory. */
 static void subdir(char *out, size_t cap, const char *name)
 {
-    snprintf(out, cap, "%s/%s", tmpdir, name);
-    rm_rf(out);
+    snprintf(out, cap, "%s/%s", tu_tmpdir(), name);
+    tu_rm_rf(out);
     assert_int_equal(mkdir(out, 0700), 0);
 }
 
@@ -1518,5 +1479,5 @@ int main(void)
         cmocka_unit_test(test_restore_skips_future),
         cmocka_unit_test(test_bucket_index_range),
     };
-    return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
+    return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }
