@@ -27,16 +27,6 @@ struct event {
     size_t line;
 };
 
-static long find_slo(const struct cfg *cfg, const char *name, size_t len)
-{
-    for (size_t i = 0; i < cfg_slo_count(cfg); i++) {
-        const char *n = cfg_slo(cfg, i)->name;
-        if (strlen(n) == len && memcmp(n, name, len) == 0)
-            return (long)i;
-    }
-    return -1;
-}
-
 /* Trim spaces and tabs around [*s, *e). */
 static void trim(const char **s, const char **e)
 {
@@ -122,7 +112,7 @@ static bool parse_events(const struct cfg *cfg, const char *name, const char *te
             why = "expected unix_seconds,slo_name,good_count,bad_count";
         else if (!parse_time(f[0][0], f[0][1], &x.t))
             why = "unix_seconds is not a positive number up to 253402300799";
-        else if ((slo = find_slo(cfg, f[1][0], (size_t)(f[1][1] - f[1][0]))) < 0)
+        else if ((slo = cfg_find_slo_n(cfg, f[1][0], (size_t)(f[1][1] - f[1][0]))) < 0)
             why = "no SLO of that name in the configuration";
         else if (!parse_count(f[2][0], f[2][1], &x.good))
             why = "good_count is not a whole number >= 0";

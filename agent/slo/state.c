@@ -1,6 +1,7 @@
 /* state.c - SLO state file: encode, decode, atomic write, restore. */
 #include "state.h"
 #include "log.h"
+#include "names.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@ struct saved_slo {
 struct state_file {
     struct saved_slo *recs;
     size_t n;
+    struct names *by_name; /* record index by SLO name, for restore */
 };
 
 /* ---- encoding ---- */
@@ -120,7 +122,13 @@ void state_file_free(struct state_file *f)
         }
     }
     free(f->recs);
+    names_free(f->by_name);
     free(f);
+}
+
+static const char *saved_name(const void *owner, size_t i)
+{
+    return ((const struct state_file *)owner)->recs[i].name;
 }
 
 size_t state_record_count(const struct state_file *f)
@@ -205,6 +213,11 @@ enum op_rc state_decode(const void *data, size_t len, struct state_file **out, s
         state_file_free(f);
         return OP_ERR_INVALID;
     }
+    /* Restore looks each configured SLO up by name: O(1) each. A name
+     * saved twice (a crafted file) resolves to its first record. */
+    f->by_name = names_new(saved_name, f);
+    for (size_t i = 0; i < f->n; i++)
+        (void)names_add(f->by_name, i);
     *out = f;
     return OP_OK;
 }
@@ -279,28 +292,26 @@ out:
 bool state_restore(const struct state_file *f, const struct slo_spec *spec, struct slo_state *st,
                    int64_t now_ms)
 {
-    for (size_t i = 0; i < f->n; i++) {
-        const struct saved_slo *r = &f->recs[i];
-        if (strcmp(r->name, spec->name) != 0)
-            continue;
-        if (r->identity != spec->identity) {
-            log_info("SLI definition changed since the saved state, the SLO starts fresh", "slo",
-                     spec->name);
-            return false;
-        }
-        slost_restore_totals(st, r->events_total, r->bad_total);
-        for (int l = 0; l < SLIW_LEVELS; l++) {
-            /* Buckets from the future (the clock was ahead when they were
-             * written) would move the ring's head past now and make it drop
-             * every new event until real time caught up: leave them out. */
-            int64_t newest = (now_ms - 1) / r->lv[l].bucket_ms + 1;
-            for (uint32_t k = 0; k < r->lv[l].count; k++)
-                if (r->lv[l].idx[k] <= newest)
-                    slost_restore_bucket(st, l, r->lv[l].idx[k], r->lv[l].b[k]);
-        }
-        return true;
+    long i = names_find(f->by_name, spec->name);
+    if (i < 0)
+        return false;
+    const struct saved_slo *r = &f->recs[i];
+    if (r->identity != spec->identity) {
+        log_info("SLI definition changed since the saved state, the SLO starts fresh", "slo",
+                 spec->name);
+        return false;
     }
-    return false;
+    slost_restore_totals(st, r->events_total, r->bad_total);
+    for (int l = 0; l < SLIW_LEVELS; l++) {
+        /* Buckets from the future (the clock was ahead when they were
+         * written) would move the ring's head past now and make it drop
+         * every new event until real time caught up: leave them out. */
+        int64_t newest = (now_ms - 1) / r->lv[l].bucket_ms + 1;
+        for (uint32_t k = 0; k < r->lv[l].count; k++)
+            if (r->lv[l].idx[k] <= newest)
+                slost_restore_bucket(st, l, r->lv[l].idx[k], r->lv[l].b[k]);
+    }
+    return true;
 }
 
 static enum op_rc write_all(int fd, const char *p, size_t n)
