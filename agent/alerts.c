@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "buf.h"
 #include "log.h"
+#include "names.h"
 
 #include <curl/curl.h>
 #include <math.h>
@@ -49,9 +50,7 @@ struct alerts {
     /* table */
     struct entry *e;
     size_t n, cap;
-    /* key -> entry index + 1, open addressing; rebuilt when entries move */
-    size_t *ix;
-    size_t ix_mask;
+    struct names *ix; /* key -> entry index; rebuilt when entries move */
 };
 
 void alerts_rfc3339(double t, char *out, size_t cap)
@@ -66,9 +65,18 @@ void alerts_rfc3339(double t, char *out, size_t cap)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
+/* names_key_fn over the alert table: entry i's key (borrowed). */
+static const char *entry_key(const void *owner, size_t i)
+{
+    const struct alerts *a = owner;
+    return a->e[i].key;
+}
+
 struct alerts *alerts_new(void)
 {
     struct alerts *a = xcalloc(1, sizeof(*a));
+    /* The map reaches entries through a, so a->e may move (realloc). */
+    a->ix = names_new(entry_key, a);
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->wake, NULL);
     pthread_cond_init(&a->idle, NULL);
@@ -169,37 +177,20 @@ static void alert_json(const struct alerts *a, const struct entry *e, double now
 
 /* ---- evaluation ---- */
 
-/* Re-index every entry; the table is kept at most half full. O(n). */
+/* Re-index every entry after entries moved. O(n). */
 static void index_rebuild(struct alerts *a)
 {
-    size_t cap = 64;
-    while (cap < 2 * (a->n + 1))
-        cap *= 2;
-    free(a->ix);
-    a->ix = xcalloc(cap, sizeof(size_t));
-    a->ix_mask = cap - 1;
-    for (size_t i = 0; i < a->n; i++) {
-        size_t h = (size_t)hash_str(a->e[i].key) & a->ix_mask;
-        while (a->ix[h])
-            h = (h + 1) & a->ix_mask;
-        a->ix[h] = i + 1;
-    }
+    names_clear(a->ix);
+    for (size_t i = 0; i < a->n; i++)
+        (void)names_add(a->ix, i);
 }
 
 /* O(1): one lookup per stated alert and per sent key, so an evaluation
- * with every one of 10,000 checks down stays linear. */
+ * with every one of 10,000 checks down stays linear. Caller holds the lock. */
 static struct entry *find(struct alerts *a, const char *key)
 {
-    if (!a->ix)
-        return NULL;
-    size_t h = (size_t)hash_str(key) & a->ix_mask;
-    while (a->ix[h]) {
-        struct entry *e = &a->e[a->ix[h] - 1];
-        if (strcmp(e->key, key) == 0)
-            return e;
-        h = (h + 1) & a->ix_mask;
-    }
-    return NULL;
+    long i = names_find(a->ix, key);
+    return i < 0 ? NULL : &a->e[i];
 }
 
 void alerts_begin(struct alerts *a)
@@ -236,14 +227,7 @@ void alerts_fire(struct alerts *a, const char *alertname, const char *severity,
         e->description = xstrdup(description);
         e->starts_at = -1; /* set by alerts_end */
         e->dirty = all;
-        if (!a->ix || 2 * a->n > a->ix_mask)
-            index_rebuild(a);
-        else {
-            size_t h = (size_t)hash_str(e->key) & a->ix_mask;
-            while (a->ix[h])
-                h = (h + 1) & a->ix_mask;
-            a->ix[h] = a->n; /* e is entry n - 1 */
-        }
+        (void)names_add(a->ix, a->n - 1); /* new key: find() just missed it */
         log_warn("alert firing", "alertname", alertname, key_label, key_value);
     } else {
         if (e->resolved_at > 0) {
@@ -526,7 +510,7 @@ void alerts_free(struct alerts *a)
     for (size_t i = 0; i < a->n; i++)
         free_entry(&a->e[i]);
     free(a->e);
-    free(a->ix);
+    names_free(a->ix);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->wake);
     pthread_cond_destroy(&a->idle);
