@@ -439,11 +439,16 @@ void alerts_configure(struct alerts *a, const struct alerting_spec *spec)
     pthread_mutex_lock(&a->lock);
     while (a->busy)
         pthread_cond_wait(&a->idle, &a->lock);
-    /* Counters follow an Alertmanager across reloads (no resets). */
-    struct alerts_am_stat old[CFG_MAX_ALERTMANAGERS];
+    /* Counters follow an Alertmanager across reloads (no resets): keep the
+     * old names (whole, however long) until the new list is matched. */
+    struct {
+        char *name;
+        uint64_t sent, errors;
+    } old[CFG_MAX_ALERTMANAGERS];
     size_t n_old = a->n_ams;
     for (size_t i = 0; i < n_old; i++) {
-        snprintf(old[i].name, sizeof(old[i].name), "%s", a->ams[i].name);
+        old[i].name = a->ams[i].name;
+        a->ams[i].name = NULL;
         old[i].sent = a->ams[i].sent;
         old[i].errors = a->ams[i].errors;
     }
@@ -461,6 +466,8 @@ void alerts_configure(struct alerts *a, const struct alerting_spec *spec)
             }
         }
     }
+    for (size_t k = 0; k < n_old; k++)
+        free(old[k].name);
     a->n_ams = spec->n_alertmanagers;
     a->resend_s = (double)spec->resend_interval_ms / 1000.0;
     a->eval_s = (double)spec->evaluation_interval_ms / 1000.0;
@@ -521,11 +528,19 @@ size_t alerts_stats(struct alerts *a, struct alerts_am_stat *out, size_t cap)
 {
     pthread_mutex_lock(&a->lock);
     for (size_t i = 0; i < a->n_ams && i < cap; i++) {
-        snprintf(out[i].name, sizeof(out[i].name), "%s", a->ams[i].name);
+        out[i].name = xstrdup(a->ams[i].name);
         out[i].sent = a->ams[i].sent;
         out[i].errors = a->ams[i].errors;
     }
     size_t n = a->n_ams;
     pthread_mutex_unlock(&a->lock);
     return n;
+}
+
+void alerts_stats_release(struct alerts_am_stat *st, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(st[i].name);
+        st[i].name = NULL;
+    }
 }

@@ -54,13 +54,17 @@ void alerts_end(struct alerts *a, double now);
 void alerts_stop(struct alerts *a, int64_t drain_ms);
 void alerts_free(struct alerts *a);
 
-/* Counters per Alertmanager for the metrics page (copies, any thread). */
+/* Counters per Alertmanager for the metrics page (any thread). */
 struct alerts_am_stat {
-    char name[512];
+    char *name; /* the whole name as configured; owned by the caller */
     uint64_t sent, errors;
 };
-/* Fills at most cap entries; returns how many Alertmanagers there are. */
+/* Fills out[0 .. min(n, cap)) with copies, in configuration order, and
+ * returns n, how many Alertmanagers there are. The caller releases the
+ * filled entries with alerts_stats_release. */
 size_t alerts_stats(struct alerts *a, struct alerts_am_stat *out, size_t cap);
+/* Free the names alerts_stats copied into st[0 .. n). */
+void alerts_stats_release(struct alerts_am_stat *st, size_t n);
 
 /* Alerts firing now (for tests and logs). */
 size_t alerts_firing(struct alerts *a);

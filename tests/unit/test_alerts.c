@@ -265,6 +265,7 @@ static void test_fire_resend_resolve(void **state)
     assert_string_equal(st[0].name, want); /* as written; POSTs go to .../prefix/api/v2/alerts */
     assert_true(st[0].sent >= 4);
     assert_int_equal(st[0].errors, 0);
+    alerts_stats_release(st, 1);
     alerts_free(a);
     cfg_free(c);
     server_stop(&s);
@@ -313,12 +314,14 @@ static void test_errors_counted_and_retried(void **state)
     alerts_stats(a, st, 1);
     assert_true(st[0].errors >= 2);
     assert_int_equal(st[0].sent, 0);
+    alerts_stats_release(st, 1);
     /* Alertmanager answers again: the still-firing alert arrives. */
     pthread_mutex_lock(&s.lock);
     s.status = 200;
     pthread_mutex_unlock(&s.lock);
     for (int i = 0; i < 400; i++) {
         alerts_stats(a, st, 1);
+        alerts_stats_release(st, 1);
         if (st[0].sent >= 1)
             break;
         struct timespec ts = {0, 10000000};
@@ -330,6 +333,36 @@ static void test_errors_counted_and_retried(void **state)
     server_stop(&s);
 }
 
+/* An Alertmanager keeps its whole name in the stats, however long. */
+static void test_long_alertmanager_name(void **state)
+{
+    (void)state;
+    struct buf url;
+    buf_init(&url, 4096);
+    buf_adds(&url, "http://127.0.0.1:1/");
+    while (url.len < 2000)
+        buf_addc(&url, 'p');
+    struct buf y, err;
+    buf_init(&y, 1u << 16);
+    buf_init(&err, 1u << 16);
+    buf_addf(&y, "alerting:\n  alertmanagers: ['%s']\n", buf_str(&url));
+    struct cfg *c = NULL;
+    if (cfg_load_string(y.data, y.len, "t.yml", &c, &err) != OP_OK)
+        fail_msg("%s", buf_str(&err));
+    struct alerts *a = alerts_new();
+    alerts_configure(a, cfg_alerting(c));
+    struct alerts_am_stat st[1];
+    assert_int_equal(alerts_stats(a, st, 1), 1);
+    assert_int_equal(strlen(st[0].name), 2000);
+    assert_string_equal(st[0].name, buf_str(&url));
+    alerts_stats_release(st, 1);
+    alerts_free(a);
+    cfg_free(c);
+    buf_free(&url);
+    buf_free(&y);
+    buf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_fire_resend_resolve),
         cmocka_unit_test(test_batches_of_256),
         cmocka_unit_test(test_errors_counted_and_retried),
+        cmocka_unit_test(test_long_alertmanager_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
