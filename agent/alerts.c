@@ -13,6 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+/* A macro's value as a string literal, for log fields. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 struct entry {
     char *key; /* identity: the label set */
     char *alertname, *severity, *klabel, *kvalue, *summary, *description;
@@ -137,8 +141,12 @@ static void lowercase(char *s)
             *s = (char)(*s - 'A' + 'a');
 }
 
-/* One alert as Alertmanager API v2 takes it. Caller holds the lock. */
-static void alert_json(const struct alerts *a, const struct entry *e, double now, struct buf *b)
+_Static_assert(ALERTS_ALERT_MAX + 2 < ALERTS_BODY_MAX, "any one alert fits an empty body");
+
+/* One alert as Alertmanager API v2 takes it, appended to b (capped by the
+ * caller). False when b or the runbook URL went over its cap: b is then
+ * unusable. Caller holds the lock. */
+static bool alert_json(const struct alerts *a, const struct entry *e, double now, struct buf *b)
 {
     bool first = true;
     buf_adds(b, "{\"labels\":{");
@@ -151,14 +159,21 @@ static void alert_json(const struct alerts *a, const struct entry *e, double now
     first = true;
     json_kv(b, &first, "summary", e->summary);
     json_kv(b, &first, "description", e->description);
+    bool url_ok = true;
     if (a->runbook_base) {
+        /* The anchor is the lowercased alert name (a Markdown heading). */
         struct buf u;
-        buf_init(&u, 4096);
-        buf_addf(&u, "%s#%s", a->runbook_base, e->alertname);
-        char *s = buf_take(&u);
-        lowercase(strchr(s, '#'));
-        json_kv(b, &first, "runbook_url", s);
-        free(s);
+        buf_init(&u, ALERTS_ALERT_MAX);
+        buf_adds(&u, a->runbook_base);
+        buf_addc(&u, '#');
+        size_t anchor = u.len;
+        buf_adds(&u, e->alertname);
+        url_ok = !u.failed;
+        if (url_ok) {
+            lowercase(u.data + anchor);
+            json_kv(b, &first, "runbook_url", buf_str(&u));
+        }
+        buf_free(&u);
     }
     char ts[48];
     alerts_rfc3339(e->starts_at, ts, sizeof(ts));
@@ -173,6 +188,7 @@ static void alert_json(const struct alerts *a, const struct entry *e, double now
         buf_add_json_string(b, a->generator_url);
     }
     buf_addc(b, '}');
+    return url_ok && !b->failed;
 }
 
 /* ---- evaluation ---- */
@@ -206,8 +222,19 @@ void alerts_fire(struct alerts *a, const char *alertname, const char *severity,
                  const char *description)
 {
     struct buf k;
-    buf_init(&k, SIZE_MAX / 2);
+    buf_init(&k, ALERTS_KEY_MAX);
     buf_addf(&k, "%s\x01%s\x01%s\x01%s", alertname, severity, key_label, key_value);
+    if (k.failed) {
+        /* No identity, no entry: the alert cannot reach any Alertmanager. */
+        pthread_mutex_lock(&a->lock);
+        for (size_t i = 0; i < a->n_ams; i++)
+            a->ams[i].errors++;
+        pthread_mutex_unlock(&a->lock);
+        log_error("alert not sent: its identity is over the cap", "alertname", alertname, "label",
+                  key_label, "cap", STR(ALERTS_KEY_MAX));
+        buf_free(&k);
+        return;
+    }
     pthread_mutex_lock(&a->lock);
     struct entry *e = find(a, buf_str(&k));
     uint32_t all = (uint32_t)((1ull << a->n_ams) - 1);
@@ -297,6 +324,10 @@ static size_t discard(char *p, size_t s, size_t n, void *u)
 static bool post(struct am *m, const char *body, size_t len, long timeout_ms, char *err,
                  size_t errcap)
 {
+    if (!m->url) {
+        snprintf(err, errcap, "URL over the cap of " STR(ALERTS_URL_MAX) " bytes");
+        return false;
+    }
     if (!m->easy)
         m->easy = curl_easy_init();
     CURL *e = m->easy;
@@ -306,6 +337,9 @@ static bool post(struct am *m, const char *body, size_t len, long timeout_ms, ch
     }
     curl_easy_reset(e);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    /* Bodies over 1 MiB would wait for "100 Continue" first: a round trip
+     * for nothing, or a second lost to a server that never sends it. */
+    h = curl_slist_append(h, "Expect:");
     char ebuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(e, CURLOPT_URL, m->url);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -332,12 +366,26 @@ static bool post(struct am *m, const char *body, size_t len, long timeout_ms, ch
     return true;
 }
 
-/* Collect up to ALERTS_BATCH alerts due for Alertmanager i; keys copied
- * into *keys (caller frees each and the array). Caller holds the lock. */
+/* What collect() left out because it was over a cap. */
+struct rejected {
+    size_t n;
+    char *alertname; /* the first one, for the log; caller frees */
+};
+
+/*
+ * Collect the alerts due for Alertmanager i into body (capped at
+ * ALERTS_BODY_MAX): at most ALERTS_BATCH, and the batch ends before an alert
+ * that would not fit (it goes in the next one). An alert whose JSON is over
+ * ALERTS_ALERT_MAX is counted as an error and treated as sent, so it is
+ * tried again at the next resend instead of at once, forever. Keys copied
+ * into *keys (caller frees each and the array). Caller holds the lock.
+ */
 static size_t collect(struct alerts *a, size_t i, double now, bool only_dirty, struct buf *body,
-                      char ***keys)
+                      char ***keys, struct rejected *rej)
 {
     size_t n = 0;
+    struct buf one;
+    buf_init(&one, ALERTS_ALERT_MAX);
     *keys = xcalloc(ALERTS_BATCH, sizeof(char *));
     buf_addc(body, '[');
     for (size_t k = 0; k < a->n && n < ALERTS_BATCH; k++) {
@@ -348,12 +396,25 @@ static size_t collect(struct alerts *a, size_t i, double now, bool only_dirty, s
         bool due = dirty || (!only_dirty && now - e->last_sent[i] >= a->resend_s);
         if (!due)
             continue;
+        buf_reset(&one);
+        if (!alert_json(a, e, now, &one)) {
+            a->ams[i].errors++;
+            e->dirty &= ~(1u << i);
+            e->last_sent[i] = now;
+            if (!rej->n++)
+                rej->alertname = xstrdup(e->alertname);
+            continue;
+        }
+        /* Room for the comma and the closing bracket. */
+        if (body->len + 1 + one.len + 1 > ALERTS_BODY_MAX)
+            break;
         if (n)
             buf_addc(body, ',');
-        alert_json(a, e, now, body);
+        buf_add(body, one.data, one.len);
         (*keys)[n++] = xstrdup(e->key);
     }
     buf_addc(body, ']');
+    buf_free(&one);
     return n;
 }
 
@@ -372,9 +433,19 @@ static void *sender_main(void *arg)
             if (now < m->next_try && !stopping)
                 continue;
             struct buf body;
-            buf_init(&body, SIZE_MAX / 2);
+            buf_init(&body, ALERTS_BODY_MAX);
             char **keys;
-            size_t n = collect(a, i, now, stopping, &body, &keys);
+            struct rejected rej = {0};
+            size_t n = collect(a, i, now, stopping, &body, &keys, &rej);
+            if (rej.n) {
+                char count[32];
+                snprintf(count, sizeof(count), "%zu", rej.n);
+                pthread_mutex_unlock(&a->lock);
+                log_error("alerts not sent: over the size cap", "alertmanager", m->name, "alerts",
+                          count, "alertname", rej.alertname, "cap", STR(ALERTS_ALERT_MAX));
+                free(rej.alertname);
+                pthread_mutex_lock(&a->lock);
+            }
             if (n == 0) {
                 buf_free(&body);
                 free(keys);
@@ -455,9 +526,11 @@ void alerts_configure(struct alerts *a, const struct alerting_spec *spec)
     clear_settings(a);
     for (size_t i = 0; i < spec->n_alertmanagers; i++) {
         struct buf u;
-        buf_init(&u, 1u << 16);
+        buf_init(&u, ALERTS_URL_MAX);
         buf_addf(&u, "%s/api/v2/alerts", spec->alertmanagers[i]);
-        a->ams[i].url = buf_take(&u);
+        /* Over the cap: no URL, so every POST fails and is counted. */
+        a->ams[i].url = u.failed ? NULL : buf_take(&u);
+        buf_free(&u);
         a->ams[i].name = xstrdup(spec->alertmanager_names[i]);
         for (size_t k = 0; k < n_old; k++) {
             if (strcmp(old[k].name, a->ams[i].name) == 0) {

@@ -30,6 +30,13 @@
 #include <stdint.h>
 
 #define ALERTS_BATCH 256
+/* Caps on what outside input (check, SLO and canary names, descriptions,
+ * the configured URLs) sizes. Over a cap is an error, logged and counted
+ * as a notification error, never a truncation. */
+#define ALERTS_KEY_MAX 4096        /* an alert's identity: name, severity, key */
+#define ALERTS_ALERT_MAX 65536     /* one alert as JSON */
+#define ALERTS_BODY_MAX (4u << 20) /* one POST body; a batch ends before it */
+#define ALERTS_URL_MAX 65536       /* an Alertmanager's POST URL */
 #define ALERTS_TIMEOUT_MS 10000
 #define ALERTS_RESOLVED_RESEND_S 900.0
 #define ALERTS_MAX_BACKOFF_MS 30000

@@ -333,6 +333,110 @@ static void test_errors_counted_and_retried(void **state)
     server_stop(&s);
 }
 
+/* Fill a buffer with n copies of c (a long but valid string). */
+static char *repeat(char c, size_t n)
+{
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* Poll the first Alertmanager's counters until pred holds (bounded). */
+static struct alerts_am_stat
+wait_stat(struct alerts *a, bool (*pred)(const struct alerts_am_stat *, uint64_t), uint64_t want)
+{
+    struct alerts_am_stat st = {0};
+    for (int i = 0; i < 500; i++) {
+        alerts_stats(a, &st, 1);
+        alerts_stats_release(&st, 1);
+        if (pred(&st, want))
+            return st;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("counters not reached: sent %llu errors %llu, want %llu", (unsigned long long)st.sent,
+             (unsigned long long)st.errors, (unsigned long long)want);
+    return st;
+}
+
+static bool sent_at_least(const struct alerts_am_stat *st, uint64_t n)
+{
+    return st->sent >= n;
+}
+
+/* Sizes come from outside (check names, descriptions): an alert whose
+ * identity or JSON is over its cap is an error, counted and logged, never
+ * cut; everything else still goes out, and big alerts are split over POST
+ * bodies of at most ALERTS_BODY_MAX. */
+static void test_caps_are_errors(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, 200);
+    struct cfg *c = load(s.port, "");
+    struct alerts *a = alerts_new();
+    alerts_configure(a, cfg_alerting(c));
+    char *long_key = repeat('k', ALERTS_KEY_MAX);
+    char *big_text = repeat('d', ALERTS_ALERT_MAX);
+    alerts_begin(a);
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", "ok", "S", "D");
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", long_key, "S", "D");
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", "big", "S", big_text);
+    alerts_end(a, now_wall());
+    /* The long identity is not taken at all; the big one is in the table
+     * but cannot be sent. */
+    assert_int_equal(alerts_firing(a), 2);
+    struct alerts_am_stat st = wait_stat(a, sent_at_least, 1);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.errors, 2);
+    json_t *j = body_json(&s, 0);
+    assert_int_equal(json_array_size(j), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(j, 0), "labels"), "check")),
+                        "ok");
+    json_decref(j);
+    alerts_free(a);
+    cfg_free(c);
+    server_stop(&s);
+    free(long_key);
+    free(big_text);
+
+    /* 100 alerts of 60 KiB each do not fit one body: the batch ends before
+     * the alert that would overflow it, the next body carries the rest. */
+    server_start(&s, 200);
+    c = load(s.port, "");
+    a = alerts_new();
+    alerts_configure(a, cfg_alerting(c));
+    char *desc = repeat('x', 60 * 1024);
+    alerts_begin(a);
+    for (int i = 0; i < 100; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "c%03d", i);
+        alerts_fire(a, "OutpostCheckDown", "critical", "check", name, "S", desc);
+    }
+    alerts_end(a, now_wall());
+    st = wait_stat(a, sent_at_least, 100);
+    assert_int_equal(st.sent, 100);
+    assert_int_equal(st.errors, 0);
+    size_t total = 0;
+    for (size_t i = 0; i < bodies(&s); i++) {
+        pthread_mutex_lock(&s.lock);
+        assert_true(strlen(s.bodies[i]) <= ALERTS_BODY_MAX);
+        pthread_mutex_unlock(&s.lock);
+        j = body_json(&s, i);
+        total += json_array_size(j);
+        json_decref(j);
+    }
+    assert_true(bodies(&s) >= 2);
+    assert_int_equal(total, 100);
+    free(desc);
+    alerts_free(a);
+    cfg_free(c);
+    server_stop(&s);
+}
+
 /* An Alertmanager keeps its whole name in the stats, however long. */
 static void test_long_alertmanager_name(void **state)
 {
@@ -371,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_batches_of_256),
         cmocka_unit_test(test_errors_counted_and_retried),
         cmocka_unit_test(test_long_alertmanager_name),
+        cmocka_unit_test(test_caps_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
