@@ -235,6 +235,7 @@ void alerts_fire(struct alerts *a, const char *alertname, const char *severity,
         buf_free(&k);
         return;
     }
+    bool fired = false; /* logged once the lock is released */
     pthread_mutex_lock(&a->lock);
     struct entry *e = find(a, buf_str(&k));
     uint32_t all = (uint32_t)((1ull << a->n_ams) - 1);
@@ -255,25 +256,59 @@ void alerts_fire(struct alerts *a, const char *alertname, const char *severity,
         e->starts_at = -1; /* set by alerts_end */
         e->dirty = all;
         (void)names_add(a->ix, a->n - 1); /* new key: find() just missed it */
-        log_warn("alert firing", "alertname", alertname, key_label, key_value);
+        fired = true;
     } else {
         if (e->resolved_at > 0) {
             /* It fires again: a new episode with its own startsAt. */
             e->resolved_at = 0;
             e->starts_at = -1;
             e->dirty = all;
-            log_warn("alert firing", "alertname", alertname, key_label, key_value);
+            fired = true;
         }
         free(e->description);
         e->description = xstrdup(description);
     }
     e->seen = true;
     pthread_mutex_unlock(&a->lock);
+    if (fired)
+        log_warn("alert firing", "alertname", alertname, key_label, key_value);
     buf_free(&k);
+}
+
+/* Alerts resolved by one alerts_end, copied for logging after the lock. */
+struct resolved_log {
+    char **kv; /* alertname, key label, key value per alert; caller frees */
+    size_t n, cap;
+};
+
+static void resolved_add(struct resolved_log *r, const struct entry *e)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 8;
+        r->kv = xrealloc(r->kv, 3 * r->cap * sizeof(char *));
+    }
+    r->kv[3 * r->n] = xstrdup(e->alertname);
+    r->kv[3 * r->n + 1] = xstrdup(e->klabel);
+    r->kv[3 * r->n + 2] = xstrdup(e->kvalue);
+    r->n++;
+}
+
+/* Log and free what resolved_add collected. */
+static void resolved_flush(struct resolved_log *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        char **kv = &r->kv[3 * i];
+        log_info("alert resolved", "alertname", kv[0], kv[1], kv[2]);
+        free(kv[0]);
+        free(kv[1]);
+        free(kv[2]);
+    }
+    free(r->kv);
 }
 
 void alerts_end(struct alerts *a, double now)
 {
+    struct resolved_log res = {0};
     pthread_mutex_lock(&a->lock);
     uint32_t all = (uint32_t)((1ull << a->n_ams) - 1);
     size_t w = 0;
@@ -284,7 +319,7 @@ void alerts_end(struct alerts *a, double now)
         if (!e->seen && e->resolved_at == 0) {
             e->resolved_at = now;
             e->dirty = all;
-            log_info("alert resolved", "alertname", e->alertname, e->klabel, e->kvalue);
+            resolved_add(&res, e);
         }
         /* Resolved alerts are re-sent for 15 minutes, then forgotten. */
         if (e->resolved_at > 0 && now - e->resolved_at > ALERTS_RESOLVED_RESEND_S) {
@@ -299,6 +334,7 @@ void alerts_end(struct alerts *a, double now)
         index_rebuild(a);
     pthread_cond_signal(&a->wake);
     pthread_mutex_unlock(&a->lock);
+    resolved_flush(&res);
 }
 
 size_t alerts_firing(struct alerts *a)
@@ -440,11 +476,15 @@ static void *sender_main(void *arg)
             if (rej.n) {
                 char count[32];
                 snprintf(count, sizeof(count), "%zu", rej.n);
+                /* busy keeps m in place while unlocked (see below). */
+                a->busy = true;
                 pthread_mutex_unlock(&a->lock);
                 log_error("alerts not sent: over the size cap", "alertmanager", m->name, "alerts",
                           count, "alertname", rej.alertname, "cap", STR(ALERTS_ALERT_MAX));
                 free(rej.alertname);
                 pthread_mutex_lock(&a->lock);
+                a->busy = false;
+                pthread_cond_broadcast(&a->idle);
             }
             if (n == 0) {
                 buf_free(&body);
@@ -484,7 +524,12 @@ static void *sender_main(void *arg)
                 if (m->backoff_ms > ALERTS_MAX_BACKOFF_MS)
                     m->backoff_ms = ALERTS_MAX_BACKOFF_MS;
                 m->next_try = now + (double)m->backoff_ms / 1000.0;
+                a->busy = true;
+                pthread_mutex_unlock(&a->lock);
                 log_warn("sending alerts failed, will retry", "alertmanager", m->name, "err", err);
+                pthread_mutex_lock(&a->lock);
+                a->busy = false;
+                pthread_cond_broadcast(&a->idle);
             }
             for (size_t k = 0; k < n; k++)
                 free(keys[k]);
@@ -557,15 +602,17 @@ void alerts_configure(struct alerts *a, const struct alerting_spec *spec)
         a->e[i].dirty = all;
         memset(a->e[i].last_sent, 0, sizeof(a->e[i].last_sent));
     }
-    bool start = a->n_ams > 0 && !a->thread_started;
+    bool start = a->n_ams > 0 && !a->thread_started, start_failed = false;
     if (start) {
         if (pthread_create(&a->thread, NULL, sender_main, a) == 0)
             a->thread_started = true;
         else
-            log_error("cannot start the alert sender thread");
+            start_failed = true;
     }
     pthread_cond_signal(&a->wake);
     pthread_mutex_unlock(&a->lock);
+    if (start_failed)
+        log_error("cannot start the alert sender thread");
 }
 
 void alerts_stop(struct alerts *a, int64_t drain_ms)

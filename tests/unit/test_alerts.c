@@ -14,8 +14,10 @@
 #include "alerts.h"
 #include "buf.h"
 #include "config.h"
+#include "log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -437,6 +439,114 @@ static void test_caps_are_errors(void **state)
     server_stop(&s);
 }
 
+/* ---- a log sink that checks the alerts lock is free while logging ---- */
+
+#define MAX_PROBES 64
+
+struct sink {
+    struct alerts *a;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t probes[MAX_PROBES];
+    size_t n_probes, n_done;
+    size_t under_lock; /* lines written while the alerts lock was held */
+    char seen[4096];   /* the lines written, for the test to check */
+};
+
+/* Take the alerts lock (through alerts_firing) from another thread. */
+static void *probe_lock(void *arg)
+{
+    struct sink *k = arg;
+    (void)alerts_firing(k->a);
+    pthread_mutex_lock(&k->lock);
+    k->n_done++;
+    pthread_cond_broadcast(&k->cond);
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+/* fopencookie writer: runs inside log_kv on the logging thread. If the
+ * logging thread holds the alerts lock, the probe cannot finish until the
+ * line is written, so waiting 500 ms for it tells the two cases apart. */
+static ssize_t sink_write(void *cookie, const char *data, size_t n)
+{
+    struct sink *k = cookie;
+    pthread_mutex_lock(&k->lock);
+    size_t used = strlen(k->seen);
+    if (used + n < sizeof(k->seen)) {
+        memcpy(k->seen + used, data, n);
+        k->seen[used + n] = '\0';
+    }
+    if (k->n_probes == MAX_PROBES) {
+        pthread_mutex_unlock(&k->lock);
+        return (ssize_t)n;
+    }
+    size_t want = k->n_probes + 1;
+    if (pthread_create(&k->probes[k->n_probes], NULL, probe_lock, k) != 0)
+        fail_msg("pthread_create");
+    k->n_probes++;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_nsec += 500000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    int rc = 0;
+    while (k->n_done < want && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&k->cond, &k->lock, &dl);
+    if (k->n_done < want)
+        k->under_lock++;
+    pthread_mutex_unlock(&k->lock);
+    return (ssize_t)n;
+}
+
+/* Nothing is logged with the alerts lock held: a slow log stream (a full
+ * pipe to a log shipper) must not stall evaluations, scrapes and reloads. */
+static void test_no_logging_under_lock(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, 500);
+    struct cfg *c = load(s.port, "");
+    struct sink k = {0};
+    pthread_mutex_init(&k.lock, NULL);
+    pthread_cond_init(&k.cond, NULL);
+    cookie_io_functions_t io = {.write = sink_write};
+    FILE *f = fopencookie(&k, "w", io);
+    assert_non_null(f);
+    struct alerts *a = alerts_new();
+    k.a = a;
+    /* Before the sender thread exists: log_setup is not thread-safe. */
+    log_setup(LOG_LVL_INFO, LOG_FMT_LOGFMT, f);
+    alerts_configure(a, cfg_alerting(c));
+    alerts_begin(a);
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", "api", "S", "D");
+    char *long_key = repeat('k', ALERTS_KEY_MAX);
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", long_key, "S", "D");
+    free(long_key);
+    alerts_end(a, now_wall());
+    wait_bodies(&s, 1); /* answered 500: "sending alerts failed" */
+    alerts_begin(a);
+    alerts_end(a, now_wall()); /* "alert resolved" */
+    wait_bodies(&s, 2);
+    alerts_stop(a, 0);
+    log_setup(LOG_LVL_INFO, LOG_FMT_LOGFMT, NULL);
+    for (size_t i = 0; i < k.n_probes; i++)
+        pthread_join(k.probes[i], NULL);
+    alerts_free(a);
+    fclose(f);
+    assert_non_null(strstr(k.seen, "msg=\"alert firing\""));
+    assert_non_null(strstr(k.seen, "msg=\"alert resolved\""));
+    assert_non_null(strstr(k.seen, "msg=\"sending alerts failed"));
+    assert_non_null(strstr(k.seen, "over the cap"));
+    assert_int_equal(k.under_lock, 0);
+    pthread_mutex_destroy(&k.lock);
+    pthread_cond_destroy(&k.cond);
+    cfg_free(c);
+    server_stop(&s);
+}
+
 /* An Alertmanager keeps its whole name in the stats, however long. */
 static void test_long_alertmanager_name(void **state)
 {
@@ -476,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_errors_counted_and_retried),
         cmocka_unit_test(test_long_alertmanager_name),
         cmocka_unit_test(test_caps_are_errors),
+        cmocka_unit_test(test_no_logging_under_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
