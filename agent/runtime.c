@@ -94,7 +94,7 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     pthread_mutex_init(&rt->reload_lock, NULL);
     pthread_mutex_init(&rt->pub_lock, NULL);
     struct state_file *saved = load_saved(rt);
-    rt->alerts = alerts_new();
+    rt->alerts = alerts_new(clock_system());
     alerts_configure(rt->alerts, cfg_alerting(cfg));
     rt->current = gen_new(cfg, NULL, saved);
     state_file_free(saved);
