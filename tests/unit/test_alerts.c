@@ -877,6 +877,63 @@ static void test_hung_alertmanager(void **state)
     assert_int_equal(count_dir("/proc/self/task"), threads0);
 }
 
+/* Sent count of Alertmanager i once it reaches want (bounded poll). */
+static uint64_t wait_sent(struct alerts *a, size_t i, uint64_t want)
+{
+    struct alerts_am_stat st[CFG_MAX_ALERTMANAGERS];
+    uint64_t sent = 0;
+    for (int k = 0; k < 500 && sent < want; k++) {
+        if (k) {
+            struct timespec ts = {0, 10000000};
+            nanosleep(&ts, NULL);
+        }
+        size_t n = alerts_stats(a, st, CFG_MAX_ALERTMANAGERS);
+        assert_true(i < n);
+        sent = st[i].sent;
+        alerts_stats_release(st, n);
+    }
+    assert_true(sent >= want);
+    return sent;
+}
+
+/* Counters follow an Alertmanager across reloads by its name, wherever it
+ * moves in the list, and every alert goes again to every Alertmanager. */
+static void test_counters_follow_reload(void **state)
+{
+    (void)state;
+    struct server s1, s2;
+    server_start(&s1, 200);
+    server_start(&s2, 200);
+    struct cfg *c1 = load_yaml("alerting:\n  alertmanagers: ['http://127.0.0.1:%d']\n", s1.port);
+    struct cfg *c2 = load_yaml("alerting:\n"
+                               "  alertmanagers: ['http://127.0.0.1:%d', 'http://127.0.0.1:%d']\n",
+                               s2.port, s1.port);
+    struct alerts *a = alerts_new(clock_system());
+    alerts_configure(a, cfg_alerting(c1));
+    alerts_begin(a);
+    alerts_fire(a, "OutpostCheckDown", "critical", "check", "api", "S", "D");
+    alerts_end(a, now_wall());
+    wait_sent(a, 0, 1);
+    alerts_configure(a, cfg_alerting(c2));
+    /* s1 is second now: its count goes on from 1 (the alert is re-sent). */
+    assert_true(wait_sent(a, 1, 2) >= 2);
+    wait_sent(a, 0, 1);
+    assert_int_equal(bodies(&s1), 2);
+    struct alerts_am_stat st[2];
+    assert_int_equal(alerts_stats(a, st, 2), 2);
+    char want[64];
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d", s1.port);
+    assert_string_equal(st[1].name, want);
+    assert_int_equal(st[1].sent, 2);
+    assert_int_equal(st[0].sent, 1);
+    alerts_stats_release(st, 2);
+    alerts_free(a);
+    cfg_free(c1);
+    cfg_free(c2);
+    server_stop(&s1);
+    server_stop(&s2);
+}
+
 /* An Alertmanager keeps its whole name in the stats, however long. */
 static void test_long_alertmanager_name(void **state)
 {
@@ -920,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_fake_clock_resend_and_backoff),
         cmocka_unit_test(test_resolved_resent_15_minutes),
         cmocka_unit_test(test_hung_alertmanager),
+        cmocka_unit_test(test_counters_follow_reload),
     };
     /* As the agent does (http_check_global_init) before any alerts exist. */
     if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
