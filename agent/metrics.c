@@ -412,6 +412,7 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
                             st[i].errors);
         }
     }
+    alerts_stats_release(st, n_am);
     counter(e, "outpost_state_restore_failures_total",
             "State files found unusable at start-up (moved aside, started fresh).",
             (double)a->restore_failures);

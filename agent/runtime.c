@@ -114,7 +114,7 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     }
     rt->types_ready = true;
     saved = load_saved(rt);
-    rt->alerts = alerts_new();
+    rt->alerts = alerts_new(rt->clock);
     alerts_configure(rt->alerts, cfg_alerting(cfg));
     rt->current = gen_new(cfg, NULL, saved, rt->clock);
     cfg = NULL; /* the generation owns it */
