@@ -45,6 +45,16 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
         size_t len = strlen(u);
         while (len && u[len - 1] == '/')
             u[--len] = '\0';
+        /* The same Alertmanager twice would get every alert twice and show
+         * two series under one label. */
+        bool dup = false;
+        for (size_t k = 0; k < a->n_alertmanagers && !dup; k++)
+            dup = strcmp(a->alertmanagers[k], u) == 0;
+        if (dup) {
+            cfg_err(p, it, sub, "this Alertmanager is listed twice");
+            free(u);
+            continue;
+        }
         a->alertmanager_names[a->n_alertmanagers] = cfg_url_target(cfg_scalar(it));
         a->alertmanagers[a->n_alertmanagers++] = u;
     }
@@ -64,11 +74,14 @@ static const struct cfg_field alerting_fields[] = {
     {.key = "resend_interval",
      .kind = CFG_DURATION,
      .offset = offsetof(struct alerting_spec, resend_interval_ms),
+     .min = 1000,
+     .unit = "resend_interval",
      .def_i = 60000},
     {.key = "evaluation_interval",
      .kind = CFG_DURATION,
      .offset = offsetof(struct alerting_spec, evaluation_interval_ms),
      .min = 1000,
+     .unit = "evaluation_interval",
      .def_i = 10000},
     {.key = "external_labels", .kind = CFG_CUSTOM, .parse = external_labels},
     {.key = "runbook_url_base",

@@ -178,6 +178,34 @@ static double parse_ts(const char *s)
     return (double)timegm(&tm) + ms / 1000.0;
 }
 
+/* Poll the first Alertmanager's counters until pred holds (bounded). */
+static struct alerts_am_stat
+wait_stat(struct alerts *a, bool (*pred)(const struct alerts_am_stat *, uint64_t), uint64_t want)
+{
+    struct alerts_am_stat st = {0};
+    for (int i = 0; i < 500; i++) {
+        alerts_stats(a, &st, 1);
+        alerts_stats_release(&st, 1);
+        if (pred(&st, want))
+            return st;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("counters not reached: sent %llu errors %llu, want %llu", (unsigned long long)st.sent,
+             (unsigned long long)st.errors, (unsigned long long)want);
+    return st;
+}
+
+static bool sent_at_least(const struct alerts_am_stat *st, uint64_t n)
+{
+    return st->sent >= n;
+}
+
+static bool errors_at_least(const struct alerts_am_stat *st, uint64_t n)
+{
+    return st->errors >= n;
+}
+
 static void test_rfc3339(void **state)
 {
     (void)state;
@@ -265,6 +293,9 @@ static void test_fire_resend_resolve(void **state)
                         "2026-01-01T00:00:06.000Z");
     json_decref(j);
 
+    /* The server has the bodies; the sender counts a send once it has
+     * read the answer, a moment later. */
+    wait_stat(a, sent_at_least, 4);
     struct alerts_am_stat st[2];
     assert_int_equal(alerts_stats(a, st, 2), 1);
     char want[64];
@@ -317,6 +348,7 @@ static void test_errors_counted_and_retried(void **state)
     alerts_end(a, now_wall());
     /* First try, then a retry after the 1 s backoff. */
     wait_bodies(&s, 2);
+    wait_stat(a, errors_at_least, 2); /* counted once the answer is read */
     struct alerts_am_stat st[1];
     alerts_stats(a, st, 1);
     assert_true(st[0].errors >= 2);
@@ -348,29 +380,6 @@ static char *repeat(char c, size_t n)
     memset(s, c, n);
     s[n] = '\0';
     return s;
-}
-
-/* Poll the first Alertmanager's counters until pred holds (bounded). */
-static struct alerts_am_stat
-wait_stat(struct alerts *a, bool (*pred)(const struct alerts_am_stat *, uint64_t), uint64_t want)
-{
-    struct alerts_am_stat st = {0};
-    for (int i = 0; i < 500; i++) {
-        alerts_stats(a, &st, 1);
-        alerts_stats_release(&st, 1);
-        if (pred(&st, want))
-            return st;
-        struct timespec ts = {0, 10000000};
-        nanosleep(&ts, NULL);
-    }
-    fail_msg("counters not reached: sent %llu errors %llu, want %llu", (unsigned long long)st.sent,
-             (unsigned long long)st.errors, (unsigned long long)want);
-    return st;
-}
-
-static bool sent_at_least(const struct alerts_am_stat *st, uint64_t n)
-{
-    return st->sent >= n;
 }
 
 /* Sizes come from outside (check names, descriptions): an alert whose
@@ -550,11 +559,6 @@ static void test_no_logging_under_lock(void **state)
     pthread_cond_destroy(&k.cond);
     cfg_free(c);
     server_stop(&s);
-}
-
-static bool errors_at_least(const struct alerts_am_stat *st, uint64_t n)
-{
-    return st->errors >= n;
 }
 
 /* A config from YAML text (printf-style); caller frees with cfg_free. */

@@ -1321,6 +1321,16 @@ static const struct err_case err_cases[] = {
      {"test.yml:2:5: checks[0]: expected a mapping, got a scalar"},
      1},
 
+    /* Alerting. */
+    {"Alertmanager listed twice",
+     BASE "alerting:\n  alertmanagers: ['http://am:9093/', 'http://am:9093']\n",
+     {"test.yml:5:38: alerting.alertmanagers[1]: this Alertmanager is listed twice"},
+     1},
+    {"resend_interval below 1s",
+     BASE "alerting:\n  resend_interval: 10ms\n",
+     {"test.yml:5:20: alerting.resend_interval: resend_interval must be at least 1000ms"},
+     1},
+
     /* Several problems are reported together. */
     {"two bad keys",
      BASE "    bogus1: 1\n    bogus2: 2\n",
