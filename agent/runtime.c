@@ -53,7 +53,6 @@ static int64_t mono_ms(const struct runtime *rt)
 
 void rt_config_warnings(const struct cfg *cfg, struct buf *out)
 {
-    buf_adds(out, cfg_warnings(cfg));
     slo_lint(cfg, out);
 }
 

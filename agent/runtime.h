@@ -56,8 +56,8 @@ bool rt_ready(struct runtime *rt);
 enum op_rc rt_canary(struct runtime *rt, const char *name, const char *checksum,
                      struct canary_verdict *out, bool *reset) WUR;
 
-/* Every non-fatal finding about cfg, one per line, appended to out: the
- * loader's own and the SLO lint. */
+/* Every non-fatal finding about cfg, one per line, appended to out (today
+ * the SLO lint: tiers that can never fire, budgets below one probe). */
 void rt_config_warnings(const struct cfg *cfg, struct buf *out);
 
 /* Render the metrics page into out (reset first). */

@@ -369,7 +369,6 @@ void cfg_free(struct cfg *c)
     cfg_slos_free(c);
     cfg_canaries_free(c);
     cfg_alerting_free(&c->alerting);
-    buf_free(&c->warnings);
     free(c->source);
     free(c);
 }
@@ -383,9 +382,8 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     bool have_parser = false, have_doc = false;
     struct cfg *c = xcalloc(1, sizeof(*c));
     c->source = xstrdup(name);
-    buf_init(&c->warnings, 1u << 20);
     cfg_alerting_defaults(&c->alerting);
-    struct cfg_parser p = {.file = name, .doc = &doc, .errors = errors, .warnings = &c->warnings};
+    struct cfg_parser p = {.file = name, .doc = &doc, .errors = errors};
     p.n_buckets = ARRAY_SIZE(default_buckets);
     p.buckets = xcalloc(p.n_buckets, sizeof(double));
     memcpy(p.buckets, default_buckets, sizeof(default_buckets));
@@ -425,7 +423,7 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
         cfg_parse_slos(&p, tp.slos, c);
     if (tp.alerting && !cfg_is_null(tp.alerting))
         cfg_parse_alerting(&p, tp.alerting, &c->alerting);
-    if (p.n_errors == 0 && !errors->failed && !c->warnings.failed) {
+    if (p.n_errors == 0 && !errors->failed) {
         rc = OP_OK;
         *out = c;
         c = NULL;
@@ -513,11 +511,6 @@ const struct canary_spec *cfg_find_canary(const struct cfg *c, const char *name)
 {
     long i = c->canary_names ? names_find(c->canary_names, name) : -1;
     return i >= 0 ? &c->canaries[i] : NULL;
-}
-
-const char *cfg_warnings(const struct cfg *c)
-{
-    return buf_str(&c->warnings);
 }
 
 const char *cfg_source(const struct cfg *c)

@@ -21,7 +21,6 @@ struct cfg {
     size_t n_canaries;
     struct names *canary_names;
     struct alerting_spec alerting;
-    struct buf warnings;
 };
 
 /* Sections, in the order the loader runs them. Each reports problems

@@ -40,16 +40,6 @@ void cfg_err(struct cfg_parser *p, const yaml_node_t *n, const char *path, const
         buf_addf(p->errors, "%s: too many errors, stopping the list here\n", p->file);
 }
 
-void cfg_warn(struct cfg_parser *p, const yaml_node_t *n, const char *fmt, ...)
-{
-    put_where(p->warnings, p->file, n);
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vaddf(p->warnings, fmt, ap);
-    va_end(ap);
-    buf_addc(p->warnings, '\n');
-}
-
 const char *cfg_quote(const char *s, char *out)
 {
     size_t n = strnlen(s, CFG_MAX_QUOTED + 1);

@@ -39,7 +39,6 @@ struct cfg_parser {
     yaml_document_t *doc;
     struct buf *errors;
     int n_errors;
-    struct buf *warnings;
     /* Defaults from `global:` for every check. */
     int64_t interval_ms, timeout_ms;
     bool timeout_set;
@@ -50,9 +49,6 @@ struct cfg_parser {
 /* Report a problem at node n (NULL: the file itself) under key path. */
 void cfg_err(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* A finding that does not fail the load (printed by --config.check). */
-void cfg_warn(struct cfg_parser *p, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* User text for a message: at most CFG_MAX_QUOTED bytes, then "...".
  * Returns out (a caller array of CFG_MAX_QUOTED + 4 bytes). */
 const char *cfg_quote(const char *s, char *out);

@@ -198,9 +198,6 @@ long cfg_find_slo_n(const struct cfg *c, const char *name, size_t len);
 /* The canary of that name, NULL when there is none; borrowed. */
 const struct canary_spec *cfg_find_canary(const struct cfg *c, const char *name);
 
-/* Non-fatal findings of the load, one per line ("" when none); borrowed. */
-const char *cfg_warnings(const struct cfg *c);
-
 /* The file the config came from; borrowed. */
 const char *cfg_source(const struct cfg *c);
 
