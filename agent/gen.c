@@ -145,8 +145,14 @@ struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_
     int64_t now_ms = clock_wall_ms(clock);
     g->n_slos = cfg_slo_count(cfg);
     g->slos = xcalloc(g->n_slos ? g->n_slos : 1, sizeof(*g->slos));
-    for (size_t i = 0; i < g->n_slos; i++)
-        g->slos[i] = slo_state_for(cfg_slo(cfg, i), prev, saved, now_ms);
+    for (size_t i = 0; i < g->n_slos; i++) {
+        const struct slo_spec *spec = cfg_slo(cfg, i);
+        g->slos[i] = slo_state_for(spec, prev, saved, now_ms);
+        /* From now on the SLO's checks produce events at this rate; a
+         * changed interval starts a new rate, the old one still counts
+         * for the time it held. */
+        slost_set_rate(g->slos[i], now_ms, slo_spec_rate(cfg, spec));
+    }
 
     g->n_canaries = cfg_canary_count(cfg);
     g->canaries = xcalloc(g->n_canaries ? g->n_canaries : 1, sizeof(*g->canaries));

@@ -224,6 +224,14 @@ static void render_slos(struct expo *e, const struct gen *g, const struct metric
         expo_sample(e, "outpost_slo_period_seconds", "", &l, 1, NULL,
                     (double)rows[i].f.period_ms / 1000.0);
     }
+    expo_family(e, "outpost_slo_expected_events", EXPO_GAUGE,
+                "Events the SLO's checks produce over its period on their schedule: the "
+                "error budget is the objective's share of these.");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"slo", rows[i].spec->name};
+        expo_sample(e, "outpost_slo_expected_events", "", &l, 1, NULL,
+                    rows[i].f.expected[SLO_W_PERIOD]);
+    }
     expo_family(e, "outpost_slo_events_total", EXPO_COUNTER,
                 "SLI events recorded (for fleet-wide aggregation).");
     for (size_t i = 0; i < n; i++) {
@@ -244,7 +252,7 @@ static void render_slos(struct expo *e, const struct gen *g, const struct metric
                       "(1 - SLI) / (1 - objective) inside the window; absent while it is empty.",
                       rows, n, row_burn);
     slo_gauge_family(e, "outpost_slo_error_budget_remaining_ratio",
-                     "1 - bad / allowed bad over the period; 1 with no events, may go below 0.",
+                     "1 - bad / (error budget x expected events of the period); may go below 0.",
                      rows, n, row_budget_remaining);
     slo_gauge_family(e, "outpost_slo_error_budget_exhaustion_seconds",
                      "Time until the budget is spent at the current 1h burn rate; +Inf when not "

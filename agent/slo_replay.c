@@ -178,8 +178,8 @@ static void put_figures(struct buf *b, const struct slo_spec *s, const struct sl
 }
 
 enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const char *events_csv,
-                          size_t len, double at_s, const char *state_out, struct buf *out,
-                          struct buf *errors)
+                          size_t len, double at_s, enum replay_budget budget, const char *state_out,
+                          struct buf *out, struct buf *errors)
 {
     struct event *ev = NULL;
     size_t n = 0;
@@ -197,9 +197,14 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
     }
     size_t ns = cfg_slo_count(cfg);
     struct slo_state **st = xcalloc(ns ? ns : 1, sizeof(*st));
-    for (size_t i = 0; i < ns; i++)
-        st[i] = slost_new(cfg_slo(cfg, i));
     int64_t at_ms = llround(at_s * 1000.0);
+    for (size_t i = 0; i < ns; i++) {
+        st[i] = slost_new(cfg_slo(cfg, i));
+        /* The configured schedule, for the whole history (the first rate
+         * covers all time before it). */
+        if (budget == REPLAY_BUDGET_EXPECTED)
+            slost_set_rate(st[i], at_ms, slo_spec_rate(cfg, cfg_slo(cfg, i)));
+    }
     for (size_t i = 0; i < n; i++) {
         int64_t t_ms = llround(ev[i].t * 1000.0);
         if (t_ms > at_ms)
@@ -252,6 +257,7 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
 int slo_replay_main(int argc, char **argv)
 {
     const char *config = NULL, *events = NULL, *at = NULL, *state_out = NULL;
+    enum replay_budget budget = REPLAY_BUDGET_EXPECTED;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if ((v = cli_flag_value(argc, argv, &i, "--config.file", NULL)))
@@ -262,6 +268,9 @@ int slo_replay_main(int argc, char **argv)
             at = v;
         else if ((v = cli_flag_value(argc, argv, &i, "--state-out", NULL)))
             state_out = v;
+        else if ((v = cli_flag_value(argc, argv, &i, "--budget", NULL)) &&
+                 (strcmp(v, "expected") == 0 || strcmp(v, "observed") == 0))
+            budget = v[0] == 'e' ? REPLAY_BUDGET_EXPECTED : REPLAY_BUDGET_OBSERVED;
         else {
             fprintf(stderr, "outpost slo replay: unknown or incomplete argument %s\n", argv[i]);
             return 2;
@@ -269,7 +278,7 @@ int slo_replay_main(int argc, char **argv)
     }
     if (!config || !events) {
         fprintf(stderr, "usage: outpost slo replay --config.file=F --events E.csv "
-                        "[--at UNIX_SECONDS] [--state-out DIR]\n");
+                        "[--at UNIX_SECONDS] [--budget expected|observed] [--state-out DIR]\n");
         return 2;
     }
     double at_s = -1;
@@ -300,8 +309,8 @@ int slo_replay_main(int argc, char **argv)
         buf_addf(&errors, "%s: cannot read: %s\n", events, strerror(errno));
         goto out;
     }
-    if (slo_replay_run(cfg, events, buf_str(&text), text.len, at_s, state_out, &out, &errors) !=
-        OP_OK)
+    if (slo_replay_run(cfg, events, buf_str(&text), text.len, at_s, budget, state_out, &out,
+                       &errors) != OP_OK)
         goto out;
     fputs(buf_str(&out), stdout);
     code = 0;

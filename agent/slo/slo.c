@@ -66,6 +66,23 @@ uint32_t slo_l2_hours(const struct slo_params *p)
     return (uint32_t)(span / SLIW_L2_MS + 1);
 }
 
+double slo_expected(const struct slo_params *p, int64_t from_ms, int64_t to_ms)
+{
+    double sum = 0;
+    for (size_t i = 0; i < p->n_rates && to_ms > from_ms; i++) {
+        /* Rate i holds from its start (the first: from always) to the next. */
+        int64_t lo = i == 0 ? from_ms : p->rates[i].from_ms;
+        int64_t hi = i + 1 < p->n_rates ? p->rates[i + 1].from_ms : to_ms;
+        if (lo < from_ms)
+            lo = from_ms;
+        if (hi > to_ms)
+            hi = to_ms;
+        if (hi > lo)
+            sum += (double)(hi - lo) * p->rates[i].per_ms;
+    }
+    return sum;
+}
+
 void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms,
                  struct slo_figures *out)
 {
@@ -73,13 +90,25 @@ void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms
     out->at_ms = at_ms;
     for (int i = 0; i < SLO_W_PERIOD; i++)
         sliw_sum(w, at_ms, window_ms[i], &out->events[i], &out->bad[i]);
+    int64_t start;
     if (p->calendar_month) {
-        int64_t start;
         slo_calendar_month(at_ms, &start, &out->period_ms);
         sliw_sum_since(w, at_ms, start, &out->events[SLO_W_PERIOD], &out->bad[SLO_W_PERIOD]);
     } else {
         out->period_ms = p->period_ms;
+        start = at_ms - p->period_ms;
         sliw_sum(w, at_ms, p->period_ms, &out->events[SLO_W_PERIOD], &out->bad[SLO_W_PERIOD]);
+    }
+    /* What a full window holds: a window the agent has not seen whole is
+     * judged against the events it will hold, not the few it has. A
+     * calendar month counts to its end (its budget is the month's). */
+    for (int i = 0; i < SLO_W_COUNT; i++) {
+        if (!p->n_rates)
+            out->expected[i] = (double)out->events[i];
+        else if (i == SLO_W_PERIOD)
+            out->expected[i] = slo_expected(p, start, start + out->period_ms);
+        else
+            out->expected[i] = slo_expected(p, at_ms - window_ms[i], at_ms);
     }
     for (int i = 0; i < SLO_W_COUNT; i++) {
         if (out->events[i] == 0) {
@@ -92,10 +121,12 @@ void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms
         out->burn[i] = err / eps;
     }
 
-    /* Budget over the period: weighted by events (never an average of
-     * ratios), and full while there is no event yet. */
-    uint64_t total = out->events[SLO_W_PERIOD], bad = out->bad[SLO_W_PERIOD];
-    out->budget_remaining = total ? 1.0 - (double)bad / (eps * (double)total) : 1.0;
+    /* Budget over the period: the bad events against the budget of the
+     * events the period holds (never an average of ratios), full while
+     * nothing bad happened. */
+    double allowed = eps * out->expected[SLO_W_PERIOD];
+    uint64_t bad = out->bad[SLO_W_PERIOD];
+    out->budget_remaining = bad == 0 ? 1.0 : allowed > 0 ? 1.0 - (double)bad / allowed : -INFINITY;
 
     double b1h = out->burn[SLO_W_1H];
     if (out->budget_remaining <= 0)
@@ -109,17 +140,23 @@ void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms
     slo_tier_factors(out->period_ms, f);
     for (int t = 0; t < SLO_TIERS; t++) {
         enum slo_window lw = tiers[t].long_w, sw = tiers[t].short_w;
-        /* NaN compares false: an empty window never fires. */
+        /* The long window: the budget its bad events spent, against a full
+         * window's expected events, so a handful of events in a fresh
+         * window cannot fire it. The short window: the observed ratio, so
+         * the alert resets as soon as the problem stops. NaN compares
+         * false: an empty window never fires. */
+        double spent =
+            out->expected[lw] > 0 ? (double)out->bad[lw] / (eps * out->expected[lw]) : NAN;
         out->tier_firing[t] =
-            out->events[lw] >= p->min_events && out->burn[lw] > f[t] && out->burn[sw] > f[t];
+            out->events[lw] >= p->min_events && spent > f[t] && out->burn[sw] > f[t];
     }
     out->page = out->tier_firing[0] || out->tier_firing[1];
     out->ticket = out->tier_firing[2] || out->tier_firing[3];
 
     out->freeze = false;
-    if (p->has_policy && total > 0) {
+    if (p->has_policy && allowed > 0) {
         uint64_t ev_over, bad_over;
         sliw_sum(w, at_ms, p->policy_over_ms, &ev_over, &bad_over);
-        out->freeze = (double)bad_over / (eps * (double)total) > p->freeze_when_consumed;
+        out->freeze = (double)bad_over / allowed > p->freeze_when_consumed;
     }
 }

@@ -27,6 +27,20 @@ enum slo_window {
 /* Alert tiers: page 1h/5m, page 6h/30m, ticket 1d/2h, ticket 3d/6h. */
 #define SLO_TIERS 4
 
+/*
+ * Events the schedule produces, per millisecond, from from_ms on (until the
+ * next rate). The agent knows its own schedule, so a synthetic SLI's
+ * denominator is known in advance: budgets and the long windows of the
+ * alert tiers are judged against the events a full window holds, not
+ * against the few a fresh window has seen.
+ */
+struct slo_rate {
+    int64_t from_ms;
+    double per_ms;
+};
+
+#define SLO_MAX_RATES 64
+
 struct slo_params {
     double objective;  /* ratio, 0 < o < 1 */
     double budget;     /* error budget 1 - objective; 0 = derive it from objective */
@@ -36,16 +50,26 @@ struct slo_params {
     bool has_policy;
     double freeze_when_consumed;
     int64_t policy_over_ms;
+    /* The schedule's rates, oldest first (the first also covers all time
+     * before it); borrowed. With none, budgets count against the events
+     * observed so far, as rule-based tools must (`slo replay
+     * --budget=observed`). */
+    const struct slo_rate *rates;
+    size_t n_rates;
 };
 
 struct slo_figures {
     int64_t at_ms;
     int64_t period_ms; /* the current period's length */
     uint64_t events[SLO_W_COUNT], bad[SLO_W_COUNT];
-    double sli[SLO_W_COUNT];  /* NaN while the window holds no event */
-    double burn[SLO_W_COUNT]; /* NaN while the window holds no event */
-    double budget_remaining;  /* 1 with no events; may go below 0 */
-    double exhaustion_s;      /* +Inf when not burning, 0 when spent */
+    double expected[SLO_W_COUNT]; /* events a full window holds (period: the whole
+                                   * period, calendar months to their end); the
+                                   * observed events when no rate is known */
+    double sli[SLO_W_COUNT];      /* NaN while the window holds no event */
+    double burn[SLO_W_COUNT];     /* observed: NaN while the window holds no event */
+    double budget_remaining;      /* 1 - bad / (budget x expected events of the period);
+                                   * 1 with no bad event; may go below 0 */
+    double exhaustion_s;          /* +Inf when not burning, 0 when spent */
     bool tier_firing[SLO_TIERS];
     bool page, ticket;
     bool freeze;
@@ -64,6 +88,9 @@ void slo_tier_windows(int tier, enum slo_window *long_w, enum slo_window *short_
 
 /* Start and length of the UTC calendar month holding t (ms). */
 void slo_calendar_month(int64_t t_ms, int64_t *start_ms, int64_t *length_ms);
+
+/* Events the rates produce over (from_ms, to_ms]; 0 without rates. */
+double slo_expected(const struct slo_params *p, int64_t from_ms, int64_t to_ms);
 
 /* Compute every figure at time at_ms. */
 void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms,

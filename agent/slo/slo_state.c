@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct slo_state {
     atomic_uint refs;
@@ -11,6 +12,9 @@ struct slo_state {
     pthread_mutex_t lock; /* guards w and the totals */
     struct sliw *w;
     uint64_t events_total, bad_total;
+    struct slo_rate rates[SLO_MAX_RATES];
+    size_t n_rates;
+    int64_t span_ms; /* how far back windows reach: older rates are useless */
     atomic_bool page, ticket;
 };
 
@@ -24,6 +28,9 @@ void slo_params_from_spec(const struct slo_spec *s, struct slo_params *out)
     out->has_policy = s->has_policy;
     out->freeze_when_consumed = s->freeze_when_consumed;
     out->policy_over_ms = s->policy_over_ms;
+    /* The schedule lives with the state (slost_set_rate), not the spec. */
+    out->rates = NULL;
+    out->n_rates = 0;
 }
 
 static uint32_t hours_for(const struct slo_spec *spec)
@@ -42,6 +49,7 @@ struct slo_state *slost_new(const struct slo_spec *spec)
     st->identity = spec->identity;
     pthread_mutex_init(&st->lock, NULL);
     st->w = sliw_new(hours_for(spec));
+    st->span_ms = (int64_t)hours_for(spec) * SLIW_L2_MS;
     return st;
 }
 
@@ -94,8 +102,68 @@ void slost_reshape(struct slo_state *st, const struct slo_spec *spec)
     migrate(fresh, st->w);
     struct sliw *old = st->w;
     st->w = fresh;
+    st->span_ms = (int64_t)nv.n * SLIW_L2_MS;
     pthread_mutex_unlock(&st->lock);
     free(old);
+}
+
+/* Drop rate 0 when rate 1 already covers everything the windows reach:
+ * the first rate stands for all time before it. */
+static void prune_rates(struct slo_state *st, int64_t now_ms)
+{
+    while (st->n_rates > 1 && st->rates[1].from_ms <= now_ms - st->span_ms) {
+        memmove(st->rates, st->rates + 1, (st->n_rates - 1) * sizeof(st->rates[0]));
+        st->n_rates--;
+    }
+}
+
+void slost_set_rate(struct slo_state *st, int64_t from_ms, double per_ms)
+{
+    pthread_mutex_lock(&st->lock);
+    prune_rates(st, from_ms);
+    if (st->n_rates && st->rates[st->n_rates - 1].per_ms == per_ms) {
+        pthread_mutex_unlock(&st->lock);
+        return;
+    }
+    if (st->n_rates && st->rates[st->n_rates - 1].from_ms >= from_ms) {
+        /* A rate set at the same moment (or a clock that went back)
+         * replaces the last one. */
+        st->rates[st->n_rates - 1].per_ms = per_ms;
+    } else {
+        if (st->n_rates == SLO_MAX_RATES) {
+            /* Sixty-four reloads that changed intervals within one period:
+             * the oldest rate gives way, the next one covers its time. */
+            memmove(st->rates, st->rates + 1, (st->n_rates - 1) * sizeof(st->rates[0]));
+            st->n_rates--;
+        }
+        st->rates[st->n_rates++] = (struct slo_rate){from_ms, per_ms};
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
+size_t slost_rates(struct slo_state *st, struct slo_rate *out, size_t cap)
+{
+    pthread_mutex_lock(&st->lock);
+    size_t n = st->n_rates < cap ? st->n_rates : cap;
+    memcpy(out, st->rates, n * sizeof(*out));
+    pthread_mutex_unlock(&st->lock);
+    return n;
+}
+
+void slost_restore_rates(struct slo_state *st, const struct slo_rate *rates, size_t n)
+{
+    pthread_mutex_lock(&st->lock);
+    st->n_rates = n < SLO_MAX_RATES ? n : SLO_MAX_RATES;
+    memcpy(st->rates, rates + (n - st->n_rates), st->n_rates * sizeof(*rates));
+    pthread_mutex_unlock(&st->lock);
+}
+
+double slo_spec_rate(const struct cfg *c, const struct slo_spec *s)
+{
+    double r = 0;
+    for (size_t k = 0; k < s->n_checks; k++)
+        r += 1.0 / (double)cfg_check(c, s->check_idx[k])->interval_ms;
+    return r;
 }
 
 void slost_add(struct slo_state *st, int64_t t_ms, uint64_t events, uint64_t bad)
@@ -122,6 +190,9 @@ void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t no
 {
     struct slo_params p;
     slo_params_from_spec(spec, &p);
+    struct slo_rate rates[SLO_MAX_RATES];
+    p.n_rates = slost_rates(st, rates, SLO_MAX_RATES);
+    p.rates = rates;
     uint64_t ev, bad;
     struct sliw *w = slost_copy(st, &ev, &bad);
     slo_compute(w, &p, now_ms, out);

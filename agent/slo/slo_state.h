@@ -32,6 +32,14 @@ uint64_t slost_identity(const struct slo_state *st);
  * (same SLI identity). Any thread. */
 void slost_reshape(struct slo_state *st, const struct slo_spec *spec);
 
+/* The schedule produces per_ms events per millisecond from from_ms (Unix
+ * ms) on: a new rate when it differs from the last (a reload changed an
+ * interval), and rates older than the ring's span are forgotten. At most
+ * SLO_MAX_RATES are kept (the oldest merge into the next). Any thread. */
+void slost_set_rate(struct slo_state *st, int64_t from_ms, double per_ms);
+/* Copy the rates (oldest first) into out; returns how many (<= cap). */
+size_t slost_rates(struct slo_state *st, struct slo_rate *out, size_t cap);
+
 /* Count events at t (Unix ms). */
 void slost_add(struct slo_state *st, int64_t t_ms, uint64_t events, uint64_t bad);
 
@@ -43,9 +51,15 @@ struct sliw *slost_copy(struct slo_state *st, uint64_t *events_total, uint64_t *
 void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
                    struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total);
 
-/* Put persisted data back: counters and one bucket at a time. */
+/* Put persisted data back: counters, one bucket at a time, and the rates
+ * (before any slost_set_rate). */
 void slost_restore_totals(struct slo_state *st, uint64_t events_total, uint64_t bad_total);
 void slost_restore_bucket(struct slo_state *st, int level, int64_t idx, struct sliw_bucket b);
+void slost_restore_rates(struct slo_state *st, const struct slo_rate *rates, size_t n);
+
+/* Events per millisecond the SLO's checks produce on their schedule (the
+ * sum over its checks of 1 / interval). */
+double slo_spec_rate(const struct cfg *c, const struct slo_spec *s);
 
 /* Last evaluation by the agent's 10 s evaluator. */
 void slost_set_alerts(struct slo_state *st, bool page, bool ticket);

@@ -28,6 +28,8 @@ struct saved_slo {
     uint64_t events_total, bad_total;
     uint8_t n_levels;
     struct saved_level lv[SLIW_LEVELS];
+    struct slo_rate rates[SLO_MAX_RATES];
+    uint16_t n_rates;
 };
 
 struct state_file {
@@ -85,6 +87,15 @@ void state_encode(const char *const *names, struct slo_state *const *states, siz
             }
         }
         free(w);
+        struct slo_rate rates[SLO_MAX_RATES];
+        size_t nr = slost_rates(states[i], rates, SLO_MAX_RATES);
+        put_le(out, nr, 2);
+        for (size_t k = 0; k < nr; k++) {
+            uint64_t bits;
+            memcpy(&bits, &rates[k].per_ms, sizeof(bits));
+            put_le(out, (uint64_t)rates[k].from_ms, 8);
+            put_le(out, bits, 8);
+        }
     }
     uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)out->data, (uInt)out->len);
     put_le(out, crc, 4);
@@ -108,6 +119,27 @@ static uint64_t get_le(struct cursor *c, int bytes)
         v |= (uint64_t)c->p[i] << (8 * i);
     c->p += bytes;
     return v;
+}
+
+/* The schedule's rates of one record: few, increasing in time, finite and
+ * plausible; anything else marks the file bad. */
+static void decode_rates(struct cursor *c, struct saved_slo *r)
+{
+    r->n_rates = (uint16_t)get_le(c, 2);
+    if (c->bad || r->n_rates > SLO_MAX_RATES) {
+        c->bad = true;
+        return;
+    }
+    for (uint16_t k = 0; k < r->n_rates && !c->bad; k++) {
+        int64_t from = (int64_t)get_le(c, 8);
+        uint64_t bits = get_le(c, 8);
+        double per_ms;
+        memcpy(&per_ms, &bits, sizeof(per_ms));
+        if (!(per_ms >= 0 && per_ms <= STATE_MAX_RATE_PER_MS) || from > STATE_MAX_TIME_MS ||
+            from < -STATE_MAX_TIME_MS || (k && from <= r->rates[k - 1].from_ms))
+            c->bad = true;
+        r->rates[k] = (struct slo_rate){from, per_ms};
+    }
 }
 
 void state_file_free(struct state_file *f)
@@ -154,8 +186,9 @@ enum op_rc state_decode(const void *data, size_t len, struct state_file **out, s
     }
     struct cursor c = {d + sizeof(magic), d + len - 4, false};
     uint32_t version = (uint32_t)get_le(&c, 4);
-    if (version != STATE_VERSION) {
-        buf_addf(errors, "unsupported version %u (this build reads %u)", version, STATE_VERSION);
+    if (version < STATE_VERSION_OLDEST || version > STATE_VERSION) {
+        buf_addf(errors, "unsupported version %u (this build reads %u to %u)", version,
+                 STATE_VERSION_OLDEST, STATE_VERSION);
         return OP_ERR_INVALID;
     }
     uint32_t n = (uint32_t)get_le(&c, 4);
@@ -207,6 +240,8 @@ enum op_rc state_decode(const void *data, size_t len, struct state_file **out, s
                     c.bad = true;
             }
         }
+        if (version >= 2 && !c.bad)
+            decode_rates(&c, r);
     }
     if (c.bad || c.p != c.end) {
         buf_adds(errors, "malformed record");
@@ -302,6 +337,7 @@ bool state_restore(const struct state_file *f, const struct slo_spec *spec, stru
         return false;
     }
     slost_restore_totals(st, r->events_total, r->bad_total);
+    slost_restore_rates(st, r->rates, r->n_rates);
     for (int l = 0; l < SLIW_LEVELS; l++) {
         /* Buckets from the future (the clock was ahead when they were
          * written) would move the ring's head past now and make it drop

@@ -8,12 +8,15 @@
  * check on load is moved aside (*.corrupt-<unix time>) and the agent starts
  * fresh: it never crashes on its own state.
  *
- * Layout (version 1):
+ * Layout (version 2):
  *   "OUTPOSTS" u32 version u32 records
  *   per record: u16 name_len, name, u64 identity, u64 events_total,
  *               u64 bad_total, u8 levels, per level: i64 bucket_ms,
- *               u32 count, count x (i64 index, u32 events, u32 bad)
+ *               u32 count, count x (i64 index, u32 events, u32 bad),
+ *               u16 rates, rates x (i64 from_ms, f64 per_ms as its bits)
  *   u32 crc32
+ * Version 1 (no rates) is still read: such a record gets the schedule of
+ * the running configuration.
  */
 #ifndef OUTPOST_STATE_H
 #define OUTPOST_STATE_H
@@ -23,7 +26,10 @@
 #include "slo_state.h"
 
 #define STATE_FILE_NAME "slo-state.bin"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
+#define STATE_VERSION_OLDEST 1u
+/* More expected events per millisecond than 100,000 checks at 100 ms. */
+#define STATE_MAX_RATE_PER_MS 1e4
 #define STATE_MAX_FILE_BYTES (256u << 20)
 /* 9999-12-31T23:59:59Z: no saved bucket lies beyond it. */
 #define STATE_MAX_TIME_MS 253402300799000LL

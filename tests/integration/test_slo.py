@@ -34,8 +34,13 @@ def storage_args(tmp_path, interval="1s"):
     return [f"--storage.path={tmp_path / 'data'}", f"--storage.snapshot-interval={interval}"]
 
 
+DOWN_SLO = """\
+  - {name: down, objective: 99.99, sli: {checks: [bad]}}
+"""
+
+
 def test_slo_metrics(agent_factory, target, tmp_path):
-    a = agent_factory(slo_config(target), extra_args=storage_args(tmp_path))
+    a = agent_factory(slo_config(target, extra=DOWN_SLO), extra_args=storage_args(tmp_path))
     a.wait_value("outpost_slo_events_total", lambda v: v >= 20, slo="avail")
     m = a.metrics()
 
@@ -56,22 +61,38 @@ def test_slo_metrics(agent_factory, target, tmp_path):
         assert sli == 1 - bad / events, w
         assert abs(v("outpost_slo_burn_rate", slo="avail", window=w) - (bad / events) / 0.001) \
             < 1e-9
+    # The budget counts against the events the period holds on the checks'
+    # schedule (two checks every 200 ms for 30 days), not the few seen so
+    # far: a fresh agent is not "over budget" after its first failures.
+    expected = v("outpost_slo_expected_events", slo="avail")
+    assert abs(expected - 2592000 * 10) < 1e-6
     assert v("outpost_slo_error_budget_remaining_ratio", slo="avail") == \
-        1 - bad / (0.001 * events)
-    assert v("outpost_slo_error_budget_exhaustion_seconds", slo="avail") == 0
+        1 - bad / (0.001 * expected)
+    # At the current 1h burn the rest of the budget lasts remaining x period / burn.
+    rem = v("outpost_slo_error_budget_remaining_ratio", slo="avail")
+    burn = v("outpost_slo_burn_rate", slo="avail", window="1h")
+    assert abs(v("outpost_slo_error_budget_exhaustion_seconds", slo="avail") -
+               rem * 2592000 / burn) < 1e-6 * 2592000
     # Latency SLO over check ok: one event per probe of ok (read in the same
     # scrape, so at most the probe finishing in between differs).
     lat_events = v("outpost_slo_events_total", slo="lat")
     assert abs(lat_events - v("outpost_check_runs_total", check="ok")) <= 1
     assert 0 <= v("outpost_slo_bad_events_total", slo="lat") <= lat_events
-    # Freeze = bad of the last 7d / (budget x events of the period) > 0.7;
-    # here every window holds everything, so it follows from the period SLI.
+    # Freeze = bad of the last 7d / (budget x expected events of the period)
+    # > 0.7; here every window holds everything, so it follows from the
+    # period SLI and the month's expected events.
     ev = v("outpost_slo_window_events", slo="lat", window="period")
     bad_p = round(ev * (1 - v("outpost_slo_sli_ratio", slo="lat", window="period")))
-    assert v("outpost_slo_policy_freeze", slo="lat") == (1 if bad_p / (0.01 * ev) > 0.7 else 0)
+    exp_lat = v("outpost_slo_expected_events", slo="lat")
+    assert exp_lat > 5 * 28 * 86400 - 1  # one check every 200 ms, a whole month
+    assert v("outpost_slo_policy_freeze", slo="lat") == \
+        (1 if bad_p / (0.01 * exp_lat) > 0.7 else 0)
     assert ("outpost_slo_policy_freeze", frozenset({("slo", "avail")})) not in m
-    # The agent's own evaluation (at start, then every 10 s) fires the page.
-    a.wait_value("outpost_slo_alert_firing", lambda x: x == 1, timeout=15, slo="avail",
+    # The agent's own evaluation (at start, then every 10 s) pages for a
+    # total outage as soon as 2 % of the budget is spent: for `down` (the
+    # failing check, 99.99 %) that is 14.4 x 0.0001 x 18,000 = 26 bad events
+    # of the hour's expected 18,000, about 5 s of probes.
+    a.wait_value("outpost_slo_alert_firing", lambda x: x == 1, timeout=15, slo="down",
                  severity="page")
     assert v("outpost_slo_alert_firing", slo="lat", severity="page") is not None
     r = subprocess.run(["promtool", "check", "metrics"], input=a.scrape_text(),
@@ -180,14 +201,16 @@ def test_replay_then_agent_starts_from_state(agent_factory, target, tmp_path):
     cfg_text = slo_config(target)
     cfg = tmp_path / "replay.yml"
     cfg.write_text(cfg_text)
-    # Four days of good events ending now-ish, then two minutes of outage.
+    # Four days of good events ending now-ish, then two minutes of outage,
+    # at the rate of the configured schedule (two checks every 200 ms: ten
+    # events a second), which is what the budgets count against.
     import time
     end = int(time.time())
     lines = ["# t,slo,good,bad"]
     for t in range(end - 4 * 86400, end - 120, 60):
-        lines.append(f"{t},avail,60,0")
+        lines.append(f"{t},avail,600,0")
     for t in range(end - 119, end + 1):
-        lines.append(f"{t},avail,0,1")
+        lines.append(f"{t},avail,0,10")
     ev = tmp_path / "events.csv"
     ev.write_text("\n".join(lines) + "\n")
     out = tmp_path / "state"
@@ -198,7 +221,7 @@ def test_replay_then_agent_starts_from_state(agent_factory, target, tmp_path):
     s = doc["slos"]["avail"]
     assert doc["at"] == end
     assert s["objective"] == 0.999 and s["period_seconds"] == 2592000
-    assert s["windows"]["5m"]["bad"] == 120
+    assert s["windows"]["5m"]["bad"] == 1200
     assert s["alerts"]["page"] is True
     assert s["error_budget_exhaustion_seconds"] != "+Inf"
     assert doc["slos"]["lat"]["windows"]["5m"] == {"events": 0, "bad": 0, "sli_ratio": None,

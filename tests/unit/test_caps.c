@@ -226,21 +226,26 @@ static void test_replay_output_over_cap(void **state)
     struct buf out, errs;
     buf_init(&out, 1u << 20);
     buf_init(&errs, ERRS_MAX);
-    assert_int_equal(slo_replay_run(c, "e.csv", csv, strlen(csv), -1, NULL, &out, &errs), OP_OK);
+    assert_int_equal(
+        slo_replay_run(c, "e.csv", csv, strlen(csv), -1, REPLAY_BUDGET_EXPECTED, NULL, &out, &errs),
+        OP_OK);
     size_t size = out.len;
     assert_true(size > 100);
 
     /* Exactly the size fits. */
     buf_free(&out);
     buf_init(&out, size);
-    assert_int_equal(slo_replay_run(c, "e.csv", csv, strlen(csv), -1, NULL, &out, &errs), OP_OK);
+    assert_int_equal(
+        slo_replay_run(c, "e.csv", csv, strlen(csv), -1, REPLAY_BUDGET_EXPECTED, NULL, &out, &errs),
+        OP_OK);
     assert_int_equal(out.len, size);
 
     /* One byte less does not, and --state-out is not written. */
     buf_free(&out);
     buf_init(&out, size - 1);
-    assert_int_equal(slo_replay_run(c, "e.csv", csv, strlen(csv), -1, dir, &out, &errs),
-                     OP_ERR_LIMIT);
+    assert_int_equal(
+        slo_replay_run(c, "e.csv", csv, strlen(csv), -1, REPLAY_BUDGET_EXPECTED, dir, &out, &errs),
+        OP_ERR_LIMIT);
     assert_string_equal(buf_str(&out), "");
     char want[128];
     snprintf(want, sizeof(want), "slo replay: the JSON output is larger than %zu bytes\n",

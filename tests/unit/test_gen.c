@@ -265,6 +265,40 @@ static void test_canary_ring_cap(void **state)
     cfg_free(ok);
 }
 
+/* Each generation tells its SLOs the rate their checks run at; a reload
+ * that changes an interval starts a new rate and keeps the old one for the
+ * time it held, so the period's expected events count each part at its own
+ * interval. */
+static void test_slo_rates(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(1000000000, T0_MS);
+    const char *every_1s = "checks: [{name: a, url: 'http://127.0.0.1:1/a', interval: 1s}]\n"
+                           "slos: [{name: s, objective: 99, sli: {checks: [a]}}]\n";
+    const char *every_2s = "checks: [{name: a, url: 'http://127.0.0.1:1/a', interval: 2s}]\n"
+                           "slos: [{name: s, objective: 99.5, sli: {checks: [a]}}]\n";
+    struct gen *g1 = gen_new(load(every_1s), NULL, NULL, clk);
+    clock_fake_advance(clk, 3600LL * 1000000000);
+    struct gen *g2 = gen_new(load(every_2s), g1, NULL, clk);
+    assert_ptr_equal(gen_slo(g2, 0), gen_slo(g1, 0));
+    clock_fake_advance(clk, 60LL * 1000000000);
+    struct gen *g3 = gen_new(load(every_2s), g2, NULL, clk); /* unchanged: no new rate */
+    struct slo_rate r[4];
+    assert_int_equal(slost_rates(gen_slo(g3, 0), r, 4), 2);
+    assert_int_equal(r[0].from_ms, T0_MS);
+    assert_true(r[0].per_ms == 1.0 / 1000);
+    assert_int_equal(r[1].from_ms, T0_MS + 3600000);
+    assert_true(r[1].per_ms == 1.0 / 2000);
+    /* Over the last 2 h: 1 h at one a second, 1 h at one every 2 s. */
+    struct slo_figures f;
+    slost_figures(gen_slo(g3, 0), cfg_slo(gen_cfg(g3), 0), T0_MS + 2 * 3600000, &f, NULL, NULL);
+    assert_true(f.expected[SLO_W_2H] == 3600.0 + 1800.0);
+    gen_unref(g1);
+    gen_unref(g2);
+    gen_unref(g3);
+    clock_fake_free(clk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_reload_carry_over),
         cmocka_unit_test(test_reload_resizes_canary_ring),
         cmocka_unit_test(test_canary_ring_cap),
+        cmocka_unit_test(test_slo_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -766,6 +766,155 @@ static void test_freeze(void **state)
     free(w);
 }
 
+/* ---- budgets against the expected events ---- */
+
+/* Events the schedule produces: piecewise rates, the first one covering
+ * all time before it. */
+static void test_expected_integral(void **state)
+{
+    (void)state;
+    const struct slo_rate rates[] = {{H0, 1.0 / 1000}, {H0 + HOUR, 2.0 / 1000}};
+    struct slo_params p = rolling(0.999, 30 * DAY);
+    assert_true(slo_expected(&p, H0, H0 + HOUR) == 0.0); /* no rates, no schedule */
+    p.rates = rates;
+    p.n_rates = 2;
+    assert_close(slo_expected(&p, H0 - HOUR, H0), 3600);                /* before: the first rate */
+    assert_close(slo_expected(&p, H0 + 30 * MIN, H0 + 90 * MIN), 5400); /* 1800 + 3600 */
+    assert_close(slo_expected(&p, H0 + 2 * HOUR, H0 + 3 * HOUR), 7200);
+    assert_true(slo_expected(&p, H0, H0) == 0.0);
+    assert_true(slo_expected(&p, H0 + HOUR, H0) == 0.0);
+}
+
+/*
+ * A fresh SLO: 99.9 %/30 d over one check every 15 s, 25 minutes of good
+ * probes (100), then one failed probe. Against the events observed (no
+ * schedule) that one failure reads as a burn of 1 / 101 / 0.001 = 9.9 in
+ * every window: the 6h/30m page tier and both ticket tiers fire and the
+ * budget shows -890 %. Against the expected events nothing fires: the 1h
+ * window has spent 1 / (0.001 x 240) = 4.2 (< 14.4), the 6h window 0.69
+ * (< 6), 1d 0.17 (< 3), 3d 0.058 (< 1); the budget is 1 - 1 / 172.8.
+ */
+static void test_fresh_state_one_failure(void **state)
+{
+    (void)state;
+    const int64_t start = H0 + 17 * SEC; /* off any bucket edge */
+    struct slo_params p = rolling(0.999, 30 * DAY);
+    struct sliw *w = sliw_new(slo_l2_hours(&p));
+    for (int i = 1; i <= 100; i++)
+        sliw_add(w, start + i * 15 * SEC, 1, 0);
+    int64_t at = start + 101 * 15 * SEC;
+    sliw_add(w, at, 1, 1);
+
+    struct slo_figures f;
+    slo_compute(w, &p, at, &f);
+    assert_true(f.page && f.ticket);
+    assert_close(f.budget_remaining, 1.0 - 1.0 / (0.001 * 101));
+
+    const struct slo_rate every_15s = {start, 1.0 / 15000};
+    p.rates = &every_15s;
+    p.n_rates = 1;
+    slo_compute(w, &p, at, &f);
+    for (int t = 0; t < SLO_TIERS; t++)
+        assert_false(f.tier_firing[t]);
+    assert_false(f.page);
+    assert_false(f.ticket);
+    assert_close(f.expected[SLO_W_1H], 240);
+    assert_close(f.expected[SLO_W_6H], 1440);
+    assert_close(f.expected[SLO_W_1D], 5760);
+    assert_close(f.expected[SLO_W_PERIOD], 172800);
+    assert_close(f.budget_remaining, 1.0 - 1.0 / 172.8);
+    assert_false(f.budget_remaining <= 0);
+    /* The ratios stay over what was observed. */
+    assert_int_equal(f.events[SLO_W_1H], 101);
+    assert_close(f.burn[SLO_W_1H], (1.0 / 101) / 0.001);
+
+    /* 173 failures spend the whole budget of the period (172.8). */
+    for (int i = 2; i <= 173; i++)
+        sliw_add(w, at + (i - 1) * 15 * SEC, 1, 1);
+    slo_compute(w, &p, at + 172 * 15 * SEC, &f);
+    assert_close(f.budget_remaining, 1.0 - 173.0 / 172.8);
+    assert_true(f.budget_remaining < 0);
+    free(w);
+}
+
+/*
+ * The Workbook outage of test_workbook, judged against the expected events
+ * (one a second): the steady state gives the same edges. The long windows
+ * now divide by what a full window holds: 1h x / 3.6 > 14.4 <=> x > 51.84
+ * -> 60; 6h x / 21.6 > 6 <=> x > 129.6 -> 130; 1d x / 86.4 > 3 and 3d
+ * x / 259.2 > 1 <=> x > 259.2 -> 260. Clearing depends on the short
+ * windows, which stay observed: the same steps as before.
+ */
+static void test_workbook_expected(void **state)
+{
+    (void)state;
+    const int64_t H = H0;
+    const int64_t R = H + 2 * HOUR;
+    const int64_t end = R + 6 * HOUR + 10 * MIN;
+    const struct slo_rate per_second = {H - 4 * DAY, 1.0 / 1000};
+    struct slo_params p = rolling(0.999, 30 * DAY);
+    p.rates = &per_second;
+    p.n_rates = 1;
+    struct sliw *w = sliw_new(slo_l2_hours(&p));
+    feed_seconds(w, H - 4 * DAY, H, H, R);
+    struct edges e;
+    for (int k = 0; k < SLO_TIERS + 2; k++) {
+        e.on[k] = e.off[k] = -1;
+        e.flips[k] = 0;
+    }
+    bool prev[SLO_TIERS + 2] = {false};
+    struct slo_figures f;
+    for (int64_t T = H + 10 * SEC; T <= end; T += 10 * SEC) {
+        feed_seconds(w, T - 10 * SEC, T, H, R);
+        slo_compute(w, &p, T, &f);
+        bool now[SLO_TIERS + 2];
+        for (int t = 0; t < SLO_TIERS; t++)
+            now[t] = f.tier_firing[t];
+        now[SLO_TIERS] = f.page;
+        now[SLO_TIERS + 1] = f.ticket;
+        for (int k = 0; k < SLO_TIERS + 2; k++) {
+            note(&e, k, prev[k], now[k], T);
+            prev[k] = now[k];
+        }
+    }
+    assert_int_equal(e.on[0], H + 60 * SEC);
+    assert_int_equal(e.on[1], H + 130 * SEC);
+    assert_int_equal(e.on[SLO_TIERS], H + 60 * SEC);
+    assert_int_equal(e.on[2], H + 260 * SEC);
+    assert_int_equal(e.on[3], H + 260 * SEC);
+    assert_int_equal(e.on[SLO_TIERS + 1], H + 260 * SEC);
+    assert_int_equal(e.off[0], R + 300 * SEC);
+    assert_int_equal(e.off[SLO_TIERS], R + 1790 * SEC);
+    assert_int_equal(e.off[2], R + 6910 * SEC);
+    assert_int_equal(e.off[SLO_TIERS + 1], R + 21310 * SEC);
+    for (int k = 0; k < SLO_TIERS + 2; k++)
+        assert_int_equal(e.flips[k], 2);
+    /* The period's budget: 7,200 bad against 0.001 x 2,592,000 expected. */
+    assert_close(f.expected[SLO_W_PERIOD], 2592000);
+    assert_close(f.budget_remaining, 1.0 - 7200.0 / 2592.0);
+    free(w);
+}
+
+/* A calendar month's budget is the whole month's: its expected events run
+ * to the month's end. */
+static void test_calendar_expected(void **state)
+{
+    (void)state;
+    const int64_t feb = 1769904000000LL; /* 2026-02-01T00:00:00Z, 28 days */
+    const struct slo_rate per_minute = {feb, 1.0 / 60000};
+    struct slo_params p = rolling(0.99, 0);
+    p.calendar_month = true;
+    p.rates = &per_minute;
+    p.n_rates = 1;
+    struct sliw *w = sliw_new(slo_l2_hours(&p));
+    sliw_add(w, feb + HOUR, 1, 1);
+    struct slo_figures f;
+    slo_compute(w, &p, feb + 2 * HOUR, &f);
+    assert_close(f.expected[SLO_W_PERIOD], 28.0 * 1440);
+    assert_close(f.budget_remaining, 1.0 - 1.0 / (0.01 * 28 * 1440));
+    free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -782,6 +931,10 @@ int main(void)
         cmocka_unit_test(test_calendar_month_epoch),
         cmocka_unit_test(test_calendar_compute),
         cmocka_unit_test(test_freeze),
+        cmocka_unit_test(test_expected_integral),
+        cmocka_unit_test(test_fresh_state_one_failure),
+        cmocka_unit_test(test_workbook_expected),
+        cmocka_unit_test(test_calendar_expected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,7 +61,8 @@ static json_t *run_cfg(const struct cfg *c, const char *csv, size_t len, double 
     struct buf out, errs;
     buf_init(&out, OUT_MAX);
     buf_init(&errs, ERRS_MAX);
-    enum op_rc rc = slo_replay_run(c, "e.csv", csv, len, at, state_out, &out, &errs);
+    enum op_rc rc =
+        slo_replay_run(c, "e.csv", csv, len, at, REPLAY_BUDGET_OBSERVED, state_out, &out, &errs);
     if (rc != OP_OK)
         print_error("replay: %s\n", buf_str(&errs));
     assert_int_equal(rc, OP_OK);
@@ -702,7 +703,8 @@ static void expect_bad(const char *yaml, const char *csv, double at, const char 
     struct buf out, errs;
     buf_init(&out, OUT_MAX);
     buf_init(&errs, ERRS_MAX);
-    enum op_rc rc = slo_replay_run(c, "e.csv", csv, strlen(csv), at, NULL, &out, &errs);
+    enum op_rc rc =
+        slo_replay_run(c, "e.csv", csv, strlen(csv), at, REPLAY_BUDGET_OBSERVED, NULL, &out, &errs);
     if (rc != OP_ERR_INVALID || strcmp(buf_str(&errs), want) != 0)
         print_error("csv \"%s\": rc %d, errors \"%s\", want \"%s\"\n", csv, rc, buf_str(&errs),
                     want);
@@ -946,7 +948,8 @@ static void test_state_out(void **state)
     buf_init(&out, OUT_MAX);
     buf_reset(&errs);
     const char *one = "1768089600,m,1,0\n";
-    enum op_rc rc = slo_replay_run(c, "e.csv", one, strlen(one), -1, blocked, &out, &errs);
+    enum op_rc rc = slo_replay_run(c, "e.csv", one, strlen(one), -1, REPLAY_BUDGET_OBSERVED,
+                                   blocked, &out, &errs);
     assert_int_equal(rc, OP_ERR_IO);
     assert_non_null(strstr(buf_str(&errs), blocked));
     assert_true(out.len > 0);
@@ -998,6 +1001,54 @@ static void test_no_events(void **state)
     }
 }
 
+/*
+ * The default budget counts against the configured schedule: a new
+ * 99.9 %/30 d SLO over one check every 15 s, 25 minutes of good probes,
+ * then one failure. Counted against the 101 events seen it would page,
+ * open a ticket and show a budget of -890 %; against the 172,800 events
+ * the period holds it spends 1 / 172.8 of the budget and fires nothing.
+ */
+static void test_expected_budget(void **state)
+{
+    (void)state;
+    struct cfg *c = load("checks: [{name: a, url: \"http://127.0.0.1:1/\", interval: 15s}]\n"
+                         "slos: [{name: s, objective: 99.9, sli: {checks: [a]}}]\n");
+    struct buf csv;
+    buf_init(&csv, 1u << 16);
+    const long long t0 = 1767225617; /* off any bucket edge */
+    for (int i = 1; i <= 100; i++)
+        buf_addf(&csv, "%lld,s,1,0\n", t0 + 15LL * i);
+    buf_addf(&csv, "%lld,s,0,1\n", t0 + 15LL * 101);
+    for (int mode = 0; mode < 2; mode++) {
+        struct buf out, errs;
+        buf_init(&out, OUT_MAX);
+        buf_init(&errs, ERRS_MAX);
+        assert_int_equal(slo_replay_run(c, "e.csv", csv.data, csv.len, -1,
+                                        mode ? REPLAY_BUDGET_OBSERVED : REPLAY_BUDGET_EXPECTED,
+                                        NULL, &out, &errs),
+                         OP_OK);
+        json_error_t jerr;
+        json_t *root = json_loads(buf_str(&out), 0, &jerr);
+        assert_non_null(root);
+        json_t *sl = slo_of(root, "s");
+        json_t *alerts = json_object_get(sl, "alerts");
+        if (mode == 0) {
+            assert_true(json_is_false(json_object_get(alerts, "page")));
+            assert_true(json_is_false(json_object_get(alerts, "ticket")));
+            expect_num(sl, "error_budget_remaining_ratio", 1.0 - 1.0 / (0.001 * (2592000.0 / 15)));
+        } else {
+            assert_true(json_is_true(json_object_get(alerts, "page")));
+            assert_true(json_is_true(json_object_get(alerts, "ticket")));
+            expect_num(sl, "error_budget_remaining_ratio", 1.0 - 1.0 / (0.001 * 101));
+        }
+        json_decref(root);
+        buf_free(&out);
+        buf_free(&errs);
+    }
+    buf_free(&csv);
+    cfg_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1063,7 @@ int main(void)
         cmocka_unit_test(test_state_out),
         cmocka_unit_test(test_time_range),
         cmocka_unit_test(test_no_events),
+        cmocka_unit_test(test_expected_budget),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }

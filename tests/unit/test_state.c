@@ -22,6 +22,7 @@
 #include "test_util.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,13 +418,14 @@ static void test_empty_states(void **state)
     assert_false(state_restore(f, cfg_slo(c, 0), st[0], STATE_MAX_TIME_MS));
     state_file_free(f);
 
-    /* Three records without a single bucket: 8 + 4 + 4, per record
-     * 2 + name + 8 + 8 + 8 + 1 + 3 * (8 + 4), and the CRC. */
+    /* Three records without a single bucket or rate: 8 + 4 + 4, per record
+     * 2 + name + 8 + 8 + 8 + 1 + 3 * (8 + 4) + 2 (version 2: the rate
+     * count), and the CRC. */
     buf_reset(&enc);
     state_encode(slo_names, st, N_SLOS, &enc);
     size_t want = 16 + 4;
     for (size_t i = 0; i < N_SLOS; i++)
-        want += 2 + strlen(slo_names[i]) + 25 + 3 * 12;
+        want += 2 + strlen(slo_names[i]) + 25 + 3 * 12 + 2;
     assert_int_equal(enc.len, want);
     f = NULL;
     assert_int_equal(decode(&enc, &f, &errs), OP_OK);
@@ -573,6 +575,8 @@ struct craft {
     uint64_t identity, events_total, bad_total;
     uint8_t n_levels;
     struct craft_level lv[4];
+    uint16_t n_rates; /* version 2: the schedule's rates (none by default) */
+    struct slo_rate rates[2];
     size_t extra; /* garbage between the last record and the CRC */
 };
 
@@ -615,6 +619,15 @@ static void craft_write(const struct craft *c, struct buf *b)
             put(b, (uint64_t)lv->idx[k], 8);
             put(b, lv->ev[k], 4);
             put(b, lv->bad[k], 4);
+        }
+    }
+    if (c->version >= 2) {
+        put(b, c->n_rates, 2);
+        for (uint16_t k = 0; k < c->n_rates && k < 2; k++) {
+            uint64_t bits;
+            memcpy(&bits, &c->rates[k].per_ms, sizeof(bits));
+            put(b, (uint64_t)c->rates[k].from_ms, 8);
+            put(b, bits, 8);
         }
     }
     for (size_t i = 0; i < c->extra; i++)
@@ -751,7 +764,49 @@ static void m_name_over_data(struct craft *c)
     c->name_len = 100;
 }
 
+static void m_version1(struct craft *c)
+{
+    c->version = 1; /* the layout before rates: still read */
+}
+static void m_two_rates(struct craft *c)
+{
+    c->n_rates = 2;
+    c->rates[0] = (struct slo_rate){H0 - 3600 * SEC, 1.0 / 15000};
+    c->rates[1] = (struct slo_rate){H0, 2.0 / 15000};
+}
+static void m_rates_equal_from(struct craft *c)
+{
+    m_two_rates(c);
+    c->rates[1].from_ms = c->rates[0].from_ms;
+}
+static void m_rate_negative(struct craft *c)
+{
+    m_two_rates(c);
+    c->rates[1].per_ms = -1.0 / 15000;
+}
+static void m_rate_nan(struct craft *c)
+{
+    m_two_rates(c);
+    c->rates[0].per_ms = NAN;
+}
+static void m_rate_over_cap(struct craft *c)
+{
+    m_two_rates(c);
+    c->rates[1].per_ms = STATE_MAX_RATE_PER_MS * 2;
+}
+static void m_rates_over_max(struct craft *c)
+{
+    c->n_rates = SLO_MAX_RATES + 1; /* and only two present */
+}
+
 static const struct craft_case craft_cases[] = {
+    {"version 1, no rates", m_version1, true, NULL},
+    {"two rates", m_two_rates, true, NULL},
+    {"rates from the same time", m_rates_equal_from, false, "malformed"},
+    {"a negative rate", m_rate_negative, false, "malformed"},
+    {"a NaN rate", m_rate_nan, false, "malformed"},
+    {"a rate above the cap", m_rate_over_cap, false, "malformed"},
+    {"65 rates announced", m_rates_over_max, false, "malformed"},
     {"default", m_none, true, NULL},
     {"name of 128 bytes", m_name128, true, NULL},
     {"bad == events", m_bad_eq_events, true, NULL},
@@ -778,7 +833,7 @@ static const struct craft_case craft_cases[] = {
     {"1 byte of garbage before the CRC", m_garbage1, false, "malformed"},
     {"16 bytes of garbage before the CRC", m_garbage16, false, "malformed"},
     {"version 0", m_version0, false, "version"},
-    {"version 2", m_version2, false, "version"},
+    {"a version after this build's", m_version2, false, "version"},
     {"other magic", m_magic, false, "not an outpost state file"},
 };
 
@@ -1464,10 +1519,45 @@ static void test_bucket_index_range(void **state)
     cfg_free(c);
 }
 
+/* The schedule's rates travel with the SLO through the file: the period's
+ * expected events after a restart count each part at its own interval. */
+static void test_rates_round_trip(void **state)
+{
+    (void)state;
+    struct cfg *c = load_cfg(cfg_base);
+    const struct slo_spec *spec = cfg_slo(c, 0);
+    struct slo_state *st = slost_new(spec);
+    slost_set_rate(st, H0, 1.0 / 15000);
+    slost_set_rate(st, H0 + HOUR, 1.0 / 30000);
+    slost_set_rate(st, H0 + 2 * HOUR, 1.0 / 30000); /* the same rate: no new entry */
+    const char *name = spec->name;
+    struct buf enc, errs;
+    buf_init(&enc, 1u << 20);
+    buf_init(&errs, ERRS_MAX);
+    state_encode(&name, &st, 1, &enc);
+    struct state_file *f = NULL;
+    assert_int_equal(decode(&enc, &f, &errs), OP_OK);
+    struct slo_state *back = slost_new(spec);
+    assert_true(state_restore(f, spec, back, STATE_MAX_TIME_MS));
+    struct slo_rate r[4];
+    assert_int_equal(slost_rates(back, r, 4), 2);
+    assert_int_equal(r[0].from_ms, H0);
+    assert_true(r[0].per_ms == 1.0 / 15000);
+    assert_int_equal(r[1].from_ms, H0 + HOUR);
+    assert_true(r[1].per_ms == 1.0 / 30000);
+    state_file_free(f);
+    slost_unref(st);
+    slost_unref(back);
+    buf_free(&enc);
+    buf_free(&errs);
+    cfg_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_rates_round_trip),
         cmocka_unit_test(test_empty_states),
         cmocka_unit_test(test_identity),
         cmocka_unit_test(test_crafted),
