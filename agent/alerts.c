@@ -111,7 +111,7 @@ static struct settings *settings_build(const struct alerting_spec *spec, const s
         s->ext[i].value = xstrdup(spec->external_labels[i].value);
     }
     s->n_ext = spec->n_external_labels;
-    s->runbook_base = spec->runbook_url_base ? xstrdup(spec->runbook_url_base) : NULL;
+    s->runbook_base = spec->runbook_base_url ? xstrdup(spec->runbook_base_url) : NULL;
     s->generator_url = spec->generator_url ? xstrdup(spec->generator_url) : NULL;
     return s;
 }
@@ -397,6 +397,24 @@ size_t alerts_firing(struct alerts *a)
         n += a->e[i].resolved_at == 0 && a->e[i].starts_at >= 0;
     pthread_mutex_unlock(&a->lock);
     return n;
+}
+
+/* Strings borrowed. */
+bool alerts_is_firing(struct alerts *a, const char *alertname, const char *severity,
+                      const char *key_label, const char *key_value)
+{
+    struct buf k;
+    buf_init(&k, ALERTS_KEY_MAX);
+    buf_addf(&k, "%s\x01%s\x01%s\x01%s", alertname, severity, key_label, key_value);
+    bool firing = false;
+    if (!k.failed) {
+        pthread_mutex_lock(&a->lock);
+        struct entry *e = alerts_find(a, buf_str(&k));
+        firing = e && e->resolved_at == 0 && e->starts_at >= 0;
+        pthread_mutex_unlock(&a->lock);
+    }
+    buf_free(&k);
+    return firing;
 }
 
 /* spec borrowed for the call. */

@@ -113,6 +113,11 @@ size_t alerts_stats(struct alerts *a, struct alerts_am_stat *out, size_t cap);
 /* Free the names alerts_stats copied into st[0 .. n). */
 void alerts_stats_release(struct alerts_am_stat *st, size_t n);
 
+/* True while that alert fires (stated by an evaluation that has ended and
+ * not resolved since): what hysteresis decides from. Any thread. */
+bool alerts_is_firing(struct alerts *a, const char *alertname, const char *severity,
+                      const char *key_label, const char *key_value);
+
 /* Alerts firing now (for tests and logs). */
 size_t alerts_firing(struct alerts *a);
 

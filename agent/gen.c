@@ -228,6 +228,11 @@ struct canary_state *gen_canary(const struct gen *g, size_t i)
     return g->canaries[i];
 }
 
+void gen_note_retry(const struct gen *g, size_t check)
+{
+    rec_count_retry(g->recs[check]);
+}
+
 size_t gen_sinks(const struct gen *g, size_t check, const struct sink **list)
 {
     *list = g->sinks + g->sink_off[check];

@@ -55,6 +55,9 @@ size_t gen_slo_count(const struct gen *g);
 struct slo_state *gen_slo(const struct gen *g, size_t i);
 size_t gen_canary_count(const struct gen *g);
 struct canary_state *gen_canary(const struct gen *g, size_t i);
+/* A failed probe of check i is probed again: count it (its recorder's
+ * outpost_check_retries_total). Probe thread. */
+void gen_note_retry(const struct gen *g, size_t check);
 /* The sinks of check i; *list borrowed. Returns the count (>= 1: the
  * recorder comes first). */
 size_t gen_sinks(const struct gen *g, size_t check, const struct sink **list);

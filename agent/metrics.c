@@ -119,7 +119,38 @@ static void render_checks(struct expo *e, const struct gen *g)
             expo_sample(e, "outpost_check_tls_cert_expiry_timestamp_seconds", "", &l, 1, NULL,
                         s->cert_expiry);
     }
+
+    expo_family(e, "outpost_check_retries_total", EXPO_COUNTER,
+                "Failed probes probed again before they counted (retry.attempts).");
+    for (size_t i = 0; i < gen_check_count(g); i++) {
+        const struct check_spec *c = snap(g, i, s);
+        struct label l = {"check", c->name};
+        expo_sample_u64(e, "outpost_check_retries_total", "", &l, 1, NULL, s->retries);
+    }
     free(s);
+
+    /* The thresholds of the agent's own OutpostCheckDown, so rules and
+     * dashboards read them instead of copying them. */
+    expo_family(e, "outpost_check_alert_failure_threshold", EXPO_GAUGE,
+                "Consecutive failed probes that make OutpostCheckDown fire.");
+    for (size_t i = 0; i < gen_check_count(g); i++) {
+        const struct check_spec *c = cfg_check(gen_cfg(g), i);
+        struct label l = {"check", c->name};
+        expo_sample(e, "outpost_check_alert_failure_threshold", "", &l, 1, NULL,
+                    c->policy.failure_threshold);
+    }
+    expo_family(e, "outpost_check_alert_success_threshold", EXPO_GAUGE,
+                "Consecutive good probes that resolve OutpostCheckDown.");
+    for (size_t i = 0; i < gen_check_count(g); i++) {
+        const struct check_spec *c = cfg_check(gen_cfg(g), i);
+        struct label l = {"check", c->name};
+        expo_sample(e, "outpost_check_alert_success_threshold", "", &l, 1, NULL,
+                    c->policy.success_threshold);
+    }
+    expo_family(e, "outpost_check_tls_cert_expiry_warning_seconds", EXPO_GAUGE,
+                "OutpostCertExpiringSoon fires when a certificate expires sooner than this.");
+    expo_sample(e, "outpost_check_tls_cert_expiry_warning_seconds", "", NULL, 0, NULL,
+                (double)cfg_alerting(gen_cfg(g))->cert_expiry_warn_ms / 1000.0);
 }
 
 /* Figures of every SLO at one instant, computed once per scrape. */

@@ -53,10 +53,13 @@ struct check_slot {
 struct probe_job {
     struct probe_job *prev, *next;
     const struct check_type *type;
-    void *run;
+    void *run; /* NULL while waiting to retry */
     struct gen *gen;
     size_t idx; /* the check's index in gen */
     struct check_slot *slot;
+    unsigned attempt;                /* retries done */
+    struct probe_timer *retry_timer; /* set while waiting to retry */
+    struct check_result failed;      /* the last failed attempt (tail dropped) */
 };
 
 /* A libcurl transfer on the multi handle (its CURLOPT_PRIVATE). */
@@ -373,7 +376,46 @@ static void job_free(struct probe_loop *pl, struct probe_job *j)
     atomic_fetch_sub_explicit(&pl->in_flight, 1, memory_order_relaxed);
 }
 
+static void deliver(struct probe_loop *pl, struct probe_job *job, const struct check_result *res);
+
+/* Start the next attempt of a failed run; if it cannot start, the last
+ * failure is the result. */
+static void retry_now(struct probe_loop *pl, void *arg)
+{
+    struct probe_job *job = arg;
+    job->retry_timer = NULL;
+    const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
+    enum op_rc rc = job->type->start(pl, spec, job, &job->run);
+    if (rc == OP_OK)
+        return;
+    log_error("cannot start a probe", "check", spec->name, "err", op_strerror(rc));
+    deliver(pl, job, &job->failed);
+}
+
 void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check_result *res)
+{
+    const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
+    if (!res->success && job->attempt < spec->policy.retry_attempts) {
+        /* Probe again before the failure counts. The retry is counted on
+         * its own (outpost_check_retries_total), so retries never hide
+         * failures; only the last attempt's result is recorded. */
+        job->attempt++;
+        job->run = NULL; /* the type frees its run after this returns */
+        job->failed = *res;
+        job->failed.tail = NULL;
+        gen_note_retry(job->gen, job->idx);
+        if (log_enabled(LOG_LVL_DEBUG))
+            log_debug("probe failed, retrying", "check", spec->name, "reason",
+                      check_reason_name(res->reason));
+        job->retry_timer = probe_timer_at(
+            pl, probe_now_ns(pl) + spec->policy.retry_delay_ms * 1000000, retry_now, job);
+        return;
+    }
+    deliver(pl, job, res);
+}
+
+/* The final result of job's run: to every sink of the check. */
+static void deliver(struct probe_loop *pl, struct probe_job *job, const struct check_result *res)
 {
     const struct sink *sinks;
     size_t n = gen_sinks(job->gen, job->idx, &sinks);
@@ -573,7 +615,9 @@ static void *loop_main(void *arg)
     /* Cancel what is still running; those runs are not recorded. */
     while (pl->jobs) {
         struct probe_job *j = pl->jobs;
-        j->type->cancel(pl, j->run);
+        if (j->run)
+            j->type->cancel(pl, j->run);
+        probe_timer_cancel(pl, j->retry_timer);
         job_free(pl, j);
     }
     free_dead(pl);

@@ -19,6 +19,8 @@ struct rec {
     atomic_uint_fast64_t sum;
     atomic_uint_fast64_t flags; /* bit 0: has_result, bit 1: up */
     atomic_uint_fast64_t consecutive;
+    atomic_uint_fast64_t consecutive_ok;
+    atomic_uint_fast64_t retries;
     atomic_uint_fast64_t last_success;
     atomic_uint_fast64_t phases[CHECK_PHASE_COUNT];
     atomic_uint_fast64_t status;
@@ -113,6 +115,13 @@ static void observe_locked(struct rec *r, double v)
     ST(r->runs, LD(r->runs) + 1);
 }
 
+void rec_count_retry(struct rec *r)
+{
+    write_begin(r);
+    ST(r->retries, LD(r->retries) + 1);
+    write_end(r);
+}
+
 void rec_observe(struct rec *r, double value)
 {
     write_begin(r);
@@ -128,12 +137,14 @@ void rec_record(struct rec *r, const struct check_result *res, double wall_now)
     if (res->success) {
         flags |= 2;
         ST(r->consecutive, 0);
+        ST(r->consecutive_ok, LD(r->consecutive_ok) + 1);
         ST(r->last_success, d2u(wall_now));
     } else {
         enum check_reason why =
             (unsigned)res->reason < CHECK_REASON_COUNT ? res->reason : CHECK_REASON_OTHER;
         ST(r->failures[why], LD(r->failures[why]) + 1);
         ST(r->consecutive, LD(r->consecutive) + 1);
+        ST(r->consecutive_ok, 0);
     }
     ST(r->flags, flags);
     for (int p = 0; p < CHECK_PHASE_COUNT; p++)
@@ -169,6 +180,8 @@ void rec_read(const struct rec *rc, struct rec_snapshot *out)
         out->has_result = flags & 1;
         out->up = flags & 2;
         out->consecutive_failures = LD(r->consecutive);
+        out->consecutive_successes = LD(r->consecutive_ok);
+        out->retries = LD(r->retries);
         out->last_success = u2d(LD(r->last_success));
         for (int p = 0; p < CHECK_PHASE_COUNT; p++)
             out->phases[p] = u2d(LD(r->phases[p]));

@@ -33,6 +33,8 @@ struct rec_snapshot {
     bool has_result; /* false until the first probe finished */
     bool up;
     uint64_t consecutive_failures;
+    uint64_t consecutive_successes;
+    uint64_t retries;    /* re-probes of failed probes (not in runs) */
     double last_success; /* unix seconds; 0 = never */
     double phases[CHECK_PHASE_COUNT];
     int status;
@@ -52,6 +54,9 @@ const double *rec_bounds(const struct rec *r);
 
 /* Writer side (one thread only). O(number of buckets), no allocation. */
 void rec_record(struct rec *r, const struct check_result *res, double wall_now);
+/* A failed probe that will be probed again before it counts. Same
+ * single-writer rule. */
+void rec_count_retry(struct rec *r);
 /* Histogram-only observation (scheduler lag). Same single-writer rule. */
 void rec_observe(struct rec *r, double value);
 

@@ -169,8 +169,24 @@ static void snapshot(struct runtime *rt)
     gen_unref(g);
 }
 
-/* The alerts about checks: down for check_down_after probes, certificate
- * expiring within cert_expiry_warning. */
+/* OutpostCheckDown with hysteresis: it fires once the check's last
+ * failure_threshold probes failed, and, once firing, resolves only after
+ * success_threshold good probes in a row, so a check that fails every
+ * other probe does not flap. An inline canary arm raises no alert of its
+ * own: its failures are the canary's verdict. */
+static bool check_down(struct runtime *rt, const struct check_spec *c,
+                       const struct rec_snapshot *snap)
+{
+    if (!snap->has_result || cfg_check_is_canary_arm(c))
+        return false;
+    if (snap->consecutive_failures >= c->policy.failure_threshold)
+        return true;
+    return alerts_is_firing(rt->alerts, "OutpostCheckDown", "critical", "check", c->name) &&
+           snap->consecutive_successes < c->policy.success_threshold;
+}
+
+/* The alerts about checks: down (see check_down), certificate expiring
+ * within cert_expiry_warning. */
 static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall, struct buf *d)
 {
     const struct cfg *cfg = gen_cfg(g);
@@ -180,10 +196,17 @@ static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall
         const struct check_spec *c = cfg_check(cfg, i);
         const struct check_type *type = gen_check_type(g, i);
         rec_read(gen_rec(g, i), snap);
-        if (snap->has_result && snap->consecutive_failures >= al->check_down_after) {
+        if (check_down(rt, c, snap)) {
             buf_reset(d);
-            buf_addf(d, "Check %s (%s) failed its last %llu probes", c->name, c->target,
-                     (unsigned long long)snap->consecutive_failures);
+            if (snap->consecutive_failures)
+                buf_addf(d, "Check %s (%s) failed its last %llu probes", c->name, c->target,
+                         (unsigned long long)snap->consecutive_failures);
+            else
+                buf_addf(d,
+                         "Check %s (%s) is recovering: %llu good probes of the %u that resolve "
+                         "this alert",
+                         c->name, c->target, (unsigned long long)snap->consecutive_successes,
+                         c->policy.success_threshold);
             if (type->status_name)
                 buf_addf(d, "; last %s %d", type->status_name, snap->status);
             buf_addc(d, '.');
@@ -224,11 +247,15 @@ static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_m
         for (int sev = 0; sev < 2; sev++) {
             if (!(sev ? f.ticket : f.page))
                 continue;
+            /* The long windows of the tiers of this severity: page 1h and
+             * 6h, ticket 1d and 3d. */
+            enum slo_window w1 = sev ? SLO_W_1D : SLO_W_1H, w2 = sev ? SLO_W_3D : SLO_W_6H;
             buf_reset(d);
             buf_addf(d,
-                     "SLO %s burns its error budget %.3gx as fast as it may over 1h and %.3gx "
-                     "over 6h; %.1f%% of the period's budget remains.",
-                     spec->name, f.burn[SLO_W_1H], f.burn[SLO_W_6H], 100 * f.budget_remaining);
+                     "SLO %s burns its error budget %.3gx as fast as it may over %s and %.3gx "
+                     "over %s; %.1f%% of the period's budget remains.",
+                     spec->name, f.burn[w1], slo_window_name(w1), f.burn[w2], slo_window_name(w2),
+                     100 * f.budget_remaining);
             alerts_fire(rt->alerts, "OutpostSLOBudgetBurn", sev ? "warning" : "critical", "slo",
                         spec->name, "An SLO burns its error budget too fast.", buf_str(d));
         }

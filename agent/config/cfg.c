@@ -125,12 +125,71 @@ out:
     return ok;
 }
 
+/* ---- alert and retry policy (global and per check) ---- */
+
+static const struct cfg_field alert_fields[] = {
+    {.key = "failure_threshold",
+     .kind = CFG_UINT,
+     .offset = offsetof(struct check_policy, failure_threshold),
+     .min = 1,
+     .max = 1000000,
+     .def_i = 3},
+    {.key = "success_threshold",
+     .kind = CFG_UINT,
+     .offset = offsetof(struct check_policy, success_threshold),
+     .min = 1,
+     .max = 1000000,
+     .def_i = 2},
+    {0},
+};
+
+static const struct cfg_field retry_fields[] = {
+    {.key = "attempts",
+     .kind = CFG_UINT,
+     .offset = offsetof(struct check_policy, retry_attempts),
+     .min = 0,
+     .max = CFG_MAX_RETRIES},
+    {.key = "delay",
+     .kind = CFG_DURATION,
+     .offset = offsetof(struct check_policy, retry_delay_ms),
+     .def_i = 1000},
+    {0},
+};
+
+static void policy_defaults(struct check_policy *pol)
+{
+    cfg_fields_default(alert_fields, pol);
+    cfg_fields_default(retry_fields, pol);
+}
+
+/* `alert:` or `retry:` into pol (the other keys of pol stay). */
+static bool policy_map(struct cfg_parser *p, yaml_node_t *v, const char *path,
+                       const struct cfg_field *tbl, struct check_policy *pol)
+{
+    if (!cfg_want_mapping(p, v, path))
+        return false;
+    (void)cfg_walk_fields(p, v, path, tbl, pol, NULL, NULL, NULL);
+    return true;
+}
+
 /* ---- global ---- */
 
 static bool global_buckets(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     (void)obj;
     return cfg_get_buckets(p, v, path, &p->buckets, &p->n_buckets);
+}
+
+static bool global_alert(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    (void)obj;
+    return policy_map(p, v, path, alert_fields, &p->policy);
+}
+
+static bool global_retry(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    (void)obj;
+    return policy_map(p, v, path, retry_fields, &p->policy);
 }
 
 static const struct cfg_field global_fields[] = {
@@ -143,12 +202,15 @@ static const struct cfg_field global_fields[] = {
      .offset = offsetof(struct cfg_parser, timeout_ms),
      .def_i = CFG_DEFAULT_TIMEOUT_MS},
     {.key = "histogram_buckets", .kind = CFG_CUSTOM, .parse = global_buckets},
+    {.key = "alert", .kind = CFG_CUSTOM, .parse = global_alert},
+    {.key = "retry", .kind = CFG_CUSTOM, .parse = global_retry},
     {0},
 };
 
 void cfg_parse_global(struct cfg_parser *p, const yaml_node_t *n)
 {
     cfg_fields_default(global_fields, p);
+    policy_defaults(&p->policy);
     if (!n || cfg_is_null(n) || !cfg_want_mapping(p, n, "global"))
         return;
     cfg_seen seen = cfg_walk_fields(p, n, "global", global_fields, p, NULL, NULL, NULL);
@@ -176,6 +238,16 @@ static bool check_type_key(struct cfg_parser *p, yaml_node_t *v, const char *pat
     return true;
 }
 
+static bool check_alert(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    return policy_map(p, v, path, alert_fields, &((struct check_spec *)obj)->policy);
+}
+
+static bool check_retry(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    return policy_map(p, v, path, retry_fields, &((struct check_spec *)obj)->policy);
+}
+
 /* The keys every check has; every other key belongs to its type. */
 static const struct cfg_field check_fields[] = {
     {.key = "name", .kind = CFG_STR, .offset = offsetof(struct check_spec, name)},
@@ -184,6 +256,8 @@ static const struct cfg_field check_fields[] = {
     {.key = "interval", .kind = CFG_DURATION, .offset = offsetof(struct check_spec, interval_ms)},
     {.key = "timeout", .kind = CFG_DURATION, .offset = offsetof(struct check_spec, timeout_ms)},
     {.key = "histogram_buckets", .kind = CFG_CUSTOM, .parse = check_buckets},
+    {.key = "alert", .kind = CFG_CUSTOM, .parse = check_alert},
+    {.key = "retry", .kind = CFG_CUSTOM, .parse = check_retry},
     {0},
 };
 
@@ -225,6 +299,7 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     bool arm = cs->sched_key != NULL; /* a canary arm: name and interval are preset */
     int64_t preset_interval = cs->interval_ms;
     cs->line = (int)n->start_mark.line + 1;
+    cs->policy = p->policy; /* each key of `alert:` and `retry:` overrides one */
     cs->type = entry_type(p, n, path);
     if (cs->type)
         cs->spec = cs->type->new_spec();
@@ -265,6 +340,17 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
         cfg_err(p, nodes[to] ? nodes[to] : n, path,
                 "timeout (%lldms) must not be longer than interval (%lldms)",
                 (long long)cs->timeout_ms, (long long)cs->interval_ms);
+    /* Retries happen inside the run: all attempts must end before the
+     * check is due again, or the next run would be skipped. */
+    const struct check_policy *pol = &cs->policy;
+    if (pol->retry_attempts && (int64_t)(pol->retry_attempts + 1) * cs->timeout_ms +
+                                       (int64_t)pol->retry_attempts * pol->retry_delay_ms >
+                                   cs->interval_ms)
+        cfg_err(p, n, path,
+                "retry: %u attempts of up to %lldms plus %lldms between them do not fit in the "
+                "interval (%lldms)",
+                pol->retry_attempts + 1, (long long)cs->timeout_ms, (long long)pol->retry_delay_ms,
+                (long long)cs->interval_ms);
     if (!cs->buckets) {
         cs->n_buckets = p->n_buckets;
         cs->buckets = xcalloc(cs->n_buckets, sizeof(double));
@@ -273,6 +359,12 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     if (cs->type)
         cs->type->finish(p, n, path, cs);
     return p->n_errors == before;
+}
+
+bool cfg_check_is_canary_arm(const struct check_spec *c)
+{
+    /* Only inline arms get a phase key of their own (their canary's). */
+    return c->sched_key != NULL;
 }
 
 void cfg_check_free(struct check_spec *cs)

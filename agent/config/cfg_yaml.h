@@ -44,6 +44,7 @@ struct cfg_parser {
     bool timeout_set;
     double *buckets;
     size_t n_buckets;
+    struct check_policy policy;
 };
 
 /* Report a problem at node n (NULL: the file itself) under key path. */

@@ -77,6 +77,17 @@ struct check_schema {
 const struct check_schema *cfg_check_schema(const char *name);
 const char *cfg_check_type_names(void);
 
+/* When a check's own alert fires and resolves, and how failed probes are
+ * retried: per check, defaults from `global:`. */
+struct check_policy {
+    unsigned failure_threshold; /* consecutive failed probes: OutpostCheckDown fires; default 3 */
+    unsigned success_threshold; /* consecutive good probes: it resolves; default 2 */
+    unsigned retry_attempts;    /* re-probes of a failed probe before it counts; default 0 */
+    int64_t retry_delay_ms;     /* before each re-probe; default 1s */
+};
+
+#define CFG_MAX_RETRIES 10
+
 /* One configured check: what every type has; the rest is in `spec`. */
 struct check_spec {
     char *name;
@@ -86,10 +97,15 @@ struct check_spec {
     int64_t interval_ms, timeout_ms;
     double *buckets; /* histogram upper bounds, strictly increasing, no +Inf */
     size_t n_buckets;
-    char *sched_key; /* phase offset key; NULL = name. Canary arms share one. */
+    struct check_policy policy;
+    char *sched_key; /* phase offset key; NULL = name. Inline canary arms share one. */
     int line;        /* where the entry starts, 1-based */
     void *spec;      /* the type's settings, owned (type->free_spec) */
 };
+
+/* True for the inline arm of a canary (its failures are the canary's
+ * verdict, not an alert of their own). */
+bool cfg_check_is_canary_arm(const struct check_spec *c);
 
 /* How the canary judge decides (canary-math); defaults from
  * canary_settings_default. */
@@ -130,9 +146,8 @@ struct alerting_spec {
     int64_t evaluation_interval_ms; /* default 10s; also the SLO evaluation */
     struct header_kv *external_labels;
     size_t n_external_labels;
-    char *runbook_url_base;      /* NULL when unset */
+    char *runbook_base_url;      /* NULL when unset */
     char *generator_url;         /* NULL when unset */
-    unsigned check_down_after;   /* consecutive failures; default 3 */
     int64_t cert_expiry_warn_ms; /* default 14d */
 };
 

@@ -140,7 +140,7 @@ def stack(tmp_path, agent_factory):
           resend_interval: 1s
           evaluation_interval: 1s
           external_labels: {{cluster: proof}}
-          runbook_url_base: https://example.com/outpost/docs/alerting.md
+          runbook_base_url: https://example.com/outpost/docs/alerting.md
         """), extra_args=[f"--storage.path={tmp_path / 'state'}"])
 
     (tmp_path / "prom.yml").write_text(textwrap.dedent(f"""\

@@ -60,16 +60,15 @@ def hung_am():
 
 def config(am_url, resend, down_port):
     # The check's target refuses connections, so it fails at once and, with
-    # check_down_after: 1, OutpostCheckDown fires at the first evaluation.
+    # alert.failure_threshold: 1, OutpostCheckDown fires at the first evaluation.
     return textwrap.dedent(f"""\
         checks:
           - {{name: down, url: "http://127.0.0.1:{down_port}/", interval: 200ms,
-              timeout: 150ms}}
+              timeout: 150ms, alert: {{failure_threshold: 1}}}}
         alerting:
           alertmanagers: ["{am_url}"]
           evaluation_interval: 1s
           resend_interval: {resend}
-          check_down_after: 1
         """)
 
 

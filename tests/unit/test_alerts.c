@@ -157,7 +157,7 @@ static struct cfg *load(int port, const char *extra)
              "  resend_interval: 1s\n"
              "  evaluation_interval: 2s\n"
              "  external_labels: {cluster: c1}\n"
-             "  runbook_url_base: https://x.example/runbooks.md\n%s",
+             "  runbook_base_url: https://x.example/runbooks.md\n%s",
              port, extra);
     struct cfg *c = NULL;
     if (cfg_load_string(y.data, y.len, "t.yml", &c, &err) != OP_OK)

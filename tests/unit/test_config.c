@@ -939,6 +939,40 @@ static void test_slo_objective(void **state)
     }
 }
 
+/* `alert:` and `retry:`: defaults, global defaults, per-check overrides of
+ * single keys. */
+static void test_check_policy(void **state)
+{
+    (void)state;
+    struct cfg *cfg = load_ok(BASE);
+    const struct check_policy *pol = &only_check(cfg)->policy;
+    assert_int_equal(pol->failure_threshold, 3);
+    assert_int_equal(pol->success_threshold, 2);
+    assert_int_equal(pol->retry_attempts, 0);
+    assert_int_equal(pol->retry_delay_ms, 1000);
+    assert_false(cfg_check_is_canary_arm(only_check(cfg)));
+    cfg_free(cfg);
+
+    cfg = load_ok("global:\n"
+                  "  alert: {failure_threshold: 5}\n"
+                  "  retry: {attempts: 1, delay: 200ms}\n"
+                  "checks:\n"
+                  "  - {name: a, url: http://example.com/}\n"
+                  "  - {name: b, url: http://example.com/, alert: {success_threshold: 4},\n"
+                  "     retry: {attempts: 3}, timeout: 1s}\n");
+    const struct check_policy *a = &cfg_check(cfg, 0)->policy;
+    const struct check_policy *b = &cfg_check(cfg, 1)->policy;
+    assert_int_equal(a->failure_threshold, 5);
+    assert_int_equal(a->success_threshold, 2);
+    assert_int_equal(a->retry_attempts, 1);
+    assert_int_equal(a->retry_delay_ms, 200);
+    assert_int_equal(b->failure_threshold, 5);
+    assert_int_equal(b->success_threshold, 4);
+    assert_int_equal(b->retry_attempts, 3);
+    assert_int_equal(b->retry_delay_ms, 200);
+    cfg_free(cfg);
+}
+
 /* ---- errors ---- */
 
 #define A16 "aaaaaaaaaaaaaaaa"
@@ -1321,6 +1355,26 @@ static const struct err_case err_cases[] = {
      {"test.yml:2:5: checks[0]: expected a mapping, got a scalar"},
      1},
 
+    /* Alert and retry policy. */
+    {"retries that do not fit the interval",
+     BASE "    interval: 1s\n    timeout: 400ms\n    retry: {attempts: 2, delay: 100ms}\n",
+     {"test.yml:2:5: checks[0]: retry: 3 attempts of up to 400ms plus 100ms between them do not "
+      "fit in the interval (1000ms)"},
+     1},
+    {"too many retries",
+     BASE "    retry: {attempts: 11}\n",
+     {"test.yml:4:23: checks[0].retry.attempts: \"11\" is not a whole number from 0 to 10"},
+     1},
+    {"failure threshold 0",
+     "global:\n  alert: {failure_threshold: 0}\n" BASE,
+     {"test.yml:2:30: global.alert.failure_threshold: \"0\" is not a whole number from 1 to "
+      "1000000"},
+     1},
+    {"unknown alert key",
+     BASE "    alert: {failures: 2}\n",
+     {"test.yml:4:13: checks[0].alert: unknown key \"failures\""},
+     1},
+
     /* Alerting. */
     {"Alertmanager listed twice",
      BASE "alerting:\n  alertmanagers: ['http://am:9093/', 'http://am:9093']\n",
@@ -1600,7 +1654,7 @@ int main(void)
         cmocka_unit_test(test_too_many_errors),  cmocka_unit_test(test_secrets_never_in_errors),
         cmocka_unit_test(test_limits),           cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_errors_append),    cmocka_unit_test(test_load_string_len),
-        cmocka_unit_test(test_slo_objective),
+        cmocka_unit_test(test_slo_objective),    cmocka_unit_test(test_check_policy),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -57,6 +57,7 @@ struct fake_run {
 };
 
 static atomic_int g_started, g_cancelled;
+static atomic_int g_fail_next; /* the next this many reports are failures */
 static pthread_t g_loop_thread;
 
 static const char *const finish_names[] = {"timer", "pipe", "never", NULL};
@@ -124,8 +125,11 @@ static void report(struct fake_run *r)
 {
     struct check_result res;
     memset(&res, 0, sizeof(res));
-    res.success = true;
-    res.reason = CHECK_REASON_NONE;
+    int left = atomic_load(&g_fail_next);
+    res.success = left <= 0;
+    if (left > 0)
+        atomic_store(&g_fail_next, left - 1);
+    res.reason = res.success ? CHECK_REASON_NONE : CHECK_REASON_OTHER;
     res.duration = (double)(probe_now_ns(r->loop) - r->started_ns) / 1e9;
     res.status = 200;
     probe_done(r->loop, r->job, &res);
@@ -263,6 +267,7 @@ static int setup(void **state)
     registered = true;
     atomic_store(&g_started, 0);
     atomic_store(&g_cancelled, 0);
+    atomic_store(&g_fail_next, 0);
     return 0;
 }
 
@@ -471,6 +476,66 @@ static void test_rearm_only_on_change(void **state)
     clock_fake_free(clk);
 }
 
+static uint64_t retries_of(const struct gen *g, const char *name)
+{
+    struct rec_snapshot s;
+    rec_read(gen_rec(g, (size_t)cfg_find_check(gen_cfg(g), name)), &s);
+    return s.retries;
+}
+
+/* A failed attempt is probed again after retry.delay of the loop's clock;
+ * only the last attempt's result is recorded, every retry is counted. */
+static void test_retry(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n"
+                           "  - {name: alpha, type: fake, interval: 60s, finish: pipe,\n"
+                           "     retry: {attempts: 2, delay: 5s}}\n",
+                           NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    atomic_store(&g_fail_next, 2); /* two failures, then a success */
+    advance(pl, clk, offset_of("alpha"));
+    wait_started(1);
+    for (int i = 0; i < 1000 && retries_of(g, "alpha") < 1; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_int_equal(retries_of(g, "alpha"), 1);
+    assert_int_equal(runs_of(g, "alpha"), 0); /* nothing counted yet */
+    assert_int_equal(probe_loop_in_flight(pl), 1);
+    advance(pl, clk, 5 * SEC - 1); /* one nanosecond early */
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(atomic_load(&g_started), 1);
+    advance(pl, clk, 1);
+    wait_started(2);
+    advance(pl, clk, 5 * SEC);
+    wait_runs(g, "alpha", 1);
+    assert_int_equal(atomic_load(&g_started), 3);
+    assert_int_equal(retries_of(g, "alpha"), 2);
+    struct rec_snapshot s;
+    rec_read(gen_rec(g, 0), &s);
+    assert_true(s.up);
+    assert_int_equal(s.failures[CHECK_REASON_OTHER], 0);
+    assert_int_equal(probe_loop_in_flight(pl), 0);
+
+    /* All three attempts fail: one failure, two more retries. */
+    atomic_store(&g_fail_next, 100);
+    advance(pl, clk, 50 * SEC);
+    wait_started(4);
+    advance(pl, clk, 5 * SEC);
+    wait_started(5);
+    advance(pl, clk, 5 * SEC);
+    wait_runs(g, "alpha", 2);
+    rec_read(gen_rec(g, 0), &s);
+    assert_false(s.up);
+    assert_int_equal(s.failures[CHECK_REASON_OTHER], 1);
+    assert_int_equal(s.retries, 4);
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +545,7 @@ int main(void)
         cmocka_unit_test_setup(test_swap_keeps_schedule, setup),
         cmocka_unit_test_setup(test_call_runs_on_loop_thread, setup),
         cmocka_unit_test_setup(test_rearm_only_on_change, setup),
+        cmocka_unit_test_setup(test_retry, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
