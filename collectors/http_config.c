@@ -445,7 +445,7 @@ static const struct cfg_field tls_fields[] = {
 static bool http_url(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct http_parse *hp = obj;
-    if (!cfg_get_str(p, v, path, true, &hp->s.url))
+    if (!cfg_get_url(p, v, path, &hp->s.url))
         return false;
     const char *why;
     if (!cfg_http_url_ok(hp->s.url, &why)) {

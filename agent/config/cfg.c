@@ -376,6 +376,13 @@ void cfg_free(struct cfg *c)
 enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struct cfg **out,
                            struct buf *errors)
 {
+    return cfg_load_string_opts(text, len, name, NULL, out, errors);
+}
+
+enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
+                                const struct cfg_load_options *opts, struct cfg **out,
+                                struct buf *errors)
+{
     enum op_rc rc = OP_ERR_INVALID;
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -384,6 +391,8 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     c->source = xstrdup(name);
     cfg_alerting_defaults(&c->alerting);
     struct cfg_parser p = {.file = name, .doc = &doc, .errors = errors};
+    if (opts)
+        p.opts = *opts;
     p.n_buckets = ARRAY_SIZE(default_buckets);
     p.buckets = xcalloc(p.n_buckets, sizeof(double));
     memcpy(p.buckets, default_buckets, sizeof(default_buckets));
@@ -442,6 +451,12 @@ out:
 
 enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
 {
+    return cfg_load_file_opts(path, NULL, out, errors);
+}
+
+enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *opts,
+                              struct cfg **out, struct buf *errors)
+{
     struct buf text;
     buf_init(&text, CFG_MAX_FILE_BYTES);
     enum op_rc rc = buf_read_file(&text, path);
@@ -450,7 +465,7 @@ enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
     else if (rc != OP_OK)
         buf_addf(errors, "%s: cannot open: %s\n", path, strerror(errno));
     if (rc == OP_OK)
-        rc = cfg_load_string(buf_str(&text), text.len, path, out, errors);
+        rc = cfg_load_string_opts(buf_str(&text), text.len, path, opts, out, errors);
     buf_free(&text);
     return rc;
 }

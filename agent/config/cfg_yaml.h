@@ -39,6 +39,7 @@ struct cfg_parser {
     yaml_document_t *doc;
     struct buf *errors;
     int n_errors;
+    struct cfg_load_options opts;
     /* Defaults from `global:` for every check. */
     int64_t interval_ms, timeout_ms;
     bool timeout_set;
@@ -111,8 +112,22 @@ void cfg_get_string_map(struct cfg_parser *p, const yaml_node_t *n, const char *
 FILE *cfg_open_regular(const char *path, const char **why);
 /* Resolve ${env:NAME} and ${file:PATH} in s ("$${" is a literal "${").
  * Caller frees; NULL after reporting an error. The result may be a secret:
- * messages name the reference, never the value. */
+ * messages name the reference, never the value.
+ *
+ * With p->opts.skip_secrets a reference is parsed exactly as always (an
+ * unterminated "${", an unknown kind and an empty name stay errors) but
+ * not resolved: it becomes CFG_SECRET_PLACEHOLDER, so the value is checked
+ * by its own rules with that text in place of the secret. */
 char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s);
+/* The same for a URL: when skipping secrets, a reference at the very start
+ * stands for a whole base URL (scheme and host) and becomes
+ * CFG_URL_PLACEHOLDER; any other reference is CFG_SECRET_PLACEHOLDER. */
+char *cfg_expand_url(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s);
+#define CFG_SECRET_PLACEHOLDER "secret"
+#define CFG_URL_PLACEHOLDER "https://secret"
+/* A scalar URL with its references resolved (cfg_expand_url). Replaces *out
+ * (caller frees). */
+bool cfg_get_url(struct cfg_parser *p, const yaml_node_t *n, const char *path, char **out);
 
 /* ---- field tables ---- */
 

@@ -169,6 +169,15 @@ struct slo_spec {
 
 struct cfg;
 
+/* How a load treats the file; a NULL options pointer means all defaults. */
+struct cfg_load_options {
+    /* Parse every ${env:NAME} and ${file:PATH} reference but resolve none:
+     * each stands for a placeholder that passes the value's own rules
+     * (cfg_yaml.h), so a file can be linted without its secrets. The
+     * result must never run: `outpost --config.check --config.skip-secrets`. */
+    bool skip_secrets;
+};
+
 /* Parse and validate a file. On success *out is the new config (caller frees
  * with cfg_free). On failure returns OP_ERR_INVALID/OP_ERR_IO and appends one
  * line per problem ("FILE:LINE:COL: KEY: message\n") to errors. */
@@ -176,6 +185,12 @@ enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
 /* Same, from memory; name is used in messages. */
 enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struct cfg **out,
                            struct buf *errors) WUR;
+/* The same with options (may be NULL). */
+enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *opts,
+                              struct cfg **out, struct buf *errors) WUR;
+enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
+                                const struct cfg_load_options *opts, struct cfg **out,
+                                struct buf *errors) WUR;
 void cfg_free(struct cfg *c);
 
 size_t cfg_check_count(const struct cfg *c);
