@@ -64,7 +64,9 @@ static void usage(FILE *out)
             "                     [--state-out DIR]\n"
             "                              Feed a history through the SLO engine; print JSON.\n"
             "  outpost canary judge --baseline B --canary C [--config.file F --canary-name N]\n"
-            "                              Judge two files of latency_seconds[,ok|fail] lines.\n");
+            "                              Judge two files of latency_seconds[,ok|fail] lines;\n"
+            "                              exit 0 pass, 1 fail, 3 inconclusive, 2 usage error,\n"
+            "                              4 bad input.\n");
 }
 
 /* Returns -1 to continue, else an exit code. */

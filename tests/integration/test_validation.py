@@ -1,6 +1,7 @@
-"""Validation as a user runs it: --config.check with and without
---config.skip-secrets on the configurations the project ships, and the
-messages a slip in a config gets."""
+"""Validation as a user or a CI step runs it: --config.check with and
+without --config.skip-secrets on the configurations the project ships, the
+messages a slip in a config gets, and the exit codes of `outpost canary
+judge`."""
 import os
 import re
 import subprocess
@@ -108,3 +109,48 @@ def test_skip_secrets_still_parses_references(tmp_path):
         "${file:PATH})\n"
         f"{cfg}:5:36: checks[0].headers.X-B: unterminated \"${{\" reference (write \"$${{\" for "
         "a literal)\n")
+
+
+def test_canary_judge_exit_codes(tmp_path):
+    """0 pass, 1 fail, 3 inconclusive, 2 usage, 4 bad input: a CI step gates
+    on the code alone."""
+    b, c, cfg = tmp_path / "b.txt", tmp_path / "c.txt", tmp_path / "c.yml"
+    b.write_text("".join(f"{0.010 + i * 0.0001!r}\n" for i in range(60)))
+    cfg.write_text(textwrap.dedent("""\
+        checks: [{name: a, url: "http://127.0.0.1:1/"}]
+        canaries: [{name: k, baseline_check: a, canary_check: a}]
+        """))
+
+    def judge(canary_lines, *extra):
+        c.write_text(canary_lines)
+        return subprocess.run([AGENT_BIN, "canary", "judge", "--baseline", str(b),
+                               "--canary", str(c), *extra], capture_output=True, text=True)
+    same = b.read_text()
+    for lines, code, verdict in ((same, 0, "pass"),
+                                 ("0.010,fail\n" * 60, 1, "fail"),
+                                 (same.split("\n", 1)[0] + "\n", 3, "inconclusive")):
+        r = judge(lines)
+        assert r.returncode == code and r.stderr == "", (verdict, r.returncode, r.stderr)
+        assert f'"verdict":"{verdict}"' in r.stdout
+    for extra, why in ((["--config.file", str(cfg), "--canary-name", "nope"],
+                        f'{cfg}: no canary named "nope"\n'),
+                       (["--config.file", str(tmp_path / "none.yml"), "--canary-name", "k"],
+                        f"{tmp_path}/none.yml: cannot open: No such file or directory\n")):
+        r = judge(same, *extra)
+        assert (r.returncode, r.stdout, r.stderr) == (4, "", why)
+    r = judge("0.1,maybe\n")
+    assert (r.returncode, r.stdout, r.stderr) == (
+        4, "", f"{c}:1: the second field must be ok or fail\n")
+    b.unlink()
+    r = judge(same)
+    assert (r.returncode, r.stdout, r.stderr) == (
+        4, "", f"{b}: cannot read: No such file or directory\n")
+    r = subprocess.run([AGENT_BIN, "canary", "judge", "--canary", str(c)], capture_output=True,
+                       text=True)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == ("usage: outpost canary judge --baseline B --canary C "
+                        "[--config.file F --canary-name N]\n"
+                        "exit status: 0 pass, 1 fail, 3 inconclusive, 2 usage error, "
+                        "4 bad input (files, config or canary name)\n")
+    r = subprocess.run([AGENT_BIN, "canary", "judge", "--bogus"], capture_output=True, text=True)
+    assert r.returncode == 2
