@@ -229,7 +229,8 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     if (cs->type)
         cs->spec = cs->type->new_spec();
     const yaml_node_t *nodes[ARRAY_SIZE(check_fields)] = {0};
-    cfg_seen seen = cfg_walk_fields(p, n, path, check_fields, cs, type_key, cs, nodes);
+    cfg_seen seen = cfg_walk_fields_ext(p, n, path, check_fields, cs, type_key, cs,
+                                        cs->type ? cs->type->keys : NULL, nodes);
     size_t iv = cfg_field_index(check_fields, "interval");
     size_t to = cfg_field_index(check_fields, "timeout");
     bool has_interval = seen & CFG_SEEN(iv);
@@ -421,7 +422,10 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
     if (!cfg_want_mapping(&p, root, ""))
         goto out;
     struct top_parse tp = {0};
-    cfg_walk_map(&p, root, "", top_key, &tp);
+    static const char *const top_names[] = {"global",   "checks",   "slos",
+                                            "canaries", "alerting", NULL};
+    static const struct cfg_keys top_keys = {.names = top_names};
+    cfg_walk_map_keys(&p, root, "", top_key, &tp, &top_keys);
     cfg_parse_global(&p, tp.global);
     cfg_parse_checks(&p, tp.checks, c);
     /* Canaries and SLOs refer to checks: only meaningful once the checks are

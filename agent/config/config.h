@@ -46,6 +46,7 @@ struct header_kv {
 };
 
 struct cfg_parser;
+struct cfg_keys;
 struct check_spec;
 struct yaml_node_s; /* libyaml's yaml_node_t */
 
@@ -63,6 +64,9 @@ struct check_schema {
     /* One key of the entry; false when the type has no such key. */
     bool (*key)(struct cfg_parser *p, const char *key, struct yaml_node_s *val, const char *path,
                 struct check_spec *c);
+    /* The keys `key` knows (cfg_yaml.h), so an unknown one can be answered
+     * with the nearest; NULL: no hints for this type's keys. */
+    const struct cfg_keys *keys;
     /* After every key, with interval and timeout final: required keys,
      * rules across keys, and c->target. n is the entry's mapping. */
     void (*finish)(struct cfg_parser *p, const struct yaml_node_s *n, const char *path,

@@ -154,3 +154,13 @@ def test_canary_judge_exit_codes(tmp_path):
                         "4 bad input (files, config or canary name)\n")
     r = subprocess.run([AGENT_BIN, "canary", "judge", "--bogus"], capture_output=True, text=True)
     assert r.returncode == 2
+
+
+def test_unknown_key_hint(tmp_path):
+    cfg = tmp_path / "hint.yml"
+    cfg.write_text("checks:\n  - name: a\n    url: http://x/\n    intervall: 5s\n    bogus: 1\n")
+    r = check(cfg)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == (f'{cfg}:4:5: checks[0]: unknown key "intervall" (did you mean '
+                        '"interval"?)\n'
+                        f'{cfg}:5:5: checks[0]: unknown key "bogus"\n')

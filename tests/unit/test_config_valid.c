@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "cfg_yaml.h"
 #include "config.h"
 #include "http_check.h"
 
@@ -176,11 +177,131 @@ static void test_skip_secrets_errors(void **state)
     cfg_free(cfg);
 }
 
+/* ---- "did you mean" for unknown keys ---- */
+
+static void test_key_distance(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *a, *b;
+        size_t d;
+    } cases[] = {
+        {"interval", "interval", 0},
+        {"intervall", "interval", 1}, /* one letter too many */
+        {"stauts", "status", 1},      /* two neighbours swapped */
+        {"URL", "url", 0},            /* case does not count */
+        {"treshold", "threshold", 1}, /* one letter missing */
+        {"timeuot", "timeout", 1},    /* swap */
+        {"ca", "ca_file", 5},         /* far */
+        {"", "abc", 3},               /* all inserts */
+        {"abc", "", 3},               /* all deletes */
+        {"abcdef", "badcfe", 3},      /* three swaps */
+        {"ca", "abc", 3},             /* no substring edited twice (OSA, not full DL) */
+        {"bogus", "body", 3},         /* substitute, substitute, delete */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        if (cfg_key_distance(cases[i].a, cases[i].b) != cases[i].d)
+            fail_msg("%s/%s: %zu, want %zu", cases[i].a, cases[i].b,
+                     cfg_key_distance(cases[i].a, cases[i].b), cases[i].d);
+    char longkey[70];
+    memset(longkey, 'a', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    assert_true(cfg_key_distance(longkey, "a") == SIZE_MAX);
+
+    /* Suggestions: at most 2 edits and fewer than half the key; the first
+     * of equally near keys. */
+    static const char *const names[] = {"url", "method", "timeout", "interval", "internal", NULL};
+    static const struct cfg_keys keys = {.names = names};
+    assert_string_equal(cfg_suggest_key("urll", &keys), "url");
+    assert_string_equal(cfg_suggest_key("Method", &keys), "method");
+    assert_string_equal(cfg_suggest_key("interal", &keys), "interval");
+    assert_null(cfg_suggest_key("ur", &keys)); /* 1 edit, but half of 2 letters */
+    assert_null(cfg_suggest_key("u", &keys));
+    assert_string_equal(cfg_suggest_key("metod2", &keys), "method"); /* 2 edits of 6 */
+    assert_null(cfg_suggest_key("mtd", &keys));                      /* 3 edits */
+    assert_null(cfg_suggest_key("url", &keys));                      /* known: nothing to suggest */
+    assert_null(cfg_suggest_key(longkey, &keys));
+    assert_null(cfg_suggest_key("urll", NULL));
+    /* Chained sets, fields first. */
+    static const char *const more_names[] = {"sli", NULL};
+    static const struct cfg_keys more = {.names = more_names};
+    static const struct cfg_keys chain = {.names = names, .more = &more};
+    assert_string_equal(cfg_suggest_key("slii", &chain), "sli");
+}
+
+#define SLO_OK "slos:\n  - name: s\n    objective: 99\n    sli: {checks: [a]}\n"
+
+static const struct err_case hint_cases[] = {
+    {"top level", "check:\n  - {name: a, url: http://e/}\n",
+     "t.yml:1:1: unknown key \"check\" (did you mean \"checks\"?)\n"},
+    {"top level, far", BASE "bogus: 1\n", "t.yml:4:1: unknown key \"bogus\"\n"},
+    {"global", "global:\n  intervall: 10s\nchecks: []\n",
+     "t.yml:2:3: global: unknown key \"intervall\" (did you mean \"interval\"?)\n"},
+    {"global, far", "global:\n  bogus: 10s\nchecks: []\n",
+     "t.yml:2:3: global: unknown key \"bogus\"\n"},
+    {"a check's own key", BASE "    intervall: 5s\n",
+     "t.yml:4:5: checks[0]: unknown key \"intervall\" (did you mean \"interval\"?)\n"},
+    {"a check, far", BASE "    bogus: 1\n", "t.yml:4:5: checks[0]: unknown key \"bogus\"\n"},
+    {"a key of the http type",
+     BASE "    bearer_tokn: x\n    folow_redirects: false\n    Method: POST\n",
+     "t.yml:4:5: checks[0]: unknown key \"bearer_tokn\" (did you mean \"bearer_token\"?)\n"
+     "t.yml:5:5: checks[0]: unknown key \"folow_redirects\" (did you mean "
+     "\"follow_redirects\"?)\n"
+     "t.yml:6:5: checks[0]: unknown key \"Method\" (did you mean \"method\"?)\n"},
+    {"the http type's url", "checks:\n  - name: a\n    urll: http://e/\n",
+     "t.yml:3:5: checks[0]: unknown key \"urll\" (did you mean \"url\"?)\n"
+     "t.yml:2:5: checks[0]: missing key \"url\"\n"},
+    {"expect", BASE "    expect:\n      stauts: 200\n",
+     "t.yml:5:7: checks[0].expect: unknown key \"stauts\" (did you mean \"status\"?)\n"},
+    {"tls", BASE "    tls:\n      insecure_skip_verfy: true\n      ca: x\n",
+     "t.yml:5:7: checks[0].tls: unknown key \"insecure_skip_verfy\" (did you mean "
+     "\"insecure_skip_verify\"?)\n"
+     "t.yml:6:7: checks[0].tls: unknown key \"ca\"\n"},
+    {"basic_auth", BASE "    basic_auth:\n      username: u\n      pasword: p\n      pass: p\n",
+     "t.yml:6:7: checks[0].basic_auth: unknown key \"pasword\" (did you mean \"password\"?)\n"
+     "t.yml:7:7: checks[0].basic_auth: unknown key \"pass\"\n"},
+    {"json", BASE "    expect:\n      json:\n        - {path: a, exist: true, bogus: 1}\n",
+     "t.yml:6:21: checks[0].expect.json[0]: unknown key \"exist\" (did you mean \"exists\"?)\n"
+     "t.yml:6:34: checks[0].expect.json[0]: unknown key \"bogus\"\n"
+     "t.yml:6:11: checks[0].expect.json[0]: needs \"equals\" or \"exists\"\n"},
+    {"slo", BASE SLO_OK "    perod: 7d\n",
+     "t.yml:8:5: slos[0]: unknown key \"perod\" (did you mean \"period\"?)\n"},
+    {"slo's sli, too short for a hint", BASE "slos:\n  - {name: s, objective: 99, sl: {}}\n",
+     "t.yml:5:30: slos[0]: unknown key \"sl\"\n"
+     "t.yml:5:5: slos[0]: sli needs a non-empty \"checks\" list\n"},
+    {"sli", BASE "slos:\n  - {name: s, objective: 99, sli: {check: [a]}}\n",
+     "t.yml:5:36: slos[0].sli: unknown key \"check\" (did you mean \"checks\"?)\n"
+     "t.yml:5:5: slos[0]: sli needs a non-empty \"checks\" list\n"},
+    {"latency threshold",
+     BASE "slos:\n  - {name: s, objective: 99, sli: {checks: [a], latency: {treshold: 1s}}}\n",
+     "t.yml:5:59: slos[0].sli.latency: unknown key \"treshold\" (did you mean \"threshold\"?)\n"
+     "t.yml:5:58: slos[0].sli.latency: missing key \"threshold\"\n"},
+    {"policy", BASE SLO_OK "    policy: {freeze_when_consumed: 0.5, over: 24h, ovr: 1h}\n",
+     "t.yml:8:52: slos[0].policy: unknown key \"ovr\" (did you mean \"over\"?)\n"},
+    {"canary", BASE "canaries:\n  - {name: k, baseline_check: a, canary_chek: a, windw: 1m}\n",
+     "t.yml:5:34: canaries[0]: unknown key \"canary_chek\" (did you mean \"canary_check\"?)\n"
+     "t.yml:5:50: canaries[0]: unknown key \"windw\" (did you mean \"window\"?)\n"
+     "t.yml:5:5: canaries[0]: needs exactly one of canary and canary_check\n"},
+    {"an inline arm",
+     BASE "canaries:\n  - {name: k, baseline_check: a, canary: {url: http://e/, metod: GET}}\n",
+     "t.yml:5:59: canaries[0].canary: unknown key \"metod\" (did you mean \"method\"?)\n"},
+    {"alerting", BASE "alerting:\n  alertmanager: [http://am/]\n",
+     "t.yml:5:3: alerting: unknown key \"alertmanager\" (did you mean \"alertmanagers\"?)\n"},
+};
+
+static void test_unknown_key_hints(void **state)
+{
+    (void)state;
+    assert_int_equal(run_err_cases(hint_cases, ARRAY_SIZE(hint_cases), NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_skip_secrets_placeholders),
         cmocka_unit_test(test_skip_secrets_errors),
+        cmocka_unit_test(test_key_distance),
+        cmocka_unit_test(test_unknown_key_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
