@@ -8,6 +8,7 @@
  */
 #include "cfg_yaml.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Keys longer than this get no suggestion: no known key is anywhere near
@@ -92,4 +93,28 @@ void cfg_unknown_key(struct cfg_parser *p, const yaml_node_t *k, const char *pat
         cfg_err(p, k, path, "unknown key \"%s\" (did you mean \"%s\"?)", cfg_quote(key, q), near);
     else
         cfg_err(p, k, path, "unknown key \"%s\"", cfg_quote(key, q));
+}
+
+bool cfg_percent_hint(const char *s, char *out, size_t cap)
+{
+    /* s passed cfg_parse_percent: digits and at most one '.'. Below 1 means
+     * an integer part of zeros only, and there is a fraction. */
+    const char *dot = strchr(s, '.');
+    if (!dot)
+        return false;
+    for (const char *q = s; q < dot; q++)
+        if (*q != '0')
+            return false;
+    /* Times 100 on the digits, so "0.999" gives "99.9" with no binary
+     * noise: the first two fraction digits (padded) become the integer
+     * part, the rest stays the fraction, without trailing zeros. */
+    const char *frac = dot + 1;
+    size_t flen = strlen(frac);
+    char ip[3] = {flen > 0 ? frac[0] : '0', flen > 1 ? frac[1] : '0', '\0'};
+    size_t rest = flen > 2 ? flen - 2 : 0;
+    while (rest && frac[2 + rest - 1] == '0')
+        rest--;
+    int n = snprintf(out, cap, "%s%s%.*s", ip[0] == '0' ? ip + 1 : ip, rest ? "." : "", (int)rest,
+                     rest ? frac + 2 : "");
+    return n > 0 && (size_t)n < cap;
 }

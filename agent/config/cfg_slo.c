@@ -30,6 +30,17 @@ static bool slo_objective(struct cfg_parser *p, yaml_node_t *v, const char *path
                 cfg_quote(cfg_scalar(v), q));
         return false;
     }
+    /* 0.999 is a valid objective of 0.999 %, but far more often a ratio
+     * meant as 99.9 %. From 1 on it is taken as written (1 % is a real,
+     * if odd, objective, and 1 as a ratio would be 100 %, never valid). */
+    char hint[32];
+    if (cfg_percent_hint(cfg_scalar(v), hint, sizeof(hint))) {
+        const char *shown = cfg_quote(cfg_scalar(v), q);
+        cfg_err(p, v, path,
+                "\"%s\" is %s %%: objective is a percentage, not a ratio (did you mean %s?)", shown,
+                shown, hint);
+        return false;
+    }
     free(s->objective_label);
     s->objective_label = xstrdup(cfg_scalar(v));
     return true;

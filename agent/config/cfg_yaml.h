@@ -103,6 +103,11 @@ const char *cfg_suggest_key(const char *key, const struct cfg_keys *keys);
  * ` (did you mean "N"?)` when cfg_suggest_key finds one. */
 void cfg_unknown_key(struct cfg_parser *p, const yaml_node_t *k, const char *path,
                      const struct cfg_keys *keys);
+/* For a percentage s that cfg_parse_percent accepted: when it is below 1
+ * (a ratio written where a percentage belongs, like 0.999), s times 100 as
+ * a plain decimal ("99.9") into out and true; else false. A cap of 32 is
+ * enough for any such s. */
+bool cfg_percent_hint(const char *s, char *out, size_t cap);
 
 /* ---- typed getters: false (and an error) when the value is unusable ---- */
 

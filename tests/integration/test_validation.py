@@ -164,3 +164,17 @@ def test_unknown_key_hint(tmp_path):
     assert r.stderr == (f'{cfg}:4:5: checks[0]: unknown key "intervall" (did you mean '
                         '"interval"?)\n'
                         f'{cfg}:5:5: checks[0]: unknown key "bogus"\n')
+
+
+def test_objective_hint(tmp_path):
+    cfg = tmp_path / "slo.yml"
+    cfg.write_text(textwrap.dedent("""\
+        checks: [{name: a, url: "http://x/"}]
+        slos:
+          - {name: s, objective: 0.999, sli: {checks: [a]}}
+          - {name: t, objective: 1, sli: {checks: [a]}}
+        """))
+    r = check(cfg)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == (f'{cfg}:3:26: slos[0].objective: "0.999" is 0.999 %: objective is a '
+                        'percentage, not a ratio (did you mean 99.9?)\n')

@@ -295,6 +295,65 @@ static void test_unknown_key_hints(void **state)
     assert_int_equal(run_err_cases(hint_cases, ARRAY_SIZE(hint_cases), NULL), 0);
 }
 
+/* ---- a ratio written as an objective ---- */
+
+static void test_objective_hint(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *hint;
+    } cases[] = {
+        {"0.999", "99.9"}, {"0.99", "99"},   {"0.9995", "99.95"},   {"0.5", "50"},
+        {"0.05", "5"},     {"0.001", "0.1"}, {"0.0001", "0.01"},    {"0.990", "99"},
+        {"00.9", "90"},    {"0.9", "90"},    {"\"0.999\"", "99.9"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf yaml, want;
+        buf_init(&yaml, ERRS_MAX);
+        buf_init(&want, ERRS_MAX);
+        buf_addf(&yaml, BASE "slos:\n  - {name: s, objective: %s, sli: {checks: [a]}}\n",
+                 cases[i].text);
+        const char *bare = cases[i].text[0] == '"' ? "0.999" : cases[i].text;
+        buf_addf(&want,
+                 "t.yml:5:26: slos[0].objective: \"%s\" is %s %%: objective is a percentage, not "
+                 "a ratio (did you mean %s?)\n",
+                 bare, bare, cases[i].hint);
+        struct err_case tc = {cases[i].text, buf_str(&yaml), buf_str(&want)};
+        assert_int_equal(run_err_cases(&tc, 1, NULL), 0);
+        buf_free(&yaml);
+        buf_free(&want);
+    }
+    /* From 1 on the value is taken as written: 1 % is an objective. */
+    static const char *const ok[] = {"1", "1.0", "01", "1.5", "50", "99.9"};
+    for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+        struct buf yaml;
+        buf_init(&yaml, ERRS_MAX);
+        buf_addf(&yaml, BASE "slos:\n  - {name: s, objective: %s, sli: {checks: [a]}}\n", ok[i]);
+        cfg_free(load_ok(buf_str(&yaml), NULL));
+        buf_free(&yaml);
+    }
+    /* Values that are not plain decimals keep the old message, no hint. */
+    static const struct err_case plain[] = {
+        {"zero", BASE "slos:\n  - {name: s, objective: 0, sli: {checks: [a]}}\n",
+         "t.yml:5:26: slos[0].objective: \"0\" is not a percentage above 0 and below 100 "
+         "written as a plain decimal (e.g. 99.9)\n"},
+        {"no leading digit", BASE "slos:\n  - {name: s, objective: .999, sli: {checks: [a]}}\n",
+         "t.yml:5:26: slos[0].objective: \".999\" is not a percentage above 0 and below 100 "
+         "written as a plain decimal (e.g. 99.9)\n"},
+        {"exponent", BASE "slos:\n  - {name: s, objective: 9.99e-1, sli: {checks: [a]}}\n",
+         "t.yml:5:26: slos[0].objective: \"9.99e-1\" is not a percentage above 0 and below 100 "
+         "written as a plain decimal (e.g. 99.9)\n"},
+    };
+    assert_int_equal(run_err_cases(plain, ARRAY_SIZE(plain), NULL), 0);
+
+    char out[32];
+    assert_true(cfg_percent_hint("0.999999999999999", out, sizeof(out)));
+    assert_string_equal(out, "99.9999999999999");
+    assert_false(cfg_percent_hint("1", out, sizeof(out)));
+    assert_false(cfg_percent_hint("10.5", out, sizeof(out)));
+    assert_false(cfg_percent_hint("0.999", out, 4)); /* does not fit: no hint */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_skip_secrets_errors),
         cmocka_unit_test(test_key_distance),
         cmocka_unit_test(test_unknown_key_hints),
+        cmocka_unit_test(test_objective_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
