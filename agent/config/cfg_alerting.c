@@ -58,6 +58,16 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
         size_t len = strlen(u);
         while (len && u[len - 1] == '/')
             u[--len] = '\0';
+        /* The API path is the agent's to add: given here too, every alert
+         * would go to .../api/v2/alerts/api/v2/alerts and be refused. */
+        static const char api[] = "/api/v2/alerts";
+        if (len >= sizeof(api) - 1 && strcmp(u + len - (sizeof(api) - 1), api) == 0) {
+            cfg_err(p, it, sub,
+                    "ends in /api/v2/alerts, which the agent appends itself: give the "
+                    "Alertmanager's base URL");
+            free(u);
+            continue;
+        }
         /* The same Alertmanager twice would get every alert twice and show
          * two series under one label. Without the secrets two references
          * look alike, so then only what is written is compared. */

@@ -178,3 +178,13 @@ def test_objective_hint(tmp_path):
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr == (f'{cfg}:3:26: slos[0].objective: "0.999" is 0.999 %: objective is a '
                         'percentage, not a ratio (did you mean 99.9?)\n')
+
+
+def test_alertmanager_api_path(tmp_path):
+    cfg = tmp_path / "am.yml"
+    cfg.write_text("checks: []\nalerting:\n  alertmanagers:\n"
+                   "    - http://am-0:9093/api/v2/alerts/\n    - http://am-1:9093\n")
+    r = check(cfg)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == (f"{cfg}:4:7: alerting.alertmanagers[0]: ends in /api/v2/alerts, which "
+                        "the agent appends itself: give the Alertmanager's base URL\n")

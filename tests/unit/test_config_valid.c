@@ -354,6 +354,45 @@ static void test_objective_hint(void **state)
     assert_false(cfg_percent_hint("0.999", out, 4)); /* does not fit: no hint */
 }
 
+/* ---- Alertmanager URLs ---- */
+
+#define AM_ERR(col, i)                                                                             \
+    "t.yml:5:" #col ": alerting.alertmanagers[" #i "]: ends in /api/v2/alerts, which the agent "   \
+    "appends itself: give the Alertmanager's base URL\n"
+
+static const struct err_case am_cases[] = {
+    {"the API path", BASE "alerting:\n  alertmanagers: [http://am:9093/api/v2/alerts]\n",
+     AM_ERR(19, 0)},
+    {"with a trailing slash", BASE "alerting:\n  alertmanagers: [http://am:9093/api/v2/alerts/]\n",
+     AM_ERR(19, 0)},
+    {"after a path prefix",
+     BASE "alerting:\n  alertmanagers: [http://ok/, \"https://am/prefix/api/v2/alerts//\"]\n",
+     AM_ERR(31, 1)},
+};
+
+static void test_alertmanager_api_path(void **state)
+{
+    (void)state;
+    assert_int_equal(run_err_cases(am_cases, ARRAY_SIZE(am_cases), NULL), 0);
+    /* Also when the path comes after a reference that is not resolved. */
+    assert_int_equal(run_err_cases(&(struct err_case){"reference",
+                                                      BASE "alerting:\n  alertmanagers: "
+                                                           "[\"${env:AM}/api/v2/alerts\"]\n",
+                                                      AM_ERR(19, 0)},
+                                   1, &skip),
+                     0);
+    /* Base URLs, with or without a prefix, and look-alikes are fine. */
+    struct cfg *cfg = load_ok(BASE "alerting:\n  alertmanagers: [http://a:9093/, http://b/am, "
+                                   "http://c/api/v2/alert, http://d/api/v2/alerts/x, "
+                                   "http://e/api/v2]\n",
+                              NULL);
+    const struct alerting_spec *a = cfg_alerting(cfg);
+    assert_int_equal(a->n_alertmanagers, 5);
+    assert_string_equal(a->alertmanagers[0], "http://a:9093");
+    assert_string_equal(a->alertmanagers[1], "http://b/am");
+    cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_key_distance),
         cmocka_unit_test(test_unknown_key_hints),
         cmocka_unit_test(test_objective_hint),
+        cmocka_unit_test(test_alertmanager_api_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
