@@ -103,13 +103,15 @@ int canary_judge_main(int argc, char **argv)
             config = v;
         else {
             fprintf(stderr, "outpost canary judge: unknown or incomplete argument %s\n", argv[i]);
-            return 2;
+            return CANARY_EXIT_USAGE;
         }
     }
     if (!bpath || !cpath || (config && !cname) || (cname && !config)) {
         fprintf(stderr, "usage: outpost canary judge --baseline B --canary C "
-                        "[--config.file F --canary-name N]\n");
-        return 2;
+                        "[--config.file F --canary-name N]\n"
+                        "exit status: 0 pass, 1 fail, 3 inconclusive, 2 usage error, "
+                        "4 bad input (files, config or canary name)\n");
+        return CANARY_EXIT_USAGE;
     }
     struct buf errors, btext, ctext, out;
     buf_init(&errors, 1u << 20);
@@ -118,7 +120,7 @@ int canary_judge_main(int argc, char **argv)
     buf_init(&out, 1u << 20);
     struct canary_sample *b = NULL, *c = NULL;
     size_t nb = 0, nc = 0;
-    int code = 1;
+    int code = CANARY_EXIT_BAD_INPUT;
     struct canary_settings s;
     canary_settings_default(&s);
     struct cfg *cfg = NULL;
@@ -143,7 +145,9 @@ int canary_judge_main(int argc, char **argv)
     canary_verdict_json(&v, NULL, false, &out);
     buf_addc(&out, '\n');
     fputs(buf_str(&out), stdout);
-    code = 0;
+    code = v.verdict == CANARY_PASS   ? CANARY_EXIT_PASS
+           : v.verdict == CANARY_FAIL ? CANARY_EXIT_FAIL
+                                      : CANARY_EXIT_INCONCLUSIVE;
 out:
     fputs(buf_str_or(&errors,
                      "the list of problems is longer than its cap; fix the first ones and retry\n"),

@@ -27,6 +27,7 @@ struct options {
     const char *storage_path;
     int64_t snapshot_interval_ms;
     bool config_check;
+    bool skip_secrets;
     struct httpd_options web;
     enum log_level log_level;
     enum log_format log_format;
@@ -45,6 +46,8 @@ static void usage(FILE *out)
             "  --config.file=outpost.yml   Configuration file.\n"
             "  --config.check              Validate the configuration file and exit 0 (valid)\n"
             "                              or 1 (invalid, with file:line:column messages).\n"
+            "  --config.skip-secrets       With --config.check: parse ${env:} and ${file:}\n"
+            "                              references without resolving them (lint in CI).\n"
             "  --web.listen-address=:9469  Address to listen on (host:port, :port, [v6]:port;\n"
             "                              port 0 picks a free one). Repeatable.\n"
             "  --web.telemetry-path=/metrics\n"
@@ -61,7 +64,9 @@ static void usage(FILE *out)
             "                     [--state-out DIR]\n"
             "                              Feed a history through the SLO engine; print JSON.\n"
             "  outpost canary judge --baseline B --canary C [--config.file F --canary-name N]\n"
-            "                              Judge two files of latency_seconds[,ok|fail] lines.\n");
+            "                              Judge two files of latency_seconds[,ok|fail] lines;\n"
+            "                              exit 0 pass, 1 fail, 3 inconclusive, 2 usage error,\n"
+            "                              4 bad input.\n");
 }
 
 /* Returns -1 to continue, else an exit code. */
@@ -82,6 +87,10 @@ static int parse_flags(int argc, char **argv, struct options *o)
         }
         if (strcmp(a, "--config.check") == 0) {
             o->config_check = true;
+            continue;
+        }
+        if (strcmp(a, "--config.skip-secrets") == 0) {
+            o->skip_secrets = true;
             continue;
         }
         if ((v = cli_flag_value(argc, argv, &i, "--config.file", &missing))) {
@@ -138,15 +147,21 @@ static int parse_flags(int argc, char **argv, struct options *o)
             return 2;
         }
     }
+    /* A config whose secrets were never read must not run. */
+    if (o->skip_secrets && !o->config_check) {
+        fprintf(stderr, "outpost: --config.skip-secrets needs --config.check\n");
+        return 2;
+    }
     return -1;
 }
 
-static int config_check(const char *file)
+static int config_check(const char *file, bool skip_secrets)
 {
     struct buf errors;
     buf_init(&errors, 1u << 20);
     struct cfg *cfg = NULL;
-    enum op_rc rc = cfg_load_file(file, &cfg, &errors);
+    struct cfg_load_options lo = {.skip_secrets = skip_secrets};
+    enum op_rc rc = cfg_load_file_opts(file, &lo, &cfg, &errors);
     if (rc != OP_OK) {
         fputs(buf_str_or(
                   &errors,
@@ -166,7 +181,8 @@ static int config_check(const char *file)
         fprintf(stderr, "warning: %.*s\n", (int)n, w);
         w += n + (nl ? 1 : 0);
     }
-    printf("%s: OK, %zu checks, %zu SLOs\n", file, cfg_check_count(cfg), cfg_slo_count(cfg));
+    printf("%s: OK, %zu checks, %zu SLOs%s\n", file, cfg_check_count(cfg), cfg_slo_count(cfg),
+           skip_secrets ? " (secret references not resolved)" : "");
     buf_free(&warnings);
     cfg_free(cfg);
     buf_free(&errors);
@@ -194,7 +210,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (o.config_check)
-        return config_check(o.config_file);
+        return config_check(o.config_file, o.skip_secrets);
     log_setup(o.log_level, o.log_format, stderr);
 
     /* Block before any thread exists, so every thread inherits the mask. */

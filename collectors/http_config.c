@@ -344,7 +344,9 @@ static bool expect_json(struct cfg_parser *p, yaml_node_t *n, const char *path, 
         struct json_expect j = {0};
         struct json_parse jp = {&j, false, false};
         int before = p->n_errors;
-        cfg_walk_map(p, it, sub, json_key, &jp);
+        static const char *const names[] = {"path", "equals", "exists", NULL};
+        static const struct cfg_keys keys = {.names = names};
+        cfg_walk_map_keys(p, it, sub, json_key, &jp, &keys);
         if (!jp.has_path)
             cfg_err(p, it, sub, "missing key \"path\"");
         if (!jp.has_op)
@@ -445,7 +447,7 @@ static const struct cfg_field tls_fields[] = {
 static bool http_url(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct http_parse *hp = obj;
-    if (!cfg_get_str(p, v, path, true, &hp->s.url))
+    if (!cfg_get_url(p, v, path, &hp->s.url))
         return false;
     const char *why;
     if (!cfg_http_url_ok(hp->s.url, &why)) {
@@ -511,10 +513,12 @@ static bool basic_auth_key(struct cfg_parser *p, const char *key, yaml_node_t *v
 
 static bool http_basic_auth(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
+    static const char *const names[] = {"username", "password", NULL};
+    static const struct cfg_keys keys = {.names = names};
     struct basic_auth ba = {obj, false, false};
     if (!cfg_want_mapping(p, v, path))
         return false;
-    cfg_walk_map(p, v, path, basic_auth_key, &ba);
+    cfg_walk_map_keys(p, v, path, basic_auth_key, &ba, &keys);
     if (!ba.has_user)
         cfg_err(p, v, path, "missing key \"username\"");
     if (!ba.has_pass) {
@@ -575,6 +579,8 @@ static const struct cfg_field http_fields[] = {
 };
 
 /* ---- the schema ---- */
+
+static const struct cfg_keys http_keys = {.fields = http_fields};
 
 static void *http_new_spec(void)
 {
@@ -665,6 +671,7 @@ const struct check_schema http_schema = {
     .new_spec = http_new_spec,
     .free_spec = http_free_spec,
     .key = http_key,
+    .keys = &http_keys,
     .finish = http_finish,
     .identity = http_identity,
 };

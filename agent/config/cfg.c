@@ -304,7 +304,8 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     if (cs->type)
         cs->spec = cs->type->new_spec();
     const yaml_node_t *nodes[ARRAY_SIZE(check_fields)] = {0};
-    cfg_seen seen = cfg_walk_fields(p, n, path, check_fields, cs, type_key, cs, nodes);
+    cfg_seen seen = cfg_walk_fields_ext(p, n, path, check_fields, cs, type_key, cs,
+                                        cs->type ? cs->type->keys : NULL, nodes);
     size_t iv = cfg_field_index(check_fields, "interval");
     size_t to = cfg_field_index(check_fields, "timeout");
     bool has_interval = seen & CFG_SEEN(iv);
@@ -468,6 +469,13 @@ void cfg_free(struct cfg *c)
 enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struct cfg **out,
                            struct buf *errors)
 {
+    return cfg_load_string_opts(text, len, name, NULL, out, errors);
+}
+
+enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
+                                const struct cfg_load_options *opts, struct cfg **out,
+                                struct buf *errors)
+{
     enum op_rc rc = OP_ERR_INVALID;
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -476,6 +484,8 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     c->source = xstrdup(name);
     cfg_alerting_defaults(&c->alerting);
     struct cfg_parser p = {.file = name, .doc = &doc, .errors = errors};
+    if (opts)
+        p.opts = *opts;
     p.n_buckets = ARRAY_SIZE(default_buckets);
     p.buckets = xcalloc(p.n_buckets, sizeof(double));
     memcpy(p.buckets, default_buckets, sizeof(default_buckets));
@@ -504,7 +514,10 @@ enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struc
     if (!cfg_want_mapping(&p, root, ""))
         goto out;
     struct top_parse tp = {0};
-    cfg_walk_map(&p, root, "", top_key, &tp);
+    static const char *const top_names[] = {"global",   "checks",   "slos",
+                                            "canaries", "alerting", NULL};
+    static const struct cfg_keys top_keys = {.names = top_names};
+    cfg_walk_map_keys(&p, root, "", top_key, &tp, &top_keys);
     cfg_parse_global(&p, tp.global);
     cfg_parse_checks(&p, tp.checks, c);
     /* Canaries and SLOs refer to checks: only meaningful once the checks are
@@ -534,6 +547,12 @@ out:
 
 enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
 {
+    return cfg_load_file_opts(path, NULL, out, errors);
+}
+
+enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *opts,
+                              struct cfg **out, struct buf *errors)
+{
     struct buf text;
     buf_init(&text, CFG_MAX_FILE_BYTES);
     enum op_rc rc = buf_read_file(&text, path);
@@ -542,7 +561,7 @@ enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
     else if (rc != OP_OK)
         buf_addf(errors, "%s: cannot open: %s\n", path, strerror(errno));
     if (rc == OP_OK)
-        rc = cfg_load_string(buf_str(&text), text.len, path, out, errors);
+        rc = cfg_load_string_opts(buf_str(&text), text.len, path, opts, out, errors);
     buf_free(&text);
     return rc;
 }

@@ -16,6 +16,17 @@ static const char *ext_label_why(const char *key)
                : NULL;
 }
 
+/* Two URLs as written, trailing slashes aside, are the same. */
+static bool same_written(const char *x, const char *y)
+{
+    size_t nx = strlen(x), ny = strlen(y);
+    while (nx && x[nx - 1] == '/')
+        nx--;
+    while (ny && y[ny - 1] == '/')
+        ny--;
+    return nx == ny && memcmp(x, y, nx) == 0;
+}
+
 static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct alerting_spec *a = obj;
@@ -26,6 +37,8 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
         cfg_err(p, v, path, "at most %d Alertmanagers", CFG_MAX_ALERTMANAGERS);
         return false;
     }
+    /* The URLs as written, borrowed from the document. */
+    const char **written = xcalloc(n ? n : 1, sizeof(char *));
     a->alertmanagers = xcalloc(n ? n : 1, sizeof(char *));
     a->alertmanager_names = xcalloc(n ? n : 1, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
@@ -34,7 +47,7 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
         yaml_node_t *it = cfg_seq_item(p, v, i);
         char *u = NULL;
         const char *why;
-        if (!it || !cfg_get_str(p, it, sub, true, &u))
+        if (!it || !cfg_get_url(p, it, sub, &u))
             continue;
         if (!cfg_http_url_ok(u, &why)) {
             cfg_err(p, it, sub, "not an http(s) URL");
@@ -45,19 +58,33 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
         size_t len = strlen(u);
         while (len && u[len - 1] == '/')
             u[--len] = '\0';
+        /* The API path is the agent's to add: given here too, every alert
+         * would go to .../api/v2/alerts/api/v2/alerts and be refused. */
+        static const char api[] = "/api/v2/alerts";
+        if (len >= sizeof(api) - 1 && strcmp(u + len - (sizeof(api) - 1), api) == 0) {
+            cfg_err(p, it, sub,
+                    "ends in /api/v2/alerts, which the agent appends itself: give the "
+                    "Alertmanager's base URL");
+            free(u);
+            continue;
+        }
         /* The same Alertmanager twice would get every alert twice and show
-         * two series under one label. */
+         * two series under one label. Without the secrets two references
+         * look alike, so then only what is written is compared. */
         bool dup = false;
         for (size_t k = 0; k < a->n_alertmanagers && !dup; k++)
-            dup = strcmp(a->alertmanagers[k], u) == 0;
+            dup = p->opts.skip_secrets ? same_written(written[k], cfg_scalar(it))
+                                       : strcmp(a->alertmanagers[k], u) == 0;
         if (dup) {
             cfg_err(p, it, sub, "this Alertmanager is listed twice");
             free(u);
             continue;
         }
+        written[a->n_alertmanagers] = cfg_scalar(it);
         a->alertmanager_names[a->n_alertmanagers] = cfg_url_target(cfg_scalar(it));
         a->alertmanagers[a->n_alertmanagers++] = u;
     }
+    free(written);
     return true;
 }
 

@@ -176,7 +176,10 @@ static void canary_entry(struct cfg_parser *p, yaml_node_t *it, const char *path
     int before = p->n_errors;
     struct canary_parse cp = {0};
     const yaml_node_t *nodes[ARRAY_SIZE(canary_fields)] = {0};
-    cfg_seen seen = cfg_walk_fields(p, it, path, canary_fields, k, arm_key, &cp, nodes);
+    static const char *const arm_keys[] = {"baseline", "canary", "baseline_check", "canary_check",
+                                           NULL};
+    static const struct cfg_keys arms = {.names = arm_keys};
+    cfg_seen seen = cfg_walk_fields_ext(p, it, path, canary_fields, k, arm_key, &cp, &arms, nodes);
     k->settings.has_ceiling =
         seen & CFG_SEEN(cfg_field_index(canary_fields, "error_ratio_ceiling"));
     (void)cfg_check_name(p, it, path, k->name);

@@ -86,7 +86,11 @@ static bool add_file(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     return ok;
 }
 
-char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s)
+/* Resolve the references of s into a new string (caller frees; NULL after
+ * an error). url: s is a URL (what a skipped reference at its start stands
+ * for). */
+static char *expand(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s,
+                    bool url)
 {
     struct buf out;
     buf_init(&out, CFG_MAX_FILE_BYTES);
@@ -113,7 +117,13 @@ char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *pa
         const char *ref = q + 2;
         size_t reflen = (size_t)(end - ref);
         char qt[CFG_MAX_QUOTED + 4];
-        if (reflen > 4 && strncmp(ref, "env:", 4) == 0) {
+        bool env = reflen > 4 && strncmp(ref, "env:", 4) == 0;
+        bool file = reflen > 5 && strncmp(ref, "file:", 5) == 0;
+        if ((env || file) && p->opts.skip_secrets) {
+            /* Linting without the secrets: the reference was read, its
+             * value stands in as a placeholder. */
+            buf_adds(&out, url && q == s ? CFG_URL_PLACEHOLDER : CFG_SECRET_PLACEHOLDER);
+        } else if (env) {
             char *name = xstrndup(ref + 4, reflen - 4);
             const char *v = getenv(name);
             if (!v) {
@@ -123,7 +133,7 @@ char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *pa
                 buf_adds(&out, v);
             }
             free(name);
-        } else if (reflen > 5 && strncmp(ref, "file:", 5) == 0) {
+        } else if (file) {
             char *fname = xstrndup(ref + 5, reflen - 5);
             ok = add_file(p, n, path, fname, &out);
             free(fname);
@@ -142,4 +152,26 @@ char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *pa
         return NULL;
     }
     return buf_take(&out);
+}
+
+char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s)
+{
+    return expand(p, n, path, s, false);
+}
+
+char *cfg_expand_url(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s)
+{
+    return expand(p, n, path, s, true);
+}
+
+bool cfg_get_url(struct cfg_parser *p, const yaml_node_t *n, const char *path, char **out)
+{
+    if (!cfg_want_scalar(p, n, path))
+        return false;
+    char *v = cfg_expand_url(p, n, path, cfg_scalar(n));
+    if (!v)
+        return false;
+    free(*out);
+    *out = v;
+    return true;
 }

@@ -30,6 +30,17 @@ static bool slo_objective(struct cfg_parser *p, yaml_node_t *v, const char *path
                 cfg_quote(cfg_scalar(v), q));
         return false;
     }
+    /* 0.999 is a valid objective of 0.999 %, but far more often a ratio
+     * meant as 99.9 %. From 1 on it is taken as written (1 % is a real,
+     * if odd, objective, and 1 as a ratio would be 100 %, never valid). */
+    char hint[32];
+    if (cfg_percent_hint(cfg_scalar(v), hint, sizeof(hint))) {
+        const char *shown = cfg_quote(cfg_scalar(v), q);
+        cfg_err(p, v, path,
+                "\"%s\" is %s %%: objective is a percentage, not a ratio (did you mean %s?)", shown,
+                shown, hint);
+        return false;
+    }
     free(s->objective_label);
     s->objective_label = xstrdup(cfg_scalar(v));
     return true;
@@ -98,8 +109,10 @@ static bool sli_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const
         }
     } else if (strcmp(key, "latency") == 0) {
         s->latency = true;
+        static const char *const names[] = {"threshold", NULL};
+        static const struct cfg_keys keys = {.names = names};
         if (cfg_want_mapping(p, v, path))
-            cfg_walk_map(p, v, path, latency_threshold, s);
+            cfg_walk_map_keys(p, v, path, latency_threshold, s, &keys);
         if (!s->latency_threshold_ms)
             cfg_err(p, v, path, "missing key \"threshold\"");
     } else {
@@ -174,9 +187,11 @@ static bool slo_sli(struct cfg_parser *p, const char *key, yaml_node_t *v, const
     struct slo_walk *w = arg;
     if (strcmp(key, "sli") != 0)
         return false;
+    static const char *const names[] = {"checks", "latency", NULL};
+    static const struct cfg_keys keys = {.names = names};
     w->has_sli = true;
     if (cfg_want_mapping(p, v, path))
-        cfg_walk_map(p, v, path, sli_key, &w->sli);
+        cfg_walk_map_keys(p, v, path, sli_key, &w->sli, &keys);
     return true;
 }
 
@@ -227,7 +242,9 @@ static void slo_entry(struct cfg_parser *p, yaml_node_t *it, const char *path, s
     s->column = (int)it->start_mark.column + 1;
     struct slo_walk w = {.sli = {.s = s}};
     const yaml_node_t *nodes[ARRAY_SIZE(slo_fields)] = {0};
-    cfg_seen seen = cfg_walk_fields(p, it, path, slo_fields, s, slo_sli, &w, nodes);
+    static const char *const sli_name[] = {"sli", NULL};
+    static const struct cfg_keys sli_keys = {.names = sli_name};
+    cfg_seen seen = cfg_walk_fields_ext(p, it, path, slo_fields, s, slo_sli, &w, &sli_keys, nodes);
     bool has_period = seen & CFG_SEEN(cfg_field_index(slo_fields, "period"));
     bool has_calendar = seen & CFG_SEEN(cfg_field_index(slo_fields, "calendar"));
     (void)cfg_check_name(p, it, path, s->name);

@@ -140,6 +140,12 @@ void cfg_path_index(char *out, const char *parent, size_t i)
 void cfg_walk_map(struct cfg_parser *p, const yaml_node_t *map, const char *path, cfg_map_fn fn,
                   void *arg)
 {
+    cfg_walk_map_keys(p, map, path, fn, arg, NULL);
+}
+
+void cfg_walk_map_keys(struct cfg_parser *p, const yaml_node_t *map, const char *path,
+                       cfg_map_fn fn, void *arg, const struct cfg_keys *keys)
+{
     yaml_node_pair_t *start = map->data.mapping.pairs.start;
     yaml_node_pair_t *top = map->data.mapping.pairs.top;
     for (yaml_node_pair_t *pair = start; pair < top; pair++) {
@@ -156,14 +162,14 @@ void cfg_walk_map(struct cfg_parser *p, const yaml_node_t *map, const char *path
             yaml_node_t *k2 = yaml_document_get_node(p->doc, q->key);
             dup = k2 && k2->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(k2), cfg_scalar(k)) == 0;
         }
-        char sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        char sub[CFG_PATH_CAP];
         cfg_path_key(sub, path, cfg_scalar(k));
         if (dup) {
             cfg_err(p, k, sub, "duplicate key");
             continue;
         }
         if (!fn(p, cfg_scalar(k), v, sub, arg))
-            cfg_err(p, k, path, "unknown key \"%s\"", cfg_quote(cfg_scalar(k), q));
+            cfg_unknown_key(p, k, path, keys);
     }
 }
 
@@ -614,8 +620,16 @@ cfg_seen cfg_walk_fields(struct cfg_parser *p, const yaml_node_t *map, const cha
                          const struct cfg_field *tbl, void *obj, cfg_map_fn extra, void *arg,
                          const yaml_node_t **nodes)
 {
+    return cfg_walk_fields_ext(p, map, path, tbl, obj, extra, arg, NULL, nodes);
+}
+
+cfg_seen cfg_walk_fields_ext(struct cfg_parser *p, const yaml_node_t *map, const char *path,
+                             const struct cfg_field *tbl, void *obj, cfg_map_fn extra, void *arg,
+                             const struct cfg_keys *extra_keys, const yaml_node_t **nodes)
+{
     struct fields_walk w = {tbl, obj, extra, arg, 0, nodes};
-    cfg_walk_map(p, map, path, fields_key, &w);
+    const struct cfg_keys keys = {.fields = tbl, .more = extra_keys};
+    cfg_walk_map_keys(p, map, path, fields_key, &w, &keys);
     return w.seen;
 }
 

@@ -39,6 +39,7 @@ struct cfg_parser {
     yaml_document_t *doc;
     struct buf *errors;
     int n_errors;
+    struct cfg_load_options opts;
     /* Defaults from `global:` for every check. */
     int64_t interval_ms, timeout_ms;
     bool timeout_set;
@@ -70,12 +71,44 @@ yaml_node_t *cfg_seq_item(struct cfg_parser *p, const yaml_node_t *n, size_t i);
 void cfg_path_key(char *out, const char *parent, const char *key);
 void cfg_path_index(char *out, const char *parent, size_t i);
 
+/* The keys a mapping knows, for "did you mean" hints: a field table's rows,
+ * a NULL-terminated list, and more keys chained on (each may be NULL). */
+struct cfg_field;
+struct cfg_keys {
+    const struct cfg_field *fields;
+    const char *const *names;
+    const struct cfg_keys *more;
+};
+
 /* Walk a mapping: keys must be scalars and unique; fn gets each pair and
- * returns false for a key it does not know (reported as unknown). */
+ * returns false for a key it does not know (reported as unknown, with the
+ * nearest of keys as a hint when one is close; keys may be NULL). */
 typedef bool (*cfg_map_fn)(struct cfg_parser *p, const char *key, yaml_node_t *val,
                            const char *path, void *arg);
+void cfg_walk_map_keys(struct cfg_parser *p, const yaml_node_t *map, const char *path,
+                       cfg_map_fn fn, void *arg, const struct cfg_keys *keys);
+/* The same without hints, for maps whose keys are free (headers, labels). */
 void cfg_walk_map(struct cfg_parser *p, const yaml_node_t *map, const char *path, cfg_map_fn fn,
                   void *arg);
+
+/* ---- hints (cfg_hint.c) ---- */
+
+/* Edits between two keys (optimal string alignment: insert, delete,
+ * substitute, swap neighbours; case ignored); SIZE_MAX for keys too long
+ * to be worth it. */
+size_t cfg_key_distance(const char *a, const char *b);
+/* The known key nearest key when it is a likely slip (at most 2 edits and
+ * fewer than half key's length), else NULL. Borrowed from keys. */
+const char *cfg_suggest_key(const char *key, const struct cfg_keys *keys);
+/* Report the unknown key node k under path: `unknown key "K"`, plus
+ * ` (did you mean "N"?)` when cfg_suggest_key finds one. */
+void cfg_unknown_key(struct cfg_parser *p, const yaml_node_t *k, const char *path,
+                     const struct cfg_keys *keys);
+/* For a percentage s that cfg_parse_percent accepted: when it is below 1
+ * (a ratio written where a percentage belongs, like 0.999), s times 100 as
+ * a plain decimal ("99.9") into out and true; else false. A cap of 32 is
+ * enough for any such s. */
+bool cfg_percent_hint(const char *s, char *out, size_t cap);
 
 /* ---- typed getters: false (and an error) when the value is unusable ---- */
 
@@ -112,8 +145,22 @@ void cfg_get_string_map(struct cfg_parser *p, const yaml_node_t *n, const char *
 FILE *cfg_open_regular(const char *path, const char **why);
 /* Resolve ${env:NAME} and ${file:PATH} in s ("$${" is a literal "${").
  * Caller frees; NULL after reporting an error. The result may be a secret:
- * messages name the reference, never the value. */
+ * messages name the reference, never the value.
+ *
+ * With p->opts.skip_secrets a reference is parsed exactly as always (an
+ * unterminated "${", an unknown kind and an empty name stay errors) but
+ * not resolved: it becomes CFG_SECRET_PLACEHOLDER, so the value is checked
+ * by its own rules with that text in place of the secret. */
 char *cfg_expand_refs(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s);
+/* The same for a URL: when skipping secrets, a reference at the very start
+ * stands for a whole base URL (scheme and host) and becomes
+ * CFG_URL_PLACEHOLDER; any other reference is CFG_SECRET_PLACEHOLDER. */
+char *cfg_expand_url(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *s);
+#define CFG_SECRET_PLACEHOLDER "secret"
+#define CFG_URL_PLACEHOLDER "https://secret"
+/* A scalar URL with its references resolved (cfg_expand_url). Replaces *out
+ * (caller frees). */
+bool cfg_get_url(struct cfg_parser *p, const yaml_node_t *n, const char *path, char **out);
 
 /* ---- field tables ---- */
 
@@ -160,6 +207,11 @@ void cfg_fields_default(const struct cfg_field *tbl, void *obj);
 cfg_seen cfg_walk_fields(struct cfg_parser *p, const yaml_node_t *map, const char *path,
                          const struct cfg_field *tbl, void *obj, cfg_map_fn extra, void *arg,
                          const yaml_node_t **nodes);
+/* The same, with the keys extra knows as hints for an unknown key
+ * (extra_keys may be NULL; the table's keys are always hints). */
+cfg_seen cfg_walk_fields_ext(struct cfg_parser *p, const yaml_node_t *map, const char *path,
+                             const struct cfg_field *tbl, void *obj, cfg_map_fn extra, void *arg,
+                             const struct cfg_keys *extra_keys, const yaml_node_t **nodes);
 /* Apply one key through the table (for a schema fed key by key); false
  * when the table has no such key. Marks the row in *seen. */
 bool cfg_field_apply(struct cfg_parser *p, const struct cfg_field *tbl, const char *key,

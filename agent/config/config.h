@@ -46,6 +46,7 @@ struct header_kv {
 };
 
 struct cfg_parser;
+struct cfg_keys;
 struct check_spec;
 struct yaml_node_s; /* libyaml's yaml_node_t */
 
@@ -63,6 +64,9 @@ struct check_schema {
     /* One key of the entry; false when the type has no such key. */
     bool (*key)(struct cfg_parser *p, const char *key, struct yaml_node_s *val, const char *path,
                 struct check_spec *c);
+    /* The keys `key` knows (cfg_yaml.h), so an unknown one can be answered
+     * with the nearest; NULL: no hints for this type's keys. */
+    const struct cfg_keys *keys;
     /* After every key, with interval and timeout final: required keys,
      * rules across keys, and c->target. n is the entry's mapping. */
     void (*finish)(struct cfg_parser *p, const struct yaml_node_s *n, const char *path,
@@ -184,6 +188,15 @@ struct slo_spec {
 
 struct cfg;
 
+/* How a load treats the file; a NULL options pointer means all defaults. */
+struct cfg_load_options {
+    /* Parse every ${env:NAME} and ${file:PATH} reference but resolve none:
+     * each stands for a placeholder that passes the value's own rules
+     * (cfg_yaml.h), so a file can be linted without its secrets. The
+     * result must never run: `outpost --config.check --config.skip-secrets`. */
+    bool skip_secrets;
+};
+
 /* Parse and validate a file. On success *out is the new config (caller frees
  * with cfg_free). On failure returns OP_ERR_INVALID/OP_ERR_IO and appends one
  * line per problem ("FILE:LINE:COL: KEY: message\n") to errors. */
@@ -191,6 +204,12 @@ enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
 /* Same, from memory; name is used in messages. */
 enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struct cfg **out,
                            struct buf *errors) WUR;
+/* The same with options (may be NULL). */
+enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *opts,
+                              struct cfg **out, struct buf *errors) WUR;
+enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
+                                const struct cfg_load_options *opts, struct cfg **out,
+                                struct buf *errors) WUR;
 void cfg_free(struct cfg *c);
 
 size_t cfg_check_count(const struct cfg *c);

@@ -21,8 +21,9 @@ def judge(tmp_path, baseline, canary, extra=()):
     c.write_text("".join(f"{v!r},{'ok' if ok else 'fail'}\n" for v, ok in canary))
     r = subprocess.run([AGENT_BIN, "canary", "judge", "--baseline", str(b), "--canary", str(c),
                         *extra], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    out = json.loads(r.stdout)
+    assert r.returncode == {"pass": 0, "fail": 1, "inconclusive": 3}[out["verdict"]], r.stderr
+    return out
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -100,7 +101,7 @@ def test_judge_bad_input(tmp_path):
     c.write_text("0.1,ok\n")
     r = subprocess.run([AGENT_BIN, "canary", "judge", "--baseline", str(b), "--canary", str(c)],
                        capture_output=True, text=True)
-    assert r.returncode == 1 and r.stdout == ""
+    assert r.returncode == 4 and r.stdout == ""
     assert f"{b}:2: latency_seconds is not a number >= 0" in r.stderr
     assert f"{b}:3: latency_seconds is not a number >= 0" in r.stderr
     assert f"{b}:4: the second field must be ok or fail" in r.stderr
