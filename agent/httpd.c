@@ -29,6 +29,7 @@
 
 #define FLAGGER_PREFIX "/gates/flagger/"
 #define ARGO_PREFIX "/gates/argo/"
+#define CHECKS_PATH "/api/v1/checks"
 
 /* Per-request state, only for requests that read a body (Flagger). */
 struct req_ctx {
@@ -193,7 +194,8 @@ static enum MHD_Result serve_landing(struct httpd *h, struct MHD_Connection *c)
         else
             buf_addc(&b, *p);
     }
-    buf_adds(&b, "\">Metrics</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n"
+    buf_adds(&b, "\">Metrics</a></li>\n<li><a href=\"" CHECKS_PATH "\">Checks and their last "
+                 "results (JSON)</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n"
                  "<li><a href=\"/-/ready\">Readiness</a></li>\n</ul>\n</body></html>\n");
     if (b.failed)
         return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "landing page too large\n");
@@ -229,6 +231,60 @@ static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *
     MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
     enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
     MHD_destroy_response(r);
+    return ret;
+}
+
+/* ---- checks ---- */
+
+/* A JSON error object with the check's name (borrowed), as the API's 404. */
+static enum MHD_Result send_json_error(struct MHD_Connection *c, unsigned status, const char *error,
+                                       const char *name)
+{
+    struct buf b;
+    buf_init(&b, 1u << 20); /* a name from the request line, bounded by MHD */
+    buf_adds(&b, "{\"error\":");
+    buf_add_json_string(&b, error);
+    if (name) {
+        buf_adds(&b, ",\"name\":");
+        buf_add_json_string(&b, name);
+    }
+    buf_adds(&b, "}\n");
+    if (b.failed)
+        return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "error too large\n");
+    size_t len = b.len;
+    return send_owned(c, status, buf_take(&b), len, "application/json", false);
+}
+
+/* GET /api/v1/checks (name NULL) and /api/v1/checks/{name}. The listing
+ * costs about what a scrape does, so it counts against --web.max-requests. */
+static enum MHD_Result serve_checks(struct httpd *h, struct MHD_Connection *c, const char *name)
+{
+    bool gated = !name;
+    unsigned active = gated ? atomic_fetch_add(&h->active_scrapes, 1) + 1 : 0;
+    enum MHD_Result ret;
+    if (gated && h->max_requests && active > h->max_requests) {
+        ret = send_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              "too many parallel requests (see --web.max-requests)", NULL);
+        goto out;
+    }
+    struct buf b;
+    buf_init(&b, RT_MAX_CHECKS_JSON_BYTES);
+    enum op_rc rc = rt_checks_json(h->rt, name, &b);
+    if (rc == OP_OK)
+        rc = buf_addc(&b, '\n');
+    if (rc != OP_OK) {
+        buf_free(&b);
+        ret = rc == OP_ERR_NOT_FOUND
+                  ? send_json_error(c, MHD_HTTP_NOT_FOUND, "no check of that name", name)
+                  : send_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "answer larger than its cap",
+                                    NULL);
+        goto out;
+    }
+    size_t len = b.len;
+    ret = send_owned(c, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
+out:
+    if (gated)
+        atomic_fetch_sub(&h->active_scrapes, 1);
     return ret;
 }
 
@@ -405,6 +461,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!is_get && strcmp(method, "POST") != 0)
             return method_not_allowed(c, "GET, POST");
         return serve_argo(h, c, url + strlen(ARGO_PREFIX));
+    }
+    /* libmicrohttpd hands the path %-decoded, so a name with a '/' (a
+     * canary arm, "<canary>/baseline") may come as is or as %2F; the name
+     * is everything after the prefix. */
+    if (strncmp(url, CHECKS_PATH, strlen(CHECKS_PATH)) == 0 &&
+        (url[strlen(CHECKS_PATH)] == '\0' || url[strlen(CHECKS_PATH)] == '/')) {
+        if (!is_get)
+            return method_not_allowed(c, "GET, HEAD");
+        const char *rest = url + strlen(CHECKS_PATH);
+        return serve_checks(h, c, *rest ? rest + 1 : NULL);
     }
     if (strcmp(url, "/-/reload") == 0) {
         if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)

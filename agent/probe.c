@@ -425,7 +425,7 @@ static void deliver(struct probe_loop *pl, struct probe_job *job, const struct c
     /* The check name only: targets may carry credentials. */
     if (!res->success && log_enabled(LOG_LVL_DEBUG))
         log_debug("probe failed", "check", cfg_check(gen_cfg(job->gen), job->idx)->name, "reason",
-                  check_reason_name(res->reason));
+                  check_reason_name(res->reason), "detail", res->detail);
     job_free(pl, job);
 }
 

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DETAIL_WORDS (CHECK_DETAIL_MAX / 8)
+_Static_assert(CHECK_DETAIL_MAX % 8 == 0, "the detail is kept as whole 64-bit words");
+
 struct rec {
     atomic_uint refs;
     atomic_uint_fast64_t seq; /* odd while a write is in progress */
@@ -25,6 +28,10 @@ struct rec {
     atomic_uint_fast64_t phases[CHECK_PHASE_COUNT];
     atomic_uint_fast64_t status;
     atomic_uint_fast64_t cert_expiry;
+    atomic_uint_fast64_t last_run, last_duration, last_reason;
+    /* The last detail as 64-bit words (its bytes in memory order), so it
+     * is read and written with atomics like everything else here. */
+    atomic_uint_fast64_t detail[DETAIL_WORDS];
 };
 
 static uint64_t d2u(double d)
@@ -49,8 +56,9 @@ struct rec *rec_new(const double *bounds, size_t n)
     if (n > REC_MAX_BUCKETS)
         n = REC_MAX_BUCKETS; /* config caps this earlier; never reached */
     /* One allocation sized to the configured buckets: a check with the 11
-     * default buckets costs ~330 bytes here, not the worst case. Both
-     * trailing arrays hold 8-byte elements, so alignment holds. */
+     * default buckets costs ~590 bytes here (160 of them the last detail),
+     * not the worst case. Both trailing arrays hold 8-byte elements, so
+     * alignment holds. */
     size_t size = sizeof(struct rec) + n * sizeof(double) + (n + 1) * sizeof(atomic_uint_fast64_t);
     struct rec *r = xcalloc(1, size);
     r->bounds = (double *)(r + 1);
@@ -58,6 +66,7 @@ struct rec *rec_new(const double *bounds, size_t n)
     for (size_t i = 0; i <= n; i++)
         atomic_init(&r->buckets[i], 0);
     atomic_init(&r->refs, 1);
+    atomic_init(&r->last_reason, (uint64_t)CHECK_REASON_NONE);
     r->n_bounds = n;
     if (n)
         memcpy(r->bounds, bounds, n * sizeof(double));
@@ -129,6 +138,12 @@ void rec_observe(struct rec *r, double value)
     write_end(r);
 }
 
+/* The reason a failed result counts under: an unknown one is "other". */
+static enum check_reason why_failed(const struct check_result *res)
+{
+    return (unsigned)res->reason < CHECK_REASON_COUNT ? res->reason : CHECK_REASON_OTHER;
+}
+
 void rec_record(struct rec *r, const struct check_result *res, double wall_now)
 {
     write_begin(r);
@@ -140,8 +155,7 @@ void rec_record(struct rec *r, const struct check_result *res, double wall_now)
         ST(r->consecutive_ok, LD(r->consecutive_ok) + 1);
         ST(r->last_success, d2u(wall_now));
     } else {
-        enum check_reason why =
-            (unsigned)res->reason < CHECK_REASON_COUNT ? res->reason : CHECK_REASON_OTHER;
+        enum check_reason why = why_failed(res);
         ST(r->failures[why], LD(r->failures[why]) + 1);
         ST(r->consecutive, LD(r->consecutive) + 1);
         ST(r->consecutive_ok, 0);
@@ -154,6 +168,14 @@ void rec_record(struct rec *r, const struct check_result *res, double wall_now)
      * connection failed before TLS): the certificate did not go away. */
     if (res->cert_expiry > 0)
         ST(r->cert_expiry, d2u(res->cert_expiry));
+    ST(r->last_run, d2u(wall_now));
+    ST(r->last_duration, d2u(res->duration));
+    ST(r->last_reason, (uint64_t)(res->success ? CHECK_REASON_NONE : why_failed(res)));
+    /* Bytes after the NUL are zero, whatever the type left there. */
+    uint64_t w[DETAIL_WORDS] = {0};
+    memcpy(w, res->detail, strnlen(res->detail, CHECK_DETAIL_MAX - 1));
+    for (size_t i = 0; i < DETAIL_WORDS; i++)
+        ST(r->detail[i], w[i]);
     write_end(r);
 }
 
@@ -187,6 +209,14 @@ void rec_read(const struct rec *rc, struct rec_snapshot *out)
             out->phases[p] = u2d(LD(r->phases[p]));
         out->status = (int)LD(r->status);
         out->cert_expiry = u2d(LD(r->cert_expiry));
+        out->last_run = u2d(LD(r->last_run));
+        out->last_duration = u2d(LD(r->last_duration));
+        out->last_reason = (enum check_reason)LD(r->last_reason);
+        uint64_t w[DETAIL_WORDS];
+        for (size_t i = 0; i < DETAIL_WORDS; i++)
+            w[i] = LD(r->detail[i]);
+        memcpy(out->detail, w, sizeof(out->detail));
+        out->detail[CHECK_DETAIL_MAX - 1] = '\0';
         atomic_thread_fence(memory_order_acquire);
         if (LD(r->seq) == s1)
             return;

@@ -5,7 +5,8 @@
  * a seqlock write section over relaxed atomics: the writer never waits, and
  * a reader retries in the rare case it overlapped a write, so a scrape can
  * never stall a probe. A reader always sees a consistent record (bucket
- * counts, sum and count from the same moment).
+ * counts, sum and count from the same moment; the last result's reason,
+ * detail and time together).
  *
  * Recorders are refcounted and matched by check name across config reloads,
  * so counters of unchanged checks never reset.
@@ -39,6 +40,11 @@ struct rec_snapshot {
     double phases[CHECK_PHASE_COUNT];
     int status;
     double cert_expiry; /* 0 = no certificate seen yet */
+    /* The last result (meaningful once has_result): */
+    double last_run;               /* unix seconds it was recorded */
+    double last_duration;          /* seconds */
+    enum check_reason last_reason; /* CHECK_REASON_NONE when it succeeded */
+    char detail[CHECK_DETAIL_MAX]; /* its detail, NUL-terminated; "" on success */
 };
 
 /* New recorder with refcount 1; bounds copied (n <= REC_MAX_BUCKETS,

@@ -1,6 +1,7 @@
 /* runtime.c - published generation, reloads, evaluation, snapshots, page. */
 #include "runtime.h"
 #include "alerts.h"
+#include "api.h"
 #include "gen.h"
 #include "log.h"
 #include "metrics.h"
@@ -448,4 +449,13 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
     gen_unref(g);
     atomic_store(&rt->last_scrape_seconds, (double)(clock_mono_ns(rt->clock) - t0) / 1e9);
     return out->failed ? OP_ERR_LIMIT : OP_OK;
+}
+
+enum op_rc rt_checks_json(struct runtime *rt, const char *name, struct buf *out)
+{
+    struct gen *g = acquire(rt);
+    buf_reset(out);
+    enum op_rc rc = api_checks_json(g, name, out);
+    gen_unref(g);
+    return rc;
 }

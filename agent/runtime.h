@@ -20,6 +20,8 @@
 
 /* A scrape larger than this fails with 500 rather than being cut short. */
 #define RT_MAX_SCRAPE_BYTES (512u << 20)
+/* Likewise the JSON of /api/v1/checks (about 600 bytes a check). */
+#define RT_MAX_CHECKS_JSON_BYTES (256u << 20)
 
 struct rt_options {
     const char *config_file;  /* re-read on reload */
@@ -62,5 +64,11 @@ void rt_config_warnings(const struct cfg *cfg, struct buf *out);
 
 /* Render the metrics page into out (reset first). */
 enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out) WUR;
+
+/* The JSON of check `name` (borrowed), or of every check when name is NULL,
+ * and its last result, from the current generation's recorders, into out
+ * (reset first). OP_ERR_NOT_FOUND: no check of that name; OP_ERR_LIMIT:
+ * out's cap was hit. Any thread. */
+enum op_rc rt_checks_json(struct runtime *rt, const char *name, struct buf *out) WUR;
 
 #endif

@@ -58,6 +58,10 @@ const char *check_phase_name(enum check_phase p);
 
 struct check_type;
 
+/* Room for a result's detail, NUL included; a multiple of 8 (the recorder
+ * keeps it as 64-bit words). */
+#define CHECK_DETAIL_MAX 160
+
 /* What one run yields: the fields every type fills, then a tail only its
  * type knows (borrowed, valid while the result is being delivered). */
 struct check_result {
@@ -69,7 +73,10 @@ struct check_result {
                                        * (HTTP status), 0 if none */
     double cert_expiry;               /* Unix seconds of the earliest notAfter seen, 0 if none */
     const struct check_type *type;    /* who produced it */
-    const void *tail;                 /* type-specific detail (e.g. struct http_tail), or NULL */
+    const void *tail;                 /* type-specific facts (e.g. struct http_tail), or NULL */
+    /* Why it failed, in words, written by the type (detail.h): one line of
+     * UTF-8 without control characters or secrets, "" on success. */
+    char detail[CHECK_DETAIL_MAX];
 };
 
 struct probe_loop; /* the loop, opaque to check types */

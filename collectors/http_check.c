@@ -43,7 +43,7 @@ struct http_probe {
     struct curl_slist *connect_to;
     char *url; /* URL with server_name substituted, when set */
     bool keep_body, keep_headers;
-    bool body_overflow;
+    bool body_overflow, headers_overflow;
     uint64_t body_bytes;
     struct buf body;
     struct buf headers;
@@ -118,8 +118,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
      * final response's headers are judged. */
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
         buf_reset(&hp->headers);
-    if (hp->keep_headers && buf_add(&hp->headers, data, n) != OP_OK)
+    if (hp->keep_headers && buf_add(&hp->headers, data, n) != OP_OK) {
+        hp->headers_overflow = true;
         return 0; /* more header bytes than HTTP_MAX_HEADER_BYTES: fail */
+    }
     return n;
 }
 
@@ -396,11 +398,12 @@ enum check_reason http_classify_curl(CURLcode code, bool body_overflow)
     }
 }
 
-static bool regex_matches(const struct regex *re, const char *s, size_t len, bool *error)
+/* *error: the PCRE2 error code of a match that erred, else left alone. */
+static bool regex_matches(const struct regex *re, const char *s, size_t len, int *error)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code, NULL);
     if (!md) {
-        *error = true;
+        *error = PCRE2_ERROR_NOMEMORY;
         return false;
     }
     int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
@@ -410,15 +413,18 @@ static bool regex_matches(const struct regex *re, const char *s, size_t len, boo
     /* Hitting PCRE2's match limit is a failed expectation, not a crash and
      * not a success. */
     if (rc != PCRE2_ERROR_NOMATCH)
-        *error = true;
+        *error = rc;
     return false;
 }
 
-/* True when the header block holds `name` with a value matching re. */
-static bool header_matches(const struct header_expect *h, const char *block, size_t len)
+enum header_seen { HEADER_MATCHED, HEADER_MISSING, HEADER_NO_MATCH };
+
+/* Whether the header block holds `name` with a value matching re. */
+static enum header_seen header_matches(const struct header_expect *h, const char *block, size_t len)
 {
     size_t nlen = strlen(h->name);
     const char *p = block, *end = block + len;
+    bool seen = false;
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = eol ? eol : end;
@@ -430,16 +436,17 @@ static bool header_matches(const struct header_expect *h, const char *block, siz
             while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
                 ve--;
             /* A match that errs (PCRE2's match limit) is no match. */
-            bool err = false;
+            int err = 0;
+            seen = true;
             if (regex_matches(&h->re, v, (size_t)(ve - v), &err) && !err)
-                return true;
+                return HEADER_MATCHED;
         }
         p = eol ? eol + 1 : end;
     }
-    return false;
+    return seen ? HEADER_NO_MATCH : HEADER_MISSING;
 }
 
-bool http_json_holds(const struct json_expect *j, const json_t *root)
+const json_t *http_json_find(const struct json_expect *j, const json_t *root)
 {
     const json_t *cur = root;
     for (size_t i = 0; i < j->n_steps && cur; i++) {
@@ -449,6 +456,12 @@ bool http_json_holds(const struct json_expect *j, const json_t *root)
         else
             cur = json_is_array(cur) ? json_array_get(cur, (size_t)st->index) : NULL;
     }
+    return cur;
+}
+
+bool http_json_holds(const struct json_expect *j, const json_t *root)
+{
+    const json_t *cur = http_json_find(j, root);
     if (j->is_exists)
         return (cur != NULL) == j->exists;
     if (!cur)
@@ -476,40 +489,59 @@ bool http_json_holds(const struct json_expect *j, const json_t *root)
 
 enum check_reason http_evaluate(const struct check_spec *c, int status, const char *headers,
                                 size_t headers_len, const char *body, size_t body_len,
-                                double duration)
+                                double duration, char *detail, size_t cap)
 {
     const struct http_expect *e = &http_spec_of(c)->expect;
-    if (!http_status_ok(e, status))
+    struct detail d;
+    detail_init(&d, detail, cap);
+    if (!http_status_ok(e, status)) {
+        http_detail_status(&d, e, status);
         return CHECK_REASON_HTTP_STATUS;
-    for (size_t i = 0; i < e->n_headers; i++)
-        if (!header_matches(&e->headers[i], headers ? headers : "", headers_len))
+    }
+    for (size_t i = 0; i < e->n_headers; i++) {
+        enum header_seen h = header_matches(&e->headers[i], headers ? headers : "", headers_len);
+        if (h != HEADER_MATCHED) {
+            http_detail_header(&d, &e->headers[i], h == HEADER_MISSING);
             return CHECK_REASON_HEADER;
+        }
+    }
     /* An expression that errs (PCRE2's match limit) fails its
      * expectation, whichever way the expectation points. */
     for (size_t i = 0; i < e->n_body_matches; i++) {
-        bool err = false;
-        if (!regex_matches(&e->body_matches[i], body ? body : "", body_len, &err) || err)
+        int err = 0;
+        if (!regex_matches(&e->body_matches[i], body ? body : "", body_len, &err) || err) {
+            http_detail_body(&d, &e->body_matches[i], true, err);
             return CHECK_REASON_BODY;
+        }
     }
     for (size_t i = 0; i < e->n_body_not_matches; i++) {
-        bool err = false;
-        if (regex_matches(&e->body_not_matches[i], body ? body : "", body_len, &err) || err)
+        int err = 0;
+        if (regex_matches(&e->body_not_matches[i], body ? body : "", body_len, &err) || err) {
+            http_detail_body(&d, &e->body_not_matches[i], false, err);
             return CHECK_REASON_BODY;
+        }
     }
     if (e->n_json) {
         json_error_t jerr;
         json_t *root = json_loadb(body ? body : "", body_len, JSON_DECODE_ANY, &jerr);
-        if (!root)
+        if (!root) {
+            http_detail_json(&d, NULL, NULL);
             return CHECK_REASON_JSON;
+        }
         bool ok = true;
-        for (size_t i = 0; i < e->n_json && ok; i++)
+        for (size_t i = 0; i < e->n_json && ok; i++) {
             ok = http_json_holds(&e->json[i], root);
+            if (!ok)
+                http_detail_json(&d, &e->json[i], root);
+        }
         json_decref(root);
         if (!ok)
             return CHECK_REASON_JSON;
     }
-    if (e->max_duration_ms && duration * 1000.0 > (double)e->max_duration_ms)
+    if (e->max_duration_ms && duration * 1000.0 > (double)e->max_duration_ms) {
+        http_detail_latency(&d, duration, e->max_duration_ms);
         return CHECK_REASON_LATENCY;
+    }
     return CHECK_REASON_NONE;
 }
 
@@ -529,6 +561,49 @@ void http_phases(int64_t namelookup, int64_t connect, int64_t appconnect, int64_
     out[CHECK_PHASE_TLS] = appconnect > 0 ? us(appconnect - connect) : 0;
     out[CHECK_PHASE_PROCESSING] = starttransfer > 0 && ready > 0 ? us(starttransfer - ready) : 0;
     out[CHECK_PHASE_TRANSFER] = starttransfer > 0 ? us(total - starttransfer) : 0;
+}
+
+enum check_phase http_running_phase(int64_t namelookup, int64_t connect, int64_t appconnect,
+                                    int64_t starttransfer, bool tls)
+{
+    /* Each timer is stamped when its phase ends; 0 until then. */
+    if (starttransfer > 0)
+        return CHECK_PHASE_TRANSFER;
+    if (tls ? appconnect > 0 : connect > 0)
+        return CHECK_PHASE_PROCESSING;
+    if (connect > 0)
+        return CHECK_PHASE_TLS;
+    if (namelookup > 0)
+        return CHECK_PHASE_CONNECT;
+    return CHECK_PHASE_RESOLVE;
+}
+
+/* The detail of a transfer that did not complete, from what libcurl and
+ * the run know of it. */
+static void failure_detail(struct http_probe *hp, CURLcode code, curl_off_t nl, curl_off_t cn,
+                           curl_off_t ac, curl_off_t st, char *detail, size_t cap)
+{
+    CURL *e = hp->easy;
+    long verify = 0, os_errno = 0;
+    char *scheme = NULL;
+    char message[CURL_ERROR_SIZE];
+    (void)curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &verify);
+    (void)curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+    (void)curl_easy_getinfo(e, CURLINFO_SCHEME, &scheme);
+    http_scrub_message(hp->errbuf, hp->spec->url, hp->check->target, message, sizeof(message));
+    struct http_failure f = {
+        .code = code,
+        .body_overflow = hp->body_overflow,
+        .headers_overflow = hp->headers_overflow,
+        .max_body_bytes = hp->spec->max_body_bytes,
+        .timeout_ms = hp->check->timeout_ms,
+        .phase = http_running_phase(nl, cn, ac, st, scheme && strcasecmp(scheme, "https") == 0),
+        .verify_result = verify,
+        .cert_expiry = hp->cert_expiry,
+        .os_errno = (int)os_errno,
+        .message = message,
+    };
+    http_failure_detail(&f, detail, cap);
 }
 
 /* Judge the finished transfer (code from CURLMSG_DONE) into out; tail is
@@ -560,11 +635,14 @@ static void probe_finish(struct http_probe *hp, CURLcode code, struct check_resu
     out->tail = tail;
 
     enum check_reason r;
-    if (code != CURLE_OK)
+    if (code != CURLE_OK) {
         r = http_classify_curl(code, hp->body_overflow);
-    else
+        failure_detail(hp, code, nl, cn, ac, st, out->detail, sizeof(out->detail));
+    } else {
         r = http_evaluate(hp->check, out->status, buf_str(&hp->headers), hp->headers.len,
-                          buf_str(&hp->body), hp->body.len, out->duration);
+                          buf_str(&hp->body), hp->body.len, out->duration, out->detail,
+                          sizeof(out->detail));
+    }
     out->reason = r;
     out->success = r == CHECK_REASON_NONE;
 }

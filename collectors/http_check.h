@@ -1,7 +1,8 @@
 /*
- * http_check.h - the `http` check type: its settings (http_config.c) and
- * its runs (http_check.c), one libcurl easy handle per run on the probe
- * loop's multi handle, judged against the configured expectations.
+ * http_check.h - the `http` check type: its settings (http_config.c), its
+ * runs (http_check.c), one libcurl easy handle per run on the probe loop's
+ * multi handle, judged against the configured expectations, and the detail
+ * texts of its failures (http_detail.c).
  */
 #ifndef OUTPOST_HTTP_CHECK_H
 #define OUTPOST_HTTP_CHECK_H
@@ -9,6 +10,7 @@
 #include "buf.h"
 #include "check.h"
 #include "config.h"
+#include "detail.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -116,16 +118,63 @@ enum check_reason http_classify_curl(CURLcode code, bool body_overflow);
 
 /* Judge a completed response against the check's expectations. headers is
  * the raw header block of the final response ("Name: value\r\n" lines),
- * body the captured body. CHECK_REASON_NONE when every expectation holds. */
+ * body the captured body. CHECK_REASON_NONE when every expectation holds.
+ * The first failed expectation is described in detail (cap bytes, e.g.
+ * CHECK_DETAIL_MAX; "" on success; detail may be NULL when cap is 0). */
 enum check_reason http_evaluate(const struct check_spec *c, int status, const char *headers,
                                 size_t headers_len, const char *body, size_t body_len,
-                                double duration);
+                                double duration, char *detail, size_t cap);
 
+/* The value j's path leads to in root (borrowed), NULL when there is none. */
+const json_t *http_json_find(const struct json_expect *j, const json_t *root);
 /* One JSON expectation against a parsed document. */
 bool http_json_holds(const struct json_expect *j, const json_t *root);
 
 /* Phase split of libcurl's cumulative timers (microseconds), blackbox-style. */
 void http_phases(int64_t namelookup, int64_t connect, int64_t appconnect, int64_t starttransfer,
                  int64_t total, double out[CHECK_PHASE_COUNT]);
+
+/* The phase a transfer was in when it ended early, from the same timers:
+ * the first phase whose end libcurl has not stamped. tls: the connection
+ * was to be TLS (an https URL), so it needed a handshake after connect. */
+enum check_phase http_running_phase(int64_t namelookup, int64_t connect, int64_t appconnect,
+                                    int64_t starttransfer, bool tls);
+
+/* ---- detail texts (http_detail.c) ---- */
+
+/* What is known of a transfer that did not complete (code != CURLE_OK). */
+struct http_failure {
+    CURLcode code;
+    bool body_overflow;      /* our write callback stopped an over-long body */
+    bool headers_overflow;   /* more header bytes than HTTP_MAX_HEADER_BYTES */
+    uint64_t max_body_bytes; /* the check's cap */
+    int64_t timeout_ms;      /* the check's timeout */
+    enum check_phase phase;  /* running when it ended (http_running_phase) */
+    long verify_result;      /* OpenSSL's certificate verdict, 0 (X509_V_OK) if none */
+    double cert_expiry;      /* Unix seconds of the earliest notAfter seen, 0 if none */
+    int os_errno;            /* the socket error of a failed connect, 0 if none */
+    const char *message;     /* libcurl's error text, scrubbed (http_scrub_message); "" if none */
+};
+
+/* The detail of a transfer that did not complete, into detail (cap bytes). */
+void http_failure_detail(const struct http_failure *f, char *detail, size_t cap);
+
+/* libcurl's error text msg (borrowed) into out (cap bytes) without the
+ * resolved host of url when that host is not the one the check's target
+ * label shows: a ${env:} or ${file:} reference in the host is a resolved
+ * value, which is never shown. Occurrences become "<host>". */
+void http_scrub_message(const char *msg, const char *url, const char *target, char *out,
+                        size_t cap);
+
+/* The pieces of http_evaluate's detail, appended to d. */
+void http_detail_status(struct detail *d, const struct http_expect *e, int status);
+/* missing: no header of that name; else none of its values matched. */
+void http_detail_header(struct detail *d, const struct header_expect *h, bool missing);
+/* want_match: a body_matches pattern (else body_not_matches); pcre_rc: the
+ * PCRE2 error of a match that erred, 0 when it did not. */
+void http_detail_body(struct detail *d, const struct regex *re, bool want_match, int pcre_rc);
+/* root: the document (NULL: the body is not JSON); j its failed expectation. */
+void http_detail_json(struct detail *d, const struct json_expect *j, const json_t *root);
+void http_detail_latency(struct detail *d, double duration, int64_t max_duration_ms);
 
 #endif

@@ -192,6 +192,7 @@ def test_secrets_never_shown(agent_factory, target, tmp_path):
         "openmetrics": http("GET", a.base + "/metrics", headers={"Accept": OM_ACCEPT})[2]
         .decode(),
         "landing": http("GET", a.base + "/")[2].decode(),
+        "checks api": http("GET", a.base + "/api/v1/checks")[2].decode(),
         "reload error": reload_body.decode(),
     }
     check = subprocess.run([AGENT_BIN, "--config.check", f"--config.file={a.config_path}"],

@@ -14,6 +14,8 @@
 #include "config.h"
 #include "http_check.h"
 
+#include <errno.h>
+#include <openssl/x509_vfy.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +165,36 @@ static const char yaml[] = "checks:\n"
                            "      json:\n"
                            "        - path: status\n"
                            "          equals: ok\n"
-                           "      max_duration: 1s\n";
+                           "      max_duration: 1s\n"
+                           /* For the detail texts. */
+                           "  - name: d_status\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      status: [\"200-299\", 301]\n"
+                           "  - name: d_json\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      json:\n"
+                           "        - path: data.status\n"
+                           "          equals: ok\n"
+                           "  - name: d_header\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      headers:\n"
+                           "        X-A: v2\n"
+                           "  - name: d_body\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      body_matches: ok\n"
+                           "      body_not_matches: error\n"
+                           "  - name: d_limit\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      body_matches: \"(*LIMIT_MATCH=50)(a+)+$\"\n"
+                           "  - name: d_latency\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      max_duration: 500ms\n";
 
 static struct cfg *g_cfg;
 
@@ -216,12 +247,17 @@ static void run_eval_table(const struct eval_case *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const struct eval_case *c = &cases[i];
-        enum check_reason got = http_evaluate(spec(c->check), c->status, c->headers,
-                                              c->headers ? strlen(c->headers) : 0, c->body,
-                                              c->body ? strlen(c->body) : 0, c->duration);
+        char detail[CHECK_DETAIL_MAX];
+        enum check_reason got = http_evaluate(
+            spec(c->check), c->status, c->headers, c->headers ? strlen(c->headers) : 0, c->body,
+            c->body ? strlen(c->body) : 0, c->duration, detail, sizeof(detail));
         if (got != c->want)
             fail_msg("row %zu (%s, status %d): got %s, want %s", i, c->check, c->status,
                      check_reason_name(got), check_reason_name(c->want));
+        /* A failure always says why; a success says nothing. */
+        if ((got == CHECK_REASON_NONE) != (detail[0] == '\0'))
+            fail_msg("row %zu (%s): reason %s with detail \"%s\"", i, c->check,
+                     check_reason_name(got), detail);
     }
 }
 
@@ -343,12 +379,16 @@ static void test_evaluate_body(void **state)
 
     /* The body is a byte string with a length, not a C string. */
     const char bin[] = "{\0\"status\": \"ok\"}";
-    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, bin, sizeof(bin) - 1, 0.01),
-                     CHECK_REASON_NONE);
+    char d[CHECK_DETAIL_MAX];
+    assert_int_equal(
+        http_evaluate(spec("body"), 200, NULL, 0, bin, sizeof(bin) - 1, 0.01, d, sizeof(d)),
+        CHECK_REASON_NONE);
     /* Only the first len bytes count. */
     const char cut[] = "{\"status\": \"ok\"} error";
-    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, cut, 16, 0.01), CHECK_REASON_NONE);
-    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, cut, 10, 0.01), CHECK_REASON_BODY);
+    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, cut, 16, 0.01, d, sizeof(d)),
+                     CHECK_REASON_NONE);
+    assert_int_equal(http_evaluate(spec("body"), 200, NULL, 0, cut, 10, 0.01, d, sizeof(d)),
+                     CHECK_REASON_BODY);
 }
 
 static void test_evaluate_json(void **state)
@@ -444,6 +484,233 @@ static void test_evaluate_latency_and_order(void **state)
         {"all", 200, H_JSON, "{\"status\": \"ok\"}", 1.001, CHECK_REASON_LATENCY},
     };
     run_eval_table(cases, ARRAY_SIZE(cases));
+}
+
+/* ---- detail texts ---- */
+
+#define LONG_100                                                                                   \
+    "0123456789012345678901234567890123456789012345678901234567890123456789"                       \
+    "012345678901234567890123456789"
+
+static void test_evaluate_detail(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *check;
+        int status;
+        const char *headers, *body;
+        double duration;
+        const char *want;
+    } cases[] = {
+        /* Status: the configured ranges, compactly. */
+        {"d_status", 503, NULL, NULL, 0.01, "status 503 not in [200-299, 301]"},
+        {"default", 0, NULL, NULL, 0.01, "status 0 not in [200-299]"},
+        {"status_list", 302, NULL, NULL, 0.01, "status 302 not in [200-299, 301, 400-499]"},
+        {"status_one", 200, NULL, NULL, 0.01, "status 200 not in [204]"},
+        /* JSON: the path, what was wanted, what came. */
+        {"d_json", 200, NULL, "{\"data\": {\"status\": \"degraded\"}}", 0.01,
+         "json data.status: want \"ok\", got \"degraded\""},
+        {"d_json", 200, NULL, "{\"data\": {}}", 0.01, "json data.status: missing"},
+        {"d_json", 200, NULL, "{\"data\": 5}", 0.01, "json data.status: missing"},
+        {"d_json", 200, NULL, "not json", 0.01, "body is not JSON"},
+        {"d_json", 200, NULL, "", 0.01, "body is not JSON"},
+        {"d_json", 200, NULL, "{\"data\": {\"status\": 5}}", 0.01,
+         "json data.status: want \"ok\", got 5"},
+        {"d_json", 200, NULL, "{\"data\": {\"status\": -2.5e-3}}", 0.01,
+         "json data.status: want \"ok\", got -0.0025"},
+        {"d_json", 200, NULL, "{\"data\": {\"status\": null}}", 0.01,
+         "json data.status: want \"ok\", got null"},
+        {"d_json", 200, NULL, "{\"data\": {\"status\": true}}", 0.01,
+         "json data.status: want \"ok\", got true"},
+        {"d_json", 200, NULL, "{\"data\": {\"status\": {\"ok\": 1}}}", 0.01,
+         "json data.status: want \"ok\", got an object"},
+        {"d_json", 200, NULL, "{\"data\": {\"status\": [\"ok\"]}}", 0.01,
+         "json data.status: want \"ok\", got an array"},
+        /* A response value: 64 bytes, then "..."; control characters out. */
+        {"d_json", 200, NULL, "{\"data\": {\"status\": \"" LONG_100 "\"}}", 0.01,
+         "json data.status: want \"ok\", got "
+         "\"0123456789012345678901234567890123456789012345678901234567890123...\""},
+        {"d_json", 200, NULL, "{\"data\": {\"status\": \"a\\nb\\tc\\u001b[1m\"}}", 0.01,
+         "json data.status: want \"ok\", got \"a?b?c?[1m\""},
+        {"json_num", 200, NULL, "{\"count\": 4}", 0.01, "json count: want 3, got 4"},
+        {"json_quoted", 200, NULL, "{\"count\": 3}", 0.01, "json count: want \"3\", got 3"},
+        {"json_bool", 200, NULL, "{\"flag\": false}", 0.01, "json flag: want true, got false"},
+        {"json_null", 200, NULL, "{\"nothing\": 0}", 0.01, "json nothing: want null, got 0"},
+        {"json_null", 200, NULL, "{}", 0.01, "json nothing: missing"},
+        {"json_absent", 200, NULL, "{\"error\": \"boom\"}", 0.01,
+         "json error: want absent, got \"boom\""},
+        {"json_exists", 200, NULL, "{\"other\": 1}", 0.01, "json nothing: missing"},
+        {"json_index", 200, NULL, "{\"items\": [{\"id\": 7}]}", 0.01, "json items[1].id: missing"},
+        {"json_index", 200, NULL, "{\"items\": [{\"id\": 7}, {\"id\": 1}]}", 0.01,
+         "json items[1].id: want 7, got 1"},
+        /* The first expectation that fails is the one described. */
+        {"json_two", 200, NULL, "{\"status\": \"ok\", \"data\": {\"version\": 2.1}}", 0.01,
+         "json data.version: want \"2.1\", got 2.1"},
+        /* Headers: the name and the pattern, never a value. */
+        {"d_header", 200, "HTTP/1.1 200 OK\r\nServer: x\r\n\r\n", NULL, 0.01,
+         "header X-A: missing"},
+        {"d_header", 200, NULL, NULL, 0.01, "header X-A: missing"},
+        {"d_header", 200, "HTTP/1.1 200 OK\r\nX-A: v1\r\nX-A: v3\r\n\r\n", NULL, 0.01,
+         "header X-A: no value matched /v2/"},
+        {"d_header", 200, "HTTP/1.1 200 OK\r\nSet-Cookie: session=s3cret\r\n\r\n", NULL, 0.01,
+         "header X-A: missing"},
+        /* Body expressions. */
+        {"d_body", 200, NULL, "nope", 0.01, "body did not match /ok/"},
+        {"d_body", 200, NULL, NULL, 0.01, "body did not match /ok/"},
+        {"d_body", 200, NULL, "ok, but an error", 0.01, "body matched /error/"},
+        {"d_limit", 200, NULL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaab", 0.01,
+         "body /(*LIMIT_MATCH=50)(a+)+$/: match limit exceeded"},
+        /* Latency, to the millisecond. */
+        {"d_latency", 200, NULL, NULL, 0.512, "took 0.512 s, more than max_duration 0.500 s"},
+        {"d_latency", 200, NULL, NULL, 0.5, ""},
+        {"all", 200, H_JSON, B_OK, 0.5, ""},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char detail[CHECK_DETAIL_MAX];
+        memset(detail, 'Z', sizeof(detail));
+        const char *h = cases[i].headers, *b = cases[i].body;
+        (void)http_evaluate(spec(cases[i].check), cases[i].status, h, h ? strlen(h) : 0, b,
+                            b ? strlen(b) : 0, cases[i].duration, detail, sizeof(detail));
+        if (strcmp(detail, cases[i].want) != 0)
+            fail_msg("row %zu (%s): got \"%s\", want \"%s\"", i, cases[i].check, detail,
+                     cases[i].want);
+    }
+
+    /* A small array: cut at its size with "...". */
+    char small[16];
+    (void)http_evaluate(spec("d_json"), 200, NULL, 0, "{}", 2, 0.01, small, sizeof(small));
+    assert_string_equal(small, "json data.st...");
+    /* No array at all. */
+    assert_int_equal(http_evaluate(spec("d_json"), 200, NULL, 0, "{}", 2, 0.01, NULL, 0),
+                     CHECK_REASON_JSON);
+}
+
+static void test_failure_detail(void **state)
+{
+    (void)state;
+    char strerr_peer[128], strerr_nothing[128];
+    snprintf(strerr_peer, sizeof(strerr_peer), "tls: %s",
+             curl_easy_strerror(CURLE_PEER_FAILED_VERIFICATION));
+    snprintf(strerr_nothing, sizeof(strerr_nothing), "%s", curl_easy_strerror(CURLE_GOT_NOTHING));
+    const struct {
+        struct http_failure f;
+        const char *want;
+    } cases[] = {
+        {{.code = CURLE_OPERATION_TIMEDOUT, .timeout_ms = 2000, .phase = CHECK_PHASE_PROCESSING},
+         "timeout after 2.000 s in phase processing"},
+        {{.code = CURLE_OPERATION_TIMEDOUT, .timeout_ms = 400, .phase = CHECK_PHASE_CONNECT},
+         "timeout after 0.400 s in phase connect"},
+        {{.code = CURLE_OPERATION_TIMEDOUT, .timeout_ms = 1500, .phase = CHECK_PHASE_RESOLVE},
+         "timeout after 1.500 s in phase resolve"},
+        /* DNS: never libcurl's text, which names the (maybe resolved) host. */
+        {{.code = CURLE_COULDNT_RESOLVE_HOST, .message = "Could not resolve host: s3cret.internal"},
+         "dns: could not resolve host"},
+        {{.code = CURLE_COULDNT_RESOLVE_PROXY}, "dns: could not resolve proxy"},
+        {{.code = CURLE_COULDNT_CONNECT, .os_errno = ECONNREFUSED, .message = "Failed to connect"},
+         "connect: connection refused"},
+        {{.code = CURLE_COULDNT_CONNECT, .os_errno = ENETUNREACH},
+         "connect: network is unreachable"},
+        {{.code = CURLE_COULDNT_CONNECT}, "connect: could not connect"},
+        /* TLS: an expired certificate with its date, else libcurl's words. */
+        {{.code = CURLE_PEER_FAILED_VERIFICATION,
+          .verify_result = X509_V_ERR_CERT_HAS_EXPIRED,
+          .cert_expiry = 1793534400.0,
+          .message = "SSL certificate problem: certificate has expired"},
+         "tls: certificate has expired (notAfter 2026-11-01)"},
+        {{.code = CURLE_PEER_FAILED_VERIFICATION,
+          .verify_result = X509_V_ERR_CERT_HAS_EXPIRED,
+          .message = "SSL certificate problem: certificate has expired"},
+         "tls: SSL certificate problem: certificate has expired"},
+        {{.code = CURLE_PEER_FAILED_VERIFICATION,
+          .verify_result = X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+          .cert_expiry = 1793534400.0,
+          .message = "SSL certificate problem: self-signed certificate"},
+         "tls: SSL certificate problem: self-signed certificate"},
+        {{.code = CURLE_PEER_FAILED_VERIFICATION, .message = ""}, strerr_peer},
+        {{.code = CURLE_PEER_FAILED_VERIFICATION}, strerr_peer},
+        /* Caps. */
+        {{.code = CURLE_WRITE_ERROR, .body_overflow = true, .max_body_bytes = 1048576},
+         "body larger than 1048576 bytes"},
+        {{.code = CURLE_FILESIZE_EXCEEDED, .max_body_bytes = 4096}, "body larger than 4096 bytes"},
+        {{.code = CURLE_WRITE_ERROR, .headers_overflow = true}, "headers larger than 65536 bytes"},
+        /* Everything else. */
+        {{.code = CURLE_TOO_MANY_REDIRECTS, .message = "Maximum (10) redirects followed"},
+         "more than 10 redirects"},
+        {{.code = CURLE_RECV_ERROR, .message = "Recv failure: Connection reset by peer"},
+         "Recv failure: Connection reset by peer"},
+        {{.code = CURLE_GOT_NOTHING}, strerr_nothing},
+        {{.code = CURLE_RECV_ERROR, .message = "line\none"}, "line?one"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char detail[CHECK_DETAIL_MAX];
+        http_failure_detail(&cases[i].f, detail, sizeof(detail));
+        if (strcmp(detail, cases[i].want) != 0)
+            fail_msg("row %zu (curl %d): got \"%s\", want \"%s\"", i, (int)cases[i].f.code, detail,
+                     cases[i].want);
+    }
+}
+
+static void test_running_phase(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t nl, cn, ac, st;
+        bool tls;
+        enum check_phase want;
+    } cases[] = {
+        {0, 0, 0, 0, false, CHECK_PHASE_RESOLVE},
+        {0, 0, 0, 0, true, CHECK_PHASE_RESOLVE},
+        {19, 0, 0, 0, false, CHECK_PHASE_CONNECT},
+        {19, 0, 0, 0, true, CHECK_PHASE_CONNECT},
+        {19, 100, 0, 0, false, CHECK_PHASE_PROCESSING},
+        {19, 100, 0, 0, true, CHECK_PHASE_TLS},
+        {19, 100, 300, 0, true, CHECK_PHASE_PROCESSING},
+        {19, 100, 0, 500, false, CHECK_PHASE_TRANSFER},
+        {19, 100, 300, 500, true, CHECK_PHASE_TRANSFER},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        enum check_phase got =
+            http_running_phase(cases[i].nl, cases[i].cn, cases[i].ac, cases[i].st, cases[i].tls);
+        if (got != cases[i].want)
+            fail_msg("row %zu: got %s, want %s", i, check_phase_name(got),
+                     check_phase_name(cases[i].want));
+    }
+}
+
+static void test_scrub_message(void **state)
+{
+    (void)state;
+    static const char *const mismatch =
+        "SSL: no alternative certificate subject name matches target host name '%s'";
+    static const struct {
+        const char *host_in_msg, *url, *target, *want_host;
+    } cases[] = {
+        /* The host came from a reference: the label does not show it. */
+        {"s3cret.internal", "https://s3cret.internal/x", "https://${env:HOST}/x", "<host>"},
+        {"S3CRET.internal", "https://s3cret.internal/x", "https://${env:HOST}/x", "<host>"},
+        /* The label shows the same host: nothing to hide. */
+        {"api.example.com", "https://api.example.com/health", "https://api.example.com/health",
+         "api.example.com"},
+        {"api.example.com", "https://u:pw@api.example.com:8443/?t=1",
+         "https://api.example.com:8443/", "api.example.com"},
+        {"::1", "https://[::1]:8443/", "https://[::1]:8443/", "::1"},
+        /* A name libcurl got elsewhere (server_name) is not the URL's host. */
+        {"wrong.example", "https://127.0.0.1:8443/", "https://127.0.0.1:8443/", "wrong.example"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char msg[256], want[256], out[256];
+        snprintf(msg, sizeof(msg), mismatch, cases[i].host_in_msg);
+        snprintf(want, sizeof(want), mismatch, cases[i].want_host);
+        http_scrub_message(msg, cases[i].url, cases[i].target, out, sizeof(out));
+        if (strcmp(out, want) != 0)
+            fail_msg("row %zu: got \"%s\", want \"%s\"", i, out, want);
+    }
+    /* Every occurrence; a small output array is never overrun. */
+    char out[12];
+    http_scrub_message("h.x and h.x", "http://h.x/", "http://${env:H}/", out, sizeof(out));
+    assert_string_equal(out, "<host> and ");
+    http_scrub_message("h.x", "http://h.x/", "http://${env:H}/", out, 4);
+    assert_string_equal(out, "<ho");
 }
 
 /* ---- http_json_holds directly ---- */
@@ -565,6 +832,8 @@ int main(void)
         cmocka_unit_test(test_evaluate_headers), cmocka_unit_test(test_evaluate_body),
         cmocka_unit_test(test_evaluate_json),    cmocka_unit_test(test_evaluate_latency_and_order),
         cmocka_unit_test(test_json_holds),       cmocka_unit_test(test_phases),
+        cmocka_unit_test(test_evaluate_detail),  cmocka_unit_test(test_failure_detail),
+        cmocka_unit_test(test_running_phase),    cmocka_unit_test(test_scrub_message),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -63,6 +63,10 @@ static void test_fresh(void **state)
         assert_true(s.phases[p] == 0.0);
     assert_int_equal(s.status, 0);
     assert_true(s.cert_expiry == 0.0);
+    assert_true(s.last_run == 0.0);
+    assert_true(s.last_duration == 0.0);
+    assert_int_equal(s.last_reason, CHECK_REASON_NONE);
+    assert_string_equal(s.detail, "");
 
     assert_int_equal(rec_bound_count(r), 3);
     assert_memory_equal(rec_bounds(r), bounds3, sizeof(bounds3));
@@ -123,6 +127,10 @@ static void test_record_sequence(void **state)
                              : fail_result(steps[i].why, steps[i].duration, steps[i].status);
         for (int p = 0; p < CHECK_PHASE_COUNT; p++)
             res.phases[p] = (double)(i + 1) * 0.001 * (p + 1);
+        char want_detail[CHECK_DETAIL_MAX] = "";
+        if (!steps[i].success)
+            snprintf(want_detail, sizeof(want_detail), "step %zu failed", i);
+        memcpy(res.detail, want_detail, sizeof(res.detail));
         rec_record(r, &res, 1000.0 + 10.0 * (double)i);
         want_sum += steps[i].duration;
         struct rec_snapshot s;
@@ -159,7 +167,64 @@ static void test_record_sequence(void **state)
         assert_int_equal(s.status, steps[i].want_status);
         for (int p = 0; p < CHECK_PHASE_COUNT; p++)
             assert_true(s.phases[p] == (double)(i + 1) * 0.001 * (p + 1));
+        /* The last result: its time, duration, reason (an unknown one as
+         * other) and detail; a success clears the detail. */
+        assert_true(s.last_run == 1000.0 + 10.0 * (double)i);
+        assert_true(s.last_duration == steps[i].duration);
+        enum check_reason want_reason = steps[i].success ? CHECK_REASON_NONE
+                                        : (unsigned)steps[i].why < CHECK_REASON_COUNT
+                                            ? steps[i].why
+                                            : CHECK_REASON_OTHER;
+        if (s.last_reason != want_reason)
+            fail_msg("step %zu: last_reason %s, want %s", i, check_reason_name(s.last_reason),
+                     check_reason_name(want_reason));
+        assert_string_equal(s.detail, want_detail);
     }
+    rec_unref(r);
+}
+
+/* The detail goes in whole up to its last byte, and comes out
+ * NUL-terminated with nothing after its end, whatever the type left in the
+ * array. */
+static void test_detail_kept(void **state)
+{
+    (void)state;
+    struct rec *r = rec_new(bounds3, 3);
+    struct check_result res = fail_result(CHECK_REASON_JSON, 0.1, 200);
+    struct rec_snapshot s;
+
+    /* The longest detail: CHECK_DETAIL_MAX - 1 bytes. */
+    memset(res.detail, 'L', sizeof(res.detail) - 1);
+    res.detail[sizeof(res.detail) - 1] = '\0';
+    rec_record(r, &res, 5.0);
+    rec_read(r, &s);
+    assert_int_equal(strlen(s.detail), CHECK_DETAIL_MAX - 1);
+    assert_memory_equal(s.detail, res.detail, CHECK_DETAIL_MAX);
+
+    /* A short detail after a long one: no tail of the old one shows, and
+     * bytes the type left after the NUL are not kept. */
+    memset(res.detail, 'G', sizeof(res.detail));
+    memcpy(res.detail, "short", 6);
+    rec_record(r, &res, 6.0);
+    memset(&s, 0x55, sizeof(s));
+    rec_read(r, &s);
+    assert_string_equal(s.detail, "short");
+    for (size_t i = 6; i < CHECK_DETAIL_MAX; i++)
+        assert_int_equal(s.detail[i], 0);
+    assert_true(s.last_run == 6.0);
+
+    /* An array without a NUL: its first CHECK_DETAIL_MAX - 1 bytes. */
+    memset(res.detail, 'U', sizeof(res.detail));
+    rec_record(r, &res, 7.0);
+    rec_read(r, &s);
+    assert_int_equal(strlen(s.detail), CHECK_DETAIL_MAX - 1);
+
+    /* rec_observe (the scheduler's lag) leaves the last result alone. */
+    rec_observe(r, 0.2);
+    rec_read(r, &s);
+    assert_int_equal(strlen(s.detail), CHECK_DETAIL_MAX - 1);
+    assert_true(s.last_run == 7.0);
+    assert_int_equal(s.last_reason, CHECK_REASON_JSON);
     rec_unref(r);
 }
 
@@ -341,8 +406,20 @@ struct race {
     atomic_uint_fast64_t snapshots;
     uint64_t mid; /* snapshots taken while the writer was half-way */
     uint64_t bad;
-    char first_bad[256];
+    char first_bad[512];
 };
+
+/* The detail of write i: "" for a success (even i); for a failure a
+ * nearly full line whose every byte depends on i, so a snapshot mixing
+ * words of two writes never equals what either wrote. */
+static void race_detail(uint64_t i, char out[CHECK_DETAIL_MAX])
+{
+    memset(out, 0, CHECK_DETAIL_MAX);
+    if (i % 2 == 0)
+        return;
+    int n = snprintf(out, CHECK_DETAIL_MAX, "timeout of write %llu ", (unsigned long long)i);
+    memset(out + n, 'a' + (int)(i / 2 % 26), CHECK_DETAIL_MAX - 1 - (size_t)n);
+}
 
 static void *writer_main(void *arg)
 {
@@ -354,6 +431,7 @@ static void *writer_main(void *arg)
          * the run count and a torn snapshot shows up. */
         struct check_result res =
             i % 2 == 0 ? ok_result(1.0, 200) : fail_result(CHECK_REASON_TIMEOUT, 1.0, 504);
+        race_detail(i, res.detail);
         rec_record(rc->r, &res, (double)(i + 1));
         /* A back-to-back writer would starve the reader (every read
          * overlaps a write and retries); a short busy gap after most writes
@@ -379,10 +457,11 @@ static void note_bad(struct race *rc, const char *what, const struct rec_snapsho
     if (rc->bad++ == 0)
         snprintf(rc->first_bad, sizeof(rc->first_bad),
                  "%s: runs=%llu +Inf=%llu sum=%.17g timeouts=%llu up=%d consecutive=%llu "
-                 "status=%d last_success=%.17g",
+                 "status=%d last_success=%.17g last_run=%.17g detail=%.40s",
                  what, (unsigned long long)s->runs, (unsigned long long)s->cumulative[3], s->sum,
                  (unsigned long long)s->failures[CHECK_REASON_TIMEOUT], s->up,
-                 (unsigned long long)s->consecutive_failures, s->status, s->last_success);
+                 (unsigned long long)s->consecutive_failures, s->status, s->last_success,
+                 s->last_run, s->detail);
 }
 
 static void *reader_main(void *arg)
@@ -412,6 +491,13 @@ static void *reader_main(void *arg)
                 s.status != (want_up ? 200 : 504) ||
                 s.last_success != (double)(want_up ? k : k - 1))
                 note_bad(rc, "gauges", &s);
+            /* The last result's time, reason and detail are the k-th's. */
+            char want_detail[CHECK_DETAIL_MAX];
+            race_detail(k - 1, want_detail);
+            if (s.last_run != (double)k ||
+                s.last_reason != (want_up ? CHECK_REASON_NONE : CHECK_REASON_TIMEOUT) ||
+                memcmp(s.detail, want_detail, CHECK_DETAIL_MAX) != 0)
+                note_bad(rc, "last result", &s);
         }
         if (finished)
             break;
@@ -454,6 +540,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fresh),
         cmocka_unit_test(test_record_sequence),
+        cmocka_unit_test(test_detail_kept),
         cmocka_unit_test(test_bucket_edges),
         cmocka_unit_test(test_histogram_many),
         cmocka_unit_test(test_observe),
