@@ -406,7 +406,7 @@ void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check
         gen_note_retry(job->gen, job->idx);
         if (log_enabled(LOG_LVL_DEBUG))
             log_debug("probe failed, retrying", "check", spec->name, "reason",
-                      check_reason_name(res->reason));
+                      check_reason_name(res->reason), "detail", res->detail);
         job->retry_timer = probe_timer_at(
             pl, probe_now_ns(pl) + spec->policy.retry_delay_ms * 1000000, retry_now, job);
         return;
