@@ -26,16 +26,24 @@ run: build
 
 test: build lint rules-check unit integration asan tsan
 
-# Prometheus rules: promtool lint + unit tests, and the PrometheusRule
-# rendering must match the rule file.
+# Prometheus rules: promtool lint + unit tests of both rule files (the default one and
+# the optional fleet one), and each PrometheusRule rendering must match its rule file.
+RULE_FILES = rules/outpost.rules.yml rules/outpost.fleet.rules.yml
+RULE_TESTS = rules/tests/outpost.rules.test.yml rules/tests/outpost.fleet.rules.test.yml
 rules-check: deps
-	promtool check rules rules/outpost.rules.yml
-	promtool test rules rules/tests/outpost.rules.test.yml
-	@./packaging/gen-prometheusrule.sh | diff -u packaging/kubernetes/prometheusrule.yaml - \
+	promtool check rules --lint=all --lint-fatal $(RULE_FILES)
+	promtool test rules $(RULE_TESTS)
+	@./packaging/gen-prometheusrule.sh rules/outpost.rules.yml \
+		| diff -u packaging/kubernetes/prometheusrule.yaml - \
 		|| (echo "packaging/kubernetes/prometheusrule.yaml is stale: run make rules" && false)
+	@./packaging/gen-prometheusrule.sh rules/outpost.fleet.rules.yml \
+		| diff -u packaging/kubernetes/prometheusrule-fleet.yaml - \
+		|| (echo "packaging/kubernetes/prometheusrule-fleet.yaml is stale: run make rules" && false)
 
 rules:
-	./packaging/gen-prometheusrule.sh > packaging/kubernetes/prometheusrule.yaml
+	./packaging/gen-prometheusrule.sh rules/outpost.rules.yml > packaging/kubernetes/prometheusrule.yaml
+	./packaging/gen-prometheusrule.sh rules/outpost.fleet.rules.yml \
+		> packaging/kubernetes/prometheusrule-fleet.yaml
 
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)

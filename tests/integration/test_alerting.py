@@ -1,7 +1,10 @@
-"""Proof: a real Prometheus (loading rules/) scrapes the agent, a real
-Alertmanager routes to a webhook receiver owned by this test, the agent pushes
-its own alerts, and every dashboard panel query returns data. All on
-loopback with temp dirs and free ports; everything is stopped at the end."""
+"""Proof: a real Prometheus (loading rules/outpost.rules.yml) scrapes the
+agent and sends its rule alerts to a real Alertmanager, which routes to a
+webhook receiver owned by this test; the agent pushes its own alerts to the
+same Alertmanager; every dashboard panel query returns data. One problem is
+one alert series: the agent alone alerts on a failing check, Prometheus alone
+on the agent being gone. All on loopback with temp dirs and free ports;
+everything is stopped at the end."""
 import json
 import os
 import re
@@ -19,6 +22,14 @@ import pytest
 from conftest import http, wait_for
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+
+# The alerts the agent pushes itself, and those of the default rule file:
+# disjoint, so that no problem reaches Alertmanager twice.
+AGENT_ALERTS = {"OutpostCheckDown", "OutpostCertExpiringSoon", "OutpostSLOBudgetBurn",
+                "OutpostSLOBudgetExhausted", "OutpostCanaryFailed"}
+RULE_ALERTS = {"OutpostAgentDown", "OutpostAgentsAbsent", "OutpostConfigReloadFailed",
+               "OutpostSchedulerLagging", "OutpostAlertmanagerSendsFailing",
+               "OutpostStateSnapshotsFailing"}
 
 
 def free_port():
@@ -146,6 +157,8 @@ def stack(tmp_path, agent_factory):
     (tmp_path / "prom.yml").write_text(textwrap.dedent(f"""\
         global: {{scrape_interval: 1s, evaluation_interval: 1s}}
         rule_files: ["{os.path.abspath(os.path.join(ROOT, 'rules', 'outpost.rules.yml'))}"]
+        alerting:
+          alertmanagers: [{{static_configs: [{{targets: ["127.0.0.1:{am_port}"]}}]}}]
         scrape_configs:
           - job_name: outpost
             static_configs: [{{targets: ["127.0.0.1:{agent.port}"]}}]
@@ -173,10 +186,16 @@ def am_alerts(am_url, name):
     return [a for a in doc if a["status"]["state"] == "active"]
 
 
-def prom_alerts(prom_url, name):
+def prom_alerts(prom_url, name=None):
+    """Prometheus' firing rule alerts (of that name)."""
     doc = get_json(prom_url + "/api/v1/alerts") or {"data": {"alerts": []}}
     return [a for a in doc["data"]["alerts"]
-            if a["labels"]["alertname"] == name and a["state"] == "firing"]
+            if name in (None, a["labels"]["alertname"]) and a["state"] == "firing"]
+
+
+def prom_alert_rules(prom_url):
+    doc = get_json(prom_url + "/api/v1/rules?type=alert")
+    return {r["name"] for g in doc["data"]["groups"] for r in g["rules"]}
 
 
 def panel_queries():
@@ -209,10 +228,13 @@ def substitute(expr):
 def test_alerts_rules_and_dashboards(stack):
     sw, agent, am_url, prom_url = stack["switch"], stack["agent"], stack["am_url"], \
         stack["prom_url"]
+    # Prometheus loaded the agent-health rules, and none of the alerts the
+    # agent pushes itself.
+    assert prom_alert_rules(prom_url) == RULE_ALERTS
     # Healthy first: nothing fires anywhere.
     assert agent.value("outpost_check_up", check="api") == 1
     assert am_alerts(am_url, "OutpostCheckDown") == []
-    assert prom_alerts(prom_url, "OutpostCheckDown") == []
+    assert prom_alerts(prom_url) == []
 
     # Every panel query of every dashboard returns data (variables substituted).
     queries = panel_queries()
@@ -248,9 +270,6 @@ def test_alerts_rules_and_dashboards(stack):
     wait_for(lambda: any(h["status"] == "firing" and any(
         x["labels"]["alertname"] == "OutpostCheckDown" for x in h["alerts"])
         for h in sw.webhooks), timeout=30, what="webhook notification")
-    # Prometheus' own rule alert fires too.
-    wait_for(lambda: prom_alerts(prom_url, "OutpostCheckDown"), timeout=30,
-             what="Prometheus rule alert OutpostCheckDown")
     assert agent.value("outpost_alertmanager_notifications_total",
                        alertmanager=am_url) >= 1
     # The panels that were empty while healthy have data now.
@@ -278,7 +297,15 @@ def test_alerts_rules_and_dashboards(stack):
                       if x["labels"].get("check") == "api"], timeout=40,
              what="still-firing alert re-sent after the Alertmanager restart")
 
-    # Heal: both the agent's alert and Prometheus' rule alert resolve.
+    # One problem, one alert series: after all this time (Prometheus evaluates
+    # every second and sends to the same Alertmanager), the failing check is
+    # still the agent's single OutpostCheckDown, without the `job`/`instance`
+    # of a rule alert's copy, and no Prometheus rule fires about it.
+    copies = [x for x in am_alerts(am_url, "OutpostCheckDown") if x["labels"]["check"] == "api"]
+    assert len(copies) == 1 and "job" not in copies[0]["labels"], copies
+    assert prom_alerts(prom_url) == []
+
+    # Heal: the agent's alert resolves.
     sw.healthy = True
     wait_for(lambda: any(h["status"] == "resolved" and any(
         x["labels"]["alertname"] == "OutpostCheckDown" and x["labels"].get("check") == "api"
@@ -287,24 +314,63 @@ def test_alerts_rules_and_dashboards(stack):
     wait_for(lambda: not [x for x in am_alerts(am_url, "OutpostCheckDown")
                           if x["labels"].get("check") == "api"], timeout=30,
              what="alert no longer active in Alertmanager")
-    wait_for(lambda: not prom_alerts(prom_url, "OutpostCheckDown"), timeout=30,
-             what="Prometheus rule alert resolved")
+
+    # What only Prometheus can see: the agent gone. Its rule alert fires after
+    # its `for: 1m` and reaches Alertmanager and the receiver, with the
+    # scrape target's identity.
+    rc, _ = agent.stop()
+    assert rc == 0
+    wait_for(lambda: prom_alerts(prom_url, "OutpostAgentDown"), timeout=120,
+             interval=0.5, what="Prometheus rule alert OutpostAgentDown")
+    down = wait_for(lambda: am_alerts(am_url, "OutpostAgentDown"), timeout=30,
+                    what="OutpostAgentDown in Alertmanager")
+    assert down[0]["labels"]["instance"] == f"127.0.0.1:{agent.port}"
+    assert down[0]["labels"]["job"] == "outpost" and down[0]["labels"]["severity"] == "critical"
+    assert down[0]["annotations"]["runbook_url"].endswith("alerting.md#outpostagentdown")
+    wait_for(lambda: any(h["status"] == "firing" and any(
+        x["labels"]["alertname"] == "OutpostAgentDown" for x in h["alerts"])
+        for h in sw.webhooks), timeout=30, what="webhook notification for OutpostAgentDown")
 
 
-def test_prometheusrule_is_rendered_from_the_rule_file():
+@pytest.mark.parametrize("rule_file,rendering,name", [
+    ("outpost.rules.yml", "prometheusrule.yaml", "outpost"),
+    ("outpost.fleet.rules.yml", "prometheusrule-fleet.yaml", "outpost-fleet"),
+])
+def test_prometheusrule_is_rendered_from_the_rule_file(rule_file, rendering, name):
     yaml = pytest.importorskip("yaml")
-    with open(os.path.join(ROOT, "rules", "outpost.rules.yml")) as f:
+    with open(os.path.join(ROOT, "rules", rule_file)) as f:
         rules = yaml.safe_load(f)
-    with open(os.path.join(ROOT, "packaging", "kubernetes", "prometheusrule.yaml")) as f:
+    with open(os.path.join(ROOT, "packaging", "kubernetes", rendering)) as f:
         pr = yaml.safe_load(f)
     assert pr["kind"] == "PrometheusRule"
     assert pr["apiVersion"] == "monitoring.coreos.com/v1"
+    assert pr["metadata"]["name"] == name
     assert pr["spec"]["groups"] == rules["groups"]
     r = subprocess.run([os.path.join(ROOT, "packaging", "gen-prometheusrule.sh"),
-                        os.path.join(ROOT, "rules", "outpost.rules.yml")],
+                        os.path.join(ROOT, "rules", rule_file)],
                        capture_output=True, text=True, check=True)
-    with open(os.path.join(ROOT, "packaging", "kubernetes", "prometheusrule.yaml")) as f:
+    with open(os.path.join(ROOT, "packaging", "kubernetes", rendering)) as f:
         assert f.read() == r.stdout, "stale: run make rules"
+
+
+def test_rule_files_leave_the_agents_alerts_to_the_agent():
+    """The default rule file alerts on what the agent cannot see about
+    itself; the fleet file adds fleet-only alerts under names of their own.
+    Neither fires an alert the agent pushes (the duplicates of one outage)."""
+    yaml = pytest.importorskip("yaml")
+
+    def alerts(rule_file):
+        with open(os.path.join(ROOT, "rules", rule_file)) as f:
+            doc = yaml.safe_load(f)
+        return {r["alert"] for g in doc["groups"] for r in g["rules"] if "alert" in r}
+    assert alerts("outpost.rules.yml") == RULE_ALERTS
+    assert alerts("outpost.fleet.rules.yml") == {"OutpostFleetSLOBudgetBurn",
+                                                 "OutpostCheckDisagreement"}
+    # Every alert, from either side, has its runbook section in docs/alerting.md.
+    with open(os.path.join(ROOT, "docs", "alerting.md")) as f:
+        headings = set(re.findall(r"^### (Outpost\w+)$", f.read(), re.M))
+    every = AGENT_ALERTS | RULE_ALERTS | alerts("outpost.fleet.rules.yml")
+    assert every <= headings, every - headings
 
 
 def test_dashboard_conventions():
