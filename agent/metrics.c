@@ -136,16 +136,19 @@ static void render_checks(struct expo *e, const struct gen *g)
     for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = cfg_check(gen_cfg(g), i);
         struct label l = {"check", c->name};
-        expo_sample(e, "outpost_check_alert_failure_threshold", "", &l, 1, NULL,
-                    c->policy.failure_threshold);
+        /* Inline canary arms raise no OutpostCheckDown: no threshold. */
+        if (!cfg_check_is_canary_arm(c))
+            expo_sample(e, "outpost_check_alert_failure_threshold", "", &l, 1, NULL,
+                        c->policy.failure_threshold);
     }
     expo_family(e, "outpost_check_alert_success_threshold", EXPO_GAUGE,
                 "Consecutive good probes that resolve OutpostCheckDown.");
     for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = cfg_check(gen_cfg(g), i);
         struct label l = {"check", c->name};
-        expo_sample(e, "outpost_check_alert_success_threshold", "", &l, 1, NULL,
-                    c->policy.success_threshold);
+        if (!cfg_check_is_canary_arm(c))
+            expo_sample(e, "outpost_check_alert_success_threshold", "", &l, 1, NULL,
+                        c->policy.success_threshold);
     }
     expo_family(e, "outpost_check_tls_cert_expiry_warning_seconds", EXPO_GAUGE,
                 "OutpostCertExpiringSoon fires when a certificate expires sooner than this.");
@@ -262,6 +265,12 @@ static void render_slos(struct expo *e, const struct gen *g, const struct metric
         struct label l = {"slo", rows[i].spec->name};
         expo_sample(e, "outpost_slo_expected_events", "", &l, 1, NULL,
                     rows[i].f.expected[SLO_W_PERIOD]);
+    }
+    expo_family(e, "outpost_slo_min_events", EXPO_GAUGE,
+                "Events an alert tier's long window needs before the tier can fire.");
+    for (size_t i = 0; i < n; i++) {
+        struct label l = {"slo", rows[i].spec->name};
+        expo_sample(e, "outpost_slo_min_events", "", &l, 1, NULL, (double)rows[i].spec->min_events);
     }
     expo_family(e, "outpost_slo_events_total", EXPO_COUNTER,
                 "SLI events recorded (for fleet-wide aggregation).");

@@ -245,6 +245,10 @@ static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_m
             log_warn(f.ticket ? "SLO ticket alert firing" : "SLO ticket alert resolved", "slo",
                      spec->name);
         slost_set_alerts(st, f.page, f.ticket);
+        /* A fleet that judges its SLOs in Prometheus turns these off: one
+         * notification per problem. */
+        if (!cfg_alerting(cfg)->slo_alerts)
+            continue;
         for (int sev = 0; sev < 2; sev++) {
             if (!(sev ? f.ticket : f.page))
                 continue;

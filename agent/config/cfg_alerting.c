@@ -91,7 +91,9 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
 static bool external_labels(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct alerting_spec *a = obj;
-    cfg_get_string_map(p, v, path, false, ext_label_why, NULL, &a->external_labels,
+    /* References resolve, so every agent of a DaemonSet can say who it is
+     * (instance: ${env:NODE_NAME}). */
+    cfg_get_string_map(p, v, path, true, ext_label_why, NULL, &a->external_labels,
                        &a->n_external_labels, CFG_MAX_LABELS);
     return true;
 }
@@ -117,6 +119,10 @@ static const struct cfg_field alerting_fields[] = {
     {.key = "generator_url",
      .kind = CFG_STR,
      .offset = offsetof(struct alerting_spec, generator_url)},
+    {.key = "slo_alerts",
+     .kind = CFG_BOOL,
+     .offset = offsetof(struct alerting_spec, slo_alerts),
+     .def_i = 1},
     {.key = "cert_expiry_warning",
      .kind = CFG_DURATION,
      .offset = offsetof(struct alerting_spec, cert_expiry_warn_ms),

@@ -152,6 +152,7 @@ struct alerting_spec {
     size_t n_external_labels;
     char *runbook_base_url;      /* NULL when unset */
     char *generator_url;         /* NULL when unset */
+    bool slo_alerts;             /* push the SLO alerts (off when fleet rules judge SLOs) */
     int64_t cert_expiry_warn_ms; /* default 14d */
 };
 

@@ -973,6 +973,25 @@ static void test_check_policy(void **state)
     cfg_free(cfg);
 }
 
+/* External labels resolve references (an agent of a DaemonSet names
+ * itself); slo_alerts defaults to on. */
+static void test_alerting_labels(void **state)
+{
+    (void)state;
+    struct cfg *cfg =
+        load_ok(BASE "alerting:\n"
+                     "  external_labels: {instance: \"${env:OUTPOST_TEST_TOKEN}:9469\"}\n");
+    const struct alerting_spec *a = cfg_alerting(cfg);
+    assert_int_equal(a->n_external_labels, 1);
+    assert_string_equal(a->external_labels[0].name, "instance");
+    assert_string_equal(a->external_labels[0].value, "tok-env:9469");
+    assert_true(a->slo_alerts);
+    cfg_free(cfg);
+    cfg = load_ok(BASE "alerting: {slo_alerts: false}\n");
+    assert_false(cfg_alerting(cfg)->slo_alerts);
+    cfg_free(cfg);
+}
+
 /* ---- errors ---- */
 
 #define A16 "aaaaaaaaaaaaaaaa"
@@ -1655,6 +1674,7 @@ int main(void)
         cmocka_unit_test(test_limits),           cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_errors_append),    cmocka_unit_test(test_load_string_len),
         cmocka_unit_test(test_slo_objective),    cmocka_unit_test(test_check_policy),
+        cmocka_unit_test(test_alerting_labels),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
