@@ -17,6 +17,13 @@ for p in $PKGS; do
     fi
 done
 
+# kubectl renders the Kubernetes manifests in the tests. Any kubectl will do (one
+# may come with a cloud SDK, which Debian's package would collide with): install
+# Debian's only when there is none.
+if ! command -v kubectl >/dev/null 2>&1; then
+    missing="$missing kubernetes-client"
+fi
+
 [ -z "$missing" ] && exit 0
 
 SUDO=""
