@@ -62,8 +62,9 @@ asan: deps
 		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 # ThreadSanitizer over the unit tests whose code runs on several threads:
-# the alert sender, the canary rings, the probe loop, the recorder seqlock.
-TSAN_TESTS = test_alerts test_canary test_probe test_recorder
+# the alert sender, the canary rings, the probe loop, the recorder seqlock, the rate
+# limiter and the authentication cache (shared by the HTTP threads).
+TSAN_TESTS = test_alerts test_canary test_probe test_recorder test_ratelimit test_webauth
 tsan: deps
 	@CC=clang cmake -S . -B $(TSAN_BUILD) $(CMAKE_FLAGS) -DOUTPOST_TSAN=ON \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
