@@ -1,5 +1,6 @@
 /* webtls.c - GnuTLS credentials for the HTTPS listeners (webtls.h). */
 #include "webtls.h"
+#include "log.h"
 #include "webauth.h"
 
 #include <gnutls/gnutls.h>
@@ -147,14 +148,32 @@ void webtls_unref(struct webtls *t)
 static int verify_client(gnutls_session_t s, bool required)
 {
     unsigned int n = 0;
-    if (!gnutls_certificate_get_peers(s, &n) || n == 0)
+    if (!gnutls_certificate_get_peers(s, &n) || n == 0) {
+        if (required)
+            log_warn("TLS handshake refused", "reason", "no client certificate");
         return required ? -1 : 0;
+    }
     unsigned int status = 0;
     gnutls_typed_vdata_st purpose = {.type = GNUTLS_DT_KEY_PURPOSE_OID,
                                      .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT};
-    if (gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0 || status != 0)
-        return -1;
-    return 0;
+    int g = gnutls_certificate_verify_peers(s, &purpose, 1, &status);
+    if (g >= 0 && status == 0)
+        return 0;
+    gnutls_datum_t text = {NULL, 0};
+    if (g < 0 ||
+        gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) < 0)
+        log_warn("TLS handshake refused", "reason", "client certificate not verified", "err",
+                 g < 0 ? gnutls_strerror(g) : "");
+    else {
+        /* GnuTLS ends its sentences with a space. */
+        size_t len = strlen((const char *)text.data);
+        while (len && text.data[len - 1] == ' ')
+            text.data[--len] = '\0';
+        log_warn("TLS handshake refused", "reason", "client certificate not verified", "err",
+                 (const char *)text.data);
+    }
+    gnutls_free(text.data);
+    return -1;
 }
 
 static int verify_required(gnutls_session_t s)
