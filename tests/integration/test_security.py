@@ -265,7 +265,7 @@ def test_bad_web_config(tmp_path, pki, hashes, target, text, message, promtool_r
     assert (p.returncode != 0) == promtool_refuses, (p.stdout, p.stderr)
 
 
-def test_bad_web_config_at_start_exits_1(agent_factory, tmp_path, target):
+def test_bad_web_config_at_start_exits_1(tmp_path):
     web = tmp_path / "web.yml"
     web.write_text("basic_auth_users:\n  alice: plaintext\n")
     r = subprocess.run([AGENT_BIN, f"--config.file={tmp_path / 'none.yml'}",
