@@ -75,18 +75,19 @@ enum websec_auth { WEBSEC_AUTH_OK, WEBSEC_AUTH_MISSING, WEBSEC_AUTH_FAILED };
  * the client, the handler, the scheme, the user name for basic auth and the
  * reason; never a password or a token. */
 enum websec_auth websec_authenticate(struct websec_gen *g, const char *authorization,
-                                     const char *client, const char *handler);
+                                     const char *client, const char *handler) WUR;
 /* The same for a bearer token that came in a request body (Flagger's
  * metadata.token; NULL when there was none). */
 enum websec_auth websec_authenticate_token(struct websec_gen *g, const char *token,
-                                           const char *client, const char *handler);
+                                           const char *client, const char *handler) WUR;
 
 /* The client's address as text (IPv4-mapped IPv6 shown as IPv4; cap >= 64)
  * and as the rate limiter's key. */
 void websec_client(const struct sockaddr *sa, char *text, size_t cap, uint8_t key[RL_KEY_BYTES]);
 /* One request from key: true when allowed (always, without
  * --web.rate-limit); else *retry_after_s. */
-bool websec_rate_ok(struct websec *ws, const uint8_t key[RL_KEY_BYTES], uint32_t *retry_after_s);
+bool websec_rate_ok(struct websec *ws, const uint8_t key[RL_KEY_BYTES],
+                    uint32_t *retry_after_s) WUR;
 
 /* ---- TLS connections ---- */
 

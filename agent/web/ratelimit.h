@@ -10,8 +10,8 @@
  * would be.
  *
  * The table is fixed: RL_MAX_CLIENTS addresses in sets of RL_WAYS (a set
- * chosen by a keyed hash of the address, the key random per process, so a
- * client cannot aim many addresses at one set). A new address takes a free
+ * chosen by a hash of the address seeded at random per process, so a client
+ * cannot know which addresses share a set). A new address takes a free
  * slot of its set, or one whose bucket is full again (forgetting it changes
  * nothing), or else evicts the slot nearest to full. Only an address that
  * is evicted while still limited gains: under a flood of more than
@@ -48,7 +48,7 @@ void rl_free(struct ratelimit *rl);
 /* One request from the address key (RL_KEY_BYTES). True when allowed;
  * false when refused, with *retry_after_s the whole seconds (at least 1)
  * until this address may try again. */
-bool rl_take(struct ratelimit *rl, const uint8_t key[RL_KEY_BYTES], uint32_t *retry_after_s);
+bool rl_take(struct ratelimit *rl, const uint8_t key[RL_KEY_BYTES], uint32_t *retry_after_s) WUR;
 
 /* Addresses whose bucket is not full at the moment (for tests). */
 size_t rl_tracked(struct ratelimit *rl);

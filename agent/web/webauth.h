@@ -54,7 +54,7 @@ size_t webauth_tokens_count(const struct webauth_tokens *t);
 /* True when token (len bytes, borrowed) is one of t. Its digest is compared
  * with every stored digest in constant time (CRYPTO_memcmp, no early exit),
  * so neither a token's content nor its length shows in the timing. */
-bool webauth_token_ok(const struct webauth_tokens *t, const char *token, size_t len);
+bool webauth_token_ok(const struct webauth_tokens *t, const char *token, size_t len) WUR;
 void webauth_tokens_free(struct webauth_tokens *t);
 
 /* ---- basic-auth users ---- */
@@ -76,7 +76,7 @@ void webauth_users_free(struct webauth_users *u);
  * wrong passwords takes one core, not all). Thread-safe.
  */
 enum webauth_result webauth_check_basic(struct webauth_users *u, const char *user,
-                                        const char *password);
+                                        const char *password) WUR;
 /* bcrypt comparisons run so far (for tests and the cache's proof). */
 uint64_t webauth_bcrypt_runs(const struct webauth_users *u);
 
@@ -101,7 +101,7 @@ struct webauth_credentials {
 /* Parse header (may be NULL) into c. A Basic user:password is decoded
  * (strict base64, no NUL byte, a ':' after the user); a Bearer token must
  * be a b64token. Call webauth_credentials_wipe when done. */
-enum webauth_scheme webauth_parse_header(const char *header, struct webauth_credentials *c);
+enum webauth_scheme webauth_parse_header(const char *header, struct webauth_credentials *c) WUR;
 void webauth_credentials_wipe(struct webauth_credentials *c);
 
 #endif

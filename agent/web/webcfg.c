@@ -32,10 +32,9 @@ static const struct {
     {"http_server_config", "http2", "outpost serves HTTP/1.1"},
 };
 
-static bool unsupported_key(struct webcfg_parse *wp, struct cfg_parser *p, const char *section,
-                            const char *key, const yaml_node_t *v, const char *path)
+static bool unsupported_key(struct cfg_parser *p, const char *section, const char *key,
+                            const yaml_node_t *v, const char *path)
 {
-    (void)wp;
     for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++) {
         if (strcmp(unsupported[i].section, section) == 0 && strcmp(unsupported[i].key, key) == 0) {
             cfg_err(p, v, path, "an exporter-toolkit setting outpost does not support (%s)",
@@ -119,7 +118,7 @@ static bool tls_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const
             cfg_err(p, v, path, "unknown value \"%s\" (TLS12 or TLS13)", cfg_quote(s, q));
         return true;
     }
-    return unsupported_key(wp, p, "tls_server_config", key, v, path);
+    return unsupported_key(p, "tls_server_config", key, v, path);
 }
 
 /* The rules across the TLS keys, then the files themselves. */
@@ -286,7 +285,7 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
             cfg_walk_map(p, v, path, header_key, wp);
         return true;
     }
-    return unsupported_key(wp, p, "http_server_config", key, v, path);
+    return unsupported_key(p, "http_server_config", key, v, path);
 }
 
 static bool top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,

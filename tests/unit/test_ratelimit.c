@@ -175,7 +175,7 @@ static void test_evicts_nearest_to_full(void **state)
      * its set, so the first newcomer of that set evicts it. */
     for (uint32_t i = 0; i < 2 * RL_MAX_CLIENTS; i++) {
         key_of(k, i);
-        (void)rl_take(rl, k, &retry);
+        assert_true(rl_take(rl, k, &retry)); /* each one new */
     }
     assert_true(rl_take(rl, old, &retry)); /* forgotten: a fresh bucket */
     rl_free(rl);
