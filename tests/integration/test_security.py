@@ -400,6 +400,14 @@ def test_basic_auth_and_headers(agent_factory, tmp_path, hashes, target):
                  ("api", "401"): 1, ("argo", "401"): 1, ("flagger", "401"): 1,
                  ("other", "401"): 1, ("reload", "401"): 1, ("healthy", "200"): 1,
                  ("ready", "200"): 1, ("other", "404"): 1, ("reload", "403"): 1}
+    # A bad web config on reload: the reload fails, says why, and alice still gets in.
+    web.write_text("basic_auth_users:\n  alice: plaintext\n")
+    a.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: reload_ok_ts(a, headers=alice)[0] == 0, what="the failed reload")
+    assert call(a, "GET", "/metrics", headers=alice)[0] == 200
+    assert call(a, "GET", "/metrics", headers=basic("bob", BOB_PW))[0] == 200
+    assert (f'msg="reload failed, keeping the running configuration" err="{web}:2:10: '
+            "basic_auth_users.alice: not a bcrypt hash") in a.logs()
     logs = a.logs()
     assert 'reason="wrong password"' in logs and "user=alice" in logs
     assert 'user=mallory reason="unknown user"' in logs
