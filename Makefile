@@ -62,8 +62,9 @@ asan: deps
 		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 # ThreadSanitizer over the unit tests whose code runs on several threads:
-# the alert sender, the canary rings, the probe loop, the recorder seqlock.
-TSAN_TESTS = test_alerts test_canary test_probe test_recorder
+# the alert sender, the canary rings, the probe loop, the recorder seqlock, the rate
+# limiter and the authentication cache (shared by the HTTP threads).
+TSAN_TESTS = test_alerts test_canary test_probe test_recorder test_ratelimit test_webauth
 tsan: deps
 	@CC=clang cmake -S . -B $(TSAN_BUILD) $(CMAKE_FLAGS) -DOUTPOST_TSAN=ON \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -92,7 +93,7 @@ fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DOUTPOST_FUZZ=ON -DOUTPOST_SANITIZE=ON \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-fuzz -j$(JOBS) --target fuzz_config fuzz_accept fuzz_state fuzz_samples \
-		fuzz_proc fuzz_accept_encoding
+		fuzz_proc fuzz_accept_encoding fuzz_webauth
 	mkdir -p build-fuzz/corpus_config && cp config/*.yml build-fuzz/corpus_config/
 	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus_config
 	build-fuzz/fuzz_accept -max_total_time=$(FUZZ_SECONDS)
@@ -100,6 +101,7 @@ fuzz: deps
 	build-fuzz/fuzz_samples -max_total_time=$(FUZZ_SECONDS) -max_len=2048
 	build-fuzz/fuzz_proc -max_total_time=$(FUZZ_SECONDS)
 	build-fuzz/fuzz_accept_encoding -max_total_time=$(FUZZ_SECONDS)
+	build-fuzz/fuzz_webauth -max_total_time=$(FUZZ_SECONDS) -max_len=4096
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz

@@ -1,19 +1,16 @@
 /* httpd.c - HTTP endpoints. */
 #include "httpd.h"
 #include "buf.h"
+#include "listener.h"
 #include "log.h"
+#include "websec.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <jansson.h>
 #include <zlib.h>
@@ -26,74 +23,97 @@
 #define HTTPD_CONN_LIMIT 256
 /* Flagger's webhook body is a few hundred bytes; anything larger is not it. */
 #define HTTPD_MAX_GATE_BODY (64u << 10)
+/* outpost_http_requests_total keeps a counter for every status 100-599. */
+#define HTTPD_STATUS_MIN 100
+#define HTTPD_STATUS_SLOTS 500
 
 #define FLAGGER_PREFIX "/gates/flagger/"
 #define ARGO_PREFIX "/gates/argo/"
 #define CHECKS_PATH "/api/v1/checks"
 
-/* Per-request state, only for requests that read a body (Flagger). */
-struct req_ctx {
-    struct buf body;
-    bool too_big;
+/* The handler label of outpost_http_requests_total: a fixed name per
+ * route, never the path a client sent. */
+enum route {
+    ROUTE_LANDING,
+    ROUTE_METRICS,
+    ROUTE_HEALTHY,
+    ROUTE_READY,
+    ROUTE_RELOAD,
+    ROUTE_FLAGGER,
+    ROUTE_ARGO,
+    ROUTE_API,
+    ROUTE_OTHER,
+    ROUTE_COUNT
+};
+
+static const char *const route_names[ROUTE_COUNT] = {
+    "landing", "metrics", "healthy", "ready", "reload", "flagger", "argo", "api", "other",
 };
 
 struct httpd {
     struct MHD_Daemon *daemons[HTTPD_MAX_LISTEN];
     size_t n;
     struct runtime *rt;
+    struct websec *sec;
     char *telemetry_path;
     unsigned max_requests;
+    bool enable_lifecycle;
     atomic_uint active_scrapes;
+    atomic_uint_fast64_t requests[ROUTE_COUNT][HTTPD_STATUS_SLOTS];
 };
 
-enum op_rc httpd_split_address(const char *addr, char *host_out, char *port_out)
-{
-    const char *colon;
-    host_out[0] = '\0';
-    if (addr[0] == '[') {
-        const char *close = strchr(addr, ']');
-        if (!close || close[1] != ':' || (size_t)(close - addr - 1) >= 256)
-            return OP_ERR_INVALID;
-        memcpy(host_out, addr + 1, (size_t)(close - addr - 1));
-        host_out[close - addr - 1] = '\0';
-        colon = close + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (!colon || (size_t)(colon - addr) >= 256)
-            return OP_ERR_INVALID;
-        memcpy(host_out, addr, (size_t)(colon - addr));
-        host_out[colon - addr] = '\0';
-        if (strchr(host_out, ':'))
-            return OP_ERR_INVALID; /* bare IPv6 needs brackets */
-    }
-    const char *port = colon + 1;
-    if (*port < '0' || *port > '9')
-        return OP_ERR_INVALID; /* strtol would accept a sign or spaces */
-    char *end;
-    errno = 0;
-    long p = strtol(port, &end, 10);
-    if (errno || end == port || *end || p < 0 || p > 65535)
-        return OP_ERR_INVALID;
-    snprintf(port_out, 16, "%ld", p);
-    return OP_OK;
-}
+/* One request, from its first call to its completion: the route, the web
+ * security generation it is judged by, the status it got (counted at
+ * completion), and Flagger's body. */
+struct req {
+    struct httpd *h;
+    struct MHD_Connection *c;
+    enum route route;
+    unsigned status; /* 0 until a response is queued */
+    struct websec_gen *sec;
+    bool authed;  /* credentials checked, or none needed */
+    bool reading; /* Flagger: the body is being read */
+    bool too_big;
+    struct buf body;
+    char client[64];
+    uint8_t key[RL_KEY_BYTES];
+};
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *text)
+/* Every response goes out here: the configured headers, the status kept
+ * for the request counter. Takes r (destroyed). */
+static enum MHD_Result respond(struct req *q, unsigned status, struct MHD_Response *r)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    const struct header_kv *hd;
+    size_t n = websec_headers(q->sec, &hd);
+    for (size_t i = 0; i < n; i++)
+        MHD_add_response_header(r, hd[i].name, hd[i].value);
+    enum MHD_Result ret = MHD_queue_response(q->c, status, r);
+    if (ret == MHD_YES)
+        q->status = status;
     MHD_destroy_response(r);
     return ret;
 }
 
+static struct MHD_Response *text_response(const char *text)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (r)
+        MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+    return r;
+}
+
+static enum MHD_Result send_text(struct req *q, unsigned status, const char *text)
+{
+    return respond(q, status, text_response(text));
+}
+
 /* Takes ownership of body (malloc'ed). */
-static enum MHD_Result send_owned(struct MHD_Connection *c, unsigned status, char *body, size_t len,
+static enum MHD_Result send_owned(struct req *q, unsigned status, char *body, size_t len,
                                   const char *ctype, bool gzip)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -105,9 +125,43 @@ static enum MHD_Result send_owned(struct MHD_Connection *c, unsigned status, cha
     if (gzip)
         MHD_add_response_header(r, "Content-Encoding", "gzip");
     MHD_add_response_header(r, "Vary", "Accept-Encoding, Accept");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    return respond(q, status, r);
+}
+
+static enum MHD_Result method_not_allowed(struct req *q, const char *allow)
+{
+    struct MHD_Response *r = text_response("method not allowed\n");
+    if (r)
+        MHD_add_response_header(r, "Allow", allow);
+    return respond(q, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+}
+
+/* 401 with a challenge for each way in that is configured. The text does
+ * not say whether credentials were missing or wrong. */
+static enum MHD_Result send_unauthorized(struct req *q)
+{
+    bool users = websec_has_users(q->sec), tokens = websec_has_tokens(q->sec);
+    struct MHD_Response *r =
+        text_response(users && tokens ? "authentication required (basic auth or a bearer token)\n"
+                      : users         ? "authentication required (basic auth)\n"
+                                      : "authentication required (a bearer token)\n");
+    if (r && users)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"outpost\"");
+    if (r && tokens)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"outpost\"");
+    return respond(q, MHD_HTTP_UNAUTHORIZED, r);
+}
+
+static enum MHD_Result send_too_many(struct req *q, uint32_t retry_after_s)
+{
+    char text[96], secs[16];
+    snprintf(text, sizeof(text), "too many requests from this address; retry in %u s\n",
+             retry_after_s);
+    snprintf(secs, sizeof(secs), "%u", retry_after_s);
+    struct MHD_Response *r = text_response(text);
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    return respond(q, MHD_HTTP_TOO_MANY_REQUESTS, r);
 }
 
 /* gzip-compress in (caller frees *out). */
@@ -134,16 +188,17 @@ static enum op_rc gzip_buf(const char *in, size_t len, char **out, size_t *out_l
     return OP_OK;
 }
 
-static enum MHD_Result serve_metrics(struct httpd *h, struct MHD_Connection *c)
+static enum MHD_Result serve_metrics(struct req *q)
 {
+    struct httpd *h = q->h;
     unsigned active = atomic_fetch_add(&h->active_scrapes, 1) + 1;
     enum MHD_Result ret;
     if (h->max_requests && active > h->max_requests) {
-        ret = send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+        ret = send_text(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                         "too many parallel scrapes (see --web.max-requests)\n");
         goto out;
     }
-    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    const char *accept = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Accept");
     enum expo_format fmt = expo_negotiate(accept);
     struct buf b;
     buf_init(&b, RT_MAX_SCRAPE_BYTES);
@@ -152,28 +207,49 @@ static enum MHD_Result serve_metrics(struct httpd *h, struct MHD_Connection *c)
         char cap[24];
         snprintf(cap, sizeof(cap), "%u", RT_MAX_SCRAPE_BYTES);
         log_error("metrics page exceeds its size cap", "cap_bytes", cap);
-        ret = send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics page too large\n");
+        ret = send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics page too large\n");
         goto out;
     }
     const char *ctype = fmt == EXPO_OPENMETRICS ? EXPO_CT_OPENMETRICS : EXPO_CT_TEXT;
-    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+    const char *ae = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Accept-Encoding");
     if (expo_accepts_gzip(ae)) {
         char *z;
         size_t zlen;
         if (gzip_buf(buf_str(&b), b.len, &z, &zlen) == OP_OK) {
             buf_free(&b);
-            ret = send_owned(c, MHD_HTTP_OK, z, zlen, ctype, true);
+            ret = send_owned(q, MHD_HTTP_OK, z, zlen, ctype, true);
             goto out;
         }
     }
     size_t len = b.len;
-    ret = send_owned(c, MHD_HTTP_OK, buf_take(&b), len, ctype, false);
+    ret = send_owned(q, MHD_HTTP_OK, buf_take(&b), len, ctype, false);
 out:
     atomic_fetch_sub(&h->active_scrapes, 1);
     return ret;
 }
 
-static enum MHD_Result serve_landing(struct httpd *h, struct MHD_Connection *c)
+/* The request counters, appended to the metrics page (rt_set_metrics_hook).
+ * A family appears once any request was counted; each (handler, code)
+ * series once it happened. */
+static void render_requests(struct expo *e, void *arg)
+{
+    struct httpd *h = arg;
+    expo_family(e, "outpost_http_requests_total", EXPO_COUNTER,
+                "HTTP requests answered, by handler and status code.");
+    for (int r = 0; r < ROUTE_COUNT; r++) {
+        for (int s = 0; s < HTTPD_STATUS_SLOTS; s++) {
+            uint64_t v = atomic_load(&h->requests[r][s]);
+            if (!v)
+                continue;
+            char code[8];
+            snprintf(code, sizeof(code), "%d", s + HTTPD_STATUS_MIN);
+            struct label l[] = {{"handler", route_names[r]}, {"code", code}};
+            expo_sample_u64(e, "outpost_http_requests_total", "", l, 2, NULL, v);
+        }
+    }
+}
+
+static enum MHD_Result serve_landing(struct req *q)
 {
     struct buf b;
     buf_init(&b, 1u << 16);
@@ -182,7 +258,7 @@ static enum MHD_Result serve_landing(struct httpd *h, struct MHD_Connection *c)
                  "</head><body>\n<h1>outpost</h1>\n<p>Synthetic checks, SLOs and canary "
                  "judgement for Prometheus.</p>\n<p>Version " OUTPOST_VERSION
                  " (revision " OUTPOST_REVISION ")</p>\n<ul>\n<li><a href=\"");
-    for (const char *p = h->telemetry_path; *p; p++) {
+    for (const char *p = q->h->telemetry_path; *p; p++) {
         if (*p == '<')
             buf_adds(&b, "&lt;");
         else if (*p == '>')
@@ -198,21 +274,26 @@ static enum MHD_Result serve_landing(struct httpd *h, struct MHD_Connection *c)
                  "results (JSON)</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n"
                  "<li><a href=\"/-/ready\">Readiness</a></li>\n</ul>\n</body></html>\n");
     if (b.failed)
-        return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "landing page too large\n");
+        return send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "landing page too large\n");
     size_t len = b.len;
-    return send_owned(c, MHD_HTTP_OK, buf_take(&b), len, "text/html; charset=utf-8", false);
+    return send_owned(q, MHD_HTTP_OK, buf_take(&b), len, "text/html; charset=utf-8", false);
 }
 
-static enum MHD_Result serve_reload(struct httpd *h, struct MHD_Connection *c)
+static enum MHD_Result serve_reload(struct req *q)
 {
+    /* Prometheus' rule: reloading over HTTP is opt-in. */
+    if (!q->h->enable_lifecycle)
+        return send_text(q, MHD_HTTP_FORBIDDEN,
+                         "reload over HTTP is off: start outpost with --web.enable-lifecycle "
+                         "(SIGHUP always reloads)\n");
     struct buf errors;
     buf_init(&errors, 1u << 20);
     enum MHD_Result ret;
-    if (rt_reload(h->rt, &errors) == OP_OK) {
-        ret = send_text(c, MHD_HTTP_OK, "configuration reloaded\n");
+    if (rt_reload(q->h->rt, &errors) == OP_OK) {
+        ret = send_text(q, MHD_HTTP_OK, "configuration reloaded\n");
     } else {
         ret = send_text(
-            c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+            q, MHD_HTTP_INTERNAL_SERVER_ERROR,
             buf_str_or(
                 &errors,
                 "the list of problems is longer than its cap; fix the first ones and retry\n"));
@@ -221,23 +302,10 @@ static enum MHD_Result serve_reload(struct httpd *h, struct MHD_Connection *c)
     return ret;
 }
 
-static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *allow)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        strlen("method not allowed\n"), (void *)"method not allowed\n", MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, "Allow", allow);
-    MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
 /* ---- checks ---- */
 
 /* A JSON error object with the check's name (borrowed), as the API's 404. */
-static enum MHD_Result send_json_error(struct MHD_Connection *c, unsigned status, const char *error,
+static enum MHD_Result send_json_error(struct req *q, unsigned status, const char *error,
                                        const char *name)
 {
     struct buf b;
@@ -250,20 +318,21 @@ static enum MHD_Result send_json_error(struct MHD_Connection *c, unsigned status
     }
     buf_adds(&b, "}\n");
     if (b.failed)
-        return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "error too large\n");
+        return send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "error too large\n");
     size_t len = b.len;
-    return send_owned(c, status, buf_take(&b), len, "application/json", false);
+    return send_owned(q, status, buf_take(&b), len, "application/json", false);
 }
 
 /* GET /api/v1/checks (name NULL) and /api/v1/checks/{name}. The listing
  * costs about what a scrape does, so it counts against --web.max-requests. */
-static enum MHD_Result serve_checks(struct httpd *h, struct MHD_Connection *c, const char *name)
+static enum MHD_Result serve_checks(struct req *q, const char *name)
 {
+    struct httpd *h = q->h;
     bool gated = !name;
     unsigned active = gated ? atomic_fetch_add(&h->active_scrapes, 1) + 1 : 0;
     enum MHD_Result ret;
     if (gated && h->max_requests && active > h->max_requests) {
-        ret = send_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+        ret = send_json_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                               "too many parallel requests (see --web.max-requests)", NULL);
         goto out;
     }
@@ -275,13 +344,13 @@ static enum MHD_Result serve_checks(struct httpd *h, struct MHD_Connection *c, c
     if (rc != OP_OK) {
         buf_free(&b);
         ret = rc == OP_ERR_NOT_FOUND
-                  ? send_json_error(c, MHD_HTTP_NOT_FOUND, "no check of that name", name)
-                  : send_json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "answer larger than its cap",
+                  ? send_json_error(q, MHD_HTTP_NOT_FOUND, "no check of that name", name)
+                  : send_json_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "answer larger than its cap",
                                     NULL);
         goto out;
     }
     size_t len = b.len;
-    ret = send_owned(c, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
+    ret = send_owned(q, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
 out:
     if (gated)
         atomic_fetch_sub(&h->active_scrapes, 1);
@@ -290,22 +359,22 @@ out:
 
 /* ---- gates ---- */
 
-static enum MHD_Result serve_argo(struct httpd *h, struct MHD_Connection *c, const char *name)
+static enum MHD_Result serve_argo(struct req *q, const char *name)
 {
     struct canary_verdict v;
     bool reset;
-    if (rt_canary(h->rt, name, NULL, &v, &reset) != OP_OK)
-        return send_text(c, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
+    if (rt_canary(q->h->rt, name, NULL, &v, &reset) != OP_OK)
+        return send_text(q, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
     struct buf b;
     buf_init(&b, 1u << 20);
     canary_verdict_json(&v, name, true, &b);
     buf_addc(&b, '\n');
     if (b.failed) {
         buf_free(&b);
-        return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "verdict too large\n");
+        return send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "verdict too large\n");
     }
     size_t len = b.len;
-    return send_owned(c, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
+    return send_owned(q, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
 }
 
 /* Validate Flagger's body: a JSON object whose known fields are strings
@@ -343,20 +412,38 @@ static const char *flagger_body(json_t *root, const char **checksum)
     return NULL;
 }
 
-static enum MHD_Result serve_flagger(struct httpd *h, struct MHD_Connection *c, const char *name,
-                                     struct req_ctx *ctx)
+/* metadata.token of a Flagger body, if it is a string (borrowed from root). */
+static const char *flagger_token(json_t *root)
 {
-    const char *hook = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hook");
+    json_t *md = json_is_object(root) ? json_object_get(root, "metadata") : NULL;
+    json_t *tok = json_is_object(md) ? json_object_get(md, "token") : NULL;
+    return json_is_string(tok) ? json_string_value(tok) : NULL;
+}
+
+static enum MHD_Result serve_flagger(struct req *q, const char *name)
+{
+    const char *hook = MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, "hook");
+    json_error_t jerr;
+    json_t *root = q->body.len ? json_loadb(q->body.data, q->body.len, 0, &jerr) : NULL;
+    /* Flagger cannot send headers: without them its body's metadata.token
+     * stands for a bearer token, and nothing else happens (no sample reset
+     * for a new checksum) before it passed. */
+    if (!q->authed &&
+        websec_authenticate_token(q->sec, root ? flagger_token(root) : NULL, q->client,
+                                  route_names[q->route]) != WEBSEC_AUTH_OK) {
+        json_decref(root);
+        return send_unauthorized(q);
+    }
     if (!hook)
         hook = "rollout";
     bool rollback = strcmp(hook, "rollback") == 0;
-    if (!rollback && strcmp(hook, "rollout") != 0 && strcmp(hook, "confirm-promotion") != 0)
-        return send_text(c, MHD_HTTP_BAD_REQUEST,
+    if (!rollback && strcmp(hook, "rollout") != 0 && strcmp(hook, "confirm-promotion") != 0) {
+        json_decref(root);
+        return send_text(q, MHD_HTTP_BAD_REQUEST,
                          "hook must be rollout, confirm-promotion or rollback\n");
-    json_error_t jerr;
-    json_t *root = ctx->body.len ? json_loadb(ctx->body.data, ctx->body.len, 0, &jerr) : NULL;
+    }
     if (!root)
-        return send_text(c, MHD_HTTP_BAD_REQUEST,
+        return send_text(q, MHD_HTTP_BAD_REQUEST,
                          "body is not JSON (Flagger sends {name, namespace, phase, checksum, "
                          "metadata})\n");
     const char *checksum;
@@ -366,16 +453,16 @@ static enum MHD_Result serve_flagger(struct httpd *h, struct MHD_Connection *c, 
         struct buf m;
         buf_init(&m, 1024);
         buf_addf(&m, "%s\n", bad);
-        enum MHD_Result r = send_text(c, MHD_HTTP_BAD_REQUEST, buf_str(&m));
+        enum MHD_Result r = send_text(q, MHD_HTTP_BAD_REQUEST, buf_str(&m));
         buf_free(&m);
         return r;
     }
     struct canary_verdict v;
     bool reset;
-    enum op_rc rc = rt_canary(h->rt, name, checksum, &v, &reset);
+    enum op_rc rc = rt_canary(q->h->rt, name, checksum, &v, &reset);
     json_decref(root);
     if (rc != OP_OK)
-        return send_text(c, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
+        return send_text(q, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
     /* Flagger counts <= 202 as success. For rollback hooks success means
      * "roll back now", so they pass only on a significant failure. */
     bool ok = rollback ? v.verdict == CANARY_FAIL : v.verdict == CANARY_PASS;
@@ -385,39 +472,163 @@ static enum MHD_Result serve_flagger(struct httpd *h, struct MHD_Connection *c, 
         buf_addf(&m, "no significant failure, %s\n", v.reason);
     else
         buf_addf(&m, "%s\n", v.reason);
-    enum MHD_Result r = send_text(c, ok ? MHD_HTTP_OK : MHD_HTTP_PRECONDITION_FAILED, buf_str(&m));
+    enum MHD_Result r = send_text(q, ok ? MHD_HTTP_OK : MHD_HTTP_PRECONDITION_FAILED, buf_str(&m));
     buf_free(&m);
     return r;
 }
 
-/* Accumulate a Flagger body across MHD calls, capped. Returns true once the
- * body is complete (the final call); *early is set when a response was
+/* Start reading Flagger's body into a capped buffer (the first call). */
+static enum MHD_Result start_body(struct req *q)
+{
+    /* Content-Length is digits only (RFC 9110): a sign, a suffix or an
+     * empty value is a malformed request, not a small body. */
+    const char *cl = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Content-Length");
+    uint64_t cl_bytes;
+    enum op_rc clrc = cl ? parse_u64(cl, strlen(cl), HTTPD_MAX_GATE_BODY, &cl_bytes) : OP_OK;
+    if (clrc == OP_ERR_LIMIT)
+        return send_text(q, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
+    if (clrc != OP_OK)
+        return send_text(q, MHD_HTTP_BAD_REQUEST, "malformed Content-Length\n");
+    buf_init(&q->body, HTTPD_MAX_GATE_BODY);
+    q->reading = true;
+    return MHD_YES;
+}
+
+/* Accumulate Flagger's body across MHD's calls, capped. Returns true once
+ * the body is complete (the final call); *early is set when a response was
  * already queued (oversized). */
-static bool read_body(struct MHD_Connection *c, struct req_ctx *ctx, const char *upload,
-                      size_t *upload_size, enum MHD_Result *early)
+static bool read_body(struct req *q, const char *upload, size_t *upload_size,
+                      enum MHD_Result *early)
 {
     if (*upload_size == 0)
         return true;
-    if (!ctx->too_big && buf_add(&ctx->body, upload, *upload_size) != OP_OK) {
-        ctx->too_big = true;
-        *early = send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
+    if (!q->too_big && buf_add(&q->body, upload, *upload_size) != OP_OK) {
+        q->too_big = true;
+        *early = send_text(q, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
     }
     *upload_size = 0;
     return false;
 }
 
+/* ---- routing ---- */
+
+static enum route classify(const struct httpd *h, const char *url)
+{
+    if (strncmp(url, FLAGGER_PREFIX, strlen(FLAGGER_PREFIX)) == 0)
+        return ROUTE_FLAGGER;
+    if (strncmp(url, ARGO_PREFIX, strlen(ARGO_PREFIX)) == 0)
+        return ROUTE_ARGO;
+    if (strncmp(url, CHECKS_PATH, strlen(CHECKS_PATH)) == 0 &&
+        (url[strlen(CHECKS_PATH)] == '\0' || url[strlen(CHECKS_PATH)] == '/'))
+        return ROUTE_API;
+    if (strcmp(url, "/-/reload") == 0)
+        return ROUTE_RELOAD;
+    if (strcmp(url, h->telemetry_path) == 0)
+        return ROUTE_METRICS;
+    if (strcmp(url, "/-/healthy") == 0)
+        return ROUTE_HEALTHY;
+    if (strcmp(url, "/-/ready") == 0)
+        return ROUTE_READY;
+    if (strcmp(url, "/") == 0)
+        return ROUTE_LANDING;
+    return ROUTE_OTHER;
+}
+
+/* The rate limit, then credentials, for every route but the probes'.
+ * Returns true when a response (429, 401) is queued in *ret. A Flagger
+ * POST without an Authorization header is let through to have its body's
+ * metadata.token checked. */
+static bool gate(struct req *q, const char *method, enum MHD_Result *ret)
+{
+    if (q->route == ROUTE_HEALTHY || q->route == ROUTE_READY) {
+        q->authed = true;
+        return false;
+    }
+    uint32_t retry;
+    if (!websec_rate_ok(q->h->sec, q->key, &retry)) {
+        *ret = send_too_many(q, retry);
+        return true;
+    }
+    if (!websec_auth_required(q->sec)) {
+        q->authed = true;
+        return false;
+    }
+    const char *authz = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Authorization");
+    if (!authz && q->route == ROUTE_FLAGGER && strcmp(method, "POST") == 0)
+        return false;
+    if (websec_authenticate(q->sec, authz, q->client, route_names[q->route]) == WEBSEC_AUTH_OK) {
+        q->authed = true;
+        return false;
+    }
+    *ret = send_unauthorized(q);
+    return true;
+}
+
+static enum MHD_Result dispatch(struct req *q, const char *url, const char *method)
+{
+    bool is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    switch (q->route) {
+    case ROUTE_FLAGGER:
+        if (strcmp(method, "POST") != 0)
+            return method_not_allowed(q, "POST");
+        return start_body(q);
+    case ROUTE_ARGO:
+        if (!is_get && strcmp(method, "POST") != 0)
+            return method_not_allowed(q, "GET, POST");
+        return serve_argo(q, url + strlen(ARGO_PREFIX));
+    case ROUTE_API: {
+        /* libmicrohttpd hands the path %-decoded, so a name with a '/' (a
+         * canary arm, "<canary>/baseline") may come as is or as %2F; the
+         * name is everything after the prefix. */
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        const char *rest = url + strlen(CHECKS_PATH);
+        return serve_checks(q, *rest ? rest + 1 : NULL);
+    }
+    case ROUTE_RELOAD:
+        if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
+            return method_not_allowed(q, "POST, PUT");
+        return serve_reload(q);
+    case ROUTE_METRICS:
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        return serve_metrics(q);
+    case ROUTE_HEALTHY:
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        return send_text(q, MHD_HTTP_OK, "OK\n");
+    case ROUTE_READY:
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        if (rt_ready(q->h->rt))
+            return send_text(q, MHD_HTTP_OK, "OK\n");
+        return send_text(q, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
+    case ROUTE_LANDING:
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        return serve_landing(q);
+    case ROUTE_OTHER:
+    case ROUTE_COUNT:
+        break;
+    }
+    return send_text(q, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)c;
     (void)toe;
-    struct req_ctx *ctx = *con_cls;
-    if (ctx) {
-        buf_free(&ctx->body);
-        free(ctx);
-        *con_cls = NULL;
-    }
+    struct httpd *h = cls;
+    struct req *q = *con_cls;
+    if (!q)
+        return;
+    if (q->status >= HTTPD_STATUS_MIN && q->status < HTTPD_STATUS_MIN + HTTPD_STATUS_SLOTS)
+        atomic_fetch_add(&h->requests[q->route][q->status - HTTPD_STATUS_MIN], 1);
+    buf_free(&q->body);
+    websec_release(q->sec);
+    free(q);
+    *con_cls = NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -426,80 +637,73 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)version;
     struct httpd *h = cls;
-    bool is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    /* Flagger's gate is the one endpoint that reads a body: it keeps a
-     * capped buffer across MHD's calls. Every other answer is queued on the
-     * first call, and MHD discards the rest of any upload (bounded work). */
-    if (strncmp(url, FLAGGER_PREFIX, strlen(FLAGGER_PREFIX)) == 0) {
-        if (strcmp(method, "POST") != 0)
-            return method_not_allowed(c, "POST");
-        struct req_ctx *ctx = *con_cls;
-        if (!ctx) {
-            /* Content-Length is digits only (RFC 9110): a sign, a suffix or
-             * an empty value is a malformed request, not a small body. */
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-            uint64_t cl_bytes;
-            enum op_rc clrc =
-                cl ? parse_u64(cl, strlen(cl), HTTPD_MAX_GATE_BODY, &cl_bytes) : OP_OK;
-            if (clrc == OP_ERR_LIMIT)
-                return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
-            if (clrc != OP_OK)
-                return send_text(c, MHD_HTTP_BAD_REQUEST, "malformed Content-Length\n");
-            ctx = xcalloc(1, sizeof(*ctx));
-            buf_init(&ctx->body, HTTPD_MAX_GATE_BODY);
-            *con_cls = ctx;
-            return MHD_YES;
-        }
-        enum MHD_Result early = MHD_YES;
-        if (!read_body(c, ctx, upload_data, upload_data_size, &early))
-            return early;
-        if (ctx->too_big)
-            return MHD_YES; /* the 413 is queued already */
-        return serve_flagger(h, c, url + strlen(FLAGGER_PREFIX), ctx);
+    struct req *q = *con_cls;
+    if (!q) {
+        /* The first call, with the headers: everything is decided here
+         * except Flagger's gate, the one endpoint that reads a body (a
+         * capped buffer across MHD's calls). MHD discards the rest of any
+         * other upload once an answer is queued (bounded work). */
+        q = xcalloc(1, sizeof(*q));
+        q->h = h;
+        q->c = c;
+        q->route = classify(h, url);
+        q->sec = websec_acquire(h->sec);
+        buf_init(&q->body, 0);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        websec_client(ci ? ci->client_addr : NULL, q->client, sizeof(q->client), q->key);
+        *con_cls = q;
+        enum MHD_Result ret;
+        if (gate(q, method, &ret))
+            return ret;
+        return dispatch(q, url, method);
     }
-    if (strncmp(url, ARGO_PREFIX, strlen(ARGO_PREFIX)) == 0) {
-        if (!is_get && strcmp(method, "POST") != 0)
-            return method_not_allowed(c, "GET, POST");
-        return serve_argo(h, c, url + strlen(ARGO_PREFIX));
+    if (!q->reading)
+        return MHD_YES;
+    enum MHD_Result early = MHD_YES;
+    if (!read_body(q, upload_data, upload_data_size, &early))
+        return early;
+    if (q->too_big)
+        return MHD_YES; /* the 413 is queued already */
+    q->reading = false;
+    return serve_flagger(q, url + strlen(FLAGGER_PREFIX));
+}
+
+/* ---- TLS ---- */
+
+/* Each HTTPS connection gets the TLS settings current when it is accepted
+ * (webtls.h), before its handshake; it holds them until it closes. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct httpd *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        struct webtls *ref = NULL;
+        if (ci && ci->tls_session && websec_tls_session(h->sec, ci->tls_session, &ref) == OP_OK)
+            *socket_context = ref;
+        else
+            log_error("cannot set up TLS for a connection; it will fail its handshake");
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        websec_tls_done(*socket_context);
+        *socket_context = NULL;
     }
-    /* libmicrohttpd hands the path %-decoded, so a name with a '/' (a
-     * canary arm, "<canary>/baseline") may come as is or as %2F; the name
-     * is everything after the prefix. */
-    if (strncmp(url, CHECKS_PATH, strlen(CHECKS_PATH)) == 0 &&
-        (url[strlen(CHECKS_PATH)] == '\0' || url[strlen(CHECKS_PATH)] == '/')) {
-        if (!is_get)
-            return method_not_allowed(c, "GET, HEAD");
-        const char *rest = url + strlen(CHECKS_PATH);
-        return serve_checks(h, c, *rest ? rest + 1 : NULL);
-    }
-    if (strcmp(url, "/-/reload") == 0) {
-        if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
-            return method_not_allowed(c, "POST, PUT");
-        return serve_reload(h, c);
-    }
-    if (strcmp(url, h->telemetry_path) == 0) {
-        if (!is_get)
-            return method_not_allowed(c, "GET, HEAD");
-        return serve_metrics(h, c);
-    }
-    if (strcmp(url, "/-/healthy") == 0) {
-        if (!is_get)
-            return method_not_allowed(c, "GET, HEAD");
-        return send_text(c, MHD_HTTP_OK, "OK\n");
-    }
-    if (strcmp(url, "/-/ready") == 0) {
-        if (!is_get)
-            return method_not_allowed(c, "GET, HEAD");
-        if (rt_ready(h->rt))
-            return send_text(c, MHD_HTTP_OK, "OK\n");
-        return send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
-    }
-    if (strcmp(url, "/") == 0) {
-        if (!is_get)
-            return method_not_allowed(c, "GET, HEAD");
-        return serve_landing(h, c);
-    }
-    return send_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* libmicrohttpd's own credentials are never used: each session is given
+ * outpost's in on_connection. Should that ever not happen, this callback
+ * has no certificate to offer and the handshake fails (closed, not open). */
+static int no_certificate(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int n_req,
+                          const gnutls_pk_algorithm_t *algos, int n_algos, gnutls_retr2_st *st)
+{
+    (void)s;
+    (void)req_ca_dn;
+    (void)n_req;
+    (void)algos;
+    (void)n_algos;
+    (void)st;
+    return -1;
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -513,92 +717,54 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     log_warn("http server", "err", msg);
 }
 
-/* Bind and listen on addr; returns the socket or -1 (logged). */
-static int open_listener(const char *addr, int *port_out)
+enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct websec *sec,
+                       struct httpd **out)
 {
-    char host[256], port[16];
-    if (httpd_split_address(addr, host, port) != OP_OK) {
-        log_error("bad listen address (use host:port, :port or [v6]:port)", "address", addr);
-        return -1;
+    bool tls = websec_tls(sec);
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        log_error("this libmicrohttpd has no TLS support; remove tls_server_config from the web "
+                  "configuration or use a build with GnuTLS");
+        return OP_ERR_SYSTEM;
     }
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int fd = -1;
-    if (!host[0]) {
-        /* All interfaces: one dual-stack IPv6 socket, or IPv4 when the
-         * host has no IPv6. */
-        hints.ai_family = AF_INET6;
-        if (getaddrinfo(NULL, port, &hints, &res) != 0) {
-            hints.ai_family = AF_INET;
-            res = NULL;
-        }
-    }
-    if (!res) {
-        int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-        if (gai != 0) {
-            log_error("cannot resolve listen address", "address", addr, "err", gai_strerror(gai));
-            return -1;
-        }
-    }
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0)
-            continue;
-        int one = 1, zero = 0;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (ai->ai_family == AF_INET6 && !host[0])
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
-            log_error("cannot listen", "address", addr, "err", strerror(errno));
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    *port_out = 0;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-        *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                   : ((struct sockaddr_in *)&ss)->sin_port);
-    return fd;
-}
-
-enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct httpd **out)
-{
     struct httpd *h = xcalloc(1, sizeof(*h));
     h->rt = rt;
+    h->sec = sec;
     h->telemetry_path = xstrdup(o->telemetry_path);
     h->max_requests = o->max_requests;
+    h->enable_lifecycle = o->enable_lifecycle;
     atomic_init(&h->active_scrapes, 0);
+    rt_set_metrics_hook(rt, render_requests, h);
     for (size_t i = 0; i < o->n_listen; i++) {
         int port = 0;
-        int fd = open_listener(o->listen[i], &port);
+        int fd = listener_open(o->listen[i], &port);
         if (fd < 0)
             goto fail;
         unsigned flags =
             MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-        struct MHD_Daemon *d = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONN_TIMEOUT_S,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_CONN_LIMIT, MHD_OPTION_END);
+        struct MHD_Daemon *d;
+        if (tls)
+            d = MHD_start_daemon(
+                flags | MHD_USE_TLS, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+                mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_HTTPS_CERT_CALLBACK,
+                no_certificate, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned)HTTPD_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                (unsigned)HTTPD_CONN_LIMIT, MHD_OPTION_END);
+        else
+            d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+                                 mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned)HTTPD_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                                 (unsigned)HTTPD_CONN_LIMIT, MHD_OPTION_END);
         if (!d) {
             close(fd);
             log_error("cannot start the HTTP server", "address", o->listen[i]);
             goto fail;
         }
         h->daemons[h->n++] = d;
-        char host[256], p[16], shown[300];
-        if (httpd_split_address(o->listen[i], host, p) != OP_OK)
-            host[0] = '\0';
-        snprintf(shown, sizeof(shown), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
-                 strchr(host, ':') ? "]" : "", port);
-        log_info("listening", "address", shown);
+        char shown[300];
+        listener_describe(o->listen[i], port, shown, sizeof(shown));
+        log_info("listening", "address", shown, "tls", tls ? "true" : "false");
     }
     *out = h;
     return OP_OK;
@@ -620,6 +786,7 @@ void httpd_stop(struct httpd *h)
         if (fd >= 0)
             close(fd);
     }
+    rt_set_metrics_hook(h->rt, NULL, NULL);
     free(h->telemetry_path);
     free(h);
 }

@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "runtime.h"
+#include "websec.h"
 
 #define HTTPD_MAX_LISTEN 16
 
@@ -16,18 +17,18 @@ struct httpd_options {
     size_t n_listen;
     const char *telemetry_path;
     unsigned max_requests; /* parallel scrapes; 0 = unlimited */
+    bool enable_lifecycle; /* POST /-/reload allowed (else 403) */
 };
 
 struct httpd;
 
-/* Bind every address and start serving rt (borrowed; must outlive the
- * server). Logs each bound address with its real port (":0" picks one). */
-enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct httpd **out) WUR;
+/* Bind every address and start serving rt, with the TLS, credentials,
+ * headers and rate limit of sec (both borrowed; they must outlive the
+ * server). Logs each bound address with its real port (":0" picks one).
+ * Installs the request counters on rt's metrics page. */
+enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct websec *sec,
+                       struct httpd **out) WUR;
 /* Stop serving and free. */
 void httpd_stop(struct httpd *h);
-
-/* Split a listen address into host (NULL for all interfaces) and port.
- * host_out must hold 256 bytes, port_out 16. Exposed for tests. */
-enum op_rc httpd_split_address(const char *addr, char *host_out, char *port_out) WUR;
 
 #endif

@@ -14,6 +14,7 @@
 #include "canary_cmd.h"
 #include "cli.h"
 #include "slo_replay.h"
+#include "websec.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -29,6 +30,7 @@ struct options {
     bool config_check;
     bool skip_secrets;
     struct httpd_options web;
+    struct websec_options sec;
     enum log_level log_level;
     enum log_format log_format;
 };
@@ -53,6 +55,14 @@ static void usage(FILE *out)
             "  --web.telemetry-path=/metrics\n"
             "                              Path of the metrics endpoint.\n"
             "  --web.max-requests=40       Maximum parallel scrapes; 0 means no limit.\n"
+            "  --web.config.file=F         Web config (exporter-toolkit format: TLS, basic-auth\n"
+            "                              users, response headers); re-read on reload.\n"
+            "  --web.bearer-tokens-file=F  Bearer tokens, one a line; re-read on reload.\n"
+            "                              With users or tokens, every endpoint but /-/healthy\n"
+            "                              and /-/ready needs credentials.\n"
+            "  --web.rate-limit=N/PERIOD   At most N requests per PERIOD (e.g. 20/1m) per client\n"
+            "                              address (429 + Retry-After); off by default.\n"
+            "  --web.enable-lifecycle      Allow POST /-/reload (else 403); SIGHUP always works.\n"
             "  --log.level=info            debug, info, warn or error.\n"
             "  --log.format=logfmt         logfmt or json.\n"
             "  --storage.path=./data       Directory for the SLO state file.\n"
@@ -93,6 +103,10 @@ static int parse_flags(int argc, char **argv, struct options *o)
             o->skip_secrets = true;
             continue;
         }
+        if (strcmp(a, "--web.enable-lifecycle") == 0) {
+            o->web.enable_lifecycle = true;
+            continue;
+        }
         if ((v = cli_flag_value(argc, argv, &i, "--config.file", &missing))) {
             o->config_file = v;
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.listen-address", &missing))) {
@@ -121,6 +135,18 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 return 2;
             }
             o->web.max_requests = (unsigned)n;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.config.file", &missing))) {
+            o->sec.config_file = v;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.bearer-tokens-file", &missing))) {
+            o->sec.tokens_file = v;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.rate-limit", &missing))) {
+            if (rl_parse(v, &o->sec.rate_n, &o->sec.rate_period_ms) != OP_OK) {
+                fprintf(stderr,
+                        "outpost: --web.rate-limit needs N/PERIOD, N from 1 to %d and "
+                        "PERIOD from 1s to 24h (e.g. 20/1m)\n",
+                        RL_MAX_REQUESTS);
+                return 2;
+            }
         } else if ((v = cli_flag_value(argc, argv, &i, "--log.level", &missing))) {
             if (log_parse_level(v, &o->log_level) != OP_OK) {
                 fprintf(stderr, "outpost: --log.level must be debug, info, warn or error\n");
@@ -153,6 +179,34 @@ static int parse_flags(int argc, char **argv, struct options *o)
         return 2;
     }
     return -1;
+}
+
+/* --config.check with --web.config.file or --web.bearer-tokens-file: those
+ * files are checked too. Returns 0 or 1. */
+static int web_check(const struct websec_options *o)
+{
+    if (!o->config_file && !o->tokens_file)
+        return 0;
+    struct buf errors;
+    buf_init(&errors, 1u << 20);
+    struct websec *ws = NULL;
+    log_setup(LOG_LVL_WARN, LOG_FMT_LOGFMT, stderr); /* no "web security" info line */
+    int rc = 0;
+    if (websec_new(o, clock_system(), &ws, &errors) != OP_OK) {
+        fputs(buf_str_or(
+                  &errors,
+                  "the list of problems is longer than its cap; fix the first ones and retry\n"),
+              stderr);
+        rc = 1;
+    } else {
+        if (o->config_file)
+            printf("%s: OK\n", o->config_file);
+        if (o->tokens_file)
+            printf("%s: OK\n", o->tokens_file);
+    }
+    websec_free(ws);
+    buf_free(&errors);
+    return rc;
 }
 
 static int config_check(const char *file, bool skip_secrets)
@@ -189,6 +243,25 @@ static int config_check(const char *file, bool skip_secrets)
     return 0;
 }
 
+static enum op_rc web_prepare(void *arg, void **staged, struct buf *errors)
+{
+    struct websec_gen *g = NULL;
+    enum op_rc rc = websec_prepare(arg, &g, errors);
+    *staged = g;
+    return rc;
+}
+
+static void web_commit(void *arg, void *staged)
+{
+    websec_commit(arg, staged);
+}
+
+static void web_discard(void *arg, void *staged)
+{
+    (void)arg;
+    websec_discard(staged);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "slo") == 0 && strcmp(argv[2], "replay") == 0)
@@ -209,8 +282,11 @@ int main(int argc, char **argv)
     int rc = parse_flags(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    if (o.config_check)
-        return config_check(o.config_file, o.skip_secrets);
+    if (o.config_check) {
+        int web = web_check(&o.sec);
+        int main_rc = config_check(o.config_file, o.skip_secrets);
+        return main_rc ? main_rc : web;
+    }
     log_setup(o.log_level, o.log_format, stderr);
 
     /* Block before any thread exists, so every thread inherits the mask. */
@@ -227,7 +303,16 @@ int main(int argc, char **argv)
     buf_init(&errors, 1u << 20);
     struct runtime *rt = NULL;
     struct httpd *h = NULL;
+    struct websec *sec = NULL;
     int exit_code = 1;
+    if (websec_new(&o.sec, clock_system(), &sec, &errors) != OP_OK) {
+        log_lines(
+            LOG_LVL_ERROR, "cannot load the web configuration", "err",
+            buf_str_or(
+                &errors,
+                "the list of problems is longer than its cap; fix the first ones and retry\n"));
+        goto out;
+    }
     struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms, clock_system()};
     if (rt_new(&ro, &rt, &errors) != OP_OK) {
         log_lines(
@@ -237,7 +322,11 @@ int main(int argc, char **argv)
                 "the list of problems is longer than its cap; fix the first ones and retry\n"));
         goto out;
     }
-    if (httpd_start(&o.web, rt, &h) != OP_OK)
+    /* The web config and tokens are re-read with the config, all or
+     * nothing, whichever path asked for the reload. */
+    struct rt_reload_hook hook = {web_prepare, web_commit, web_discard, sec};
+    rt_set_reload_hook(rt, &hook);
+    if (httpd_start(&o.web, rt, sec, &h) != OP_OK)
         goto out;
 
     for (;;) {
@@ -262,6 +351,7 @@ int main(int argc, char **argv)
 out:
     httpd_stop(h);
     rt_free(rt);
+    websec_free(sec);
     buf_free(&errors);
     if (exit_code == 0)
         log_info("stopped");

@@ -464,6 +464,8 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
     counter(e, "outpost_state_restore_failures_total",
             "State files found unusable at start-up (moved aside, started fresh).",
             (double)a->restore_failures);
+    if (a->extra)
+        a->extra(e, a->extra_arg);
 
     struct process_stats ps;
     if (process_collect(&ps) == OP_OK) {

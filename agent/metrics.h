@@ -23,6 +23,9 @@ struct metrics_agent {
     uint64_t snapshots, snapshot_failures, restore_failures;
     int64_t now_ms; /* wall clock, for SLO windows */
     struct alerts *alerts;
+    /* More families from outside the runtime (may be NULL). */
+    void (*extra)(struct expo *e, void *arg);
+    void *extra_arg;
 };
 
 /* Append all families to e (the caller calls expo_finish). g borrowed. */

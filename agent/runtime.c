@@ -33,6 +33,9 @@ struct runtime {
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
     struct gen *current;
+    struct rt_reload_hook hook;
+    void (*metrics_hook)(struct expo *e, void *arg);
+    void *metrics_hook_arg;
     atomic_bool reload_ok;
     _Atomic double reload_success_ts;
     _Atomic double last_scrape_seconds;
@@ -349,12 +352,30 @@ void rt_free(struct runtime *rt)
     free(rt);
 }
 
+void rt_set_reload_hook(struct runtime *rt, const struct rt_reload_hook *hook)
+{
+    rt->hook = *hook;
+}
+
+void rt_set_metrics_hook(struct runtime *rt, void (*fn)(struct expo *e, void *arg), void *arg)
+{
+    rt->metrics_hook = fn;
+    rt->metrics_hook_arg = arg;
+}
+
 enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
 {
     pthread_mutex_lock(&rt->reload_lock);
     struct cfg *cfg = NULL;
+    void *staged = NULL;
     enum op_rc rc = cfg_load_file(rt->config_file, &cfg, errors);
-    if (rc != OP_OK) {
+    /* The hook reads its files even when the config is bad, so one reload
+     * reports every problem. */
+    enum op_rc hook_rc = rt->hook.prepare ? rt->hook.prepare(rt->hook.arg, &staged, errors) : OP_OK;
+    if (rc != OP_OK || hook_rc != OP_OK) {
+        if (hook_rc == OP_OK && rt->hook.discard)
+            rt->hook.discard(rt->hook.arg, staged);
+        cfg_free(cfg);
         atomic_store(&rt->reload_ok, false);
         log_lines(
             LOG_LVL_ERROR, "reload failed, keeping the running configuration", "err",
@@ -362,7 +383,7 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
                 errors,
                 "the list of problems is longer than its cap; fix the first ones and retry\n"));
         pthread_mutex_unlock(&rt->reload_lock);
-        return rc;
+        return rc != OP_OK ? rc : hook_rc;
     }
     log_warnings(cfg);
     /* O(1): the sender takes the new settings at its next turn, never
@@ -377,6 +398,8 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     rt->current = g;
     pthread_mutex_unlock(&rt->pub_lock);
     gen_unref(old);
+    if (rt->hook.commit)
+        rt->hook.commit(rt->hook.arg, staged);
     atomic_store(&rt->reload_ok, true);
     atomic_store(&rt->reload_success_ts, clock_wall(rt->clock));
     char n[32];
@@ -444,6 +467,8 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
         .restore_failures = atomic_load(&rt->restore_failures),
         .now_ms = clock_wall_ms(rt->clock),
         .alerts = rt->alerts,
+        .extra = rt->metrics_hook,
+        .extra_arg = rt->metrics_hook_arg,
     };
     buf_reset(out);
     struct expo e;

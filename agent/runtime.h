@@ -45,8 +45,29 @@ void rt_free(struct runtime *rt);
  * interval). Returns the milliseconds until it next has work. */
 int64_t rt_tick(struct runtime *rt);
 
-/* Re-read the config file. On error the running config stays, errors gets
- * the messages, outpost_config_last_reload_successful becomes 0. Any thread. */
+/* Something else a reload re-reads (the web config and tokens): prepare
+ * reads it into *staged or appends its problems to errors; after a
+ * successful prepare exactly one of commit (the whole reload succeeded) or
+ * discard (something failed) is called. All three run under the reload
+ * lock. */
+struct rt_reload_hook {
+    enum op_rc (*prepare)(void *arg, void **staged, struct buf *errors);
+    void (*commit)(void *arg, void *staged);
+    void (*discard)(void *arg, void *staged);
+    void *arg;
+};
+/* Install hook (copied) before any reload can happen (before serving HTTP
+ * and before SIGHUP is handled). */
+void rt_set_reload_hook(struct runtime *rt, const struct rt_reload_hook *hook);
+
+/* Families rendered by someone else (the HTTP server's request counters),
+ * appended to every metrics page; fn runs on scrape threads. Install before
+ * serving. */
+void rt_set_metrics_hook(struct runtime *rt, void (*fn)(struct expo *e, void *arg), void *arg);
+
+/* Re-read the config file and whatever the reload hook re-reads: all or
+ * nothing. On error the running config stays, errors gets the messages,
+ * outpost_config_last_reload_successful becomes 0. Any thread. */
 enum op_rc rt_reload(struct runtime *rt, struct buf *errors) WUR;
 
 /* True once the config is loaded and the probe loop runs. */

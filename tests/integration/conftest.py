@@ -39,11 +39,12 @@ def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
     raise AssertionError(f"timed out after {timeout * SLOW:.1f}s waiting for {what}")
 
 
-def http(method, url, data=None, headers=None, timeout=10):
-    """(status, headers, body bytes); never raises on HTTP error statuses."""
+def http(method, url, data=None, headers=None, timeout=10, context=None):
+    """(status, headers, body bytes); never raises on HTTP error statuses.
+    context: an ssl.SSLContext for https URLs."""
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
@@ -101,9 +102,11 @@ class Target:
 
 
 class Agent:
-    """The real outpost binary on a temp config and an ephemeral port."""
+    """The real outpost binary on a temp config and an ephemeral port.
+    tls_context: the agent serves HTTPS (a web config with TLS in extra_args);
+    readiness is polled with this client context."""
 
-    def __init__(self, tmpdir, config, extra_args=(), env=None):
+    def __init__(self, tmpdir, config, extra_args=(), env=None, tls_context=None):
         self.dir = tmpdir
         self.expected_rc = 0
         self.config_path = os.path.join(tmpdir, "outpost.yml")
@@ -121,8 +124,9 @@ class Agent:
                 r'listening"?[ ,]"?address"?[=:]"?127\.0\.0\.1:(\d+)', self.logs()) or self._dead(),
                 what="agent to listen")
             self.port = int(m.group(1))
-            self.base = f"http://127.0.0.1:{self.port}"
-            wait_for(lambda: http("GET", self.base + "/-/ready")[0] == 200, what="agent ready")
+            self.base = f"{'https' if tls_context else 'http'}://127.0.0.1:{self.port}"
+            wait_for(lambda: http("GET", self.base + "/-/ready", context=tls_context)[0] == 200,
+                     what="agent ready")
         except BaseException:
             # Never leave a half-started agent behind.
             self.proc.kill()

@@ -95,7 +95,7 @@ def test_openmetrics_and_gzip(agent_factory, target):
 
 
 def test_reload_keeps_counters_and_drops_removed(agent_factory, target):
-    a = agent_factory(cfg(target, "keep", "drop"))
+    a = agent_factory(cfg(target, "keep", "drop"), extra_args=["--web.enable-lifecycle"])
     a.wait_value("outpost_check_runs_total", lambda v: v >= 3, check="keep")
     a.wait_value("outpost_check_runs_total", lambda v: v >= 1, check="drop")
     before = a.value("outpost_check_runs_total", check="keep")
@@ -116,7 +116,7 @@ def test_reload_keeps_counters_and_drops_removed(agent_factory, target):
 
 
 def test_bad_reload_keeps_old_config(agent_factory, target):
-    a = agent_factory(cfg(target, "keep"))
+    a = agent_factory(cfg(target, "keep"), extra_args=["--web.enable-lifecycle"])
     a.wait_value("outpost_check_runs_total", lambda v: v >= 1, check="keep")
     good_ts = a.value("outpost_config_last_reload_success_timestamp_seconds")
     a.write_config(cfg(target, "keep") + "    timeout: 2x\n")
@@ -175,7 +175,7 @@ def test_secrets_never_shown(agent_factory, target, tmp_path):
           - name: userinfo
             url: "http://u:${{env:OUTPOST_TEST_TOKEN}}@127.0.0.1:{target.port}/ok?key={token}"
         """)
-    a = agent_factory(config, extra_args=["--log.level=debug"],
+    a = agent_factory(config, extra_args=["--log.level=debug", "--web.enable-lifecycle"],
                       env={"OUTPOST_TEST_TOKEN": token})
     for c in ["bearer", "header", "basic", "userinfo"]:
         a.wait_value("outpost_check_runs_total", lambda v: v >= 1, check=c)

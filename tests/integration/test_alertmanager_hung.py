@@ -74,7 +74,7 @@ def config(am_url, resend, down_port):
 
 def test_reload_and_sigterm_with_hung_alertmanager(agent_factory, hung_am):
     down_port = free_closed_port()
-    a = agent_factory(config(hung_am.url, "1m", down_port))
+    a = agent_factory(config(hung_am.url, "1m", down_port), extra_args=["--web.enable-lifecycle"])
     # The agent's POST is on its way: the connection is accepted, the
     # request is never answered.
     wait_for(lambda: hung_am.accepted() >= 1, timeout=15, what="the agent's POST connection")

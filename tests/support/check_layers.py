@@ -4,7 +4,7 @@
 The layers, lowest first (docs/internals.md):
   agent/core      buffers, log, clock, names, errors - includes nothing above it
   agent/config    the loader and the schema toolkit
-  agent/slo, agent/canary, agent/expo, collectors
+  agent/slo, agent/canary, agent/expo, agent/web, collectors
                   each uses core and config only, never one another
   agent           the daemon: may use everything
 Headers are included by name, so a name is mapped to the folder that holds it.
@@ -20,6 +20,7 @@ LAYERS = {
     "agent/slo": 2,
     "agent/canary": 2,
     "agent/expo": 2,
+    "agent/web": 2,
     "collectors": 2,
     "agent": 3,
 }

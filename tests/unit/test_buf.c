@@ -2,7 +2,7 @@
  * test_buf.c - unit tests for the capped buffer (buf.c), the number helpers
  * it shares with the rest of core/ (fmt_double through buf_add_json_number,
  * parse_u64 in common.c), and splitting listen addresses
- * (httpd_split_address in httpd.c).
+ * (listener_split_address in listener.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
-#include "httpd.h"
+#include "listener.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -437,7 +437,7 @@ static void test_parse_u64(void **state)
     assert_int_equal(parse_u64("123,456", 4, 1000, &v), OP_ERR_INVALID);
 }
 
-/* ---- httpd_split_address ---- */
+/* ---- listener_split_address ---- */
 
 static void test_split_address(void **state)
 {
@@ -476,7 +476,7 @@ static void test_split_address(void **state)
         char host[256], port[16];
         memset(host, 'X', sizeof(host));
         memset(port, 'X', sizeof(port));
-        enum op_rc rc = httpd_split_address(cases[i].addr, host, port);
+        enum op_rc rc = listener_split_address(cases[i].addr, host, port);
         if (rc != cases[i].rc)
             fail_msg("row %zu (\"%s\"): got %s, want %s", i, cases[i].addr, op_strerror(rc),
                      op_strerror(cases[i].rc));
@@ -495,23 +495,23 @@ static void test_split_address_long_host(void **state)
     char addr[600], host[256], port[16];
     memset(addr, 'h', 255);
     memcpy(addr + 255, ":80", 4);
-    assert_int_equal(httpd_split_address(addr, host, port), OP_OK);
+    assert_int_equal(listener_split_address(addr, host, port), OP_OK);
     assert_int_equal(strlen(host), 255);
     assert_string_equal(port, "80");
 
     memset(addr, 'h', 256);
     memcpy(addr + 256, ":80", 4);
-    assert_int_equal(httpd_split_address(addr, host, port), OP_ERR_INVALID);
+    assert_int_equal(listener_split_address(addr, host, port), OP_ERR_INVALID);
 
     addr[0] = '[';
     memset(addr + 1, 'a', 255);
     memcpy(addr + 256, "]:80", 5);
-    assert_int_equal(httpd_split_address(addr, host, port), OP_OK);
+    assert_int_equal(listener_split_address(addr, host, port), OP_OK);
     assert_int_equal(strlen(host), 255);
 
     memset(addr + 1, 'a', 256);
     memcpy(addr + 257, "]:80", 5);
-    assert_int_equal(httpd_split_address(addr, host, port), OP_ERR_INVALID);
+    assert_int_equal(listener_split_address(addr, host, port), OP_ERR_INVALID);
 }
 
 int main(void)
