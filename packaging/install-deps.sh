@@ -8,7 +8,8 @@ PKGS="build-essential cmake pkg-config curl ca-certificates openssl
 libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libcmocka-dev libjansson-dev
 libpcre2-dev zlib1g-dev libssl-dev
 prometheus clang libclang-rt-14-dev clang-format python3 python3-pytest python3-scipy
-prometheus-alertmanager python3-yaml"
+prometheus-alertmanager python3-yaml
+systemd"
 
 missing=""
 for p in $PKGS; do
