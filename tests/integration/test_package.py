@@ -14,6 +14,9 @@ self-check probes it there, with nothing else able to hold that port. /proc
 is mounted inside a private mount namespace that dies with the agent, so
 nothing stays mounted whatever happens to the test.
 
+Then systemd-nspawn boots the root (private network again) and systemd itself
+starts, reloads and stops the installed unit, sandbox and all.
+
 Only the normal pass runs these tests: the sanitizer pass builds no package.
 """
 import glob
@@ -416,6 +419,97 @@ def test_agent_runs_as_outpost_and_stops_cleanly(installed):
             proc.kill()
             proc.wait()
     # The mount namespace died with the agent: nothing is mounted in the root.
+    assert not mounts_under(root)
+
+
+BOOT_CHECK = r"""#!/bin/bash
+# Runs in the booted root after outpost.service: records what the test asserts.
+scrape() {
+    exec 3<>/dev/tcp/127.0.0.1/9469 || return 1
+    printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3
+    exec 3<&-
+}
+for _ in $(seq 150); do
+    scrape 2>/dev/null | grep -q '^outpost_check_up{check="outpost-self"} 1$' && up=1 && break
+    sleep 0.2
+done
+{
+    echo "up=${up:-0}"
+    echo "user=$(ps -o user= -p "$(systemctl show -P MainPID outpost)")"
+    systemctl reload outpost && echo "reload=$(systemctl is-active outpost)"
+    systemctl stop outpost
+    systemctl show outpost -p Result -p ExecMainStatus -p NRestarts
+    echo "--- journal"
+    journalctl -u outpost --no-pager -o cat
+} >/outpost-boot-check.txt 2>&1
+systemctl poweroff
+"""
+
+
+def stop_nspawn(proc):
+    """Shut the container down; kill its init (and so its PID namespace) if it hangs."""
+    if proc.poll() is not None:
+        return
+    try:
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+            inits = [int(p) for p in f.read().split()]
+    except OSError:
+        inits = []
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        for pid in inits:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.kill()
+        proc.wait()
+
+
+def test_service_under_systemd(installed):
+    """The installed unit, sandbox and all, started by systemd: the root booted
+    with systemd-nspawn on a private network. A unit of the test's waits for the
+    self-check to report up, reloads and stops outpost, then powers off."""
+    root, _ = installed
+    script = os.path.join(root, "usr/local/sbin/outpost-boot-check")
+    unit = os.path.join(root, "etc/systemd/system/outpost-boot-check.service")
+    link = os.path.join(root, "etc/systemd/system/multi-user.target.wants/outpost-boot-check.service")
+    result = os.path.join(root, "outpost-boot-check.txt")
+    with open(script, "w") as f:
+        f.write(BOOT_CHECK)
+    os.chmod(script, 0o755)
+    with open(unit, "w") as f:
+        f.write("[Unit]\nAfter=outpost.service\n[Service]\nType=oneshot\n"
+                "ExecStart=/usr/local/sbin/outpost-boot-check\n")
+    os.symlink("/etc/systemd/system/outpost-boot-check.service", link)
+    # No systemd on the host side: no machined to register with, no scope to make.
+    proc = subprocess.Popen(["systemd-nspawn", "--quiet", f"--directory={root}", "--boot",
+                             "--private-network", "--register=no", "--keep-unit",
+                             "--console=pipe"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        out, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        stop_nspawn(proc)
+        out = b""
+    finally:
+        stop_nspawn(proc)
+        for path in (script, unit, link):
+            os.unlink(path)
+    assert os.path.exists(result), "the boot check did not run:\n" + out.decode(errors="replace")
+    with open(result) as f:
+        text = f.read()
+    os.unlink(result)
+    print("\nunder systemd:\n" + text)
+    for line in ("up=1", "user=outpost", "reload=active", "Result=success", "ExecMainStatus=0",
+                 "NRestarts=0"):
+        assert re.search(rf"^{line}$", text, re.M), f"{line} missing:\n{text}"
+    journal = text.split("--- journal", 1)[1]
+    assert 'msg="configuration reloaded"' in journal and "msg=stopped" in journal, journal
+    assert "level=warn" not in journal and "level=error" not in journal, journal
     assert not mounts_under(root)
 
 
