@@ -10,7 +10,7 @@ PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?= -DOUTPOST_WERROR=ON
 SOURCES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test unit integration asan tsan lint fuzz rules rules-check clean
+.PHONY: all deps build run test unit integration asan tsan lint fuzz rules rules-check clean deb
 
 all: build
 
@@ -48,8 +48,14 @@ rules:
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
-integration: build
+# deb: tests/integration/test_package.py installs the package in a Debian 12 root.
+integration: build deb
 	OUTPOST_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+# The Debian package, $(BUILD)/deb/outpost_<version>_<arch>.deb (debhelper,
+# packaging/debian); rebuilt incrementally.
+deb: deps
+	@JOBS=$(JOBS) ./packaging/build-deb.sh $(BUILD)
 
 # The whole suite once more with AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps

@@ -9,7 +9,8 @@ libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libcmocka-dev libjansson-dev
 libpcre2-dev zlib1g-dev libssl-dev
 libgnutls28-dev libcrypt-dev apache2-utils
 prometheus clang libclang-rt-14-dev clang-format python3 python3-pytest python3-scipy
-prometheus-alertmanager python3-yaml nodejs"
+prometheus-alertmanager python3-yaml nodejs
+debhelper dpkg-dev help2man lintian debootstrap systemd systemd-container man-db iproute2"
 
 missing=""
 for p in $PKGS; do
