@@ -379,8 +379,11 @@ static enum MHD_Result serve_argo(struct req *q, const char *name)
 
 /* Validate Flagger's body: a JSON object whose known fields are strings
  * (metadata: an object of strings). *checksum: borrowed from root, may be
- * NULL. Returns a static reason on error. */
-static const char *flagger_body(json_t *root, const char **checksum)
+ * NULL. Returns a static reason on error. STATIC: tests/fuzz reaches both. */
+STATIC const char *flagger_body(json_t *root, const char **checksum);
+STATIC const char *flagger_token(json_t *root);
+
+STATIC const char *flagger_body(json_t *root, const char **checksum)
 {
     static const char *const strings[] = {"name", "namespace", "phase", "checksum"};
     *checksum = NULL;
@@ -413,7 +416,7 @@ static const char *flagger_body(json_t *root, const char **checksum)
 }
 
 /* metadata.token of a Flagger body, if it is a string (borrowed from root). */
-static const char *flagger_token(json_t *root)
+STATIC const char *flagger_token(json_t *root)
 {
     json_t *md = json_is_object(root) ? json_object_get(root, "metadata") : NULL;
     json_t *tok = json_is_object(md) ? json_object_get(md, "token") : NULL;
