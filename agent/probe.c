@@ -4,8 +4,10 @@
 #include "scheduler.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -35,6 +37,8 @@ struct probe_timer {
     bool cancelled; /* freed when its heap entry comes up */
 };
 
+#define SLOT_GONE SIZE_MAX
+
 /*
  * The loop's own per-check state: when the check is due next and whether a
  * run is in flight. It follows the check's name across generations (so an
@@ -45,6 +49,9 @@ struct check_slot {
     int64_t next_due_ns; /* 0 = not scheduled yet */
     int64_t interval_ns; /* the interval next_due_ns was computed for */
     bool in_flight;
+    /* Due at next_due_ns while in flight: off the heap until the run ends. */
+    bool waiting;
+    size_t idx; /* the check's index in the loop's generation, SLOT_GONE */
     unsigned refs;
 };
 
@@ -58,6 +65,8 @@ struct probe_job {
     size_t idx; /* the check's index in gen */
     struct check_slot *slot;
     unsigned attempt;                /* retries done */
+    int64_t started_ns;              /* the current attempt's actual start */
+    int64_t stall0_ns;               /* the loop's stall total at that start */
     struct probe_timer *retry_timer; /* set while waiting to retry */
     struct check_result failed;      /* the last failed attempt (tail dropped) */
 };
@@ -103,11 +112,14 @@ struct probe_loop {
     struct probe_job *jobs;
     struct probe_watch *dead;
     bool stopping;
+    int64_t stall_ns, stall_mark; /* sched_stall_add's total and mark */
+    double load;                  /* sched_load_update's, as of stall_mark */
     /* Read by other threads. */
     atomic_bool running;
     atomic_uint in_flight;
     atomic_uint_fast64_t timer_sets;
     struct rec *lag;
+    struct sched_overruns *overruns;
 };
 
 int64_t probe_now_ns(const struct probe_loop *pl)
@@ -329,6 +341,19 @@ static int64_t earliest(const struct probe_loop *pl)
     return t;
 }
 
+/* Add to the loop's stall total the time its earliest deadline has been
+ * overdue: what the loop owed but could not do (starved of CPU, or busy). */
+static void note_stall(struct probe_loop *pl, int64_t now)
+{
+    int64_t t = earliest(pl), dt = now - pl->stall_mark, stall = 0;
+    if (t < now)
+        stall = sched_stall_add(t, now, &pl->stall_mark);
+    else
+        pl->stall_mark = now;
+    pl->stall_ns += stall;
+    pl->load = sched_load_update(pl->load, dt, stall);
+}
+
 static void arm(struct probe_loop *pl)
 {
     int64_t t = earliest(pl);
@@ -369,8 +394,16 @@ static void job_free(struct probe_loop *pl, struct probe_job *j)
         pl->jobs = j->next;
     if (j->next)
         j->next->prev = j->prev;
-    j->slot->in_flight = false;
-    slot_release(j->slot);
+    struct check_slot *s = j->slot;
+    s->in_flight = false;
+    if (s->waiting) {
+        /* Its next run came due meanwhile: it starts now, on the heap at its
+         * planned time, so its lag counts from then. */
+        s->waiting = false;
+        if (s->idx != SLOT_GONE)
+            sched_push(pl->heap, s->next_due_ns, (uint32_t)s->idx);
+    }
+    slot_release(s);
     gen_unref(j->gen);
     free(j);
     atomic_fetch_sub_explicit(&pl->in_flight, 1, memory_order_relaxed);
@@ -384,6 +417,8 @@ static void retry_now(struct probe_loop *pl, void *arg)
 {
     struct probe_job *job = arg;
     job->retry_timer = NULL;
+    job->started_ns = probe_now_ns(pl);
+    job->stall0_ns = pl->stall_ns;
     const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
     enum op_rc rc = job->type->start(pl, spec, job, &job->run);
     if (rc == OP_OK)
@@ -392,9 +427,29 @@ static void retry_now(struct probe_loop *pl, void *arg)
     deliver(pl, job, &job->failed);
 }
 
+int64_t probe_job_deadline_ns(const struct probe_job *job)
+{
+    const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
+    return job->started_ns + spec->timeout_ms * 1000000;
+}
+
 void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check_result *res)
 {
     const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
+    if (res->reason == CHECK_REASON_TIMEOUT) {
+        /* A timeout that the loop's own stall made says nothing about the
+         * target: counted as the agent's overrun, not recorded, not retried
+         * (that would add load to a loop already behind). */
+        note_stall(pl, probe_now_ns(pl));
+        if (sched_stall_is_ours(pl->stall_ns - job->stall0_ns, spec->timeout_ms * 1000000)) {
+            sched_overruns_add(pl->overruns, SCHED_OVERRUN_STALLED, 1, 0);
+            if (log_enabled(LOG_LVL_DEBUG))
+                log_debug("probe timed out while the probe loop stalled, not recorded", "check",
+                          spec->name);
+            job_free(pl, job);
+            return;
+        }
+    }
     if (!res->success && job->attempt < spec->policy.retry_attempts) {
         /* Probe again before the failure counts. The retry is counted on
          * its own (outpost_check_retries_total), so retries never hide
@@ -429,7 +484,7 @@ static void deliver(struct probe_loop *pl, struct probe_job *job, const struct c
     job_free(pl, job);
 }
 
-static void start_job(struct probe_loop *pl, size_t idx)
+static void start_job(struct probe_loop *pl, size_t idx, int64_t now)
 {
     const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), idx);
     struct probe_job *j = xcalloc(1, sizeof(*j));
@@ -437,6 +492,9 @@ static void start_job(struct probe_loop *pl, size_t idx)
     j->gen = pl->gen;
     j->idx = idx;
     j->slot = pl->slots[idx];
+    /* The timeout counts from here, however late this start is. */
+    j->started_ns = now;
+    j->stall0_ns = pl->stall_ns;
     enum op_rc rc = j->type->start(pl, spec, j, &j->run);
     if (rc != OP_OK) {
         log_error("cannot start a probe", "check", spec->name, "err", op_strerror(rc));
@@ -465,16 +523,48 @@ static void run_due(struct probe_loop *pl, int64_t now)
     while (sched_peek(pl->heap, &due, &id) && due <= now) {
         (void)sched_pop(pl->heap, &due, &id);
         struct check_slot *s = pl->slots[id];
-        /* Only possible when timeout == interval: never overlap a probe
-         * with itself; this run is skipped. */
-        if (!s->in_flight) {
-            rec_observe(pl->lag, (double)(now - due) / 1e9);
-            start_job(pl, id);
+        if (s->in_flight) {
+            /* Never overlap a check with itself. Its attempts may fill the
+             * interval (timeout = interval, retries), so a run ending just
+             * after the next is due is normal: that run waits, and job_free
+             * puts it back on the heap. */
+            s->waiting = true;
+            continue;
         }
+        int64_t lag = now - due;
         const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), id);
         s->next_due_ns = sched_after_run(due, now, s->interval_ns, phase_of(spec, s->interval_ns));
+        uint64_t missed = sched_missed(due, s->next_due_ns, s->interval_ns);
+        if (sched_should_shed(pl->load, lag, s->interval_ns)) {
+            missed++; /* this one too */
+        } else {
+            rec_observe(pl->lag, (double)lag / 1e9);
+            if (lag > sched_late_ns(s->interval_ns))
+                sched_overruns_add(pl->overruns, SCHED_OVERRUN_LATE, 1, lag);
+            start_job(pl, id, now);
+        }
+        sched_overruns_add(pl->overruns, SCHED_OVERRUN_SKIPPED, missed, lag);
         sched_push(pl->heap, s->next_due_ns, id);
     }
+}
+
+/* One line at most every SCHED_LOG_EVERY_NS: an overloaded loop must not
+ * add a log flood to its load. */
+static void log_overruns(struct probe_loop *pl, int64_t now)
+{
+    uint64_t n[SCHED_OVERRUN_COUNT];
+    int64_t max_lag;
+    if (!sched_overruns_log_due(pl->overruns, now, n, &max_lag))
+        return;
+    char v[SCHED_OVERRUN_COUNT][24], lag[32], flight[16];
+    for (int r = 0; r < SCHED_OVERRUN_COUNT; r++)
+        snprintf(v[r], sizeof(v[r]), "%" PRIu64, n[r]);
+    snprintf(lag, sizeof(lag), "%.3f", (double)max_lag / 1e9);
+    snprintf(flight, sizeof(flight), "%u", atomic_load(&pl->in_flight));
+    log_warn("probe loop overloaded: probes start late or are skipped; "
+             "timeouts during its stalls are not recorded",
+             "late", v[SCHED_OVERRUN_LATE], "skipped", v[SCHED_OVERRUN_SKIPPED], "stalled",
+             v[SCHED_OVERRUN_STALLED], "max_lag_seconds", lag, "in_flight", flight);
 }
 
 /* Switch to generation g: per-check state carried over by name, the heap
@@ -486,6 +576,8 @@ static void apply_gen(struct probe_loop *pl, struct gen *g)
     struct check_slot **slots = xcalloc(n ? n : 1, sizeof(*slots));
     int64_t now = probe_now_ns(pl);
     sched_clear(pl->heap);
+    for (size_t i = 0; i < pl->n_slots; i++)
+        pl->slots[i]->idx = SLOT_GONE; /* unless the new generation has it */
     for (size_t i = 0; i < n; i++) {
         const struct check_spec *spec = cfg_check(gen_cfg(g), i);
         long j = old ? cfg_find_check(gen_cfg(old), spec->name) : -1;
@@ -495,9 +587,12 @@ static void apply_gen(struct probe_loop *pl, struct gen *g)
         if (!s->next_due_ns || s->interval_ns != interval) {
             s->interval_ns = interval;
             s->next_due_ns = sched_next_due(now, interval, phase_of(spec, interval));
+            s->waiting = false;
         }
+        s->idx = i;
         slots[i] = s;
-        sched_push(pl->heap, s->next_due_ns, (uint32_t)i);
+        if (!s->waiting) /* else the end of its run pushes it */
+            sched_push(pl->heap, s->next_due_ns, (uint32_t)i);
     }
     for (size_t i = 0; i < pl->n_slots; i++)
         slot_release(pl->slots[i]);
@@ -561,6 +656,7 @@ static void control_ready(struct probe_loop *pl, int fd, uint32_t events, void *
 static void run_deadlines(struct probe_loop *pl)
 {
     int64_t now = probe_now_ns(pl);
+    note_stall(pl, now);
     if (pl->curl_due <= now) {
         int running;
         pl->curl_due = NO_DEADLINE;
@@ -569,6 +665,7 @@ static void run_deadlines(struct probe_loop *pl)
     }
     run_timers(pl, now);
     run_due(pl, now);
+    log_overruns(pl, now);
 }
 
 static void timer_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
@@ -596,6 +693,9 @@ static void *loop_main(void *arg)
             log_error("epoll_wait failed", "err", strerror(errno));
             break;
         }
+        /* Before any handler: a transfer that libcurl fails for its timeout
+         * in this batch must find the stall that caused it counted. */
+        note_stall(pl, probe_now_ns(pl));
         for (int i = 0; i < n && !pl->stopping; i++) {
             struct probe_watch *w = evs[i].data.ptr;
             if (!w->dead)
@@ -651,6 +751,7 @@ enum op_rc probe_loop_new(const struct clock *clock, struct probe_loop **out)
     pl->heap = sched_new();
     pl->timers = sched_new();
     pl->lag = rec_new(probe_lag_bounds, probe_lag_bounds_count);
+    pl->overruns = sched_overruns_new();
     pl->epfd = epoll_create1(EPOLL_CLOEXEC);
     pl->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     pl->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -680,6 +781,7 @@ enum op_rc probe_loop_start(struct probe_loop *pl, struct gen *g)
 {
     gen_ref(g);
     apply_gen(pl, g);
+    pl->stall_mark = probe_now_ns(pl); /* the loop owes nothing before it starts */
     pthread_mutex_lock(&pl->lock);
     pl->accepting = true;
     pthread_mutex_unlock(&pl->lock);
@@ -768,6 +870,7 @@ void probe_loop_free(struct probe_loop *pl)
     sched_free(pl->heap);
     sched_free(pl->timers);
     rec_unref(pl->lag);
+    sched_overruns_free(pl->overruns);
     if (pl->epfd >= 0)
         close(pl->epfd);
     if (pl->tfd >= 0)
@@ -792,6 +895,11 @@ unsigned probe_loop_in_flight(const struct probe_loop *pl)
 struct rec *probe_loop_lag(const struct probe_loop *pl)
 {
     return pl->lag;
+}
+
+void probe_loop_overruns(const struct probe_loop *pl, uint64_t out[SCHED_OVERRUN_COUNT])
+{
+    sched_overruns_read(pl->overruns, out);
 }
 
 uint64_t probe_loop_timer_sets(const struct probe_loop *pl)

@@ -151,8 +151,17 @@ struct probe_timer *probe_timer_at(struct probe_loop *loop, int64_t due_ns, prob
                                    void *arg);
 void probe_timer_cancel(struct probe_loop *loop, struct probe_timer *t);
 
+/* When the current attempt of job's run must be over: its actual start on
+ * the loop's clock (when start was called, however late that was against
+ * the plan) plus the check's timeout. A type whose library keeps no
+ * deadline of its own arms a timer at it; the http type hands libcurl
+ * CURLOPT_TIMEOUT_MS, which libcurl counts from that same start. */
+int64_t probe_job_deadline_ns(const struct probe_job *job);
+
 /* The one result of job's run: the loop hands it to every sink of the
- * check (recorder, SLOs, canary arms) and forgets job. */
+ * check (recorder, SLOs, canary arms) and forgets job. A timeout that the
+ * loop's own stall caused is counted as the agent's overrun instead
+ * (outpost_scheduler_overruns_total{reason="stalled"}), not recorded. */
 void probe_done(struct probe_loop *loop, struct probe_job *job, const struct check_result *res);
 
 #endif
