@@ -1,7 +1,7 @@
-/* probe.c - the probe loop and the services it offers check types. */
-#include "probe.h"
+/* probe.c - the probe loop: scheduling, runs, control, lifecycle (its services
+ * to check types are in probe_svc.c). */
+#include "probe_int.h"
 #include "log.h"
-#include "scheduler.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,25 +17,6 @@
 
 const double probe_lag_bounds[] = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
 const size_t probe_lag_bounds_count = ARRAY_SIZE(probe_lag_bounds);
-
-#define NO_DEADLINE INT64_MAX
-
-/* A descriptor in the epoll set and what to do when it is ready. */
-struct probe_watch {
-    int fd;
-    uint32_t events;
-    probe_fd_cb cb;
-    void *arg;
-    bool dead; /* unwatched: freed after the current batch */
-    struct probe_watch *next_dead;
-};
-
-struct probe_timer {
-    int64_t due;
-    probe_timer_cb cb;
-    void *arg;
-    bool cancelled; /* freed when its heap entry comes up */
-};
 
 #define SLOT_GONE SIZE_MAX
 
@@ -71,12 +52,6 @@ struct probe_job {
     struct check_result failed;      /* the last failed attempt (tail dropped) */
 };
 
-/* A libcurl transfer on the multi handle (its CURLOPT_PRIVATE). */
-struct easy_rec {
-    probe_curl_cb done;
-    void *arg;
-};
-
 struct cmd {
     void (*fn)(void *arg);
     void *arg;
@@ -84,248 +59,9 @@ struct cmd {
     struct cmd *next;
 };
 
-struct probe_loop {
-    const struct clock *clock;
-    int epfd, tfd, evfd;
-    struct probe_watch *tfd_watch, *evfd_watch;
-    CURLM *multi;
-    pthread_t thread;
-    bool started;
-    /* Control from other threads, under lock. */
-    pthread_mutex_t lock;
-    pthread_cond_t cmd_done;
-    struct gen *pending;
-    struct cmd *cmds, **cmds_tail;
-    bool stop_requested;
-    bool accepting; /* the thread takes commands */
-    /* Loop thread only. */
-    struct gen *gen;
-    struct check_slot **slots; /* one per check of gen */
-    size_t n_slots;
-    struct sched *heap;   /* (due, check index) */
-    struct sched *timers; /* (due, timer slot) */
-    struct probe_timer **timer_slots;
-    uint32_t *timer_free;
-    size_t n_timer_slots, n_timer_free;
-    int64_t curl_due;
-    int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
-    struct probe_job *jobs;
-    struct probe_watch *dead;
-    bool stopping;
-    int64_t stall_ns, stall_mark; /* sched_stall_add's total and mark */
-    double load;                  /* sched_load_update's, as of stall_mark */
-    /* Read by other threads. */
-    atomic_bool running;
-    atomic_uint in_flight;
-    atomic_uint_fast64_t timer_sets;
-    struct rec *lag;
-    struct sched_overruns *overruns;
-};
-
 int64_t probe_now_ns(const struct probe_loop *pl)
 {
     return clock_mono_ns(pl->clock);
-}
-
-/* ---- descriptors ---- */
-
-static int ctl(struct probe_loop *pl, int op, struct probe_watch *w)
-{
-    struct epoll_event ev = {.events = w->events, .data.ptr = w};
-    return epoll_ctl(pl->epfd, op, w->fd, &ev);
-}
-
-struct probe_watch *probe_watch_fd(struct probe_loop *pl, int fd, uint32_t events, probe_fd_cb cb,
-                                   void *arg)
-{
-    struct probe_watch *w = xcalloc(1, sizeof(*w));
-    *w = (struct probe_watch){.fd = fd, .events = events, .cb = cb, .arg = arg};
-    /* A descriptor number reused before its old registration went away is
-     * still in the set: take it over. */
-    if (ctl(pl, EPOLL_CTL_ADD, w) != 0 && (errno != EEXIST || ctl(pl, EPOLL_CTL_MOD, w) != 0)) {
-        int err = errno;
-        free(w);
-        errno = err;
-        return NULL;
-    }
-    return w;
-}
-
-enum op_rc probe_watch_events(struct probe_loop *pl, struct probe_watch *w, uint32_t events)
-{
-    w->events = events;
-    if (ctl(pl, EPOLL_CTL_MOD, w) == 0)
-        return OP_OK;
-    /* Closed and reopened under the same number: register it again. */
-    if (errno == ENOENT && ctl(pl, EPOLL_CTL_ADD, w) == 0)
-        return OP_OK;
-    return OP_ERR_SYSTEM;
-}
-
-void probe_unwatch(struct probe_loop *pl, struct probe_watch *w)
-{
-    if (!w || w->dead)
-        return;
-    /* The descriptor may be closed already (ENOENT, EBADF): nothing to undo. */
-    (void)epoll_ctl(pl->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-    /* The current batch of events may still point at w. */
-    w->dead = true;
-    w->next_dead = pl->dead;
-    pl->dead = w;
-}
-
-static void free_dead(struct probe_loop *pl)
-{
-    while (pl->dead) {
-        struct probe_watch *w = pl->dead;
-        pl->dead = w->next_dead;
-        free(w);
-    }
-}
-
-/* ---- timers ---- */
-
-struct probe_timer *probe_timer_at(struct probe_loop *pl, int64_t due_ns, probe_timer_cb cb,
-                                   void *arg)
-{
-    uint32_t id;
-    if (pl->n_timer_free) {
-        id = pl->timer_free[--pl->n_timer_free];
-    } else {
-        pl->timer_slots =
-            xrealloc(pl->timer_slots, (pl->n_timer_slots + 1) * sizeof(*pl->timer_slots));
-        pl->timer_free = xrealloc(pl->timer_free, (pl->n_timer_slots + 1) * sizeof(uint32_t));
-        id = (uint32_t)pl->n_timer_slots++;
-    }
-    struct probe_timer *t = xcalloc(1, sizeof(*t));
-    *t = (struct probe_timer){.due = due_ns, .cb = cb, .arg = arg};
-    pl->timer_slots[id] = t;
-    /* Each slot has exactly one heap entry: it is reused only after that
-     * entry came up, so a stale entry can never fire a newer timer. */
-    sched_push(pl->timers, due_ns, id);
-    return t;
-}
-
-void probe_timer_cancel(struct probe_loop *pl, struct probe_timer *t)
-{
-    (void)pl;
-    if (t)
-        t->cancelled = true;
-}
-
-static void run_timers(struct probe_loop *pl, int64_t now)
-{
-    int64_t due;
-    uint32_t id;
-    while (sched_peek(pl->timers, &due, &id) && due <= now) {
-        (void)sched_pop(pl->timers, &due, &id);
-        struct probe_timer *t = pl->timer_slots[id];
-        pl->timer_slots[id] = NULL;
-        pl->timer_free[pl->n_timer_free++] = id;
-        if (!t->cancelled)
-            t->cb(pl, t->arg);
-        free(t);
-    }
-}
-
-/* ---- libcurl ---- */
-
-static void drain_curl(struct probe_loop *pl)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(pl->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        CURL *easy = msg->easy_handle;
-        CURLcode code = msg->data.result; /* msg dies with remove_handle */
-        struct easy_rec *er = NULL;
-        (void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&er);
-        (void)curl_multi_remove_handle(pl->multi, easy);
-        probe_curl_cb done = er->done;
-        void *arg = er->arg;
-        free(er);
-        done(pl, easy, code, arg);
-    }
-}
-
-static void curl_socket_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
-{
-    (void)arg;
-    int flags = 0, running;
-    if (events & EPOLLIN)
-        flags |= CURL_CSELECT_IN;
-    if (events & EPOLLOUT)
-        flags |= CURL_CSELECT_OUT;
-    if (events & (EPOLLERR | EPOLLHUP))
-        flags |= CURL_CSELECT_ERR;
-    (void)curl_multi_socket_action(pl->multi, fd, flags, &running);
-    drain_curl(pl);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: keep libcurl's sockets in the epoll set; the
- * watch rides along as the socket's socketp. */
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    (void)easy;
-    struct probe_loop *pl = userp;
-    struct probe_watch *w = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        probe_unwatch(pl, w);
-        (void)curl_multi_assign(pl->multi, s, NULL);
-        return 0;
-    }
-    uint32_t events = 0;
-    if (what & CURL_POLL_IN)
-        events |= EPOLLIN;
-    if (what & CURL_POLL_OUT)
-        events |= EPOLLOUT;
-    if (w) {
-        if (probe_watch_events(pl, w, events) != OP_OK)
-            log_error("cannot watch a probe socket", "err", strerror(errno));
-        return 0;
-    }
-    w = probe_watch_fd(pl, s, events, curl_socket_ready, NULL);
-    if (!w) {
-        log_error("cannot watch a probe socket", "err", strerror(errno));
-        return -1; /* libcurl fails that transfer */
-    }
-    (void)curl_multi_assign(pl->multi, s, w);
-    return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: never call libcurl from here (house style), only
- * note the deadline; the loop arms the timerfd when it settles. */
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    struct probe_loop *pl = userp;
-    pl->curl_due = timeout_ms < 0 ? NO_DEADLINE : probe_now_ns(pl) + (int64_t)timeout_ms * 1000000;
-    return 0;
-}
-
-enum op_rc probe_add_easy(struct probe_loop *pl, CURL *easy, probe_curl_cb done, void *arg)
-{
-    struct easy_rec *er = xcalloc(1, sizeof(*er));
-    *er = (struct easy_rec){done, arg};
-    if (curl_easy_setopt(easy, CURLOPT_PRIVATE, er) != CURLE_OK)
-        goto fail;
-    CURLMcode mc = curl_multi_add_handle(pl->multi, easy);
-    if (mc == CURLM_OK)
-        return OP_OK;
-    log_error("cannot start a transfer", "err", curl_multi_strerror(mc));
-fail:
-    free(er);
-    return OP_ERR_SYSTEM;
-}
-
-void probe_remove_easy(struct probe_loop *pl, CURL *easy)
-{
-    struct easy_rec *er = NULL;
-    (void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&er);
-    (void)curl_multi_remove_handle(pl->multi, easy);
-    (void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-    free(er);
 }
 
 /* ---- the timerfd: the earliest of every deadline ---- */
@@ -661,9 +397,9 @@ static void run_deadlines(struct probe_loop *pl)
         int running;
         pl->curl_due = NO_DEADLINE;
         (void)curl_multi_socket_action(pl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        drain_curl(pl);
+        probe_drain_curl(pl);
     }
-    run_timers(pl, now);
+    probe_run_timers(pl, now);
     run_due(pl, now);
     log_overruns(pl, now);
 }
@@ -701,7 +437,7 @@ static void *loop_main(void *arg)
             if (!w->dead)
                 w->cb(pl, w->fd, evs[i].events, w->arg);
         }
-        free_dead(pl);
+        probe_free_dead(pl);
         arm(pl);
     }
     /* Stop taking commands; run whatever is queued so no caller waits. */
@@ -720,7 +456,7 @@ static void *loop_main(void *arg)
         probe_timer_cancel(pl, j->retry_timer);
         job_free(pl, j);
     }
-    free_dead(pl);
+    probe_free_dead(pl);
     atomic_store(&pl->running, false);
     return NULL;
 }
@@ -764,9 +500,9 @@ enum op_rc probe_loop_new(const struct clock *clock, struct probe_loop **out)
     pl->multi = curl_multi_init();
     if (!pl->multi)
         goto fail;
-    if (curl_multi_setopt(pl->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+    if (curl_multi_setopt(pl->multi, CURLMOPT_SOCKETFUNCTION, probe_on_socket) != CURLM_OK ||
         curl_multi_setopt(pl->multi, CURLMOPT_SOCKETDATA, pl) != CURLM_OK ||
-        curl_multi_setopt(pl->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
+        curl_multi_setopt(pl->multi, CURLMOPT_TIMERFUNCTION, probe_on_curl_timer) != CURLM_OK ||
         curl_multi_setopt(pl->multi, CURLMOPT_TIMERDATA, pl) != CURLM_OK)
         goto fail;
     *out = pl;
@@ -855,7 +591,7 @@ void probe_loop_free(struct probe_loop *pl)
         curl_multi_cleanup(pl->multi);
     probe_unwatch(pl, pl->tfd_watch);
     probe_unwatch(pl, pl->evfd_watch);
-    free_dead(pl);
+    probe_free_dead(pl);
     if (pl->pending)
         gen_unref(pl->pending);
     for (size_t i = 0; i < pl->n_slots; i++)

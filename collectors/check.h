@@ -9,7 +9,7 @@
  * file plus one registry row.
  *
  * The other direction is the loop's services (declared below, implemented
- * by agent/probe.c), in the manner of redis' ae and chrony's sched: watch a
+ * by agent/probe.c and probe_svc.c), in the manner of redis' ae and chrony's sched: watch a
  * descriptor with a handler, hand libcurl an easy handle, set a timer, and
  * report the one result of a run. A type that owns sockets (DNS, ICMP)
  * plugs in through the descriptor and timer services exactly as libcurl
@@ -120,7 +120,7 @@ void check_types_register_test(const struct check_type *t);
 enum op_rc check_types_init(void) WUR;
 void check_types_fini(void);
 
-/* ---- services of the probe loop (agent/probe.c) ---- */
+/* ---- services of the probe loop (agent/probe.c, probe_svc.c) ---- */
 
 /* The loop's monotonic clock, in nanoseconds. */
 int64_t probe_now_ns(const struct probe_loop *loop);
