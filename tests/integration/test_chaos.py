@@ -61,11 +61,13 @@ def busy_loops(n):
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
 
-def test_cpu_spike(agent_factory, target):
+def test_cpu_spike(agent_factory, target, tmp_path):
+    """Two busy loops on the two cores; the busy loops are killed in a finally."""
     n_checks = 30
     checks = "".join(f'  - {{name: c{i:02d}, url: "{target.url("/ok")}"}}\n'
                      for i in range(n_checks))
-    a = agent_factory("global: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks)
+    a = agent_factory("global: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks,
+                      extra_args=[f"--storage.path={tmp_path / 'data'}"])
     a.wait_value("outpost_scheduler_lag_seconds_count", lambda v: v >= 2 * n_checks,
                  timeout=15)
     before = a.metrics()
@@ -145,6 +147,7 @@ def slo_figures(agent):
 
 
 def test_io_glitch(agent_factory, target, tmp_path):
+    """The state directory refuses writes for GLITCH_S with snapshots every second."""
     data = tmp_path / "data"
     cfg = textwrap.dedent(f"""\
         global: {{interval: 200ms, timeout: 150ms}}
@@ -255,28 +258,32 @@ def slow():
     s.stop()
 
 
-def test_latency_injection(agent_factory, slow):
+def test_latency_injection(slow, agent_factory, tmp_path):
+    """The slow target is requested first so that it is torn down last: stopped under a
+    running agent, its refused connections would be failures of the availability SLO."""
     names = [f"api-{i}" for i in range(5)]
     checks = "".join(f'  - {{name: {n}, url: "http://127.0.0.1:{slow.port}/"}}\n'
                      for n in names)
     lst = ", ".join(names)
     # 99.99 % over 30 d: the page tier's 1h window needs 14.4 x 0.0001 x 18,000 expected
     # events = 26 bad ones, about 5 s of these five checks all slow.
-    a = agent_factory(textwrap.dedent(f"""\
-        global: {{interval: 1s, timeout: 900ms}}
-        """) + "checks:\n" + checks + textwrap.dedent(f"""\
+    a = agent_factory("global: {interval: 1s, timeout: 900ms}\nchecks:\n" + checks +
+                      textwrap.dedent(f"""\
         slos:
-          - {{name: api-latency, objective: 99.99, sli: {{checks: [{lst}], latency: {{threshold: 250ms}}}}}}
+          - name: api-latency
+            objective: 99.99
+            sli: {{checks: [{lst}], latency: {{threshold: 250ms}}}}
           - {{name: api-availability, objective: 99.99, sli: {{checks: [{lst}]}}}}
         alerting:
           alertmanagers: ["http://127.0.0.1:{slow.port}"]
           resend_interval: 2s
           evaluation_interval: 1s
-        """))
+        """), extra_args=[f"--storage.path={tmp_path / 'data'}"])
     t0 = time.monotonic()
 
     def burn_pushed():
-        return [x for x in slow.pushed() if x["labels"].get("alertname") == "OutpostSLOBudgetBurn"]
+        return [x for x in slow.pushed()
+                if x["labels"].get("alertname") == "OutpostSLOBudgetBurn"]
     wait_for(burn_pushed, timeout=30, what="OutpostSLOBudgetBurn pushed")
     fired_after = time.monotonic() - t0
     a.wait_value("outpost_slo_alert_firing", lambda v: v == 1, slo="api-latency",
