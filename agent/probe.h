@@ -22,6 +22,7 @@
 #include "common.h"
 #include "gen.h"
 #include "recorder.h"
+#include "scheduler.h"
 
 #include <stdbool.h>
 
@@ -51,6 +52,9 @@ bool probe_loop_running(const struct probe_loop *pl);
 unsigned probe_loop_in_flight(const struct probe_loop *pl);
 /* Histogram of start time - planned time, seconds; borrowed. */
 struct rec *probe_loop_lag(const struct probe_loop *pl);
+/* Overruns so far by reason (scheduler.h): runs started late, planned runs
+ * skipped, timeouts not recorded because the loop stalled. Any thread. */
+void probe_loop_overruns(const struct probe_loop *pl, uint64_t out[SCHED_OVERRUN_COUNT]);
 /* Times the timerfd was set (re-armed only when the earliest deadline
  * changes; exposed for tests). */
 uint64_t probe_loop_timer_sets(const struct probe_loop *pl);

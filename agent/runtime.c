@@ -470,6 +470,7 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
         .extra = rt->metrics_hook,
         .extra_arg = rt->metrics_hook_arg,
     };
+    probe_loop_overruns(rt->loop, a.overruns);
     buf_reset(out);
     struct expo e;
     expo_init(&e, out, fmt);
