@@ -39,6 +39,17 @@ struct runtime {
     atomic_bool reload_ok;
     _Atomic double reload_success_ts;
     _Atomic double last_scrape_seconds;
+    /* Set once the agent stops: a load in progress gives up (its loops
+     * read it), and no reload starts any more. */
+    atomic_bool stopping;
+    bool stopped;
+    /* The reload thread: SIGHUP asks, it loads, so main keeps answering
+     * signals whatever the file costs to load. */
+    pthread_t reloader;
+    bool reloader_running;
+    pthread_mutex_t req_lock; /* guards the two flags below */
+    pthread_cond_t req_cond;
+    bool req_pending, req_quit;
 };
 
 static struct gen *acquire(struct runtime *rt)
@@ -94,6 +105,8 @@ static struct state_file *load_saved(struct runtime *rt)
     return saved;
 }
 
+static void *reloader_main(void *arg);
+
 enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors)
 {
     struct cfg *cfg = NULL;
@@ -110,6 +123,8 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     rt->snapshot_interval_ms = o->snapshot_interval_ms;
     pthread_mutex_init(&rt->reload_lock, NULL);
     pthread_mutex_init(&rt->pub_lock, NULL);
+    pthread_mutex_init(&rt->req_lock, NULL);
+    pthread_cond_init(&rt->req_cond, NULL);
     rc = check_types_init();
     if (rc != OP_OK) {
         buf_adds(errors, "cannot initialise the check types (libcurl)\n");
@@ -133,6 +148,12 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
         buf_adds(errors, "cannot start the probe loop\n");
         goto out;
     }
+    if (pthread_create(&rt->reloader, NULL, reloader_main, rt) != 0) {
+        buf_adds(errors, "cannot start the reload thread\n");
+        rc = OP_ERR_SYSTEM;
+        goto out;
+    }
+    rt->reloader_running = true;
     char n[32];
     snprintf(n, sizeof(n), "%zu", gen_check_count(rt->current));
     log_info("configuration loaded", "file", o->config_file, "checks", n);
@@ -145,13 +166,14 @@ out:
     return rc;
 }
 
-static void snapshot(struct runtime *rt)
+/* Save every SLO's state; OP_ERR_IO (logged, counted) when it failed. */
+static enum op_rc snapshot(struct runtime *rt)
 {
     struct gen *g = acquire(rt);
     size_t n = gen_slo_count(g);
     if (n == 0) {
         gen_unref(g);
-        return;
+        return OP_OK;
     }
     const char **names = xcalloc(n, sizeof(char *));
     struct slo_state **states = xcalloc(n, sizeof(*states));
@@ -161,16 +183,19 @@ static void snapshot(struct runtime *rt)
     }
     struct buf err;
     buf_init(&err, 1u << 16);
-    if (state_write(rt->storage_path, names, states, n, &err) == OP_OK) {
+    enum op_rc rc = state_write(rt->storage_path, names, states, n, &err);
+    if (rc == OP_OK) {
         atomic_fetch_add(&rt->snapshots, 1);
     } else {
         atomic_fetch_add(&rt->snapshot_failures, 1);
         log_error("SLO state snapshot failed, the previous one is kept", "err", buf_str(&err));
+        rc = OP_ERR_IO;
     }
     buf_free(&err);
     free(names);
     free(states);
     gen_unref(g);
+    return rc;
 }
 
 /* OutpostCheckDown with hysteresis: it fires once the check's last
@@ -321,7 +346,7 @@ int64_t rt_tick(struct runtime *rt)
     if (now >= rt->next_eval_ms)
         rt->next_eval_ms = now + evaluate(rt);
     if (now >= rt->next_snapshot_ms) {
-        snapshot(rt);
+        (void)snapshot(rt); /* logged and counted; the next one tries again */
         rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
     }
     int64_t next =
@@ -329,27 +354,94 @@ int64_t rt_tick(struct runtime *rt)
     return next > now ? next - now : 0;
 }
 
-void rt_free(struct runtime *rt)
+void rt_cancel(struct runtime *rt)
 {
-    if (!rt)
-        return;
+    atomic_store(&rt->stopping, true);
+    pthread_mutex_lock(&rt->req_lock);
+    rt->req_quit = true;
+    pthread_cond_signal(&rt->req_cond);
+    pthread_mutex_unlock(&rt->req_lock);
+}
+
+enum op_rc rt_stop(struct runtime *rt)
+{
+    if (rt->stopped)
+        return OP_OK;
+    rt->stopped = true;
+    rt_cancel(rt);
+    /* A reload in progress has seen the flag and gives up within a few
+     * thousand YAML events; nothing else in it waits. */
+    if (rt->reloader_running)
+        pthread_join(rt->reloader, NULL);
+    rt->reloader_running = false;
     probe_loop_free(rt->loop);
+    rt->loop = NULL;
     /* Pending notifications go out first, within half a second: shutdown
      * must finish within a second whatever Alertmanager does. */
     if (rt->alerts)
         alerts_stop(rt->alerts, 500);
-    alerts_free(rt->alerts);
     /* No probe runs any more: this snapshot holds every recorded event. */
-    if (rt->current)
-        snapshot(rt);
+    enum op_rc rc = rt->current ? snapshot(rt) : OP_OK;
+    if (rc != OP_OK)
+        log_error("the last SLO state snapshot failed: the events since the previous one are "
+                  "lost",
+                  "path", rt->storage_path);
+    return rc;
+}
+
+void rt_free(struct runtime *rt)
+{
+    if (!rt)
+        return;
+    /* Logged by rt_stop; a caller that wants the result stops rt first. */
+    enum op_rc stopped = rt_stop(rt);
+    (void)stopped;
+    alerts_free(rt->alerts);
     gen_unref(rt->current);
     if (rt->types_ready)
         check_types_fini();
     pthread_mutex_destroy(&rt->reload_lock);
     pthread_mutex_destroy(&rt->pub_lock);
+    pthread_mutex_destroy(&rt->req_lock);
+    pthread_cond_destroy(&rt->req_cond);
     free(rt->storage_path);
     free(rt->config_file);
     free(rt);
+}
+
+void rt_request_reload(struct runtime *rt)
+{
+    pthread_mutex_lock(&rt->req_lock);
+    rt->req_pending = true;
+    pthread_cond_signal(&rt->req_cond);
+    pthread_mutex_unlock(&rt->req_lock);
+}
+
+/* The reload thread: one reload per request; requests that arrive during
+ * a reload make one more (the file may have changed after it was read). */
+static void *reloader_main(void *arg)
+{
+    struct runtime *rt = arg;
+    struct buf errors;
+    buf_init(&errors, 1u << 20);
+    pthread_mutex_lock(&rt->req_lock);
+    for (;;) {
+        while (!rt->req_pending && !rt->req_quit)
+            pthread_cond_wait(&rt->req_cond, &rt->req_lock);
+        if (rt->req_quit)
+            break;
+        rt->req_pending = false;
+        pthread_mutex_unlock(&rt->req_lock);
+        buf_reset(&errors);
+        log_info("reloading on SIGHUP");
+        enum op_rc rc = rt_reload(rt, &errors);
+        if (rc != OP_OK && rc != OP_ERR_STATE)
+            log_warn("SIGHUP reload failed; see the errors above");
+        pthread_mutex_lock(&rt->req_lock);
+    }
+    pthread_mutex_unlock(&rt->req_lock);
+    buf_free(&errors);
+    return NULL;
 }
 
 void rt_set_reload_hook(struct runtime *rt, const struct rt_reload_hook *hook)
@@ -368,7 +460,19 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     pthread_mutex_lock(&rt->reload_lock);
     struct cfg *cfg = NULL;
     void *staged = NULL;
-    enum op_rc rc = cfg_load_file(rt->config_file, &cfg, errors);
+    if (atomic_load(&rt->stopping)) {
+        pthread_mutex_unlock(&rt->reload_lock);
+        buf_addf(errors, "%s: not reloaded: the agent is stopping\n", rt->config_file);
+        return OP_ERR_STATE;
+    }
+    struct cfg_load_options lo = {.cancel = &rt->stopping};
+    enum op_rc rc = cfg_load_file_opts(rt->config_file, &lo, &cfg, errors);
+    if (rc == OP_ERR_STATE) {
+        /* Stopping: not a failed reload, the running config stays to the end. */
+        log_info("reload cancelled: the agent is stopping");
+        pthread_mutex_unlock(&rt->reload_lock);
+        return rc;
+    }
     /* The hook reads its files even when the config is bad, so one reload
      * reports every problem. */
     enum op_rc hook_rc = rt->hook.prepare ? rt->hook.prepare(rt->hook.arg, &staged, errors) : OP_OK;
