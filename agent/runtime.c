@@ -33,6 +33,13 @@ struct runtime {
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
     struct gen *current;
+    /* The saved state of SLOs no longer configured, kept until their
+     * windows have passed so one that comes back gets its history back.
+     * kept_lock (taken inside reload_lock, before pub_lock) guards it and
+     * makes a snapshot see `current` and `kept` of one moment. */
+    pthread_mutex_t kept_lock;
+    struct state_file *kept;
+    bool state_on_disk; /* the last file read or written held records */
     struct rt_reload_hook hook;
     void (*metrics_hook)(struct expo *e, void *arg);
     void *metrics_hook_arg;
@@ -93,6 +100,7 @@ static struct state_file *load_saved(struct runtime *rt)
     struct buf err;
     buf_init(&err, 1u << 16);
     enum op_rc rc = state_read(rt->storage_path, &saved, &err);
+    rt->state_on_disk = rc == OP_OK && state_record_count(saved) > 0;
     if (rc == OP_ERR_INVALID) {
         atomic_fetch_add(&rt->restore_failures, 1);
         log_error("SLO state file unusable, starting fresh", "err", buf_str(&err));
@@ -125,6 +133,7 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     pthread_mutex_init(&rt->pub_lock, NULL);
     pthread_mutex_init(&rt->req_lock, NULL);
     pthread_cond_init(&rt->req_cond, NULL);
+    pthread_mutex_init(&rt->kept_lock, NULL);
     rc = check_types_init();
     if (rc != OP_OK) {
         buf_adds(errors, "cannot initialise the check types (libcurl)\n");
@@ -136,6 +145,16 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     alerts_configure(rt->alerts, cfg_alerting(cfg));
     rt->current = gen_new(cfg, NULL, saved, rt->clock);
     cfg = NULL; /* the generation owns it */
+    /* What the file holds of SLOs not configured now stays for them. */
+    rt->kept = saved ? saved : state_file_new();
+    saved = NULL;
+    (void)state_forget(rt->kept, gen_cfg(rt->current), clock_wall_ms(rt->clock));
+    if (state_record_count(rt->kept)) {
+        char k[32];
+        snprintf(k, sizeof(k), "%zu", state_record_count(rt->kept));
+        log_info("saved state of SLOs not configured is kept until their windows have passed",
+                 "slos", k);
+    }
     int64_t now = mono_ms(rt);
     rt->next_eval_ms = now; /* evaluate at once: restored state may be burning */
     rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
@@ -166,35 +185,48 @@ out:
     return rc;
 }
 
-/* Save every SLO's state; OP_ERR_IO (logged, counted) when it failed. */
+/* Save every SLO's state and the kept ones; OP_ERR_IO (logged, counted)
+ * when it failed. */
 static enum op_rc snapshot(struct runtime *rt)
 {
+    pthread_mutex_lock(&rt->kept_lock);
     struct gen *g = acquire(rt);
-    size_t n = gen_slo_count(g);
-    if (n == 0) {
+    (void)state_forget(rt->kept, gen_cfg(g), clock_wall_ms(rt->clock));
+    size_t n = gen_slo_count(g), records = n + state_record_count(rt->kept);
+    /* Nothing to save, and nothing on disk that must go (the last kept
+     * record expired): no file is made. */
+    if (records == 0 && !rt->state_on_disk) {
+        pthread_mutex_unlock(&rt->kept_lock);
         gen_unref(g);
         return OP_OK;
     }
-    const char **names = xcalloc(n, sizeof(char *));
-    struct slo_state **states = xcalloc(n, sizeof(*states));
+    const char **names = xcalloc(n ? n : 1, sizeof(char *));
+    struct slo_state **states = xcalloc(n ? n : 1, sizeof(*states));
     for (size_t i = 0; i < n; i++) {
         names[i] = cfg_slo(gen_cfg(g), i)->name;
         states[i] = gen_slo(g, i);
     }
+    /* Encoded under the lock (copies in memory), written outside it. */
+    struct buf data;
+    buf_init(&data, STATE_MAX_FILE_BYTES);
+    state_encode_kept(names, states, n, rt->kept, &data);
+    pthread_mutex_unlock(&rt->kept_lock);
+    free(names);
+    free(states);
+    gen_unref(g);
     struct buf err;
     buf_init(&err, 1u << 16);
-    enum op_rc rc = state_write(rt->storage_path, names, states, n, &err);
+    enum op_rc rc = state_write_data(rt->storage_path, &data, &err);
     if (rc == OP_OK) {
         atomic_fetch_add(&rt->snapshots, 1);
+        rt->state_on_disk = records > 0;
     } else {
         atomic_fetch_add(&rt->snapshot_failures, 1);
         log_error("SLO state snapshot failed, the previous one is kept", "err", buf_str(&err));
         rc = OP_ERR_IO;
     }
     buf_free(&err);
-    free(names);
-    free(states);
-    gen_unref(g);
+    buf_free(&data);
     return rc;
 }
 
@@ -398,12 +430,14 @@ void rt_free(struct runtime *rt)
     (void)stopped;
     alerts_free(rt->alerts);
     gen_unref(rt->current);
+    state_file_free(rt->kept);
     if (rt->types_ready)
         check_types_fini();
     pthread_mutex_destroy(&rt->reload_lock);
     pthread_mutex_destroy(&rt->pub_lock);
     pthread_mutex_destroy(&rt->req_lock);
     pthread_cond_destroy(&rt->req_cond);
+    pthread_mutex_destroy(&rt->kept_lock);
     free(rt->storage_path);
     free(rt->config_file);
     free(rt);
@@ -455,6 +489,21 @@ void rt_set_metrics_hook(struct runtime *rt, void (*fn)(struct expo *e, void *ar
     rt->metrics_hook_arg = arg;
 }
 
+/* Keep the state of every SLO of `from` that `to` no longer has. Under
+ * kept_lock. */
+static void retire_removed(struct runtime *rt, const struct cfg *from, const struct cfg *to,
+                           int64_t now_ms)
+{
+    const struct gen *cur = rt->current;
+    for (size_t i = 0; i < cfg_slo_count(from); i++) {
+        const char *name = cfg_slo(from, i)->name;
+        if (cfg_find_slo(to, name) >= 0)
+            continue;
+        state_retire(rt->kept, name, gen_slo(cur, i), now_ms);
+        log_info("SLO removed; its state is kept until its windows have passed", "slo", name);
+    }
+}
+
 enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
 {
     pthread_mutex_lock(&rt->reload_lock);
@@ -465,6 +514,7 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
         buf_addf(errors, "%s: not reloaded: the agent is stopping\n", rt->config_file);
         return OP_ERR_STATE;
     }
+    log_debug("loading the configuration", "file", rt->config_file);
     struct cfg_load_options lo = {.cancel = &rt->stopping};
     enum op_rc rc = cfg_load_file_opts(rt->config_file, &lo, &cfg, errors);
     if (rc == OP_ERR_STATE) {
@@ -495,12 +545,18 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     alerts_configure(rt->alerts, cfg_alerting(cfg));
     /* Only reloads change `current`, and they hold reload_lock, so reading
      * it here without pub_lock is safe. */
-    struct gen *g = gen_new(cfg, rt->current, NULL, rt->clock);
+    pthread_mutex_lock(&rt->kept_lock);
+    int64_t now = clock_wall_ms(rt->clock);
+    retire_removed(rt, gen_cfg(rt->current), cfg, now);
+    /* SLOs new to this generation come back from the kept records. */
+    struct gen *g = gen_new(cfg, rt->current, rt->kept, rt->clock);
+    (void)state_forget(rt->kept, gen_cfg(g), now);
     probe_loop_swap(rt->loop, g);
     pthread_mutex_lock(&rt->pub_lock);
     struct gen *old = rt->current;
     rt->current = g;
     pthread_mutex_unlock(&rt->pub_lock);
+    pthread_mutex_unlock(&rt->kept_lock);
     gen_unref(old);
     if (rt->hook.commit)
         rt->hook.commit(rt->hook.arg, staged);
