@@ -72,7 +72,8 @@ def test_many_keys_in_one_mapping(tmp_path):
     # 64 labels at most: the 65th one kept (the 66th key) is refused.
     assert first[1] == (f"{path}:2:{column(65) + len(keys[65]) + 2}: "
                         f"alerting.external_labels.{keys[65]}: more than 64 entries")
-    assert took < 10.0, took
+    # 1.2 s here (5.5 s under ASan), against hours before.
+    assert took < 30.0, took
 
 
 def test_alias_bomb_refused(tmp_path):
