@@ -85,6 +85,11 @@ static void record_of(struct saved_slo *r, const char *name, struct slo_state *s
             sl->idx[sl->count] = k;
             sl->b[sl->count++] = *bk;
         }
+        /* A kept record may stay for months: only its used buckets. */
+        if (sl->count < v.n) {
+            sl->idx = xrealloc(sl->idx, (sl->count ? sl->count : 1) * sizeof(int64_t));
+            sl->b = xrealloc(sl->b, (sl->count ? sl->count : 1) * sizeof(struct sliw_bucket));
+        }
     }
     free(w);
     r->n_rates = (uint16_t)slost_rates(st, r->rates, SLO_MAX_RATES);
@@ -577,6 +582,14 @@ void state_retire(struct state_file *f, const char *name, struct slo_state *st, 
     (void)names_add(f->by_name, f->n - 1);
 }
 
+/* Most recently retired first. */
+static int newer_first(const void *a, const void *b)
+{
+    int64_t x = ((const struct saved_slo *)a)->retired_ms;
+    int64_t y = ((const struct saved_slo *)b)->retired_ms;
+    return (x < y) - (x > y);
+}
+
 size_t state_forget(struct state_file *f, const struct cfg *cfg, int64_t now_ms)
 {
     size_t kept = 0, dropped = 0;
@@ -598,6 +611,21 @@ size_t state_forget(struct state_file *f, const struct cfg *cfg, int64_t now_ms)
         f->recs[kept++] = *r;
     }
     f->n = kept;
+    /* The file holds at most CFG_MAX_SLOS records, what state_decode reads
+     * back (and what STATE_MAX_FILE_BYTES was sized for): the live SLOs
+     * come first, then the records that left last. */
+    size_t live = cfg ? cfg_slo_count(cfg) : 0;
+    size_t room = live < CFG_MAX_SLOS ? CFG_MAX_SLOS - live : 0;
+    if (f->n > room) {
+        qsort(f->recs, f->n, sizeof(*f->recs), newer_first);
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", f->n - room);
+        log_warn("state of removed SLOs dropped: more SLOs than the state file holds", "slos", n);
+        for (size_t i = room; i < f->n; i++)
+            record_free(&f->recs[i]);
+        dropped += f->n - room;
+        f->n = room;
+    }
     names_clear(f->by_name);
     for (size_t i = 0; i < f->n; i++)
         (void)names_add(f->by_name, i);

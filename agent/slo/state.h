@@ -92,8 +92,10 @@ bool state_has(const struct state_file *f, const char *name);
 void state_retire(struct state_file *f, const char *name, struct slo_state *st, int64_t now_ms);
 /* Drop the records whose SLO cfg (may be NULL) configures, since the live
  * state is the truth for those, and those kept keep_ms since they left
- * (logged). A record saved while configured left at now_ms. Returns how
- * many were dropped as expired. */
+ * (logged). A record saved while configured left at now_ms. Then, while
+ * the configured SLOs and the records are more than CFG_MAX_SLOS (what a
+ * file may hold), the records that left first (logged). Returns how many
+ * were dropped for either reason. */
 size_t state_forget(struct state_file *f, const struct cfg *cfg, int64_t now_ms);
 
 #endif

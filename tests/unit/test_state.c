@@ -1580,6 +1580,31 @@ static void test_kept_records(void **state)
     state_file_free(f);
     assert_int_equal(STATE_MAX_KEEP_MS, 2161 * HOUR);
 
+    /* At most CFG_MAX_SLOS records in a file (what state_decode reads):
+     * with 3 SLOs configured, 9,997 kept ones fit; the ones that left
+     * first go. */
+    char name[32];
+    struct slo_state *empty = slost_new(cfg_slo(c, 0));
+    for (int i = 0; i < CFG_MAX_SLOS; i++) {
+        snprintf(name, sizeof(name), "r%d", i);
+        state_retire(kept, name, empty, H0 + i + 1);
+    }
+    slost_unref(empty);
+    assert_int_equal(state_record_count(kept), CFG_MAX_SLOS);
+    assert_int_equal(state_forget(kept, c, H0 + DAY), 3);
+    assert_int_equal(state_record_count(kept), CFG_MAX_SLOS - 3);
+    assert_false(state_has(kept, "r0"));
+    assert_false(state_has(kept, "r2"));
+    assert_true(state_has(kept, "r3"));
+    assert_true(state_has(kept, "r9999"));
+    buf_reset(&enc);
+    state_encode_kept(slo_names, st, N_SLOS, kept, &enc);
+    assert_false(enc.failed);
+    f = NULL;
+    assert_int_equal(decode(&enc, &f, &errs), OP_OK);
+    assert_int_equal(state_record_count(f), CFG_MAX_SLOS);
+    state_file_free(f);
+
     buf_free(&b);
     state_file_free(kept);
     unref_states(st);
