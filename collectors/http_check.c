@@ -398,20 +398,43 @@ enum check_reason http_classify_curl(CURLcode code, bool body_overflow)
     }
 }
 
+/*
+ * The match context with outpost's limits (HTTP_REGEX_*), made once and
+ * shared: pcre2_match only reads it. Patterns are interpreted, never
+ * JIT-compiled: the systemd unit forbids the writable and executable
+ * memory JIT needs (MemoryDenyWriteExecute), and with one engine
+ * everywhere a pattern hits the limits on the same bodies in every
+ * deployment (JIT counts its match limit differently).
+ */
+static pcre2_match_context *g_match_ctx;
+static pthread_once_t g_match_once = PTHREAD_ONCE_INIT;
+
+static void match_ctx_init(void)
+{
+    g_match_ctx = pcre2_match_context_create(NULL);
+    if (!g_match_ctx)
+        return; /* regex_matches reports PCRE2_ERROR_NOMEMORY */
+    (void)pcre2_set_match_limit(g_match_ctx, HTTP_REGEX_MATCH_LIMIT);
+    (void)pcre2_set_depth_limit(g_match_ctx, HTTP_REGEX_DEPTH_LIMIT);
+    (void)pcre2_set_heap_limit(g_match_ctx, HTTP_REGEX_HEAP_LIMIT_KIB);
+}
+
 /* *error: the PCRE2 error code of a match that erred, else left alone. */
 static bool regex_matches(const struct regex *re, const char *s, size_t len, int *error)
 {
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    pthread_once(&g_match_once, match_ctx_init);
+    pcre2_match_data *md =
+        g_match_ctx ? pcre2_match_data_create_from_pattern(re->code, NULL) : NULL;
     if (!md) {
         *error = PCRE2_ERROR_NOMEMORY;
         return false;
     }
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, g_match_ctx);
     pcre2_match_data_free(md);
     if (rc >= 0)
         return true;
-    /* Hitting PCRE2's match limit is a failed expectation, not a crash and
-     * not a success. */
+    /* Hitting a limit is a failed expectation, not a crash and not a
+     * success. */
     if (rc != PCRE2_ERROR_NOMATCH)
         *error = rc;
     return false;
@@ -419,8 +442,10 @@ static bool regex_matches(const struct regex *re, const char *s, size_t len, int
 
 enum header_seen { HEADER_MATCHED, HEADER_MISSING, HEADER_NO_MATCH };
 
-/* Whether the header block holds `name` with a value matching re. */
-static enum header_seen header_matches(const struct header_expect *h, const char *block, size_t len)
+/* Whether the header block holds `name` with a value matching re; *error:
+ * the PCRE2 error of a value whose match erred, when none matched. */
+static enum header_seen header_matches(const struct header_expect *h, const char *block, size_t len,
+                                       int *error)
 {
     size_t nlen = strlen(h->name);
     const char *p = block, *end = block + len;
@@ -435,11 +460,13 @@ static enum header_seen header_matches(const struct header_expect *h, const char
             const char *ve = line_end;
             while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
                 ve--;
-            /* A match that errs (PCRE2's match limit) is no match. */
+            /* A match that errs (a PCRE2 limit) is no match. */
             int err = 0;
             seen = true;
             if (regex_matches(&h->re, v, (size_t)(ve - v), &err) && !err)
                 return HEADER_MATCHED;
+            if (err)
+                *error = err;
         }
         p = eol ? eol + 1 : end;
     }
@@ -499,14 +526,16 @@ enum check_reason http_evaluate(const struct check_spec *c, int status, const ch
         return CHECK_REASON_HTTP_STATUS;
     }
     for (size_t i = 0; i < e->n_headers; i++) {
-        enum header_seen h = header_matches(&e->headers[i], headers ? headers : "", headers_len);
+        int err = 0;
+        enum header_seen h =
+            header_matches(&e->headers[i], headers ? headers : "", headers_len, &err);
         if (h != HEADER_MATCHED) {
-            http_detail_header(&d, &e->headers[i], h == HEADER_MISSING);
+            http_detail_header(&d, &e->headers[i], h == HEADER_MISSING, err);
             return CHECK_REASON_HEADER;
         }
     }
-    /* An expression that errs (PCRE2's match limit) fails its
-     * expectation, whichever way the expectation points. */
+    /* An expression that errs (a PCRE2 limit) fails its expectation,
+     * whichever way the expectation points. */
     for (size_t i = 0; i < e->n_body_matches; i++) {
         int err = 0;
         if (!regex_matches(&e->body_matches[i], body ? body : "", body_len, &err) || err) {
