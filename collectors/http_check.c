@@ -4,6 +4,7 @@
  * caps and judged against the check's expectations.
  */
 #include "http_check.h"
+#include "castore.h"
 #include "common.h"
 
 #include <math.h>
@@ -49,6 +50,7 @@ struct http_probe {
     struct buf headers;
     double cert_expiry; /* earliest notAfter seen, 0 = none */
     char errbuf[CURL_ERROR_SIZE];
+    char ca_error[CURL_ERROR_SIZE]; /* why on_ssl_ctx had no CA store, "" if it had */
 };
 
 static int g_ssl_idx = -1;
@@ -165,12 +167,21 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 }
 
 /* curl creates an SSL_CTX per connection and calls this after its own
- * set-up, so the verify mode it chose is kept and only our callback added. */
+ * set-up, so the verify mode it chose is kept and only our callback added.
+ * The CA certificates are the check's shared store (castore.h): libcurl is
+ * told to load none (probe_new), so it only sets the same verify flags on
+ * this store when it verifies, and the bundle is never parsed again. */
 static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *arg)
 {
     (void)easy;
     struct http_probe *hp = arg;
     SSL_CTX *ctx = sslctx;
+    if (hp->spec->tls.ca) {
+        X509_STORE *store = castore_x509(hp->spec->tls.ca, hp->ca_error, sizeof(hp->ca_error));
+        if (!store)
+            return CURLE_SSL_CACERT_BADFILE; /* the system bundle is unreadable */
+        SSL_CTX_set1_cert_store(ctx, store);
+    }
     if (hp->n_cells == HTTP_MAX_CERT_CELLS)
         return CURLE_OK; /* more connections than hops: this one goes unwatched */
     struct cert_cell *cell = xcalloc(1, sizeof(*cell));
@@ -325,8 +336,12 @@ static enum op_rc probe_new(const struct check_spec *c, struct http_probe **out)
 
     OPT(CURLOPT_SSL_VERIFYPEER, s->tls.insecure_skip_verify ? 0L : 1L);
     OPT(CURLOPT_SSL_VERIFYHOST, s->tls.insecure_skip_verify ? 0L : 2L);
-    if (s->tls.ca_file)
-        OPT(CURLOPT_CAINFO, s->tls.ca_file);
+    /* No CA file or directory for libcurl, and no cache of its own (which
+     * would put its store in place of ours): on_ssl_ctx installs the
+     * check's store. */
+    OPT(CURLOPT_CAINFO, (char *)NULL);
+    OPT(CURLOPT_CAPATH, (char *)NULL);
+    OPT(CURLOPT_CA_CACHE_TIMEOUT, 0L);
     if (s->tls.cert_file)
         OPT(CURLOPT_SSLCERT, s->tls.cert_file);
     if (s->tls.key_file)
@@ -619,7 +634,10 @@ static void failure_detail(struct http_probe *hp, CURLcode code, curl_off_t nl, 
     (void)curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &verify);
     (void)curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
     (void)curl_easy_getinfo(e, CURLINFO_SCHEME, &scheme);
-    http_scrub_message(hp->errbuf, hp->spec->url, hp->check->target, message, sizeof(message));
+    /* libcurl's text for a failed SSL_CTX callback says nothing; ours does. */
+    const char *text =
+        code == CURLE_SSL_CACERT_BADFILE && hp->ca_error[0] ? hp->ca_error : hp->errbuf;
+    http_scrub_message(text, hp->spec->url, hp->check->target, message, sizeof(message));
     struct http_failure f = {
         .code = code,
         .body_overflow = hp->body_overflow,

@@ -83,9 +83,15 @@ struct http_expect {
     int64_t max_duration_ms; /* 0: no latency expectation */
 };
 
+struct castore;
+
 struct tls_spec {
     char *ca_file, *cert_file, *key_file, *server_name; /* NULL when unset */
     bool insecure_skip_verify;
+    /* What the server is verified with (castore.h): ca_file's store, else
+     * the system default store; NULL with insecure_skip_verify, when
+     * libcurl loads no CA either. Held by the spec. */
+    struct castore *ca;
 };
 
 /* The settings of one http check (check_spec.spec). */
