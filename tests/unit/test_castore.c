@@ -18,6 +18,7 @@
 #include "test_util.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,12 +265,68 @@ static void test_system_store(void **state)
     cfg_free(again);
 }
 
+/* Configurations load and free on several threads (main, HTTP reloads, the
+ * last holder of a generation) while the probe thread reads stores: each
+ * thread here takes and drops the same file's store and the system store
+ * many times, reading the X509_STORE in between (make tsan runs this). */
+struct race {
+    const char *path;
+    int failures;
+};
+
+static void *race_thread(void *arg)
+{
+    struct race *r = arg;
+    char why[160];
+    for (int i = 0; i < 200; i++) {
+        struct castore *f = castore_get_file(r->path, why, sizeof(why));
+        struct castore *sys = castore_get_system();
+        if (!f || !castore_x509(f, why, sizeof(why)))
+            r->failures++;
+        (void)castore_x509(sys, why, sizeof(why)); /* NULL is fine: no bundle here */
+        castore_put(sys);
+        castore_put(f);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s", tmp_path("race.pem"));
+    write_file(path, CERT_A);
+    /* Held here, so the threads share one store of each (the system one
+     * still loads on whichever thread asks first) rather than re-reading
+     * whenever the count drops to zero. */
+    char why[160];
+    struct castore *held = castore_get_file(path, why, sizeof(why));
+    struct castore *held_sys = castore_get_system();
+    assert_non_null(held);
+    unsigned long loads = castore_loads();
+    pthread_t t[4];
+    struct race r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct race){path, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, race_thread, &r[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(r[i].failures, 0);
+    }
+    /* At most the system bundle was read meanwhile. */
+    assert_true(castore_loads() <= loads + 1);
+    castore_put(held_sys);
+    castore_put(held);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_and_reloaded),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_system_store),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }
