@@ -73,8 +73,9 @@ static void copy_why(char *why, size_t cap, const char *text)
 }
 
 /* Ask libcurl where its defaults are. curl_global_init is refcounted, so
- * the pair leaves libcurl as it found it; this runs once, when the first
- * configuration loads, before the probe thread starts. */
+ * the pair leaves libcurl as it found it; this runs once, normally when the
+ * agent's first configuration loads, before any thread uses libcurl (and
+ * libcurl's global init is thread-safe since 7.84 should it run later). */
 static void defaults_init(void)
 {
     if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
