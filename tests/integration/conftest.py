@@ -115,9 +115,13 @@ class Agent:
         self.log = open(self.log_path, "wb")
         full_env = dict(os.environ)
         full_env.update(env or {})
+        # The SLO state stays in the test's directory unless the test chooses a path,
+        # never in a ./data shared by every run.
+        storage = [] if any(a.startswith("--storage.path") for a in extra_args) \
+            else [f"--storage.path={os.path.join(tmpdir, 'data')}"]
         self.proc = subprocess.Popen(
             [AGENT_BIN, f"--config.file={self.config_path}",
-             "--web.listen-address=127.0.0.1:0", *extra_args],
+             "--web.listen-address=127.0.0.1:0", *storage, *extra_args],
             stdout=self.log, stderr=self.log, env=full_env)
         try:
             m = wait_for(lambda: self.proc.poll() is None and re.search(
