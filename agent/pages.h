@@ -1,25 +1,29 @@
 /*
  * pages.h - the big answers (the metrics page in each of its formats and
- * encodings, the checks listing) rendered at most once per freshness
- * interval, shared by every client that asks meanwhile, and capped in the
+ * encodings, the checks listing) shared by the requests that ask at the
+ * same time, rendered at most once per short interval, and capped in the
  * memory they hold while clients receive them.
  *
- * Each page belongs to a variant (numbered by the caller). A request opens a
- * reader on its variant: it gets the page if that was rendered less than
- * max_age ago, else waits for a render of it already running that started
- * that recently, else renders it itself. So a page never holds data older
- * than max_age when its request arrived, and a burst of scrapes costs one
- * render. The store keeps a page while it is fresh; every reader keeps it
- * while its client receives it; whoever lets go last frees it.
+ * Each page belongs to a variant (numbered by the caller). A request gets a
+ * page whose render started after the request arrived: whatever happened
+ * before a scrape (a probe, a request it counts, a reload) is on it, as if
+ * it had rendered its own. Requests that arrive while a render runs wait
+ * for the next one, which serves them all: a burst of scrapes costs at most
+ * two renders. After a render that took d, the next one of that variant
+ * starts no sooner than min(3d, max_gap_ms) after it ended, so rendering
+ * takes at most a quarter of a core per variant however many clients ask,
+ * and a small page (d of a millisecond) is never held back for long.
  *
- * Memory: the pages alive, plus each render running counted at the size of
- * its variant's previous page, stay within max_held_bytes (unless one page
- * alone is larger: a page that exists can always be served). When a render
- * needs room the pages rendered longest ago are withdrawn: each of their
- * readers is cut (its next read fails and its cut callback runs, so the
- * owner can close the connection at once) and the memory is freed. A client
- * that does not read therefore pins nothing for long: the first render that
- * needs its bytes takes them back.
+ * A page lives while a client receives it (and while requests that waited
+ * for it pick it up); whoever lets go last frees it. The pages alive, plus
+ * each render running counted at the size of its variant's previous page,
+ * stay within max_held_bytes unless one page alone is larger (a page that
+ * exists can always be served). When a render needs room the pages
+ * rendered longest ago are withdrawn: each of their readers is cut (its
+ * next read fails and its cut callback runs, so the owner can close the
+ * connection at once) and the memory is freed. A client that does not read
+ * therefore pins nothing for long: the first render that needs its bytes
+ * takes them back.
  *
  * Any thread. One mutex guards the store; renders run outside it.
  */
@@ -37,7 +41,7 @@
 
 struct pages_options {
     unsigned n_variants; /* 1 to PAGES_MAX_VARIANTS */
-    int64_t max_age_ms;  /* freshness: a page is reused this long after its render started */
+    int64_t max_gap_ms;  /* the longest pause between two renders of a variant */
     size_t max_held_bytes;
     const struct clock *clock;
     /* Render variant v into out, which it first initialises (buf_init)
@@ -53,14 +57,15 @@ struct page_reader;
 
 /* A store for o (copied; the clock and render_arg are borrowed). */
 struct pages *pages_new(const struct pages_options *o);
-/* Free the store and its pages. Every reader must be closed first. */
+/* Free the store. Every reader must be closed and no request waiting. */
 void pages_free(struct pages *ps);
 
 /*
- * A reader on a fresh page of variant v (see above): *out until
- * pages_close. cut(cut_arg) runs at most once, under the store's lock, when
- * the page is withdrawn; it must not call into the store. Returns the
- * render's error (its page was not made) and then *out is NULL.
+ * A reader on a page of variant v rendered after this call began (see
+ * above): *out until pages_close. cut(cut_arg) runs at most once, under the
+ * store's lock, when the page is withdrawn; it must not call into the
+ * store. Returns the render's error (its page was not made) and then *out
+ * is NULL.
  */
 enum op_rc pages_open(struct pages *ps, unsigned v, void (*cut)(void *arg), void *cut_arg,
                       struct page_reader **out) WUR;
@@ -71,11 +76,6 @@ size_t pages_size(const struct page_reader *r);
 ssize_t pages_read(struct page_reader *r, uint64_t pos, char *dst, size_t cap);
 /* Let go of the page (the client is done or gone); frees r. */
 void pages_close(struct page_reader *r);
-
-/* Let go of pages that are no longer fresh (freed if no client holds
- * them). Returns milliseconds until the next fresh page turns stale, or -1
- * when none is fresh. */
-int64_t pages_expire(struct pages *ps);
 
 struct pages_stats {
     size_t held_bytes;                    /* pages alive and renders running */

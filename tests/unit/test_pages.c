@@ -1,10 +1,12 @@
 /*
- * test_pages.c - shared, fresh, capped pages (pages.c) on a fake clock:
- * reuse within max_age and a new render at max_age, readers and the page
+ * test_pages.c - shared, capped pages (pages.c) on a fake clock: every
+ * request gets a page rendered after it arrived, requests that arrive
+ * during a render share the next one (a burst costs two renders), one
+ * render at a time per variant with a pause after it, readers and the page
  * freed by whoever lets go last, the cap on bytes held (the oldest page
  * withdrawn and its readers cut, never the page being served), errors
- * shared by the requests that waited, and many threads asking at once
- * while one renders (run under ThreadSanitizer by make tsan).
+ * shared by the requests that waited, and many threads at once (run under
+ * ThreadSanitizer by make tsan).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,10 +30,12 @@
  * render ('a' for the first render of any variant, 'b' for the second...),
  * so a test can tell which render a reader got. */
 struct fake {
+    struct clock *clk;
     size_t size[PAGES_MAX_VARIANTS];
-    enum op_rc fail; /* returned instead of a page when set */
+    enum op_rc fail;     /* returned instead of a page when set */
+    int64_t duration_ns; /* the fake clock moves this much per render */
     atomic_int calls;
-    /* Blocking renders (threads): each render waits for `go`. */
+    /* Blocking renders (threads): render n waits until released >= n. */
     bool block;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -45,13 +49,13 @@ static enum op_rc fake_render(void *arg, unsigned v, struct buf *out)
     buf_init(out, 1u << 20);
     if (f->block) {
         pthread_mutex_lock(&f->lock);
-        f->started++;
+        int me = ++f->started;
         pthread_cond_broadcast(&f->cond);
-        int me = f->started;
         while (f->released < me)
             pthread_cond_wait(&f->cond, &f->lock);
         pthread_mutex_unlock(&f->lock);
     }
+    clock_fake_advance(f->clk, f->duration_ns);
     if (f->fail)
         return f->fail;
     for (size_t i = 0; i < f->size[v]; i++)
@@ -65,16 +69,18 @@ struct env {
     struct pages *ps;
 };
 
-static struct env *env_new(size_t max_held, unsigned n_variants)
+/* max_gap_ms 0: no pause after a render, unless a test sets one. */
+static struct env *env_new(size_t max_held, unsigned n_variants, int64_t max_gap_ms)
 {
     struct env *e = calloc(1, sizeof(*e));
     e->clk = clock_fake_new(1000 * MS_NS, 0);
+    e->f.clk = e->clk;
     for (unsigned i = 0; i < PAGES_MAX_VARIANTS; i++)
         e->f.size[i] = 40;
     pthread_mutex_init(&e->f.lock, NULL);
     pthread_cond_init(&e->f.cond, NULL);
     struct pages_options o = {.n_variants = n_variants,
-                              .max_age_ms = 1000,
+                              .max_gap_ms = max_gap_ms,
                               .max_held_bytes = max_held,
                               .clock = e->clk,
                               .render = fake_render,
@@ -114,37 +120,25 @@ static struct page_reader *open_ok(struct env *e, unsigned v)
     return r;
 }
 
-static void test_fresh_for_max_age(void **state)
+/* Each request gets a page rendered after it arrived: one after another,
+ * each renders. Nothing is kept once its readers are gone. */
+static void test_rendered_after_arrival(void **state)
 {
     (void)state;
-    struct env *e = env_new(1u << 20, 2);
+    struct env *e = env_new(1u << 20, 2, 0);
     struct page_reader *a = open_ok(e, 0);
-    clock_fake_advance(e->clk, 999 * MS_NS);
     struct page_reader *b = open_ok(e, 0);
-    assert_int_equal(atomic_load(&e->f.calls), 1);
-    assert_int_equal(stats(e).renders[0], 1);
     assert_int_equal(letter(a), 'a');
-    assert_int_equal(letter(b), 'a');
-    /* Another variant is another page. */
-    struct page_reader *c = open_ok(e, 1);
-    assert_int_equal(letter(c), 'b');
-    assert_int_equal(stats(e).renders[1], 1);
-    /* At max_age the page is stale: a new render; the old readers keep
-     * theirs. */
-    clock_fake_advance(e->clk, 1 * MS_NS);
-    struct page_reader *d = open_ok(e, 0);
-    assert_int_equal(letter(d), 'c');
-    assert_int_equal(letter(a), 'a');
+    assert_int_equal(letter(b), 'b');
+    struct page_reader *c = open_ok(e, 1); /* another variant, another page */
+    assert_int_equal(letter(c), 'c');
     assert_int_equal(stats(e).renders[0], 2);
-    assert_int_equal(stats(e).held_bytes, 120); /* a's page, c's, d's */
+    assert_int_equal(stats(e).renders[1], 1);
+    assert_int_equal(stats(e).held_bytes, 120);
     pages_close(a);
+    assert_int_equal(stats(e).held_bytes, 80);
     pages_close(b);
-    assert_int_equal(stats(e).held_bytes, 80); /* nobody holds the first page */
     pages_close(c);
-    pages_close(d);
-    assert_int_equal(stats(e).held_bytes, 80); /* still fresh, kept by the store */
-    clock_fake_advance(e->clk, 1000 * MS_NS);
-    assert_int_equal(pages_expire(e->ps), -1);
     assert_int_equal(stats(e).held_bytes, 0);
     env_free(e);
 }
@@ -152,7 +146,7 @@ static void test_fresh_for_max_age(void **state)
 static void test_read(void **state)
 {
     (void)state;
-    struct env *e = env_new(1u << 20, 1);
+    struct env *e = env_new(1u << 20, 1, 0);
     e->f.size[0] = 10;
     struct page_reader *r = open_ok(e, 0);
     assert_int_equal(pages_size(r), 10);
@@ -163,14 +157,6 @@ static void test_read(void **state)
     assert_int_equal(pages_read(r, 10, b, sizeof(b)), 0);
     assert_int_equal(pages_read(r, 11, b, sizeof(b)), 0);
     pages_close(r);
-    /* A stale page a reader still holds outlives its expiry. */
-    r = open_ok(e, 0);
-    clock_fake_advance(e->clk, 5000 * MS_NS);
-    assert_int_equal(pages_expire(e->ps), -1);
-    assert_int_equal(stats(e).held_bytes, 10);
-    assert_int_equal(pages_read(r, 9, b, 1), 1);
-    pages_close(r);
-    assert_int_equal(stats(e).held_bytes, 0);
     struct page_reader *none = (void *)1;
     assert_int_equal(pages_open(e->ps, 1, NULL, NULL, &none), OP_ERR_INVALID);
     assert_null(none);
@@ -187,34 +173,33 @@ static void count_cut(void *arg)
 static void test_cap_withdraws_oldest(void **state)
 {
     (void)state;
-    struct env *e = env_new(100, 1);
+    struct env *e = env_new(100, 1, 0);
     int cuts_a = 0, cuts_b = 0, cuts_c = 0;
-    struct page_reader *a = NULL, *a2 = NULL, *b = NULL, *c = NULL;
+    struct page_reader *a = NULL, *b = NULL, *c = NULL;
     assert_int_equal(pages_open(e->ps, 0, count_cut, &cuts_a, &a), OP_OK);
-    assert_int_equal(pages_open(e->ps, 0, count_cut, &cuts_a, &a2), OP_OK);
-    clock_fake_advance(e->clk, 1000 * MS_NS);
+    clock_fake_advance(e->clk, MS_NS);
     assert_int_equal(pages_open(e->ps, 0, count_cut, &cuts_b, &b), OP_OK);
     assert_int_equal(stats(e).held_bytes, 80);
-    clock_fake_advance(e->clk, 1000 * MS_NS);
-    /* The render reserves 40 (the previous size): 120 > 100, so the page
-     * of a and a2 goes before the render starts. */
+    clock_fake_advance(e->clk, MS_NS);
+    /* The render reserves 40 (the previous size): 120 > 100, so a's page,
+     * the oldest, goes before the render starts. */
     assert_int_equal(pages_open(e->ps, 0, count_cut, &cuts_c, &c), OP_OK);
-    assert_int_equal(cuts_a, 2);
+    assert_int_equal(cuts_a, 1);
     assert_int_equal(cuts_b, 0);
     assert_int_equal(cuts_c, 0);
-    assert_int_equal(stats(e).cut, 2);
+    assert_int_equal(stats(e).cut, 1);
     assert_int_equal(stats(e).held_bytes, 80);
     char x;
     assert_int_equal(pages_read(a, 0, &x, 1), -1);
-    assert_int_equal(pages_read(a2, 5, &x, 1), -1);
+    assert_int_equal(pages_read(a, 5, &x, 1), -1);
     assert_int_equal(pages_size(a), 40); /* still known, for the response */
     assert_int_equal(letter(b), 'b');
     assert_int_equal(letter(c), 'c');
     pages_close(a);
-    pages_close(a2);
     assert_int_equal(stats(e).held_bytes, 80);
     pages_close(b);
     pages_close(c);
+    assert_int_equal(stats(e).held_bytes, 0);
     env_free(e);
 }
 
@@ -223,7 +208,7 @@ static void test_cap_withdraws_oldest(void **state)
 static void test_page_larger_than_cap(void **state)
 {
     (void)state;
-    struct env *e = env_new(100, 2);
+    struct env *e = env_new(100, 2, 0);
     int cuts = 0;
     struct page_reader *small = NULL;
     assert_int_equal(pages_open(e->ps, 0, count_cut, &cuts, &small), OP_OK);
@@ -233,32 +218,9 @@ static void test_page_larger_than_cap(void **state)
     assert_int_equal(cuts, 1);
     assert_int_equal(stats(e).held_bytes, 150);
     assert_int_equal(letter(big), 'b');
-    /* Reused while fresh, though over the cap. */
-    struct page_reader *big2 = open_ok(e, 1);
-    assert_int_equal(atomic_load(&e->f.calls), 2);
-    pages_close(big2);
     pages_close(big);
     pages_close(small);
-    env_free(e);
-}
-
-static void test_error_shared(void **state)
-{
-    (void)state;
-    struct env *e = env_new(1u << 20, 1);
-    e->f.fail = OP_ERR_LIMIT;
-    struct page_reader *r = (void *)1;
-    assert_int_equal(pages_open(e->ps, 0, NULL, NULL, &r), OP_ERR_LIMIT);
-    assert_null(r);
-    clock_fake_advance(e->clk, 500 * MS_NS);
-    assert_int_equal(pages_open(e->ps, 0, NULL, NULL, &r), OP_ERR_LIMIT);
-    assert_int_equal(atomic_load(&e->f.calls), 1);
     assert_int_equal(stats(e).held_bytes, 0);
-    clock_fake_advance(e->clk, 500 * MS_NS);
-    e->f.fail = OP_OK;
-    r = open_ok(e, 0);
-    assert_int_equal(atomic_load(&e->f.calls), 2);
-    pages_close(r);
     env_free(e);
 }
 
@@ -294,66 +256,112 @@ static void release(struct fake *f, int n)
     pthread_mutex_unlock(&f->lock);
 }
 
-/* Eight requests at once while the first renders: one render, one page. */
-static void test_one_render_for_many(void **state)
+static void wait_waiting(struct env *e, unsigned n)
 {
-    (void)state;
-    struct env *e = env_new(1u << 20, 1);
-    e->f.block = true;
-    struct asker a[8];
-    pthread_t t[8];
-    for (int i = 0; i < 8; i++) {
-        a[i] = (struct asker){.e = e, .v = 0};
-        pthread_create(&t[i], NULL, ask, &a[i]);
-        if (i == 0)
-            wait_started(&e->f, 1);
-    }
-    /* The seven others are waiting for that render, not rendering: poll
-     * until they all wait, then let it finish. */
-    for (int spins = 0; stats(e).waiting < 7; spins++) {
+    for (int spins = 0; stats(e).waiting < n; spins++) {
         assert_true(spins < 100000);
         usleep(100);
     }
+}
+
+/* Eight requests arrive while a render runs: they share the next one. */
+static void test_burst_costs_two_renders(void **state)
+{
+    (void)state;
+    struct env *e = env_new(1u << 20, 1, 0);
+    e->f.block = true;
+    struct asker first = {.e = e}, a[8];
+    pthread_t t0, t[8];
+    pthread_create(&t0, NULL, ask, &first);
+    wait_started(&e->f, 1);
+    clock_fake_advance(e->clk, 1); /* the running render is older than them */
+    for (int i = 0; i < 8; i++) {
+        a[i] = (struct asker){.e = e};
+        pthread_create(&t[i], NULL, ask, &a[i]);
+    }
+    /* One of them waits for its turn to render, seven for its page; none
+     * renders while the first render runs. */
+    wait_waiting(e, 7);
+    assert_int_equal(e->f.started, 1);
     release(&e->f, 1);
+    wait_started(&e->f, 2);
+    release(&e->f, 2);
+    pthread_join(t0, NULL);
+    assert_int_equal(first.rc, OP_OK);
+    assert_int_equal(letter(first.r), 'a');
     for (int i = 0; i < 8; i++) {
         pthread_join(t[i], NULL);
         assert_int_equal(a[i].rc, OP_OK);
-        assert_int_equal(letter(a[i].r), 'a');
+        assert_int_equal(letter(a[i].r), 'b');
     }
-    assert_int_equal(atomic_load(&e->f.calls), 1);
-    assert_int_equal(stats(e).renders[0], 1);
+    assert_int_equal(atomic_load(&e->f.calls), 2);
+    assert_int_equal(stats(e).renders[0], 2);
     assert_int_equal(stats(e).waiting, 0);
+    assert_int_equal(stats(e).held_bytes, 80);
+    pages_close(first.r);
     for (int i = 0; i < 8; i++)
         pages_close(a[i].r);
+    assert_int_equal(stats(e).held_bytes, 0);
     env_free(e);
 }
 
-/* A render that started at t and finishes after one that started at
- * t + max_age does not replace the newer page: its own request gets it,
- * later ones the newer. */
-static void test_late_render_does_not_replace_newer(void **state)
+/* After a render that took d, the next waits min(3d, max_gap) after it
+ * ended. */
+static void test_pause_after_render(void **state)
 {
     (void)state;
-    struct env *e = env_new(1u << 20, 1);
+    struct env *e = env_new(1u << 20, 1, 1000);
+    e->f.duration_ns = 100 * MS_NS;
+    pages_close(open_ok(e, 0)); /* took 100 ms: the next waits 300 ms */
+    e->f.duration_ns = 0;
+    clock_fake_advance(e->clk, 299 * MS_NS);
+    struct asker next = {.e = e};
+    pthread_t t;
+    pthread_create(&t, NULL, ask, &next);
+    usleep(60000); /* a few of its re-checks: it must still wait */
+    assert_int_equal(atomic_load(&e->f.calls), 1);
+    clock_fake_advance(e->clk, 1 * MS_NS);
+    pthread_join(t, NULL);
+    assert_int_equal(next.rc, OP_OK);
+    assert_int_equal(letter(next.r), 'b');
+    pages_close(next.r);
+    /* A 10 s render: the pause is max_gap (1 s), not 30 s. */
+    e->f.duration_ns = 10000 * MS_NS;
+    pages_close(open_ok(e, 0));
+    e->f.duration_ns = 0;
+    clock_fake_advance(e->clk, 1000 * MS_NS);
+    pages_close(open_ok(e, 0));
+    assert_int_equal(atomic_load(&e->f.calls), 4);
+    env_free(e);
+}
+
+/* A failed render fails the requests that waited for it, once. */
+static void test_error_shared(void **state)
+{
+    (void)state;
+    struct env *e = env_new(1u << 20, 1, 0);
+    e->f.fail = OP_ERR_LIMIT;
     e->f.block = true;
     struct asker first = {.e = e}, second = {.e = e};
     pthread_t t1, t2;
     pthread_create(&t1, NULL, ask, &first);
     wait_started(&e->f, 1);
-    clock_fake_advance(e->clk, 1000 * MS_NS); /* the running render is too old now */
+    clock_fake_advance(e->clk, 1);
     pthread_create(&t2, NULL, ask, &second);
-    wait_started(&e->f, 2);
-    release(&e->f, 2); /* both finish; the order does not matter */
+    wait_waiting(e, 0); /* second is scheduled to render next */
+    release(&e->f, 2);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
-    assert_int_equal(atomic_load(&e->f.calls), 2);
-    char c1 = letter(first.r), c2 = letter(second.r);
-    assert_true(c1 != c2);
-    struct page_reader *later = open_ok(e, 0);
-    assert_int_equal(letter(later), c2);
-    pages_close(later);
-    pages_close(first.r);
-    pages_close(second.r);
+    assert_int_equal(first.rc, OP_ERR_LIMIT);
+    assert_null(first.r);
+    assert_int_equal(second.rc, OP_ERR_LIMIT);
+    assert_int_equal(stats(e).held_bytes, 0);
+    /* Next time it works again. */
+    e->f.fail = OP_OK;
+    e->f.block = false;
+    clock_fake_advance(e->clk, 1);
+    struct page_reader *r = open_ok(e, 0);
+    pages_close(r);
     env_free(e);
 }
 
@@ -379,8 +387,6 @@ static void *churn(void *arg)
             }
         }
         pages_close(r);
-        if (i % 50 == 0)
-            (void)pages_expire(c->e->ps);
     }
     return NULL;
 }
@@ -398,7 +404,7 @@ static void *tick(void *arg)
 static void test_threads(void **state)
 {
     (void)state;
-    struct env *e = env_new(100, 3); /* room for two 40-byte pages */
+    struct env *e = env_new(100, 3, 0); /* room for two 40-byte pages */
     struct churn c[4];
     pthread_t t[5];
     for (int i = 0; i < 4; i++) {
@@ -408,22 +414,21 @@ static void test_threads(void **state)
     pthread_create(&t[4], NULL, tick, e);
     for (int i = 0; i < 5; i++)
         pthread_join(t[i], NULL);
-    clock_fake_advance(e->clk, 5000 * MS_NS);
-    (void)pages_expire(e->ps);
     assert_int_equal(stats(e).held_bytes, 0);
+    assert_int_equal(stats(e).waiting, 0);
     env_free(e);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fresh_for_max_age),
+        cmocka_unit_test(test_rendered_after_arrival),
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_cap_withdraws_oldest),
         cmocka_unit_test(test_page_larger_than_cap),
+        cmocka_unit_test(test_burst_costs_two_renders),
+        cmocka_unit_test(test_pause_after_render),
         cmocka_unit_test(test_error_shared),
-        cmocka_unit_test(test_one_render_for_many),
-        cmocka_unit_test(test_late_render_does_not_replace_newer),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
