@@ -58,11 +58,18 @@ void ct_free(struct conntrack *t)
     free(t);
 }
 
-/* Under the lock: shut c's socket down and stop counting it. */
-static void close_locked(struct conntrack *t, struct ct_conn *c, uint64_t *counter)
+/* Under the lock: shut c's socket down and stop counting it. abort: the
+ * close that follows resets the connection, dropping what the kernel still
+ * holds to send (a cut response to a client that stopped reading would
+ * otherwise sit in the socket's buffer until the client read it). */
+static void close_locked(struct conntrack *t, struct ct_conn *c, uint64_t *counter, bool abort)
 {
     if (c->fd < 0 || c->state == CT_CLOSING)
         return;
+    if (abort) {
+        struct linger lg = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
     shutdown(c->fd, SHUT_RDWR);
     c->state = CT_CLOSING;
     t->n_active--;
@@ -106,7 +113,7 @@ enum ct_admit ct_open(struct conntrack *t, const uint8_t key[RL_KEY_BYTES], int 
             shutdown(fd, SHUT_RDWR);
             return CT_REFUSED_PER_ADDR;
         }
-        close_locked(t, v, &t->st.closed_evicted);
+        close_locked(t, v, &t->st.closed_evicted, false);
     }
     if (t->n_active >= t->o.max_conns) {
         struct ct_conn *v = longest_waiting(t, NULL);
@@ -116,7 +123,7 @@ enum ct_admit ct_open(struct conntrack *t, const uint8_t key[RL_KEY_BYTES], int 
             shutdown(fd, SHUT_RDWR);
             return CT_REFUSED_MAX;
         }
-        close_locked(t, v, &t->st.closed_evicted);
+        close_locked(t, v, &t->st.closed_evicted, false);
     }
     struct ct_conn *c = xcalloc(1, sizeof(*c));
     c->t = t;
@@ -160,7 +167,7 @@ void ct_cut(struct ct_conn *c)
 {
     struct conntrack *t = c->t;
     pthread_mutex_lock(&t->lock);
-    close_locked(t, c, &t->st.closed_cut);
+    close_locked(t, c, &t->st.closed_cut, true);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -208,7 +215,7 @@ int64_t ct_sweep(struct conntrack *t)
             continue;
         int64_t left = c->since_ms + t->o.read_timeout_ms - now;
         if (left <= 0)
-            close_locked(t, c, &t->st.closed_read_timeout);
+            close_locked(t, c, &t->st.closed_read_timeout, false);
         else if (next < 0 || left < next)
             next = left;
     }

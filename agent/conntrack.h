@@ -64,7 +64,8 @@ enum ct_admit ct_open(struct conntrack *t, const uint8_t key[RL_KEY_BYTES], int 
 void ct_answering(struct ct_conn *c);
 /* Its response is done: waiting again, its deadline counted from now. */
 void ct_waiting(struct ct_conn *c);
-/* Close it now (its response was withdrawn). No-op once closing or closed. */
+/* Close it now, resetting it (its response was withdrawn: what is still
+ * queued for the client is dropped). No-op once closing or closed. */
 void ct_cut(struct ct_conn *c);
 /* The library closed it: forget the descriptor and drop the reference
  * ct_open gave. */
