@@ -486,6 +486,10 @@ enum op_rc httpd_parse_bytes(const char *s, uint64_t *out)
     } sfx[] = {{"KiB", 1u << 10}, {"MiB", 1u << 20},  {"GiB", 1u << 30}, {"kB", 1000}, {"KB", 1000},
                {"MB", 1000000},   {"GB", 1000000000}, {"B", 1},          {"", 1}};
     const uint64_t min = 1u << 20, max = 64ull << 30;
+    if (strcmp(s, "auto") == 0) {
+        *out = 0;
+        return OP_OK;
+    }
     size_t digits = strspn(s, "0123456789");
     uint64_t v;
     if (parse_u64(s, digits, max, &v) != OP_OK)
@@ -552,6 +556,8 @@ enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct
     struct pages_options po = {.n_variants = HTTPD_PAGE_COUNT,
                                .max_gap_ms = HTTPD_PAGE_MAX_GAP_MS,
                                .max_held_bytes = o->max_response_memory,
+                               .auto_min_bytes = HTTPD_AUTO_RESPONSE_MEMORY_MIN,
+                               .auto_max_bytes = HTTPD_AUTO_RESPONSE_MEMORY_MAX,
                                .clock = clock_system(),
                                .render = httpd_render_page,
                                .render_arg = h};

@@ -27,13 +27,20 @@ struct httpd_options {
     unsigned max_connections;        /* --web.max-connections, across listeners */
     unsigned max_connections_per_ip; /* --web.max-connections-per-ip; 0 = no limit */
     int64_t read_timeout_ms;         /* --web.read-timeout */
-    uint64_t max_response_memory;    /* --web.max-response-memory: bytes of shared pages */
+    uint64_t max_response_memory;    /* --web.max-response-memory; 0: auto (below) */
 };
 
 struct httpd;
 
-/* A --web.max-response-memory value: bytes, or a number with KiB, MiB,
- * GiB (or kB, MB, GB) as in the configuration's sizes; 1 MiB to 64 GiB. */
+/* --web.max-response-memory=auto: three times the largest page (pages.h)
+ * within these bounds, so a small agent never holds much, and a 10,000-
+ * check agent (18 MB pages) holds two pages and a render. */
+#define HTTPD_AUTO_RESPONSE_MEMORY_MIN (8u << 20)
+#define HTTPD_AUTO_RESPONSE_MEMORY_MAX (48u << 20)
+
+/* A --web.max-response-memory value: "auto" (0), or bytes, or a number with
+ * KiB, MiB, GiB (or kB, MB, GB) as in the configuration's sizes; 1 MiB to
+ * 64 GiB. */
 enum op_rc httpd_parse_bytes(const char *s, uint64_t *out) WUR;
 
 /* Bind every address and start serving rt, with the TLS, credentials,

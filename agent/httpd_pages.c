@@ -272,6 +272,10 @@ void httpd_render_families(struct expo *e, void *arg)
     expo_family(e, "outpost_http_response_held_bytes", EXPO_GAUGE,
                 "Bytes of shared pages (metrics, checks listing) held for clients and reuse.");
     expo_sample(e, "outpost_http_response_held_bytes", "", NULL, 0, NULL, (double)ps.held_bytes);
+    expo_family(e, "outpost_http_response_memory_limit_bytes", EXPO_GAUGE,
+                "The cap on outpost_http_response_held_bytes now (--web.max-response-memory).");
+    expo_sample(e, "outpost_http_response_memory_limit_bytes", "", NULL, 0, NULL,
+                (double)ps.limit_bytes);
     static const char *const page_labels[HTTPD_PAGE_COUNT][3] = {
         {"metrics", "text", "identity"}, {"metrics", "openmetrics", "identity"},
         {"metrics", "text", "gzip"},     {"metrics", "openmetrics", "gzip"},

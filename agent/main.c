@@ -63,9 +63,10 @@ static void usage(FILE *out)
             "                              The same for one client address; 0 means no limit.\n"
             "  --web.read-timeout=10s      Time a connection may wait for its complete request\n"
             "                              (from connecting, or from its previous response).\n"
-            "  --web.max-response-memory=48MiB\n"
+            "  --web.max-response-memory=auto\n"
             "                              Memory for metrics pages and checks listings held\n"
-            "                              for clients; past it the oldest are cut off.\n"
+            "                              for clients; past it the oldest are cut off. auto:\n"
+            "                              3x the largest page, 8MiB to 48MiB.\n"
             "  --web.config.file=F         Web config (exporter-toolkit format: TLS, basic-auth\n"
             "                              users, response headers); re-read on reload.\n"
             "  --web.bearer-tokens-file=F  Bearer tokens, one a line; re-read on reload.\n"
@@ -177,8 +178,8 @@ static int parse_flags(int argc, char **argv, struct options *o)
             }
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.max-response-memory", &missing))) {
             if (httpd_parse_bytes(v, &o->web.max_response_memory) != OP_OK) {
-                fprintf(stderr, "outpost: --web.max-response-memory needs a size from 1MiB to "
-                                "64GiB (e.g. 48MiB)\n");
+                fprintf(stderr, "outpost: --web.max-response-memory needs auto or a size from "
+                                "1MiB to 64GiB (e.g. 48MiB)\n");
                 return 2;
             }
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.config.file", &missing))) {
@@ -325,7 +326,7 @@ int main(int argc, char **argv)
                 .max_connections = 512,
                 .max_connections_per_ip = 64,
                 .read_timeout_ms = 10000,
-                .max_response_memory = 48u << 20},
+                .max_response_memory = 0},
         .log_level = LOG_LVL_INFO,
         .log_format = LOG_FMT_LOGFMT,
     };

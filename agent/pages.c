@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,11 +155,29 @@ static void withdraw(struct pages *ps, struct page *p, struct page **grave)
     maybe_free(ps, p, grave);
 }
 
+/* Under the lock: the cap on bytes held (pages.h). */
+static size_t limit(const struct pages *ps)
+{
+    if (ps->o.max_held_bytes)
+        return ps->o.max_held_bytes;
+    size_t largest = 0;
+    for (unsigned i = 0; i < ps->o.n_variants; i++)
+        if (ps->v[i].last_len > largest)
+            largest = ps->v[i].last_len;
+    size_t c = largest > SIZE_MAX / PAGES_AUTO_FACTOR ? SIZE_MAX : PAGES_AUTO_FACTOR * largest;
+    if (c < ps->o.auto_min_bytes)
+        c = ps->o.auto_min_bytes;
+    if (c > ps->o.auto_max_bytes)
+        c = ps->o.auto_max_bytes;
+    return c;
+}
+
 /* Under the lock: withdraw the pages rendered longest ago, all but keep,
  * until the bytes held fit the cap again (or nothing else is left). */
 static void make_room(struct pages *ps, const struct page *keep, struct page **grave)
 {
-    while (ps->held > ps->o.max_held_bytes) {
+    size_t cap = limit(ps);
+    while (ps->held > cap) {
         struct page *oldest = NULL;
         for (struct page *p = ps->all; p; p = p->next)
             if (p != keep && (!oldest || p->born_ns < oldest->born_ns))
@@ -394,6 +413,7 @@ void pages_stats(struct pages *ps, struct pages_stats *out)
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&ps->lock);
     out->held_bytes = ps->held;
+    out->limit_bytes = limit(ps);
     memcpy(out->renders, ps->renders, sizeof(out->renders));
     out->cut = ps->cut;
     out->waiting = ps->waiting;

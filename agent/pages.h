@@ -17,8 +17,11 @@
  * A page lives while a client receives it (and while requests that waited
  * for it pick it up); whoever lets go last frees it. The pages alive, plus
  * each render running counted at the size of its variant's previous page,
- * stay within max_held_bytes unless one page alone is larger (a page that
- * exists can always be served). When a render needs room the pages
+ * stay within the cap unless one page alone is larger (a page that exists
+ * can always be served). The cap is max_held_bytes, or when that is 0,
+ * PAGES_AUTO_FACTOR times the largest page of any variant, within
+ * [auto_min_bytes, auto_max_bytes]: room for a few pages of this agent,
+ * whatever its size. When a render needs room the pages
  * rendered longest ago are withdrawn: each of their readers is cut (its
  * next read fails and its cut callback runs, so the owner can close the
  * connection at once) and the memory is freed. A client that does not read
@@ -38,11 +41,13 @@
 #include <sys/types.h>
 
 #define PAGES_MAX_VARIANTS 8
+#define PAGES_AUTO_FACTOR 3
 
 struct pages_options {
-    unsigned n_variants; /* 1 to PAGES_MAX_VARIANTS */
-    int64_t max_gap_ms;  /* the longest pause between two renders of a variant */
-    size_t max_held_bytes;
+    unsigned n_variants;   /* 1 to PAGES_MAX_VARIANTS */
+    int64_t max_gap_ms;    /* the longest pause between two renders of a variant */
+    size_t max_held_bytes; /* 0: automatic (above) */
+    size_t auto_min_bytes, auto_max_bytes;
     const struct clock *clock;
     /* Render variant v into out, which it first initialises (buf_init)
      * with that variant's cap; the store keeps or frees out either way.
@@ -79,6 +84,7 @@ void pages_close(struct page_reader *r);
 
 struct pages_stats {
     size_t held_bytes;                    /* pages alive and renders running */
+    size_t limit_bytes;                   /* the cap now */
     uint64_t renders[PAGES_MAX_VARIANTS]; /* renders started, by variant */
     uint64_t cut;                         /* readers cut to make room */
     unsigned waiting;                     /* requests waiting for a render */

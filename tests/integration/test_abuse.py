@@ -13,12 +13,13 @@ import gzip
 import http.client
 import os
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import Agent, free_closed_port, parse_metrics, wait_for
+from conftest import AGENT_BIN, Agent, free_closed_port, parse_metrics, wait_for
 
 SANITIZED = bool(os.environ.get("OUTPOST_SANITIZED"))
 
@@ -115,6 +116,28 @@ class Trickler:
                 s.close()
 
 
+@pytest.mark.parametrize("flag,value,message", [
+    ("--web.max-connections", "0", "needs a number from 1 to 65536"),
+    ("--web.max-connections", "1k", "needs a number from 1 to 65536"),
+    ("--web.max-connections-per-ip", "-1", "needs a number from 0 to 65536"),
+    ("--web.read-timeout", "500ms", "needs a duration from 1s to 1h"),
+    ("--web.read-timeout", "2h", "needs a duration from 1s to 1h"),
+    ("--web.max-response-memory", "100KiB", "needs auto or a size from 1MiB to 64GiB"),
+    ("--web.max-response-memory", "lots", "needs auto or a size from 1MiB to 64GiB"),
+])
+def test_bad_flag_values(flag, value, message):
+    r = subprocess.run([AGENT_BIN, f"{flag}={value}"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 2 and f"outpost: {flag} {message}" in r.stderr, r.stderr
+
+
+def test_help_names_the_limits():
+    out = subprocess.run([AGENT_BIN, "--help"], capture_output=True, text=True).stdout
+    for flag in ("--web.max-connections=512", "--web.max-connections-per-ip=64",
+                 "--web.read-timeout=10s", "--web.max-response-memory=auto"):
+        assert flag in out
+
+
 def test_slowloris_from_the_health_checkers_address(agent_factory, target):
     """300 trickling sockets from 127.0.0.1 while /-/healthy, /-/ready and
     /metrics are asked from 127.0.0.1: each answers within 1 s, every time,
@@ -146,6 +169,8 @@ def test_slowloris_from_the_health_checkers_address(agent_factory, target):
              timeout=10, what="the attack's connections to be gone")
     for path in ("/-/healthy", "/-/ready", "/metrics"):
         assert get(a.port, path)[0] == 200
+    # A small agent's pages are a few KiB: auto holds at most 8 MiB of them.
+    assert metrics(a.port)[("outpost_http_response_memory_limit_bytes", frozenset())] == 8 << 20
     print(f"health under slowloris: {len(latencies)} requests, "
           f"max {max(latencies) * 1000:.1f} ms, median "
           f"{sorted(latencies)[len(latencies) // 2] * 1000:.1f} ms")
@@ -332,6 +357,8 @@ def test_never_readers_hold_bounded_memory(big_agent):
     cut = (counter(m1, "outpost_http_connections_closed_total", reason="response_memory")
            - counter(m0, "outpost_http_connections_closed_total", reason="response_memory"))
     assert cut >= 30
+    # auto: three times the largest page (52 MB), at most 48 MiB.
+    assert m1[("outpost_http_response_memory_limit_bytes", frozenset())] == 48 << 20
     assert all(gone(s) for s in waves[0])
     # One address, 40 connections answering (never-readers): a 41st from it
     # is refused, as nothing of that address waits for a request.

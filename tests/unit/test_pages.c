@@ -82,6 +82,8 @@ static struct env *env_new(size_t max_held, unsigned n_variants, int64_t max_gap
     struct pages_options o = {.n_variants = n_variants,
                               .max_gap_ms = max_gap_ms,
                               .max_held_bytes = max_held,
+                              .auto_min_bytes = 100,
+                              .auto_max_bytes = 200,
                               .clock = e->clk,
                               .render = fake_render,
                               .render_arg = &e->f};
@@ -220,6 +222,44 @@ static void test_page_larger_than_cap(void **state)
     assert_int_equal(letter(big), 'b');
     pages_close(big);
     pages_close(small);
+    assert_int_equal(stats(e).held_bytes, 0);
+    env_free(e);
+}
+
+/* Without a fixed cap: three times the largest page, within [100, 200]
+ * here. */
+static void test_auto_cap(void **state)
+{
+    (void)state;
+    struct env *e = env_new(0, 2, 0);
+    assert_int_equal(stats(e).limit_bytes, 100); /* no page yet: the floor */
+    int cuts = 0;
+    struct page_reader *r[4];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pages_open(e->ps, 0, count_cut, &cuts, &r[i]), OP_OK);
+        clock_fake_advance(e->clk, 1);
+    }
+    assert_int_equal(stats(e).limit_bytes, 120);
+    assert_int_equal(stats(e).held_bytes, 120);
+    assert_int_equal(cuts, 0);
+    assert_int_equal(pages_open(e->ps, 0, count_cut, &cuts, &r[3]), OP_OK);
+    assert_int_equal(cuts, 1); /* a fourth 40-byte page does not fit in 120 */
+    assert_int_equal(letter(r[0]), 0);
+    /* A larger page raises the cap, up to the ceiling. */
+    e->f.size[1] = 80;
+    struct page_reader *big = open_ok(e, 1);
+    assert_int_equal(stats(e).limit_bytes, 200); /* not 240 */
+    assert_int_equal(stats(e).held_bytes, 200);
+    assert_int_equal(cuts, 1);
+    struct page_reader *more = NULL;
+    assert_int_equal(pages_open(e->ps, 0, count_cut, &cuts, &more), OP_OK);
+    assert_int_equal(cuts, 2); /* 240 > 200: r[1]'s page goes */
+    assert_int_equal(letter(r[1]), 0);
+    assert_int_equal(stats(e).held_bytes, 200);
+    pages_close(more);
+    pages_close(big);
+    for (int i = 0; i < 4; i++)
+        pages_close(r[i]);
     assert_int_equal(stats(e).held_bytes, 0);
     env_free(e);
 }
@@ -426,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_cap_withdraws_oldest),
         cmocka_unit_test(test_page_larger_than_cap),
+        cmocka_unit_test(test_auto_cap),
         cmocka_unit_test(test_burst_costs_two_renders),
         cmocka_unit_test(test_pause_after_render),
         cmocka_unit_test(test_error_shared),
