@@ -5,7 +5,6 @@
 #include "log.h"
 #include "runtime.h"
 
-#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +16,9 @@
  * that stopped reading); never shorter than --web.read-timeout, which
  * closes connections waiting for a request. */
 #define HTTPD_WRITE_TIMEOUT_S 30
-/* The longest pause between two renders of a page (pages.h): renders
- * take at most a quarter of a core each, and no scrape waits longer than
- * this for its turn. */
+/* The longest pause after a render of a page before the next (pages.h):
+ * renders take at most a quarter of a core each, and a scrape that comes
+ * right after a render never waits longer than this for its turn. */
 #define HTTPD_PAGE_MAX_GAP_MS 1000
 
 const char *const httpd_route_names[ROUTE_COUNT] = {
