@@ -1,89 +1,33 @@
-/* httpd.c - HTTP endpoints. */
-#include "httpd.h"
-#include "buf.h"
+/* httpd.c - HTTP endpoints: the daemons, routing, and the guard on
+ * connections (httpd.h, httpd_int.h). */
+#include "httpd_int.h"
 #include "listener.h"
 #include "log.h"
-#include "websec.h"
+#include "runtime.h"
 
 #include <gnutls/gnutls.h>
-#include <microhttpd.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-#include <jansson.h>
-#include <zlib.h>
 
-#include "canary_state.h"
+/* A response that makes no progress for this long is dropped (a client
+ * that stopped reading); never shorter than --web.read-timeout, which
+ * closes connections waiting for a request. */
+#define HTTPD_WRITE_TIMEOUT_S 30
+/* The longest pause after a render of a page before the next (pages.h):
+ * renders take at most a quarter of a core each, and a scrape that comes
+ * right after a render never waits longer than this for its turn. */
+#define HTTPD_PAGE_MAX_GAP_MS 1000
 
-/* Idle or slow clients are dropped after this many seconds, and at most this
- * many connections are served at once: a stuck client must not pin threads. */
-#define HTTPD_CONN_TIMEOUT_S 30
-#define HTTPD_CONN_LIMIT 256
-/* Flagger's webhook body is a few hundred bytes; anything larger is not it. */
-#define HTTPD_MAX_GATE_BODY (64u << 10)
-/* outpost_http_requests_total keeps a counter for every status 100-599. */
-#define HTTPD_STATUS_MIN 100
-#define HTTPD_STATUS_SLOTS 500
-
-#define FLAGGER_PREFIX "/gates/flagger/"
-#define ARGO_PREFIX "/gates/argo/"
-#define CHECKS_PATH "/api/v1/checks"
-
-/* The handler label of outpost_http_requests_total: a fixed name per
- * route, never the path a client sent. */
-enum route {
-    ROUTE_LANDING,
-    ROUTE_METRICS,
-    ROUTE_HEALTHY,
-    ROUTE_READY,
-    ROUTE_RELOAD,
-    ROUTE_FLAGGER,
-    ROUTE_ARGO,
-    ROUTE_API,
-    ROUTE_OTHER,
-    ROUTE_COUNT
-};
-
-static const char *const route_names[ROUTE_COUNT] = {
+const char *const httpd_route_names[ROUTE_COUNT] = {
     "landing", "metrics", "healthy", "ready", "reload", "flagger", "argo", "api", "other",
-};
-
-struct httpd {
-    struct MHD_Daemon *daemons[HTTPD_MAX_LISTEN];
-    size_t n;
-    struct runtime *rt;
-    struct websec *sec;
-    char *telemetry_path;
-    unsigned max_requests;
-    bool enable_lifecycle;
-    atomic_uint active_scrapes;
-    atomic_uint_fast64_t requests[ROUTE_COUNT][HTTPD_STATUS_SLOTS];
-};
-
-/* One request, from its first call to its completion: the route, the web
- * security generation it is judged by, the status it got (counted at
- * completion), and Flagger's body. */
-struct req {
-    struct httpd *h;
-    struct MHD_Connection *c;
-    enum route route;
-    unsigned status; /* 0 until a response is queued */
-    struct websec_gen *sec;
-    bool authed;  /* credentials checked, or none needed */
-    bool reading; /* Flagger: the body is being read */
-    bool too_big;
-    struct buf body;
-    char client[64];
-    uint8_t key[RL_KEY_BYTES];
 };
 
 /* ---- responses ---- */
 
-/* Every response goes out here: the configured headers, the status kept
- * for the request counter. Takes r (destroyed). */
-static enum MHD_Result respond(struct req *q, unsigned status, struct MHD_Response *r)
+enum MHD_Result httpd_respond(struct req *q, unsigned status, struct MHD_Response *r)
 {
     if (!r)
         return MHD_NO;
@@ -92,13 +36,17 @@ static enum MHD_Result respond(struct req *q, unsigned status, struct MHD_Respon
     for (size_t i = 0; i < n; i++)
         MHD_add_response_header(r, hd[i].name, hd[i].value);
     enum MHD_Result ret = MHD_queue_response(q->c, status, r);
-    if (ret == MHD_YES)
+    if (ret == MHD_YES) {
         q->status = status;
+        /* The request is in: no read deadline, never evicted. */
+        if (q->conn)
+            ct_answering(q->conn);
+    }
     MHD_destroy_response(r);
     return ret;
 }
 
-static struct MHD_Response *text_response(const char *text)
+struct MHD_Response *httpd_text_response(const char *text)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
@@ -107,14 +55,14 @@ static struct MHD_Response *text_response(const char *text)
     return r;
 }
 
-static enum MHD_Result send_text(struct req *q, unsigned status, const char *text)
+enum MHD_Result httpd_send_text(struct req *q, unsigned status, const char *text)
 {
-    return respond(q, status, text_response(text));
+    return httpd_respond(q, status, httpd_text_response(text));
 }
 
 /* Takes ownership of body (malloc'ed). */
-static enum MHD_Result send_owned(struct req *q, unsigned status, char *body, size_t len,
-                                  const char *ctype, bool gzip)
+enum MHD_Result httpd_send_owned(struct req *q, unsigned status, char *body, size_t len,
+                                 const char *ctype, bool gzip)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -125,31 +73,31 @@ static enum MHD_Result send_owned(struct req *q, unsigned status, char *body, si
     if (gzip)
         MHD_add_response_header(r, "Content-Encoding", "gzip");
     MHD_add_response_header(r, "Vary", "Accept-Encoding, Accept");
-    return respond(q, status, r);
+    return httpd_respond(q, status, r);
 }
 
 static enum MHD_Result method_not_allowed(struct req *q, const char *allow)
 {
-    struct MHD_Response *r = text_response("method not allowed\n");
+    struct MHD_Response *r = httpd_text_response("method not allowed\n");
     if (r)
         MHD_add_response_header(r, "Allow", allow);
-    return respond(q, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+    return httpd_respond(q, MHD_HTTP_METHOD_NOT_ALLOWED, r);
 }
 
 /* 401 with a challenge for each way in that is configured. The text does
  * not say whether credentials were missing or wrong. */
-static enum MHD_Result send_unauthorized(struct req *q)
+enum MHD_Result httpd_send_unauthorized(struct req *q)
 {
     bool users = websec_has_users(q->sec), tokens = websec_has_tokens(q->sec);
-    struct MHD_Response *r =
-        text_response(users && tokens ? "authentication required (basic auth or a bearer token)\n"
-                      : users         ? "authentication required (basic auth)\n"
-                                      : "authentication required (a bearer token)\n");
+    struct MHD_Response *r = httpd_text_response(
+        users && tokens ? "authentication required (basic auth or a bearer token)\n"
+        : users         ? "authentication required (basic auth)\n"
+                        : "authentication required (a bearer token)\n");
     if (r && users)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"outpost\"");
     if (r && tokens)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"outpost\"");
-    return respond(q, MHD_HTTP_UNAUTHORIZED, r);
+    return httpd_respond(q, MHD_HTTP_UNAUTHORIZED, r);
 }
 
 static enum MHD_Result send_too_many(struct req *q, uint32_t retry_after_s)
@@ -158,95 +106,10 @@ static enum MHD_Result send_too_many(struct req *q, uint32_t retry_after_s)
     snprintf(text, sizeof(text), "too many requests from this address; retry in %u s\n",
              retry_after_s);
     snprintf(secs, sizeof(secs), "%u", retry_after_s);
-    struct MHD_Response *r = text_response(text);
+    struct MHD_Response *r = httpd_text_response(text);
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
-    return respond(q, MHD_HTTP_TOO_MANY_REQUESTS, r);
-}
-
-/* gzip-compress in (caller frees *out). */
-static enum op_rc gzip_buf(const char *in, size_t len, char **out, size_t *out_len)
-{
-    z_stream z = {0};
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return OP_ERR_SYSTEM;
-    size_t cap = deflateBound(&z, (uLong)len);
-    char *dst = xmalloc(cap);
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)dst;
-    z.avail_out = (uInt)cap;
-    int zrc = deflate(&z, Z_FINISH);
-    size_t n = z.total_out;
-    deflateEnd(&z);
-    if (zrc != Z_STREAM_END) {
-        free(dst);
-        return OP_ERR_SYSTEM;
-    }
-    *out = dst;
-    *out_len = n;
-    return OP_OK;
-}
-
-static enum MHD_Result serve_metrics(struct req *q)
-{
-    struct httpd *h = q->h;
-    unsigned active = atomic_fetch_add(&h->active_scrapes, 1) + 1;
-    enum MHD_Result ret;
-    if (h->max_requests && active > h->max_requests) {
-        ret = send_text(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                        "too many parallel scrapes (see --web.max-requests)\n");
-        goto out;
-    }
-    const char *accept = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Accept");
-    enum expo_format fmt = expo_negotiate(accept);
-    struct buf b;
-    buf_init(&b, RT_MAX_SCRAPE_BYTES);
-    if (rt_render(h->rt, fmt, &b) != OP_OK) {
-        buf_free(&b);
-        char cap[24];
-        snprintf(cap, sizeof(cap), "%u", RT_MAX_SCRAPE_BYTES);
-        log_error("metrics page exceeds its size cap", "cap_bytes", cap);
-        ret = send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics page too large\n");
-        goto out;
-    }
-    const char *ctype = fmt == EXPO_OPENMETRICS ? EXPO_CT_OPENMETRICS : EXPO_CT_TEXT;
-    const char *ae = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Accept-Encoding");
-    if (expo_accepts_gzip(ae)) {
-        char *z;
-        size_t zlen;
-        if (gzip_buf(buf_str(&b), b.len, &z, &zlen) == OP_OK) {
-            buf_free(&b);
-            ret = send_owned(q, MHD_HTTP_OK, z, zlen, ctype, true);
-            goto out;
-        }
-    }
-    size_t len = b.len;
-    ret = send_owned(q, MHD_HTTP_OK, buf_take(&b), len, ctype, false);
-out:
-    atomic_fetch_sub(&h->active_scrapes, 1);
-    return ret;
-}
-
-/* The request counters, appended to the metrics page (rt_set_metrics_hook).
- * A family appears once any request was counted; each (handler, code)
- * series once it happened. */
-static void render_requests(struct expo *e, void *arg)
-{
-    struct httpd *h = arg;
-    expo_family(e, "outpost_http_requests_total", EXPO_COUNTER,
-                "HTTP requests answered, by handler and status code.");
-    for (int r = 0; r < ROUTE_COUNT; r++) {
-        for (int s = 0; s < HTTPD_STATUS_SLOTS; s++) {
-            uint64_t v = atomic_load(&h->requests[r][s]);
-            if (!v)
-                continue;
-            char code[8];
-            snprintf(code, sizeof(code), "%d", s + HTTPD_STATUS_MIN);
-            struct label l[] = {{"handler", route_names[r]}, {"code", code}};
-            expo_sample_u64(e, "outpost_http_requests_total", "", l, 2, NULL, v);
-        }
-    }
+    return httpd_respond(q, MHD_HTTP_TOO_MANY_REQUESTS, r);
 }
 
 static enum MHD_Result serve_landing(struct req *q)
@@ -274,25 +137,25 @@ static enum MHD_Result serve_landing(struct req *q)
                  "results (JSON)</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n"
                  "<li><a href=\"/-/ready\">Readiness</a></li>\n</ul>\n</body></html>\n");
     if (b.failed)
-        return send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "landing page too large\n");
+        return httpd_send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "landing page too large\n");
     size_t len = b.len;
-    return send_owned(q, MHD_HTTP_OK, buf_take(&b), len, "text/html; charset=utf-8", false);
+    return httpd_send_owned(q, MHD_HTTP_OK, buf_take(&b), len, "text/html; charset=utf-8", false);
 }
 
 static enum MHD_Result serve_reload(struct req *q)
 {
     /* Prometheus' rule: reloading over HTTP is opt-in. */
     if (!q->h->enable_lifecycle)
-        return send_text(q, MHD_HTTP_FORBIDDEN,
-                         "reload over HTTP is off: start outpost with --web.enable-lifecycle "
-                         "(SIGHUP always reloads)\n");
+        return httpd_send_text(q, MHD_HTTP_FORBIDDEN,
+                               "reload over HTTP is off: start outpost with --web.enable-lifecycle "
+                               "(SIGHUP always reloads)\n");
     struct buf errors;
     buf_init(&errors, 1u << 20);
     enum MHD_Result ret;
     if (rt_reload(q->h->rt, &errors) == OP_OK) {
-        ret = send_text(q, MHD_HTTP_OK, "configuration reloaded\n");
+        ret = httpd_send_text(q, MHD_HTTP_OK, "configuration reloaded\n");
     } else {
-        ret = send_text(
+        ret = httpd_send_text(
             q, MHD_HTTP_INTERNAL_SERVER_ERROR,
             buf_str_or(
                 &errors,
@@ -305,8 +168,8 @@ static enum MHD_Result serve_reload(struct req *q)
 /* ---- checks ---- */
 
 /* A JSON error object with the check's name (borrowed), as the API's 404. */
-static enum MHD_Result send_json_error(struct req *q, unsigned status, const char *error,
-                                       const char *name)
+enum MHD_Result httpd_send_json_error(struct req *q, unsigned status, const char *error,
+                                      const char *name)
 {
     struct buf b;
     buf_init(&b, 1u << 20); /* a name from the request line, bounded by MHD */
@@ -318,199 +181,9 @@ static enum MHD_Result send_json_error(struct req *q, unsigned status, const cha
     }
     buf_adds(&b, "}\n");
     if (b.failed)
-        return send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "error too large\n");
+        return httpd_send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "error too large\n");
     size_t len = b.len;
-    return send_owned(q, status, buf_take(&b), len, "application/json", false);
-}
-
-/* GET /api/v1/checks (name NULL) and /api/v1/checks/{name}. The listing
- * costs about what a scrape does, so it counts against --web.max-requests. */
-static enum MHD_Result serve_checks(struct req *q, const char *name)
-{
-    struct httpd *h = q->h;
-    bool gated = !name;
-    unsigned active = gated ? atomic_fetch_add(&h->active_scrapes, 1) + 1 : 0;
-    enum MHD_Result ret;
-    if (gated && h->max_requests && active > h->max_requests) {
-        ret = send_json_error(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                              "too many parallel requests (see --web.max-requests)", NULL);
-        goto out;
-    }
-    struct buf b;
-    buf_init(&b, RT_MAX_CHECKS_JSON_BYTES);
-    enum op_rc rc = rt_checks_json(h->rt, name, &b);
-    if (rc == OP_OK)
-        rc = buf_addc(&b, '\n');
-    if (rc != OP_OK) {
-        buf_free(&b);
-        ret = rc == OP_ERR_NOT_FOUND
-                  ? send_json_error(q, MHD_HTTP_NOT_FOUND, "no check of that name", name)
-                  : send_json_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "answer larger than its cap",
-                                    NULL);
-        goto out;
-    }
-    size_t len = b.len;
-    ret = send_owned(q, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
-out:
-    if (gated)
-        atomic_fetch_sub(&h->active_scrapes, 1);
-    return ret;
-}
-
-/* ---- gates ---- */
-
-static enum MHD_Result serve_argo(struct req *q, const char *name)
-{
-    struct canary_verdict v;
-    bool reset;
-    if (rt_canary(q->h->rt, name, NULL, &v, &reset) != OP_OK)
-        return send_text(q, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
-    struct buf b;
-    buf_init(&b, 1u << 20);
-    canary_verdict_json(&v, name, true, &b);
-    buf_addc(&b, '\n');
-    if (b.failed) {
-        buf_free(&b);
-        return send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "verdict too large\n");
-    }
-    size_t len = b.len;
-    return send_owned(q, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
-}
-
-/* Validate Flagger's body: a JSON object whose known fields are strings
- * (metadata: an object of strings). *checksum: borrowed from root, may be
- * NULL. Returns a static reason on error. STATIC: tests/fuzz reaches both. */
-STATIC const char *flagger_body(json_t *root, const char **checksum);
-STATIC const char *flagger_token(json_t *root);
-
-STATIC const char *flagger_body(json_t *root, const char **checksum)
-{
-    static const char *const strings[] = {"name", "namespace", "phase", "checksum"};
-    *checksum = NULL;
-    if (!json_is_object(root))
-        return "body must be a JSON object";
-    for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
-        json_t *f = json_object_get(root, strings[i]);
-        if (f && !json_is_string(f))
-            return "name, namespace, phase and checksum must be strings";
-    }
-    json_t *md = json_object_get(root, "metadata");
-    if (md && !json_is_null(md)) {
-        if (!json_is_object(md))
-            return "metadata must be an object of strings";
-        const char *k;
-        json_t *v;
-        json_object_foreach(md, k, v)
-        {
-            if (!json_is_string(v))
-                return "metadata must be an object of strings";
-        }
-    }
-    json_t *cs = json_object_get(root, "checksum");
-    if (cs) {
-        *checksum = json_string_value(cs);
-        if (strlen(*checksum) >= CANARY_MAX_CHECKSUM)
-            return "checksum longer than 255 bytes";
-    }
-    return NULL;
-}
-
-/* metadata.token of a Flagger body, if it is a string (borrowed from root). */
-STATIC const char *flagger_token(json_t *root)
-{
-    json_t *md = json_is_object(root) ? json_object_get(root, "metadata") : NULL;
-    json_t *tok = json_is_object(md) ? json_object_get(md, "token") : NULL;
-    return json_is_string(tok) ? json_string_value(tok) : NULL;
-}
-
-static enum MHD_Result serve_flagger(struct req *q, const char *name)
-{
-    const char *hook = MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, "hook");
-    json_error_t jerr;
-    json_t *root = q->body.len ? json_loadb(q->body.data, q->body.len, 0, &jerr) : NULL;
-    /* Flagger cannot send headers: without them its body's metadata.token
-     * stands for a bearer token, and nothing else happens (no sample reset
-     * for a new checksum) before it passed. */
-    if (!q->authed &&
-        websec_authenticate_token(q->sec, root ? flagger_token(root) : NULL, q->client,
-                                  route_names[q->route]) != WEBSEC_AUTH_OK) {
-        json_decref(root);
-        return send_unauthorized(q);
-    }
-    if (!hook)
-        hook = "rollout";
-    bool rollback = strcmp(hook, "rollback") == 0;
-    if (!rollback && strcmp(hook, "rollout") != 0 && strcmp(hook, "confirm-promotion") != 0) {
-        json_decref(root);
-        return send_text(q, MHD_HTTP_BAD_REQUEST,
-                         "hook must be rollout, confirm-promotion or rollback\n");
-    }
-    if (!root)
-        return send_text(q, MHD_HTTP_BAD_REQUEST,
-                         "body is not JSON (Flagger sends {name, namespace, phase, checksum, "
-                         "metadata})\n");
-    const char *checksum;
-    const char *bad = flagger_body(root, &checksum);
-    if (bad) {
-        json_decref(root);
-        struct buf m;
-        buf_init(&m, 1024);
-        buf_addf(&m, "%s\n", bad);
-        enum MHD_Result r = send_text(q, MHD_HTTP_BAD_REQUEST, buf_str(&m));
-        buf_free(&m);
-        return r;
-    }
-    struct canary_verdict v;
-    bool reset;
-    enum op_rc rc = rt_canary(q->h->rt, name, checksum, &v, &reset);
-    json_decref(root);
-    if (rc != OP_OK)
-        return send_text(q, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
-    /* Flagger counts <= 202 as success. For rollback hooks success means
-     * "roll back now", so they pass only on a significant failure. */
-    bool ok = rollback ? v.verdict == CANARY_FAIL : v.verdict == CANARY_PASS;
-    struct buf m;
-    buf_init(&m, 1024);
-    if (rollback && !ok)
-        buf_addf(&m, "no significant failure, %s\n", v.reason);
-    else
-        buf_addf(&m, "%s\n", v.reason);
-    enum MHD_Result r = send_text(q, ok ? MHD_HTTP_OK : MHD_HTTP_PRECONDITION_FAILED, buf_str(&m));
-    buf_free(&m);
-    return r;
-}
-
-/* Start reading Flagger's body into a capped buffer (the first call). */
-static enum MHD_Result start_body(struct req *q)
-{
-    /* Content-Length is digits only (RFC 9110): a sign, a suffix or an
-     * empty value is a malformed request, not a small body. */
-    const char *cl = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Content-Length");
-    uint64_t cl_bytes;
-    enum op_rc clrc = cl ? parse_u64(cl, strlen(cl), HTTPD_MAX_GATE_BODY, &cl_bytes) : OP_OK;
-    if (clrc == OP_ERR_LIMIT)
-        return send_text(q, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
-    if (clrc != OP_OK)
-        return send_text(q, MHD_HTTP_BAD_REQUEST, "malformed Content-Length\n");
-    buf_init(&q->body, HTTPD_MAX_GATE_BODY);
-    q->reading = true;
-    return MHD_YES;
-}
-
-/* Accumulate Flagger's body across MHD's calls, capped. Returns true once
- * the body is complete (the final call); *early is set when a response was
- * already queued (oversized). */
-static bool read_body(struct req *q, const char *upload, size_t *upload_size,
-                      enum MHD_Result *early)
-{
-    if (*upload_size == 0)
-        return true;
-    if (!q->too_big && buf_add(&q->body, upload, *upload_size) != OP_OK) {
-        q->too_big = true;
-        *early = send_text(q, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 65536 bytes\n");
-    }
-    *upload_size = 0;
-    return false;
+    return httpd_send_owned(q, status, buf_take(&b), len, "application/json", false);
 }
 
 /* ---- routing ---- */
@@ -559,11 +232,12 @@ static bool gate(struct req *q, const char *method, enum MHD_Result *ret)
     const char *authz = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Authorization");
     if (!authz && q->route == ROUTE_FLAGGER && strcmp(method, "POST") == 0)
         return false;
-    if (websec_authenticate(q->sec, authz, q->client, route_names[q->route]) == WEBSEC_AUTH_OK) {
+    if (websec_authenticate(q->sec, authz, q->client, httpd_route_names[q->route]) ==
+        WEBSEC_AUTH_OK) {
         q->authed = true;
         return false;
     }
-    *ret = send_unauthorized(q);
+    *ret = httpd_send_unauthorized(q);
     return true;
 }
 
@@ -574,11 +248,11 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
     case ROUTE_FLAGGER:
         if (strcmp(method, "POST") != 0)
             return method_not_allowed(q, "POST");
-        return start_body(q);
+        return httpd_start_body(q);
     case ROUTE_ARGO:
         if (!is_get && strcmp(method, "POST") != 0)
             return method_not_allowed(q, "GET, POST");
-        return serve_argo(q, url + strlen(ARGO_PREFIX));
+        return httpd_serve_argo(q, url + strlen(ARGO_PREFIX));
     case ROUTE_API: {
         /* libmicrohttpd hands the path %-decoded, so a name with a '/' (a
          * canary arm, "<canary>/baseline") may come as is or as %2F; the
@@ -586,7 +260,7 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
         if (!is_get)
             return method_not_allowed(q, "GET, HEAD");
         const char *rest = url + strlen(CHECKS_PATH);
-        return serve_checks(q, *rest ? rest + 1 : NULL);
+        return httpd_serve_checks(q, *rest ? rest + 1 : NULL);
     }
     case ROUTE_RELOAD:
         if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
@@ -595,17 +269,17 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
     case ROUTE_METRICS:
         if (!is_get)
             return method_not_allowed(q, "GET, HEAD");
-        return serve_metrics(q);
+        return httpd_serve_metrics(q);
     case ROUTE_HEALTHY:
         if (!is_get)
             return method_not_allowed(q, "GET, HEAD");
-        return send_text(q, MHD_HTTP_OK, "OK\n");
+        return httpd_send_text(q, MHD_HTTP_OK, "OK\n");
     case ROUTE_READY:
         if (!is_get)
             return method_not_allowed(q, "GET, HEAD");
         if (rt_ready(q->h->rt))
-            return send_text(q, MHD_HTTP_OK, "OK\n");
-        return send_text(q, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
+            return httpd_send_text(q, MHD_HTTP_OK, "OK\n");
+        return httpd_send_text(q, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
     case ROUTE_LANDING:
         if (!is_get)
             return method_not_allowed(q, "GET, HEAD");
@@ -614,7 +288,7 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
     case ROUTE_COUNT:
         break;
     }
-    return send_text(q, MHD_HTTP_NOT_FOUND, "not found\n");
+    return httpd_send_text(q, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -628,10 +302,31 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (q->status >= HTTPD_STATUS_MIN && q->status < HTTPD_STATUS_MIN + HTTPD_STATUS_SLOTS)
         atomic_fetch_add(&h->requests[q->route][q->status - HTTPD_STATUS_MIN], 1);
+    if (q->conn) {
+        /* Kept alive, the connection now waits for its next request. */
+        ct_waiting(q->conn);
+        ct_unref(q->conn);
+    }
     buf_free(&q->body);
     websec_release(q->sec);
     free(q);
     *con_cls = NULL;
+}
+
+/* What a connection carries from its start to its close (the socket
+ * context): its entry in the connection table and, for HTTPS, the TLS
+ * settings it was given. */
+struct conn_ctx {
+    struct ct_conn *ct; /* NULL when it was refused */
+    struct webtls *tls;
+};
+
+static struct ct_conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const struct conn_ctx *cc = ci ? ci->socket_context : NULL;
+    return cc ? cc->ct : NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -649,6 +344,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         q = xcalloc(1, sizeof(*q));
         q->h = h;
         q->c = c;
+        q->conn = conn_of(c);
+        if (q->conn)
+            ct_ref(q->conn);
         q->route = classify(h, url);
         q->sec = websec_acquire(h->sec);
         buf_init(&q->body, 0);
@@ -664,34 +362,86 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!q->reading)
         return MHD_YES;
     enum MHD_Result early = MHD_YES;
-    if (!read_body(q, upload_data, upload_data_size, &early))
+    if (!httpd_read_body(q, upload_data, upload_data_size, &early))
         return early;
     if (q->too_big)
         return MHD_YES; /* the 413 is queued already */
     q->reading = false;
-    return serve_flagger(q, url + strlen(FLAGGER_PREFIX));
+    return httpd_serve_flagger(q, url + strlen(FLAGGER_PREFIX));
 }
 
-/* ---- TLS ---- */
+/* ---- connections ---- */
 
-/* Each HTTPS connection gets the TLS settings current when it is accepted
- * (webtls.h), before its handshake; it holds them until it closes. */
+/* Every connection passes the connection table when accepted (limits,
+ * making room) and leaves it when closed. An HTTPS connection that is
+ * admitted gets the TLS settings current then (webtls.h), before its
+ * handshake, and holds them until it closes. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     struct httpd *h = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-        struct webtls *ref = NULL;
-        if (ci && ci->tls_session && websec_tls_session(h->sec, ci->tls_session, &ref) == OP_OK)
-            *socket_context = ref;
-        else
-            log_error("cannot set up TLS for a connection; it will fail its handshake");
-    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-        websec_tls_done(*socket_context);
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn_ctx *cc = *socket_context;
+        if (cc) {
+            ct_close(cc->ct);
+            websec_tls_done(cc->tls);
+            free(cc);
+        }
         *socket_context = NULL;
+        return;
     }
+    if (code != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    struct conn_ctx *cc = xcalloc(1, sizeof(*cc));
+    *socket_context = cc;
+    const union MHD_ConnectionInfo *fdi =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ai =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (fdi) {
+        char client[64];
+        uint8_t key[RL_KEY_BYTES];
+        websec_client(ai ? ai->client_addr : NULL, client, sizeof(client), key);
+        /* Refusals are counted, not logged: under a flood a line each
+         * would be the flood's. */
+        if (ct_open(h->ct, key, fdi->connect_fd, &cc->ct) != CT_ADMITTED)
+            return;
+    }
+    if (!websec_tls(h->sec))
+        return;
+    const union MHD_ConnectionInfo *ti =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ti || !ti->tls_session || websec_tls_session(h->sec, ti->tls_session, &cc->tls) != OP_OK)
+        log_error("cannot set up TLS for a connection; it will fail its handshake");
+}
+
+/* The reaper: closes connections that waited --web.read-timeout for a
+ * request, as soon as each is due (and looks at least once a second). */
+static void *reaper(void *arg)
+{
+    struct httpd *h = arg;
+    pthread_mutex_lock(&h->reaper_lock);
+    while (!h->stopping) {
+        pthread_mutex_unlock(&h->reaper_lock);
+        int64_t wait_ms = 1000, next = ct_sweep(h->ct);
+        if (next >= 0 && next < wait_ms)
+            wait_ms = next;
+        if (wait_ms < 10)
+            wait_ms = 10;
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += wait_ms / 1000;
+        until.tv_nsec += (wait_ms % 1000) * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&h->reaper_lock);
+        if (!h->stopping)
+            pthread_cond_timedwait(&h->reaper_wake, &h->reaper_lock, &until);
+    }
+    pthread_mutex_unlock(&h->reaper_lock);
+    return NULL;
 }
 
 /* libmicrohttpd's own credentials are never used: each session is given
@@ -717,7 +467,70 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    log_warn("http server", "err", msg);
+    /* Most of libmicrohttpd's messages are about one client (closed early,
+     * malformed, timed out): under a flood, a warning each would be the
+     * flood's, and the defences are counted in metrics. Those about the
+     * process itself (threads, memory) stay warnings. */
+    if (strstr(msg, "thread") || strstr(msg, "memory"))
+        log_warn("http server", "err", msg);
+    else
+        log_debug("http server", "err", msg);
+}
+
+enum op_rc httpd_parse_bytes(const char *s, uint64_t *out)
+{
+    static const struct {
+        const char *sfx;
+        uint64_t mul;
+    } sfx[] = {{"KiB", 1u << 10}, {"MiB", 1u << 20},  {"GiB", 1u << 30}, {"kB", 1000}, {"KB", 1000},
+               {"MB", 1000000},   {"GB", 1000000000}, {"B", 1},          {"", 1}};
+    const uint64_t min = 1u << 20, max = 64ull << 30;
+    if (strcmp(s, "auto") == 0) {
+        *out = 0;
+        return OP_OK;
+    }
+    size_t digits = strspn(s, "0123456789");
+    uint64_t v;
+    if (parse_u64(s, digits, max, &v) != OP_OK)
+        return OP_ERR_INVALID;
+    for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+        if (strcmp(s + digits, sfx[i].sfx) != 0)
+            continue;
+        if (v > max / sfx[i].mul || v * sfx[i].mul < min)
+            return OP_ERR_INVALID;
+        *out = v * sfx[i].mul;
+        return OP_OK;
+    }
+    return OP_ERR_INVALID;
+}
+
+/* One daemon on the listening socket fd. */
+static struct MHD_Daemon *start_daemon(struct httpd *h, const struct httpd_options *o, int fd,
+                                       bool tls)
+{
+    /* A thread per connection (docs/internals.md: a slow render, a bcrypt
+     * or a reload never delays a health check), polling with poll() so
+     * descriptors above FD_SETSIZE work. libmicrohttpd's own limit sits a
+     * quarter above ours: connections being closed to make room still
+     * count there for a moment, and must not make it refuse one we admit. */
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    unsigned limit = o->max_connections + o->max_connections / 4 + 16;
+    unsigned timeout_s = (unsigned)((o->read_timeout_ms + 999) / 1000);
+    if (timeout_s < HTTPD_WRITE_TIMEOUT_S)
+        timeout_s = HTTPD_WRITE_TIMEOUT_S;
+    if (tls)
+        return MHD_start_daemon(
+            flags | MHD_USE_TLS, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+            NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, h, MHD_OPTION_HTTPS_CERT_CALLBACK, no_certificate,
+            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+            MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+                            MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
 }
 
 enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct websec *sec,
@@ -736,29 +549,37 @@ enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct
     h->max_requests = o->max_requests;
     h->enable_lifecycle = o->enable_lifecycle;
     atomic_init(&h->active_scrapes, 0);
-    rt_set_metrics_hook(rt, render_requests, h);
+    struct conntrack_options co = {o->max_connections, o->max_connections_per_ip,
+                                   o->read_timeout_ms, clock_system()};
+    h->ct = ct_new(&co);
+    struct pages_options po = {.n_variants = HTTPD_PAGE_COUNT,
+                               .max_gap_ms = HTTPD_PAGE_MAX_GAP_MS,
+                               .max_held_bytes = o->max_response_memory,
+                               .auto_min_bytes = HTTPD_AUTO_RESPONSE_MEMORY_MIN,
+                               .auto_max_bytes = HTTPD_AUTO_RESPONSE_MEMORY_MAX,
+                               .clock = clock_system(),
+                               .render = httpd_render_page,
+                               .render_arg = h};
+    h->pages = pages_new(&po);
+    pthread_mutex_init(&h->reaper_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->reaper_wake, &ca);
+    pthread_condattr_destroy(&ca);
+    rt_set_metrics_hook(rt, httpd_render_families, h);
+    int err = pthread_create(&h->reaper, NULL, reaper, h);
+    if (err) {
+        log_error("cannot start the HTTP reaper thread", "err", strerror(err));
+        goto fail;
+    }
+    h->reaper_running = true;
     for (size_t i = 0; i < o->n_listen; i++) {
         int port = 0;
         int fd = listener_open(o->listen[i], &port);
         if (fd < 0)
             goto fail;
-        unsigned flags =
-            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-        struct MHD_Daemon *d;
-        if (tls)
-            d = MHD_start_daemon(
-                flags | MHD_USE_TLS, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-                mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_HTTPS_CERT_CALLBACK,
-                no_certificate, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
-                (unsigned)HTTPD_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                (unsigned)HTTPD_CONN_LIMIT, MHD_OPTION_END);
-        else
-            d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-                                 mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned)HTTPD_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                                 (unsigned)HTTPD_CONN_LIMIT, MHD_OPTION_END);
+        struct MHD_Daemon *d = start_daemon(h, o, fd, tls);
         if (!d) {
             close(fd);
             log_error("cannot start the HTTP server", "address", o->listen[i]);
@@ -789,7 +610,20 @@ void httpd_stop(struct httpd *h)
         if (fd >= 0)
             close(fd);
     }
+    /* Every connection is closed and every response freed now: nothing
+     * holds a page or a table entry any more. */
+    if (h->reaper_running) {
+        pthread_mutex_lock(&h->reaper_lock);
+        h->stopping = true;
+        pthread_cond_signal(&h->reaper_wake);
+        pthread_mutex_unlock(&h->reaper_lock);
+        pthread_join(h->reaper, NULL);
+    }
     rt_set_metrics_hook(h->rt, NULL, NULL);
+    pages_free(h->pages);
+    ct_free(h->ct);
+    pthread_cond_destroy(&h->reaper_wake);
+    pthread_mutex_destroy(&h->reaper_lock);
     free(h->telemetry_path);
     free(h);
 }

@@ -17,6 +17,7 @@
 #include "websec.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,17 @@ static void usage(FILE *out)
             "  --web.telemetry-path=/metrics\n"
             "                              Path of the metrics endpoint.\n"
             "  --web.max-requests=40       Maximum parallel scrapes; 0 means no limit.\n"
+            "  --web.max-connections=512   Maximum open connections across all listeners; when\n"
+            "                              full, the one waiting longest for a request is\n"
+            "                              closed for a new one.\n"
+            "  --web.max-connections-per-ip=64\n"
+            "                              The same for one client address; 0 means no limit.\n"
+            "  --web.read-timeout=10s      Time a connection may wait for its complete request\n"
+            "                              (from connecting, or from its previous response).\n"
+            "  --web.max-response-memory=auto\n"
+            "                              Memory for metrics pages and checks listings held\n"
+            "                              for clients; past it the oldest are cut off. auto:\n"
+            "                              3x the largest page, 8MiB to 48MiB.\n"
             "  --web.config.file=F         Web config (exporter-toolkit format: TLS, basic-auth\n"
             "                              users, response headers); re-read on reload.\n"
             "  --web.bearer-tokens-file=F  Bearer tokens, one a line; re-read on reload.\n"
@@ -81,6 +93,16 @@ static void usage(FILE *out)
             "                              Judge two files of latency_seconds[,ok|fail] lines;\n"
             "                              exit 0 pass, 1 fail, 3 inconclusive, 2 usage error,\n"
             "                              4 bad input.\n");
+}
+
+/* A whole number from min to max, digits only. */
+static enum op_rc parse_count(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    uint64_t v;
+    if (parse_u64(s, strlen(s), max, &v) != OP_OK || v < min)
+        return OP_ERR_INVALID;
+    *out = (unsigned)v;
+    return OP_OK;
 }
 
 /* Returns -1 to continue, else an exit code. */
@@ -139,6 +161,31 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 return 2;
             }
             o->web.max_requests = (unsigned)n;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.max-connections", &missing))) {
+            if (parse_count(v, 1, HTTPD_MAX_CONNECTIONS, &o->web.max_connections) != OP_OK) {
+                fprintf(stderr, "outpost: --web.max-connections needs a number from 1 to %d\n",
+                        HTTPD_MAX_CONNECTIONS);
+                return 2;
+            }
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.max-connections-per-ip", &missing))) {
+            if (parse_count(v, 0, HTTPD_MAX_CONNECTIONS, &o->web.max_connections_per_ip) != OP_OK) {
+                fprintf(stderr,
+                        "outpost: --web.max-connections-per-ip needs a number from 0 to %d\n",
+                        HTTPD_MAX_CONNECTIONS);
+                return 2;
+            }
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.read-timeout", &missing))) {
+            if (cfg_parse_duration(v, &o->web.read_timeout_ms) != OP_OK ||
+                o->web.read_timeout_ms < 1000 || o->web.read_timeout_ms > 3600000) {
+                fprintf(stderr, "outpost: --web.read-timeout needs a duration from 1s to 1h\n");
+                return 2;
+            }
+        } else if ((v = cli_flag_value(argc, argv, &i, "--web.max-response-memory", &missing))) {
+            if (httpd_parse_bytes(v, &o->web.max_response_memory) != OP_OK) {
+                fprintf(stderr, "outpost: --web.max-response-memory needs auto or a size from "
+                                "1MiB to 64GiB (e.g. 48MiB)\n");
+                return 2;
+            }
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.config.file", &missing))) {
             o->sec.config_file = v;
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.bearer-tokens-file", &missing))) {
@@ -279,7 +326,11 @@ int main(int argc, char **argv)
         .web = {.listen = {":9469"},
                 .n_listen = 1,
                 .telemetry_path = "/metrics",
-                .max_requests = 40},
+                .max_requests = 40,
+                .max_connections = 512,
+                .max_connections_per_ip = 64,
+                .read_timeout_ms = 10000,
+                .max_response_memory = 0},
         .log_level = LOG_LVL_INFO,
         .log_format = LOG_FMT_LOGFMT,
     };
@@ -292,6 +343,12 @@ int main(int argc, char **argv)
         return main_rc ? main_rc : web;
     }
     log_setup(o.log_level, o.log_format, stderr);
+    /* Metrics pages and checks listings are megabytes each. glibc would
+     * serve them from the heap once the first was freed (its mmap threshold
+     * rises to the largest chunk freed) and keep that memory resident after
+     * they are gone; a fixed threshold keeps every large block mapped on
+     * its own, so freeing one returns it. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
     /* Block before any thread exists, so every thread inherits the mask. */
     sigset_t set;

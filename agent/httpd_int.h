@@ -1,0 +1,138 @@
+/*
+ * httpd_int.h - what the HTTP server's files share (internal): the server,
+ * one request, the routes, and the answers every handler goes through.
+ * httpd.c runs the daemons, routes and guards connections; httpd_pages.c
+ * serves the big pages (metrics, checks listing) and the server's own
+ * metric families; httpd_gates.c serves the canary gates.
+ */
+#ifndef OUTPOST_HTTPD_INT_H
+#define OUTPOST_HTTPD_INT_H
+
+#include "buf.h"
+#include "conntrack.h"
+#include "expo.h"
+#include "httpd.h"
+#include "pages.h"
+#include "websec.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* outpost_http_requests_total keeps a counter for every status 100-599. */
+#define HTTPD_STATUS_MIN 100
+#define HTTPD_STATUS_SLOTS 500
+
+#define FLAGGER_PREFIX "/gates/flagger/"
+#define ARGO_PREFIX "/gates/argo/"
+#define CHECKS_PATH "/api/v1/checks"
+
+/* The handler label of outpost_http_requests_total: a fixed name per
+ * route, never the path a client sent. */
+enum route {
+    ROUTE_LANDING,
+    ROUTE_METRICS,
+    ROUTE_HEALTHY,
+    ROUTE_READY,
+    ROUTE_RELOAD,
+    ROUTE_FLAGGER,
+    ROUTE_ARGO,
+    ROUTE_API,
+    ROUTE_OTHER,
+    ROUTE_COUNT
+};
+
+extern const char *const httpd_route_names[ROUTE_COUNT];
+
+/* The shared pages (pages.h): the metrics page in each format and
+ * encoding, and the checks listing. */
+enum httpd_page {
+    HTTPD_PAGE_TEXT,
+    HTTPD_PAGE_OPENMETRICS,
+    HTTPD_PAGE_TEXT_GZIP,
+    HTTPD_PAGE_OPENMETRICS_GZIP,
+    HTTPD_PAGE_CHECKS,
+    HTTPD_PAGE_COUNT
+};
+
+struct httpd {
+    struct MHD_Daemon *daemons[HTTPD_MAX_LISTEN];
+    size_t n;
+    struct runtime *rt;
+    struct websec *sec;
+    char *telemetry_path;
+    unsigned max_requests;
+    bool enable_lifecycle;
+    atomic_uint active_scrapes;
+    atomic_uint_fast64_t requests[ROUTE_COUNT][HTTPD_STATUS_SLOTS];
+    struct conntrack *ct;
+    struct pages *pages;
+    /* The reaper: read deadlines and stale pages, on its own thread. */
+    pthread_t reaper;
+    bool reaper_running;
+    pthread_mutex_t reaper_lock;
+    pthread_cond_t reaper_wake;
+    bool stopping; /* under reaper_lock */
+};
+
+/* One request, from its first call to its completion: the route, the web
+ * security generation it is judged by, the status it got (counted at
+ * completion), its connection's entry, and Flagger's body. */
+struct req {
+    struct httpd *h;
+    struct MHD_Connection *c;
+    struct ct_conn *conn; /* referenced; NULL when the connection has none */
+    enum route route;
+    unsigned status; /* 0 until a response is queued */
+    struct websec_gen *sec;
+    bool authed;  /* credentials checked, or none needed */
+    bool reading; /* Flagger: the body is being read */
+    bool too_big;
+    struct buf body;
+    char client[64];
+    uint8_t key[RL_KEY_BYTES];
+};
+
+/* ---- answers (httpd.c) ---- */
+
+/* Every response goes out here: the configured headers, the status kept
+ * for the request counter, the connection marked answering. Takes r
+ * (destroyed; NULL is an error). */
+enum MHD_Result httpd_respond(struct req *q, unsigned status, struct MHD_Response *r);
+/* A text/plain response of text (copied), or NULL. */
+struct MHD_Response *httpd_text_response(const char *text);
+enum MHD_Result httpd_send_text(struct req *q, unsigned status, const char *text);
+/* Takes ownership of body (malloc'ed). */
+enum MHD_Result httpd_send_owned(struct req *q, unsigned status, char *body, size_t len,
+                                 const char *ctype, bool gzip);
+/* 401 with a challenge for each configured way in. */
+enum MHD_Result httpd_send_unauthorized(struct req *q);
+/* A JSON error object with the check's name (borrowed, may be NULL). */
+enum MHD_Result httpd_send_json_error(struct req *q, unsigned status, const char *error,
+                                      const char *name);
+
+/* ---- pages (httpd_pages.c) ---- */
+
+/* The pages' renderer (pages_options.render); arg is the server. */
+enum op_rc httpd_render_page(void *arg, unsigned variant, struct buf *out);
+enum MHD_Result httpd_serve_metrics(struct req *q);
+/* GET /api/v1/checks (name NULL) and /api/v1/checks/{name}. */
+enum MHD_Result httpd_serve_checks(struct req *q, const char *name);
+/* The server's own families on the metrics page (rt_set_metrics_hook):
+ * requests, connections, pages. */
+void httpd_render_families(struct expo *e, void *arg);
+
+/* ---- gates (httpd_gates.c) ---- */
+
+enum MHD_Result httpd_serve_argo(struct req *q, const char *name);
+enum MHD_Result httpd_serve_flagger(struct req *q, const char *name);
+/* Start reading Flagger's body into a capped buffer (the first call). */
+enum MHD_Result httpd_start_body(struct req *q);
+/* Accumulate Flagger's body across MHD's calls, capped. Returns true once
+ * the body is complete (the final call); *early is set when a response was
+ * already queued (oversized). */
+bool httpd_read_body(struct req *q, const char *upload, size_t *upload_size,
+                     enum MHD_Result *early);
+
+#endif
