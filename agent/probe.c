@@ -103,6 +103,7 @@ struct probe_loop {
     struct probe_job *jobs;
     struct probe_watch *dead;
     bool stopping;
+    const struct probe_once *once; /* one-shot mode (`outpost check`), else NULL */
     /* Read by other threads. */
     atomic_bool running;
     atomic_uint in_flight;
@@ -403,6 +404,8 @@ void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check
         job->run = NULL; /* the type frees its run after this returns */
         job->failed = *res;
         job->failed.tail = NULL;
+        job->failed.steps = NULL;
+        job->failed.n_steps = 0;
         gen_note_retry(job->gen, job->idx);
         if (log_enabled(LOG_LVL_DEBUG))
             log_debug("probe failed, retrying", "check", spec->name, "reason",
@@ -422,6 +425,8 @@ static void deliver(struct probe_loop *pl, struct probe_job *job, const struct c
     int64_t wall_ms = clock_wall_ms(pl->clock);
     for (size_t i = 0; i < n; i++)
         sinks[i].deliver(&sinks[i], res, wall_ms);
+    if (pl->once)
+        pl->once->report(pl->once->arg, job->idx, res);
     /* The check name only: targets may carry credentials. */
     if (!res->success && log_enabled(LOG_LVL_DEBUG))
         log_debug("probe failed", "check", cfg_check(gen_cfg(job->gen), job->idx)->name, "reason",
@@ -471,6 +476,8 @@ static void run_due(struct probe_loop *pl, int64_t now)
             rec_observe(pl->lag, (double)(now - due) / 1e9);
             start_job(pl, id);
         }
+        if (pl->once)
+            continue; /* one-shot: never planned again */
         const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), id);
         s->next_due_ns = sched_after_run(due, now, s->interval_ns, phase_of(spec, s->interval_ns));
         sched_push(pl->heap, s->next_due_ns, id);
@@ -497,7 +504,10 @@ static void apply_gen(struct probe_loop *pl, struct gen *g)
             s->next_due_ns = sched_next_due(now, interval, phase_of(spec, interval));
         }
         slots[i] = s;
-        sched_push(pl->heap, s->next_due_ns, (uint32_t)i);
+        if (!pl->once)
+            sched_push(pl->heap, s->next_due_ns, (uint32_t)i);
+        else if (pl->once->run[i]) /* one-shot: the chosen checks, due now */
+            sched_push(pl->heap, now, (uint32_t)i);
     }
     for (size_t i = 0; i < pl->n_slots; i++)
         slot_release(pl->slots[i]);
@@ -691,6 +701,13 @@ enum op_rc probe_loop_start(struct probe_loop *pl, struct gen *g)
     }
     pl->started = true;
     return OP_OK;
+}
+
+enum op_rc probe_loop_start_once(struct probe_loop *pl, struct gen *g,
+                                 const struct probe_once *once)
+{
+    pl->once = once;
+    return probe_loop_start(pl, g);
 }
 
 void probe_loop_swap(struct probe_loop *pl, struct gen *g)
