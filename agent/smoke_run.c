@@ -209,7 +209,8 @@ enum op_rc smoke_run(struct cfg *cfg, const struct smoke_run_options *o, struct 
     bool cut = wait_results(&r, t0 + limit_ms * 1000000);
     /* Runs still going are cancelled, not reported. */
     probe_loop_stop(pl);
-    out->duration = (double)(now_mono_ns() - t0) / 1e9;
+    /* In microseconds, as libcurl times each check. */
+    out->duration = (double)((now_mono_ns() - t0) / 1000) / 1e6;
     settle(&r, g, cut, by_flag, o);
 out:
     probe_loop_free(pl);
