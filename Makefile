@@ -69,9 +69,9 @@ asan: deps
 
 # ThreadSanitizer over the unit tests whose code runs on several threads:
 # the alert sender, the canary rings, the probe loop, the recorder seqlock, the rate
-# limiter and the authentication cache (shared by the HTTP threads).
+# limiter and the authentication cache (shared by the HTTP threads), the shared CA stores.
 TSAN_TESTS = test_alerts test_canary test_probe test_recorder test_ratelimit test_webauth \
-	test_smoke_run
+	test_castore test_smoke_run
 tsan: deps
 	@CC=clang cmake -S . -B $(TSAN_BUILD) $(CMAKE_FLAGS) -DOUTPOST_TSAN=ON \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -24,6 +24,10 @@
 #include <string.h>
 #include <time.h>
 
+/* Exit status of a stop whose last SLO state snapshot failed (0: stopped
+ * and saved; 1: could not start; 2: bad flags). */
+#define EXIT_SNAPSHOT_FAILED 3
+
 struct options {
     const char *config_file;
     const char *storage_path;
@@ -347,10 +351,9 @@ int main(int argc, char **argv)
         if (sig < 0)
             continue; /* timeout (EAGAIN) or EINTR */
         if (sig == SIGHUP) {
-            log_info("reloading on SIGHUP");
-            buf_reset(&errors);
-            if (rt_reload(rt, &errors) != OP_OK)
-                log_warn("SIGHUP reload failed; see the errors above");
+            /* The reload thread loads (and logs "reloading on SIGHUP" as it
+             * starts): main stays free for SIGTERM. */
+            rt_request_reload(rt);
             continue;
         }
         log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -358,11 +361,19 @@ int main(int argc, char **argv)
     }
     exit_code = 0;
 out:
+    /* Loads in progress (SIGHUP, /-/reload) give up first: the HTTP server
+     * waits for its requests to end. */
+    if (rt)
+        rt_cancel(rt);
     httpd_stop(h);
+    if (rt && rt_stop(rt) != OP_OK && exit_code == 0)
+        exit_code = EXIT_SNAPSHOT_FAILED;
     rt_free(rt);
     websec_free(sec);
     buf_free(&errors);
     if (exit_code == 0)
         log_info("stopped");
+    else if (exit_code == EXIT_SNAPSHOT_FAILED)
+        log_error("stopped, but the SLO state could not be saved", "exit_code", "3");
     return exit_code;
 }

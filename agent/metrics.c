@@ -436,6 +436,12 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
     expo_histogram(e, "outpost_scheduler_lag_seconds", NULL, 0, rec_bounds(a->lag), s->n_bounds,
                    s->cumulative, s->sum);
     free(s);
+    expo_family(e, "outpost_scheduler_overruns_total", EXPO_COUNTER,
+                "Probe runs the scheduler could not run as planned, by reason.");
+    for (int r = 0; r < SCHED_OVERRUN_COUNT; r++) {
+        struct label l = {"reason", sched_overrun_name((enum sched_overrun)r)};
+        expo_sample_u64(e, "outpost_scheduler_overruns_total", "", &l, 1, NULL, a->overruns[r]);
+    }
 
     gauge(e, "outpost_scrape_duration_seconds",
           "Time the previous rendering of this endpoint took in seconds.", a->last_scrape_seconds);

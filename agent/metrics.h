@@ -10,6 +10,7 @@
 #include "expo.h"
 #include "gen.h"
 #include "recorder.h"
+#include "scheduler.h"
 
 #include <stdbool.h>
 
@@ -19,6 +20,7 @@ struct metrics_agent {
     double reload_success_ts;
     unsigned in_flight;
     const struct rec *lag;
+    uint64_t overruns[SCHED_OVERRUN_COUNT];
     double last_scrape_seconds;
     uint64_t snapshots, snapshot_failures, restore_failures;
     int64_t now_ms; /* wall clock, for SLO windows */

@@ -1,11 +1,13 @@
-/* probe.c - the probe loop and the services it offers check types. */
-#include "probe.h"
+/* probe.c - the probe loop: scheduling, runs, control, lifecycle (its services
+ * to check types are in probe_svc.c). */
+#include "probe_int.h"
 #include "log.h"
-#include "scheduler.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -16,24 +18,7 @@
 const double probe_lag_bounds[] = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
 const size_t probe_lag_bounds_count = ARRAY_SIZE(probe_lag_bounds);
 
-#define NO_DEADLINE INT64_MAX
-
-/* A descriptor in the epoll set and what to do when it is ready. */
-struct probe_watch {
-    int fd;
-    uint32_t events;
-    probe_fd_cb cb;
-    void *arg;
-    bool dead; /* unwatched: freed after the current batch */
-    struct probe_watch *next_dead;
-};
-
-struct probe_timer {
-    int64_t due;
-    probe_timer_cb cb;
-    void *arg;
-    bool cancelled; /* freed when its heap entry comes up */
-};
+#define SLOT_GONE SIZE_MAX
 
 /*
  * The loop's own per-check state: when the check is due next and whether a
@@ -45,6 +30,9 @@ struct check_slot {
     int64_t next_due_ns; /* 0 = not scheduled yet */
     int64_t interval_ns; /* the interval next_due_ns was computed for */
     bool in_flight;
+    /* Due at next_due_ns while in flight: off the heap until the run ends. */
+    bool waiting;
+    size_t idx; /* the check's index in the loop's generation, SLOT_GONE */
     unsigned refs;
 };
 
@@ -58,14 +46,10 @@ struct probe_job {
     size_t idx; /* the check's index in gen */
     struct check_slot *slot;
     unsigned attempt;                /* retries done */
+    int64_t started_ns;              /* the current attempt's actual start */
+    int64_t stall0_ns;               /* the loop's stall total at that start */
     struct probe_timer *retry_timer; /* set while waiting to retry */
     struct check_result failed;      /* the last failed attempt (tail dropped) */
-};
-
-/* A libcurl transfer on the multi handle (its CURLOPT_PRIVATE). */
-struct easy_rec {
-    probe_curl_cb done;
-    void *arg;
 };
 
 struct cmd {
@@ -75,246 +59,9 @@ struct cmd {
     struct cmd *next;
 };
 
-struct probe_loop {
-    const struct clock *clock;
-    int epfd, tfd, evfd;
-    struct probe_watch *tfd_watch, *evfd_watch;
-    CURLM *multi;
-    pthread_t thread;
-    bool started;
-    /* Control from other threads, under lock. */
-    pthread_mutex_t lock;
-    pthread_cond_t cmd_done;
-    struct gen *pending;
-    struct cmd *cmds, **cmds_tail;
-    bool stop_requested;
-    bool accepting; /* the thread takes commands */
-    /* Loop thread only. */
-    struct gen *gen;
-    struct check_slot **slots; /* one per check of gen */
-    size_t n_slots;
-    struct sched *heap;   /* (due, check index) */
-    struct sched *timers; /* (due, timer slot) */
-    struct probe_timer **timer_slots;
-    uint32_t *timer_free;
-    size_t n_timer_slots, n_timer_free;
-    int64_t curl_due;
-    int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
-    struct probe_job *jobs;
-    struct probe_watch *dead;
-    bool stopping;
-    const struct probe_once *once; /* one-shot mode (`outpost check`), else NULL */
-    /* Read by other threads. */
-    atomic_bool running;
-    atomic_uint in_flight;
-    atomic_uint_fast64_t timer_sets;
-    struct rec *lag;
-};
-
 int64_t probe_now_ns(const struct probe_loop *pl)
 {
     return clock_mono_ns(pl->clock);
-}
-
-/* ---- descriptors ---- */
-
-static int ctl(struct probe_loop *pl, int op, struct probe_watch *w)
-{
-    struct epoll_event ev = {.events = w->events, .data.ptr = w};
-    return epoll_ctl(pl->epfd, op, w->fd, &ev);
-}
-
-struct probe_watch *probe_watch_fd(struct probe_loop *pl, int fd, uint32_t events, probe_fd_cb cb,
-                                   void *arg)
-{
-    struct probe_watch *w = xcalloc(1, sizeof(*w));
-    *w = (struct probe_watch){.fd = fd, .events = events, .cb = cb, .arg = arg};
-    /* A descriptor number reused before its old registration went away is
-     * still in the set: take it over. */
-    if (ctl(pl, EPOLL_CTL_ADD, w) != 0 && (errno != EEXIST || ctl(pl, EPOLL_CTL_MOD, w) != 0)) {
-        int err = errno;
-        free(w);
-        errno = err;
-        return NULL;
-    }
-    return w;
-}
-
-enum op_rc probe_watch_events(struct probe_loop *pl, struct probe_watch *w, uint32_t events)
-{
-    w->events = events;
-    if (ctl(pl, EPOLL_CTL_MOD, w) == 0)
-        return OP_OK;
-    /* Closed and reopened under the same number: register it again. */
-    if (errno == ENOENT && ctl(pl, EPOLL_CTL_ADD, w) == 0)
-        return OP_OK;
-    return OP_ERR_SYSTEM;
-}
-
-void probe_unwatch(struct probe_loop *pl, struct probe_watch *w)
-{
-    if (!w || w->dead)
-        return;
-    /* The descriptor may be closed already (ENOENT, EBADF): nothing to undo. */
-    (void)epoll_ctl(pl->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-    /* The current batch of events may still point at w. */
-    w->dead = true;
-    w->next_dead = pl->dead;
-    pl->dead = w;
-}
-
-static void free_dead(struct probe_loop *pl)
-{
-    while (pl->dead) {
-        struct probe_watch *w = pl->dead;
-        pl->dead = w->next_dead;
-        free(w);
-    }
-}
-
-/* ---- timers ---- */
-
-struct probe_timer *probe_timer_at(struct probe_loop *pl, int64_t due_ns, probe_timer_cb cb,
-                                   void *arg)
-{
-    uint32_t id;
-    if (pl->n_timer_free) {
-        id = pl->timer_free[--pl->n_timer_free];
-    } else {
-        pl->timer_slots =
-            xrealloc(pl->timer_slots, (pl->n_timer_slots + 1) * sizeof(*pl->timer_slots));
-        pl->timer_free = xrealloc(pl->timer_free, (pl->n_timer_slots + 1) * sizeof(uint32_t));
-        id = (uint32_t)pl->n_timer_slots++;
-    }
-    struct probe_timer *t = xcalloc(1, sizeof(*t));
-    *t = (struct probe_timer){.due = due_ns, .cb = cb, .arg = arg};
-    pl->timer_slots[id] = t;
-    /* Each slot has exactly one heap entry: it is reused only after that
-     * entry came up, so a stale entry can never fire a newer timer. */
-    sched_push(pl->timers, due_ns, id);
-    return t;
-}
-
-void probe_timer_cancel(struct probe_loop *pl, struct probe_timer *t)
-{
-    (void)pl;
-    if (t)
-        t->cancelled = true;
-}
-
-static void run_timers(struct probe_loop *pl, int64_t now)
-{
-    int64_t due;
-    uint32_t id;
-    while (sched_peek(pl->timers, &due, &id) && due <= now) {
-        (void)sched_pop(pl->timers, &due, &id);
-        struct probe_timer *t = pl->timer_slots[id];
-        pl->timer_slots[id] = NULL;
-        pl->timer_free[pl->n_timer_free++] = id;
-        if (!t->cancelled)
-            t->cb(pl, t->arg);
-        free(t);
-    }
-}
-
-/* ---- libcurl ---- */
-
-static void drain_curl(struct probe_loop *pl)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(pl->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        CURL *easy = msg->easy_handle;
-        CURLcode code = msg->data.result; /* msg dies with remove_handle */
-        struct easy_rec *er = NULL;
-        (void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&er);
-        (void)curl_multi_remove_handle(pl->multi, easy);
-        probe_curl_cb done = er->done;
-        void *arg = er->arg;
-        free(er);
-        done(pl, easy, code, arg);
-    }
-}
-
-static void curl_socket_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
-{
-    (void)arg;
-    int flags = 0, running;
-    if (events & EPOLLIN)
-        flags |= CURL_CSELECT_IN;
-    if (events & EPOLLOUT)
-        flags |= CURL_CSELECT_OUT;
-    if (events & (EPOLLERR | EPOLLHUP))
-        flags |= CURL_CSELECT_ERR;
-    (void)curl_multi_socket_action(pl->multi, fd, flags, &running);
-    drain_curl(pl);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: keep libcurl's sockets in the epoll set; the
- * watch rides along as the socket's socketp. */
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    (void)easy;
-    struct probe_loop *pl = userp;
-    struct probe_watch *w = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        probe_unwatch(pl, w);
-        (void)curl_multi_assign(pl->multi, s, NULL);
-        return 0;
-    }
-    uint32_t events = 0;
-    if (what & CURL_POLL_IN)
-        events |= EPOLLIN;
-    if (what & CURL_POLL_OUT)
-        events |= EPOLLOUT;
-    if (w) {
-        if (probe_watch_events(pl, w, events) != OP_OK)
-            log_error("cannot watch a probe socket", "err", strerror(errno));
-        return 0;
-    }
-    w = probe_watch_fd(pl, s, events, curl_socket_ready, NULL);
-    if (!w) {
-        log_error("cannot watch a probe socket", "err", strerror(errno));
-        return -1; /* libcurl fails that transfer */
-    }
-    (void)curl_multi_assign(pl->multi, s, w);
-    return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: never call libcurl from here (house style), only
- * note the deadline; the loop arms the timerfd when it settles. */
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    struct probe_loop *pl = userp;
-    pl->curl_due = timeout_ms < 0 ? NO_DEADLINE : probe_now_ns(pl) + (int64_t)timeout_ms * 1000000;
-    return 0;
-}
-
-enum op_rc probe_add_easy(struct probe_loop *pl, CURL *easy, probe_curl_cb done, void *arg)
-{
-    struct easy_rec *er = xcalloc(1, sizeof(*er));
-    *er = (struct easy_rec){done, arg};
-    if (curl_easy_setopt(easy, CURLOPT_PRIVATE, er) != CURLE_OK)
-        goto fail;
-    CURLMcode mc = curl_multi_add_handle(pl->multi, easy);
-    if (mc == CURLM_OK)
-        return OP_OK;
-    log_error("cannot start a transfer", "err", curl_multi_strerror(mc));
-fail:
-    free(er);
-    return OP_ERR_SYSTEM;
-}
-
-void probe_remove_easy(struct probe_loop *pl, CURL *easy)
-{
-    struct easy_rec *er = NULL;
-    (void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&er);
-    (void)curl_multi_remove_handle(pl->multi, easy);
-    (void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-    free(er);
 }
 
 /* ---- the timerfd: the earliest of every deadline ---- */
@@ -328,6 +75,19 @@ static int64_t earliest(const struct probe_loop *pl)
     if (sched_peek(pl->timers, &due, &id) && due < t)
         t = due;
     return t;
+}
+
+/* Add to the loop's stall total the time its earliest deadline has been
+ * overdue: what the loop owed but could not do (starved of CPU, or busy). */
+static void note_stall(struct probe_loop *pl, int64_t now)
+{
+    int64_t t = earliest(pl), dt = now - pl->stall_mark, stall = 0;
+    if (t < now)
+        stall = sched_stall_add(t, now, &pl->stall_mark);
+    else
+        pl->stall_mark = now;
+    pl->stall_ns += stall;
+    pl->load = sched_load_update(pl->load, dt, stall);
 }
 
 static void arm(struct probe_loop *pl)
@@ -370,8 +130,16 @@ static void job_free(struct probe_loop *pl, struct probe_job *j)
         pl->jobs = j->next;
     if (j->next)
         j->next->prev = j->prev;
-    j->slot->in_flight = false;
-    slot_release(j->slot);
+    struct check_slot *s = j->slot;
+    s->in_flight = false;
+    if (s->waiting) {
+        /* Its next run came due meanwhile: it starts now, on the heap at its
+         * planned time, so its lag counts from then. */
+        s->waiting = false;
+        if (s->idx != SLOT_GONE)
+            sched_push(pl->heap, s->next_due_ns, (uint32_t)s->idx);
+    }
+    slot_release(s);
     gen_unref(j->gen);
     free(j);
     atomic_fetch_sub_explicit(&pl->in_flight, 1, memory_order_relaxed);
@@ -385,6 +153,8 @@ static void retry_now(struct probe_loop *pl, void *arg)
 {
     struct probe_job *job = arg;
     job->retry_timer = NULL;
+    job->started_ns = probe_now_ns(pl);
+    job->stall0_ns = pl->stall_ns;
     const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
     enum op_rc rc = job->type->start(pl, spec, job, &job->run);
     if (rc == OP_OK)
@@ -393,9 +163,30 @@ static void retry_now(struct probe_loop *pl, void *arg)
     deliver(pl, job, &job->failed);
 }
 
+int64_t probe_job_deadline_ns(const struct probe_job *job)
+{
+    const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
+    return job->started_ns + spec->timeout_ms * 1000000;
+}
+
 void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check_result *res)
 {
     const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
+    if (res->reason == CHECK_REASON_TIMEOUT && !pl->once) {
+        /* A timeout that the loop's own stall made says nothing about the
+         * target: counted as the agent's overrun, not recorded, not retried
+         * (that would add load to a loop already behind). A one-shot run
+         * (`outpost check`) reports it: its caller waits for that result. */
+        note_stall(pl, probe_now_ns(pl));
+        if (sched_stall_is_ours(pl->stall_ns - job->stall0_ns, spec->timeout_ms * 1000000)) {
+            sched_overruns_add(pl->overruns, SCHED_OVERRUN_STALLED, 1, 0);
+            if (log_enabled(LOG_LVL_DEBUG))
+                log_debug("probe timed out while the probe loop stalled, not recorded", "check",
+                          spec->name);
+            job_free(pl, job);
+            return;
+        }
+    }
     if (!res->success && job->attempt < spec->policy.retry_attempts) {
         /* Probe again before the failure counts. The retry is counted on
          * its own (outpost_check_retries_total), so retries never hide
@@ -434,7 +225,7 @@ static void deliver(struct probe_loop *pl, struct probe_job *job, const struct c
     job_free(pl, job);
 }
 
-static void start_job(struct probe_loop *pl, size_t idx)
+static void start_job(struct probe_loop *pl, size_t idx, int64_t now)
 {
     const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), idx);
     struct probe_job *j = xcalloc(1, sizeof(*j));
@@ -442,6 +233,9 @@ static void start_job(struct probe_loop *pl, size_t idx)
     j->gen = pl->gen;
     j->idx = idx;
     j->slot = pl->slots[idx];
+    /* The timeout counts from here, however late this start is. */
+    j->started_ns = now;
+    j->stall0_ns = pl->stall_ns;
     enum op_rc rc = j->type->start(pl, spec, j, &j->run);
     if (rc != OP_OK) {
         log_error("cannot start a probe", "check", spec->name, "err", op_strerror(rc));
@@ -470,18 +264,53 @@ static void run_due(struct probe_loop *pl, int64_t now)
     while (sched_peek(pl->heap, &due, &id) && due <= now) {
         (void)sched_pop(pl->heap, &due, &id);
         struct check_slot *s = pl->slots[id];
-        /* Only possible when timeout == interval: never overlap a probe
-         * with itself; this run is skipped. */
-        if (!s->in_flight) {
-            rec_observe(pl->lag, (double)(now - due) / 1e9);
-            start_job(pl, id);
+        if (s->in_flight) {
+            /* Never overlap a check with itself. Its attempts may fill the
+             * interval (timeout = interval, retries), so a run ending just
+             * after the next is due is normal: that run waits, and job_free
+             * puts it back on the heap. */
+            s->waiting = true;
+            continue;
         }
-        if (pl->once)
-            continue; /* one-shot: never planned again */
+        int64_t lag = now - due;
+        if (pl->once) {
+            /* One-shot: the run starts now, never shed, and is never planned again. */
+            start_job(pl, id, now);
+            continue;
+        }
         const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), id);
         s->next_due_ns = sched_after_run(due, now, s->interval_ns, phase_of(spec, s->interval_ns));
+        uint64_t missed = sched_missed(due, s->next_due_ns, s->interval_ns);
+        if (sched_should_shed(pl->load, lag, s->interval_ns)) {
+            missed++; /* this one too */
+        } else {
+            rec_observe(pl->lag, (double)lag / 1e9);
+            if (lag > sched_late_ns(s->interval_ns))
+                sched_overruns_add(pl->overruns, SCHED_OVERRUN_LATE, 1, lag);
+            start_job(pl, id, now);
+        }
+        sched_overruns_add(pl->overruns, SCHED_OVERRUN_SKIPPED, missed, lag);
         sched_push(pl->heap, s->next_due_ns, id);
     }
+}
+
+/* One line at most every SCHED_LOG_EVERY_NS: an overloaded loop must not
+ * add a log flood to its load. */
+static void log_overruns(struct probe_loop *pl, int64_t now)
+{
+    uint64_t n[SCHED_OVERRUN_COUNT];
+    int64_t max_lag;
+    if (!sched_overruns_log_due(pl->overruns, now, n, &max_lag))
+        return;
+    char v[SCHED_OVERRUN_COUNT][24], lag[32], flight[16];
+    for (int r = 0; r < SCHED_OVERRUN_COUNT; r++)
+        snprintf(v[r], sizeof(v[r]), "%" PRIu64, n[r]);
+    snprintf(lag, sizeof(lag), "%.3f", (double)max_lag / 1e9);
+    snprintf(flight, sizeof(flight), "%u", atomic_load(&pl->in_flight));
+    log_warn("probe loop overloaded: probes start late or are skipped; "
+             "timeouts during its stalls are not recorded",
+             "late", v[SCHED_OVERRUN_LATE], "skipped", v[SCHED_OVERRUN_SKIPPED], "stalled",
+             v[SCHED_OVERRUN_STALLED], "max_lag_seconds", lag, "in_flight", flight);
 }
 
 /* Switch to generation g: per-check state carried over by name, the heap
@@ -493,6 +322,8 @@ static void apply_gen(struct probe_loop *pl, struct gen *g)
     struct check_slot **slots = xcalloc(n ? n : 1, sizeof(*slots));
     int64_t now = probe_now_ns(pl);
     sched_clear(pl->heap);
+    for (size_t i = 0; i < pl->n_slots; i++)
+        pl->slots[i]->idx = SLOT_GONE; /* unless the new generation has it */
     for (size_t i = 0; i < n; i++) {
         const struct check_spec *spec = cfg_check(gen_cfg(g), i);
         long j = old ? cfg_find_check(gen_cfg(old), spec->name) : -1;
@@ -502,12 +333,16 @@ static void apply_gen(struct probe_loop *pl, struct gen *g)
         if (!s->next_due_ns || s->interval_ns != interval) {
             s->interval_ns = interval;
             s->next_due_ns = sched_next_due(now, interval, phase_of(spec, interval));
+            s->waiting = false;
         }
+        s->idx = i;
         slots[i] = s;
-        if (!pl->once)
+        if (pl->once) {
+            if (pl->once->run[i]) /* one-shot: the chosen checks, due now */
+                sched_push(pl->heap, now, (uint32_t)i);
+        } else if (!s->waiting) { /* else the end of its run pushes it */
             sched_push(pl->heap, s->next_due_ns, (uint32_t)i);
-        else if (pl->once->run[i]) /* one-shot: the chosen checks, due now */
-            sched_push(pl->heap, now, (uint32_t)i);
+        }
     }
     for (size_t i = 0; i < pl->n_slots; i++)
         slot_release(pl->slots[i]);
@@ -571,14 +406,16 @@ static void control_ready(struct probe_loop *pl, int fd, uint32_t events, void *
 static void run_deadlines(struct probe_loop *pl)
 {
     int64_t now = probe_now_ns(pl);
+    note_stall(pl, now);
     if (pl->curl_due <= now) {
         int running;
         pl->curl_due = NO_DEADLINE;
         (void)curl_multi_socket_action(pl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        drain_curl(pl);
+        probe_drain_curl(pl);
     }
-    run_timers(pl, now);
+    probe_run_timers(pl, now);
     run_due(pl, now);
+    log_overruns(pl, now);
 }
 
 static void timer_ready(struct probe_loop *pl, int fd, uint32_t events, void *arg)
@@ -606,12 +443,15 @@ static void *loop_main(void *arg)
             log_error("epoll_wait failed", "err", strerror(errno));
             break;
         }
+        /* Before any handler: a transfer that libcurl fails for its timeout
+         * in this batch must find the stall that caused it counted. */
+        note_stall(pl, probe_now_ns(pl));
         for (int i = 0; i < n && !pl->stopping; i++) {
             struct probe_watch *w = evs[i].data.ptr;
             if (!w->dead)
                 w->cb(pl, w->fd, evs[i].events, w->arg);
         }
-        free_dead(pl);
+        probe_free_dead(pl);
         arm(pl);
     }
     /* Stop taking commands; run whatever is queued so no caller waits. */
@@ -630,7 +470,7 @@ static void *loop_main(void *arg)
         probe_timer_cancel(pl, j->retry_timer);
         job_free(pl, j);
     }
-    free_dead(pl);
+    probe_free_dead(pl);
     atomic_store(&pl->running, false);
     return NULL;
 }
@@ -661,6 +501,7 @@ enum op_rc probe_loop_new(const struct clock *clock, struct probe_loop **out)
     pl->heap = sched_new();
     pl->timers = sched_new();
     pl->lag = rec_new(probe_lag_bounds, probe_lag_bounds_count);
+    pl->overruns = sched_overruns_new();
     pl->epfd = epoll_create1(EPOLL_CLOEXEC);
     pl->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     pl->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -673,9 +514,9 @@ enum op_rc probe_loop_new(const struct clock *clock, struct probe_loop **out)
     pl->multi = curl_multi_init();
     if (!pl->multi)
         goto fail;
-    if (curl_multi_setopt(pl->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+    if (curl_multi_setopt(pl->multi, CURLMOPT_SOCKETFUNCTION, probe_on_socket) != CURLM_OK ||
         curl_multi_setopt(pl->multi, CURLMOPT_SOCKETDATA, pl) != CURLM_OK ||
-        curl_multi_setopt(pl->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
+        curl_multi_setopt(pl->multi, CURLMOPT_TIMERFUNCTION, probe_on_curl_timer) != CURLM_OK ||
         curl_multi_setopt(pl->multi, CURLMOPT_TIMERDATA, pl) != CURLM_OK)
         goto fail;
     *out = pl;
@@ -690,6 +531,7 @@ enum op_rc probe_loop_start(struct probe_loop *pl, struct gen *g)
 {
     gen_ref(g);
     apply_gen(pl, g);
+    pl->stall_mark = probe_now_ns(pl); /* the loop owes nothing before it starts */
     pthread_mutex_lock(&pl->lock);
     pl->accepting = true;
     pthread_mutex_unlock(&pl->lock);
@@ -770,7 +612,7 @@ void probe_loop_free(struct probe_loop *pl)
         curl_multi_cleanup(pl->multi);
     probe_unwatch(pl, pl->tfd_watch);
     probe_unwatch(pl, pl->evfd_watch);
-    free_dead(pl);
+    probe_free_dead(pl);
     if (pl->pending)
         gen_unref(pl->pending);
     for (size_t i = 0; i < pl->n_slots; i++)
@@ -785,6 +627,7 @@ void probe_loop_free(struct probe_loop *pl)
     sched_free(pl->heap);
     sched_free(pl->timers);
     rec_unref(pl->lag);
+    sched_overruns_free(pl->overruns);
     if (pl->epfd >= 0)
         close(pl->epfd);
     if (pl->tfd >= 0)
@@ -809,6 +652,11 @@ unsigned probe_loop_in_flight(const struct probe_loop *pl)
 struct rec *probe_loop_lag(const struct probe_loop *pl)
 {
     return pl->lag;
+}
+
+void probe_loop_overruns(const struct probe_loop *pl, uint64_t out[SCHED_OVERRUN_COUNT])
+{
+    sched_overruns_read(pl->overruns, out);
 }
 
 uint64_t probe_loop_timer_sets(const struct probe_loop *pl)

@@ -22,6 +22,7 @@
 #include "common.h"
 #include "gen.h"
 #include "recorder.h"
+#include "scheduler.h"
 
 #include <stdbool.h>
 
@@ -42,8 +43,9 @@ struct probe_once {
     void *arg;
 };
 /* probe_loop_start, except that each check i of g with once->run[i] starts
- * at once, a single time, and no other run is ever planned. once is
- * borrowed until the loop stops; no swap may follow. */
+ * at once, a single time (never shed), and no other run is ever planned;
+ * a timeout during a stall of the loop is reported like any result. once
+ * is borrowed until the loop stops; no swap may follow. */
 enum op_rc probe_loop_start_once(struct probe_loop *pl, struct gen *g,
                                  const struct probe_once *once) WUR;
 /* Hand over a new generation (the loop takes its own reference). Returns at
@@ -67,6 +69,9 @@ bool probe_loop_running(const struct probe_loop *pl);
 unsigned probe_loop_in_flight(const struct probe_loop *pl);
 /* Histogram of start time - planned time, seconds; borrowed. */
 struct rec *probe_loop_lag(const struct probe_loop *pl);
+/* Overruns so far by reason (scheduler.h): runs started late, planned runs
+ * skipped, timeouts not recorded because the loop stalled. Any thread. */
+void probe_loop_overruns(const struct probe_loop *pl, uint64_t out[SCHED_OVERRUN_COUNT]);
 /* Times the timerfd was set (re-armed only when the earliest deadline
  * changes; exposed for tests). */
 uint64_t probe_loop_timer_sets(const struct probe_loop *pl);

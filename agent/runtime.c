@@ -33,12 +33,30 @@ struct runtime {
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
     struct gen *current;
+    /* The saved state of SLOs no longer configured, kept until their
+     * windows have passed so one that comes back gets its history back.
+     * kept_lock (taken inside reload_lock, before pub_lock) guards it and
+     * makes a snapshot see `current` and `kept` of one moment. */
+    pthread_mutex_t kept_lock;
+    struct state_file *kept;
+    bool state_on_disk; /* the last file read or written held records */
     struct rt_reload_hook hook;
     void (*metrics_hook)(struct expo *e, void *arg);
     void *metrics_hook_arg;
     atomic_bool reload_ok;
     _Atomic double reload_success_ts;
     _Atomic double last_scrape_seconds;
+    /* Set once the agent stops: a load in progress gives up (its loops
+     * read it), and no reload starts any more. */
+    atomic_bool stopping;
+    bool stopped;
+    /* The reload thread: SIGHUP asks, it loads, so main keeps answering
+     * signals whatever the file costs to load. */
+    pthread_t reloader;
+    bool reloader_running;
+    pthread_mutex_t req_lock; /* guards the two flags below */
+    pthread_cond_t req_cond;
+    bool req_pending, req_quit;
 };
 
 static struct gen *acquire(struct runtime *rt)
@@ -82,6 +100,7 @@ static struct state_file *load_saved(struct runtime *rt)
     struct buf err;
     buf_init(&err, 1u << 16);
     enum op_rc rc = state_read(rt->storage_path, &saved, &err);
+    rt->state_on_disk = rc == OP_OK && state_record_count(saved) > 0;
     if (rc == OP_ERR_INVALID) {
         atomic_fetch_add(&rt->restore_failures, 1);
         log_error("SLO state file unusable, starting fresh", "err", buf_str(&err));
@@ -93,6 +112,8 @@ static struct state_file *load_saved(struct runtime *rt)
     buf_free(&err);
     return saved;
 }
+
+static void *reloader_main(void *arg);
 
 enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors)
 {
@@ -110,6 +131,9 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     rt->snapshot_interval_ms = o->snapshot_interval_ms;
     pthread_mutex_init(&rt->reload_lock, NULL);
     pthread_mutex_init(&rt->pub_lock, NULL);
+    pthread_mutex_init(&rt->req_lock, NULL);
+    pthread_cond_init(&rt->req_cond, NULL);
+    pthread_mutex_init(&rt->kept_lock, NULL);
     rc = check_types_init();
     if (rc != OP_OK) {
         buf_adds(errors, "cannot initialise the check types (libcurl)\n");
@@ -121,6 +145,16 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     alerts_configure(rt->alerts, cfg_alerting(cfg));
     rt->current = gen_new(cfg, NULL, saved, rt->clock);
     cfg = NULL; /* the generation owns it */
+    /* What the file holds of SLOs not configured now stays for them. */
+    rt->kept = saved ? saved : state_file_new();
+    saved = NULL;
+    (void)state_forget(rt->kept, gen_cfg(rt->current), clock_wall_ms(rt->clock));
+    if (state_record_count(rt->kept)) {
+        char k[32];
+        snprintf(k, sizeof(k), "%zu", state_record_count(rt->kept));
+        log_info("saved state of SLOs not configured is kept until their windows have passed",
+                 "slos", k);
+    }
     int64_t now = mono_ms(rt);
     rt->next_eval_ms = now; /* evaluate at once: restored state may be burning */
     rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
@@ -133,6 +167,12 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
         buf_adds(errors, "cannot start the probe loop\n");
         goto out;
     }
+    if (pthread_create(&rt->reloader, NULL, reloader_main, rt) != 0) {
+        buf_adds(errors, "cannot start the reload thread\n");
+        rc = OP_ERR_SYSTEM;
+        goto out;
+    }
+    rt->reloader_running = true;
     char n[32];
     snprintf(n, sizeof(n), "%zu", gen_check_count(rt->current));
     log_info("configuration loaded", "file", o->config_file, "checks", n);
@@ -145,32 +185,49 @@ out:
     return rc;
 }
 
-static void snapshot(struct runtime *rt)
+/* Save every SLO's state and the kept ones; OP_ERR_IO (logged, counted)
+ * when it failed. */
+static enum op_rc snapshot(struct runtime *rt)
 {
+    pthread_mutex_lock(&rt->kept_lock);
     struct gen *g = acquire(rt);
-    size_t n = gen_slo_count(g);
-    if (n == 0) {
+    (void)state_forget(rt->kept, gen_cfg(g), clock_wall_ms(rt->clock));
+    size_t n = gen_slo_count(g), records = n + state_record_count(rt->kept);
+    /* Nothing to save, and nothing on disk that must go (the last kept
+     * record expired): no file is made. */
+    if (records == 0 && !rt->state_on_disk) {
+        pthread_mutex_unlock(&rt->kept_lock);
         gen_unref(g);
-        return;
+        return OP_OK;
     }
-    const char **names = xcalloc(n, sizeof(char *));
-    struct slo_state **states = xcalloc(n, sizeof(*states));
+    const char **names = xcalloc(n ? n : 1, sizeof(char *));
+    struct slo_state **states = xcalloc(n ? n : 1, sizeof(*states));
     for (size_t i = 0; i < n; i++) {
         names[i] = cfg_slo(gen_cfg(g), i)->name;
         states[i] = gen_slo(g, i);
     }
-    struct buf err;
-    buf_init(&err, 1u << 16);
-    if (state_write(rt->storage_path, names, states, n, &err) == OP_OK) {
-        atomic_fetch_add(&rt->snapshots, 1);
-    } else {
-        atomic_fetch_add(&rt->snapshot_failures, 1);
-        log_error("SLO state snapshot failed, the previous one is kept", "err", buf_str(&err));
-    }
-    buf_free(&err);
+    /* Encoded under the lock (copies in memory), written outside it. */
+    struct buf data;
+    buf_init(&data, STATE_MAX_FILE_BYTES);
+    state_encode_kept(names, states, n, rt->kept, &data);
+    pthread_mutex_unlock(&rt->kept_lock);
     free(names);
     free(states);
     gen_unref(g);
+    struct buf err;
+    buf_init(&err, 1u << 16);
+    enum op_rc rc = state_write_data(rt->storage_path, &data, &err);
+    if (rc == OP_OK) {
+        atomic_fetch_add(&rt->snapshots, 1);
+        rt->state_on_disk = records > 0;
+    } else {
+        atomic_fetch_add(&rt->snapshot_failures, 1);
+        log_error("SLO state snapshot failed, the previous one is kept", "err", buf_str(&err));
+        rc = OP_ERR_IO;
+    }
+    buf_free(&err);
+    buf_free(&data);
+    return rc;
 }
 
 /* OutpostCheckDown with hysteresis: it fires once the check's last
@@ -321,7 +378,7 @@ int64_t rt_tick(struct runtime *rt)
     if (now >= rt->next_eval_ms)
         rt->next_eval_ms = now + evaluate(rt);
     if (now >= rt->next_snapshot_ms) {
-        snapshot(rt);
+        (void)snapshot(rt); /* logged and counted; the next one tries again */
         rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
     }
     int64_t next =
@@ -329,27 +386,96 @@ int64_t rt_tick(struct runtime *rt)
     return next > now ? next - now : 0;
 }
 
-void rt_free(struct runtime *rt)
+void rt_cancel(struct runtime *rt)
 {
-    if (!rt)
-        return;
+    atomic_store(&rt->stopping, true);
+    pthread_mutex_lock(&rt->req_lock);
+    rt->req_quit = true;
+    pthread_cond_signal(&rt->req_cond);
+    pthread_mutex_unlock(&rt->req_lock);
+}
+
+enum op_rc rt_stop(struct runtime *rt)
+{
+    if (rt->stopped)
+        return OP_OK;
+    rt->stopped = true;
+    rt_cancel(rt);
+    /* A reload in progress has seen the flag and gives up within a few
+     * thousand YAML events; nothing else in it waits. */
+    if (rt->reloader_running)
+        pthread_join(rt->reloader, NULL);
+    rt->reloader_running = false;
     probe_loop_free(rt->loop);
+    rt->loop = NULL;
     /* Pending notifications go out first, within half a second: shutdown
      * must finish within a second whatever Alertmanager does. */
     if (rt->alerts)
         alerts_stop(rt->alerts, 500);
-    alerts_free(rt->alerts);
     /* No probe runs any more: this snapshot holds every recorded event. */
-    if (rt->current)
-        snapshot(rt);
+    enum op_rc rc = rt->current ? snapshot(rt) : OP_OK;
+    if (rc != OP_OK)
+        log_error("the last SLO state snapshot failed: the events since the previous one are "
+                  "lost",
+                  "path", rt->storage_path);
+    return rc;
+}
+
+void rt_free(struct runtime *rt)
+{
+    if (!rt)
+        return;
+    /* Logged by rt_stop; a caller that wants the result stops rt first. */
+    enum op_rc stopped = rt_stop(rt);
+    (void)stopped;
+    alerts_free(rt->alerts);
     gen_unref(rt->current);
+    state_file_free(rt->kept);
     if (rt->types_ready)
         check_types_fini();
     pthread_mutex_destroy(&rt->reload_lock);
     pthread_mutex_destroy(&rt->pub_lock);
+    pthread_mutex_destroy(&rt->req_lock);
+    pthread_cond_destroy(&rt->req_cond);
+    pthread_mutex_destroy(&rt->kept_lock);
     free(rt->storage_path);
     free(rt->config_file);
     free(rt);
+}
+
+void rt_request_reload(struct runtime *rt)
+{
+    pthread_mutex_lock(&rt->req_lock);
+    rt->req_pending = true;
+    pthread_cond_signal(&rt->req_cond);
+    pthread_mutex_unlock(&rt->req_lock);
+}
+
+/* The reload thread: one reload per request; requests that arrive during
+ * a reload make one more (the file may have changed after it was read). */
+static void *reloader_main(void *arg)
+{
+    struct runtime *rt = arg;
+    struct buf errors;
+    buf_init(&errors, 1u << 20);
+    pthread_mutex_lock(&rt->req_lock);
+    for (;;) {
+        while (!rt->req_pending && !rt->req_quit)
+            pthread_cond_wait(&rt->req_cond, &rt->req_lock);
+        if (rt->req_quit)
+            break;
+        rt->req_pending = false;
+        pthread_mutex_unlock(&rt->req_lock);
+        buf_reset(&errors);
+        log_info("reloading on SIGHUP");
+        enum op_rc rc = rt_reload(rt, &errors);
+        if (rc != OP_OK && rc != OP_ERR_STATE)
+            log_warn("SIGHUP reload failed; see the errors above");
+        pthread_mutex_lock(&rt->req_lock);
+    }
+    pthread_mutex_unlock(&rt->req_lock);
+    buf_free(&errors);
+    return NULL;
 }
 
 void rt_set_reload_hook(struct runtime *rt, const struct rt_reload_hook *hook)
@@ -363,12 +489,40 @@ void rt_set_metrics_hook(struct runtime *rt, void (*fn)(struct expo *e, void *ar
     rt->metrics_hook_arg = arg;
 }
 
+/* Keep the state of every SLO of `from` that `to` no longer has. Under
+ * kept_lock. */
+static void retire_removed(struct runtime *rt, const struct cfg *from, const struct cfg *to,
+                           int64_t now_ms)
+{
+    const struct gen *cur = rt->current;
+    for (size_t i = 0; i < cfg_slo_count(from); i++) {
+        const char *name = cfg_slo(from, i)->name;
+        if (cfg_find_slo(to, name) >= 0)
+            continue;
+        state_retire(rt->kept, name, gen_slo(cur, i), now_ms);
+        log_info("SLO removed; its state is kept until its windows have passed", "slo", name);
+    }
+}
+
 enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
 {
     pthread_mutex_lock(&rt->reload_lock);
     struct cfg *cfg = NULL;
     void *staged = NULL;
-    enum op_rc rc = cfg_load_file(rt->config_file, &cfg, errors);
+    if (atomic_load(&rt->stopping)) {
+        pthread_mutex_unlock(&rt->reload_lock);
+        buf_addf(errors, "%s: not reloaded: the agent is stopping\n", rt->config_file);
+        return OP_ERR_STATE;
+    }
+    log_debug("loading the configuration", "file", rt->config_file);
+    struct cfg_load_options lo = {.cancel = &rt->stopping};
+    enum op_rc rc = cfg_load_file_opts(rt->config_file, &lo, &cfg, errors);
+    if (rc == OP_ERR_STATE) {
+        /* Stopping: not a failed reload, the running config stays to the end. */
+        log_info("reload cancelled: the agent is stopping");
+        pthread_mutex_unlock(&rt->reload_lock);
+        return rc;
+    }
     /* The hook reads its files even when the config is bad, so one reload
      * reports every problem. */
     enum op_rc hook_rc = rt->hook.prepare ? rt->hook.prepare(rt->hook.arg, &staged, errors) : OP_OK;
@@ -391,12 +545,18 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     alerts_configure(rt->alerts, cfg_alerting(cfg));
     /* Only reloads change `current`, and they hold reload_lock, so reading
      * it here without pub_lock is safe. */
-    struct gen *g = gen_new(cfg, rt->current, NULL, rt->clock);
+    pthread_mutex_lock(&rt->kept_lock);
+    int64_t now = clock_wall_ms(rt->clock);
+    retire_removed(rt, gen_cfg(rt->current), cfg, now);
+    /* SLOs new to this generation come back from the kept records. */
+    struct gen *g = gen_new(cfg, rt->current, rt->kept, rt->clock);
+    (void)state_forget(rt->kept, gen_cfg(g), now);
     probe_loop_swap(rt->loop, g);
     pthread_mutex_lock(&rt->pub_lock);
     struct gen *old = rt->current;
     rt->current = g;
     pthread_mutex_unlock(&rt->pub_lock);
+    pthread_mutex_unlock(&rt->kept_lock);
     gen_unref(old);
     if (rt->hook.commit)
         rt->hook.commit(rt->hook.arg, staged);
@@ -470,6 +630,7 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
         .extra = rt->metrics_hook,
         .extra_arg = rt->metrics_hook_arg,
     };
+    probe_loop_overruns(rt->loop, a.overruns);
     buf_reset(out);
     struct expo e;
     expo_init(&e, out, fmt);

@@ -33,12 +33,26 @@ struct rt_options {
 struct runtime;
 
 /* Load the config (strings in o are borrowed and must outlive rt), restore
- * saved SLO state, and start probing. On a bad config returns
+ * saved SLO state, and start probing and the reload thread (signals must
+ * be blocked already: it inherits the mask). On a bad config returns
  * OP_ERR_INVALID with messages in errors. */
 enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors) WUR;
-/* Stop probing, send what alerts are due (at most half a second), write a
- * last snapshot, and free. */
+/* The first step of stopping, from any thread: a reload in progress gives
+ * up within a few thousand YAML events (OP_ERR_STATE, the running config
+ * stays), and no reload starts any more. Call it before stopping the HTTP
+ * server, whose /-/reload requests may be loading. Idempotent. */
+void rt_cancel(struct runtime *rt);
+/* Stop: cancel and wait for the reload thread, stop probing, send what
+ * alerts are due (at most half a second), write a last snapshot. OP_OK, or
+ * OP_ERR_IO when that snapshot failed (logged: the events since the
+ * previous one are lost). Main thread; idempotent (later calls: OP_OK). */
+enum op_rc rt_stop(struct runtime *rt) WUR;
+/* rt_stop when it was not called, then free. NULL is fine. */
 void rt_free(struct runtime *rt);
+
+/* Ask the reload thread to reload (SIGHUP); returns at once. A request made
+ * during a reload makes one more after it. */
+void rt_request_reload(struct runtime *rt);
 
 /* Housekeeping, from main's loop: the agent's alert evaluation (every
  * alerting.evaluation_interval) and state snapshots (every snapshot
@@ -67,7 +81,9 @@ void rt_set_metrics_hook(struct runtime *rt, void (*fn)(struct expo *e, void *ar
 
 /* Re-read the config file and whatever the reload hook re-reads: all or
  * nothing. On error the running config stays, errors gets the messages,
- * outpost_config_last_reload_successful becomes 0. Any thread. */
+ * outpost_config_last_reload_successful becomes 0. Any thread. Returns
+ * OP_ERR_STATE, and changes nothing, when rt_cancel came first or during
+ * the load. */
 enum op_rc rt_reload(struct runtime *rt, struct buf *errors) WUR;
 
 /* True once the config is loaded and the probe loop runs. */

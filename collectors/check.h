@@ -9,7 +9,7 @@
  * file plus one registry row.
  *
  * The other direction is the loop's services (declared below, implemented
- * by agent/probe.c), in the manner of redis' ae and chrony's sched: watch a
+ * by agent/probe.c and probe_svc.c), in the manner of redis' ae and chrony's sched: watch a
  * descriptor with a handler, hand libcurl an easy handle, set a timer, and
  * report the one result of a run. A type that owns sockets (DNS, ICMP)
  * plugs in through the descriptor and timer services exactly as libcurl
@@ -135,7 +135,7 @@ void check_types_register_test(const struct check_type *t);
 enum op_rc check_types_init(void) WUR;
 void check_types_fini(void);
 
-/* ---- services of the probe loop (agent/probe.c) ---- */
+/* ---- services of the probe loop (agent/probe.c, probe_svc.c) ---- */
 
 /* The loop's monotonic clock, in nanoseconds. */
 int64_t probe_now_ns(const struct probe_loop *loop);
@@ -166,8 +166,17 @@ struct probe_timer *probe_timer_at(struct probe_loop *loop, int64_t due_ns, prob
                                    void *arg);
 void probe_timer_cancel(struct probe_loop *loop, struct probe_timer *t);
 
+/* When the current attempt of job's run must be over: its actual start on
+ * the loop's clock (when start was called, however late that was against
+ * the plan) plus the check's timeout. A type whose library keeps no
+ * deadline of its own arms a timer at it; the http type hands libcurl
+ * CURLOPT_TIMEOUT_MS, which libcurl counts from that same start. */
+int64_t probe_job_deadline_ns(const struct probe_job *job);
+
 /* The one result of job's run: the loop hands it to every sink of the
- * check (recorder, SLOs, canary arms) and forgets job. */
+ * check (recorder, SLOs, canary arms) and forgets job. A timeout that the
+ * loop's own stall caused is counted as the agent's overrun instead
+ * (outpost_scheduler_overruns_total{reason="stalled"}), not recorded. */
 void probe_done(struct probe_loop *loop, struct probe_job *job, const struct check_result *res);
 
 #endif

@@ -1,12 +1,12 @@
 /*
  * http_check.c - runs of the `http` check type: one libcurl easy handle per
  * run, added to the probe loop's multi handle, its response captured within
- * caps and judged against the check's expectations.
+ * caps and judged (http_judge.c) against the check's expectations.
  */
 #include "http_check.h"
+#include "castore.h"
 #include "common.h"
 
-#include <math.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
@@ -48,7 +48,17 @@ struct http_probe {
     struct buf body;
     struct buf headers;
     double cert_expiry; /* earliest notAfter seen, 0 = none */
+    /* Redirects are followed here, hop by hop on the same easy handle
+     * (follow_redirect): libcurl would send configured headers to any host. */
+    char *origin;       /* scheme://host:port of the first request */
+    const char *method; /* this hop's method: the spec's, or "GET" after a 301/302/303 */
+    bool location, redirect_response; /* this response has a Location; it is one to follow */
+    long redirects;                   /* hops followed */
+    /* libcurl's timers summed over hops, as libcurl's own following sums
+     * them: namelookup, connect, appconnect, starttransfer, total (T_*). */
+    curl_off_t timers[5];
     char errbuf[CURL_ERROR_SIZE];
+    char ca_error[CURL_ERROR_SIZE]; /* why on_ssl_ctx had no CA store, "" if it had */
 };
 
 static int g_ssl_idx = -1;
@@ -97,6 +107,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct http_probe *hp = arg;
     size_t n = size * nmemb;
+    if (hp->redirect_response)
+        return n; /* a redirect's body is not the response's, as with libcurl's following */
     if (hp->body_bytes + n > hp->spec->max_body_bytes) {
         /* Never read an unbounded body: stop the transfer (CURLE_WRITE_ERROR). */
         hp->body_overflow = true;
@@ -116,8 +128,19 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     size_t n = size * nmemb;
     /* Each response of a redirect chain starts with a status line: only the
      * final response's headers are judged. */
-    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         buf_reset(&hp->headers);
+        hp->location = hp->redirect_response = false;
+    } else if (n > 9 && strncasecmp(data, "Location:", 9) == 0) {
+        /* libcurl's rule: a non-empty Location in a 3xx answer is followed. */
+        for (size_t i = 9; i < n && !hp->location; i++)
+            hp->location = !strchr(" \t\r\n", data[i]);
+    } else if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
+        long code = 0;
+        (void)curl_easy_getinfo(hp->easy, CURLINFO_RESPONSE_CODE, &code);
+        hp->redirect_response =
+            hp->spec->follow_redirects && hp->location && code >= 300 && code <= 399;
+    }
     if (hp->keep_headers && buf_add(&hp->headers, data, n) != OP_OK) {
         hp->headers_overflow = true;
         return 0; /* more header bytes than HTTP_MAX_HEADER_BYTES: fail */
@@ -165,12 +188,21 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 }
 
 /* curl creates an SSL_CTX per connection and calls this after its own
- * set-up, so the verify mode it chose is kept and only our callback added. */
+ * set-up, so the verify mode it chose is kept and only our callback added.
+ * The CA certificates are the check's shared store (castore.h): libcurl is
+ * told to load none (probe_new), so it only sets the same verify flags on
+ * this store when it verifies, and the bundle is never parsed again. */
 static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *arg)
 {
     (void)easy;
     struct http_probe *hp = arg;
     SSL_CTX *ctx = sslctx;
+    if (hp->spec->tls.ca) {
+        X509_STORE *store = castore_x509(hp->spec->tls.ca, hp->ca_error, sizeof(hp->ca_error));
+        if (!store)
+            return CURLE_SSL_CACERT_BADFILE; /* the system bundle is unreadable */
+        SSL_CTX_set1_cert_store(ctx, store);
+    }
     if (hp->n_cells == HTTP_MAX_CERT_CELLS)
         return CURLE_OK; /* more connections than hops: this one goes unwatched */
     struct cert_cell *cell = xcalloc(1, sizeof(*cell));
@@ -239,6 +271,63 @@ static enum op_rc add_header(struct http_probe *hp, const char *name, const char
     return OP_OK;
 }
 
+/* "scheme://host:port" of the URL in u, lowercased, the port spelled out
+ * (http://a and http://A:80 are one origin). Caller frees; NULL when a part
+ * is missing. */
+static char *origin_of(CURLU *u)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        struct buf b;
+        buf_init(&b, 4096);
+        buf_addf(&b, "%s://%s:%s", scheme, host, port);
+        out = b.failed ? NULL : buf_take(&b);
+        buf_free(&b);
+        for (char *c = out; c && *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    return out;
+}
+
+static char *url_origin(const char *url)
+{
+    CURLU *u = curl_url();
+    char *out = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK ? origin_of(u) : NULL;
+    curl_url_cleanup(u);
+    return out;
+}
+
+/*
+ * The configured headers and credentials (basic_auth, bearer_token) go to
+ * the first request's origin only: with send false the request carries
+ * none. libcurl has that rule for Authorization and Cookie only, and would
+ * hand an `X-Api-Key: ${file:...}` to whatever host a redirect names.
+ */
+static CURLcode set_secrets(struct http_probe *hp, bool send)
+{
+    const struct http_spec *s = hp->spec;
+    CURL *e = hp->easy;
+    bool bearer = send && s->bearer_token, basic = send && s->basic_user;
+    CURLcode cc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, send ? hp->req_headers : NULL);
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(e, CURLOPT_HTTPAUTH,
+                              (long)(bearer ? CURLAUTH_BEARER : CURLAUTH_BASIC));
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, bearer ? s->bearer_token : NULL);
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(e, CURLOPT_USERNAME, basic ? s->basic_user : NULL);
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(e, CURLOPT_PASSWORD,
+                              basic ? (s->basic_pass ? s->basic_pass : "") : NULL);
+    return cc;
+}
+
 static void probe_free(struct http_probe *hp);
 
 /* A configured easy handle for one run of c. Caller frees (probe_free). */
@@ -273,12 +362,12 @@ static enum op_rc probe_new(const struct check_spec *c, struct http_probe **out)
         OPT(CURLOPT_CONNECT_TO, hp->connect_to);
     OPT(CURLOPT_NOSIGNAL, 1L);
     OPT(CURLOPT_ERRORBUFFER, hp->errbuf);
+    /* Every hop of a redirect chain is a request of its own: http and
+     * https only. */
     OPT(CURLOPT_PROTOCOLS_STR, "http,https");
-    OPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     OPT(CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     OPT(CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
-    OPT(CURLOPT_FOLLOWLOCATION, s->follow_redirects ? 1L : 0L);
-    OPT(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
+    OPT(CURLOPT_FOLLOWLOCATION, 0L); /* follow_redirect does */
     OPT(CURLOPT_USERAGENT, "outpost/" OUTPOST_VERSION);
     OPT(CURLOPT_WRITEFUNCTION, on_body);
     OPT(CURLOPT_WRITEDATA, hp);
@@ -296,37 +385,32 @@ static enum op_rc probe_new(const struct check_spec *c, struct http_probe **out)
         OPT(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
     }
 
-    if (strcmp(s->method, "GET") != 0)
+    hp->method = s->method;
+    /* A body makes libcurl POST: the method is named whenever it is not
+     * a plain GET. */
+    if (strcmp(s->method, "GET") != 0 || s->body)
         OPT(CURLOPT_CUSTOMREQUEST, s->method);
     if (strcmp(s->method, "HEAD") == 0)
         OPT(CURLOPT_NOBODY, 1L);
     if (s->body) {
         OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(s->body));
         OPT(CURLOPT_POSTFIELDS, s->body);
-        if (strcmp(s->method, "POST") != 0)
-            OPT(CURLOPT_CUSTOMREQUEST, s->method);
     }
     for (size_t i = 0; i < s->n_headers; i++)
         if (add_header(hp, s->headers[i].name, s->headers[i].value) != OP_OK)
             goto fail;
-    if (s->bearer_token) {
-        /* curl sends "Authorization: Bearer <token>" and, unlike a custom
-         * header, never forwards it on a redirect to another host. */
-        OPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-        OPT(CURLOPT_XOAUTH2_BEARER, s->bearer_token);
-    }
-    if (s->basic_user) {
-        OPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        OPT(CURLOPT_USERNAME, s->basic_user);
-        OPT(CURLOPT_PASSWORD, s->basic_pass ? s->basic_pass : "");
-    }
-    if (hp->req_headers)
-        OPT(CURLOPT_HTTPHEADER, hp->req_headers);
+    hp->origin = url_origin(hp->url ? hp->url : s->url);
+    if (cc == CURLE_OK)
+        cc = set_secrets(hp, true);
 
     OPT(CURLOPT_SSL_VERIFYPEER, s->tls.insecure_skip_verify ? 0L : 1L);
     OPT(CURLOPT_SSL_VERIFYHOST, s->tls.insecure_skip_verify ? 0L : 2L);
-    if (s->tls.ca_file)
-        OPT(CURLOPT_CAINFO, s->tls.ca_file);
+    /* No CA file or directory for libcurl, and no cache of its own (which
+     * would put its store in place of ours): on_ssl_ctx installs the
+     * check's store. */
+    OPT(CURLOPT_CAINFO, (char *)NULL);
+    OPT(CURLOPT_CAPATH, (char *)NULL);
+    OPT(CURLOPT_CA_CACHE_TIMEOUT, 0L);
     if (s->tls.cert_file)
         OPT(CURLOPT_SSLCERT, s->tls.cert_file);
     if (s->tls.key_file)
@@ -357,225 +441,17 @@ static void probe_free(struct http_probe *hp)
     curl_slist_free_all(hp->connect_to);
     free(hp->connect_to_entry);
     free(hp->url);
+    free(hp->origin);
     buf_free(&hp->body);
     buf_free(&hp->headers);
     free(hp);
 }
 
-/* ---- judgement ---- */
-
-enum check_reason http_classify_curl(CURLcode code, bool body_overflow)
-{
-    if (body_overflow)
-        return CHECK_REASON_BODY;
-    switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return CHECK_REASON_TIMEOUT;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return CHECK_REASON_DNS;
-    case CURLE_COULDNT_CONNECT:
-        return CHECK_REASON_CONNECT;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_USE_SSL_FAILED:
-        return CHECK_REASON_TLS;
-    case CURLE_FILESIZE_EXCEEDED:
-        return CHECK_REASON_BODY;
-    default:
-        return CHECK_REASON_OTHER;
-    }
-}
-
-/* *error: the PCRE2 error code of a match that erred, else left alone. */
-static bool regex_matches(const struct regex *re, const char *s, size_t len, int *error)
-{
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code, NULL);
-    if (!md) {
-        *error = PCRE2_ERROR_NOMEMORY;
-        return false;
-    }
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
-    pcre2_match_data_free(md);
-    if (rc >= 0)
-        return true;
-    /* Hitting PCRE2's match limit is a failed expectation, not a crash and
-     * not a success. */
-    if (rc != PCRE2_ERROR_NOMATCH)
-        *error = rc;
-    return false;
-}
-
-enum header_seen { HEADER_MATCHED, HEADER_MISSING, HEADER_NO_MATCH };
-
-/* Whether the header block holds `name` with a value matching re. */
-static enum header_seen header_matches(const struct header_expect *h, const char *block, size_t len)
-{
-    size_t nlen = strlen(h->name);
-    const char *p = block, *end = block + len;
-    bool seen = false;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = eol ? eol : end;
-        if ((size_t)(line_end - p) > nlen && p[nlen] == ':' && strncasecmp(p, h->name, nlen) == 0) {
-            const char *v = p + nlen + 1;
-            while (v < line_end && (*v == ' ' || *v == '\t'))
-                v++;
-            const char *ve = line_end;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            /* A match that errs (PCRE2's match limit) is no match. */
-            int err = 0;
-            seen = true;
-            if (regex_matches(&h->re, v, (size_t)(ve - v), &err) && !err)
-                return HEADER_MATCHED;
-        }
-        p = eol ? eol + 1 : end;
-    }
-    return seen ? HEADER_NO_MATCH : HEADER_MISSING;
-}
-
-const json_t *http_json_find(const struct json_expect *j, const json_t *root)
-{
-    const json_t *cur = root;
-    for (size_t i = 0; i < j->n_steps && cur; i++) {
-        const struct json_step *st = &j->steps[i];
-        if (st->key)
-            cur = json_is_object(cur) ? json_object_get(cur, st->key) : NULL;
-        else
-            cur = json_is_array(cur) ? json_array_get(cur, (size_t)st->index) : NULL;
-    }
-    return cur;
-}
-
-bool http_json_holds(const struct json_expect *j, const json_t *root)
-{
-    const json_t *cur = http_json_find(j, root);
-    if (j->is_exists)
-        return (cur != NULL) == j->exists;
-    if (!cur)
-        return false;
-    const char *want = j->equals;
-    if (json_is_string(cur))
-        return strcmp(json_string_value(cur), want) == 0;
-    if (j->equals_quoted)
-        return false; /* "5" in the config only matches the string "5" */
-    if (json_is_true(cur))
-        return strcmp(want, "true") == 0;
-    if (json_is_false(cur))
-        return strcmp(want, "false") == 0;
-    if (json_is_null(cur))
-        return strcmp(want, "null") == 0 || strcmp(want, "~") == 0;
-    if (json_is_number(cur)) {
-        char *end;
-        double w = strtod(want, &end);
-        if (end == want || *end || !isfinite(w))
-            return false;
-        return json_number_value(cur) == w;
-    }
-    return false; /* objects and arrays never equal a scalar */
-}
-
-enum check_reason http_evaluate(const struct check_spec *c, int status, const char *headers,
-                                size_t headers_len, const char *body, size_t body_len,
-                                double duration, char *detail, size_t cap)
-{
-    const struct http_expect *e = &http_spec_of(c)->expect;
-    struct detail d;
-    detail_init(&d, detail, cap);
-    if (!http_status_ok(e, status)) {
-        http_detail_status(&d, e, status);
-        return CHECK_REASON_HTTP_STATUS;
-    }
-    for (size_t i = 0; i < e->n_headers; i++) {
-        enum header_seen h = header_matches(&e->headers[i], headers ? headers : "", headers_len);
-        if (h != HEADER_MATCHED) {
-            http_detail_header(&d, &e->headers[i], h == HEADER_MISSING);
-            return CHECK_REASON_HEADER;
-        }
-    }
-    /* An expression that errs (PCRE2's match limit) fails its
-     * expectation, whichever way the expectation points. */
-    for (size_t i = 0; i < e->n_body_matches; i++) {
-        int err = 0;
-        if (!regex_matches(&e->body_matches[i], body ? body : "", body_len, &err) || err) {
-            http_detail_body(&d, &e->body_matches[i], true, err);
-            return CHECK_REASON_BODY;
-        }
-    }
-    for (size_t i = 0; i < e->n_body_not_matches; i++) {
-        int err = 0;
-        if (regex_matches(&e->body_not_matches[i], body ? body : "", body_len, &err) || err) {
-            http_detail_body(&d, &e->body_not_matches[i], false, err);
-            return CHECK_REASON_BODY;
-        }
-    }
-    if (e->n_json) {
-        json_error_t jerr;
-        json_t *root = json_loadb(body ? body : "", body_len, JSON_DECODE_ANY, &jerr);
-        if (!root) {
-            http_detail_json(&d, NULL, NULL);
-            return CHECK_REASON_JSON;
-        }
-        bool ok = true;
-        for (size_t i = 0; i < e->n_json && ok; i++) {
-            ok = http_json_holds(&e->json[i], root);
-            if (!ok)
-                http_detail_json(&d, &e->json[i], root);
-        }
-        json_decref(root);
-        if (!ok)
-            return CHECK_REASON_JSON;
-    }
-    if (e->max_duration_ms && duration * 1000.0 > (double)e->max_duration_ms) {
-        http_detail_latency(&d, duration, e->max_duration_ms);
-        return CHECK_REASON_LATENCY;
-    }
-    return CHECK_REASON_NONE;
-}
+/* ---- judgement (http_judge.c judges a complete response) ---- */
 
 static double us(int64_t v)
 {
     return v > 0 ? (double)v / 1e6 : 0;
-}
-
-void http_phases(int64_t namelookup, int64_t connect, int64_t appconnect, int64_t starttransfer,
-                 int64_t total, double out[CHECK_PHASE_COUNT])
-{
-    /* curl reports cumulative offsets from the start; a phase that did not
-     * happen reads 0, so every difference is clamped at zero. */
-    int64_t ready = appconnect > 0 ? appconnect : connect;
-    out[CHECK_PHASE_RESOLVE] = us(namelookup);
-    out[CHECK_PHASE_CONNECT] = connect > 0 ? us(connect - namelookup) : 0;
-    out[CHECK_PHASE_TLS] = appconnect > 0 ? us(appconnect - connect) : 0;
-    out[CHECK_PHASE_PROCESSING] = starttransfer > 0 && ready > 0 ? us(starttransfer - ready) : 0;
-    out[CHECK_PHASE_TRANSFER] = starttransfer > 0 ? us(total - starttransfer) : 0;
-}
-
-enum check_phase http_running_phase(int64_t namelookup, int64_t connect, int64_t appconnect,
-                                    int64_t starttransfer, bool tls)
-{
-    /* Each timer is stamped when its phase ends; 0 until then. */
-    if (starttransfer > 0)
-        return CHECK_PHASE_TRANSFER;
-    if (tls ? appconnect > 0 : connect > 0)
-        return CHECK_PHASE_PROCESSING;
-    if (connect > 0)
-        return CHECK_PHASE_TLS;
-    if (namelookup > 0)
-        return CHECK_PHASE_CONNECT;
-    return CHECK_PHASE_RESOLVE;
 }
 
 /* The detail of a transfer that did not complete, from what libcurl and
@@ -590,7 +466,10 @@ static void failure_detail(struct http_probe *hp, CURLcode code, curl_off_t nl, 
     (void)curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &verify);
     (void)curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
     (void)curl_easy_getinfo(e, CURLINFO_SCHEME, &scheme);
-    http_scrub_message(hp->errbuf, hp->spec->url, hp->check->target, message, sizeof(message));
+    /* libcurl's text for a failed SSL_CTX callback says nothing; ours does. */
+    const char *text =
+        code == CURLE_SSL_CACERT_BADFILE && hp->ca_error[0] ? hp->ca_error : hp->errbuf;
+    http_scrub_message(text, hp->spec->url, hp->check->target, message, sizeof(message));
     struct http_failure f = {
         .code = code,
         .body_overflow = hp->body_overflow,
@@ -606,38 +485,55 @@ static void failure_detail(struct http_probe *hp, CURLcode code, curl_off_t nl, 
     http_failure_detail(&f, detail, cap);
 }
 
-/* Judge the finished transfer (code from CURLMSG_DONE) into out; tail is
- * out's type-specific part. */
-static void probe_finish(struct http_probe *hp, CURLcode code, struct check_result *out,
-                         struct http_tail *tail)
+/* The order of libcurl's timers in struct http_probe's sums. */
+enum { T_NAMELOOKUP, T_CONNECT, T_APPCONNECT, T_STARTTRANSFER, T_TOTAL, T_COUNT };
+
+/* libcurl's timers of the hop that just ended into hop, and added to the
+ * run's sums. A getinfo that fails leaves its zero: the phase did not
+ * happen. */
+static void add_timers(struct http_probe *hp, curl_off_t hop[T_COUNT])
 {
-    CURL *e = hp->easy;
+    static const CURLINFO info[T_COUNT] = {
+        CURLINFO_NAMELOOKUP_TIME_T,    CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T,
+        CURLINFO_STARTTRANSFER_TIME_T, CURLINFO_TOTAL_TIME_T,
+    };
+    for (size_t i = 0; i < T_COUNT; i++) {
+        hop[i] = 0;
+        (void)curl_easy_getinfo(hp->easy, info[i], &hop[i]);
+        hp->timers[i] += hop[i];
+    }
+}
+
+/* Judge the finished run (code: its last hop's, from CURLMSG_DONE, or why
+ * following stopped) into out; hop: the last hop's timers; tail is out's
+ * type-specific part. */
+static void probe_finish(struct http_probe *hp, CURLcode code, const curl_off_t hop[T_COUNT],
+                         struct check_result *out, struct http_tail *tail)
+{
     memset(out, 0, sizeof(*out));
     memset(tail, 0, sizeof(*tail));
-    curl_off_t nl = 0, cn = 0, ac = 0, st = 0, tot = 0;
-    long status = 0, redirects = 0;
-    /* A getinfo that fails leaves its zero: the phase did not happen. */
-    (void)curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &nl);
-    (void)curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &cn);
-    (void)curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &ac);
-    (void)curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &st);
-    (void)curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &tot);
-    (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    (void)curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
-    http_phases(nl, cn, ac, st, tot, out->phases);
-    out->duration = us(tot);
+    long status = 0;
+    (void)curl_easy_getinfo(hp->easy, CURLINFO_RESPONSE_CODE, &status);
+    /* Phases from the sums, as libcurl reports them when it follows:
+     * resolve, connect and TLS of every hop; the total is the whole run. */
+    const curl_off_t *t = hp->timers;
+    http_phases(t[T_NAMELOOKUP], t[T_CONNECT], t[T_APPCONNECT], t[T_STARTTRANSFER], t[T_TOTAL],
+                out->phases);
+    out->duration = us(t[T_TOTAL]);
     out->status = (int)status;
     out->cert_expiry = hp->cert_expiry;
     out->type = &http_check_type;
     tail->status = (int)status;
-    tail->redirects = redirects;
+    tail->redirects = hp->redirects;
     tail->body_bytes = hp->body_bytes;
     out->tail = tail;
 
     enum check_reason r;
     if (code != CURLE_OK) {
         r = http_classify_curl(code, hp->body_overflow);
-        failure_detail(hp, code, nl, cn, ac, st, out->detail, sizeof(out->detail));
+        /* The phase it was in is that of the hop that failed. */
+        failure_detail(hp, code, hop[T_NAMELOOKUP], hop[T_CONNECT], hop[T_APPCONNECT],
+                       hop[T_STARTTRANSFER], out->detail, sizeof(out->detail));
     } else {
         r = http_evaluate(hp->check, out->status, buf_str(&hp->headers), hp->headers.len,
                           buf_str(&hp->body), hp->body.len, out->duration, out->detail,
@@ -647,15 +543,122 @@ static void probe_finish(struct http_probe *hp, CURLcode code, struct check_resu
     out->success = r == CHECK_REASON_NONE;
 }
 
+/* ---- redirects ---- */
+
+static void on_done(struct probe_loop *loop, CURL *easy, CURLcode code, void *arg);
+
+static CURLcode url_error(CURLUcode uc)
+{
+    return uc == CURLUE_OUT_OF_MEMORY        ? CURLE_OUT_OF_MEMORY
+           : uc == CURLUE_UNSUPPORTED_SCHEME ? CURLE_UNSUPPORTED_PROTOCOL
+                                             : CURLE_URL_MALFORMAT;
+}
+
+/* The method of the next hop: libcurl's rules (a 301 or 302 turns a POST
+ * into a GET, a 303 turns anything but HEAD into a GET, without the body),
+ * without libcurl's habit of sending the configured method's name anyway. */
+static bool becomes_get(const char *method, long status)
+{
+    if (status == 301 || status == 302)
+        return strcmp(method, "POST") == 0;
+    return status == 303 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/*
+ * After a hop that ended in a redirect (a 3xx with a Location, and
+ * follow_redirects): point the easy handle at the target and run it again,
+ * and return true; or return false with *code saying why the run ends
+ * here. Like libcurl's following: at most HTTP_MAX_REDIRECTS hops, all
+ * within the check's timeout, the target resolved against the current URL
+ * by libcurl (CURLINFO_REDIRECT_URL). Unlike it, configured headers and
+ * credentials go only to the first request's origin (set_secrets).
+ */
+static bool follow_redirect(struct probe_loop *loop, struct http_probe *hp, CURLcode *code)
+{
+    CURL *e = hp->easy;
+    char *target = NULL, *next = NULL, *origin = NULL;
+    long status = 0;
+    bool started = false;
+    CURLU *u = NULL;
+    (void)curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &target);
+    (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    if (!target)
+        return false; /* judged as it is */
+    if (hp->redirects == HTTP_MAX_REDIRECTS) {
+        snprintf(hp->errbuf, sizeof(hp->errbuf), "Maximum (%d) redirects followed",
+                 HTTP_MAX_REDIRECTS);
+        *code = CURLE_TOO_MANY_REDIRECTS;
+        return false;
+    }
+    int64_t left_ms = hp->check->timeout_ms - (int64_t)(hp->timers[T_TOTAL] / 1000);
+    if (left_ms <= 0) {
+        *code = CURLE_OPERATION_TIMEDOUT;
+        return false;
+    }
+    /* As libcurl parses a target it follows: spaces and other bytes a URL
+     * may not hold are encoded. */
+    u = curl_url();
+    CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, target, CURLU_URLENCODE | CURLU_ALLOW_SPACE)
+                     : CURLUE_OUT_OF_MEMORY;
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_URL, &next, 0);
+    if (uc != CURLUE_OK) {
+        snprintf(hp->errbuf, sizeof(hp->errbuf), "The redirect target URL could not be parsed: %s",
+                 curl_url_strerror(uc));
+        *code = url_error(uc);
+        goto out;
+    }
+    origin = origin_of(u);
+    bool same_origin = origin && hp->origin && strcmp(origin, hp->origin) == 0;
+    CURLcode cc = curl_easy_setopt(e, CURLOPT_URL, next);
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left_ms);
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)left_ms);
+    if (cc == CURLE_OK)
+        cc = set_secrets(hp, same_origin);
+    if (cc == CURLE_OK && becomes_get(hp->method, status)) {
+        hp->method = "GET";
+        cc = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+        if (cc == CURLE_OK)
+            cc = curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+        if (cc == CURLE_OK)
+            cc = curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* after POSTFIELDS, which means POST */
+        if (cc == CURLE_OK)
+            cc = curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    }
+    if (cc != CURLE_OK) {
+        *code = cc;
+        goto out;
+    }
+    hp->errbuf[0] = '\0';
+    if (probe_add_easy(loop, e, on_done, hp) != OP_OK) {
+        snprintf(hp->errbuf, sizeof(hp->errbuf), "cannot start the redirected request");
+        *code = CURLE_FAILED_INIT;
+        goto out;
+    }
+    hp->redirects++;
+    started = true;
+out:
+    curl_free(next);
+    free(origin);
+    curl_url_cleanup(u);
+    return started;
+}
+
 /* ---- the check type ---- */
 
 static void on_done(struct probe_loop *loop, CURL *easy, CURLcode code, void *arg)
 {
     (void)easy;
     struct http_probe *hp = arg;
+    curl_off_t hop[T_COUNT];
+    add_timers(hp, hop);
+    if (code == CURLE_OK && hp->redirect_response && follow_redirect(loop, hp, &code))
+        return; /* the next hop runs */
     struct check_result res;
     struct http_tail tail;
-    probe_finish(hp, code, &res, &tail);
+    probe_finish(hp, code, hop, &res, &tail);
     probe_done(loop, hp->job, &res);
     probe_free(hp);
 }

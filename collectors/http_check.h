@@ -25,6 +25,18 @@
 #define HTTP_MAX_HEADERS 256 /* request headers and expected headers */
 #define HTTP_MAX_EXPECTS 256 /* status ranges, patterns, JSON expectations */
 
+/*
+ * What one regular expression match may cost (PCRE2's limits, set on every
+ * match). The match limit bounds time: 500,000 backtracking steps take
+ * about 5-10 ms of the probe thread, where PCRE2's default (10,000,000)
+ * let a pathological pattern on a 1 MiB body take ~150 ms. The depth and
+ * heap limits bound the memory of nested backtracking. A match that hits
+ * one fails its expectation (http_detail_body, http_detail_header).
+ */
+#define HTTP_REGEX_MATCH_LIMIT 500000u
+#define HTTP_REGEX_DEPTH_LIMIT 100000u
+#define HTTP_REGEX_HEAP_LIMIT_KIB (20u << 10)
+
 /* Order as the config names them ("ip4, ip6, auto"). */
 enum ip_proto { IP_PROTO_4, IP_PROTO_6, IP_PROTO_AUTO };
 
@@ -71,9 +83,15 @@ struct http_expect {
     int64_t max_duration_ms; /* 0: no latency expectation */
 };
 
+struct castore;
+
 struct tls_spec {
     char *ca_file, *cert_file, *key_file, *server_name; /* NULL when unset */
     bool insecure_skip_verify;
+    /* What the server is verified with (castore.h): ca_file's store, else
+     * the system default store; NULL with insecure_skip_verify, when
+     * libcurl loads no CA either. Held by the spec. */
+    struct castore *ca;
 };
 
 /* The settings of one http check (check_spec.spec). */
@@ -168,8 +186,9 @@ void http_scrub_message(const char *msg, const char *url, const char *target, ch
 
 /* The pieces of http_evaluate's detail, appended to d. */
 void http_detail_status(struct detail *d, const struct http_expect *e, int status);
-/* missing: no header of that name; else none of its values matched. */
-void http_detail_header(struct detail *d, const struct header_expect *h, bool missing);
+/* missing: no header of that name; else none of its values matched, and
+ * pcre_rc is the PCRE2 error of a match that erred (0 when none did). */
+void http_detail_header(struct detail *d, const struct header_expect *h, bool missing, int pcre_rc);
 /* want_match: a body_matches pattern (else body_not_matches); pcre_rc: the
  * PCRE2 error of a match that erred, 0 when it did not. */
 void http_detail_body(struct detail *d, const struct regex *re, bool want_match, int pcre_rc);

@@ -2,16 +2,15 @@
  * http_config.c - the configuration schema of the `http` check type: its
  * keys, their defaults and rules, and the `target` label.
  */
+#include "castore.h"
 #include "cfg_yaml.h"
 #include "http_check.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The settings are parsed into a struct http_spec; `target` is held here
  * until finish hands it to the check (the loader owns check_spec). */
@@ -394,25 +393,21 @@ static void expect_free(struct http_expect *e)
 
 /* ---- tls ---- */
 
-/* A TLS file must be readable when the config loads, not at the first
- * probe. O_NONBLOCK: a FIFO cannot hang the load. */
+/* A TLS file must be a readable regular file when the config loads, not
+ * at the first probe: opened without blocking, so a FIFO is refused, never
+ * waited on. */
 static bool tls_file(struct cfg_parser *p, yaml_node_t *v, const char *path, char **out)
 {
     if (!cfg_get_str(p, v, path, false, out))
         return false;
     char q[CFG_MAX_QUOTED + 4];
-    int fd = open(*out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0) {
-        cfg_err(p, v, path, "cannot read %s: %s", cfg_quote(*out, q), strerror(errno));
+    const char *why = NULL;
+    FILE *f = cfg_open_regular(*out, &why);
+    if (!f) {
+        cfg_err(p, v, path, "cannot read %s: %s", cfg_quote(*out, q), why);
         return false;
     }
-    bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-    close(fd);
-    if (dir) {
-        cfg_err(p, v, path, "cannot read %s: it is a directory", cfg_quote(*out, q));
-        return false;
-    }
+    fclose(f);
     return true;
 }
 
@@ -529,12 +524,38 @@ static bool http_basic_auth(struct cfg_parser *p, yaml_node_t *v, const char *pa
     return true;
 }
 
+/* The value of key in the mapping map, NULL when absent. */
+static yaml_node_t *map_value(struct cfg_parser *p, const yaml_node_t *map, const char *key)
+{
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+         pair++) {
+        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+        if (k && k->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(k), key) == 0)
+            return yaml_document_get_node(p->doc, pair->value);
+    }
+    return NULL;
+}
+
 static bool http_tls(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct http_spec *s = obj;
     if (!cfg_want_mapping(p, v, path))
         return false;
+    int before = p->n_errors;
     (void)cfg_walk_fields(p, v, path, tls_fields, &s->tls, NULL, NULL, NULL);
+    /* The CA file is loaded now (once for every check naming it, castore.h),
+     * so a file without certificates fails the load, not every probe. With
+     * insecure_skip_verify libcurl never read it: neither do we. */
+    if (p->n_errors != before || !s->tls.ca_file || s->tls.insecure_skip_verify)
+        return true;
+    char why[160], sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+    s->tls.ca = castore_get_file(s->tls.ca_file, why, sizeof(why));
+    if (!s->tls.ca) {
+        yaml_node_t *n = map_value(p, v, "ca_file");
+        cfg_path_key(sub, path, "ca_file");
+        cfg_err(p, n ? n : v, sub, "cannot load CA certificates from %s: %s",
+                cfg_quote(s->tls.ca_file, q), why);
+    }
     return true;
 }
 
@@ -612,6 +633,7 @@ static void http_free_spec(void *spec)
     free(s->tls.cert_file);
     free(s->tls.key_file);
     free(s->tls.server_name);
+    castore_put(s->tls.ca);
     expect_free(&s->expect);
     free(hp->target);
     free(hp);
@@ -654,6 +676,10 @@ static void http_finish(struct cfg_parser *p, const struct yaml_node_s *n, const
         cfg_err(p, n, path, "use only one of basic_auth, bearer_token and an Authorization header");
     if ((s->tls.cert_file == NULL) != (s->tls.key_file == NULL))
         cfg_err(p, n, path, "tls.cert_file and tls.key_file go together");
+    /* Also for http:// URLs: a redirect may lead to https. Only keyed now;
+     * the bundle is read when a probe first needs it. */
+    if (!s->tls.insecure_skip_verify && !s->tls.ca_file && !s->tls.ca)
+        s->tls.ca = castore_get_system();
     free(c->target);
     c->target = hp->target;
     hp->target = NULL;

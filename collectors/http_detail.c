@@ -29,13 +29,38 @@ void http_detail_status(struct detail *d, const struct http_expect *e, int statu
     detail_add(d, "]");
 }
 
-void http_detail_header(struct detail *d, const struct header_expect *h, bool missing)
+/* Why a match erred: PCRE2's limits in our words (the pattern, not the
+ * target, is what to change), anything else in PCRE2's. */
+static void add_regex_error(struct detail *d, int pcre_rc, const char *subject)
+{
+    const char *limit = pcre_rc == PCRE2_ERROR_MATCHLIMIT   ? "match"
+                        : pcre_rc == PCRE2_ERROR_DEPTHLIMIT ? "depth"
+                        : pcre_rc == PCRE2_ERROR_HEAPLIMIT  ? "heap"
+                                                            : NULL;
+    if (limit) {
+        detail_addf(d, "regex %s limit hit (pattern too costly for this %s)", limit, subject);
+        return;
+    }
+    PCRE2_UCHAR msg[120];
+    if (pcre2_get_error_message(pcre_rc, msg, sizeof(msg)) < 0)
+        msg[0] = '\0';
+    detail_addf(d, "regex error: %s", (const char *)msg);
+}
+
+void http_detail_header(struct detail *d, const struct header_expect *h, bool missing, int pcre_rc)
 {
     /* The value itself is never shown: it may be a cookie or a token. */
     detail_add(d, "header ");
     detail_add(d, h->name);
     if (missing) {
         detail_add(d, ": missing");
+        return;
+    }
+    if (pcre_rc) {
+        detail_add(d, " /");
+        detail_add(d, h->re.pattern);
+        detail_add(d, "/: ");
+        add_regex_error(d, pcre_rc, "value");
         return;
     }
     detail_add(d, ": no value matched /");
@@ -46,13 +71,12 @@ void http_detail_header(struct detail *d, const struct header_expect *h, bool mi
 void http_detail_body(struct detail *d, const struct regex *re, bool want_match, int pcre_rc)
 {
     if (pcre_rc) {
-        /* PCRE2's match limit, typically: the expectation fails either way. */
-        PCRE2_UCHAR msg[120];
-        if (pcre2_get_error_message(pcre_rc, msg, sizeof(msg)) < 0)
-            msg[0] = '\0';
+        /* The expectation fails either way: the body is neither known to
+         * match nor known not to. */
         detail_add(d, "body /");
         detail_add(d, re->pattern);
-        detail_addf(d, "/: %s", (const char *)msg);
+        detail_add(d, "/: ");
+        add_regex_error(d, pcre_rc, "body");
         return;
     }
     detail_add(d, want_match ? "body did not match /" : "body matched /");

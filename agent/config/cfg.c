@@ -7,6 +7,7 @@
  * error can name file, line and column.
  */
 #include "cfg_int.h"
+#include "cfg_compose.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -477,9 +478,8 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
                                 struct buf *errors)
 {
     enum op_rc rc = OP_ERR_INVALID;
-    yaml_parser_t parser;
     yaml_document_t doc;
-    bool have_parser = false, have_doc = false;
+    bool have_doc = false;
     struct cfg *c = xcalloc(1, sizeof(*c));
     c->source = xstrdup(name);
     cfg_alerting_defaults(&c->alerting);
@@ -492,19 +492,18 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
     cfg_parse_global(&p, NULL);
 
     if (len > CFG_MAX_FILE_BYTES) {
-        cfg_err(&p, NULL, NULL, "larger than %u bytes", CFG_MAX_FILE_BYTES);
+        cfg_err(&p, NULL, NULL, "larger than %u bytes (16 MiB), the most a configuration may be",
+                CFG_MAX_FILE_BYTES);
+        rc = OP_ERR_LIMIT;
         goto out;
     }
-    if (!yaml_parser_initialize(&parser))
-        goto out;
-    have_parser = true;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        buf_addf(errors, "%s:%zu:%zu: YAML syntax error: %s\n", name, parser.problem_mark.line + 1,
-                 parser.problem_mark.column + 1, parser.problem ? parser.problem : "unknown");
+    /* Not yaml_parser_load: it has no caps on nesting, nodes or aliases. */
+    rc = cfg_compose(text, len, name, p.opts.cancel, &doc, errors);
+    if (rc != OP_OK) {
         p.n_errors++;
         goto out;
     }
+    rc = OP_ERR_INVALID;
     have_doc = true;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root || cfg_is_null(root)) {
@@ -528,18 +527,16 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
         cfg_parse_slos(&p, tp.slos, c);
     if (tp.alerting && !cfg_is_null(tp.alerting))
         cfg_parse_alerting(&p, tp.alerting, &c->alerting);
-    if (p.n_errors == 0 && !errors->failed) {
+    if (p.cancelled)
+        rc = OP_ERR_STATE;
+    else if (p.n_errors == 0 && !errors->failed) {
         rc = OP_OK;
         *out = c;
         c = NULL;
     }
 out:
-    if (p.n_errors == 0 && rc != OP_OK)
-        buf_addf(errors, "%s: cannot parse (out of memory in YAML parser)\n", name);
     if (have_doc)
         yaml_document_delete(&doc);
-    if (have_parser)
-        yaml_parser_delete(&parser);
     free(p.buckets);
     cfg_free(c);
     return rc;
@@ -555,11 +552,26 @@ enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *o
 {
     struct buf text;
     buf_init(&text, CFG_MAX_FILE_BYTES);
-    enum op_rc rc = buf_read_file(&text, path);
+    const char *why = NULL;
+    /* Never blocks: a FIFO or a device at the path is refused, not read. */
+    FILE *f = cfg_open_regular(path, &why);
+    enum op_rc rc = f ? OP_OK : OP_ERR_IO;
+    char chunk[65536];
+    size_t got;
+    while (f && rc == OP_OK && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_add(&text, chunk, got) != OP_OK)
+            rc = OP_ERR_LIMIT;
+    if (f && rc == OP_OK && ferror(f)) {
+        rc = OP_ERR_IO;
+        why = strerror(errno ? errno : EIO);
+    }
+    if (f)
+        fclose(f);
     if (rc == OP_ERR_LIMIT)
-        buf_addf(errors, "%s: larger than %u bytes\n", path, CFG_MAX_FILE_BYTES);
+        buf_addf(errors, "%s: larger than %u bytes (16 MiB), the most a configuration may be\n",
+                 path, CFG_MAX_FILE_BYTES);
     else if (rc != OP_OK)
-        buf_addf(errors, "%s: cannot open: %s\n", path, strerror(errno));
+        buf_addf(errors, "%s: cannot open: %s\n", path, why);
     if (rc == OP_OK)
         rc = cfg_load_string_opts(buf_str(&text), text.len, path, opts, out, errors);
     buf_free(&text);

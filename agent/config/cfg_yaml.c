@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,12 +144,68 @@ void cfg_walk_map(struct cfg_parser *p, const yaml_node_t *map, const char *path
     cfg_walk_map_keys(p, map, path, fn, arg, NULL);
 }
 
+bool cfg_cancelled(struct cfg_parser *p)
+{
+    if (p->cancelled)
+        return true;
+    if (!p->opts.cancel || !atomic_load(p->opts.cancel))
+        return false;
+    p->cancelled = true;
+    p->n_errors++;
+    buf_addf(p->errors, "%s: load cancelled: the agent is stopping\n", p->file);
+    return true;
+}
+
+/* A mapping's keys, for finding the repeated ones. */
+struct map_key {
+    const char *s;
+    size_t pos; /* index of the pair */
+};
+
+static int map_key_cmp(const void *a, const void *b)
+{
+    const struct map_key *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Pairs up to this many compare keys pairwise (no allocation); larger
+ * mappings sort theirs. */
+#define CFG_DUP_SCAN_PAIRS 16
+
+/* Mark dup[i] for every pair whose scalar key an earlier pair already has.
+ * O(n log n) whatever the keys are: a mapping of 1.55 million keys was
+ * hours of pairwise strcmp, and a hash table can be flooded. */
+static void find_duplicates(struct cfg_parser *p, const yaml_node_pair_t *pairs, size_t n,
+                            bool *dup)
+{
+    struct map_key *k = xcalloc(n, sizeof(*k));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *kn = yaml_document_get_node(p->doc, pairs[i].key);
+        if (kn && kn->type == YAML_SCALAR_NODE)
+            k[m++] = (struct map_key){cfg_scalar(kn), i};
+    }
+    qsort(k, m, sizeof(*k), map_key_cmp);
+    /* Equal keys sort by position: every one after the first repeats it. */
+    for (size_t i = 1; i < m; i++)
+        if (strcmp(k[i].s, k[i - 1].s) == 0)
+            dup[k[i].pos] = true;
+    free(k);
+}
+
 void cfg_walk_map_keys(struct cfg_parser *p, const yaml_node_t *map, const char *path,
                        cfg_map_fn fn, void *arg, const struct cfg_keys *keys)
 {
     yaml_node_pair_t *start = map->data.mapping.pairs.start;
     yaml_node_pair_t *top = map->data.mapping.pairs.top;
+    size_t n = (size_t)(top - start);
+    bool *dup = n > CFG_DUP_SCAN_PAIRS ? xcalloc(n, sizeof(bool)) : NULL;
+    if (dup)
+        find_duplicates(p, start, n, dup);
     for (yaml_node_pair_t *pair = start; pair < top; pair++) {
+        if ((pair - start) % 4096 == 4095 && cfg_cancelled(p))
+            break;
         yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
         yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
         if (!k || !v)
@@ -157,20 +214,22 @@ void cfg_walk_map_keys(struct cfg_parser *p, const yaml_node_t *map, const char 
             cfg_err(p, k, path, "keys must be plain names, got %s", node_type_name(k));
             continue;
         }
-        bool dup = false;
-        for (yaml_node_pair_t *q = start; q < pair && !dup; q++) {
+        bool is_dup = dup && dup[pair - start];
+        for (yaml_node_pair_t *q = start; !dup && q < pair && !is_dup; q++) {
             yaml_node_t *k2 = yaml_document_get_node(p->doc, q->key);
-            dup = k2 && k2->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(k2), cfg_scalar(k)) == 0;
+            is_dup =
+                k2 && k2->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(k2), cfg_scalar(k)) == 0;
         }
         char sub[CFG_PATH_CAP];
         cfg_path_key(sub, path, cfg_scalar(k));
-        if (dup) {
+        if (is_dup) {
             cfg_err(p, k, sub, "duplicate key");
             continue;
         }
         if (!fn(p, cfg_scalar(k), v, sub, arg))
             cfg_unknown_key(p, k, path, keys);
     }
+    free(dup);
 }
 
 /* ---- numbers ---- */
@@ -648,6 +707,8 @@ size_t cfg_named_list(struct cfg_parser *p, const yaml_node_t *n, const struct c
     }
     l->alloc(cnt, arg);
     for (size_t i = 0; i < cnt; i++) {
+        if (cfg_cancelled(p))
+            return cnt;
         char path[CFG_PATH_CAP];
         cfg_path_index(path, l->section, i);
         yaml_node_t *it = cfg_seq_item(p, n, i);

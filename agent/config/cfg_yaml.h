@@ -46,7 +46,12 @@ struct cfg_parser {
     double *buckets;
     size_t n_buckets;
     struct check_policy policy;
+    bool cancelled; /* opts.cancel was seen set: the walk stops */
 };
+
+/* True once the load is cancelled (opts.cancel set): loops over entries
+ * or keys stop. The first call that sees it records one error line. */
+bool cfg_cancelled(struct cfg_parser *p);
 
 /* Report a problem at node n (NULL: the file itself) under key path. */
 void cfg_err(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *fmt, ...)

@@ -18,12 +18,15 @@
 #include "buf.h"
 #include "common.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Named caps on outside input. */
-#define CFG_MAX_FILE_BYTES (64u << 20)
+/* A configuration file, and any one value once ${...} references are
+ * resolved. The nesting and node caps of a document are in cfg_compose.h. */
+#define CFG_MAX_FILE_BYTES (16u << 20)
 #define CFG_MAX_CHECKS 100000
 #define CFG_MAX_NAME_BYTES 128
 #define CFG_MAX_SECRET_FILE_BYTES (64u << 10)
@@ -196,11 +199,19 @@ struct cfg_load_options {
      * (cfg_yaml.h), so a file can be linted without its secrets. The
      * result must never run: `outpost --config.check --config.skip-secrets`. */
     bool skip_secrets;
+    /* When it becomes true (the agent is stopping) the load stops within a
+     * few thousand YAML events or one list entry and returns OP_ERR_STATE.
+     * NULL: never. Borrowed. */
+    const atomic_bool *cancel;
 };
 
 /* Parse and validate a file. On success *out is the new config (caller frees
- * with cfg_free). On failure returns OP_ERR_INVALID/OP_ERR_IO and appends one
- * line per problem ("FILE:LINE:COL: KEY: message\n") to errors. */
+ * with cfg_free). On failure appends one line per problem
+ * ("FILE:LINE:COL: KEY: message\n") to errors and returns OP_ERR_INVALID
+ * (problems), OP_ERR_LIMIT (larger than CFG_MAX_FILE_BYTES, or past a cap
+ * of cfg_compose.h), OP_ERR_IO (cannot read it; it must be a regular file,
+ * or a link to one: a FIFO or a device is refused, never waited on) or
+ * OP_ERR_STATE (cancelled). */
 enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors) WUR;
 /* Same, from memory; name is used in messages. */
 enum op_rc cfg_load_string(const char *text, size_t len, const char *name, struct cfg **out,

@@ -72,6 +72,14 @@ uint64_t slost_identity(const struct slo_state *st)
     return st->identity;
 }
 
+int64_t slost_span_ms(struct slo_state *st)
+{
+    pthread_mutex_lock(&st->lock);
+    int64_t span = st->span_ms;
+    pthread_mutex_unlock(&st->lock);
+    return span;
+}
+
 /* Copy every bucket of `from` into `to` (same levels, maybe other sizes). */
 static void migrate(struct sliw *to, const struct sliw *from)
 {

@@ -27,6 +27,10 @@ struct slo_state *slost_new(const struct slo_spec *spec);
 void slost_ref(struct slo_state *st);
 void slost_unref(struct slo_state *st);
 uint64_t slost_identity(const struct slo_state *st);
+/* How far back its windows reach (the level-2 ring's span, a little more
+ * than the period or the policy window): after that long without events
+ * nothing of it is left in any window. */
+int64_t slost_span_ms(struct slo_state *st);
 
 /* Fit the level-2 ring to a changed period or policy, keeping the events
  * (same SLI identity). Any thread. */

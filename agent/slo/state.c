@@ -30,6 +30,8 @@ struct saved_slo {
     struct saved_level lv[SLIW_LEVELS];
     struct slo_rate rates[SLO_MAX_RATES];
     uint16_t n_rates;
+    int64_t keep_ms;    /* how long it is kept once its SLO is gone */
+    int64_t retired_ms; /* when its SLO left the configuration; 0: configured */
 };
 
 struct state_file {
@@ -48,57 +50,120 @@ static void put_le(struct buf *b, uint64_t v, int bytes)
     buf_add(b, tmp, (size_t)bytes);
 }
 
+static void record_free(struct saved_slo *r)
+{
+    free(r->name);
+    for (int l = 0; l < SLIW_LEVELS; l++) {
+        free(r->lv[l].idx);
+        free(r->lv[l].b);
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+/* A record of the live state st (a copy of its windows) named name. */
+static void record_of(struct saved_slo *r, const char *name, struct slo_state *st)
+{
+    memset(r, 0, sizeof(*r));
+    struct sliw *w = slost_copy(st, &r->events_total, &r->bad_total);
+    r->name = xstrdup(name);
+    r->identity = slost_identity(st);
+    r->n_levels = SLIW_LEVELS;
+    for (int l = 0; l < SLIW_LEVELS; l++) {
+        struct sliw_level_view v;
+        sliw_level(w, l, &v);
+        struct saved_level *sl = &r->lv[l];
+        sl->bucket_ms = v.bucket_ms;
+        int64_t lo = v.head == INT64_MIN ? 0 : v.head - (int64_t)v.n + 1;
+        int64_t hi = v.head == INT64_MIN ? -1 : v.head;
+        sl->idx = xcalloc(v.n ? v.n : 1, sizeof(int64_t));
+        sl->b = xcalloc(v.n ? v.n : 1, sizeof(struct sliw_bucket));
+        /* Oldest first, so a restore only ever moves the head forward. */
+        for (int64_t k = lo; k <= hi; k++) {
+            const struct sliw_bucket *bk = &v.buckets[sliw_slot(k, v.n)];
+            if (!bk->events && !bk->bad)
+                continue;
+            sl->idx[sl->count] = k;
+            sl->b[sl->count++] = *bk;
+        }
+        /* A kept record may stay for months: only its used buckets. */
+        if (sl->count < v.n) {
+            sl->idx = xrealloc(sl->idx, (sl->count ? sl->count : 1) * sizeof(int64_t));
+            sl->b = xrealloc(sl->b, (sl->count ? sl->count : 1) * sizeof(struct sliw_bucket));
+        }
+    }
+    free(w);
+    r->n_rates = (uint16_t)slost_rates(st, r->rates, SLO_MAX_RATES);
+    int64_t span = slost_span_ms(st);
+    r->keep_ms = span > 0 && span < STATE_MAX_KEEP_MS ? span : STATE_MAX_KEEP_MS;
+    r->retired_ms = 0;
+}
+
+static void encode_record(struct buf *out, const struct saved_slo *r)
+{
+    size_t nlen = strlen(r->name);
+    put_le(out, nlen, 2);
+    buf_add(out, r->name, nlen);
+    put_le(out, r->identity, 8);
+    put_le(out, r->events_total, 8);
+    put_le(out, r->bad_total, 8);
+    put_le(out, SLIW_LEVELS, 1);
+    for (int l = 0; l < SLIW_LEVELS; l++) {
+        const struct saved_level *sl = &r->lv[l];
+        put_le(out, (uint64_t)sl->bucket_ms, 8);
+        put_le(out, sl->count, 4);
+        for (uint32_t k = 0; k < sl->count; k++) {
+            put_le(out, (uint64_t)sl->idx[k], 8);
+            put_le(out, sl->b[k].events, 4);
+            put_le(out, sl->b[k].bad, 4);
+        }
+    }
+    put_le(out, r->n_rates, 2);
+    for (size_t k = 0; k < r->n_rates; k++) {
+        uint64_t bits;
+        memcpy(&bits, &r->rates[k].per_ms, sizeof(bits));
+        put_le(out, (uint64_t)r->rates[k].from_ms, 8);
+        put_le(out, bits, 8);
+    }
+    put_le(out, (uint64_t)r->keep_ms, 8);
+    put_le(out, (uint64_t)r->retired_ms, 8);
+}
+
+static const char *name_at(const void *owner, size_t i)
+{
+    return ((const char *const *)owner)[i];
+}
+
+void state_encode_kept(const char *const *names, struct slo_state *const *states, size_t n,
+                       const struct state_file *kept, struct buf *out)
+{
+    /* A kept record never stands next to a live SLO of its name. */
+    struct names *live = names_new(name_at, names);
+    for (size_t i = 0; i < n; i++)
+        (void)names_add(live, i);
+    size_t n_kept = 0;
+    for (size_t i = 0; kept && i < kept->n; i++)
+        n_kept += names_find(live, kept->recs[i].name) < 0;
+    buf_add(out, magic, sizeof(magic));
+    put_le(out, STATE_VERSION, 4);
+    put_le(out, n + n_kept, 4);
+    for (size_t i = 0; i < n; i++) {
+        struct saved_slo r;
+        record_of(&r, names[i], states[i]);
+        encode_record(out, &r);
+        record_free(&r);
+    }
+    for (size_t i = 0; kept && i < kept->n; i++)
+        if (names_find(live, kept->recs[i].name) < 0)
+            encode_record(out, &kept->recs[i]);
+    names_free(live);
+    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)out->data, (uInt)out->len);
+    put_le(out, crc, 4);
+}
+
 void state_encode(const char *const *names, struct slo_state *const *states, size_t n,
                   struct buf *out)
 {
-    buf_add(out, magic, sizeof(magic));
-    put_le(out, STATE_VERSION, 4);
-    put_le(out, n, 4);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t ev, bad;
-        struct sliw *w = slost_copy(states[i], &ev, &bad);
-        size_t nlen = strlen(names[i]);
-        put_le(out, nlen, 2);
-        buf_add(out, names[i], nlen);
-        put_le(out, slost_identity(states[i]), 8);
-        put_le(out, ev, 8);
-        put_le(out, bad, 8);
-        put_le(out, SLIW_LEVELS, 1);
-        for (int l = 0; l < SLIW_LEVELS; l++) {
-            struct sliw_level_view v;
-            sliw_level(w, l, &v);
-            put_le(out, (uint64_t)v.bucket_ms, 8);
-            uint32_t count = 0;
-            int64_t lo = v.head == INT64_MIN ? 0 : v.head - (int64_t)v.n + 1;
-            int64_t hi = v.head == INT64_MIN ? -1 : v.head;
-            for (int64_t k = lo; k <= hi; k++) {
-                const struct sliw_bucket *bk = &v.buckets[sliw_slot(k, v.n)];
-                count += bk->events || bk->bad;
-            }
-            put_le(out, count, 4);
-            /* Oldest first, so a restore only ever moves the head forward. */
-            for (int64_t k = lo; k <= hi; k++) {
-                const struct sliw_bucket *bk = &v.buckets[sliw_slot(k, v.n)];
-                if (!bk->events && !bk->bad)
-                    continue;
-                put_le(out, (uint64_t)k, 8);
-                put_le(out, bk->events, 4);
-                put_le(out, bk->bad, 4);
-            }
-        }
-        free(w);
-        struct slo_rate rates[SLO_MAX_RATES];
-        size_t nr = slost_rates(states[i], rates, SLO_MAX_RATES);
-        put_le(out, nr, 2);
-        for (size_t k = 0; k < nr; k++) {
-            uint64_t bits;
-            memcpy(&bits, &rates[k].per_ms, sizeof(bits));
-            put_le(out, (uint64_t)rates[k].from_ms, 8);
-            put_le(out, bits, 8);
-        }
-    }
-    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)out->data, (uInt)out->len);
-    put_le(out, crc, 4);
+    state_encode_kept(names, states, n, NULL, out);
 }
 
 /* ---- decoding ---- */
@@ -146,13 +211,8 @@ void state_file_free(struct state_file *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->n; i++) {
-        free(f->recs[i].name);
-        for (int l = 0; l < SLIW_LEVELS; l++) {
-            free(f->recs[i].lv[l].idx);
-            free(f->recs[i].lv[l].b);
-        }
-    }
+    for (size_t i = 0; i < f->n; i++)
+        record_free(&f->recs[i]);
     free(f->recs);
     names_free(f->by_name);
     free(f);
@@ -242,6 +302,17 @@ enum op_rc state_decode(const void *data, size_t len, struct state_file **out, s
         }
         if (version >= 2 && !c.bad)
             decode_rates(&c, r);
+        /* Before version 3 no file said how long a record is worth
+         * keeping: the longest any SLO keeps its windows. */
+        r->keep_ms = STATE_MAX_KEEP_MS;
+        r->retired_ms = 0;
+        if (version >= 3 && !c.bad) {
+            r->keep_ms = (int64_t)get_le(&c, 8);
+            r->retired_ms = (int64_t)get_le(&c, 8);
+            if (r->keep_ms <= 0 || r->keep_ms > STATE_MAX_KEEP_MS || r->retired_ms < 0 ||
+                r->retired_ms > STATE_MAX_TIME_MS)
+                c.bad = true;
+        }
     }
     if (c.bad || c.p != c.end) {
         buf_adds(errors, "malformed record");
@@ -273,7 +344,20 @@ enum op_rc state_read(const char *dir, struct state_file **out, struct buf *erro
     buf_init(&why, 4096);
     path_join(&path, dir, STATE_FILE_NAME);
     enum op_rc rc = OP_OK;
-    int fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO there would block the start for ever. */
+    int fd = open(buf_str(&path), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        /* Not ours to move or replace: whatever it is stays where it is,
+         * and every snapshot fails until someone puts it away. */
+        close(fd);
+        buf_addf(errors,
+                 "%s: not a regular file; left in place, SLO state is not saved until it is "
+                 "removed",
+                 buf_str(&path));
+        rc = OP_ERR_INVALID;
+        goto out;
+    }
     if (fd < 0) {
         if (errno == ENOENT) {
             rc = OP_ERR_NOT_FOUND;
@@ -372,12 +456,9 @@ STATIC enum op_rc state_write_capped(const char *dir, const char *const *names,
                                      struct slo_state *const *states, size_t n, size_t max,
                                      struct buf *errors) WUR;
 
-STATIC enum op_rc state_write_capped(const char *dir, const char *const *names,
-                                     struct slo_state *const *states, size_t n, size_t max,
-                                     struct buf *errors)
+enum op_rc state_write_data(const char *dir, const struct buf *data, struct buf *errors)
 {
-    struct buf data, path, tmp;
-    buf_init(&data, max);
+    struct buf path, tmp;
     buf_init(&path, 8192);
     buf_init(&tmp, 8192);
     path_join(&path, dir, STATE_FILE_NAME);
@@ -389,21 +470,33 @@ STATIC enum op_rc state_write_capped(const char *dir, const char *const *names,
     }
     /* Checked before the temp file exists: a snapshot the next start could
      * not read back must not replace one it can. */
-    state_encode(names, states, n, &data);
-    if (data.failed) {
+    if (data->failed) {
         buf_addf(errors,
                  "%s: the encoded state is larger than %zu bytes; the previous file is kept",
-                 buf_str(&path), max);
+                 buf_str(&path), data->max);
         goto out;
     }
     rc = OP_ERR_IO;
+    /* The rename would replace whatever is there: only ever a file. */
+    struct stat st;
+    if (stat(buf_str(&path), &st) == 0 && !S_ISREG(st.st_mode)) {
+        buf_addf(errors, "%s: not a regular file; not replacing it", buf_str(&path));
+        goto out;
+    }
     int err;
     const char *step = "create";
-    int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    /* O_NONBLOCK: a FIFO in the temp file's place fails here (no reader)
+     * instead of blocking the snapshot for ever. */
+    int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0640);
     if (fd < 0)
         goto fail;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd); /* someone else's: neither written nor removed */
+        buf_addf(errors, "%s: not a regular file; not replacing it", buf_str(&tmp));
+        goto out;
+    }
     step = "write";
-    if (write_all(fd, data.data, data.len) != OP_OK)
+    if (write_all(fd, data->data, data->len) != OP_OK)
         goto fail_close;
     step = "fsync";
     if (fsync(fd) != 0)
@@ -436,9 +529,20 @@ fail_unlink:
 fail:
     buf_addf(errors, "%s: cannot %s: %s", buf_str(&tmp), step, strerror(errno));
 out:
-    buf_free(&data);
     buf_free(&path);
     buf_free(&tmp);
+    return rc;
+}
+
+STATIC enum op_rc state_write_capped(const char *dir, const char *const *names,
+                                     struct slo_state *const *states, size_t n, size_t max,
+                                     struct buf *errors)
+{
+    struct buf data;
+    buf_init(&data, max);
+    state_encode(names, states, n, &data);
+    enum op_rc rc = state_write_data(dir, &data, errors);
+    buf_free(&data);
     return rc;
 }
 
@@ -446,4 +550,84 @@ enum op_rc state_write(const char *dir, const char *const *names, struct slo_sta
                        size_t n, struct buf *errors)
 {
     return state_write_capped(dir, names, states, n, STATE_MAX_FILE_BYTES, errors);
+}
+
+/* ---- records of SLOs no longer configured ---- */
+
+struct state_file *state_file_new(void)
+{
+    struct state_file *f = xcalloc(1, sizeof(*f));
+    f->by_name = names_new(saved_name, f);
+    return f;
+}
+
+bool state_has(const struct state_file *f, const char *name)
+{
+    return names_find(f->by_name, name) >= 0;
+}
+
+void state_retire(struct state_file *f, const char *name, struct slo_state *st, int64_t now_ms)
+{
+    struct saved_slo r;
+    record_of(&r, name, st);
+    r.retired_ms = now_ms;
+    long i = names_find(f->by_name, name);
+    if (i >= 0) {
+        record_free(&f->recs[i]);
+        f->recs[i] = r;
+        return;
+    }
+    f->recs = xrealloc(f->recs, (f->n + 1) * sizeof(*f->recs));
+    f->recs[f->n++] = r;
+    (void)names_add(f->by_name, f->n - 1);
+}
+
+/* Most recently retired first. */
+static int newer_first(const void *a, const void *b)
+{
+    int64_t x = ((const struct saved_slo *)a)->retired_ms;
+    int64_t y = ((const struct saved_slo *)b)->retired_ms;
+    return (x < y) - (x > y);
+}
+
+size_t state_forget(struct state_file *f, const struct cfg *cfg, int64_t now_ms)
+{
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        struct saved_slo *r = &f->recs[i];
+        if (cfg && cfg_find_slo(cfg, r->name) >= 0) {
+            record_free(r); /* its SLO is configured: the live state is the truth */
+            continue;
+        }
+        /* Saved while configured, gone since: its time starts now. */
+        if (r->retired_ms == 0)
+            r->retired_ms = now_ms;
+        if (now_ms - r->retired_ms >= r->keep_ms) {
+            log_info("state of a removed SLO dropped: its windows have passed", "slo", r->name);
+            record_free(r);
+            dropped++;
+            continue;
+        }
+        f->recs[kept++] = *r;
+    }
+    f->n = kept;
+    /* The file holds at most CFG_MAX_SLOS records, what state_decode reads
+     * back (and what STATE_MAX_FILE_BYTES was sized for): the live SLOs
+     * come first, then the records that left last. */
+    size_t live = cfg ? cfg_slo_count(cfg) : 0;
+    size_t room = live < CFG_MAX_SLOS ? CFG_MAX_SLOS - live : 0;
+    if (f->n > room) {
+        qsort(f->recs, f->n, sizeof(*f->recs), newer_first);
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", f->n - room);
+        log_warn("state of removed SLOs dropped: more SLOs than the state file holds", "slos", n);
+        for (size_t i = room; i < f->n; i++)
+            record_free(&f->recs[i]);
+        dropped += f->n - room;
+        f->n = room;
+    }
+    names_clear(f->by_name);
+    for (size_t i = 0; i < f->n; i++)
+        (void)names_add(f->by_name, i);
+    return dropped;
 }

@@ -1,5 +1,6 @@
 /* webcfg.c - the exporter-toolkit web config (webcfg.h). */
 #include "webcfg.h"
+#include "cfg_compose.h"
 #include "cfg_yaml.h"
 #include "webauth.h"
 
@@ -335,9 +336,8 @@ enum op_rc webcfg_load_string(const char *text, size_t len, const char *name, st
                               struct buf *errors)
 {
     enum op_rc rc = OP_ERR_INVALID;
-    yaml_parser_t parser;
     yaml_document_t doc;
-    bool have_parser = false, have_doc = false;
+    bool have_doc = false;
     struct cfg_parser p = {.file = name, .doc = &doc, .errors = errors};
     struct webcfg_parse wp = {.c = xcalloc(1, sizeof(struct webcfg))};
     const char *slash = strrchr(name, '/');
@@ -349,13 +349,9 @@ enum op_rc webcfg_load_string(const char *text, size_t len, const char *name, st
         cfg_err(&p, NULL, NULL, "larger than %u bytes", WEBCFG_MAX_FILE_BYTES);
         goto out;
     }
-    if (!yaml_parser_initialize(&parser))
-        goto out;
-    have_parser = true;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        buf_addf(errors, "%s:%zu:%zu: YAML syntax error: %s\n", name, parser.problem_mark.line + 1,
-                 parser.problem_mark.column + 1, parser.problem ? parser.problem : "unknown");
+    /* The loader's caps on nesting, nodes and aliases: a reload re-reads
+     * this file too, and must never hang on it. */
+    if (cfg_compose(text, len, name, NULL, &doc, errors) != OP_OK) {
         p.n_errors++;
         goto out;
     }
@@ -371,8 +367,6 @@ out:
         buf_addf(errors, "%s: cannot parse (out of memory in YAML parser)\n", name);
     if (have_doc)
         yaml_document_delete(&doc);
-    if (have_parser)
-        yaml_parser_delete(&parser);
     free(wp.cert_file);
     free(wp.key_file);
     free(wp.client_ca_file);

@@ -28,8 +28,8 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 AGENT_ALERTS = {"OutpostCheckDown", "OutpostCertExpiringSoon", "OutpostSLOBudgetBurn",
                 "OutpostSLOBudgetExhausted", "OutpostCanaryFailed"}
 RULE_ALERTS = {"OutpostAgentDown", "OutpostAgentsAbsent", "OutpostConfigReloadFailed",
-               "OutpostSchedulerLagging", "OutpostAlertmanagerSendsFailing",
-               "OutpostStateSnapshotsFailing"}
+               "OutpostSchedulerLagging", "OutpostAgentOverloaded",
+               "OutpostAlertmanagerSendsFailing", "OutpostStateSnapshotsFailing"}
 
 
 def free_port():

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- classification ---- */
 
@@ -191,6 +192,23 @@ static const char yaml[] = "checks:\n"
                            "    url: http://example.com/\n"
                            "    expect:\n"
                            "      body_matches: \"(*LIMIT_MATCH=50)(a+)+$\"\n"
+                           "  - name: d_costly\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      body_matches: \"(a+)+$\"\n"
+                           "  - name: d_costly_not\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      body_not_matches: \"(a|aa)+$\"\n"
+                           "  - name: d_costly_header\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      headers:\n"
+                           "        X-A: \"^(\\\\w+\\\\s?)*$\"\n"
+                           "  - name: d_deep\n"
+                           "    url: http://example.com/\n"
+                           "    expect:\n"
+                           "      body_matches: \"(?s)^(.)*zzz\"\n"
                            "  - name: d_latency\n"
                            "    url: http://example.com/\n"
                            "    expect:\n"
@@ -559,7 +577,8 @@ static void test_evaluate_detail(void **state)
         {"d_body", 200, NULL, NULL, 0.01, "body did not match /ok/"},
         {"d_body", 200, NULL, "ok, but an error", 0.01, "body matched /error/"},
         {"d_limit", 200, NULL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaab", 0.01,
-         "body /(*LIMIT_MATCH=50)(a+)+$/: match limit exceeded"},
+         "body /(*LIMIT_MATCH=50)(a+)+$/: regex match limit hit (pattern too costly for this "
+         "body)"},
         /* Latency, to the millisecond. */
         {"d_latency", 200, NULL, NULL, 0.512, "took 0.512 s, more than max_duration 0.500 s"},
         {"d_latency", 200, NULL, NULL, 0.5, ""},
@@ -583,6 +602,73 @@ static void test_evaluate_detail(void **state)
     /* No array at all. */
     assert_int_equal(http_evaluate(spec("d_json"), 200, NULL, 0, "{}", 2, 0.01, NULL, 0),
                      CHECK_REASON_JSON);
+}
+
+/* Seconds on the monotonic clock, for the hang guard below. */
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A pathological pattern on a 1 MiB body hits PCRE2's limits (HTTP_REGEX_*)
+ * and fails its expectation with a detail that says so, instead of keeping
+ * the probe thread busy. The time bound is only a hang guard: without the
+ * limits (a regression) the exponential match would not end at all. */
+static void test_regex_limits(void **state)
+{
+    (void)state;
+    size_t n = 1u << 20;
+    char *body = malloc(n + 1);
+    assert_non_null(body);
+    memset(body, 'a', n - 1);
+    body[n - 1] = 'b';
+    body[n] = '\0';
+    /* Words and spaces, then a character no word has: every split of every
+     * word is tried before ^(\w+\s?)*$ gives up. */
+    size_t hn = 60000;
+    char *headers = malloc(hn + 64);
+    assert_non_null(headers);
+    size_t o = (size_t)snprintf(headers, 64, "HTTP/1.1 200 OK\r\nX-A: ");
+    for (size_t i = 0; i < hn; i++)
+        headers[o++] = i % 6 == 5 ? ' ' : 'w';
+    memcpy(headers + o, "!\r\n\r\n", 6);
+    o += 5;
+
+    static const struct {
+        const char *check;
+        bool use_headers;
+        enum check_reason want_reason;
+        const char *want;
+    } cases[] = {
+        {"d_costly", false, CHECK_REASON_BODY,
+         "body /(a+)+$/: regex match limit hit (pattern too costly for this body)"},
+        {"d_costly_not", false, CHECK_REASON_BODY,
+         "body /(a|aa)+$/: regex depth limit hit (pattern too costly for this body)"},
+        {"d_costly_header", true, CHECK_REASON_HEADER,
+         "header X-A /^(\\w+\\s?)*$/: regex match limit hit (pattern too costly for this value)"},
+        {"d_deep", false, CHECK_REASON_BODY,
+         "body /(?s)^(.)*zzz/: regex depth limit hit (pattern too costly for this body)"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char detail[CHECK_DETAIL_MAX];
+        double t0 = mono_now();
+        enum check_reason got = cases[i].use_headers
+                                    ? http_evaluate(spec(cases[i].check), 200, headers, o, NULL, 0,
+                                                    0.01, detail, sizeof(detail))
+                                    : http_evaluate(spec(cases[i].check), 200, NULL, 0, body, n,
+                                                    0.01, detail, sizeof(detail));
+        double took = mono_now() - t0;
+        if (got != cases[i].want_reason || strcmp(detail, cases[i].want) != 0)
+            fail_msg("row %zu (%s): got %s \"%s\", want %s \"%s\"", i, cases[i].check,
+                     check_reason_name(got), detail, check_reason_name(cases[i].want_reason),
+                     cases[i].want);
+        if (took > 2.0)
+            fail_msg("row %zu (%s): the match took %.3f s", i, cases[i].check, took);
+    }
+    free(headers);
+    free(body);
 }
 
 static void test_failure_detail(void **state)
@@ -832,8 +918,9 @@ int main(void)
         cmocka_unit_test(test_evaluate_headers), cmocka_unit_test(test_evaluate_body),
         cmocka_unit_test(test_evaluate_json),    cmocka_unit_test(test_evaluate_latency_and_order),
         cmocka_unit_test(test_json_holds),       cmocka_unit_test(test_phases),
-        cmocka_unit_test(test_evaluate_detail),  cmocka_unit_test(test_failure_detail),
-        cmocka_unit_test(test_running_phase),    cmocka_unit_test(test_scrub_message),
+        cmocka_unit_test(test_evaluate_detail),  cmocka_unit_test(test_regex_limits),
+        cmocka_unit_test(test_failure_detail),   cmocka_unit_test(test_running_phase),
+        cmocka_unit_test(test_scrub_message),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -4,11 +4,15 @@
  * or a watched descriptor, a run skipped while its previous one is in
  * flight, due times kept across a generation swap, commands run on the
  * loop's thread, cancellation at stop, and the timerfd set again only when
- * the earliest deadline moves.
+ * the earliest deadline moves. Overload: a run's deadline counts from its
+ * actual start, late starts and skipped runs are counted as overruns, a
+ * timeout the loop's own stall caused is not recorded, late runs are shed
+ * under sustained load, and an http result's times are libcurl's.
  *
  * The fake type ("fake") has two keys: `finish` (timer: after `after` of
  * the loop's clock; pipe: when a descriptor it watches becomes readable;
- * never: only cancel ends it) and `after`.
+ * never: only cancel ends it; deadline: a timeout at the run's deadline)
+ * and `after`.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,12 +28,15 @@
 #include "gen.h"
 #include "probe.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,7 +46,7 @@
 
 /* ---- the fake check type ---- */
 
-enum finish { FINISH_TIMER, FINISH_PIPE, FINISH_NEVER };
+enum finish { FINISH_TIMER, FINISH_PIPE, FINISH_NEVER, FINISH_DEADLINE };
 
 struct fake_spec {
     int finish;
@@ -54,13 +61,15 @@ struct fake_run {
     struct probe_timer *timer;
     struct probe_watch *watch;
     int pipe[2];
+    bool timeout; /* report a timeout, not a success */
 };
 
 static atomic_int g_started, g_cancelled;
-static atomic_int g_fail_next; /* the next this many reports are failures */
+static atomic_int g_fail_next;     /* the next this many reports are failures */
+static _Atomic int64_t g_deadline; /* the last probe_job_deadline_ns a run saw */
 static pthread_t g_loop_thread;
 
-static const char *const finish_names[] = {"timer", "pipe", "never", NULL};
+static const char *const finish_names[] = {"timer", "pipe", "never", "deadline", NULL};
 
 static const struct cfg_field fake_fields[] = {
     {.key = "finish",
@@ -126,10 +135,12 @@ static void report(struct fake_run *r)
     struct check_result res;
     memset(&res, 0, sizeof(res));
     int left = atomic_load(&g_fail_next);
-    res.success = left <= 0;
+    res.success = left <= 0 && !r->timeout;
     if (left > 0)
         atomic_store(&g_fail_next, left - 1);
-    res.reason = res.success ? CHECK_REASON_NONE : CHECK_REASON_OTHER;
+    res.reason = res.success  ? CHECK_REASON_NONE
+                 : r->timeout ? CHECK_REASON_TIMEOUT
+                              : CHECK_REASON_OTHER;
     res.duration = (double)(probe_now_ns(r->loop) - r->started_ns) / 1e9;
     res.status = 200;
     probe_done(r->loop, r->job, &res);
@@ -176,6 +187,12 @@ static enum op_rc fake_start(struct probe_loop *loop, const struct check_spec *c
         break;
     case FINISH_NEVER:
         break;
+    case FINISH_DEADLINE:
+        /* A type without a library timeout: its own timer at the deadline. */
+        atomic_store(&g_deadline, probe_job_deadline_ns(job));
+        r->timeout = true;
+        r->timer = probe_timer_at(loop, probe_job_deadline_ns(job), on_timer, r);
+        break;
     }
     atomic_fetch_add(&g_started, 1);
     *run = r;
@@ -190,7 +207,7 @@ static void fake_cancel(struct probe_loop *loop, void *run)
     run_free(loop, r);
 }
 
-static const enum check_reason fake_reasons[] = {CHECK_REASON_OTHER};
+static const enum check_reason fake_reasons[] = {CHECK_REASON_TIMEOUT, CHECK_REASON_OTHER};
 
 static const struct check_type fake_type = {
     .schema = &fake_schema,
@@ -268,6 +285,7 @@ static int setup(void **state)
     atomic_store(&g_started, 0);
     atomic_store(&g_cancelled, 0);
     atomic_store(&g_fail_next, 0);
+    atomic_store(&g_deadline, 0);
     return 0;
 }
 
@@ -347,8 +365,8 @@ static void test_fd_watch_run(void **state)
     clock_fake_free(clk);
 }
 
-/* A run still in flight when its check is due again is not doubled: that
- * run is skipped. Stop cancels what is in flight, unrecorded. */
+/* A run still in flight when its check is due again is not doubled: the
+ * next run waits for it. Stop cancels what is in flight, unrecorded. */
 static void test_in_flight_skip_and_cancel(void **state)
 {
     (void)state;
@@ -367,7 +385,7 @@ static void test_in_flight_skip_and_cancel(void **state)
     assert_int_equal(probe_loop_in_flight(pl), 1);
     struct rec_snapshot lag;
     rec_read(probe_loop_lag(pl), &lag);
-    assert_int_equal(lag.runs, 1); /* skipped runs are not starts */
+    assert_int_equal(lag.runs, 1); /* waiting runs are not starts */
     probe_loop_stop(pl);
     assert_int_equal(atomic_load(&g_cancelled), 1);
     assert_int_equal(probe_loop_in_flight(pl), 0);
@@ -536,6 +554,322 @@ static void test_retry(void **state)
     clock_fake_free(clk);
 }
 
+/* ---- overload ---- */
+
+static uint64_t failures_of(const struct gen *g, const char *name, enum check_reason r)
+{
+    struct rec_snapshot s;
+    rec_read(gen_rec(g, (size_t)cfg_find_check(gen_cfg(g), name)), &s);
+    return s.failures[r];
+}
+
+static void expect_overruns(const struct probe_loop *pl, uint64_t late, uint64_t skipped,
+                            uint64_t stalled)
+{
+    uint64_t n[SCHED_OVERRUN_COUNT];
+    probe_loop_overruns(pl, n);
+    if (n[SCHED_OVERRUN_LATE] != late || n[SCHED_OVERRUN_SKIPPED] != skipped ||
+        n[SCHED_OVERRUN_STALLED] != stalled)
+        fail_msg("overruns late=%llu skipped=%llu stalled=%llu, want %llu %llu %llu",
+                 (unsigned long long)n[SCHED_OVERRUN_LATE],
+                 (unsigned long long)n[SCHED_OVERRUN_SKIPPED],
+                 (unsigned long long)n[SCHED_OVERRUN_STALLED], (unsigned long long)late,
+                 (unsigned long long)skipped, (unsigned long long)stalled);
+}
+
+static int64_t offset10_of(const char *name)
+{
+    return (int64_t)(hash_str(name) % (uint64_t)(10 * SEC));
+}
+
+#define DEADLINE(name, interval, timeout)                                                          \
+    "  - {name: " name ", type: fake, interval: " interval ", timeout: " timeout                   \
+    ", finish: deadline}\n"
+
+/* A run that starts 3 s late still gets its whole timeout: the deadline
+ * counts from the actual start, not from the planned one. The late start
+ * is an overrun; the timeout is the target's and recorded as such. */
+static void test_deadline_from_actual_start(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" DEADLINE("alpha", "60s", "10s"), NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    int64_t off = offset_of("alpha");
+    advance(pl, clk, off + 3 * SEC); /* the loop wakes 3 s after the plan */
+    wait_started(1);
+    assert_int_equal(atomic_load(&g_deadline), T0_MONO + off + 3 * SEC + 10 * SEC);
+    struct rec_snapshot lag;
+    rec_read(probe_loop_lag(pl), &lag);
+    assert_int_equal(lag.runs, 1);
+    assert_true(lag.sum == 3.0);
+    expect_overruns(pl, 1, 0, 0); /* 3 s > the 1 s late threshold of a 60 s interval */
+    /* Ten seconds after the plan the run is still going. */
+    advance(pl, clk, 7 * SEC);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(runs_of(g, "alpha"), 0);
+    advance(pl, clk, 3 * SEC - 1); /* one nanosecond before its own deadline */
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(runs_of(g, "alpha"), 0);
+    advance(pl, clk, 1);
+    wait_runs(g, "alpha", 1);
+    assert_int_equal(failures_of(g, "alpha", CHECK_REASON_TIMEOUT), 1);
+    assert_true(sum_of(g, "alpha") == 10.0);
+    expect_overruns(pl, 1, 0, 0);
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* The loop stalls 5 s past a run's deadline (more than a tenth of its 10 s
+ * timeout): that timeout is the agent's, counted as `stalled` and not
+ * recorded. The next run times out with the loop on time: recorded. */
+static void test_stalled_timeout_not_recorded(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" DEADLINE("alpha", "60s", "10s"), NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    advance(pl, clk, offset_of("alpha"));
+    wait_started(1);
+    advance(pl, clk, 15 * SEC); /* the deadline timer comes 5 s late */
+    for (int i = 0; i < 5000 && probe_loop_in_flight(pl) > 0; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_int_equal(probe_loop_in_flight(pl), 0);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(runs_of(g, "alpha"), 0);
+    assert_int_equal(failures_of(g, "alpha", CHECK_REASON_TIMEOUT), 0);
+    expect_overruns(pl, 0, 0, 1);
+    /* Next interval, on time: a timeout of the target's. */
+    advance(pl, clk, 45 * SEC);
+    wait_started(2);
+    advance(pl, clk, 10 * SEC);
+    wait_runs(g, "alpha", 1);
+    assert_int_equal(failures_of(g, "alpha", CHECK_REASON_TIMEOUT), 1);
+    expect_overruns(pl, 0, 0, 1);
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* The loop wakes 15 s after a run of a 10 s check was due: it starts late
+ * (the load after one 15 s pause is below the shedding level) and the run
+ * planned in between is skipped, not bunched. */
+static void test_late_and_skipped(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g =
+        gen_of("checks:\n  - {name: beta, type: fake, interval: 10s, finish: timer, after: 1s}\n",
+               NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    int64_t off = offset10_of("beta");
+    advance(pl, clk, off + 15 * SEC);
+    wait_started(1);
+    expect_overruns(pl, 1, 1, 0);
+    advance(pl, clk, 1 * SEC);
+    wait_runs(g, "beta", 1);
+    /* The next run is the next phase after the late one: off + 20 s. */
+    advance(pl, clk, 4 * SEC - 1);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(atomic_load(&g_started), 1);
+    advance(pl, clk, 1);
+    wait_started(2);
+    expect_overruns(pl, 1, 1, 0);
+    /* 100 ms late is within the 1 s threshold of a 10 s interval. */
+    advance(pl, clk, 1 * SEC);
+    wait_runs(g, "beta", 2);
+    advance(pl, clk, 9 * SEC + 100 * 1000000LL);
+    wait_started(3);
+    expect_overruns(pl, 1, 1, 0);
+    struct rec_snapshot lag;
+    rec_read(probe_loop_lag(pl), &lag);
+    assert_int_equal(lag.runs, 3);
+    assert_float_equal(lag.sum, 15.1, 1e-9);
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* After a 45 s stall the loop's load is above SCHED_SHED_LOAD: the late run
+ * is skipped rather than started on a loop that cannot keep up, and so are
+ * the four planned while it stalled. The next run, on time, starts although
+ * the load is still high. */
+static void test_shed_under_load(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g =
+        gen_of("checks:\n  - {name: beta, type: fake, interval: 10s, finish: timer, after: 1s}\n",
+               NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    int64_t off = offset10_of("beta");
+    advance(pl, clk, off + 45 * SEC);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(atomic_load(&g_started), 0);
+    expect_overruns(pl, 0, 5, 0);
+    struct rec_snapshot lag;
+    rec_read(probe_loop_lag(pl), &lag);
+    assert_int_equal(lag.runs, 0); /* skipped runs are not starts */
+    advance(pl, clk, 5 * SEC);     /* off + 50 s, on time */
+    wait_started(1);
+    advance(pl, clk, 1 * SEC);
+    wait_runs(g, "beta", 1);
+    expect_overruns(pl, 0, 5, 0);
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* A run that outlasts its interval: the next one waits and starts the
+ * moment it ends, its lag counted from its own plan; nothing is skipped. */
+static void test_waiting_run_starts_when_previous_ends(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" FAKE("alpha", "timer", "60500ms"), NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    advance(pl, clk, offset_of("alpha"));
+    wait_started(1);
+    advance(pl, clk, 60 * SEC); /* due again, the first still running */
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(atomic_load(&g_started), 1);
+    advance(pl, clk, 500 * 1000000LL);
+    wait_runs(g, "alpha", 1);
+    wait_started(2);
+    struct rec_snapshot lag;
+    rec_read(probe_loop_lag(pl), &lag);
+    assert_int_equal(lag.runs, 2);
+    assert_float_equal(lag.sum, 0.5, 1e-9);
+    expect_overruns(pl, 0, 0, 0);
+    /* Its successor keeps the plan: due at offset + 120 s, it waits until
+     * the second run ends a second later. */
+    advance(pl, clk, 59500 * 1000000LL);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(atomic_load(&g_started), 2);
+    advance(pl, clk, 1 * SEC);
+    wait_runs(g, "alpha", 2);
+    wait_started(3);
+    rec_read(probe_loop_lag(pl), &lag);
+    assert_float_equal(lag.sum, 1.5, 1e-9);
+    expect_overruns(pl, 0, 0, 0); /* a 1 s lag is not above a 60 s check's threshold */
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+/* ---- an http run whose loop clock jumps ---- */
+
+/* A loopback HTTP server for one request: it answers only once `go` is
+ * set, so the test can move the loop's clock while the transfer waits. */
+struct gated {
+    int lfd, port;
+    pthread_t thread;
+    atomic_bool accepted, go;
+};
+
+static void *gated_main(void *arg)
+{
+    struct gated *gs = arg;
+    int c = accept(gs->lfd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    char req[4096];
+    size_t len = 0;
+    while (len < sizeof(req) - 1) {
+        ssize_t n = read(c, req + len, sizeof(req) - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        req[len] = 0;
+        if (strstr(req, "\r\n\r\n"))
+            break;
+    }
+    atomic_store(&gs->accepted, true);
+    for (int i = 0; i < 10000 && !atomic_load(&gs->go); i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    static const char resp[] =
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
+    assert_int_equal(write(c, resp, sizeof(resp) - 1), (ssize_t)(sizeof(resp) - 1));
+    close(c);
+    return NULL;
+}
+
+static void gated_start(struct gated *gs)
+{
+    memset(gs, 0, sizeof(*gs));
+    gs->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(gs->lfd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(gs->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(gs->lfd, 4), 0);
+    socklen_t alen = sizeof(a);
+    assert_int_equal(getsockname(gs->lfd, (struct sockaddr *)&a, &alen), 0);
+    gs->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&gs->thread, NULL, gated_main, gs), 0);
+}
+
+/* The probe thread "starved" 30 s past the check's 5 s timeout while the
+ * target had not answered yet (the loop's fake clock jumps): libcurl keeps
+ * its own time, so the answer that follows makes a success, and the
+ * duration is libcurl's measured time, not the loop's 30 s. */
+static void test_http_times_are_libcurl_s(void **state)
+{
+    (void)state;
+    assert_int_equal(check_types_init(), OP_OK);
+    struct gated gs;
+    gated_start(&gs);
+    char yaml[256];
+    snprintf(yaml, sizeof(yaml),
+             "checks:\n  - {name: web, type: http, url: 'http://127.0.0.1:%d/', interval: 60s, "
+             "timeout: 5s}\n",
+             gs.port);
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of(yaml, NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    advance(pl, clk, offset_of("web"));
+    /* libcurl's timers are on the loop's clock too: let it pass as the
+     * real one does, a millisecond at a time. */
+    for (int i = 0; i < 5000 && !atomic_load(&gs.accepted); i++) {
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+        advance(pl, clk, 1000000);
+    }
+    assert_true(atomic_load(&gs.accepted));
+    advance(pl, clk, 30 * SEC);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(runs_of(g, "web"), 0);
+    atomic_store(&gs.go, true);
+    for (int i = 0; i < 5000 && runs_of(g, "web") < 1; i++) {
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+        advance(pl, clk, 1000000);
+    }
+    assert_int_equal(runs_of(g, "web"), 1);
+    struct rec_snapshot s;
+    rec_read(gen_rec(g, 0), &s);
+    assert_true(s.up);
+    assert_int_equal(s.failures[CHECK_REASON_TIMEOUT], 0);
+    assert_true(s.sum > 0 && s.sum < 1.0);
+    expect_overruns(pl, 0, 0, 0);
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+    pthread_join(gs.thread, NULL);
+    close(gs.lfd);
+    check_types_fini();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +880,12 @@ int main(void)
         cmocka_unit_test_setup(test_call_runs_on_loop_thread, setup),
         cmocka_unit_test_setup(test_rearm_only_on_change, setup),
         cmocka_unit_test_setup(test_retry, setup),
+        cmocka_unit_test_setup(test_deadline_from_actual_start, setup),
+        cmocka_unit_test_setup(test_stalled_timeout_not_recorded, setup),
+        cmocka_unit_test_setup(test_late_and_skipped, setup),
+        cmocka_unit_test_setup(test_shed_under_load, setup),
+        cmocka_unit_test_setup(test_waiting_run_starts_when_previous_ends, setup),
+        cmocka_unit_test_setup(test_http_times_are_libcurl_s, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

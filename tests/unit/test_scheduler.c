@@ -11,6 +11,7 @@
 
 #include "scheduler.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,13 +355,228 @@ static void test_after_run_no_burst(void **state)
     }
 }
 
+/* ---- overruns ---- */
+
+/* The runs sched_after_run skipped, for every row of its table above. */
+static void test_missed_table(void **state)
+{
+    (void)state;
+    const int64_t I = 10 * SEC;
+    static const struct {
+        int64_t planned, next;
+        uint64_t want;
+    } cases[] = {
+        {13 * SEC, 23 * SEC, 0},                              /* the next run follows the plan */
+        {13 * SEC, 33 * SEC, 1},                              /* 23 s never ran */
+        {13 * SEC, 53 * SEC, 3},                              /* 23, 33, 43 */
+        {13 * SEC, 43 * SEC, 2},                              /* 23, 33 */
+        {13 * SEC, 1023 * SEC, 100}, {13 * SEC, 13 * SEC, 0}, /* not after the plan at all */
+        {13 * SEC, 28 * SEC, 0}, /* the interval changed: no whole slot between */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint64_t got = sched_missed(cases[i].planned, cases[i].next, I);
+        if (got != cases[i].want)
+            fail_msg("row %zu: got %llu, want %llu", i, (unsigned long long)got,
+                     (unsigned long long)cases[i].want);
+    }
+    /* Together with sched_after_run: every planned time is either the one
+     * that ran, a missed one, or the next. */
+    const int64_t O = 3 * SEC;
+    for (int64_t late = 0; late < 100 * SEC; late += 700 * MS) {
+        int64_t next = sched_after_run(13 * SEC, 13 * SEC + late, I, O);
+        assert_int_equal(sched_missed(13 * SEC, next, I), (next - 13 * SEC) / I - 1);
+    }
+    assert_int_equal(sched_missed(0, 50 * SEC, 0), 0); /* no interval: nothing to count */
+}
+
+static void test_late_threshold(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t interval, want;
+    } cases[] = {
+        {100 * MS, 10 * MS},   {1 * SEC, 100 * MS}, {5 * SEC, 500 * MS},
+        {10 * SEC, 1 * SEC},   {60 * SEC, 1 * SEC}, /* capped */
+        {3600 * SEC, 1 * SEC},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        assert_int_equal(sched_late_ns(cases[i].interval), cases[i].want);
+}
+
+/* Overdue spells between calls add up without overlap; spells within the
+ * floor are timer noise. */
+static void test_stall_add(void **state)
+{
+    (void)state;
+    int64_t mark = 0;
+    /* Nothing overdue: the mark just moves. */
+    assert_int_equal(sched_stall_add(10 * SEC, 5 * SEC, &mark), 0);
+    assert_int_equal(mark, 5 * SEC);
+    /* Woken 50 us after the deadline: slack, not a stall. */
+    assert_int_equal(sched_stall_add(6 * SEC, 6 * SEC + 50000, &mark), 0);
+    assert_int_equal(mark, 6 * SEC + 50000);
+    /* Exactly the floor is still noise; one nanosecond more is a stall. */
+    mark = 0;
+    assert_int_equal(sched_stall_add(7 * SEC, 7 * SEC + SCHED_STALL_FLOOR_NS, &mark), 0);
+    mark = 0;
+    assert_int_equal(sched_stall_add(7 * SEC, 7 * SEC + SCHED_STALL_FLOOR_NS + 1, &mark),
+                     SCHED_STALL_FLOOR_NS + 1);
+    /* One deadline overdue across three calls: each counts only its part. */
+    mark = 9 * SEC;
+    int64_t total = 0;
+    total += sched_stall_add(10 * SEC, 10 * SEC + 300 * MS, &mark);
+    total += sched_stall_add(10 * SEC, 10 * SEC + 700 * MS, &mark);
+    total += sched_stall_add(10 * SEC, 12 * SEC, &mark);
+    assert_int_equal(total, 2 * SEC);
+    assert_int_equal(mark, 12 * SEC);
+}
+
+static void test_stall_is_ours(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t stall, timeout;
+        bool want;
+    } cases[] = {
+        {0, 5 * SEC, false},           {400 * MS, 5 * SEC, false},
+        {500 * MS, 5 * SEC, false}, /* exactly a tenth */
+        {500 * MS + 1, 5 * SEC, true}, {3 * SEC, 5 * SEC, true},
+        {20 * MS, 100 * MS, true},     {0, 0, false},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        if (sched_stall_is_ours(cases[i].stall, cases[i].timeout) != cases[i].want)
+            fail_msg("row %zu: want %d", i, cases[i].want);
+}
+
+/* The load rises towards 1 while the loop stalls and decays with time
+ * constant SCHED_LOAD_TAU_NS once it keeps up. */
+static void test_load(void **state)
+{
+    (void)state;
+    /* Stalled the whole time, in 10 ms steps: 1 - e^(-t/tau). */
+    double load = 0;
+    for (int i = 0; i < 3000; i++)
+        load = sched_load_update(load, 10 * MS, 10 * MS);
+    assert_float_equal(load, 1 - exp(-1.0), 1e-9); /* 30 s = tau */
+    /* The same as one 30 s stall in one step. */
+    assert_float_equal(sched_load_update(0, 30 * SEC, 30 * SEC), 1 - exp(-1.0), 1e-12);
+    /* Then 30 s without a stall: back by e. */
+    double before = load;
+    load = sched_load_update(load, 30 * SEC, 0);
+    assert_float_equal(load, before * exp(-1.0), 1e-12);
+    /* Never above 1, whatever the stall; a stall longer than dt counts dt. */
+    assert_true(sched_load_update(1.0, 3600 * SEC, 3600 * SEC) <= 1.0);
+    assert_float_equal(sched_load_update(0, 1 * SEC, 5 * SEC), sched_load_update(0, SEC, SEC), 0);
+    /* Half busy (a stall of h at the end of every 2h): it settles at
+     * 1 / (1 + e^(-h/tau)), about a half. */
+    load = 0;
+    for (int i = 0; i < 100000; i++)
+        load = sched_load_update(load, 20 * MS, 10 * MS);
+    assert_float_equal(load, 0.5, 0.001);
+    /* No time passed: unchanged. */
+    assert_float_equal(sched_load_update(0.3, 0, 0), 0.3, 0);
+    /* A 20 s freeze alone stays below the shedding load; 21 s goes over. */
+    assert_true(sched_load_update(0, 20 * SEC, 20 * SEC) < SCHED_SHED_LOAD);
+    assert_true(sched_load_update(0, 21 * SEC, 21 * SEC) > SCHED_SHED_LOAD);
+}
+
+static void test_should_shed(void **state)
+{
+    (void)state;
+    static const struct {
+        double load;
+        int64_t lag, interval;
+        bool want;
+    } cases[] = {
+        {0.9, 0, 10 * SEC, false},          /* on time: always starts */
+        {0.9, 1 * SEC, 10 * SEC, false},    /* exactly the late threshold */
+        {0.9, 1 * SEC + 1, 10 * SEC, true}, /* late under load */
+        {0.5, 5 * SEC, 10 * SEC, false},    /* load not above the limit */
+        {0.51, 5 * SEC, 10 * SEC, true},
+        {0.2, 50 * SEC, 10 * SEC, false}, /* late after a short pause: runs late */
+        {0.9, 150 * MS, 1 * SEC, true},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        if (sched_should_shed(cases[i].load, cases[i].lag, cases[i].interval) != cases[i].want)
+            fail_msg("row %zu: want %d", i, cases[i].want);
+}
+
+static void test_overrun_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sched_overrun_name(SCHED_OVERRUN_LATE), "late");
+    assert_string_equal(sched_overrun_name(SCHED_OVERRUN_SKIPPED), "skipped");
+    assert_string_equal(sched_overrun_name(SCHED_OVERRUN_STALLED), "stalled");
+    assert_string_equal(sched_overrun_name(SCHED_OVERRUN_COUNT), "unknown");
+}
+
+/* Counting, and the log line: the first at once, then at most one per
+ * SCHED_LOG_EVERY_NS with the counts since the previous one. */
+static void test_overruns_log_rate(void **state)
+{
+    (void)state;
+    struct sched_overruns *o = sched_overruns_new();
+    uint64_t n[SCHED_OVERRUN_COUNT], since[SCHED_OVERRUN_COUNT];
+    int64_t max_lag = -1;
+    sched_overruns_read(o, n);
+    for (int r = 0; r < SCHED_OVERRUN_COUNT; r++)
+        assert_int_equal(n[r], 0);
+    assert_false(sched_overruns_log_due(o, 100 * SEC, since, &max_lag)); /* nothing to say */
+
+    sched_overruns_add(o, SCHED_OVERRUN_LATE, 1, 300 * MS);
+    sched_overruns_add(o, SCHED_OVERRUN_SKIPPED, 0, 9 * SEC); /* zero: no count, no lag */
+    assert_true(sched_overruns_log_due(o, 101 * SEC, since, &max_lag));
+    assert_int_equal(since[SCHED_OVERRUN_LATE], 1);
+    assert_int_equal(since[SCHED_OVERRUN_SKIPPED], 0);
+    assert_int_equal(max_lag, 300 * MS);
+
+    /* A burst within the minute: counted at once, logged once, later. */
+    for (int i = 0; i < 1000; i++) {
+        sched_overruns_add(o, SCHED_OVERRUN_LATE, 1, (int64_t)i * MS);
+        sched_overruns_add(o, SCHED_OVERRUN_SKIPPED, 2, 0);
+        assert_false(sched_overruns_log_due(o, 101 * SEC + i * 50 * MS, since, &max_lag));
+    }
+    sched_overruns_add(o, SCHED_OVERRUN_STALLED, 3, 0);
+    sched_overruns_read(o, n);
+    assert_int_equal(n[SCHED_OVERRUN_LATE], 1001);
+    assert_int_equal(n[SCHED_OVERRUN_SKIPPED], 2000);
+    assert_int_equal(n[SCHED_OVERRUN_STALLED], 3);
+    assert_false(sched_overruns_log_due(o, 161 * SEC - 1, since, &max_lag));
+    assert_true(sched_overruns_log_due(o, 161 * SEC, since, &max_lag));
+    assert_int_equal(since[SCHED_OVERRUN_LATE], 1000);
+    assert_int_equal(since[SCHED_OVERRUN_SKIPPED], 2000);
+    assert_int_equal(since[SCHED_OVERRUN_STALLED], 3);
+    assert_int_equal(max_lag, 999 * MS);
+    /* Quiet again: no line, however long. */
+    assert_false(sched_overruns_log_due(o, 10000 * SEC, since, &max_lag));
+    /* The next overrun after a quiet spell is logged at once. */
+    sched_overruns_add(o, SCHED_OVERRUN_STALLED, 1, 0);
+    assert_true(sched_overruns_log_due(o, 10000 * SEC, since, &max_lag));
+    assert_int_equal(since[SCHED_OVERRUN_STALLED], 1);
+    assert_int_equal(since[SCHED_OVERRUN_LATE], 0);
+    assert_int_equal(max_lag, 0);
+    sched_overruns_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_heap_empty),      cmocka_unit_test(test_heap_small_table),
-        cmocka_unit_test(test_heap_random),     cmocka_unit_test(test_offset_values),
-        cmocka_unit_test(test_offset_spread),   cmocka_unit_test(test_next_due_table),
-        cmocka_unit_test(test_after_run_table), cmocka_unit_test(test_after_run_no_burst),
+        cmocka_unit_test(test_heap_empty),
+        cmocka_unit_test(test_heap_small_table),
+        cmocka_unit_test(test_heap_random),
+        cmocka_unit_test(test_offset_values),
+        cmocka_unit_test(test_offset_spread),
+        cmocka_unit_test(test_next_due_table),
+        cmocka_unit_test(test_after_run_table),
+        cmocka_unit_test(test_after_run_no_burst),
+        cmocka_unit_test(test_missed_table),
+        cmocka_unit_test(test_late_threshold),
+        cmocka_unit_test(test_stall_add),
+        cmocka_unit_test(test_stall_is_ours),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_should_shed),
+        cmocka_unit_test(test_overrun_names),
+        cmocka_unit_test(test_overruns_log_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -420,12 +420,12 @@ static void test_empty_states(void **state)
 
     /* Three records without a single bucket or rate: 8 + 4 + 4, per record
      * 2 + name + 8 + 8 + 8 + 1 + 3 * (8 + 4) + 2 (version 2: the rate
-     * count), and the CRC. */
+     * count) + 8 + 8 (version 3: keep_ms, retired_ms), and the CRC. */
     buf_reset(&enc);
     state_encode(slo_names, st, N_SLOS, &enc);
     size_t want = 16 + 4;
     for (size_t i = 0; i < N_SLOS; i++)
-        want += 2 + strlen(slo_names[i]) + 25 + 3 * 12 + 2;
+        want += 2 + strlen(slo_names[i]) + 25 + 3 * 12 + 2 + 16;
     assert_int_equal(enc.len, want);
     f = NULL;
     assert_int_equal(decode(&enc, &f, &errs), OP_OK);
@@ -577,7 +577,8 @@ struct craft {
     struct craft_level lv[4];
     uint16_t n_rates; /* version 2: the schedule's rates (none by default) */
     struct slo_rate rates[2];
-    size_t extra; /* garbage between the last record and the CRC */
+    int64_t keep_ms, retired_ms; /* version 3 */
+    size_t extra;                /* garbage between the last record and the CRC */
 };
 
 /* What a fresh "avail" state holds after slost_add(H0 + 5 s, 10, 1) and
@@ -597,6 +598,8 @@ static void craft_default(struct craft *c, uint64_t identity)
     c->lv[0] = (struct craft_level){SLIW_L0_MS, 2, 2, {K0, K0 + 1}, {10, 5}, {1, 0}};
     c->lv[1] = (struct craft_level){SLIW_L1_MS, 1, 1, {H0 / SLIW_L1_MS}, {15}, {1}};
     c->lv[2] = (struct craft_level){SLIW_L2_MS, 1, 1, {H0 / SLIW_L2_MS}, {15}, {1}};
+    /* A 30 d SLO keeps its level 2 for 721 hours. */
+    c->keep_ms = 721 * HOUR;
 }
 
 static void craft_write(const struct craft *c, struct buf *b)
@@ -629,6 +632,10 @@ static void craft_write(const struct craft *c, struct buf *b)
             put(b, (uint64_t)c->rates[k].from_ms, 8);
             put(b, bits, 8);
         }
+    }
+    if (c->version >= 3) {
+        put(b, (uint64_t)c->keep_ms, 8);
+        put(b, (uint64_t)c->retired_ms, 8);
     }
     for (size_t i = 0; i < c->extra; i++)
         buf_addc(b, (char)(0xa5 ^ i));
@@ -798,9 +805,44 @@ static void m_rates_over_max(struct craft *c)
 {
     c->n_rates = SLO_MAX_RATES + 1; /* and only two present */
 }
+static void m_version2_old(struct craft *c)
+{
+    c->version = 2; /* the layout before keep_ms and retired_ms: still read */
+}
+static void m_retired(struct craft *c)
+{
+    c->retired_ms = H0 + DAY;
+}
+static void m_keep0(struct craft *c)
+{
+    c->keep_ms = 0;
+}
+static void m_keep_max(struct craft *c)
+{
+    c->keep_ms = STATE_MAX_KEEP_MS;
+}
+static void m_keep_over_max(struct craft *c)
+{
+    c->keep_ms = STATE_MAX_KEEP_MS + 1;
+}
+static void m_retired_negative(struct craft *c)
+{
+    c->retired_ms = -1;
+}
+static void m_retired_after_9999(struct craft *c)
+{
+    c->retired_ms = STATE_MAX_TIME_MS + 1;
+}
 
 static const struct craft_case craft_cases[] = {
     {"version 1, no rates", m_version1, true, NULL},
+    {"version 2, no keep_ms", m_version2_old, true, NULL},
+    {"retired a day after H0", m_retired, true, NULL},
+    {"keep_ms at its cap", m_keep_max, true, NULL},
+    {"keep_ms 0", m_keep0, false, "malformed"},
+    {"keep_ms above its cap", m_keep_over_max, false, "malformed"},
+    {"retired_ms negative", m_retired_negative, false, "malformed"},
+    {"retired_ms after 9999", m_retired_after_9999, false, "malformed"},
     {"two rates", m_two_rates, true, NULL},
     {"rates from the same time", m_rates_equal_from, false, "malformed"},
     {"a negative rate", m_rate_negative, false, "malformed"},
@@ -1301,17 +1343,43 @@ static void test_read_corrupt(void **state)
         assert_null(f);
     }
 
-    /* An unreadable entry (a directory named slo-state.bin) is moved aside
-     * too, never a crash. */
-    subdir(dir, sizeof(dir), "corrupt");
-    path_of(file, sizeof(file), dir, STATE_FILE_NAME);
-    assert_int_equal(mkdir(file, 0700), 0);
-    buf_reset(&errs);
-    struct state_file *f = NULL;
-    assert_int_equal(state_read(dir, &f, &errs), OP_ERR_INVALID);
-    assert_null(f);
-    assert_true(errs.len > 0);
-    assert_moved_aside(dir, NULL);
+    /* Something that is not a regular file (a directory or a FIFO named
+     * slo-state.bin) is refused at once, never read, never moved, and never
+     * replaced by a snapshot. A FIFO without a writer used to block the
+     * start for ever. */
+    for (int k = 0; k < 2; k++) {
+        subdir(dir, sizeof(dir), "corrupt");
+        path_of(file, sizeof(file), dir, STATE_FILE_NAME);
+        assert_int_equal(k ? mkfifo(file, 0600) : mkdir(file, 0700), 0);
+        buf_reset(&errs);
+        struct state_file *f = NULL;
+        assert_int_equal(state_read(dir, &f, &errs), OP_ERR_INVALID);
+        assert_null(f);
+        char want[1024];
+        snprintf(want, sizeof(want),
+                 "%s: not a regular file; left in place, SLO state is not saved until it is "
+                 "removed",
+                 file);
+        assert_string_equal(buf_str(&errs), want);
+        char ls[1024];
+        listing(dir, ls, sizeof(ls));
+        assert_string_equal(ls, STATE_FILE_NAME);
+        struct stat sb;
+        assert_int_equal(lstat(file, &sb), 0);
+        assert_true(k ? S_ISFIFO(sb.st_mode) : S_ISDIR(sb.st_mode));
+
+        struct slo_state *one = slost_new(cfg_slo(c, 0));
+        const char *name = "avail";
+        buf_reset(&errs);
+        assert_int_equal(state_write(dir, &name, &one, 1, &errs), OP_ERR_IO);
+        snprintf(want, sizeof(want), "%s: not a regular file; not replacing it", file);
+        assert_string_equal(buf_str(&errs), want);
+        listing(dir, ls, sizeof(ls));
+        assert_string_equal(ls, STATE_FILE_NAME);
+        assert_int_equal(lstat(file, &sb), 0);
+        assert_true(k ? S_ISFIFO(sb.st_mode) : S_ISDIR(sb.st_mode));
+        slost_unref(one);
+    }
 
     buf_free(&good);
     buf_free(&errs);
@@ -1366,8 +1434,22 @@ static void test_write_fails(void **state)
     assert_int_equal(state_record_count(f), 1);
     state_file_free(f);
 
-    /* Once the obstacle is gone the write works again. */
+    /* A FIFO there (no reader): refused at once, not blocked on, and left
+     * in place. */
     assert_int_equal(rmdir(tmp), 0);
+    assert_int_equal(mkfifo(tmp, 0600), 0);
+    buf_reset(&errs);
+    assert_int_equal(state_write(dir, slo_names, st, N_SLOS, &errs), OP_ERR_IO);
+    char want[1024];
+    snprintf(want, sizeof(want), "%s: cannot create: No such device or address", tmp);
+    assert_string_equal(buf_str(&errs), want);
+    assert_int_equal(lstat(tmp, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    assert_true(read_whole(file, &after));
+    assert_memory_equal(after.data, before.data, before.len);
+    assert_int_equal(unlink(tmp), 0);
+
+    /* Once the obstacle is gone the write works again. */
     assert_int_equal(state_write(dir, slo_names, st, N_SLOS, &errs), OP_OK);
     listing(dir, ls, sizeof(ls));
     assert_string_equal(ls, STATE_FILE_NAME);
@@ -1380,6 +1462,154 @@ static void test_write_fails(void **state)
     buf_free(&errs);
     buf_free(&before);
     buf_free(&after);
+    cfg_free(c);
+}
+
+/* ---- records of SLOs no longer configured ---- */
+
+/* An SLO a reload removed is kept, written with the live ones, restored
+ * with its windows and totals when it comes back, and dropped once its
+ * level-2 span (721 hours for 30 d) has passed since it left. */
+static void test_kept_records(void **state)
+{
+    (void)state;
+    struct cfg *c = load_cfg(cfg_base);
+    struct slo_state *st[N_SLOS];
+    static struct history h[N_SLOS];
+    new_states(c, st);
+    fill_states(st, h);
+    struct buf enc, errs;
+    buf_init(&enc, 1u << 24);
+    buf_init(&errs, ERRS_MAX);
+
+    /* "avail" leaves at NOW; the other two stay configured. */
+    struct state_file *kept = state_file_new();
+    state_retire(kept, "avail", st[0], NOW);
+    assert_int_equal(state_record_count(kept), 1);
+    assert_true(state_has(kept, "avail"));
+    /* Retiring again replaces the record. */
+    state_retire(kept, "avail", st[0], NOW);
+    assert_int_equal(state_record_count(kept), 1);
+
+    /* The file holds the live two and the kept one, once each: a kept
+     * record of a live name is left out. */
+    state_encode_kept(slo_names + 1, st + 1, N_SLOS - 1, kept, &enc);
+    struct state_file *f = NULL;
+    assert_int_equal(decode(&enc, &f, &errs), OP_OK);
+    assert_int_equal(state_record_count(f), N_SLOS);
+    state_file_free(f);
+    buf_reset(&enc);
+    state_encode_kept(slo_names, st, N_SLOS, kept, &enc);
+    f = NULL;
+    assert_int_equal(decode(&enc, &f, &errs), OP_OK);
+    assert_int_equal(state_record_count(f), N_SLOS);
+    state_file_free(f);
+
+    /* Back in the configuration: the same windows and totals as the
+     * history that went in. */
+    struct slo_state *back = slost_new(cfg_slo(c, 0));
+    assert_true(state_restore(kept, cfg_slo(c, 0), back, NOW));
+    uint64_t ev, bad, want_ev, want_bad;
+    totals(back, &ev, &bad);
+    totals(st[0], &want_ev, &want_bad);
+    assert_int_equal(ev, want_ev);
+    assert_int_equal(bad, want_bad);
+    assert_true(want_ev > 0);
+    assert_same_rings(back, st[0]);
+    uint64_t pe, pb;
+    win_sum(back, cfg_slo(c, 0), SLO_W_PERIOD, NOW, &pe, &pb);
+    assert_true(pe > 0);
+    slost_unref(back);
+
+    /* Through the file too: kept records survive a restart. */
+    buf_reset(&enc);
+    state_encode_kept(slo_names + 1, st + 1, N_SLOS - 1, kept, &enc);
+    f = NULL;
+    assert_int_equal(decode(&enc, &f, &errs), OP_OK);
+    back = slost_new(cfg_slo(c, 0));
+    assert_true(state_restore(f, cfg_slo(c, 0), back, NOW));
+    totals(back, &ev, &bad);
+    assert_int_equal(ev, want_ev);
+    slost_unref(back);
+
+    /* forget: a configured name goes (the live state is the truth). */
+    assert_int_equal(state_forget(f, c, NOW), 0);
+    assert_int_equal(state_record_count(f), 0);
+    state_file_free(f);
+
+    /* forget: kept until 721 hours after it left, then dropped. */
+    /* No configuration (NULL): nothing is configured. */
+    const struct cfg *none = NULL;
+    assert_int_equal(state_forget(kept, none, NOW + 721 * HOUR - 1), 0);
+    assert_true(state_has(kept, "avail"));
+    assert_int_equal(state_forget(kept, none, NOW + 721 * HOUR), 1);
+    assert_false(state_has(kept, "avail"));
+    assert_int_equal(state_record_count(kept), 0);
+
+    /* A record saved while configured (retired_ms 0) that start-up finds
+     * unconfigured leaves at that start: kept from then on. */
+    buf_reset(&enc);
+    state_encode(slo_names, st, N_SLOS, &enc);
+    f = NULL;
+    assert_int_equal(decode(&enc, &f, &errs), OP_OK);
+    const int64_t start = NOW + 100 * DAY;
+    assert_int_equal(state_forget(f, none, start), 0);
+    assert_int_equal(state_record_count(f), N_SLOS);
+    /* 7 d latency: 169 hours; 30 d: 721; a calendar month: 31 d + 1 h. */
+    assert_int_equal(state_forget(f, none, start + 169 * HOUR), 1);
+    assert_false(state_has(f, "latency"));
+    assert_int_equal(state_forget(f, none, start + 721 * HOUR), 1);
+    assert_false(state_has(f, "avail"));
+    assert_int_equal(state_forget(f, none, start + 745 * HOUR - 1), 0);
+    assert_int_equal(state_forget(f, none, start + 745 * HOUR), 1);
+    assert_int_equal(state_record_count(f), 0);
+    state_file_free(f);
+
+    /* A version 2 file says nothing of how long: kept STATE_MAX_KEEP_MS. */
+    struct craft cr;
+    craft_default(&cr, cfg_slo(c, 0)->identity);
+    cr.version = 2;
+    struct buf b;
+    buf_init(&b, 1u << 20);
+    craft_write(&cr, &b);
+    f = NULL;
+    assert_int_equal(decode(&b, &f, &errs), OP_OK);
+    assert_int_equal(state_forget(f, none, NOW), 0);
+    assert_int_equal(state_forget(f, none, NOW + STATE_MAX_KEEP_MS - 1), 0);
+    assert_int_equal(state_forget(f, none, NOW + STATE_MAX_KEEP_MS), 1);
+    state_file_free(f);
+    assert_int_equal(STATE_MAX_KEEP_MS, 2161 * HOUR);
+
+    /* At most CFG_MAX_SLOS records in a file (what state_decode reads):
+     * with 3 SLOs configured, 9,997 kept ones fit; the ones that left
+     * first go. */
+    char name[32];
+    struct slo_state *empty = slost_new(cfg_slo(c, 0));
+    for (int i = 0; i < CFG_MAX_SLOS; i++) {
+        snprintf(name, sizeof(name), "r%d", i);
+        state_retire(kept, name, empty, H0 + i + 1);
+    }
+    slost_unref(empty);
+    assert_int_equal(state_record_count(kept), CFG_MAX_SLOS);
+    assert_int_equal(state_forget(kept, c, H0 + DAY), 3);
+    assert_int_equal(state_record_count(kept), CFG_MAX_SLOS - 3);
+    assert_false(state_has(kept, "r0"));
+    assert_false(state_has(kept, "r2"));
+    assert_true(state_has(kept, "r3"));
+    assert_true(state_has(kept, "r9999"));
+    buf_reset(&enc);
+    state_encode_kept(slo_names, st, N_SLOS, kept, &enc);
+    assert_false(enc.failed);
+    f = NULL;
+    assert_int_equal(decode(&enc, &f, &errs), OP_OK);
+    assert_int_equal(state_record_count(f), CFG_MAX_SLOS);
+    state_file_free(f);
+
+    buf_free(&b);
+    state_file_free(kept);
+    unref_states(st);
+    buf_free(&enc);
+    buf_free(&errs);
     cfg_free(c);
 }
 
@@ -1566,6 +1796,7 @@ int main(void)
         cmocka_unit_test(test_write_read),
         cmocka_unit_test(test_read_corrupt),
         cmocka_unit_test(test_write_fails),
+        cmocka_unit_test(test_kept_records),
         cmocka_unit_test(test_restore_skips_future),
         cmocka_unit_test(test_bucket_index_range),
     };

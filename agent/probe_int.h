@@ -1,0 +1,94 @@
+/*
+ * probe_int.h - the probe loop's insides, shared by its two files: probe.c
+ * (the loop, scheduling, runs, control, lifecycle) and probe_svc.c (the
+ * services check types use: descriptors, timers, libcurl). Nothing outside
+ * the probe loop includes this.
+ */
+#ifndef OUTPOST_PROBE_INT_H
+#define OUTPOST_PROBE_INT_H
+
+#include "probe.h"
+#include "scheduler.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define NO_DEADLINE INT64_MAX
+
+/* A descriptor in the epoll set and what to do when it is ready. */
+struct probe_watch {
+    int fd;
+    uint32_t events;
+    probe_fd_cb cb;
+    void *arg;
+    bool dead; /* unwatched: freed after the current batch */
+    struct probe_watch *next_dead;
+};
+
+struct probe_timer {
+    int64_t due;
+    probe_timer_cb cb;
+    void *arg;
+    bool cancelled; /* freed when its heap entry comes up */
+};
+
+/* A libcurl transfer on the multi handle (its CURLOPT_PRIVATE). */
+struct easy_rec {
+    probe_curl_cb done;
+    void *arg;
+};
+
+struct check_slot;
+struct cmd;
+
+struct probe_loop {
+    const struct clock *clock;
+    int epfd, tfd, evfd;
+    struct probe_watch *tfd_watch, *evfd_watch;
+    CURLM *multi;
+    pthread_t thread;
+    bool started;
+    /* Control from other threads, under lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t cmd_done;
+    struct gen *pending;
+    struct cmd *cmds, **cmds_tail;
+    bool stop_requested;
+    bool accepting; /* the thread takes commands */
+    /* Loop thread only. */
+    struct gen *gen;
+    struct check_slot **slots; /* one per check of gen */
+    size_t n_slots;
+    struct sched *heap;   /* (due, check index) */
+    struct sched *timers; /* (due, timer slot) */
+    struct probe_timer **timer_slots;
+    uint32_t *timer_free;
+    size_t n_timer_slots, n_timer_free;
+    int64_t curl_due;
+    int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
+    struct probe_job *jobs;
+    struct probe_watch *dead;
+    const struct probe_once *once; /* one-shot mode (`outpost check`), else NULL */
+    bool stopping;
+    int64_t stall_ns, stall_mark; /* sched_stall_add's total and mark */
+    double load;                  /* sched_load_update's, as of stall_mark */
+    /* Read by other threads. */
+    atomic_bool running;
+    atomic_uint in_flight;
+    atomic_uint_fast64_t timer_sets;
+    struct rec *lag;
+    struct sched_overruns *overruns;
+};
+
+/* probe_svc.c, for the loop. Loop thread only. */
+/* Free the watches unwatched during the last batch of events. */
+void probe_free_dead(struct probe_loop *pl);
+/* Run (and free) every check-type timer due by now. */
+void probe_run_timers(struct probe_loop *pl, int64_t now);
+/* Hand every finished transfer back to its type. */
+void probe_drain_curl(struct probe_loop *pl);
+/* CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION; userp is the loop. */
+int probe_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp);
+int probe_on_curl_timer(CURLM *multi, long timeout_ms, void *userp);
+
+#endif
