@@ -402,3 +402,23 @@ def test_help(tmp_path):
     # The agent's --help (and so the man page help2man makes) lists the command.
     r = subprocess.run([AGENT_BIN, "--help"], capture_output=True, text=True, timeout=30)
     assert "\n  outpost check [--config.file=F] [--check=NAME]..." in r.stdout
+
+
+def test_url_prefix_to_https(tmp_path, tls_target, certs):
+    """A prefix may change the scheme: the check's tls settings then apply
+    (its CA file verifies the target's certificate; without it, reason tls)."""
+    closed = free_closed_port()
+    config = f"""\
+        checks:
+          - name: verified
+            url: http://127.0.0.1:{closed}/ok
+            tls: {{ca_file: "{certs[0]}"}}
+          - name: unverified
+            url: http://127.0.0.1:{closed}/ok
+        """
+    r, _, _ = smoke(tmp_path, config, f"--url-prefix={tls_target.base}", "--format=json")
+    assert r.returncode == 1, r.stderr
+    verified, unverified = json.loads(r.stdout)["checks"]
+    assert (verified["result"], verified["status"]) == ("pass", 200)
+    assert (unverified["result"], unverified["reason"], unverified["status"]) == (
+        "fail", "tls", 0)
