@@ -14,6 +14,7 @@
 #include "canary_cmd.h"
 #include "cli.h"
 #include "slo_replay.h"
+#include "smoke.h"
 #include "websec.h"
 
 #include <errno.h>
@@ -86,6 +87,12 @@ static void usage(FILE *out)
             "                              How often SLO state is saved (also at shutdown).\n"
             "\n"
             "Commands:\n"
+            "  outpost check [--config.file=F] [--check=NAME]... [--format=table|json|junit]\n"
+            "                [--output=FILE] [--timeout=DURATION] [--url-prefix=URL]\n"
+            "                              Run every check once, at the same time, and report\n"
+            "                              each result (JUnit XML for CI); exit 0 all passed,\n"
+            "                              1 any failed, 2 usage or configuration error.\n"
+            "                              See outpost check --help.\n"
             "  outpost slo replay --config.file=F --events E.csv [--at UNIX_SECONDS]\n"
             "                     [--state-out DIR]\n"
             "                              Feed a history through the SLO engine; print JSON.\n"
@@ -315,6 +322,8 @@ static void web_discard(void *arg, void *staged)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "check") == 0)
+        return smoke_main(argc - 1, argv + 1);
     if (argc >= 3 && strcmp(argv[1], "slo") == 0 && strcmp(argv[2], "replay") == 0)
         return slo_replay_main(argc - 2, argv + 2);
     if (argc >= 3 && strcmp(argv[1], "canary") == 0 && strcmp(argv[2], "judge") == 0)

@@ -172,10 +172,11 @@ int64_t probe_job_deadline_ns(const struct probe_job *job)
 void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check_result *res)
 {
     const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
-    if (res->reason == CHECK_REASON_TIMEOUT) {
+    if (res->reason == CHECK_REASON_TIMEOUT && !pl->once) {
         /* A timeout that the loop's own stall made says nothing about the
          * target: counted as the agent's overrun, not recorded, not retried
-         * (that would add load to a loop already behind). */
+         * (that would add load to a loop already behind). A one-shot run
+         * (`outpost check`) reports it: its caller waits for that result. */
         note_stall(pl, probe_now_ns(pl));
         if (sched_stall_is_ours(pl->stall_ns - job->stall0_ns, spec->timeout_ms * 1000000)) {
             sched_overruns_add(pl->overruns, SCHED_OVERRUN_STALLED, 1, 0);
@@ -194,6 +195,8 @@ void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check
         job->run = NULL; /* the type frees its run after this returns */
         job->failed = *res;
         job->failed.tail = NULL;
+        job->failed.steps = NULL;
+        job->failed.n_steps = 0;
         gen_note_retry(job->gen, job->idx);
         if (log_enabled(LOG_LVL_DEBUG))
             log_debug("probe failed, retrying", "check", spec->name, "reason",
@@ -213,6 +216,8 @@ static void deliver(struct probe_loop *pl, struct probe_job *job, const struct c
     int64_t wall_ms = clock_wall_ms(pl->clock);
     for (size_t i = 0; i < n; i++)
         sinks[i].deliver(&sinks[i], res, wall_ms);
+    if (pl->once)
+        pl->once->report(pl->once->arg, job->idx, res);
     /* The check name only: targets may carry credentials. */
     if (!res->success && log_enabled(LOG_LVL_DEBUG))
         log_debug("probe failed", "check", cfg_check(gen_cfg(job->gen), job->idx)->name, "reason",
@@ -268,6 +273,11 @@ static void run_due(struct probe_loop *pl, int64_t now)
             continue;
         }
         int64_t lag = now - due;
+        if (pl->once) {
+            /* One-shot: the run starts now, never shed, and is never planned again. */
+            start_job(pl, id, now);
+            continue;
+        }
         const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), id);
         s->next_due_ns = sched_after_run(due, now, s->interval_ns, phase_of(spec, s->interval_ns));
         uint64_t missed = sched_missed(due, s->next_due_ns, s->interval_ns);
@@ -327,8 +337,12 @@ static void apply_gen(struct probe_loop *pl, struct gen *g)
         }
         s->idx = i;
         slots[i] = s;
-        if (!s->waiting) /* else the end of its run pushes it */
+        if (pl->once) {
+            if (pl->once->run[i]) /* one-shot: the chosen checks, due now */
+                sched_push(pl->heap, now, (uint32_t)i);
+        } else if (!s->waiting) { /* else the end of its run pushes it */
             sched_push(pl->heap, s->next_due_ns, (uint32_t)i);
+        }
     }
     for (size_t i = 0; i < pl->n_slots; i++)
         slot_release(pl->slots[i]);
@@ -529,6 +543,13 @@ enum op_rc probe_loop_start(struct probe_loop *pl, struct gen *g)
     }
     pl->started = true;
     return OP_OK;
+}
+
+enum op_rc probe_loop_start_once(struct probe_loop *pl, struct gen *g,
+                                 const struct probe_once *once)
+{
+    pl->once = once;
+    return probe_loop_start(pl, g);
 }
 
 void probe_loop_swap(struct probe_loop *pl, struct gen *g)

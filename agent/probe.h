@@ -31,6 +31,23 @@
 enum op_rc probe_loop_new(const struct clock *clock, struct probe_loop **out) WUR;
 /* Start the thread on generation g (the loop takes its own reference). */
 enum op_rc probe_loop_start(struct probe_loop *pl, struct gen *g) WUR;
+/* One-shot runs (`outpost check`) instead of a schedule. */
+struct probe_once {
+    /* Per check of the generation: run it (borrowed until the loop stops). */
+    const bool *run;
+    /* The final result of each run, after its retries, on the probe thread
+     * after the check's sinks; res is borrowed for the call, its tail and
+     * steps included. Runs cancelled by probe_loop_stop, or that could not
+     * start, never report. */
+    void (*report)(void *arg, size_t check, const struct check_result *res);
+    void *arg;
+};
+/* probe_loop_start, except that each check i of g with once->run[i] starts
+ * at once, a single time (never shed), and no other run is ever planned;
+ * a timeout during a stall of the loop is reported like any result. once
+ * is borrowed until the loop stops; no swap may follow. */
+enum op_rc probe_loop_start_once(struct probe_loop *pl, struct gen *g,
+                                 const struct probe_once *once) WUR;
 /* Hand over a new generation (the loop takes its own reference). Returns at
  * once; the loop switches at its next wake-up, within microseconds. Runs in
  * flight finish on the generation they started on. A check of the same

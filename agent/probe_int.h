@@ -68,6 +68,7 @@ struct probe_loop {
     int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
     struct probe_job *jobs;
     struct probe_watch *dead;
+    const struct probe_once *once; /* one-shot mode (`outpost check`), else NULL */
     bool stopping;
     int64_t stall_ns, stall_mark; /* sched_stall_add's total and mark */
     double load;                  /* sched_load_update's, as of stall_mark */

@@ -62,6 +62,17 @@ struct check_type;
  * keeps it as 64-bit words). */
 #define CHECK_DETAIL_MAX 160
 
+/* One step of a run made of several (a flow's requests), for whoever shows
+ * results step by step (`outpost check`); the agent's sinks ignore steps. */
+struct check_step {
+    const char *name; /* as configured; borrowed like the result's tail */
+    bool success;
+    enum check_reason reason; /* CHECK_REASON_NONE on success */
+    double duration;          /* seconds */
+    int status;               /* as check_result.status; 0 if none */
+    const char *detail;       /* as check_result.detail (one clean line, no secrets) */
+};
+
 /* What one run yields: the fields every type fills, then a tail only its
  * type knows (borrowed, valid while the result is being delivered). */
 struct check_result {
@@ -77,6 +88,10 @@ struct check_result {
     /* Why it failed, in words, written by the type (detail.h): one line of
      * UTF-8 without control characters or secrets, "" on success. */
     char detail[CHECK_DETAIL_MAX];
+    /* The steps of a multi-step run, in order; NULL and 0 for types whose
+     * runs are one step. Borrowed like tail. */
+    const struct check_step *steps;
+    size_t n_steps;
 };
 
 struct probe_loop; /* the loop, opaque to check types */

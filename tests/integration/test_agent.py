@@ -250,7 +250,7 @@ def test_json_logs(agent_factory, target):
     assert all({"ts", "level", "msg"} <= set(l) for l in lines)
 
 
-def test_shipped_configs_validate(tmp_path):
+def test_shipped_configs_validate(tmp_path, certs):
     root = os.path.join(os.path.dirname(__file__), "..", "..")
     r = subprocess.run([AGENT_BIN, "--config.check",
                         f"--config.file={root}/config/demo.yml"], capture_output=True, text=True)
@@ -260,12 +260,16 @@ def test_shipped_configs_validate(tmp_path):
     pw.write_text("pw\n")
     with open(f"{root}/config/example.yml") as f:
         text = f.read().replace("/etc/outpost/admin-password", str(pw))
+    # and TLS files, which must exist.
+    for name, src in (("ca.pem", certs[0]), ("client.pem", certs[0]),
+                      ("client-key.pem", certs[1])):
+        text = text.replace(f"/etc/outpost/{name}", src)
     ex = tmp_path / "example.yml"
     ex.write_text(text)
     r = subprocess.run([AGENT_BIN, "--config.check", f"--config.file={ex}"],
                        capture_output=True, text=True,
                        env=dict(os.environ, ORDERS_API_TOKEN="t"))
-    assert r.returncode == 0 and "OK, 3 checks" in r.stdout, r.stderr
+    assert r.returncode == 0 and "OK, 7 checks, 2 SLOs" in r.stdout, r.stderr
 
 
 def test_max_requests_zero_and_repeated_listen(agent_factory, target):

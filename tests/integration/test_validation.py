@@ -57,12 +57,27 @@ def test_readme_config_lints_without_secrets(tmp_path):
                         "/etc/outpost/token: No such file or directory\n")
 
 
-def test_example_config_lints_without_secrets():
+def example_with_tls_files(tmp_path, certs):
+    """The example with the TLS files it names (which must exist, secrets
+    or not) replaced by certificates made for the test."""
+    with open(EXAMPLE) as f:
+        text = f.read()
+    for name, src in (("ca.pem", certs[0]), ("client.pem", certs[0]),
+                      ("client-key.pem", certs[1])):
+        assert f"/etc/outpost/{name}" in text
+        text = text.replace(f"/etc/outpost/{name}", src)
+    ex = tmp_path / "example.yml"
+    ex.write_text(text)
+    return str(ex)
+
+
+def test_example_config_lints_without_secrets(tmp_path, certs):
     assert not os.path.exists("/etc/outpost/admin-password")
+    EXAMPLE = example_with_tls_files(tmp_path, certs)
     env = env_without("ORDERS_API_TOKEN")
     r = check(EXAMPLE, "--config.skip-secrets", env=env)
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout == f"{EXAMPLE}: OK, 3 checks, 0 SLOs (secret references not resolved)\n"
+    assert r.stdout == f"{EXAMPLE}: OK, 7 checks, 2 SLOs (secret references not resolved)\n"
     # The flag may come first too.
     r = subprocess.run([AGENT_BIN, "--config.skip-secrets", "--config.check",
                         f"--config.file={EXAMPLE}"], capture_output=True, text=True, env=env)

@@ -28,6 +28,7 @@
  *   /stable                 after 20..40 ms: 500 with probability 0.5 %, else 200 "ok\n"
  *   /canary                 after 28..56 ms: 500 with probability 4 %, else 200 "ok\n"
  *   /count                  200, requests received so far by the server (this one included)
+ *   /sleep-peak             200, the most /sleep/ requests ever in progress at the same time
  *   anything else           404 "not found\n"; a malformed numeric argument gives 400.
  */
 #include <arpa/inet.h>
@@ -58,6 +59,9 @@ static const char JSON_DOC[] =
     "\"nested\":{\"deep\":{\"value\":\"x\"}}}";
 
 static atomic_ullong request_count;
+/* /sleep/ requests in progress, and the most there ever were at once (/sleep-peak): how a
+ * test sees that probes overlapped without timing them. */
+static atomic_long sleeping, sleeping_peak;
 
 /*
  * Handlers sleep on this condition rather than with nanosleep: MHD_stop_daemon joins every
@@ -346,7 +350,11 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url, const
     if ((arg = after_prefix(url, "/sleep/")) != NULL) {
         if (!parse_long(arg, 0, 60000, &n))
             return reply(conn, MHD_HTTP_BAD_REQUEST, "bad duration\n");
+        long now = atomic_fetch_add(&sleeping, 1) + 1, peak = atomic_load(&sleeping_peak);
+        while (now > peak && !atomic_compare_exchange_weak(&sleeping_peak, &peak, now))
+            ;
         sleep_ms(n);
+        atomic_fetch_sub(&sleeping, 1);
         return reply(conn, MHD_HTTP_OK, "slept\n");
     }
     if (strcmp(url, "/json") == 0)
@@ -392,6 +400,10 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url, const
     if (strcmp(url, "/canary") == 0) {
         sleep_ms(rng_range(28, 56));
         return reply_ok_or_500(conn, 0.04);
+    }
+    if (strcmp(url, "/sleep-peak") == 0) {
+        snprintf(text, sizeof(text), "%ld\n", atomic_load(&sleeping_peak));
+        return reply(conn, MHD_HTTP_OK, text);
     }
     if (strcmp(url, "/count") == 0) {
         snprintf(text, sizeof(text), "%llu\n", (unsigned long long)atomic_load(&request_count));
