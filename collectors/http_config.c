@@ -400,6 +400,10 @@ static bool tls_file(struct cfg_parser *p, yaml_node_t *v, const char *path, cha
 {
     if (!cfg_get_str(p, v, path, false, out))
         return false;
+    /* Key material, like ${file:}: a lint without the deployment's files
+     * (--config.check --config.skip-secrets) checks the key, not the file. */
+    if (p->opts.skip_secrets)
+        return true;
     char q[CFG_MAX_QUOTED + 4];
     const char *why = NULL;
     FILE *f = cfg_open_regular(*out, &why);
@@ -546,7 +550,8 @@ static bool http_tls(struct cfg_parser *p, yaml_node_t *v, const char *path, voi
     /* The CA file is loaded now (once for every check naming it, castore.h),
      * so a file without certificates fails the load, not every probe. With
      * insecure_skip_verify libcurl never read it: neither do we. */
-    if (p->n_errors != before || !s->tls.ca_file || s->tls.insecure_skip_verify)
+    if (p->n_errors != before || !s->tls.ca_file || s->tls.insecure_skip_verify ||
+        p->opts.skip_secrets)
         return true;
     char why[160], sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
     s->tls.ca = castore_get_file(s->tls.ca_file, why, sizeof(why));

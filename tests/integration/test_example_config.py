@@ -163,6 +163,23 @@ def test_missing_key_is_named():
         "extra", "extra.knob"]
 
 
+def test_example_lints_as_shipped():
+    """The example as shipped passes the CI lint: its secrets and TLS files do not exist
+    here, and --config.skip-secrets checks neither."""
+    r = subprocess.run([AGENT_BIN, "--config.check", "--config.skip-secrets",
+                        f"--config.file={EXAMPLE}"], capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    doc = yaml.safe_load(read(EXAMPLE))
+    n_checks = len(doc["checks"]) + sum(
+        ("baseline" in c) + ("canary" in c) for c in doc["canaries"])
+    assert r.stdout == (f"{EXAMPLE}: OK, {n_checks} checks, {len(doc['slos'])} SLOs "
+                        "(secret references not resolved)\n")
+    # Without --config.skip-secrets the missing TLS files are errors.
+    r = subprocess.run([AGENT_BIN, "--config.check", f"--config.file={EXAMPLE}"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "tls.ca_file: cannot read" in r.stderr, r.stderr
+
+
 def test_example_loads(tmp_path, certs):
     """The agent accepts the example as shipped, without its secrets (files
     it names stand in for by certificates made here)."""
