@@ -38,12 +38,16 @@ static void render_checks(struct expo *e, const struct gen *g)
         expo_sample_u64(e, "outpost_check_runs_total", "", &l, 1, NULL, s->runs);
     }
 
+    /* Every reason the check's type can report, at 0 until it happens: a
+     * type that adds a reason (a flow's `capture`) adds its series only to
+     * its own checks. */
     expo_family(e, "outpost_check_failures_total", EXPO_COUNTER, "Failed probes by reason.");
     for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
-        for (int r = 0; r < CHECK_REASON_COUNT; r++) {
-            struct label l[] = {{"check", c->name},
-                                {"reason", check_reason_name((enum check_reason)r)}};
+        const struct check_type *t = gen_check_type(g, i);
+        for (size_t k = 0; k < t->n_reasons; k++) {
+            enum check_reason r = t->reasons[k];
+            struct label l[] = {{"check", c->name}, {"reason", check_reason_name(r)}};
             expo_sample_u64(e, "outpost_check_failures_total", "", l, 2, NULL, s->failures[r]);
         }
     }

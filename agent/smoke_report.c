@@ -31,6 +31,12 @@ static const char *result_word(bool success)
     return success ? "pass" : "fail";
 }
 
+/* A step's word: a step that did not run is neither a pass nor a fail. */
+static const char *step_word(const struct smoke_step *s)
+{
+    return s->skipped ? "skipped" : result_word(s->success);
+}
+
 /* ---- table ---- */
 
 /* Columns a UTF-8 string takes: one per code point (names and details are
@@ -74,6 +80,15 @@ static void row_fill(struct row *w, const char *indent, const char *name, bool s
     w->detail = detail;
 }
 
+/* A step that did not run took no time and had no answer. */
+static void row_fill_skipped(struct row *w, const char *name, const char *detail)
+{
+    row_fill(w, "  ", name, false, CHECK_REASON_NONE, 0, 0, detail);
+    w->result = "skipped";
+    w->reason = "-";
+    memcpy(w->duration, "-", 2);
+}
+
 /* The table in two passes: widths measured (b NULL), then rows written. */
 static void row_put(struct buf *b, size_t wd[N_COLS], const struct row *w)
 {
@@ -112,7 +127,11 @@ static void rows(const struct smoke_report *r, size_t wd[N_COLS], struct buf *b)
         row_put(b, wd, &w);
         for (size_t k = 0; k < x->n_steps; k++) {
             const struct smoke_step *s = &x->steps[k];
-            row_fill(&w, "  ", s->name, s->success, s->reason, s->status, s->duration, s->detail);
+            if (s->skipped)
+                row_fill_skipped(&w, s->name, s->detail);
+            else
+                row_fill(&w, "  ", s->name, s->success, s->reason, s->status, s->duration,
+                         s->detail);
             row_put(b, wd, &w);
         }
         if (x->steps_dropped && b)
@@ -161,13 +180,13 @@ void smoke_report_brief(const struct smoke_report *r, struct buf *out)
 
 /* ---- JSON ---- */
 
-static void json_outcome(struct buf *b, bool success, enum check_reason reason, int status,
-                         double duration, const char *detail)
+static void json_outcome(struct buf *b, const char *word, bool success, enum check_reason reason,
+                         int status, double duration, const char *detail)
 {
     buf_adds(b, ",\"result\":");
-    buf_add_json_string(b, result_word(success));
+    buf_add_json_string(b, word);
     buf_adds(b, ",\"reason\":");
-    if (success)
+    if (success || reason == CHECK_REASON_NONE)
         buf_adds(b, "null");
     else
         buf_add_json_string(b, check_reason_name(reason));
@@ -187,13 +206,14 @@ static void json_result(struct buf *b, const struct smoke_result *x)
     buf_add_json_string(b, x->group);
     buf_adds(b, ",\"target\":");
     buf_add_json_string(b, x->target);
-    json_outcome(b, x->success, x->reason, x->status, x->duration, x->detail);
+    json_outcome(b, result_word(x->success), x->success, x->reason, x->status, x->duration,
+                 x->detail);
     buf_addf(b, ",\"attempts\":%u,\"steps\":[", x->attempts);
     for (size_t k = 0; k < x->n_steps; k++) {
         const struct smoke_step *s = &x->steps[k];
         buf_adds(b, k ? ",{\"name\":" : "{\"name\":");
         buf_add_json_string(b, s->name);
-        json_outcome(b, s->success, s->reason, s->status, s->duration, s->detail);
+        json_outcome(b, step_word(s), s->success, s->reason, s->status, s->duration, s->detail);
         buf_addc(b, '}');
     }
     buf_addc(b, ']');
@@ -292,11 +312,12 @@ static void junit_out(struct buf *b, const struct smoke_result *x)
         buf_adds(b, "steps:\n");
     for (size_t k = 0; k < x->n_steps; k++) {
         const struct smoke_step *s = &x->steps[k];
-        buf_addf(b, "  %s ", result_word(s->success));
+        buf_addf(b, "  %s ", step_word(s));
         smoke_xml_escape(b, s->name, false);
-        if (!s->success)
+        if (!s->success && !s->skipped)
             buf_addf(b, " %s", check_reason_name(s->reason));
-        buf_addf(b, " status %d %.3fs", s->status, s->duration);
+        if (!s->skipped)
+            buf_addf(b, " status %d %.3fs", s->status, s->duration);
         if (*s->detail) {
             buf_adds(b, ": ");
             smoke_xml_escape(b, s->detail, false);

@@ -23,10 +23,11 @@
 struct smoke_step {
     char *name;
     bool success;
-    enum check_reason reason; /* CHECK_REASON_NONE on success */
+    enum check_reason reason; /* CHECK_REASON_NONE on success or when skipped */
     double duration;          /* seconds */
     int status;               /* 0 if none */
     char *detail;             /* "" on success */
+    bool skipped;             /* not run (check_step.skipped) */
 };
 
 struct smoke_result {

@@ -41,8 +41,9 @@ static void copy_steps(struct smoke_result *x, const struct check_result *res)
         const struct check_step *s = &res->steps[k];
         x->steps[k] = (struct smoke_step){
             .name = xstrdup(s->name ? s->name : ""),
-            .success = s->success,
-            .reason = s->success ? CHECK_REASON_NONE : s->reason,
+            .success = s->success && !s->skipped,
+            .skipped = s->skipped,
+            .reason = s->success || s->skipped ? CHECK_REASON_NONE : s->reason,
             .duration = s->duration,
             .status = s->status,
             .detail = xstrdup(s->detail ? s->detail : ""),

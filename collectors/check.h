@@ -38,6 +38,10 @@ enum check_reason {
     CHECK_REASON_JSON,
     CHECK_REASON_LATENCY,
     CHECK_REASON_OTHER,
+    /* A value a flow's step captures could not be taken or used (missing,
+     * over its size cap, not sendable where it goes). After `other`: the
+     * labels of the earlier reasons keep their order. */
+    CHECK_REASON_CAPTURE,
     CHECK_REASON_COUNT,
     CHECK_REASON_NONE = CHECK_REASON_COUNT, /* success */
 };
@@ -67,10 +71,13 @@ struct check_type;
 struct check_step {
     const char *name; /* as configured; borrowed like the result's tail */
     bool success;
-    enum check_reason reason; /* CHECK_REASON_NONE on success */
+    enum check_reason reason; /* CHECK_REASON_NONE on success or when skipped */
     double duration;          /* seconds */
     int status;               /* as check_result.status; 0 if none */
     const char *detail;       /* as check_result.detail (one clean line, no secrets) */
+    /* Not run (an earlier step failed, or the run's time was up): neither
+     * a success nor a failure of its own; detail says why. */
+    bool skipped;
 };
 
 /* What one run yields: the fields every type fills, then a tail only its

@@ -30,7 +30,8 @@ void check_types_register_test(const struct check_type *t)
 #endif
 
 static const char *const reason_names[CHECK_REASON_COUNT] = {
-    "timeout", "dns", "connect", "tls", "http_status", "body", "header", "json", "latency", "other",
+    "timeout", "dns",  "connect", "tls",   "http_status", "body",
+    "header",  "json", "latency", "other", "capture",
 };
 
 static const char *const phase_names[CHECK_PHASE_COUNT] = {

@@ -51,13 +51,14 @@ static void make_report(struct smoke_report *r, bool prefix)
     x->n_steps = 2;
     x->steps = calloc(2, sizeof(*x->steps));
     x->steps[0] =
-        (struct smoke_step){strdup("login"), true, CHECK_REASON_NONE, 0.25, 200, strdup("")};
+        (struct smoke_step){strdup("login"), true, CHECK_REASON_NONE, 0.25, 200, strdup(""), false};
     x->steps[1] = (struct smoke_step){strdup("checkout"),
                                       false,
                                       CHECK_REASON_HTTP_STATUS,
                                       1.75,
                                       500,
-                                      strdup("status 500 not in [200-299]")};
+                                      strdup("status 500 not in [200-299]"),
+                                      false};
 }
 
 static char *render(const struct smoke_report *r, enum smoke_format f)
@@ -186,6 +187,50 @@ static void test_junit(void **state)
     smoke_report_free(&r);
 }
 
+/* A step that did not run is "skipped" in every format: no reason, status
+ * or duration of its own, only why it did not run. */
+static void test_skipped_step(void **state)
+{
+    (void)state;
+    struct smoke_report r;
+    make_report(&r, false);
+    struct smoke_result *x = &r.results[2];
+    x->steps = realloc(x->steps, 3 * sizeof(*x->steps));
+    x->n_steps = 3;
+    x->steps[2] = (struct smoke_step){.name = strdup("pay"),
+                                      .reason = CHECK_REASON_NONE,
+                                      .detail = strdup("not run: step checkout failed"),
+                                      .skipped = true};
+    char *t = render(&r, SMOKE_FMT_TABLE);
+    assert_string_equal(
+        t, "CHECK            RESULT   REASON       STATUS  DURATION  DETAIL\n"
+           "homepage         pass     -            200     0.012s\n"
+           "orders-api       fail     json         200     0.500s    json a: want \"<&>'\", "
+           "got \"x\"\n"
+           "log<in> & \"out\"  fail     http_status  500     2.000s    step checkout: status "
+           "500 not in [200-299]\n"
+           "  login          pass     -            200     0.250s\n"
+           "  checkout       fail     http_status  500     1.750s    status 500 not in "
+           "[200-299]\n"
+           "  pay            skipped  -            -       -         not run: step checkout "
+           "failed\n"
+           "\n"
+           "3 checks: 1 passed, 2 failed in 1.235s\n");
+    free(t);
+    t = render(&r, SMOKE_FMT_JSON);
+    assert_non_null(strstr(t, ",{\"name\":\"pay\",\"result\":\"skipped\",\"reason\":null,"
+                              "\"status\":0,\"duration_seconds\":0,\"detail\":\"not run: step "
+                              "checkout failed\"}]}"));
+    free(t);
+    t = render(&r, SMOKE_FMT_JUNIT);
+    assert_non_null(strstr(t, "  fail checkout http_status status 500 1.750s: status 500 not in "
+                              "[200-299]\n"
+                              "  skipped pay: not run: step checkout failed\n"
+                              "</system-out>\n"));
+    free(t);
+    smoke_report_free(&r);
+}
+
 static void test_xml_escape(void **state)
 {
     (void)state;
@@ -260,11 +305,9 @@ static void test_parse_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_json),
-        cmocka_unit_test(test_junit),
-        cmocka_unit_test(test_xml_escape),
-        cmocka_unit_test(test_summary_and_brief),
+        cmocka_unit_test(test_table),        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_junit),        cmocka_unit_test(test_skipped_step),
+        cmocka_unit_test(test_xml_escape),   cmocka_unit_test(test_summary_and_brief),
         cmocka_unit_test(test_parse_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
