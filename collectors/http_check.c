@@ -42,6 +42,12 @@ struct http_probe {
     char *connect_to_entry;
     struct curl_slist *connect_to;
     char *url; /* URL with server_name substituted, when set */
+    /* What this request is: the check's own settings, or what another
+     * type's run decided for it (http_request_start). */
+    const char *req_url; /* the URL asked for (before server_name) */
+    int64_t timeout_ms;  /* the whole request, redirects included */
+    http_request_cb cb;  /* NULL: report to the probe loop (probe_done) */
+    void *cb_arg;
     bool keep_body, keep_headers;
     bool body_overflow, headers_overflow;
     uint64_t body_bytes;
@@ -230,7 +236,7 @@ static enum op_rc apply_server_name(struct http_probe *hp)
     CURLU *u = curl_url();
     if (!u)
         return OP_ERR_SYSTEM;
-    if (curl_url_set(u, CURLUPART_URL, s->url, 0) != CURLUE_OK ||
+    if (curl_url_set(u, CURLUPART_URL, hp->req_url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
         curl_url_set(u, CURLUPART_HOST, s->tls.server_name, 0) != CURLUE_OK ||
@@ -330,15 +336,23 @@ static CURLcode set_secrets(struct http_probe *hp, bool send)
 
 static void probe_free(struct http_probe *hp);
 
-/* A configured easy handle for one run of c. Caller frees (probe_free). */
-static enum op_rc probe_new(const struct check_spec *c, struct http_probe **out)
+/* A configured easy handle for one run of c, as rq says (NULL: the
+ * check's own settings). Caller frees (probe_free). */
+static enum op_rc probe_new(const struct check_spec *c, const struct http_request *rq,
+                            struct http_probe **out)
 {
     const struct http_spec *s = http_spec_of(c);
     struct http_probe *hp = xcalloc(1, sizeof(*hp));
     hp->check = c;
     hp->spec = s;
-    hp->keep_body = s->expect.n_body_matches || s->expect.n_body_not_matches || s->expect.n_json;
-    hp->keep_headers = s->expect.n_headers > 0;
+    hp->req_url = rq && rq->url ? rq->url : s->url;
+    hp->timeout_ms = rq ? rq->timeout_ms : c->timeout_ms;
+    const struct header_kv *headers = rq && rq->headers ? rq->headers : s->headers;
+    const char *body = rq && rq->body ? rq->body : s->body;
+    bool reuse = rq ? !rq->fresh_connect : s->reuse_connection;
+    hp->keep_body = s->expect.n_body_matches || s->expect.n_body_not_matches || s->expect.n_json ||
+                    (rq && rq->keep_body);
+    hp->keep_headers = s->expect.n_headers > 0 || (rq && rq->keep_headers);
     buf_init(&hp->body, s->max_body_bytes);
     buf_init(&hp->headers, HTTP_MAX_HEADER_BYTES);
     enum op_rc rc = OP_ERR_SYSTEM;
@@ -357,7 +371,7 @@ static enum op_rc probe_new(const struct check_spec *c, struct http_probe **out)
         if (cc == CURLE_OK)                                                                        \
             cc = curl_easy_setopt(e, opt, val);                                                    \
     } while (0)
-    OPT(CURLOPT_URL, hp->url ? hp->url : s->url);
+    OPT(CURLOPT_URL, hp->url ? hp->url : hp->req_url);
     if (hp->connect_to)
         OPT(CURLOPT_CONNECT_TO, hp->connect_to);
     OPT(CURLOPT_NOSIGNAL, 1L);
@@ -365,8 +379,8 @@ static enum op_rc probe_new(const struct check_spec *c, struct http_probe **out)
     /* Every hop of a redirect chain is a request of its own: http and
      * https only. */
     OPT(CURLOPT_PROTOCOLS_STR, "http,https");
-    OPT(CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-    OPT(CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
+    OPT(CURLOPT_TIMEOUT_MS, (long)hp->timeout_ms);
+    OPT(CURLOPT_CONNECTTIMEOUT_MS, (long)hp->timeout_ms);
     OPT(CURLOPT_FOLLOWLOCATION, 0L); /* follow_redirect does */
     OPT(CURLOPT_USERAGENT, "outpost/" OUTPOST_VERSION);
     OPT(CURLOPT_WRITEFUNCTION, on_body);
@@ -377,29 +391,38 @@ static enum op_rc probe_new(const struct check_spec *c, struct http_probe **out)
     OPT(CURLOPT_IPRESOLVE, s->ip_protocol == IP_PROTO_4   ? CURL_IPRESOLVE_V4
                            : s->ip_protocol == IP_PROTO_6 ? CURL_IPRESOLVE_V6
                                                           : CURL_IPRESOLVE_WHATEVER);
-    if (!s->reuse_connection) {
+    if (!reuse) {
         /* Like blackbox_exporter: every probe resolves, connects and
          * handshakes, so those phases are measured and not hidden by a pool. */
         OPT(CURLOPT_FRESH_CONNECT, 1L);
-        OPT(CURLOPT_FORBID_REUSE, 1L);
         OPT(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+    }
+    if (!reuse || (rq && rq->forbid_reuse))
+        OPT(CURLOPT_FORBID_REUSE, 1L);
+    if (rq && rq->share) {
+        /* The caller's run shares cookies (and maybe connections) between
+         * its requests: the cookie engine on, its jar in the share. */
+        OPT(CURLOPT_SHARE, rq->share);
+        OPT(CURLOPT_COOKIEFILE, "");
     }
 
     hp->method = s->method;
     /* A body makes libcurl POST: the method is named whenever it is not
      * a plain GET. */
-    if (strcmp(s->method, "GET") != 0 || s->body)
+    if (strcmp(s->method, "GET") != 0 || body)
         OPT(CURLOPT_CUSTOMREQUEST, s->method);
     if (strcmp(s->method, "HEAD") == 0)
         OPT(CURLOPT_NOBODY, 1L);
-    if (s->body) {
-        OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(s->body));
-        OPT(CURLOPT_POSTFIELDS, s->body);
+    if (body) {
+        /* Borrowed: the spec's lives with the check, a caller's until the
+         * request reports. */
+        OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+        OPT(CURLOPT_POSTFIELDS, body);
     }
     for (size_t i = 0; i < s->n_headers; i++)
-        if (add_header(hp, s->headers[i].name, s->headers[i].value) != OP_OK)
+        if (add_header(hp, headers[i].name, headers[i].value) != OP_OK)
             goto fail;
-    hp->origin = url_origin(hp->url ? hp->url : s->url);
+    hp->origin = url_origin(hp->url ? hp->url : hp->req_url);
     if (cc == CURLE_OK)
         cc = set_secrets(hp, true);
 
@@ -469,13 +492,13 @@ static void failure_detail(struct http_probe *hp, CURLcode code, curl_off_t nl, 
     /* libcurl's text for a failed SSL_CTX callback says nothing; ours does. */
     const char *text =
         code == CURLE_SSL_CACERT_BADFILE && hp->ca_error[0] ? hp->ca_error : hp->errbuf;
-    http_scrub_message(text, hp->spec->url, hp->check->target, message, sizeof(message));
+    http_scrub_message(text, hp->req_url, hp->check->target, message, sizeof(message));
     struct http_failure f = {
         .code = code,
         .body_overflow = hp->body_overflow,
         .headers_overflow = hp->headers_overflow,
         .max_body_bytes = hp->spec->max_body_bytes,
-        .timeout_ms = hp->check->timeout_ms,
+        .timeout_ms = hp->timeout_ms,
         .phase = http_running_phase(nl, cn, ac, st, scheme && strcasecmp(scheme, "https") == 0),
         .verify_result = verify,
         .cert_expiry = hp->cert_expiry,
@@ -590,7 +613,7 @@ static bool follow_redirect(struct probe_loop *loop, struct http_probe *hp, CURL
         *code = CURLE_TOO_MANY_REDIRECTS;
         return false;
     }
-    int64_t left_ms = hp->check->timeout_ms - (int64_t)(hp->timers[T_TOTAL] / 1000);
+    int64_t left_ms = hp->timeout_ms - (int64_t)(hp->timers[T_TOTAL] / 1000);
     if (left_ms <= 0) {
         *code = CURLE_OPERATION_TIMEDOUT;
         return false;
@@ -659,7 +682,17 @@ static void on_done(struct probe_loop *loop, CURL *easy, CURLcode code, void *ar
     struct check_result res;
     struct http_tail tail;
     probe_finish(hp, code, hop, &res, &tail);
-    probe_done(loop, hp->job, &res);
+    if (hp->cb) {
+        struct http_response resp = {
+            .headers = buf_str(&hp->headers),
+            .headers_len = hp->headers.len,
+            .body = buf_str(&hp->body),
+            .body_len = hp->body.len,
+        };
+        hp->cb(loop, &res, &resp, hp->cb_arg);
+    } else {
+        probe_done(loop, hp->job, &res);
+    }
     probe_free(hp);
 }
 
@@ -667,7 +700,7 @@ static enum op_rc http_start(struct probe_loop *loop, const struct check_spec *c
                              struct probe_job *job, void **run)
 {
     struct http_probe *hp;
-    enum op_rc rc = probe_new(c, &hp);
+    enum op_rc rc = probe_new(c, NULL, &hp);
     if (rc != OP_OK)
         return rc;
     hp->job = job;
@@ -685,6 +718,30 @@ static void http_cancel(struct probe_loop *loop, void *run)
     struct http_probe *hp = run;
     probe_remove_easy(loop, hp->easy);
     probe_free(hp);
+}
+
+enum op_rc http_request_start(struct probe_loop *loop, const struct check_spec *c,
+                              const struct http_request *rq, http_request_cb cb, void *arg,
+                              void **handle)
+{
+    struct http_probe *hp;
+    enum op_rc rc = probe_new(c, rq, &hp);
+    if (rc != OP_OK)
+        return rc;
+    hp->cb = cb;
+    hp->cb_arg = arg;
+    rc = probe_add_easy(loop, hp->easy, on_done, hp);
+    if (rc != OP_OK) {
+        probe_free(hp);
+        return rc;
+    }
+    *handle = hp;
+    return OP_OK;
+}
+
+void http_request_cancel(struct probe_loop *loop, void *handle)
+{
+    http_cancel(loop, handle);
 }
 
 /* Everything an http run may report. */

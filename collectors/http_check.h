@@ -125,6 +125,64 @@ struct http_tail {
 extern const struct check_schema http_schema;
 extern const struct check_type http_check_type;
 
+/* ---- requests for other types' runs (a flow's steps) ---- */
+
+/*
+ * One request made with an http check's settings (c: its settings, its
+ * expectations and how it is judged; redirects, the CA store, PCRE2
+ * limits and all) and what the caller's run decides when it starts: the
+ * URL, header values and body with run-time values in them, the time left,
+ * and how connections and cookies are shared. Every pointer is borrowed
+ * until the request reports or is cancelled.
+ */
+struct http_request {
+    const char *url;                 /* NULL: c's url */
+    const struct header_kv *headers; /* NULL: c's headers; else as many, in c's order */
+    const char *body;                /* NULL: c's body */
+    int64_t timeout_ms;              /* the whole request, redirects included */
+    CURLSH *share;                   /* with it: cookies on, jar (and pool) in the share */
+    bool fresh_connect;              /* a new connection, resolved afresh */
+    bool forbid_reuse;               /* close the connection after the request */
+    bool keep_body, keep_headers;    /* keep the response for the caller */
+};
+
+/* The response a request kept (http_request.keep_*): the final response's
+ * header block ("Name: value\r\n" lines) and body; "" when not kept.
+ * Borrowed for the callback only. */
+struct http_response {
+    const char *headers;
+    size_t headers_len;
+    const char *body;
+    size_t body_len;
+};
+
+/* A request's one report: res judged as an http check's run would be (its
+ * tail borrowed for the call), on the probe thread, after which the
+ * request frees itself. */
+typedef void (*http_request_cb)(struct probe_loop *loop, const struct check_result *res,
+                                const struct http_response *resp, void *arg);
+
+/* Start a request on the loop; cb runs once, never from inside this call.
+ * *handle is for http_request_cancel. On failure nothing was started. */
+enum op_rc http_request_start(struct probe_loop *loop, const struct check_spec *c,
+                              const struct http_request *rq, http_request_cb cb, void *arg,
+                              void **handle) WUR;
+/* Abandon a request that has not reported: cb will not run. */
+void http_request_cancel(struct probe_loop *loop, void *handle);
+
+/* A JSON path as `json` expectations write it (a.b[0].c) into j's steps
+ * (j zeroed by the caller); false when it is not one. */
+bool http_json_path_parse(const char *s, struct json_expect *j);
+/* Free what a json_expect holds (not j itself). */
+void http_json_expect_free(struct json_expect *j);
+
+/* Match re against s (len bytes) within the PCRE2 limits above: 1 when it
+ * matched, with group `group`'s span in *start and *glen (a group that did
+ * not take part counts as no match), 0 when it did not, or a PCRE2 error
+ * (negative) when the match erred (a limit). */
+int http_regex_find(const struct regex *re, const char *s, size_t len, unsigned group,
+                    size_t *start, size_t *glen);
+
 /* True when code falls into one of the ranges. */
 bool http_status_ok(const struct http_expect *e, int code);
 

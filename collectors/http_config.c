@@ -241,7 +241,7 @@ static bool expect_headers(struct cfg_parser *p, yaml_node_t *n, const char *pat
     return true;
 }
 
-static bool parse_json_path(const char *s, struct json_expect *j)
+bool http_json_path_parse(const char *s, struct json_expect *j)
 {
     const char *q = s;
     if (!*q)
@@ -279,7 +279,7 @@ static bool parse_json_path(const char *s, struct json_expect *j)
     return true;
 }
 
-static void json_expect_free(struct json_expect *j)
+void http_json_expect_free(struct json_expect *j)
 {
     free(j->path);
     for (size_t i = 0; i < j->n_steps; i++)
@@ -303,7 +303,7 @@ static bool json_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
             return true;
         jp->has_path = true;
         jp->j->path = xstrdup(cfg_scalar(v));
-        if (!parse_json_path(cfg_scalar(v), jp->j))
+        if (!http_json_path_parse(cfg_scalar(v), jp->j))
             cfg_err(p, v, path, "\"%s\" is not a JSON path (use a.b[0].c)",
                     cfg_quote(cfg_scalar(v), q));
     } else if (strcmp(key, "equals") == 0 || strcmp(key, "exists") == 0) {
@@ -351,7 +351,7 @@ static bool expect_json(struct cfg_parser *p, yaml_node_t *n, const char *path, 
         if (!jp.has_op)
             cfg_err(p, it, sub, "needs \"equals\" or \"exists\"");
         if (p->n_errors != before) {
-            json_expect_free(&j);
+            http_json_expect_free(&j);
             continue;
         }
         e->json = xrealloc(e->json, (e->n_json + 1) * sizeof(*e->json));
@@ -387,7 +387,7 @@ static void expect_free(struct http_expect *e)
     }
     free(e->headers);
     for (size_t i = 0; i < e->n_json; i++)
-        json_expect_free(&e->json[i]);
+        http_json_expect_free(&e->json[i]);
     free(e->json);
 }
 

@@ -89,6 +89,33 @@ static bool regex_matches(const struct regex *re, const char *s, size_t len, int
     return false;
 }
 
+int http_regex_find(const struct regex *re, const char *s, size_t len, unsigned group,
+                    size_t *start, size_t *glen)
+{
+    pthread_once(&g_match_once, match_ctx_init);
+    pcre2_match_data *md =
+        g_match_ctx ? pcre2_match_data_create_from_pattern(re->code, NULL) : NULL;
+    if (!md)
+        return PCRE2_ERROR_NOMEMORY;
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, g_match_ctx);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        rc = 0;
+    } else if (rc >= 0) {
+        /* rc is the highest group set, plus one (0: more than the vector
+         * holds, which a pattern's own vector never is). */
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        /* \K in a lookaround can end a match before its start: no span. */
+        rc = group < pcre2_get_ovector_count(md) && ov[2 * group] != PCRE2_UNSET &&
+             ov[2 * group + 1] >= ov[2 * group];
+        if (rc) {
+            *start = ov[2 * group];
+            *glen = ov[2 * group + 1] - ov[2 * group];
+        }
+    }
+    pcre2_match_data_free(md);
+    return rc;
+}
+
 enum header_seen { HEADER_MATCHED, HEADER_MISSING, HEADER_NO_MATCH };
 
 /* Whether the header block holds `name` with a value matching re; *error:
