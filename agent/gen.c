@@ -121,6 +121,30 @@ static struct canary_state *canary_state_for(const struct canary_spec *k, const 
     return canst_new(k->identity, k->ring_samples);
 }
 
+/* The steps a check's runs report (0 for one-step types). */
+static size_t steps_of(const struct check_type *t, const struct check_spec *c)
+{
+    return t && t->step_count ? t->step_count(c) : 0;
+}
+
+/* Whether a recorder kept for prev's check j fits check c of type t: the
+ * same buckets, and the same steps by name and order (a step's counters
+ * stay with its name). */
+static bool rec_fits(const struct gen *prev, size_t j, const struct check_type *t,
+                     const struct check_spec *c)
+{
+    const struct check_spec *pc = cfg_check(prev->cfg, j);
+    const struct check_type *pt = prev->types[j];
+    size_t n = steps_of(t, c);
+    if (!rec_same_bounds(prev->recs[j], c->buckets, c->n_buckets) || steps_of(pt, pc) != n ||
+        rec_step_count(prev->recs[j]) != n)
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(pt->step_name(pc, k), t->step_name(c, k)) != 0)
+            return false;
+    return true;
+}
+
 struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_file *saved,
                     const struct clock *clock)
 {
@@ -134,11 +158,11 @@ struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_
         const struct check_spec *s = cfg_check(cfg, i);
         g->types[i] = check_type_of(s->type);
         long j = prev ? cfg_find_check(prev->cfg, s->name) : -1;
-        if (j >= 0 && rec_same_bounds(prev->recs[j], s->buckets, s->n_buckets)) {
+        if (j >= 0 && rec_fits(prev, (size_t)j, g->types[i], s)) {
             g->recs[i] = prev->recs[j];
             rec_ref(g->recs[i]);
         } else {
-            g->recs[i] = rec_new(s->buckets, s->n_buckets);
+            g->recs[i] = rec_new_steps(s->buckets, s->n_buckets, steps_of(g->types[i], s));
         }
     }
 

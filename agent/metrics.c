@@ -17,6 +17,70 @@ static const struct check_spec *snap(const struct gen *g, size_t i, struct rec_s
     return cfg_check(gen_cfg(g), i);
 }
 
+/* The steps of check i (0 for one-step types); *names borrowed. */
+static size_t step_names(const struct gen *g, size_t i, const char **names, size_t cap)
+{
+    const struct check_type *t = gen_check_type(g, i);
+    const struct check_spec *c = cfg_check(gen_cfg(g), i);
+    size_t n = t->step_count ? t->step_count(c) : 0;
+    if (n > rec_step_count(gen_rec(g, i)))
+        n = rec_step_count(gen_rec(g, i)); /* never: the recorder was made for them */
+    if (n > cap)
+        n = cap;
+    for (size_t k = 0; k < n; k++)
+        names[k] = t->step_name(c, k);
+    return n;
+}
+
+/* Per-step series of checks whose runs have steps (flows), after the
+ * check families. Gauges appear with the first run, counters at load, as
+ * for checks. */
+#define MAX_RENDER_STEPS 256
+static void render_steps(struct expo *e, const struct gen *g)
+{
+    static const char *const dur = "outpost_check_step_duration_seconds",
+                             *up = "outpost_check_step_up",
+                             *fail = "outpost_check_step_failures_total";
+    bool any = false;
+    for (size_t i = 0; i < gen_check_count(g) && !any; i++)
+        any = rec_step_count(gen_rec(g, i)) > 0;
+    if (!any)
+        return;
+    const char **names = xcalloc(MAX_RENDER_STEPS, sizeof(*names));
+    struct rec_step *st = xcalloc(MAX_RENDER_STEPS, sizeof(*st));
+    for (int f = 0; f < 3; f++) {
+        if (f == 0)
+            expo_family(e, dur, EXPO_GAUGE,
+                        "Duration of each step of the last run in seconds, 0 for a step that "
+                        "did not run.");
+        else if (f == 1)
+            expo_family(e, up, EXPO_GAUGE, "1 if the step ran and passed in the last run.");
+        else
+            expo_family(e, fail, EXPO_COUNTER, "Failed steps by reason.");
+        for (size_t i = 0; i < gen_check_count(g); i++) {
+            size_t n = step_names(g, i, names, MAX_RENDER_STEPS);
+            if (!n)
+                continue;
+            const struct check_spec *c = cfg_check(gen_cfg(g), i);
+            const struct check_type *t = gen_check_type(g, i);
+            rec_read_steps(gen_rec(g, i), st, n);
+            for (size_t k = 0; k < n; k++) {
+                struct label l[] = {{"check", c->name}, {"step", names[k]}, {"reason", NULL}};
+                if (f == 0 && st[k].has_result)
+                    expo_sample(e, dur, "", l, 2, NULL, st[k].duration);
+                if (f == 1 && st[k].has_result)
+                    expo_sample(e, up, "", l, 2, NULL, st[k].up ? 1 : 0);
+                for (size_t r = 0; f == 2 && r < t->n_reasons; r++) {
+                    l[2].value = check_reason_name(t->reasons[r]);
+                    expo_sample_u64(e, fail, "", l, 3, NULL, st[k].failures[t->reasons[r]]);
+                }
+            }
+        }
+    }
+    free(names);
+    free(st);
+}
+
 static void render_checks(struct expo *e, const struct gen *g)
 {
     struct rec_snapshot *s = xmalloc(sizeof(*s));
@@ -132,6 +196,7 @@ static void render_checks(struct expo *e, const struct gen *g)
         expo_sample_u64(e, "outpost_check_retries_total", "", &l, 1, NULL, s->retries);
     }
     free(s);
+    render_steps(e, g);
 
     /* The thresholds of the agent's own OutpostCheckDown, so rules and
      * dashboards read them instead of copying them. */

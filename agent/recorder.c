@@ -32,7 +32,16 @@ struct rec {
     /* The last detail as 64-bit words (its bytes in memory order), so it
      * is read and written with atomics like everything else here. */
     atomic_uint_fast64_t detail[DETAIL_WORDS];
+    /* Steps of multi-step runs: STEP_WORDS per step, same allocation. */
+    size_t n_steps;
+    atomic_uint_fast64_t *steps;
 };
+
+/* A step's words: its failures by reason, then its last duration and its
+ * flags (bit 0: has_result, bit 1: up). */
+#define STEP_DURATION CHECK_REASON_COUNT
+#define STEP_FLAGS (CHECK_REASON_COUNT + 1)
+#define STEP_WORDS (CHECK_REASON_COUNT + 2)
 
 static uint64_t d2u(double d)
 {
@@ -53,18 +62,28 @@ static double u2d(uint64_t u)
 
 struct rec *rec_new(const double *bounds, size_t n)
 {
+    return rec_new_steps(bounds, n, 0);
+}
+
+struct rec *rec_new_steps(const double *bounds, size_t n, size_t n_steps)
+{
     if (n > REC_MAX_BUCKETS)
         n = REC_MAX_BUCKETS; /* config caps this earlier; never reached */
     /* One allocation sized to the configured buckets: a check with the 11
      * default buckets costs ~590 bytes here (160 of them the last detail),
-     * not the worst case. Both trailing arrays hold 8-byte elements, so
-     * alignment holds. */
-    size_t size = sizeof(struct rec) + n * sizeof(double) + (n + 1) * sizeof(atomic_uint_fast64_t);
+     * not the worst case; a step adds 104 bytes. The trailing arrays hold
+     * 8-byte elements, so alignment holds. */
+    size_t words = (n + 1) + n_steps * STEP_WORDS;
+    size_t size = sizeof(struct rec) + n * sizeof(double) + words * sizeof(atomic_uint_fast64_t);
     struct rec *r = xcalloc(1, size);
     r->bounds = (double *)(r + 1);
     r->buckets = (atomic_uint_fast64_t *)(r->bounds + n);
     for (size_t i = 0; i <= n; i++)
         atomic_init(&r->buckets[i], 0);
+    r->n_steps = n_steps;
+    r->steps = r->buckets + n + 1;
+    for (size_t i = 0; i < n_steps * STEP_WORDS; i++)
+        atomic_init(&r->steps[i], 0);
     atomic_init(&r->refs, 1);
     atomic_init(&r->last_reason, (uint64_t)CHECK_REASON_NONE);
     r->n_bounds = n;
@@ -87,6 +106,11 @@ void rec_unref(struct rec *r)
 bool rec_same_bounds(const struct rec *r, const double *bounds, size_t n)
 {
     return r->n_bounds == n && memcmp(r->bounds, bounds, n * sizeof(double)) == 0;
+}
+
+size_t rec_step_count(const struct rec *r)
+{
+    return r->n_steps;
 }
 
 size_t rec_bound_count(const struct rec *r)
@@ -176,7 +200,46 @@ void rec_record(struct rec *r, const struct check_result *res, double wall_now)
     memcpy(w, res->detail, strnlen(res->detail, CHECK_DETAIL_MAX - 1));
     for (size_t i = 0; i < DETAIL_WORDS; i++)
         ST(r->detail[i], w[i]);
+    /* Steps by position: the type reports every configured step, in
+     * order. A skipped step did not run: not up, no time, no failure. */
+    size_t n = res->steps && res->n_steps < r->n_steps ? res->n_steps : r->n_steps;
+    for (size_t i = 0; res->steps && i < n; i++) {
+        const struct check_step *st = &res->steps[i];
+        atomic_uint_fast64_t *w8 = r->steps + i * STEP_WORDS;
+        bool ran = !st->skipped;
+        if (ran && !st->success) {
+            enum check_reason why =
+                (unsigned)st->reason < CHECK_REASON_COUNT ? st->reason : CHECK_REASON_OTHER;
+            ST(w8[why], LD(w8[why]) + 1);
+        }
+        ST(w8[STEP_DURATION], d2u(ran ? st->duration : 0));
+        ST(w8[STEP_FLAGS], 1 | (ran && st->success ? 2 : 0));
+    }
     write_end(r);
+}
+
+void rec_read_steps(const struct rec *rc, struct rec_step *out, size_t n)
+{
+    struct rec *r = (struct rec *)rc; /* read only; see rec_read */
+    if (n > r->n_steps)
+        n = r->n_steps;
+    for (;;) {
+        uint64_t s1 = atomic_load_explicit(&r->seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            atomic_uint_fast64_t *w8 = r->steps + i * STEP_WORDS;
+            for (int k = 0; k < CHECK_REASON_COUNT; k++)
+                out[i].failures[k] = LD(w8[k]);
+            out[i].duration = u2d(LD(w8[STEP_DURATION]));
+            uint64_t flags = LD(w8[STEP_FLAGS]);
+            out[i].has_result = flags & 1;
+            out[i].up = flags & 2;
+        }
+        atomic_thread_fence(memory_order_acquire);
+        if (LD(r->seq) == s1)
+            return;
+    }
 }
 
 void rec_read(const struct rec *rc, struct rec_snapshot *out)

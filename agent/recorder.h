@@ -50,6 +50,18 @@ struct rec_snapshot {
 /* New recorder with refcount 1; bounds copied (n <= REC_MAX_BUCKETS,
  * strictly increasing). Caller releases with rec_unref. */
 struct rec *rec_new(const double *bounds, size_t n);
+/* The same for a check whose runs report n_steps steps (check_result.steps,
+ * a flow's): it also keeps each step's last run and failures. */
+struct rec *rec_new_steps(const double *bounds, size_t n, size_t n_steps);
+size_t rec_step_count(const struct rec *r);
+
+/* One step as rec_read_steps copies it. */
+struct rec_step {
+    bool has_result; /* a run reported this step (ran or skipped) */
+    bool up;         /* it ran and passed in the last run */
+    double duration; /* seconds, the last run; 0 when it did not run */
+    uint64_t failures[CHECK_REASON_COUNT];
+};
 void rec_ref(struct rec *r);
 void rec_unref(struct rec *r);
 
@@ -68,5 +80,7 @@ void rec_observe(struct rec *r, double value);
 
 /* Reader side: consistent copy; any thread. */
 void rec_read(const struct rec *r, struct rec_snapshot *out);
+/* The first n steps (at most rec_step_count), from one moment; any thread. */
+void rec_read_steps(const struct rec *r, struct rec_step *out, size_t n);
 
 #endif

@@ -125,6 +125,11 @@ struct check_type {
     /* Abandon a run that has not reported: release everything, report
      * nothing (shutdown). */
     void (*cancel)(struct probe_loop *loop, void *run);
+    /* The steps every run of c reports (check_result.steps), in that
+     * order: the agent keeps series per step. NULL for types whose runs
+     * are one step. Names are borrowed from c. */
+    size_t (*step_count)(const struct check_spec *c);
+    const char *(*step_name)(const struct check_spec *c, size_t i);
 };
 
 /* ---- the registry ---- */

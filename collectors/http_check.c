@@ -683,6 +683,10 @@ static void on_done(struct probe_loop *loop, CURL *easy, CURLcode code, void *ar
     struct http_tail tail;
     probe_finish(hp, code, hop, &res, &tail);
     if (hp->cb) {
+        /* The caller may end its run from the callback and release what
+         * the handle used (a share): the handle goes first. */
+        curl_easy_cleanup(hp->easy);
+        hp->easy = NULL;
         struct http_response resp = {
             .headers = buf_str(&hp->headers),
             .headers_len = hp->headers.len,

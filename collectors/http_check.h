@@ -67,6 +67,9 @@ struct json_expect {
     bool exists;        /* wanted presence */
     char *equals;       /* scalar text for {equals: ...} */
     bool equals_quoted; /* written quoted: compares as a string only */
+    /* A detail names the type of the value found, never the value: set
+     * for a flow's steps, whose responses carry captured secrets. */
+    bool quiet;
 };
 
 struct http_expect {

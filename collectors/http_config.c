@@ -448,8 +448,13 @@ static bool http_url(struct cfg_parser *p, yaml_node_t *v, const char *path, voi
     struct http_parse *hp = obj;
     if (!cfg_get_url(p, v, path, &hp->s.url))
         return false;
+    /* A flow's step may hold captures: the URL with sample values in
+     * their place must be valid (what a value makes of it is the run's). */
+    char *sample = p->capture_ref ? cfg_capture_sample(hp->s.url) : NULL;
     const char *why;
-    if (!cfg_http_url_ok(hp->s.url, &why)) {
+    bool ok = cfg_http_url_ok(sample ? sample : hp->s.url, &why);
+    free(sample);
+    if (!ok) {
         cfg_err(p, v, path, "%s", why);
         return false;
     }

@@ -148,6 +148,17 @@ static void add_got(struct detail *d, const json_t *v)
     }
 }
 
+/* What a value is, not what it says. */
+static void add_kind(struct detail *d, const json_t *v)
+{
+    static const char *const kinds[] = {
+        [JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
+        [JSON_INTEGER] = "a number", [JSON_REAL] = "a number",  [JSON_TRUE] = "true",
+        [JSON_FALSE] = "false",      [JSON_NULL] = "null",
+    };
+    detail_add(d, kinds[json_typeof(v)]);
+}
+
 void http_detail_json(struct detail *d, const struct json_expect *j, const json_t *root)
 {
     if (!root) {
@@ -165,7 +176,10 @@ void http_detail_json(struct detail *d, const struct json_expect *j, const json_
     detail_add(d, ": want ");
     add_want(d, j);
     detail_add(d, ", got ");
-    add_got(d, v);
+    if (j->quiet)
+        add_kind(d, v);
+    else
+        add_got(d, v);
 }
 
 void http_detail_latency(struct detail *d, double duration, int64_t max_duration_ms)

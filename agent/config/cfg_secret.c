@@ -38,6 +38,45 @@ FILE *cfg_open_regular(const char *path, const char **why)
     return f;
 }
 
+/* Append n bytes of a value to a template being expanded: with
+ * captures (p->capture_ref), a byte that is the capture mark is doubled so
+ * it stays itself (cfg_yaml.h). */
+static void add_text(struct cfg_parser *p, struct buf *out, const char *s, size_t n)
+{
+    if (!p->capture_ref) {
+        buf_add(out, s, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == CFG_CAPTURE_MARK)
+            buf_addc(out, CFG_CAPTURE_MARK);
+        buf_addc(out, s[i]);
+    }
+}
+
+char *cfg_capture_sample(const char *tmpl)
+{
+    /* A marker is 2 bytes and its sample 7: four times the template holds
+     * any sample. */
+    struct buf out;
+    buf_init(&out, 4 * strlen(tmpl) + 16);
+    for (const char *q = tmpl; *q; q++) {
+        if (*q != CFG_CAPTURE_MARK) {
+            buf_addc(&out, *q);
+        } else if (q[1] == CFG_CAPTURE_MARK) {
+            buf_addc(&out, *q++);
+        } else if (q[1]) {
+            buf_adds(&out, "capture");
+            q++;
+        }
+    }
+    if (out.failed) { /* out of its cap: cannot happen (above) */
+        buf_free(&out);
+        return xstrdup("");
+    }
+    return buf_take(&out);
+}
+
 /* Free a buffer that may hold a secret. */
 static void wipe(struct buf *b)
 {
@@ -81,7 +120,7 @@ static bool add_file(struct cfg_parser *p, const yaml_node_t *n, const char *pat
            (content.data[content.len - 1] == '\n' || content.data[content.len - 1] == '\r'))
         content.data[--content.len] = '\0';
     if (ok)
-        buf_add(out, buf_str(&content), content.len); /* a failure is reported once, below */
+        add_text(p, out, buf_str(&content), content.len); /* a failure is reported once, below */
     wipe(&content);
     return ok;
 }
@@ -105,7 +144,7 @@ static char *expand(struct cfg_parser *p, const yaml_node_t *n, const char *path
             continue;
         }
         if (q[0] != '$' || q[1] != '{') {
-            buf_addc(&out, *q++);
+            add_text(p, &out, q++, 1);
             continue;
         }
         const char *end = strchr(q, '}');
@@ -119,7 +158,27 @@ static char *expand(struct cfg_parser *p, const yaml_node_t *n, const char *path
         char qt[CFG_MAX_QUOTED + 4];
         bool env = reflen > 4 && strncmp(ref, "env:", 4) == 0;
         bool file = reflen > 5 && strncmp(ref, "file:", 5) == 0;
-        if ((env || file) && p->opts.skip_secrets) {
+        bool capture = reflen >= 8 && strncmp(ref, "capture:", 8) == 0;
+        if (capture) {
+            /* Not a secret of the configuration: a value a flow takes at
+             * run time, kept as a marker (cfg_yaml.h). */
+            if (!p->capture_ref) {
+                cfg_err(p, n, path,
+                        "a ${capture:NAME} reference is only substituted in the url, headers "
+                        "and body of a flow's step");
+                ok = false;
+            } else {
+                char *name = xstrndup(ref + 8, reflen - 8);
+                int k = p->capture_ref(p, n, path, name, p->capture_arg);
+                free(name);
+                if (k < 0 || k >= CFG_MAX_CAPTURES) {
+                    ok = false;
+                } else {
+                    buf_addc(&out, CFG_CAPTURE_MARK);
+                    buf_addc(&out, (char)(k + CFG_CAPTURE_BASE));
+                }
+            }
+        } else if ((env || file) && p->opts.skip_secrets) {
             /* Linting without the secrets: the reference was read, its
              * value stands in as a placeholder. */
             buf_adds(&out, url && q == s ? CFG_URL_PLACEHOLDER : CFG_SECRET_PLACEHOLDER);
@@ -130,7 +189,7 @@ static char *expand(struct cfg_parser *p, const yaml_node_t *n, const char *path
                 cfg_err(p, n, path, "environment variable %s is not set", cfg_quote(name, qt));
                 ok = false;
             } else {
-                buf_adds(&out, v);
+                add_text(p, &out, v, strlen(v));
             }
             free(name);
         } else if (file) {

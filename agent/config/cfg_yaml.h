@@ -47,7 +47,29 @@ struct cfg_parser {
     size_t n_buckets;
     struct check_policy policy;
     bool cancelled; /* opts.cancel was seen set: the walk stops */
+    /* Set by a flow while its step's url, headers or body expands: a
+     * ${capture:NAME} reference is kept as a marker (CFG_CAPTURE_MARK) for
+     * the run to substitute, and this says which capture NAME is (0 to
+     * CFG_MAX_CAPTURES - 1), or -1 after reporting why it cannot be used
+     * there. NULL everywhere else: such a reference is an error. */
+    int (*capture_ref)(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                       const char *name, void *arg);
+    void *capture_arg;
 };
+
+/*
+ * A value expanded with capture_ref set is a template: CFG_CAPTURE_MARK
+ * followed by a byte k + CFG_CAPTURE_BASE stands for capture k, and the
+ * mark twice for one literal mark byte (a value may hold any byte). A
+ * template without the mark is the value itself.
+ */
+#define CFG_CAPTURE_MARK '\x01'
+#define CFG_CAPTURE_BASE 2
+#define CFG_MAX_CAPTURES 64
+/* A template with each capture as the text "capture" and each doubled
+ * mark as one: a sample of what the run sends, for rules such as "a valid
+ * URL". Caller frees. */
+char *cfg_capture_sample(const char *tmpl);
 
 /* True once the load is cancelled (opts.cancel set): loops over entries
  * or keys stop. The first call that sees it records one error line. */
