@@ -1,6 +1,7 @@
 /* smoke_url.c - --url-prefix: parse a prefix, rebase URLs onto it. */
 #include "smoke_url.h"
 #include "cfg_yaml.h"
+#include "flow_check.h"
 #include "http_check.h"
 
 #include <curl/curl.h>
@@ -114,22 +115,101 @@ out:
     return rc;
 }
 
+/* Capture k of a template stands in the URL as "zqcapKKq" while it is
+ * rebased: letters and digits, which a URL's path, query and fragment keep
+ * as they are. */
+#define TOKEN "zqcap"
+
+/* A flow step's url template (cfg_yaml.h) rebased onto p: its captures
+ * stay where they are in the path, query or fragment; one in the host (or
+ * anywhere a prefix replaces) cannot be rebased. *out: a template too. */
+static enum op_rc rebase_template(const char *tmpl, const struct smoke_prefix *p, char **out,
+                                  const char **why)
+{
+    enum op_rc rc = OP_ERR_INVALID;
+    char *rebased = NULL;
+    struct buf b, back;
+    buf_init(&b, 4 * strlen(tmpl) + 16);
+    buf_init(&back, 1); /* sized once the rebased URL is known */
+    size_t n_marks = 0;
+    *why = "its url cannot be rebased";
+    if (strstr(tmpl, TOKEN))
+        goto out;
+    for (const char *q = tmpl; *q; q++) {
+        if (*q == CFG_CAPTURE_MARK && q[1] && q[1] != CFG_CAPTURE_MARK) {
+            buf_addf(&b, TOKEN "%02uq", (unsigned)((unsigned char)q[1] - CFG_CAPTURE_BASE));
+            q++;
+            n_marks++;
+        } else {
+            buf_addc(&b, *q);
+        }
+    }
+    if (b.failed || smoke_rebase_url(buf_str(&b), p, &rebased) != OP_OK)
+        goto out;
+    /* Back to markers (shorter than their tokens); every capture must
+     * have come through. */
+    buf_free(&back);
+    buf_init(&back, strlen(rebased) + 1);
+    size_t found = 0;
+    for (const char *q = rebased; *q;) {
+        unsigned k;
+        if (strncmp(q, TOKEN, 5) == 0 && q[5] >= '0' && q[5] <= '9' && q[6] >= '0' && q[6] <= '9' &&
+            q[7] == 'q' &&
+            (k = (unsigned)(q[5] - '0') * 10 + (unsigned)(q[6] - '0')) < CFG_MAX_CAPTURES) {
+            buf_addc(&back, CFG_CAPTURE_MARK);
+            buf_addc(&back, (char)(k + CFG_CAPTURE_BASE));
+            q += 8;
+            found++;
+        } else {
+            buf_addc(&back, *q++);
+        }
+    }
+    *why = "a capture in its url's host cannot be rebased";
+    if (back.failed || found != n_marks)
+        goto out;
+    *out = buf_take(&back);
+    rc = OP_OK;
+out:
+    free(rebased);
+    buf_free(&b);
+    buf_free(&back);
+    return rc;
+}
+
+/* url rebased in place, the result checked as the configuration checks it. */
+static enum op_rc rebase_in_place(char **url, const struct smoke_prefix *p, const char **why)
+{
+    char *out = NULL;
+    *why = "its url cannot be rebased";
+    if (flow_is_template(*url) ? rebase_template(*url, p, &out, why) != OP_OK
+                               : smoke_rebase_url(*url, p, &out) != OP_OK)
+        return OP_ERR_INVALID;
+    char *sample = cfg_capture_sample(out);
+    bool ok = cfg_http_url_ok(sample, why);
+    free(sample);
+    if (!ok) {
+        free(out);
+        return OP_ERR_INVALID;
+    }
+    free(*url);
+    *url = out;
+    return OP_OK;
+}
+
 enum op_rc smoke_rebase_check(const struct check_spec *c, const struct smoke_prefix *p,
                               const char **why)
 {
     /* Each check type with URLs has its row here. */
-    if (c->type == &http_schema) {
-        struct http_spec *s = c->spec;
-        char *url = NULL;
-        *why = "its url cannot be rebased";
-        if (smoke_rebase_url(s->url, p, &url) != OP_OK)
-            return OP_ERR_INVALID;
-        if (!cfg_http_url_ok(url, why)) {
-            free(url);
-            return OP_ERR_INVALID;
+    if (c->type == &http_schema)
+        return rebase_in_place(&((struct http_spec *)c->spec)->url, p, why);
+    if (c->type == &flow_schema) {
+        /* Every step: a flow checks one system, wherever the prefix says. */
+        const struct flow_spec *fs = flow_spec_of(c);
+        for (size_t i = 0; i < fs->n_steps; i++) {
+            struct http_spec *s = (struct http_spec *)http_spec_of(&fs->steps[i].http);
+            if (rebase_in_place(&s->url, p, why) != OP_OK)
+                return OP_ERR_INVALID;
         }
-        free(s->url);
-        s->url = url;
         return OP_OK;
     }
     *why = "its type has no URL to rebase";

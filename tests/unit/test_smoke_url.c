@@ -11,6 +11,8 @@
 
 #include "buf.h"
 #include "config.h"
+#include "cfg_yaml.h"
+#include "flow_check.h"
 #include "http_check.h"
 #include "smoke_url.h"
 
@@ -131,12 +133,54 @@ static void test_rebase_check(void **state)
     buf_free(&err);
 }
 
+/* A flow: every step's URL rebased, captures kept where they are (path,
+ * query, fragment); a capture in a host cannot be rebased. */
+static void test_rebase_flow(void **state)
+{
+    (void)state;
+    static const char yaml[] =
+        "checks:\n"
+        "  - name: f\n"
+        "    type: flow\n"
+        "    steps:\n"
+        "      - {name: a, url: 'https://api.example.com/login', capture: {t: {header: T}}}\n"
+        "      - {name: b, url: "
+        "'https://api.example.com/o/${capture:t}?q=${capture:t}#${capture:t}'}\n"
+        "  - name: g\n"
+        "    type: flow\n"
+        "    steps:\n"
+        "      - {name: a, url: 'https://api.example.com/login', capture: {h: {header: H}}}\n"
+        "      - {name: b, url: 'https://${capture:h}/x'}\n";
+    struct buf err;
+    buf_init(&err, 1u << 16);
+    struct cfg *cfg = NULL;
+    if (cfg_load_string(yaml, strlen(yaml), "u.yml", &cfg, &err) != OP_OK)
+        fail_msg("%s", buf_str(&err));
+    struct smoke_prefix p;
+    const char *why;
+    assert_int_equal(smoke_prefix_parse("http://127.0.0.1:4000/b", &p, &why), OP_OK);
+    const struct check_spec *c = cfg_check(cfg, 0);
+    assert_int_equal(smoke_rebase_check(c, &p, &why), OP_OK);
+    const struct flow_spec *f = flow_spec_of(c);
+    assert_string_equal(http_spec_of(&f->steps[0].http)->url, "http://127.0.0.1:4000/b/login");
+    char *sample = cfg_capture_sample(http_spec_of(&f->steps[1].http)->url);
+    assert_string_equal(sample, "http://127.0.0.1:4000/b/o/capture?q=capture#capture");
+    free(sample);
+    assert_true(flow_is_template(http_spec_of(&f->steps[1].http)->url));
+    assert_int_equal(smoke_rebase_check(cfg_check(cfg, 1), &p, &why), OP_ERR_INVALID);
+    assert_string_equal(why, "a capture in its url's host cannot be rebased");
+    smoke_prefix_free(&p);
+    cfg_free(cfg);
+    buf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prefix_parse),
         cmocka_unit_test(test_rebase_url),
         cmocka_unit_test(test_rebase_check),
+        cmocka_unit_test(test_rebase_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
