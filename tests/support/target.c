@@ -29,6 +29,8 @@
  *   /canary                 after 28..56 ms: 500 with probability 4 %, else 200 "ok\n"
  *   /count                  200, requests received so far by the server (this one included)
  *   /sleep-peak             200, the most /sleep/ requests ever in progress at the same time
+ *   /api/...                a session API for flows: login, orders, logout, stats, peer
+ *                           (target_api.c)
  *   anything else           404 "not found\n"; a malformed numeric argument gives 400.
  */
 #include <arpa/inet.h>
@@ -48,6 +50,8 @@
 #include <time.h>
 
 #include <microhttpd.h>
+
+#include "target_api.h"
 
 #define ECHO_BODY_MAX ((size_t)1024 * 1024)
 #define PEM_FILE_MAX ((long)1024 * 1024)
@@ -84,7 +88,7 @@ struct buf {
 };
 
 struct request {
-    bool is_echo;
+    bool is_echo; /* the body is kept: /echo, and the API paths that read one */
     bool too_large;
     struct buf body;
 };
@@ -139,6 +143,14 @@ static uint64_t rng_next(void)
 static long rng_range(long lo, long hi)
 {
     return lo + (long)(rng_next() % (uint64_t)(hi - lo + 1));
+}
+
+void target_api_token(char *out, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++)
+        out[i] = hex[rng_next() & 15];
+    out[n] = '\0';
 }
 
 static bool rng_chance(double p)
@@ -405,6 +417,11 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url, const
         snprintf(text, sizeof(text), "%ld\n", atomic_load(&sleeping_peak));
         return reply(conn, MHD_HTTP_OK, text);
     }
+    bool handled;
+    enum MHD_Result api = target_api_route(conn, url, method, req->body.data ? req->body.data : "",
+                                           req->body.len, &handled);
+    if (handled)
+        return api;
     if (strcmp(url, "/count") == 0) {
         snprintf(text, sizeof(text), "%llu\n", (unsigned long long)atomic_load(&request_count));
         return reply(conn, MHD_HTTP_OK, text);
@@ -435,7 +452,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return MHD_NO;
         *req_cls = req;
         atomic_fetch_add(&request_count, 1);
-        req->is_echo = strcmp(url, "/echo") == 0;
+        req->is_echo = strcmp(url, "/echo") == 0 || target_api_keeps_body(url);
         if (req->is_echo && declared_too_large(conn))
             return reply(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n");
         return MHD_YES;
