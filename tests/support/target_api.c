@@ -5,14 +5,17 @@
  *                      strings): 200 {"token":"<32 hex>"} and "X-Session-Id: <the same>",
  *                      else 401. ?pad=N (0..100000) makes the token N bytes longer (a token
  *                      over a capture's size cap).
- *   GET  /api/orders   "Authorization: Bearer <token>" of a live session: 200 {"orders":[...]},
- *                      else 401 (a wrong token, or one already logged out).
+ *   GET  /api/orders   "Authorization: Bearer <token>" of a live session: 200
+ *                      {"orders":[...],"session":"<token>"} (the token echoed, as real APIs
+ *                      do), else 401 (a wrong token, or one already logged out).
  *   POST /api/logout   the same header: 200 and the token is dead from now on, else 401.
  *   GET  /api/stats    200 {"logins":L,"logouts":O,"live":V,"rejected":R}: what a test reads to
  *                      see that a clean-up step ran.
  *   GET  /api/peer     200 {"peer":"ADDR:PORT"}: the client's end of this connection; with
  *                      ?is=ADDR:PORT, 409 unless it is that one (a flow can check it kept
  *                      its connection).
+ *   GET  /api/issued   200, every token handed out so far (the first 4096), one a line: what a
+ *                      test looks for where captured values must never appear.
  *
  * Tokens come from the target's seeded PRNG (target_api_token), so a run can be replayed.
  */
@@ -33,6 +36,8 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static char *live[MAX_SESSIONS];
+static char *issued[MAX_SESSIONS];
+static size_t n_issued;
 static unsigned long logins, logouts, rejected;
 
 static enum MHD_Result api_reply(struct MHD_Connection *conn, unsigned int status,
@@ -128,6 +133,8 @@ static enum MHD_Result login(struct MHD_Connection *conn, const char *body, size
     if (slot >= 0) {
         live[slot] = strdup(tok);
         logins++;
+        if (n_issued < MAX_SESSIONS)
+            issued[n_issued++] = strdup(tok);
     }
     pthread_mutex_unlock(&mu);
     snprintf(doc, TOKEN_HEX + (size_t)pad + 32, "{\"token\":\"%s\"}\n", tok);
@@ -173,8 +180,16 @@ enum MHD_Result target_api_route(struct MHD_Connection *conn, const char *url, c
         return login(conn, body, len);
     bool logout = strcmp(url, "/api/logout") == 0 && post;
     if (strcmp(url, "/api/orders") == 0 || logout) {
+        char *doc = NULL;
         pthread_mutex_lock(&mu);
         int s = session_of(conn);
+        if (s >= 0 && !logout) {
+            size_t n = strlen(live[s]) + 64;
+            doc = malloc(n);
+            if (doc != NULL)
+                snprintf(doc, n, "{\"orders\":[{\"id\":1,\"total\":12.5}],\"session\":\"%s\"}\n",
+                         live[s]);
+        }
         if (s >= 0 && logout) {
             free(live[s]);
             live[s] = NULL;
@@ -183,10 +198,30 @@ enum MHD_Result target_api_route(struct MHD_Connection *conn, const char *url, c
         pthread_mutex_unlock(&mu);
         if (s < 0)
             return unauthorized(conn);
-        return logout ? api_reply(conn, MHD_HTTP_OK, "application/json", "{\"bye\":true}\n", NULL,
-                                  NULL)
-                      : api_reply(conn, MHD_HTTP_OK, "application/json",
-                                  "{\"orders\":[{\"id\":1,\"total\":12.5}]}\n", NULL, NULL);
+        if (logout)
+            return api_reply(conn, MHD_HTTP_OK, "application/json", "{\"bye\":true}\n", NULL, NULL);
+        enum MHD_Result ok =
+            doc ? api_reply(conn, MHD_HTTP_OK, "application/json", doc, NULL, NULL) : MHD_NO;
+        free(doc);
+        return ok;
+    }
+    if (strcmp(url, "/api/issued") == 0) {
+        pthread_mutex_lock(&mu);
+        size_t n = 1;
+        for (size_t i = 0; i < n_issued; i++)
+            n += strlen(issued[i]) + 1;
+        char *doc = malloc(n);
+        if (doc != NULL) {
+            size_t o = 0;
+            for (size_t i = 0; i < n_issued; i++)
+                o += (size_t)snprintf(doc + o, n - o, "%s\n", issued[i]);
+            doc[o] = '\0';
+        }
+        pthread_mutex_unlock(&mu);
+        enum MHD_Result ok =
+            doc ? api_reply(conn, MHD_HTTP_OK, "text/plain", doc, NULL, NULL) : MHD_NO;
+        free(doc);
+        return ok;
     }
     if (strcmp(url, "/api/stats") == 0) {
         char doc[160];
