@@ -26,9 +26,13 @@ KEY = re.compile(r"`([a-z_][a-z0-9_.]*)`")
 
 # Keys below these paths are not option names but values: request and
 # expected header names, SLO labels, external labels, JSON expectation
-# items and basic-auth fields (documented in the tables' prose).
+# items and basic-auth fields (documented in the tables' prose). A flow's
+# steps have the same, their capture names, and expectations documented
+# once under ### `expect`.
 FREE = ("checks.headers.", "checks.expect.headers.", "slos.labels.",
-        "alerting.external_labels.", "checks.expect.json.", "checks.basic_auth.")
+        "alerting.external_labels.", "checks.expect.json.", "checks.basic_auth.",
+        "checks.steps.headers.", "checks.steps.basic_auth.", "checks.steps.capture.",
+        "checks.steps.expect.")
 
 
 def documented_keys(text):
@@ -124,13 +128,14 @@ def test_doc_tables_parse():
     keys = documented_keys(read(DOC))
     sections = {k.rsplit(".", 1)[0] for k in keys}
     assert {"global", "global.alert", "global.retry", "checks", "checks.tls", "checks.expect",
-            "slos", "slos.sli", "slos.sli.latency", "slos.policy", "canaries",
-            "alerting"} <= sections
+            "checks.steps", "checks.steps.tls", "slos", "slos.sli", "slos.sli.latency",
+            "slos.policy", "canaries", "alerting"} <= sections
     for k in ("global.interval", "checks.url", "checks.tls.server_name",
               "checks.tls.cert_file", "checks.tls.key_file", "checks.retry.delay",
               "checks.expect.max_duration", "slos.sli.latency.threshold", "slos.calendar",
               "canaries.baseline_check", "canaries.canary_check",
-              "alerting.cert_expiry_warning"):
+              "alerting.cert_expiry_warning", "checks.steps", "checks.steps.capture",
+              "checks.steps.always_run", "checks.steps.url", "checks.steps.tls.key_file"):
         assert k in keys, k
     # The failure reasons table lists reasons, not keys.
     assert "checks.timeout" in keys and not any(k.endswith(".dns") for k in keys)
