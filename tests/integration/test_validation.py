@@ -74,10 +74,10 @@ def example_with_tls_files(tmp_path, certs):
 def test_example_config_lints_without_secrets(tmp_path, certs):
     assert not os.path.exists("/etc/outpost/admin-password")
     EXAMPLE = example_with_tls_files(tmp_path, certs)
-    env = env_without("ORDERS_API_TOKEN")
+    env = env_without("ORDERS_API_TOKEN", "PROBE_PASSWORD")
     r = check(EXAMPLE, "--config.skip-secrets", env=env)
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout == f"{EXAMPLE}: OK, 7 checks, 2 SLOs (secret references not resolved)\n"
+    assert r.stdout == f"{EXAMPLE}: OK, 8 checks, 3 SLOs (secret references not resolved)\n"
     # The flag may come first too.
     r = subprocess.run([AGENT_BIN, "--config.skip-secrets", "--config.check",
                         f"--config.file={EXAMPLE}"], capture_output=True, text=True, env=env)
@@ -87,10 +87,20 @@ def test_example_config_lints_without_secrets(tmp_path, certs):
     assert r.returncode == 1 and r.stdout == ""
     token = where(EXAMPLE, "${env:ORDERS_API_TOKEN}")
     password = where(EXAMPLE, "${file:/etc/outpost/admin-password}")
+    # The flow's steps: the login's body, and credentials written quoted there.
+    body = where(EXAMPLE, "'{\"user\":\"probe\",\"password\":\"${env:PROBE_PASSWORD}\"}'")
+    step_token = where(EXAMPLE, '"${env:ORDERS_API_TOKEN}"')
+    step_password = where(EXAMPLE, '"${file:/etc/outpost/admin-password}"')
     assert r.stderr == (
         f"{EXAMPLE}:{token}: checks[1].bearer_token: environment variable ORDERS_API_TOKEN is "
         "not set\n"
         f"{EXAMPLE}:{password}: checks[2].basic_auth.password: cannot read "
+        "/etc/outpost/admin-password: No such file or directory\n"
+        f"{EXAMPLE}:{body}: checks[5].steps[0].body: environment variable PROBE_PASSWORD is "
+        "not set\n"
+        f"{EXAMPLE}:{step_token}: checks[5].steps[2].bearer_token: environment variable "
+        "ORDERS_API_TOKEN is not set\n"
+        f"{EXAMPLE}:{step_password}: checks[5].steps[3].basic_auth.password: cannot read "
         "/etc/outpost/admin-password: No such file or directory\n")
 
 
