@@ -52,11 +52,6 @@ struct flow_run {
     double duration, phases[CHECK_PHASE_COUNT], cert_expiry;
 };
 
-static bool uses_capture(const struct flow_step *st)
-{
-    return st->needs != 0;
-}
-
 enum flow_next flow_plan(const struct flow_spec *spec, size_t i, bool failed, uint64_t taken,
                          bool time_up)
 {
@@ -65,7 +60,7 @@ enum flow_next flow_plan(const struct flow_spec *spec, size_t i, bool failed, ui
         return FLOW_SKIP_FAILED;
     if (time_up)
         return failed ? FLOW_SKIP_TIME : FLOW_TIMED_OUT;
-    if (uses_capture(st) && (st->needs & ~taken))
+    if (st->needs & ~taken)
         return FLOW_SKIP_CAPTURE;
     return FLOW_RUN;
 }
@@ -90,7 +85,8 @@ static const char *capture_name(const struct flow_run *r, size_t k)
     return k < r->spec->n_captures ? r->spec->capture_names[k] : "?";
 }
 
-/* Put the run's captures into step st's url, header values and body.
+/* Put the run's captures into a step's url, header values and body (hs:
+ * its settings) as the request to send (r->url, r->headers, r->body).
  * CHECK_REASON_NONE, or CHECK_REASON_CAPTURE with why in d: a value was
  * not taken, or cannot go where the step puts it (a line break in a
  * header; a URL that is no longer one). Never shows a value. */

@@ -52,8 +52,8 @@ const struct flow_spec *flow_spec_of(const struct check_spec *c)
 
 #define FLOW_MAX_CAPTURE_NAME 64
 
-/* Letters, digits and '_', not starting with a digit: a name that reads
- * the same in ${capture:NAME}, YAML and a metric-free text. */
+/* Letters, digits and '_', not starting with a digit: a name that needs
+ * no quoting in ${capture:NAME}, in YAML or in a message. */
 static bool capture_name_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -546,8 +546,11 @@ static void flow_finish(struct cfg_parser *p, const struct yaml_node_s *n, const
     }
     free(c->target);
     c->target = xstrdup(s->n_steps && s->steps[0].http.target ? s->steps[0].http.target : "");
+    /* What the parse borrowed from the document goes with it. */
     free(fp->sp);
     fp->sp = NULL;
+    memset(fp->defs, 0, sizeof(fp->defs));
+    memset(fp->names, 0, sizeof(fp->names));
 }
 
 static uint64_t flow_identity(const struct check_spec *c)

@@ -285,6 +285,24 @@ static bool got_line(struct server *s, size_t i, const char *line)
     return ok;
 }
 
+/* How many requests came, and on which connection request i came; under
+ * the server's lock (its thread may still run). */
+static size_t n_reqs(struct server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->n_reqs;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static int conn_of(struct server *s, size_t i)
+{
+    pthread_mutex_lock(&s->lock);
+    int c = i < s->n_reqs ? s->conn_of[i] : -1;
+    pthread_mutex_unlock(&s->lock);
+    return c;
+}
+
 #define TOKEN "tok-9f8e7d6c5b4a"
 
 static const char *flow_yaml(int port, const char *extra)
@@ -349,7 +367,7 @@ static void test_passing_flow(void **state)
         sum += r.rep.steps[i].duration;
     }
     assert_float_equal(res->duration, sum, 1e-9);
-    assert_int_equal(s.n_reqs, 4);
+    assert_int_equal(n_reqs(&s), 4);
     assert_true(got_line(&s, 0, "POST /login HTTP/1.1\r\n"));
     assert_true(got_line(&s, 0, "\r\n\r\n{\"user\":\"probe\"}"));
     assert_true(got_line(&s, 1, "GET /orders?sid=s-77 HTTP/1.1\r\n"));
@@ -360,7 +378,7 @@ static void test_passing_flow(void **state)
         assert_true(got_line(&s, i, "\r\nCookie: jar=j1\r\n"));
     /* A fresh connection per step by default. */
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal(s.conn_of[i], (int)i);
+        assert_int_equal(conn_of(&s, i), (int)i);
     /* The recorder keeps each step's last run. */
     struct rec_step st[4];
     rec_read_steps(gen_rec(r.g, 0), st, 4);
@@ -402,7 +420,7 @@ static void test_failing_middle_step(void **state)
                 "status 401 not in [200-299]");
     expect_step(&r.rep, 2, "pay", false, true, CHECK_REASON_NONE, 0, "not run: step orders failed");
     expect_step(&r.rep, 3, "logout", true, false, CHECK_REASON_NONE, 200, "");
-    assert_int_equal(s.n_reqs, 3);
+    assert_int_equal(n_reqs(&s), 3);
     assert_true(got_line(&s, 2, "POST /logout HTTP/1.1\r\n"));
     assert_true(got_line(&s, 2, "\r\nAuthorization: Bearer " TOKEN "\r\n"));
     struct rec_step st[4];
@@ -439,7 +457,7 @@ static void test_capture_missing_and_cleanup_failure(void **state)
     assert_string_equal(r.rep.res.detail, "step login: capture token: json tokn missing");
     expect_step(&r.rep, 3, "logout", false, true, CHECK_REASON_NONE, 0,
                 "not run: capture token was not taken");
-    assert_int_equal(s.n_reqs, 1);
+    assert_int_equal(n_reqs(&s), 1);
     run_end(&r);
     server_stop(&s);
     free(y);
@@ -470,9 +488,9 @@ static void test_reuse_connection(void **state)
     run_start(&r, flow_yaml(s.port, "    reuse_connection: true\n"));
     run_wait(&r);
     assert_true(r.rep.res.success);
-    assert_int_equal(s.n_reqs, 4);
+    assert_int_equal(n_reqs(&s), 4);
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal(s.conn_of[i], 0);
+        assert_int_equal(conn_of(&s, i), 0);
     run_end(&r);
     server_stop(&s);
 }
@@ -509,7 +527,7 @@ static void test_flow_deadline(void **state)
     expect_step(&r.rep, 2, "pay", false, true, CHECK_REASON_NONE, 0, "not run: step orders failed");
     expect_step(&r.rep, 3, "logout", false, true, CHECK_REASON_NONE, 0,
                 "not run: the flow's timeout was reached");
-    assert_int_equal(s.n_reqs, 1);
+    assert_int_equal(n_reqs(&s), 1);
     run_end(&r);
     server_stop(&s);
 }
@@ -532,7 +550,7 @@ static void test_value_refused(void **state)
                 "header Authorization with its captures holds a line break: not sent");
     expect_step(&r.rep, 3, "logout", false, false, CHECK_REASON_CAPTURE, 0,
                 "header Authorization with its captures holds a line break: not sent");
-    assert_int_equal(s.n_reqs, 1);
+    assert_int_equal(n_reqs(&s), 1);
     run_end(&r);
     server_stop(&s);
 }
