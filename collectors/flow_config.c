@@ -173,34 +173,13 @@ struct capture_parse {
     bool has_json, has_header, has_regex;
 };
 
-static bool header_token_ok(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (!(c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c)))
-            return false;
-    }
-    return true;
-}
-
+/* A capture's regex: compiled as every pattern is, with exactly one group. */
 static bool compile_group_regex(struct cfg_parser *p, const yaml_node_t *v, const char *path,
                                 struct regex *re)
 {
-    if (!cfg_want_scalar(p, v, path))
+    if (!http_compile_regex(p, v, path, re))
         return false;
-    int err;
-    PCRE2_SIZE off;
-    pcre2_code *code =
-        pcre2_compile((PCRE2_SPTR)cfg_scalar(v), PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
-    if (!code) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(err, msg, sizeof(msg));
-        cfg_err(p, v, path, "bad regular expression at offset %zu: %s", (size_t)off,
-                (const char *)msg);
-        return false;
-    }
+    pcre2_code *code = re->code;
     uint32_t groups = 0;
     (void)pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &groups);
     if (groups != 1) {
@@ -209,10 +188,11 @@ static bool compile_group_regex(struct cfg_parser *p, const yaml_node_t *v, cons
                 "has %u; write (?:...) for a group that is not the value)",
                 groups);
         pcre2_code_free(code);
+        free(re->pattern);
+        re->pattern = NULL;
+        re->code = NULL;
         return false;
     }
-    re->pattern = xstrdup(cfg_scalar(v));
-    re->code = code;
     return true;
 }
 
@@ -233,7 +213,7 @@ static bool capture_kind_key(struct cfg_parser *p, const char *key, yaml_node_t 
         if (!cfg_get_str(p, v, path, false, &cp->c->header))
             return true;
         cp->has_header = true;
-        if (!header_token_ok(cp->c->header))
+        if (!http_header_name_ok(cp->c->header))
             cfg_err(p, v, path, "\"%s\" is not a valid header name", cfg_quote(cp->c->header, q));
     } else if (strcmp(key, "regex") == 0) {
         /* Present even when it does not compile: that error is enough. */

@@ -17,6 +17,9 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <yaml.h>
+
+struct cfg_parser;
 
 /* Caps on what a target may send us, and on redirects followed. */
 #define HTTP_MAX_HEADER_BYTES (64u << 10)
@@ -172,6 +175,15 @@ enum op_rc http_request_start(struct probe_loop *loop, const struct check_spec *
                               void **handle) WUR;
 /* Abandon a request that has not reported: cb will not run. */
 void http_request_cancel(struct probe_loop *loop, void *handle);
+
+/* An RFC 9110 token: a valid header name (and method). */
+bool http_header_name_ok(const char *s);
+
+/* Compile the scalar n as a PCRE2 pattern into *re (which then owns the
+ * pattern copy and the code); false after reporting the error at n. Shared
+ * by every key that takes a regular expression, flow captures included. */
+bool http_compile_regex(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                        struct regex *re);
 
 /* A JSON path as `json` expectations write it (a.b[0].c) into j's steps
  * (j zeroed by the caller); false when it is not one. */

@@ -34,7 +34,7 @@ bool http_status_ok(const struct http_expect *e, int code)
 
 /* ---- small rules ---- */
 
-static bool header_name_ok(const char *s)
+bool http_header_name_ok(const char *s)
 {
     if (!*s)
         return false;
@@ -49,7 +49,7 @@ static bool header_name_ok(const char *s)
 
 static const char *header_name_why(const char *key)
 {
-    return header_name_ok(key) ? NULL : "is not a valid header name";
+    return http_header_name_ok(key) ? NULL : "is not a valid header name";
 }
 
 static const char *header_value_why(const char *v)
@@ -59,8 +59,8 @@ static const char *header_value_why(const char *v)
 
 /* ---- regular expressions ---- */
 
-static bool compile_regex(struct cfg_parser *p, const yaml_node_t *n, const char *path,
-                          struct regex *re)
+bool http_compile_regex(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                        struct regex *re)
 {
     if (!cfg_want_scalar(p, n, path))
         return false;
@@ -94,7 +94,7 @@ static void add_regex(struct cfg_parser *p, const yaml_node_t *n, const char *pa
         cfg_err(p, n, path, "more than %d patterns", HTTP_MAX_EXPECTS);
         return;
     }
-    if (!compile_regex(p, n, path, &re))
+    if (!http_compile_regex(p, n, path, &re))
         return;
     *arr = xrealloc(*arr, (*cnt + 1) * sizeof(**arr));
     (*arr)[(*cnt)++] = re;
@@ -215,7 +215,7 @@ static bool expect_header_key(struct cfg_parser *p, const char *key, yaml_node_t
 {
     struct http_expect *e = arg;
     char q[CFG_MAX_QUOTED + 4];
-    if (!header_name_ok(key)) {
+    if (!http_header_name_ok(key)) {
         cfg_err(p, v, path, "\"%s\" is not a valid header name", cfg_quote(key, q));
         return true;
     }
@@ -224,7 +224,7 @@ static bool expect_header_key(struct cfg_parser *p, const char *key, yaml_node_t
         return true;
     }
     struct regex re;
-    if (compile_regex(p, v, path, &re)) {
+    if (http_compile_regex(p, v, path, &re)) {
         e->headers = xrealloc(e->headers, (e->n_headers + 1) * sizeof(*e->headers));
         e->headers[e->n_headers].name = xstrdup(key);
         e->headers[e->n_headers].re = re;
@@ -469,7 +469,7 @@ static bool http_method(struct cfg_parser *p, yaml_node_t *v, const char *path, 
     char q[CFG_MAX_QUOTED + 4];
     if (!cfg_get_str(p, v, path, false, &s->method))
         return false;
-    if (header_name_ok(s->method))
+    if (http_header_name_ok(s->method))
         return true;
     cfg_err(p, v, path, "\"%s\" is not an HTTP method", cfg_quote(s->method, q));
     return false;
