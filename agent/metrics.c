@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Snapshot check i into s and return its spec. Each family reads the
  * recorders afresh: a family's samples must be together in the output, and
@@ -79,6 +80,46 @@ static void render_steps(struct expo *e, const struct gen *g)
     }
     free(names);
     free(st);
+}
+
+/* The gauges each type declares (check_type.gauges), family by family,
+ * for the checks of that type; nothing for a type no check uses. A row
+ * whose last value is NaN has no series. */
+static void render_type_gauges(struct expo *e, const struct gen *g)
+{
+    size_t n_types;
+    const struct check_type *const *types = check_types(&n_types);
+    struct rec_snapshot *s = NULL;
+    for (size_t t = 0; t < n_types; t++) {
+        const struct check_type *ty = types[t];
+        bool used = false;
+        for (size_t i = 0; i < gen_check_count(g) && !used; i++)
+            used = gen_check_type(g, i) == ty;
+        if (!used || !ty->n_gauges)
+            continue;
+        if (!s)
+            s = xmalloc(sizeof(*s));
+        for (size_t k = 0; k < ty->n_gauges;) {
+            /* Rows k .. end-1 are one family. */
+            size_t end = k + 1;
+            while (end < ty->n_gauges && strcmp(ty->gauges[end].name, ty->gauges[k].name) == 0)
+                end++;
+            expo_family(e, ty->gauges[k].name, EXPO_GAUGE, ty->gauges[k].help);
+            for (size_t i = 0; i < gen_check_count(g); i++) {
+                if (gen_check_type(g, i) != ty)
+                    continue;
+                const struct check_spec *c = snap(g, i, s);
+                for (size_t r = k; r < end; r++) {
+                    const struct check_gauge *gr = &ty->gauges[r];
+                    struct label l[] = {{"check", c->name}, {gr->label, gr->value}};
+                    if (s->has_result && !isnan(s->gauges[r]))
+                        expo_sample(e, gr->name, "", l, gr->label ? 2 : 1, NULL, s->gauges[r]);
+                }
+            }
+            k = end;
+        }
+    }
+    free(s);
 }
 
 static void render_checks(struct expo *e, const struct gen *g)
@@ -173,7 +214,9 @@ static void render_checks(struct expo *e, const struct gen *g)
     for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
-        if (s->has_result)
+        /* Only types whose runs have an HTTP status: a TCP or DNS check's
+         * 0 would read as "no response". */
+        if (s->has_result && gen_check_type(g, i)->status_name)
             expo_sample(e, "outpost_check_http_status_code", "", &l, 1, NULL, s->status);
     }
 
@@ -197,6 +240,7 @@ static void render_checks(struct expo *e, const struct gen *g)
     }
     free(s);
     render_steps(e, g);
+    render_type_gauges(e, g);
 
     /* The thresholds of the agent's own OutpostCheckDown, so rules and
      * dashboards read them instead of copying them. */

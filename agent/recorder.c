@@ -2,6 +2,7 @@
 #include "recorder.h"
 #include "common.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct rec {
     atomic_uint_fast64_t phases[CHECK_PHASE_COUNT];
     atomic_uint_fast64_t status;
     atomic_uint_fast64_t cert_expiry;
+    atomic_uint_fast64_t gauges[CHECK_GAUGE_MAX];
     atomic_uint_fast64_t last_run, last_duration, last_reason;
     /* The last detail as 64-bit words (its bytes in memory order), so it
      * is read and written with atomics like everything else here. */
@@ -70,8 +72,8 @@ struct rec *rec_new_steps(const double *bounds, size_t n, size_t n_steps)
     if (n > REC_MAX_BUCKETS)
         n = REC_MAX_BUCKETS; /* config caps this earlier; never reached */
     /* One allocation sized to the configured buckets: a check with the 11
-     * default buckets costs ~590 bytes here (160 of them the last detail),
-     * not the worst case; a step adds 104 bytes. The trailing arrays hold
+     * default buckets costs ~650 bytes here (160 of them the last detail),
+     * not the worst case; a step adds 144 bytes. The trailing arrays hold
      * 8-byte elements, so alignment holds. */
     size_t words = (n + 1) + n_steps * STEP_WORDS;
     size_t size = sizeof(struct rec) + n * sizeof(double) + words * sizeof(atomic_uint_fast64_t);
@@ -86,6 +88,8 @@ struct rec *rec_new_steps(const double *bounds, size_t n, size_t n_steps)
         atomic_init(&r->steps[i], 0);
     atomic_init(&r->refs, 1);
     atomic_init(&r->last_reason, (uint64_t)CHECK_REASON_NONE);
+    for (size_t i = 0; i < CHECK_GAUGE_MAX; i++)
+        atomic_init(&r->gauges[i], d2u(NAN));
     r->n_bounds = n;
     if (n)
         memcpy(r->bounds, bounds, n * sizeof(double));
@@ -192,6 +196,8 @@ void rec_record(struct rec *r, const struct check_result *res, double wall_now)
      * connection failed before TLS): the certificate did not go away. */
     if (res->cert_expiry > 0)
         ST(r->cert_expiry, d2u(res->cert_expiry));
+    for (size_t i = 0; i < CHECK_GAUGE_MAX; i++)
+        ST(r->gauges[i], d2u(res->gauges[i]));
     ST(r->last_run, d2u(wall_now));
     ST(r->last_duration, d2u(res->duration));
     ST(r->last_reason, (uint64_t)(res->success ? CHECK_REASON_NONE : why_failed(res)));
@@ -272,6 +278,8 @@ void rec_read(const struct rec *rc, struct rec_snapshot *out)
             out->phases[p] = u2d(LD(r->phases[p]));
         out->status = (int)LD(r->status);
         out->cert_expiry = u2d(LD(r->cert_expiry));
+        for (size_t i = 0; i < CHECK_GAUGE_MAX; i++)
+            out->gauges[i] = u2d(LD(r->gauges[i]));
         out->last_run = u2d(LD(r->last_run));
         out->last_duration = u2d(LD(r->last_duration));
         out->last_reason = (enum check_reason)LD(r->last_reason);

@@ -40,6 +40,8 @@ struct rec_snapshot {
     double phases[CHECK_PHASE_COUNT];
     int status;
     double cert_expiry; /* 0 = no certificate seen yet */
+    /* The last run's type gauges (check_result.gauges); NaN: absent. */
+    double gauges[CHECK_GAUGE_MAX];
     /* The last result (meaningful once has_result): */
     double last_run;               /* unix seconds it was recorded */
     double last_duration;          /* seconds */

@@ -42,6 +42,16 @@ enum check_reason {
      * over its size cap, not sendable where it goes). After `other`: the
      * labels of the earlier reasons keep their order. */
     CHECK_REASON_CAPTURE,
+    /* Reasons of the types that speak other protocols, appended in the
+     * same way: a reply did not match (a TCP query_response expectation),
+     * every ICMP echo lost (or more than max_loss_ratio), a gRPC status
+     * other than OK or a health status other than SERVING, a DNS rcode
+     * not allowed, answer records that fail their expectations. */
+    CHECK_REASON_EXPECT,
+    CHECK_REASON_LOSS,
+    CHECK_REASON_GRPC_STATUS,
+    CHECK_REASON_DNS_RCODE,
+    CHECK_REASON_DNS_ANSWER,
     CHECK_REASON_COUNT,
     CHECK_REASON_NONE = CHECK_REASON_COUNT, /* success */
 };
@@ -61,6 +71,22 @@ const char *check_reason_name(enum check_reason r);
 const char *check_phase_name(enum check_phase p);
 
 struct check_type;
+
+/*
+ * A gauge a type exports per check from its last run, beside the families
+ * every check has (outpost_check_dns_answers, outpost_check_icmp_rtt_seconds
+ * {stat="min"}): one row per series. Rows of one family are adjacent in the
+ * type's table and share name and help; label is the one extra label of
+ * the family (NULL: only `check`), value its value for this row.
+ */
+struct check_gauge {
+    const char *name;
+    const char *help;
+    const char *label, *value;
+};
+
+/* Rows a type may declare; check_result.gauges holds one value per row. */
+#define CHECK_GAUGE_MAX 8
 
 /* Room for a result's detail, NUL included; a multiple of 8 (the recorder
  * keeps it as 64-bit words). */
@@ -99,6 +125,11 @@ struct check_result {
      * runs are one step. Borrowed like tail. */
     const struct check_step *steps;
     size_t n_steps;
+    /* One value per row of type->gauges, in that order; NaN when the run
+     * has nothing true to say for it (no DNS reply came, so no rcode): the
+     * series is then absent until a run reports it again. Unused rows are
+     * ignored. */
+    double gauges[CHECK_GAUGE_MAX];
 };
 
 struct probe_loop; /* the loop, opaque to check types */
@@ -113,6 +144,10 @@ struct check_type {
     /* What check_result.status is, for people ("HTTP status"); NULL when
      * the type reports none. */
     const char *status_name;
+    /* The type's own gauges (struct check_gauge), at most CHECK_GAUGE_MAX;
+     * NULL and 0 for none. */
+    const struct check_gauge *gauges;
+    size_t n_gauges;
     /* Process-wide set-up before the first run, and its undo (may be NULL). */
     enum op_rc (*global_init)(void) WUR;
     void (*global_fini)(void);

@@ -32,8 +32,9 @@ void check_types_register_test(const struct check_type *t)
 #endif
 
 static const char *const reason_names[CHECK_REASON_COUNT] = {
-    "timeout", "dns",  "connect", "tls",   "http_status", "body",
-    "header",  "json", "latency", "other", "capture",
+    "timeout", "dns",         "connect",   "tls",        "http_status", "body",
+    "header",  "json",        "latency",   "other",      "capture",     "expect",
+    "loss",    "grpc_status", "dns_rcode", "dns_answer",
 };
 
 static const char *const phase_names[CHECK_PHASE_COUNT] = {

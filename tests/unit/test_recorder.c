@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -321,6 +322,38 @@ static void test_observe(void **state)
     rec_unref(r);
 }
 
+/* A type's gauges: NaN (no series) until a run reports them, then the
+ * last run's values exactly, a NaN of a later run included. */
+static void test_gauges(void **state)
+{
+    (void)state;
+    struct rec *r = rec_new(bounds3, 3);
+    struct rec_snapshot s;
+    rec_read(r, &s);
+    for (int i = 0; i < CHECK_GAUGE_MAX; i++)
+        assert_true(isnan(s.gauges[i]));
+    struct check_result res = {.success = true, .reason = CHECK_REASON_NONE};
+    for (int i = 0; i < CHECK_GAUGE_MAX; i++)
+        res.gauges[i] = NAN;
+    res.gauges[0] = 3;
+    res.gauges[1] = 0.25;
+    rec_record(r, &res, 100);
+    rec_read(r, &s);
+    assert_true(s.gauges[0] == 3);
+    assert_true(s.gauges[1] == 0.25);
+    assert_true(isnan(s.gauges[2]));
+    res.success = false;
+    res.reason = CHECK_REASON_DNS_RCODE;
+    res.gauges[0] = NAN;
+    res.gauges[1] = 2;
+    rec_record(r, &res, 101);
+    rec_read(r, &s);
+    assert_true(isnan(s.gauges[0]));
+    assert_true(s.gauges[1] == 2);
+    assert_int_equal(s.failures[CHECK_REASON_DNS_RCODE], 1);
+    rec_unref(r);
+}
+
 static void test_cert_expiry_kept(void **state)
 {
     (void)state;
@@ -545,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_histogram_many),
         cmocka_unit_test(test_observe),
         cmocka_unit_test(test_cert_expiry_kept),
+        cmocka_unit_test(test_gauges),
         cmocka_unit_test(test_same_bounds),
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_concurrent_reader),
