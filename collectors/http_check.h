@@ -11,6 +11,7 @@
 #include "check.h"
 #include "config.h"
 #include "detail.h"
+#include "tls_config.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -39,9 +40,6 @@ struct cfg_parser;
 #define HTTP_REGEX_MATCH_LIMIT 500000u
 #define HTTP_REGEX_DEPTH_LIMIT 100000u
 #define HTTP_REGEX_HEAP_LIMIT_KIB (20u << 10)
-
-/* Order as the config names them ("ip4, ip6, auto"). */
-enum ip_proto { IP_PROTO_4, IP_PROTO_6, IP_PROTO_AUTO };
 
 struct status_range {
     int lo, hi; /* inclusive */
@@ -87,17 +85,6 @@ struct http_expect {
     struct json_expect *json;
     size_t n_json;
     int64_t max_duration_ms; /* 0: no latency expectation */
-};
-
-struct castore;
-
-struct tls_spec {
-    char *ca_file, *cert_file, *key_file, *server_name; /* NULL when unset */
-    bool insecure_skip_verify;
-    /* What the server is verified with (castore.h): ca_file's store, else
-     * the system default store; NULL with insecure_skip_verify, when
-     * libcurl loads no CA either. Held by the spec. */
-    struct castore *ca;
 };
 
 /* The settings of one http check (check_spec.spec). */

@@ -2,7 +2,6 @@
  * http_config.c - the configuration schema of the `http` check type: its
  * keys, their defaults and rules, and the `target` label.
  */
-#include "castore.h"
 #include "cfg_yaml.h"
 #include "http_check.h"
 
@@ -393,54 +392,6 @@ static void expect_free(struct http_expect *e)
 
 /* ---- tls ---- */
 
-/* A TLS file must be a readable regular file when the config loads, not
- * at the first probe: opened without blocking, so a FIFO is refused, never
- * waited on. */
-static bool tls_file(struct cfg_parser *p, yaml_node_t *v, const char *path, char **out)
-{
-    if (!cfg_get_str(p, v, path, false, out))
-        return false;
-    /* Key material, like ${file:}: a lint without the deployment's files
-     * (--config.check --config.skip-secrets) checks the key, not the file. */
-    if (p->opts.skip_secrets)
-        return true;
-    char q[CFG_MAX_QUOTED + 4];
-    const char *why = NULL;
-    FILE *f = cfg_open_regular(*out, &why);
-    if (!f) {
-        cfg_err(p, v, path, "cannot read %s: %s", cfg_quote(*out, q), why);
-        return false;
-    }
-    fclose(f);
-    return true;
-}
-
-static bool tls_ca(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
-{
-    return tls_file(p, v, path, &((struct tls_spec *)obj)->ca_file);
-}
-
-static bool tls_cert(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
-{
-    return tls_file(p, v, path, &((struct tls_spec *)obj)->cert_file);
-}
-
-static bool tls_key(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
-{
-    return tls_file(p, v, path, &((struct tls_spec *)obj)->key_file);
-}
-
-static const struct cfg_field tls_fields[] = {
-    {.key = "ca_file", .kind = CFG_CUSTOM, .parse = tls_ca},
-    {.key = "cert_file", .kind = CFG_CUSTOM, .parse = tls_cert},
-    {.key = "key_file", .kind = CFG_CUSTOM, .parse = tls_key},
-    {.key = "server_name", .kind = CFG_STR, .offset = offsetof(struct tls_spec, server_name)},
-    {.key = "insecure_skip_verify",
-     .kind = CFG_BOOL,
-     .offset = offsetof(struct tls_spec, insecure_skip_verify)},
-    {0},
-};
-
 /* ---- the check's own keys ---- */
 
 static bool http_url(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
@@ -534,39 +485,9 @@ static bool http_basic_auth(struct cfg_parser *p, yaml_node_t *v, const char *pa
 }
 
 /* The value of key in the mapping map, NULL when absent. */
-static yaml_node_t *map_value(struct cfg_parser *p, const yaml_node_t *map, const char *key)
-{
-    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
-         pair++) {
-        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
-        if (k && k->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(k), key) == 0)
-            return yaml_document_get_node(p->doc, pair->value);
-    }
-    return NULL;
-}
-
 static bool http_tls(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
-    struct http_spec *s = obj;
-    if (!cfg_want_mapping(p, v, path))
-        return false;
-    int before = p->n_errors;
-    (void)cfg_walk_fields(p, v, path, tls_fields, &s->tls, NULL, NULL, NULL);
-    /* The CA file is loaded now (once for every check naming it, castore.h),
-     * so a file without certificates fails the load, not every probe. With
-     * insecure_skip_verify libcurl never read it: neither do we. */
-    if (p->n_errors != before || !s->tls.ca_file || s->tls.insecure_skip_verify ||
-        p->opts.skip_secrets)
-        return true;
-    char why[160], sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
-    s->tls.ca = castore_get_file(s->tls.ca_file, why, sizeof(why));
-    if (!s->tls.ca) {
-        yaml_node_t *n = map_value(p, v, "ca_file");
-        cfg_path_key(sub, path, "ca_file");
-        cfg_err(p, n ? n : v, sub, "cannot load CA certificates from %s: %s",
-                cfg_quote(s->tls.ca_file, q), why);
-    }
-    return true;
+    return tls_spec_parse(p, v, path, &((struct http_spec *)obj)->tls);
 }
 
 static bool http_expect(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
@@ -577,8 +498,6 @@ static bool http_expect(struct cfg_parser *p, yaml_node_t *v, const char *path, 
     (void)cfg_walk_fields(p, v, path, expect_fields, &s->expect, NULL, NULL, NULL);
     return true;
 }
-
-static const char *const ip_names[] = {"ip4", "ip6", "auto", NULL};
 
 /* Offsets are into struct http_parse, whose first member is the spec. */
 static const struct cfg_field http_fields[] = {
@@ -593,7 +512,7 @@ static const struct cfg_field http_fields[] = {
     {.key = "ip_protocol",
      .kind = CFG_ENUM,
      .offset = offsetof(struct http_spec, ip_protocol),
-     .names = ip_names,
+     .names = tls_ip_proto_names,
      .def_i = IP_PROTO_AUTO},
     {.key = "reuse_connection",
      .kind = CFG_BOOL,
@@ -639,11 +558,7 @@ static void http_free_spec(void *spec)
     free(s->basic_user);
     free(s->basic_pass);
     free(s->bearer_token);
-    free(s->tls.ca_file);
-    free(s->tls.cert_file);
-    free(s->tls.key_file);
-    free(s->tls.server_name);
-    castore_put(s->tls.ca);
+    tls_spec_free(&s->tls);
     expect_free(&s->expect);
     free(hp->target);
     free(hp);
@@ -684,12 +599,8 @@ static void http_finish(struct cfg_parser *p, const struct yaml_node_s *n, const
         (s->basic_user != NULL) + (s->bearer_token != NULL) + has_header(s, "Authorization");
     if (auths > 1)
         cfg_err(p, n, path, "use only one of basic_auth, bearer_token and an Authorization header");
-    if ((s->tls.cert_file == NULL) != (s->tls.key_file == NULL))
-        cfg_err(p, n, path, "tls.cert_file and tls.key_file go together");
-    /* Also for http:// URLs: a redirect may lead to https. Only keyed now;
-     * the bundle is read when a probe first needs it. */
-    if (!s->tls.insecure_skip_verify && !s->tls.ca_file && !s->tls.ca)
-        s->tls.ca = castore_get_system();
+    /* Also for http:// URLs: a redirect may lead to https. */
+    tls_spec_finish(p, n, path, &s->tls);
     free(c->target);
     c->target = hp->target;
     hp->target = NULL;
