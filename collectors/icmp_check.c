@@ -266,7 +266,18 @@ static bool read_error_queue(struct icmp_run *r)
         memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
         if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6)
             continue;
-        finish(r, CHECK_REASON_CONNECT, "%s", icmp_error_text(r->family, ee.ee_type, ee.ee_code));
+        /* The address of the router that answered follows the error. */
+        const struct sockaddr *off =
+            SO_EE_OFFENDER((const struct sock_extended_err *)CMSG_DATA(cm));
+        char from_txt[INET6_ADDRSTRLEN] = "?";
+        if (off->sa_family == AF_INET)
+            (void)inet_ntop(AF_INET, &((const struct sockaddr_in *)off)->sin_addr, from_txt,
+                            sizeof(from_txt));
+        else if (off->sa_family == AF_INET6)
+            (void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)off)->sin6_addr, from_txt,
+                            sizeof(from_txt));
+        finish(r, CHECK_REASON_CONNECT, "%s (reported by %s)",
+               icmp_error_text(r->family, ee.ee_type, ee.ee_code), from_txt);
         return true;
     }
     return false;
