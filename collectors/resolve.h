@@ -10,7 +10,8 @@
  * when the name has none of the preferred and fallback is true;
  * IP_PROTO_AUTO the first address the resolver gives (RFC 6724 order, as
  * getaddrinfo(3)). An IP literal ("192.0.2.1", "::1", "[::1]") is its own
- * answer without any query, under the same family rule.
+ * answer without any query, under the same family rule, and so is
+ * "localhost" (RFC 6761: 127.0.0.1, ::1 with IP_PROTO_6).
  *
  * Everything here runs on the probe thread.
  */
