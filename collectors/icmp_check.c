@@ -17,6 +17,7 @@
 #include "detail.h"
 #include "icmp_check.h"
 #include "log.h"
+#include "resolve.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,11 +83,19 @@ static const char *kind_why(enum sock_kind k)
 
 static enum op_rc icmp_global_init(void)
 {
+    enum op_rc rc = resolve_global_init();
+    if (rc != OP_OK)
+        return rc;
     sock_kind4 = probe_kind(AF_INET, &sock_errno4);
     sock_kind6 = probe_kind(AF_INET6, &sock_errno6);
     log_info("icmp sockets", "ipv4", kind_name(sock_kind4), "ipv4_why", kind_why(sock_kind4),
              "ipv6", kind_name(sock_kind6), "ipv6_why", kind_why(sock_kind6));
     return OP_OK;
+}
+
+static void icmp_global_fini(void)
+{
+    resolve_global_fini();
 }
 
 /* ---- one run ---- */
@@ -102,7 +111,8 @@ struct icmp_run {
     socklen_t addr_len;
     int fd;
     struct probe_watch *watch;
-    struct probe_timer *begin_timer, *send_timer, *deadline_timer;
+    struct resolve_req *resolve;
+    struct probe_timer *send_timer, *deadline_timer;
     uint16_t id;
     uint8_t cookie[ICMP_COOKIE_BYTES];
     unsigned sent, received;
@@ -122,8 +132,8 @@ static void run_free(struct icmp_run *r)
         probe_unwatch(r->loop, r->watch);
     if (r->fd >= 0)
         close(r->fd);
-    if (r->begin_timer)
-        probe_timer_cancel(r->loop, r->begin_timer);
+    if (r->resolve)
+        resolve_cancel(r->loop, r->resolve);
     if (r->send_timer)
         probe_timer_cancel(r->loop, r->send_timer);
     if (r->deadline_timer)
@@ -481,27 +491,24 @@ static void begin_with_address(struct icmp_run *r)
     send_next(r);
 }
 
-/* First tick of a run: find the address (an IP literal until names are
- * resolved on the loop), then go on. Never inside start: a run reports
- * from the loop. */
-static void on_begin(struct probe_loop *loop, void *arg)
+/* The resolver's answer (an IP literal's too, through the loop): on to
+ * the socket, or the run ends. */
+static void on_resolved(struct probe_loop *loop, enum op_rc rc, const struct sockaddr *addr,
+                        socklen_t len, double seconds, const char *detail, void *arg)
 {
     (void)loop;
     struct icmp_run *r = arg;
-    r->begin_timer = NULL;
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&r->addr;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&r->addr;
-    if (inet_pton(AF_INET, r->s->host, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        r->addr_len = sizeof(*a4);
-    } else if (inet_pton(AF_INET6, r->s->host, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        r->addr_len = sizeof(*a6);
-    } else {
-        finish(r, CHECK_REASON_DNS, "host names are not resolved yet: use an IP address");
+    r->resolve = NULL;
+    r->resolve_s = seconds;
+    if (rc != OP_OK) {
+        /* The deadline passing during the lookup is the run's timeout. */
+        finish(r, rc == OP_ERR_LIMIT ? CHECK_REASON_TIMEOUT : CHECK_REASON_DNS,
+               "cannot resolve the target: %s", detail);
         return;
     }
-    r->family = r->addr.ss_family;
+    memcpy(&r->addr, addr, len);
+    r->addr_len = len;
+    r->family = addr->sa_family;
     begin_with_address(r);
 }
 
@@ -537,11 +544,19 @@ static enum op_rc icmp_start(struct probe_loop *loop, const struct check_spec *c
      * ICMPv6 error quoting up to the minimum MTU. */
     r->rx_cap = 60 + r->tx_len + 1280;
     r->rx = xmalloc(r->rx_cap);
-    r->begin_timer = probe_timer_at(loop, r->start_ns, on_begin, r);
-    r->deadline_timer = probe_timer_at(loop, probe_job_deadline_ns(job), on_deadline, r);
-    if (!r->begin_timer || !r->deadline_timer) {
+    int64_t deadline = probe_job_deadline_ns(job);
+    r->deadline_timer = probe_timer_at(loop, deadline, on_deadline, r);
+    if (!r->deadline_timer) {
         run_free(r);
         return OP_ERR_SYSTEM;
+    }
+    /* Reports through on_resolved, never from inside this call. */
+    enum op_rc rc =
+        resolve_start(loop, r->s->host, (enum ip_proto)r->s->ip_protocol,
+                      r->s->ip_protocol_fallback, deadline, on_resolved, r, &r->resolve);
+    if (rc != OP_OK) {
+        run_free(r);
+        return rc;
     }
     *run = r;
     return OP_OK;
@@ -575,6 +590,7 @@ const struct check_type icmp_check_type = {
     .gauges = icmp_gauges,
     .n_gauges = ARRAY_SIZE(icmp_gauges),
     .global_init = icmp_global_init,
+    .global_fini = icmp_global_fini,
     .start = icmp_start,
     .cancel = icmp_cancel,
 };
