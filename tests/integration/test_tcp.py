@@ -2,7 +2,7 @@
 dialogue with a reference to the matched line, TLS from the start (trusted, untrusted,
 a handshake that never ends), STARTTLS in an SMTP-like exchange, a refused port, an
 expectation that is not met, a name that does not exist; failures counted by reason,
-the certificate's expiry, and the detail of each last result."""
+the certificate's expiry, and the detail of each last result; a client certificate for mutual TLS."""
 import json
 import socket
 import ssl
@@ -132,9 +132,15 @@ def by_reason(m, check):
 def test_tcp(agent_factory, certs):
     cert, _, not_after = certs
     ctx = tls_context(certs)
+    # Mutual TLS: the server asks for a client certificate signed by the test's CA
+    # (the same self-signed certificate).
+    mctx = tls_context(certs)
+    mctx.verify_mode = ssl.CERT_REQUIRED
+    mctx.load_verify_locations(cert)
     servers = {name: Server(h) for name, h in [
         ("banner", banner_handler), ("two", two_lines_handler), ("silent", silent_handler),
-        ("tls", tls_handler(ctx)), ("starttls", starttls_handler(ctx))]}
+        ("tls", tls_handler(ctx)), ("starttls", starttls_handler(ctx)),
+        ("mtls", tls_handler(mctx))]}
     closed = free_closed_port()
     p = {k: s.port for k, s in servers.items()}
     try:
@@ -192,12 +198,18 @@ def test_tcp(agent_factory, certs):
                   - expect: '^250 secured'
                     send: QUIT
                   - expect: '^221 '
+              - name: mtls
+                type: tcp
+                target: 127.0.0.1:{p['mtls']}
+                tls: {{ca_file: {cert}, cert_file: {cert}, key_file: {certs[1]}}}
+                query_response:
+                  - expect: '^hello tls$'
               - name: nxdomain
                 type: tcp
                 target: nothing.invalid:25
             """))
         names = ["banner", "refused", "mismatch", "no_banner", "hung_tls", "tls_trusted",
-                 "tls_untrusted", "tls_wrong_name", "starttls", "nxdomain"]
+                 "tls_untrusted", "tls_wrong_name", "starttls", "mtls", "nxdomain"]
         for n in names:
             a.wait_value("outpost_check_runs_total", lambda v: v >= 2, check=n)
         m = a.metrics()
@@ -208,13 +220,14 @@ def test_tcp(agent_factory, certs):
         want_reason = {"banner": None, "refused": "connect", "mismatch": "expect",
                        "no_banner": "expect", "hung_tls": "timeout", "tls_trusted": None,
                        "tls_untrusted": "tls", "tls_wrong_name": "tls", "starttls": None,
-                       "nxdomain": "dns"}
+                       "mtls": None, "nxdomain": "dns"}
         targets = {"banner": f"127.0.0.1:{p['banner']}", "refused": f"127.0.0.1:{closed}",
                    "mismatch": f"127.0.0.1:{p['two']}", "no_banner": f"127.0.0.1:{p['silent']}",
                    "hung_tls": f"127.0.0.1:{p['silent']}", "tls_trusted": f"127.0.0.1:{p['tls']}",
                    "tls_untrusted": f"127.0.0.1:{p['tls']}",
                    "tls_wrong_name": f"127.0.0.1:{p['tls']}",
-                   "starttls": f"localhost:{p['starttls']}", "nxdomain": "nothing.invalid:25"}
+                   "starttls": f"localhost:{p['starttls']}", "mtls": f"127.0.0.1:{p['mtls']}",
+                   "nxdomain": "nothing.invalid:25"}
         for n, reason in want_reason.items():
             runs = val("outpost_check_runs_total", check=n)
             f = by_reason(m, n)
@@ -239,12 +252,13 @@ def test_tcp(agent_factory, certs):
             "tls_untrusted": "tls: certificate verify failed: self-signed certificate",
             "tls_wrong_name": "tls: certificate verify failed: hostname mismatch",
             "starttls": "",
+            "mtls": "",
             "nxdomain": "resolve nothing.invalid: no such host",
         }
 
         # The presented certificate's expiry, also where verification failed; none
         # without TLS.
-        for n in ["tls_trusted", "tls_untrusted", "tls_wrong_name", "starttls"]:
+        for n in ["tls_trusted", "tls_untrusted", "tls_wrong_name", "starttls", "mtls"]:
             assert val("outpost_check_tls_cert_expiry_timestamp_seconds", check=n) == not_after, n
         for n in ["banner", "refused", "mismatch", "hung_tls", "nxdomain"]:
             assert val("outpost_check_tls_cert_expiry_timestamp_seconds", check=n) is None, n
