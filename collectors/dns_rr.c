@@ -466,9 +466,9 @@ static int match(struct judge *j, const struct dns_rr *rr, const struct regex *r
     if (rc >= 0)
         return rc > 0;
     if (j->d) {
-        detail_addf(j->d, "%s pattern ", dns_pattern_key(rr->section, m));
+        detail_addf(j->d, "%s pattern \"", dns_pattern_key(rr->section, m));
         detail_value(j->d, re->pattern, strlen(re->pattern));
-        detail_addf(j->d, " could not be matched (PCRE2 error %d)", rc);
+        detail_addf(j->d, "\" could not be matched (PCRE2 error %d)", rc);
     }
     return -1;
 }
@@ -497,9 +497,11 @@ static bool judge_rr(const struct dns_rr *rr, void *arg)
                 if (j->d) {
                     detail_addf(j->d, "%s record ", section_names[rr->section]);
                     detail_rr(j->d, rr);
-                    detail_addf(j->d, m == DNS_NOT_MATCH ? " matches %s " : " does not match %s ",
+                    detail_addf(j->d,
+                                m == DNS_NOT_MATCH ? " matches %s \"" : " does not match %s \"",
                                 dns_pattern_key(rr->section, (enum dns_match)m));
                     detail_value(j->d, p[m].re[k].pattern, strlen(p[m].re[k].pattern));
+                    detail_add(j->d, "\"");
                 }
                 goto fail;
             }
