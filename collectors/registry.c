@@ -6,6 +6,7 @@
 #include "dns_check.h"
 #include "flow_check.h"
 #include "http_check.h"
+#include "tcp_check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 static const struct check_type *const types[] = {
     &http_check_type,
     &flow_check_type,
+    &tcp_check_type,
     &dns_check_type,
 };
 
