@@ -4,6 +4,7 @@
  */
 #include "check.h"
 #include "flow_check.h"
+#include "grpc_check.h"
 #include "http_check.h"
 
 #include <pthread.h>
@@ -14,6 +15,7 @@
 static const struct check_type *const types[] = {
     &http_check_type,
     &flow_check_type,
+    &grpc_check_type,
 };
 
 /* Types a unit test registers (a fake type that drives the probe loop);
