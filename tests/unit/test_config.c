@@ -1121,7 +1121,7 @@ static const struct err_case err_cases[] = {
      1},
     {"unsupported type",
      BASE "    type: tcp\n",
-     {"test.yml:4:11: checks[0].type: unsupported check type \"tcp\" (supported: http, flow)"},
+     {"test.yml:4:11: checks[0].type: unsupported check type \"tcp\" (supported: http, flow, grpc)"},
      1},
     {"bad method",
      BASE "    method: \"GE T\"\n",
