@@ -203,7 +203,7 @@ static void http_header_expects(struct bb_tr *t, const yaml_node_t *v, const cha
             continue;
         }
         int k = bbt_scalar_tag(t, cfg_scalar(hn), NULL, YAML_DOUBLE_QUOTED_SCALAR_STYLE, hn);
-        if (!hm || !k || !yaml_document_append_mapping_pair(t->out, hm, k, bbt_copy(t, rn)))
+        if (!hm || !k || !yaml_document_append_mapping_pair(t->out, hm, k, bbt_go_regex(t, rn)))
             t->nomem = true;
     }
 }
@@ -217,7 +217,7 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
         return true;
     if (strcmp(key, "valid_status_codes") == 0) {
         /* [] means blackbox's default, 2xx: outpost's default too. */
-        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "status", v, path);
+        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "status", v, path, false);
     } else if (strcmp(key, "method") == 0) {
         if (cfg_want_scalar(p, v, path))
             bbt_put(t, t->entry, "method", bbt_copy(t, v));
@@ -263,9 +263,9 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
                strcmp(key, "fail_if_header_matches") == 0) {
         bb_only_empty(p, v, path);
     } else if (strcmp(key, "fail_if_body_matches_regexp") == 0) {
-        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_not_matches", v, path);
+        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_not_matches", v, path, true);
     } else if (strcmp(key, "fail_if_body_not_matches_regexp") == 0) {
-        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_matches", v, path);
+        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_matches", v, path, true);
     } else if (strcmp(key, "fail_if_header_not_matches") == 0) {
         http_header_expects(t, v, path);
     } else if (strcmp(key, "tls_config") == 0) {

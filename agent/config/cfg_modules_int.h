@@ -72,9 +72,13 @@ bool bb_ip_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char
                struct bb_ip *ip);
 /* tls_config as outpost's tls: mapping; 0 when v is not a mapping. */
 int bb_tls_map(struct bb_tr *t, const yaml_node_t *v, const char *path);
-/* A list of patterns v copied as key of map (nothing when empty). */
+/* A list of scalars v copied as key of map (nothing when empty); go_re:
+ * each is a Go regular expression, copied with bbt_go_regex. */
 void bb_regex_list(struct bb_tr *t, int map, const char *key, const yaml_node_t *v,
-                   const char *path);
+                   const char *path, bool go_re);
+/* A copy of the scalar src, a Go (RE2) regular expression, as the PCRE2
+ * pattern that means the same: a quantified anchor (^+) becomes a group. */
+int bbt_go_regex(struct bb_tr *t, const yaml_node_t *src);
 
 /* Translate the prober's section (sec: its mapping, NULL when absent; at:
  * the module, for errors about missing keys) into t->entry. path names

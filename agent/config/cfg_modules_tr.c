@@ -223,8 +223,45 @@ int bb_tls_map(struct bb_tr *t, const yaml_node_t *v, const char *path)
 }
 
 /* Applies a regex list from the blackbox key into key of map. */
+int bbt_go_regex(struct bb_tr *t, const yaml_node_t *src)
+{
+    /* Go's RE2 takes a quantifier on an anchor ("^+OK", in blackbox's own
+     * example config: one or more starts of text, i.e. one); PCRE2 refuses
+     * it unless the anchor is a group. (?:^) means the same in both. */
+    const char *s = cfg_scalar(src);
+    struct buf b;
+    buf_init(&b, CFG_MAX_FILE_BYTES * 2);
+    bool in_class = false;
+    for (const char *q = s; *q; q++) {
+        if (*q == '\\' && q[1]) {
+            buf_add(&b, q, 2);
+            q++;
+            continue;
+        }
+        if (in_class) {
+            in_class = *q != ']';
+        } else if (*q == '[') {
+            in_class = true;
+            /* A ']' right after '[' or '[^' is a literal. */
+            buf_addc(&b, *q);
+            if (q[1] == '^')
+                buf_addc(&b, *++q);
+            if (q[1] == ']')
+                buf_addc(&b, *++q);
+            continue;
+        } else if ((*q == '^' || *q == '$') && q[1] && strchr("*+?{", q[1])) {
+            buf_addf(&b, "(?:%c)", *q);
+            continue;
+        }
+        buf_addc(&b, *q);
+    }
+    int id = bbt_scalar_tag(t, buf_str(&b), NULL, YAML_DOUBLE_QUOTED_SCALAR_STYLE, src);
+    buf_free(&b);
+    return id;
+}
+
 void bb_regex_list(struct bb_tr *t, int map, const char *key, const yaml_node_t *v,
-                   const char *path)
+                   const char *path, bool go_re)
 {
     if (cfg_is_null(v) || !cfg_want_sequence(t->p, v, path) || cfg_seq_len(v) == 0)
         return;
@@ -235,7 +272,14 @@ void bb_regex_list(struct bb_tr *t, int map, const char *key, const yaml_node_t 
         if (!it || !cfg_want_scalar(t->p, it, sub))
             return;
     }
-    bbt_put(t, map, key, bbt_copy(t, v));
+    if (!go_re) {
+        bbt_put(t, map, key, bbt_copy(t, v));
+        return;
+    }
+    int seq = bbt_seq(t, v);
+    for (size_t i = 0; i < cfg_seq_len(v); i++)
+        bbt_append(t, seq, bbt_go_regex(t, cfg_seq_item(t->p, v, i)));
+    bbt_put(t, map, key, seq);
 }
 
 /* ---- tcp ---- */
@@ -263,7 +307,8 @@ static bool qr_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const 
     if (strcmp(key, "expect") && strcmp(key, "send") && strcmp(key, "starttls"))
         return false;
     if (cfg_want_scalar(p, v, path))
-        bbt_put(w->t, w->map, key, bbt_copy(w->t, v));
+        bbt_put(w->t, w->map, key,
+                strcmp(key, "expect") == 0 ? bbt_go_regex(w->t, v) : bbt_copy(w->t, v));
     return true;
 }
 
@@ -331,16 +376,19 @@ static void tls_emit(struct bb_tr *t, const yaml_node_t *tls, const yaml_node_t 
     cfg_path_key(sub, path, "tls");
     if (tls && !cfg_get_bool(t->p, tls, sub, &on))
         return;
-    cfg_path_key(sub, path, "tls_config");
-    if (cfg) {
-        int m = bb_tls_map(t, cfg, sub);
-        if (m && on)
-            bbt_put(t, t->entry, "tls", m);
-        else if (m && starttls)
-            cfg_err(t->p, cfg, sub, "settings for a starttls upgrade are not supported by outpost");
-    } else if (on) {
-        bbt_put(t, t->entry, "tls", bbt_scalar(t, "true", true, tls));
+    /* outpost's tcp type starts a dialogue with a starttls step in plain
+     * text, and its `tls:` then configures the upgrade. */
+    if (on && starttls) {
+        cfg_err(t->p, tls, sub, "TLS from the start and a starttls step: not supported by outpost");
+        return;
     }
+    cfg_path_key(sub, path, "tls_config");
+    int m = cfg ? bb_tls_map(t, cfg, sub) : 0;
+    if (m && (on || starttls))
+        bbt_put(t, t->entry, "tls", m);
+    else if (on)
+        bbt_put(t, t->entry, "tls", bbt_scalar(t, "true", true, tls));
+    /* tls_config without TLS or starttls: blackbox does not read it either. */
 }
 
 void bb_translate_tcp(struct bb_tr *t, const yaml_node_t *sec, const yaml_node_t *at,
@@ -405,7 +453,7 @@ static bool rr_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const 
             continue;
         char okey[64];
         snprintf(okey, sizeof(okey), "%s%s", w->section, rr_rules[i].suffix);
-        bb_regex_list(w->t, w->expect, okey, v, path);
+        bb_regex_list(w->t, w->expect, okey, v, path, true);
         return true;
     }
     return false;
@@ -464,7 +512,7 @@ static bool dns_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const
         /* An empty list is blackbox's default, NOERROR. */
         if (!cfg_is_null(v) && cfg_want_sequence(p, v, path) && cfg_seq_len(v) > 0) {
             w->has_rcodes = true;
-            bb_regex_list(t, w->expect, "rcode", v, path);
+            bb_regex_list(t, w->expect, "rcode", v, path, false);
         }
     } else if (strcmp(key, "validate_answer_rrs") == 0) {
         dns_rrs(w, "answers", v, path);

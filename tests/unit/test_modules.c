@@ -283,7 +283,7 @@ static void check_debian(const struct cfg *c)
     assert_describe(c, "http_post_2xx", "method: POST\nip_protocol: auto\n");
     assert_describe(c, "tcp_connect", "ip_protocol: ip6\nip_protocol_fallback: true\n");
     assert_describe(c, "pop3s_banner",
-                    "query_response[0].expect: \"^+OK\"\n"
+                    "query_response[0].expect: \"(?:^)+OK\"\n"
                     "ip_protocol: ip6\nip_protocol_fallback: true\n"
                     "tls.insecure_skip_verify: false\n");
     assert_describe(c, "grpc", "ip_protocol: ip4\nip_protocol_fallback: true\ntls: true\n");
@@ -551,6 +551,7 @@ static void test_other_probers(void **state)
                         "        - expect: \"^220 ([^ ]+) ESMTP (.+)$\"\n"
                         "        - send: \"EHLO prober\\r\"\n"
                         "        - starttls: true\n"
+                        "      tls_config: {server_name: mail.example}\n"
                         "  tls_connect:\n"
                         "    prober: tcp\n"
                         "    tcp:\n"
@@ -601,7 +602,8 @@ static void test_other_probers(void **state)
                     "query_response[1].send: \"EHLO prober\\r\"\n"
                     "query_response[2].starttls: true\n"
                     "ip_protocol: ip6\n"
-                    "ip_protocol_fallback: true\n");
+                    "ip_protocol_fallback: true\n"
+                    "tls.server_name: mail.example\n");
     assert_describe(c, "tls_connect",
                     "ip_protocol: ip6\n"
                     "ip_protocol_fallback: true\n"
