@@ -62,7 +62,9 @@ void bbt_put(struct bb_tr *t, int map, const char *key, int val)
         t->nomem = true;
         return;
     }
-    int k = bbt_scalar(t, key, true, yaml_document_get_node(t->out, val));
+    /* A copy: adding the key may move out's nodes. */
+    yaml_node_t at = *yaml_document_get_node(t->out, val);
+    int k = bbt_scalar(t, key, true, &at);
     if (!k || !yaml_document_append_mapping_pair(t->out, map, k, val))
         t->nomem = true;
 }
