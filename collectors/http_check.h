@@ -80,8 +80,14 @@ struct http_expect {
     size_t n_body_matches;
     struct regex *body_not_matches;
     size_t n_body_not_matches;
-    struct header_expect *headers;
+    struct header_expect *headers; /* present, and a value matches */
     size_t n_headers;
+    /* Absent, or a value matches (blackbox_exporter's allow_missing). */
+    struct header_expect *headers_if_present;
+    size_t n_headers_if_present;
+    /* Absent, or no value matches. */
+    struct header_expect *headers_not_matches;
+    size_t n_headers_not_matches;
     struct json_expect *json;
     size_t n_json;
     int64_t max_duration_ms; /* 0: no latency expectation */
@@ -249,6 +255,9 @@ void http_detail_status(struct detail *d, const struct http_expect *e, int statu
 /* missing: no header of that name; else none of its values matched, and
  * pcre_rc is the PCRE2 error of a match that erred (0 when none did). */
 void http_detail_header(struct detail *d, const struct header_expect *h, bool missing, int pcre_rc);
+/* A headers_not_matches expectation failed: a value matched h's pattern,
+ * or (pcre_rc, not 0) a match erred. */
+void http_detail_header_matched(struct detail *d, const struct header_expect *h, int pcre_rc);
 /* want_match: a body_matches pattern (else body_not_matches); pcre_rc: the
  * PCRE2 error of a match that erred, 0 when it did not. */
 void http_detail_body(struct detail *d, const struct regex *re, bool want_match, int pcre_rc);

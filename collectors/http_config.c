@@ -209,35 +209,65 @@ static bool expect_body_not_matches(struct cfg_parser *p, yaml_node_t *n, const 
     return true;
 }
 
+/* Where a map of expected headers goes: one of http_expect's lists. */
+struct header_list {
+    struct header_expect **arr;
+    size_t *n;
+};
+
 static bool expect_header_key(struct cfg_parser *p, const char *key, yaml_node_t *v,
                               const char *path, void *arg)
 {
-    struct http_expect *e = arg;
+    struct header_list *l = arg;
     char q[CFG_MAX_QUOTED + 4];
     if (!http_header_name_ok(key)) {
         cfg_err(p, v, path, "\"%s\" is not a valid header name", cfg_quote(key, q));
         return true;
     }
-    if (e->n_headers == HTTP_MAX_HEADERS) {
+    if (*l->n == HTTP_MAX_HEADERS) {
         cfg_err(p, v, path, "more than %d expected headers", HTTP_MAX_HEADERS);
         return true;
     }
     struct regex re;
     if (http_compile_regex(p, v, path, &re)) {
-        e->headers = xrealloc(e->headers, (e->n_headers + 1) * sizeof(*e->headers));
-        e->headers[e->n_headers].name = xstrdup(key);
-        e->headers[e->n_headers].re = re;
-        e->n_headers++;
+        *l->arr = xrealloc(*l->arr, (*l->n + 1) * sizeof(**l->arr));
+        (*l->arr)[*l->n].name = xstrdup(key);
+        (*l->arr)[*l->n].re = re;
+        (*l->n)++;
     }
+    return true;
+}
+
+static bool header_map(struct cfg_parser *p, yaml_node_t *n, const char *path,
+                       struct header_list *l)
+{
+    if (!cfg_want_mapping(p, n, path))
+        return false;
+    cfg_walk_map(p, n, path, expect_header_key, l);
     return true;
 }
 
 static bool expect_headers(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
 {
-    if (!cfg_want_mapping(p, n, path))
-        return false;
-    cfg_walk_map(p, n, path, expect_header_key, obj);
-    return true;
+    struct http_expect *e = obj;
+    struct header_list l = {&e->headers, &e->n_headers};
+    return header_map(p, n, path, &l);
+}
+
+static bool expect_headers_if_present(struct cfg_parser *p, yaml_node_t *n, const char *path,
+                                      void *obj)
+{
+    struct http_expect *e = obj;
+    struct header_list l = {&e->headers_if_present, &e->n_headers_if_present};
+    return header_map(p, n, path, &l);
+}
+
+static bool expect_headers_not_matches(struct cfg_parser *p, yaml_node_t *n, const char *path,
+                                       void *obj)
+{
+    struct http_expect *e = obj;
+    struct header_list l = {&e->headers_not_matches, &e->n_headers_not_matches};
+    return header_map(p, n, path, &l);
 }
 
 bool http_json_path_parse(const char *s, struct json_expect *j)
@@ -364,12 +394,23 @@ static const struct cfg_field expect_fields[] = {
     {.key = "body_matches", .kind = CFG_CUSTOM, .parse = expect_body_matches},
     {.key = "body_not_matches", .kind = CFG_CUSTOM, .parse = expect_body_not_matches},
     {.key = "headers", .kind = CFG_CUSTOM, .parse = expect_headers},
+    {.key = "headers_if_present", .kind = CFG_CUSTOM, .parse = expect_headers_if_present},
+    {.key = "headers_not_matches", .kind = CFG_CUSTOM, .parse = expect_headers_not_matches},
     {.key = "json", .kind = CFG_CUSTOM, .parse = expect_json},
     {.key = "max_duration",
      .kind = CFG_DURATION,
      .offset = offsetof(struct http_expect, max_duration_ms)},
     {0},
 };
+
+static void header_list_free(struct header_expect *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(h[i].name);
+        regex_free(&h[i].re);
+    }
+    free(h);
+}
 
 static void expect_free(struct http_expect *e)
 {
@@ -380,11 +421,9 @@ static void expect_free(struct http_expect *e)
     for (size_t i = 0; i < e->n_body_not_matches; i++)
         regex_free(&e->body_not_matches[i]);
     free(e->body_not_matches);
-    for (size_t i = 0; i < e->n_headers; i++) {
-        free(e->headers[i].name);
-        regex_free(&e->headers[i].re);
-    }
-    free(e->headers);
+    header_list_free(e->headers, e->n_headers);
+    header_list_free(e->headers_if_present, e->n_headers_if_present);
+    header_list_free(e->headers_not_matches, e->n_headers_not_matches);
     for (size_t i = 0; i < e->n_json; i++)
         http_json_expect_free(&e->json[i]);
     free(e->json);

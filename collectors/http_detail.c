@@ -68,6 +68,22 @@ void http_detail_header(struct detail *d, const struct header_expect *h, bool mi
     detail_add(d, "/");
 }
 
+void http_detail_header_matched(struct detail *d, const struct header_expect *h, int pcre_rc)
+{
+    detail_add(d, "header ");
+    detail_add(d, h->name);
+    if (pcre_rc) {
+        detail_add(d, " /");
+        detail_add(d, h->re.pattern);
+        detail_add(d, "/: ");
+        add_regex_error(d, pcre_rc, "value");
+        return;
+    }
+    detail_add(d, ": a value matched /");
+    detail_add(d, h->re.pattern);
+    detail_add(d, "/");
+}
+
 void http_detail_body(struct detail *d, const struct regex *re, bool want_match, int pcre_rc)
 {
     if (pcre_rc) {

@@ -210,6 +210,27 @@ enum check_reason http_evaluate(const struct check_spec *c, int status, const ch
             return CHECK_REASON_HEADER;
         }
     }
+    for (size_t i = 0; i < e->n_headers_if_present; i++) {
+        int err = 0;
+        enum header_seen h =
+            header_matches(&e->headers_if_present[i], headers ? headers : "", headers_len, &err);
+        if (h == HEADER_NO_MATCH) {
+            http_detail_header(&d, &e->headers_if_present[i], false, err);
+            return CHECK_REASON_HEADER;
+        }
+    }
+    for (size_t i = 0; i < e->n_headers_not_matches; i++) {
+        int err = 0;
+        enum header_seen h =
+            header_matches(&e->headers_not_matches[i], headers ? headers : "", headers_len, &err);
+        /* header_matches stops at the first value that matches; one whose
+         * match erred counts as matched (the expectation cannot hold). */
+        if (h == HEADER_MATCHED || err) {
+            http_detail_header_matched(&d, &e->headers_not_matches[i],
+                                       h == HEADER_MATCHED ? 0 : err);
+            return CHECK_REASON_HEADER;
+        }
+    }
     /* An expression that errs (a PCRE2 limit) fails its expectation,
      * whichever way the expectation points. */
     for (size_t i = 0; i < e->n_body_matches; i++) {

@@ -150,12 +150,42 @@ static void http_body_size(struct bb_tr *t, const yaml_node_t *v, const char *pa
     bbt_put(t, t->entry, "max_body_bytes", bbt_scalar(t, num, true, v));
 }
 
-/* fail_if_header_not_matches: each {header, regexp} is an expected header
- * (outpost fails when the header is missing or none of its values match:
- * blackbox's allow_missing: false). */
-static void http_header_expects(struct bb_tr *t, const yaml_node_t *v, const char *path)
+/* True when the mapping hm (in out) has a key equal to name, case ignored. */
+static bool has_header(struct bb_tr *t, int hm, const char *name)
+{
+    yaml_node_t *m = yaml_document_get_node(t->out, hm);
+    for (yaml_node_pair_t *pr = m ? m->data.mapping.pairs.start : NULL;
+         m && pr < m->data.mapping.pairs.top; pr++)
+        if (strcasecmp((const char *)yaml_document_get_node(t->out, pr->key)->data.scalar.value,
+                       name) == 0)
+            return true;
+    return false;
+}
+
+/* name: value (a translated pattern) into the mapping hm. */
+static void put_header(struct bb_tr *t, int hm, const yaml_node_t *name, int value)
+{
+    int k = bbt_scalar_tag(t, cfg_scalar(name), NULL, YAML_DOUBLE_QUOTED_SCALAR_STYLE, name);
+    if (!hm || !k || !value || !yaml_document_append_mapping_pair(t->out, hm, k, value))
+        t->nomem = true;
+}
+
+/*
+ * fail_if_header_not_matches (forbid: false) and fail_if_header_matches
+ * (forbid: true), each {header, regexp, allow_missing}, as blackbox judges
+ * them: a header with several values passes "not matches" when one value
+ * matches and fails "matches" when one does; a missing header fails
+ * either unless allow_missing. In outpost's keys:
+ *   not matches            -> expect.headers (missing fails)
+ *   not matches, allowed   -> expect.headers_if_present
+ *   matches                -> expect.headers_not_matches, and the header
+ *                             required by expect.headers with "" (any value)
+ *   matches, allowed       -> expect.headers_not_matches
+ */
+static void http_header_rules(struct bb_tr *t, const yaml_node_t *v, const char *path, bool forbid)
 {
     static const char *const names[] = {"header", "regexp", "allow_missing", NULL};
+    static const struct cfg_keys keys = {.names = names};
     if (cfg_is_null(v) || !cfg_want_sequence(t->p, v, path))
         return;
     for (size_t i = 0; i < cfg_seq_len(v); i++) {
@@ -165,6 +195,8 @@ static void http_header_expects(struct bb_tr *t, const yaml_node_t *v, const cha
         if (!it || !cfg_want_mapping(t->p, it, sub))
             continue;
         const yaml_node_t *hn = NULL, *rn = NULL;
+        bool allow_missing = false;
+        int before = t->p->n_errors;
         for (yaml_node_pair_t *pr = it->data.mapping.pairs.start; pr < it->data.mapping.pairs.top;
              pr++) {
             yaml_node_t *k = yaml_document_get_node(t->p->doc, pr->key);
@@ -175,36 +207,41 @@ static void http_header_expects(struct bb_tr *t, const yaml_node_t *v, const cha
             }
             const char *key = cfg_scalar(k);
             cfg_path_key(kp, sub, key);
-            if (strcmp(key, "header") == 0 && cfg_want_scalar(t->p, val, kp))
-                hn = val;
-            else if (strcmp(key, "regexp") == 0 && cfg_want_scalar(t->p, val, kp))
-                rn = val;
-            else if (strcmp(key, "allow_missing") == 0)
-                bb_only_default(t->p, val, kp, false);
-            else if (strcmp(key, names[0]) != 0 && strcmp(key, names[1]) != 0) {
-                static const struct cfg_keys keys = {.names = names};
+            if (strcmp(key, "header") == 0) {
+                if (cfg_want_scalar(t->p, val, kp))
+                    hn = val;
+            } else if (strcmp(key, "regexp") == 0) {
+                if (cfg_want_scalar(t->p, val, kp))
+                    rn = val;
+            } else if (strcmp(key, "allow_missing") == 0) {
+                (void)cfg_get_bool(t->p, val, kp, &allow_missing);
+            } else {
                 cfg_unknown_key(t->p, k, sub, &keys);
             }
         }
+        if (t->p->n_errors != before)
+            continue;
         if (!hn || !rn) {
             cfg_err(t->p, it, sub, "needs header and regexp");
             continue;
         }
-        int hm = bbt_sub(t, bbt_sub(t, t->entry, "expect", v), "headers", v);
-        yaml_node_t *m = yaml_document_get_node(t->out, hm);
-        bool dup = false;
-        for (yaml_node_pair_t *pr = m ? m->data.mapping.pairs.start : NULL;
-             m && pr < m->data.mapping.pairs.top; pr++)
-            dup |=
-                strcasecmp((const char *)yaml_document_get_node(t->out, pr->key)->data.scalar.value,
-                           cfg_scalar(hn)) == 0;
-        if (dup) {
+        int expect = bbt_sub(t, t->entry, "expect", v);
+        const char *list = forbid          ? "headers_not_matches"
+                           : allow_missing ? "headers_if_present"
+                                           : "headers";
+        int hm = bbt_sub(t, expect, list, v);
+        /* outpost keeps one pattern per header and list. */
+        if (has_header(t, hm, cfg_scalar(hn))) {
             cfg_err(t->p, hn, sub, "a second pattern for one header is not supported by outpost");
             continue;
         }
-        int k = bbt_scalar_tag(t, cfg_scalar(hn), NULL, YAML_DOUBLE_QUOTED_SCALAR_STYLE, hn);
-        if (!hm || !k || !yaml_document_append_mapping_pair(t->out, hm, k, bbt_go_regex(t, rn)))
-            t->nomem = true;
+        put_header(t, hm, hn, bbt_go_regex(t, rn));
+        if (forbid && !allow_missing) {
+            int req = bbt_sub(t, expect, "headers", v);
+            if (!has_header(t, req, cfg_scalar(hn)))
+                put_header(t, req, hn,
+                           bbt_scalar_tag(t, "", NULL, YAML_DOUBLE_QUOTED_SCALAR_STYLE, hn));
+        }
     }
 }
 
@@ -259,15 +296,16 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
         bb_only_default(p, v, path, false);
     } else if (strcmp(key, "enable_http2") == 0) {
         bb_only_default(p, v, path, true);
-    } else if (strcmp(key, "valid_http_versions") == 0 ||
-               strcmp(key, "fail_if_header_matches") == 0) {
+    } else if (strcmp(key, "fail_if_header_matches") == 0) {
+        http_header_rules(t, v, path, true);
+    } else if (strcmp(key, "valid_http_versions") == 0) {
         bb_only_empty(p, v, path);
     } else if (strcmp(key, "fail_if_body_matches_regexp") == 0) {
         bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_not_matches", v, path, true);
     } else if (strcmp(key, "fail_if_body_not_matches_regexp") == 0) {
         bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_matches", v, path, true);
     } else if (strcmp(key, "fail_if_header_not_matches") == 0) {
-        http_header_expects(t, v, path);
+        http_header_rules(t, v, path, false);
     } else if (strcmp(key, "tls_config") == 0) {
         int m = cfg_is_null(v) ? 0 : bb_tls_map(t, v, path);
         if (m)

@@ -29,7 +29,8 @@ KEY = re.compile(r"`([a-z_][a-z0-9_.]*)`")
 # items and basic-auth fields (documented in the tables' prose). A flow's
 # steps have the same, their capture names, and expectations documented
 # once under ### `expect`.
-FREE = ("checks.headers.", "checks.expect.headers.", "slos.labels.",
+FREE = ("checks.headers.", "checks.expect.headers.", "checks.expect.headers_if_present.",
+        "checks.expect.headers_not_matches.", "slos.labels.",
         "alerting.external_labels.", "checks.expect.json.", "checks.basic_auth.",
         "checks.steps.headers.", "checks.steps.basic_auth.", "checks.steps.capture.",
         "checks.steps.expect.", "checks.metadata.",

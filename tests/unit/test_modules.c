@@ -446,6 +446,78 @@ static void test_http_every_option(void **state)
     free(text);
 }
 
+/* blackbox's four header rules, judged as blackbox judges them. */
+static void test_http_header_rules(void **state)
+{
+    (void)state;
+    struct cfg *c =
+        load(NO_CHECKS, "modules:\n"
+                        "  h:\n"
+                        "    prober: http\n"
+                        "    http:\n"
+                        "      fail_if_header_matches:\n"
+                        "        - {header: Set-Cookie, regexp: '.*', allow_missing: true}\n"
+                        "        - {header: Server, regexp: '^+Apache'}\n"
+                        "      fail_if_header_not_matches:\n"
+                        "        - {header: Content-Type, regexp: json}\n"
+                        "        - {header: Cache-Control, regexp: 'max-age', "
+                        "allow_missing: true}\n");
+    assert_describe(c, "h",
+                    "expect.headers_not_matches.Set-Cookie: \".*\"\n"
+                    "expect.headers_not_matches.Server: \"(?:^)+Apache\"\n"
+                    "expect.headers.Server: \"\"\n"
+                    "expect.headers.Content-Type: \"json\"\n"
+                    "expect.headers_if_present.Cache-Control: \"max-age\"\n"
+                    "ip_protocol: auto\n");
+    struct check_spec *cs = check_of(c, "h", "127.0.0.1:1", 1000);
+    static const struct {
+        const char *headers;
+        enum check_reason want;
+        const char *detail;
+    } cases[] = {
+        {"Server: nginx\r\nContent-Type: application/json\r\n", CHECK_REASON_NONE, ""},
+        {"Server: nginx\r\nContent-Type: application/json\r\nCache-Control: max-age=5\r\n",
+         CHECK_REASON_NONE, ""},
+        {"Server: nginx\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n",
+         CHECK_REASON_HEADER, "header Cache-Control: no value matched /max-age/"},
+        {"Server: nginx\r\nContent-Type: application/json\r\nSet-Cookie: a=1\r\n",
+         CHECK_REASON_HEADER, "header Set-Cookie: a value matched /.*/"},
+        {"Server: Apache/2\r\nContent-Type: application/json\r\n", CHECK_REASON_HEADER,
+         "header Server: a value matched /(?:^)+Apache/"},
+        /* Not allowed to be missing. */
+        {"Content-Type: application/json\r\n", CHECK_REASON_HEADER, "header Server: missing"},
+        {"Server: nginx\r\n", CHECK_REASON_HEADER, "header Content-Type: missing"},
+        /* Several values: "not matches" needs one to match. */
+        {"Server: nginx\r\nContent-Type: text/html\r\nContent-Type: application/json\r\n",
+         CHECK_REASON_NONE, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char detail[256];
+        enum check_reason r = http_evaluate(cs, 200, cases[i].headers, strlen(cases[i].headers), "",
+                                            0, 0.1, detail, sizeof(detail));
+        if (r != cases[i].want || strcmp(detail, cases[i].detail) != 0)
+            fail_msg("case %zu: reason %d, detail \"%s\"", i, (int)r, detail);
+    }
+    cfg_check_spec_free(cs);
+    cfg_free(c);
+    assert_errors(NO_CHECKS,
+                  "modules:\n"
+                  "  h:\n"
+                  "    prober: http\n"
+                  "    http:\n"
+                  "      fail_if_header_not_matches:\n"
+                  "        - {header: X, regexp: a}\n"
+                  "        - {header: x, regexp: b}\n"
+                  "        - {header: Y, regexp: b, allow_mising: true}\n"
+                  "        - {header: Z}\n",
+                  "blackbox.yml:7:20: modules.h.http.fail_if_header_not_matches[1]: a second "
+                  "pattern for one header is not supported by outpost\n"
+                  "blackbox.yml:8:34: modules.h.http.fail_if_header_not_matches[2]: unknown key "
+                  "\"allow_mising\" (did you mean \"allow_missing\"?)\n"
+                  "blackbox.yml:9:11: modules.h.http.fail_if_header_not_matches[3]: needs header "
+                  "and regexp\n");
+}
+
 static void test_other_probers(void **state)
 {
     (void)state;
@@ -725,7 +797,6 @@ static void test_errors(void **state)
         "blackbox.yml:9:18: modules.c.http.proxy_url: not supported by outpost\n"
         "blackbox.yml:10:15: modules.c.http.oauth2: not supported by outpost\n"
         "blackbox.yml:11:20: modules.c.http.fail_if_ssl: not supported by outpost\n"
-        "blackbox.yml:12:31: modules.c.http.fail_if_header_matches: not supported by outpost\n"
         "blackbox.yml:13:28: modules.c.http.valid_http_versions: not supported by outpost\n"
         "blackbox.yml:14:20: modules.c.http.compression: not supported by outpost\n"
         "blackbox.yml:15:21: modules.c.http.enable_http2: not supported by outpost\n"
@@ -734,8 +805,6 @@ static void test_errors(void **state)
         "\"ca_file\"?)\n"
         "blackbox.yml:17:7: modules.c.http: unknown key \"methd\" (did you mean \"method\"?)\n"
         "blackbox.yml:18:26: modules.c.http.bearer_token_file: must be a file name without \"}\"\n"
-        "blackbox.yml:19:74: modules.c.http.fail_if_header_not_matches[0].allow_missing: not "
-        "supported by outpost\n"
         "blackbox.yml:22:11: modules.d.http: the module's prober is tcp: this section would not be "
         "used\n"
         "blackbox.yml:23:30: modules.d.tcp.source_ip_address: not supported by outpost\n"
@@ -789,9 +858,13 @@ static void test_duplicates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_debian_blackbox_yml), cmocka_unit_test(test_http_every_option),
-        cmocka_unit_test(test_other_probers),       cmocka_unit_test(test_icmp_settings),
-        cmocka_unit_test(test_allowed_targets),     cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_debian_blackbox_yml),
+        cmocka_unit_test(test_http_every_option),
+        cmocka_unit_test(test_http_header_rules),
+        cmocka_unit_test(test_other_probers),
+        cmocka_unit_test(test_icmp_settings),
+        cmocka_unit_test(test_allowed_targets),
+        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_duplicates),
     };
     return cmocka_run_group_tests(tests, group_setup, tu_tmpdir_teardown);
