@@ -1,0 +1,78 @@
+"""blackbox_exporter modules from --modules.file: --help lists the flag, --config.check
+checks the file (Debian's blackbox.yml loads unchanged), start-up refuses a bad one, and a
+reload (/-/reload, SIGHUP) re-reads it, all or nothing with the configuration."""
+import os
+import signal
+import subprocess
+
+from conftest import AGENT_BIN, http, wait_for
+
+DEBIAN = "/etc/prometheus/blackbox.yml"
+CONFIG = "checks: []\n"
+GOOD = "modules:\n  http_2xx:\n    prober: http\n"
+BAD = "modules:\n  http_2xx:\n    prober: http\n    http:\n      proxy_url: http://127.0.0.1:3128\n"
+
+
+def run(*args):
+    return subprocess.run([AGENT_BIN, *args], capture_output=True, text=True, timeout=30)
+
+
+def test_help_lists_the_flag():
+    r = run("--help")
+    assert r.returncode == 0 and "--modules.file=blackbox.yml" in r.stdout
+
+
+def test_config_check_reads_the_modules_file(tmp_path):
+    cfg = tmp_path / "outpost.yml"
+    cfg.write_text(CONFIG)
+    src = DEBIAN if os.path.exists(DEBIAN) else None
+    if src:
+        r = run("--config.check", f"--config.file={cfg}", f"--modules.file={src}")
+        assert (r.returncode, r.stderr) == (0, ""), r.stderr
+        assert r.stdout == f"{cfg}: OK, 0 checks, 0 SLOs\n"
+    bad = tmp_path / "blackbox.yml"
+    bad.write_text(BAD)
+    r = run("--config.check", f"--config.file={cfg}", f"--modules.file={bad}")
+    assert r.returncode == 1
+    assert r.stderr == (f"{bad}:5:18: modules.http_2xx.http.proxy_url: not supported by "
+                        "outpost\n")
+    # The same module in the configuration and the file: both places named.
+    cfg.write_text("checks: []\nmodules:\n  http_2xx: {prober: http}\n")
+    bad.write_text(GOOD)
+    r = run("--config.check", f"--config.file={cfg}", f"--modules.file={bad}")
+    assert r.returncode == 1
+    assert r.stderr == (f"{bad}:2:3: modules.http_2xx: module defined twice: also at "
+                        f"{cfg}:3:3\n")
+    r = run("--config.check", f"--config.file={cfg}", f"--modules.file={tmp_path}/none.yml")
+    assert r.returncode == 1
+    assert r.stderr == f"{tmp_path}/none.yml: cannot open: No such file or directory\n"
+
+
+def test_start_refuses_a_bad_modules_file(tmp_path):
+    cfg = tmp_path / "outpost.yml"
+    cfg.write_text(CONFIG)
+    bad = tmp_path / "blackbox.yml"
+    bad.write_text(BAD)
+    r = subprocess.run([AGENT_BIN, f"--config.file={cfg}", f"--modules.file={bad}",
+                        "--web.listen-address=127.0.0.1:0",
+                        f"--storage.path={tmp_path / 'data'}"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "modules.http_2xx.http.proxy_url: not supported by outpost" in r.stderr
+
+
+def test_reload_rereads_the_modules_file(agent_factory, tmp_path):
+    mods = tmp_path / "blackbox.yml"
+    mods.write_text(GOOD)
+    a = agent_factory(CONFIG, extra_args=(f"--modules.file={mods}", "--web.enable-lifecycle"))
+    assert a.value("outpost_config_last_reload_successful") == 1
+    mods.write_text(BAD)
+    st, _, body = http("POST", a.base + "/-/reload")
+    assert st == 500
+    assert f"{mods}:5:18: modules.http_2xx.http.proxy_url: not supported by outpost" in \
+        body.decode()
+    assert a.value("outpost_config_last_reload_successful") == 0
+    mods.write_text(GOOD)
+    a.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: a.value("outpost_config_last_reload_successful") == 1,
+             what="SIGHUP reload with the fixed modules file")
