@@ -507,6 +507,10 @@ enum op_rc bb_module_check(const struct bb_module *m, const char *name, const ch
                            int64_t timeout_ms, struct check_spec **out, struct buf *err)
 {
     *out = NULL;
+    if (timeout_ms <= 0) {
+        buf_adds(err, "timeout: must be above 0");
+        return OP_ERR_INVALID;
+    }
     size_t tl = strnlen(target, BB_MAX_TARGET_BYTES + 1);
     if (tl == 0 || tl > BB_MAX_TARGET_BYTES) {
         buf_addf(err, "target: must be 1 to %d bytes", BB_MAX_TARGET_BYTES);

@@ -441,6 +441,15 @@ static void test_http_every_option(void **state)
     assert_target_error(c, "http_bearer_file", "a\nb",
                         "target: must not contain control characters");
     assert_target_error(c, "http_bearer_file", "", "target: must be 1 to 4096 bytes");
+    struct buf err;
+    buf_init(&err, 4096);
+    cs = (void *)1;
+    assert_int_equal(bb_module_check(cfg_find_module(c, "http_bearer_file"), "probe",
+                                     "http://127.0.0.1/", 0, &cs, &err),
+                     OP_ERR_INVALID);
+    assert_null(cs);
+    assert_string_equal(buf_str(&err), "timeout: must be above 0");
+    buf_free(&err);
     cfg_free(c);
     free(a);
     free(text);
