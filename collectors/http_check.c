@@ -451,6 +451,10 @@ static void probe_finish(struct http_probe *hp, CURLcode code, const curl_off_t 
         r = http_evaluate(hp->check, out->status, buf_str(&hp->headers), hp->headers.len,
                           buf_str(&hp->body), hp->body.len, out->duration, out->detail,
                           sizeof(out->detail));
+        /* Then how the response came, as blackbox_exporter judges it last. */
+        if (r == CHECK_REASON_NONE)
+            r = http_judge_transport(&http_spec_of(hp->check)->expect, tail->ssl,
+                                     tail->http_version, out->detail, sizeof(out->detail));
     }
     out->reason = r;
     out->success = r == CHECK_REASON_NONE;

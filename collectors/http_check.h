@@ -91,6 +91,13 @@ struct http_expect {
     struct json_expect *json;
     size_t n_json;
     int64_t max_duration_ms; /* 0: no latency expectation */
+    /* `tls`: 1 the final response must come over TLS, -1 it must not, 0
+     * either (blackbox_exporter's fail_if_not_ssl, fail_if_ssl). */
+    int tls;
+    /* `http_versions`: the final response's version must be one of these
+     * (1.0, 1.1, 2, 3); none: any. */
+    double *http_versions;
+    size_t n_http_versions;
 };
 
 /* The settings of one http check (check_spec.spec). */
@@ -207,6 +214,13 @@ void http_json_expect_free(struct json_expect *j);
  * (negative) when the match erred (a limit). */
 int http_regex_find(const struct regex *re, const char *s, size_t len, unsigned group,
                     size_t *start, size_t *glen);
+
+/* The transport of a judged response against `tls` and `http_versions`:
+ * ssl, it came over TLS; version, its status line's (1.1, 2). The detail
+ * of a failure into detail (cap bytes). CHECK_REASON_NONE when both hold;
+ * CHECK_REASON_HTTP_STATUS for a version, CHECK_REASON_TLS for TLS. */
+enum check_reason http_judge_transport(const struct http_expect *e, bool ssl, double version,
+                                       char *detail, size_t cap);
 
 /* True when code falls into one of the ranges. */
 bool http_status_ok(const struct http_expect *e, int code);

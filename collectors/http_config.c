@@ -389,6 +389,63 @@ static bool expect_json(struct cfg_parser *p, yaml_node_t *n, const char *path, 
     return true;
 }
 
+static bool expect_tls(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
+{
+    struct http_expect *e = obj;
+    bool b;
+    if (!cfg_get_bool(p, n, path, &b))
+        return false;
+    e->tls = b ? 1 : -1;
+    return true;
+}
+
+/* The versions a status line can have, as libcurl's HTTP versions. */
+static bool http_version_parse(const char *s, double *v)
+{
+    static const struct {
+        const char *text;
+        double v;
+    } known[] = {{"1.0", 1.0}, {"1.1", 1.1}, {"2", 2}, {"2.0", 2}, {"3", 3}, {"3.0", 3}};
+    for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+        if (strcmp(s, known[i].text) == 0) {
+            *v = known[i].v;
+            return true;
+        }
+    return false;
+}
+
+static bool expect_http_versions(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
+{
+    struct http_expect *e = obj;
+    if (!cfg_want_sequence(p, n, path))
+        return false;
+    size_t cnt = cfg_seq_len(n);
+    if (cnt == 0 || cnt > 8) {
+        cfg_err(p, n, path, "needs 1 to 8 versions");
+        return false;
+    }
+    double *v = xcalloc(cnt, sizeof(*v));
+    for (size_t i = 0; i < cnt; i++) {
+        char sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_index(sub, path, i);
+        yaml_node_t *it = cfg_seq_item(p, n, i);
+        if (!it || !cfg_want_scalar(p, it, sub))
+            goto fail;
+        if (!http_version_parse(cfg_scalar(it), &v[i])) {
+            cfg_err(p, it, sub, "\"%s\" is not an HTTP version (1.0, 1.1, 2 or 3)",
+                    cfg_quote(cfg_scalar(it), q));
+            goto fail;
+        }
+    }
+    free(e->http_versions);
+    e->http_versions = v;
+    e->n_http_versions = cnt;
+    return true;
+fail:
+    free(v);
+    return false;
+}
+
 static const struct cfg_field expect_fields[] = {
     {.key = "status", .kind = CFG_CUSTOM, .parse = expect_status},
     {.key = "body_matches", .kind = CFG_CUSTOM, .parse = expect_body_matches},
@@ -397,6 +454,8 @@ static const struct cfg_field expect_fields[] = {
     {.key = "headers_if_present", .kind = CFG_CUSTOM, .parse = expect_headers_if_present},
     {.key = "headers_not_matches", .kind = CFG_CUSTOM, .parse = expect_headers_not_matches},
     {.key = "json", .kind = CFG_CUSTOM, .parse = expect_json},
+    {.key = "tls", .kind = CFG_CUSTOM, .parse = expect_tls},
+    {.key = "http_versions", .kind = CFG_CUSTOM, .parse = expect_http_versions},
     {.key = "max_duration",
      .kind = CFG_DURATION,
      .offset = offsetof(struct http_expect, max_duration_ms)},
@@ -421,6 +480,7 @@ static void expect_free(struct http_expect *e)
     for (size_t i = 0; i < e->n_body_not_matches; i++)
         regex_free(&e->body_not_matches[i]);
     free(e->body_not_matches);
+    free(e->http_versions);
     header_list_free(e->headers, e->n_headers);
     header_list_free(e->headers_if_present, e->n_headers_if_present);
     header_list_free(e->headers_not_matches, e->n_headers_not_matches);

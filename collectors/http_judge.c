@@ -271,6 +271,31 @@ enum check_reason http_evaluate(const struct check_spec *c, int status, const ch
     return CHECK_REASON_NONE;
 }
 
+enum check_reason http_judge_transport(const struct http_expect *e, bool ssl, double version,
+                                       char *detail, size_t cap)
+{
+    struct detail d;
+    detail_init(&d, detail, cap);
+    if (e->n_http_versions) {
+        bool ok = false;
+        for (size_t i = 0; i < e->n_http_versions; i++)
+            ok |= e->http_versions[i] == version;
+        if (!ok) {
+            detail_addf(&d, "HTTP version %g not in [", version);
+            for (size_t i = 0; i < e->n_http_versions; i++)
+                detail_addf(&d, "%s%g", i ? ", " : "", e->http_versions[i]);
+            detail_add(&d, "]");
+            return CHECK_REASON_HTTP_STATUS;
+        }
+    }
+    if (e->tls && (e->tls > 0) != ssl) {
+        detail_add(&d,
+                   ssl ? "final response came over TLS" : "final response did not come over TLS");
+        return CHECK_REASON_TLS;
+    }
+    return CHECK_REASON_NONE;
+}
+
 static double us(int64_t v)
 {
     return v > 0 ? (double)v / 1e6 : 0;

@@ -48,7 +48,41 @@ struct http_walk {
     struct bb_tr *t;
     struct bb_ip ip;
     const yaml_node_t *follow, *no_follow;
+    const yaml_node_t *fail_ssl, *fail_not_ssl; /* set to true */
 };
+
+/* valid_http_versions (Go's resp.Proto: "HTTP/1.1", "HTTP/2.0") as
+ * expect.http_versions (1.1, 2). */
+static void http_versions(struct bb_tr *t, const yaml_node_t *v, const char *path)
+{
+    static const struct {
+        const char *go, *outpost;
+    } known[] = {{"HTTP/1.0", "1.0"}, {"HTTP/1.1", "1.1"}, {"HTTP/2.0", "2"},
+                 {"HTTP/2", "2"},     {"HTTP/3.0", "3"},   {"HTTP/3", "3"}};
+    if (cfg_is_null(v) || !cfg_want_sequence(t->p, v, path) || cfg_seq_len(v) == 0)
+        return;
+    int seq = bbt_seq(t, v);
+    for (size_t i = 0; i < cfg_seq_len(v); i++) {
+        char sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_index(sub, path, i);
+        yaml_node_t *it = cfg_seq_item(t->p, v, i);
+        if (!it || !cfg_want_scalar(t->p, it, sub))
+            return;
+        size_t k;
+        for (k = 0; k < ARRAY_SIZE(known); k++)
+            if (strcmp(cfg_scalar(it), known[k].go) == 0)
+                break;
+        if (k == ARRAY_SIZE(known)) {
+            cfg_err(t->p, it, sub,
+                    "\"%s\" is not an HTTP version (HTTP/1.0, HTTP/1.1, HTTP/2.0 or HTTP/3.0)",
+                    cfg_quote(cfg_scalar(it), q));
+            return;
+        }
+        bbt_append(t, seq,
+                   bbt_scalar_tag(t, known[k].outpost, NULL, YAML_DOUBLE_QUOTED_SCALAR_STYLE, it));
+    }
+    bbt_put(t, bbt_sub(t, t->entry, "expect", v), "http_versions", seq);
+}
 
 /* "${file:PATH}" for a blackbox *_file key: outpost reads it at load
  * (and for every /probe check built from the module). */
@@ -290,8 +324,11 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
         w->follow = v;
     } else if (strcmp(key, "no_follow_redirects") == 0) {
         w->no_follow = v;
-    } else if (strcmp(key, "fail_if_ssl") == 0 || strcmp(key, "fail_if_not_ssl") == 0 ||
-               strcmp(key, "skip_resolve_phase_with_proxy") == 0 ||
+    } else if (strcmp(key, "fail_if_ssl") == 0 || strcmp(key, "fail_if_not_ssl") == 0) {
+        bool b;
+        if (cfg_get_bool(p, v, path, &b) && b)
+            *(strcmp(key, "fail_if_ssl") == 0 ? &w->fail_ssl : &w->fail_not_ssl) = v;
+    } else if (strcmp(key, "skip_resolve_phase_with_proxy") == 0 ||
                strcmp(key, "proxy_from_environment") == 0) {
         bb_only_default(p, v, path, false);
     } else if (strcmp(key, "enable_http2") == 0) {
@@ -299,7 +336,7 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
     } else if (strcmp(key, "fail_if_header_matches") == 0) {
         http_header_rules(t, v, path, true);
     } else if (strcmp(key, "valid_http_versions") == 0) {
-        bb_only_empty(p, v, path);
+        http_versions(t, v, path);
     } else if (strcmp(key, "fail_if_body_matches_regexp") == 0) {
         bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_not_matches", v, path, true);
     } else if (strcmp(key, "fail_if_body_not_matches_regexp") == 0) {
@@ -340,6 +377,13 @@ void bb_translate_http(struct bb_tr *t, const yaml_node_t *sec, const yaml_node_
     struct http_walk w = {.t = t};
     if (sec)
         cfg_walk_map_keys(t->p, sec, path, http_key, &w, &http_keys);
+    if (w.fail_ssl && w.fail_not_ssl)
+        cfg_err(t->p, w.fail_not_ssl, path,
+                "fail_if_ssl and fail_if_not_ssl together fail every probe");
+    else if (w.fail_ssl || w.fail_not_ssl)
+        bbt_put(t, bbt_sub(t, t->entry, "expect", sec), "tls",
+                bbt_scalar(t, w.fail_ssl ? "false" : "true", true,
+                           w.fail_ssl ? w.fail_ssl : w.fail_not_ssl));
     /* blackbox 0.23 reads both; no_follow_redirects wins. */
     bool follow = true, b;
     const yaml_node_t *fa = NULL;

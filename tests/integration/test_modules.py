@@ -1,6 +1,7 @@
 """blackbox_exporter modules from --modules.file: --help lists the flag, --config.check
 checks the file (Debian's blackbox.yml loads unchanged), start-up refuses a bad one, and a
 reload (/-/reload, SIGHUP) re-reads it, all or nothing with the configuration."""
+import json
 import os
 import signal
 import subprocess
@@ -76,3 +77,37 @@ def test_reload_rereads_the_modules_file(agent_factory, tmp_path):
     a.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: a.value("outpost_config_last_reload_successful") == 1,
              what="SIGHUP reload with the fixed modules file")
+
+
+def reasons(agent, check):
+    m = agent.metrics()
+    return {dict(k[1])["reason"]: v for k, v in m.items()
+            if k[0] == "outpost_check_failures_total" and dict(k[1]).get("check") == check
+            and v}
+
+
+def test_http_transport_expectations(agent_factory, target, tls_target):
+    """expect.tls and expect.http_versions (blackbox's fail_if_ssl, fail_if_not_ssl and
+    valid_http_versions) on real responses: plain HTTP/1.1 and HTTPS."""
+    url, surl = target.url("/ok"), tls_target.url("/ok")
+    a = agent_factory(f"""\
+global: {{interval: 300ms, timeout: 250ms}}
+checks:
+  - {{name: want_tls, url: "{url}", expect: {{tls: true}}}}
+  - {{name: no_tls, url: "{url}", expect: {{tls: false, http_versions: ["1.1"]}}}}
+  - {{name: want_h2, url: "{url}", expect: {{http_versions: ["2"]}}}}
+  - {{name: tls_ok, url: "{surl}", tls: {{insecure_skip_verify: true}}, expect: {{tls: true}}}}
+  - {{name: tls_bad, url: "{surl}", tls: {{insecure_skip_verify: true}}, expect: {{tls: false}}}}
+""")
+    for name in ("want_tls", "no_tls", "want_h2", "tls_ok", "tls_bad"):
+        a.wait_value("outpost_check_runs_total", lambda v: v >= 1, check=name)
+    assert reasons(a, "want_tls").keys() == {"tls"}
+    assert reasons(a, "no_tls") == {} and a.value("outpost_check_up", check="no_tls") == 1
+    assert reasons(a, "want_h2").keys() == {"http_status"}
+    assert reasons(a, "tls_ok") == {} and a.value("outpost_check_up", check="tls_ok") == 1
+    assert reasons(a, "tls_bad").keys() == {"tls"}
+    st, _, body = http("GET", a.base + "/api/v1/checks")
+    details = {c["name"]: c["last_result"]["detail"] for c in json.loads(body)["checks"]}
+    assert details["want_tls"] == "final response did not come over TLS"
+    assert details["want_h2"] == "HTTP version 1.1 not in [2]"
+    assert details["tls_bad"] == "final response came over TLS"

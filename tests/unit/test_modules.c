@@ -527,6 +527,56 @@ static void test_http_header_rules(void **state)
                   "and regexp\n");
 }
 
+/* valid_http_versions, fail_if_ssl and fail_if_not_ssl, judged on how the
+ * final response came. */
+static void test_http_transport(void **state)
+{
+    (void)state;
+    struct cfg *c = load(NO_CHECKS, "modules:\n"
+                                    "  https_only:\n"
+                                    "    prober: http\n"
+                                    "    http:\n"
+                                    "      fail_if_not_ssl: true\n"
+                                    "      fail_if_ssl: false\n"
+                                    "      valid_http_versions: [\"HTTP/1.1\", \"HTTP/2.0\"]\n"
+                                    "  plain_only:\n"
+                                    "    prober: http\n"
+                                    "    http: {fail_if_ssl: true}\n");
+    assert_describe(c, "https_only",
+                    "expect.http_versions[0]: \"1.1\"\n"
+                    "expect.http_versions[1]: \"2\"\n"
+                    "expect.tls: true\n"
+                    "ip_protocol: auto\n");
+    struct check_spec *cs = check_of(c, "https_only", "https://127.0.0.1/", 1000);
+    const struct http_expect *e = &http_spec_of(cs)->expect;
+    assert_int_equal(e->tls, 1);
+    assert_int_equal(e->n_http_versions, 2);
+    char detail[256];
+    assert_int_equal(http_judge_transport(e, true, 2, detail, sizeof(detail)), CHECK_REASON_NONE);
+    assert_string_equal(detail, "");
+    assert_int_equal(http_judge_transport(e, true, 1.1, detail, sizeof(detail)), CHECK_REASON_NONE);
+    assert_int_equal(http_judge_transport(e, true, 1.0, detail, sizeof(detail)),
+                     CHECK_REASON_HTTP_STATUS);
+    assert_string_equal(detail, "HTTP version 1 not in [1.1, 2]");
+    assert_int_equal(http_judge_transport(e, false, 1.1, detail, sizeof(detail)), CHECK_REASON_TLS);
+    assert_string_equal(detail, "final response did not come over TLS");
+    cfg_check_spec_free(cs);
+    cs = check_of(c, "plain_only", "127.0.0.1", 1000);
+    e = &http_spec_of(cs)->expect;
+    assert_int_equal(e->tls, -1);
+    assert_int_equal(http_judge_transport(e, false, 1.1, detail, sizeof(detail)),
+                     CHECK_REASON_NONE);
+    assert_int_equal(http_judge_transport(e, true, 1.1, detail, sizeof(detail)), CHECK_REASON_TLS);
+    assert_string_equal(detail, "final response came over TLS");
+    cfg_check_spec_free(cs);
+    cfg_free(c);
+    assert_errors(NO_CHECKS,
+                  "modules:\n  m:\n    prober: http\n"
+                  "    http: {fail_if_ssl: true, fail_if_not_ssl: true}\n",
+                  "blackbox.yml:4:48: modules.m.http: fail_if_ssl and fail_if_not_ssl together "
+                  "fail every probe\n");
+}
+
 static void test_other_probers(void **state)
 {
     (void)state;
@@ -770,9 +820,9 @@ static void test_errors(void **state)
         "    http:\n"
         "      proxy_url: http://127.0.0.1:3128\n"
         "      oauth2: {client_id: x}\n"
-        "      fail_if_ssl: true\n"
+        "      fail_if_ssl: maybe\n"
         "      fail_if_header_matches: [{header: Set-Cookie, regexp: '.*'}]\n"
-        "      valid_http_versions: [HTTP/1.1]\n"
+        "      valid_http_versions: [HTTP/1.1, HTTP/0.9]\n"
         "      compression: gzip\n"
         "      enable_http2: false\n"
         "      tls_config: {min_version: TLS12, ca_fle: x}\n"
@@ -805,8 +855,9 @@ static void test_errors(void **state)
         "1h, 1d)\n"
         "blackbox.yml:9:18: modules.c.http.proxy_url: not supported by outpost\n"
         "blackbox.yml:10:15: modules.c.http.oauth2: not supported by outpost\n"
-        "blackbox.yml:11:20: modules.c.http.fail_if_ssl: not supported by outpost\n"
-        "blackbox.yml:13:28: modules.c.http.valid_http_versions: not supported by outpost\n"
+        "blackbox.yml:11:20: modules.c.http.fail_if_ssl: expected true or false, got \"maybe\"\n"
+        "blackbox.yml:13:39: modules.c.http.valid_http_versions[1]: \"HTTP/0.9\" is not an HTTP "
+        "version (HTTP/1.0, HTTP/1.1, HTTP/2.0 or HTTP/3.0)\n"
         "blackbox.yml:14:20: modules.c.http.compression: not supported by outpost\n"
         "blackbox.yml:15:21: modules.c.http.enable_http2: not supported by outpost\n"
         "blackbox.yml:16:33: modules.c.http.tls_config.min_version: not supported by outpost\n"
@@ -867,13 +918,10 @@ static void test_duplicates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_debian_blackbox_yml),
-        cmocka_unit_test(test_http_every_option),
-        cmocka_unit_test(test_http_header_rules),
-        cmocka_unit_test(test_other_probers),
-        cmocka_unit_test(test_icmp_settings),
-        cmocka_unit_test(test_allowed_targets),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_debian_blackbox_yml), cmocka_unit_test(test_http_every_option),
+        cmocka_unit_test(test_http_header_rules),   cmocka_unit_test(test_http_transport),
+        cmocka_unit_test(test_other_probers),       cmocka_unit_test(test_icmp_settings),
+        cmocka_unit_test(test_allowed_targets),     cmocka_unit_test(test_errors),
         cmocka_unit_test(test_duplicates),
     };
     return cmocka_run_group_tests(tests, group_setup, tu_tmpdir_teardown);
