@@ -232,7 +232,8 @@ static void allowed_targets(struct cfg_parser *p, const yaml_node_t *v, const ch
                              &off, NULL);
         buf_free(&b);
         if (!code) {
-            /* A pattern that closes the group itself, e.g. "a)|(b". */
+            /* A pattern that only works at the very start, e.g. one that
+             * begins with a (*UTF) option. */
             cfg_err(p, it, sub, "a pattern must be one regular expression on its own");
             continue;
         }
@@ -395,7 +396,6 @@ void cfg_load_modules_file(struct cfg_parser *outer, const char *path, struct cf
     struct cfg_parser p = *outer;
     p.file = path;
     p.doc = &doc;
-    p.n_errors = 0;
     enum op_rc rc = cfg_read_file(path, &text, outer->errors);
     if (rc != OP_OK) {
         p.n_errors++;
@@ -422,7 +422,8 @@ void cfg_load_modules_file(struct cfg_parser *outer, const char *path, struct cf
     yaml_document_delete(&doc);
 out:
     buf_free(&text);
-    outer->n_errors += p.n_errors;
+    /* One count across both files: CFG_MAX_ERRORS holds for the load. */
+    outer->n_errors = p.n_errors;
     outer->cancelled |= p.cancelled;
 }
 
