@@ -241,7 +241,8 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
     bool reuse = rq ? !rq->fresh_connect : s->reuse_connection;
     hp->keep_body = s->expect.n_body_matches || s->expect.n_body_not_matches || s->expect.n_json ||
                     (rq && rq->keep_body);
-    hp->keep_headers = s->expect.n_headers > 0 || (rq && rq->keep_headers);
+    hp->keep_headers = s->expect.n_headers > 0 || s->expect.n_headers_if_present > 0 ||
+                       s->expect.n_headers_not_matches > 0 || (rq && rq->keep_headers);
     buf_init(&hp->body, s->max_body_bytes);
     buf_init(&hp->headers, HTTP_MAX_HEADER_BYTES);
     enum op_rc rc = OP_ERR_SYSTEM;

@@ -111,3 +111,32 @@ checks:
     assert details["want_tls"] == "final response did not come over TLS"
     assert details["want_h2"] == "HTTP version 1.1 not in [2]"
     assert details["tls_bad"] == "final response came over TLS"
+
+
+def test_http_header_lists(agent_factory, target):
+    """expect.headers_if_present and expect.headers_not_matches on a real response (the
+    target's /header sends X-Outpost-Test: hello-world): each list alone keeps the
+    response's headers for judging."""
+    url = target.url("/header")
+    a = agent_factory(f"""\
+global: {{interval: 300ms, timeout: 250ms}}
+checks:
+  - {{name: forbid_hit, url: "{url}", expect: {{headers_not_matches: {{X-Outpost-Test: hello}}}}}}
+  - {{name: forbid_miss, url: "{url}", expect: {{headers_not_matches: {{X-Outpost-Test: bye}}}}}}
+  - {{name: forbid_absent, url: "{url}", expect: {{headers_not_matches: {{X-None: .}}}}}}
+  - {{name: present_bad, url: "{url}", expect: {{headers_if_present: {{X-Outpost-Test: bye}}}}}}
+  - {{name: present_ok, url: "{url}", expect: {{headers_if_present: {{X-Outpost-Test: world}}}}}}
+  - {{name: absent_ok, url: "{url}", expect: {{headers_if_present: {{X-None: x}}}}}}
+""")
+    names = ("forbid_hit", "forbid_miss", "forbid_absent", "present_bad", "present_ok",
+             "absent_ok")
+    for name in names:
+        a.wait_value("outpost_check_runs_total", lambda v: v >= 1, check=name)
+    assert reasons(a, "forbid_hit").keys() == {"header"}
+    assert reasons(a, "present_bad").keys() == {"header"}
+    for name in ("forbid_miss", "forbid_absent", "present_ok", "absent_ok"):
+        assert reasons(a, name) == {} and a.value("outpost_check_up", check=name) == 1, name
+    st, _, body = http("GET", a.base + "/api/v1/checks")
+    details = {c["name"]: c["last_result"]["detail"] for c in json.loads(body)["checks"]}
+    assert details["forbid_hit"] == "header X-Outpost-Test: a value matched /hello/"
+    assert details["present_bad"] == "header X-Outpost-Test: no value matched /bye/"
