@@ -485,6 +485,10 @@ static bool expect_uses_capture(const struct http_expect *e)
         found |= names_capture(e->body_not_matches[i].pattern);
     for (size_t i = 0; i < e->n_headers; i++)
         found |= names_capture(e->headers[i].re.pattern);
+    for (size_t i = 0; i < e->n_headers_if_present; i++)
+        found |= names_capture(e->headers_if_present[i].re.pattern);
+    for (size_t i = 0; i < e->n_headers_not_matches; i++)
+        found |= names_capture(e->headers_not_matches[i].re.pattern);
     for (size_t i = 0; i < e->n_json; i++)
         found |= names_capture(e->json[i].equals);
     return found;
