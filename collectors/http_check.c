@@ -242,7 +242,8 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
     hp->keep_body = s->expect.n_body_matches || s->expect.n_body_not_matches || s->expect.n_json ||
                     (rq && rq->keep_body);
     hp->keep_headers = s->expect.n_headers > 0 || s->expect.n_headers_if_present > 0 ||
-                       s->expect.n_headers_not_matches > 0 || (rq && rq->keep_headers);
+                       s->expect.n_headers_not_matches > 0 || s->compression ||
+                       (rq && rq->keep_headers);
     buf_init(&hp->body, s->max_body_bytes);
     buf_init(&hp->headers, HTTP_MAX_HEADER_BYTES);
     enum op_rc rc = OP_ERR_SYSTEM;
@@ -281,6 +282,10 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
     OPT(CURLOPT_HEADERFUNCTION, on_header);
     OPT(CURLOPT_HEADERDATA, hp);
     OPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_body_bytes);
+    /* Asked for (unless a configured Accept-Encoding says otherwise) and
+     * decoded; the judgement requires the response to use it. */
+    if (s->compression)
+        OPT(CURLOPT_ACCEPT_ENCODING, http_compression_names[s->compression]);
     OPT(CURLOPT_IPRESOLVE, s->ip_protocol == IP_PROTO_4   ? CURL_IPRESOLVE_V4
                            : s->ip_protocol == IP_PROTO_6 ? CURL_IPRESOLVE_V6
                                                           : CURL_IPRESOLVE_WHATEVER);

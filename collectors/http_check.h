@@ -114,12 +114,18 @@ struct http_spec {
     char *bearer_token;            /* NULL when unset */
     struct tls_spec tls;
     uint64_t max_body_bytes;
+    /* `compression`: 0 (identity) asks for no encoding; else the index
+     * of http_compression_names: asked for, decoded, and required of the
+     * response (its Content-Encoding), as blackbox_exporter's option. */
+    int compression;
     struct http_expect expect;
     uint64_t seen; /* keys present, while parsing only */
 };
 
 /* The type's settings; c must be an http check. Borrowed. */
 const struct http_spec *http_spec_of(const struct check_spec *c);
+/* "identity", "gzip", "br", "deflate": the `compression` names. */
+extern const char *const http_compression_names[];
 
 /* What an http run adds to its result (check_result.tail). The facts
  * after body_bytes are those blackbox_exporter's /probe exports. */

@@ -18,6 +18,8 @@ struct http_parse {
     char *target;
 };
 
+const char *const http_compression_names[] = {"identity", "gzip", "br", "deflate", NULL};
+
 const struct http_spec *http_spec_of(const struct check_spec *c)
 {
     return c->spec;
@@ -623,6 +625,10 @@ static const struct cfg_field http_fields[] = {
      .kind = CFG_SIZE,
      .offset = offsetof(struct http_spec, max_body_bytes),
      .def_i = HTTP_DEFAULT_MAX_BODY_BYTES},
+    {.key = "compression",
+     .kind = CFG_ENUM,
+     .offset = offsetof(struct http_spec, compression),
+     .names = http_compression_names},
     {.key = "expect", .kind = CFG_CUSTOM, .parse = http_expect},
     {0},
 };

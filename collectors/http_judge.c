@@ -190,6 +190,32 @@ bool http_json_holds(const struct json_expect *j, const json_t *root)
     return false; /* objects and arrays never equal a scalar */
 }
 
+/* The header block says Content-Encoding: name (the last such header, as
+ * the body's outermost encoding). */
+static bool encoded_as(const char *block, size_t len, const char *name)
+{
+    static const char key[] = "content-encoding:";
+    const char *p = block, *end = block + len, *last = NULL, *last_end = NULL;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) >= sizeof(key) - 1 &&
+            strncasecmp(p, key, sizeof(key) - 1) == 0) {
+            last = p + sizeof(key) - 1;
+            last_end = line_end;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    if (!last)
+        return false;
+    while (last < last_end && (*last == ' ' || *last == '\t'))
+        last++;
+    while (last_end > last && (last_end[-1] == '\r' || last_end[-1] == ' ' || last_end[-1] == '\t'))
+        last_end--;
+    size_t n = strlen(name);
+    return (size_t)(last_end - last) == n && strncasecmp(last, name, n) == 0;
+}
+
 enum check_reason http_evaluate(const struct check_spec *c, int status, const char *headers,
                                 size_t headers_len, const char *body, size_t body_len,
                                 double duration, char *detail, size_t cap)
@@ -200,6 +226,13 @@ enum check_reason http_evaluate(const struct check_spec *c, int status, const ch
     if (!http_status_ok(e, status)) {
         http_detail_status(&d, e, status);
         return CHECK_REASON_HTTP_STATUS;
+    }
+    int comp = http_spec_of(c)->compression;
+    if (comp && !encoded_as(headers ? headers : "", headers_len, http_compression_names[comp])) {
+        detail_add(&d, "body not ");
+        detail_add(&d, http_compression_names[comp]);
+        detail_add(&d, "-encoded (its Content-Encoding differs or is missing)");
+        return CHECK_REASON_BODY;
     }
     for (size_t i = 0; i < e->n_headers; i++) {
         int err = 0;

@@ -317,9 +317,10 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
     } else if (strcmp(key, "body_size_limit") == 0) {
         http_body_size(t, v, path);
     } else if (strcmp(key, "compression") == 0) {
-        /* outpost asks for no encoding and never decodes one. */
+        /* "" and identity: no encoding, outpost's default. The http type
+         * checks the name (gzip, br, deflate). */
         if (cfg_want_scalar(p, v, path) && *cfg_scalar(v) && strcmp(cfg_scalar(v), "identity"))
-            bb_unsupported(p, v, path);
+            bbt_put(t, t->entry, "compression", bbt_copy(t, v));
     } else if (strcmp(key, "follow_redirects") == 0) {
         w->follow = v;
     } else if (strcmp(key, "no_follow_redirects") == 0) {

@@ -1,10 +1,13 @@
 """blackbox_exporter modules from --modules.file: --help lists the flag, --config.check
 checks the file (Debian's blackbox.yml loads unchanged), start-up refuses a bad one, and a
 reload (/-/reload, SIGHUP) re-reads it, all or nothing with the configuration."""
+import gzip
 import json
 import os
 import signal
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from conftest import AGENT_BIN, http, wait_for
 
@@ -140,3 +143,48 @@ checks:
     details = {c["name"]: c["last_result"]["detail"] for c in json.loads(body)["checks"]}
     assert details["forbid_hit"] == "header X-Outpost-Test: a value matched /hello/"
     assert details["present_bad"] == "header X-Outpost-Test: no value matched /bye/"
+
+
+class GzipHandler(BaseHTTPRequestHandler):
+    """/gz: gzip-encoded when asked for it; /plain: never encoded. Records each
+    request's Accept-Encoding."""
+    seen = []
+
+    def do_GET(self):
+        GzipHandler.seen.append(self.headers.get("Accept-Encoding"))
+        body = b"compressed hello\n"
+        encode = self.path == "/gz" and "gzip" in (self.headers.get("Accept-Encoding") or "")
+        if encode:
+            body = gzip.compress(body)
+        self.send_response(200)
+        if encode:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_http_compression(agent_factory):
+    """compression: gzip (blackbox's option) asks for gzip, decodes the body before the
+    patterns see it, and fails a response that is not gzip-encoded."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), GzipHandler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{srv.server_address[1]}"
+        a = agent_factory(f"""\
+global: {{interval: 300ms, timeout: 250ms}}
+checks:
+  - {{name: gz, url: "{base}/gz", compression: gzip, expect: {{body_matches: "compressed hello"}}}}
+  - {{name: plain, url: "{base}/plain", compression: gzip}}
+""")
+        for name in ("gz", "plain"):
+            a.wait_value("outpost_check_runs_total", lambda v: v >= 1, check=name)
+        assert reasons(a, "gz") == {} and a.value("outpost_check_up", check="gz") == 1
+        assert reasons(a, "plain").keys() == {"body"}
+        assert "gzip" in GzipHandler.seen and None not in GzipHandler.seen
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -539,6 +539,9 @@ static void test_http_transport(void **state)
                                     "      fail_if_not_ssl: true\n"
                                     "      fail_if_ssl: false\n"
                                     "      valid_http_versions: [\"HTTP/1.1\", \"HTTP/2.0\"]\n"
+                                    "  gz:\n"
+                                    "    prober: http\n"
+                                    "    http: {compression: gzip}\n"
                                     "  plain_only:\n"
                                     "    prober: http\n"
                                     "    http: {fail_if_ssl: true}\n");
@@ -568,6 +571,21 @@ static void test_http_transport(void **state)
                      CHECK_REASON_NONE);
     assert_int_equal(http_judge_transport(e, true, 1.1, detail, sizeof(detail)), CHECK_REASON_TLS);
     assert_string_equal(detail, "final response came over TLS");
+    cfg_check_spec_free(cs);
+    assert_describe(c, "gz", "compression: gzip\nip_protocol: auto\n");
+    cs = check_of(c, "gz", "127.0.0.1", 1000);
+    assert_int_equal(http_spec_of(cs)->compression, 1);
+    static const char *const plain = "Content-Type: text/plain\r\n";
+    static const char *const gzip = "Content-Encoding:  GZIP \r\n";
+    static const char *const br = "Content-Encoding: gzip\r\nContent-Encoding: br\r\n";
+    assert_int_equal(http_evaluate(cs, 200, gzip, strlen(gzip), "", 0, 0.1, detail, 256),
+                     CHECK_REASON_NONE);
+    assert_int_equal(http_evaluate(cs, 200, plain, strlen(plain), "", 0, 0.1, detail, 256),
+                     CHECK_REASON_BODY);
+    assert_string_equal(detail,
+                        "body not gzip-encoded (its Content-Encoding differs or is missing)");
+    assert_int_equal(http_evaluate(cs, 200, br, strlen(br), "", 0, 0.1, detail, 256),
+                     CHECK_REASON_BODY);
     cfg_check_spec_free(cs);
     cfg_free(c);
     assert_errors(NO_CHECKS,
@@ -823,7 +841,7 @@ static void test_errors(void **state)
         "      fail_if_ssl: maybe\n"
         "      fail_if_header_matches: [{header: Set-Cookie, regexp: '.*'}]\n"
         "      valid_http_versions: [HTTP/1.1, HTTP/0.9]\n"
-        "      compression: gzip\n"
+        "      compression: identity\n"
         "      enable_http2: false\n"
         "      tls_config: {min_version: TLS12, ca_fle: x}\n"
         "      methd: GET\n"
@@ -847,7 +865,8 @@ static void test_errors(void **state)
         "    http:\n"
         "      valid_status_codes: [42]\n"
         "      fail_if_body_matches_regexp: ['(']\n"
-        "      basic_auth: {password: x}\n",
+        "      basic_auth: {password: x}\n"
+        "      compression: zip\n",
         "blackbox.yml:3:13: modules.a.prober: unknown prober \"htp\" (http, tcp, dns, icmp or "
         "grpc)\n"
         "blackbox.yml:5:5: modules.b: missing key \"prober\" (http, tcp, dns, icmp or grpc)\n"
@@ -858,7 +877,6 @@ static void test_errors(void **state)
         "blackbox.yml:11:20: modules.c.http.fail_if_ssl: expected true or false, got \"maybe\"\n"
         "blackbox.yml:13:39: modules.c.http.valid_http_versions[1]: \"HTTP/0.9\" is not an HTTP "
         "version (HTTP/1.0, HTTP/1.1, HTTP/2.0 or HTTP/3.0)\n"
-        "blackbox.yml:14:20: modules.c.http.compression: not supported by outpost\n"
         "blackbox.yml:15:21: modules.c.http.enable_http2: not supported by outpost\n"
         "blackbox.yml:16:33: modules.c.http.tls_config.min_version: not supported by outpost\n"
         "blackbox.yml:16:40: modules.c.http.tls_config: unknown key \"ca_fle\" (did you mean "
@@ -879,7 +897,9 @@ static void test_errors(void **state)
         "range like \"200-299\" or a class like \"2xx\"\n"
         "blackbox.yml:37:37: modules.g.expect.body_not_matches[0]: bad regular expression at "
         "offset 1: missing closing parenthesis\n"
-        "blackbox.yml:38:19: modules.g.basic_auth: missing key \"username\"\n");
+        "blackbox.yml:38:19: modules.g.basic_auth: missing key \"username\"\n"
+        "blackbox.yml:39:20: modules.g.compression: \"zip\" is not one of identity, gzip, br, "
+        "deflate\n");
 }
 
 static void test_duplicates(void **state)
