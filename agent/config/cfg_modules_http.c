@@ -184,6 +184,17 @@ static void http_body_size(struct bb_tr *t, const yaml_node_t *v, const char *pa
     bbt_put(t, t->entry, "max_body_bytes", bbt_scalar(t, num, true, v));
 }
 
+/* An RFC 9110 token (an auth scheme). */
+static bool http_token_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!(*s > 0x20 && *s < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", *s)))
+            return false;
+    return true;
+}
+
 /* True when the mapping hm (in out) has a key equal to name, case ignored. */
 static bool has_header(struct bb_tr *t, int hm, const char *name)
 {
@@ -279,6 +290,74 @@ static void http_header_rules(struct bb_tr *t, const yaml_node_t *v, const char 
     }
 }
 
+struct auth_walk {
+    struct bb_tr *t;
+    const yaml_node_t *type, *cred, *cred_file;
+};
+
+static bool authorization_key(struct cfg_parser *p, const char *key, yaml_node_t *v,
+                              const char *path, void *arg)
+{
+    struct auth_walk *w = arg;
+    if (!cfg_want_scalar(p, v, path))
+        return true;
+    if (strcmp(key, "type") == 0)
+        w->type = v;
+    else if (strcmp(key, "credentials") == 0)
+        w->cred = v;
+    else if (strcmp(key, "credentials_file") == 0)
+        w->cred_file = v;
+    else
+        return false;
+    return true;
+}
+
+/* Prometheus' authorization {type, credentials, credentials_file} as the
+ * header "Authorization: TYPE CREDENTIALS" (type Bearer by default); a
+ * credentials_file is a ${file:} reference, read at load. */
+static void http_authorization(struct bb_tr *t, const yaml_node_t *v, const char *path)
+{
+    static const char *const names[] = {"type", "credentials", "credentials_file", NULL};
+    static const struct cfg_keys keys = {.names = names};
+    if (!cfg_want_mapping(t->p, v, path))
+        return;
+    struct auth_walk w = {.t = t};
+    int before = t->p->n_errors;
+    cfg_walk_map_keys(t->p, v, path, authorization_key, &w, &keys);
+    const char *type = w.type && *cfg_scalar(w.type) ? cfg_scalar(w.type) : "Bearer";
+    if (strcasecmp(type, "basic") == 0)
+        cfg_err(t->p, w.type, path, "type Basic: use basic_auth");
+    else if (!http_token_ok(type))
+        cfg_err(t->p, w.type, path, "type must be one word");
+    if (w.cred && w.cred_file)
+        cfg_err(t->p, v, path, "use credentials or credentials_file, not both");
+    if (w.cred_file && (!*cfg_scalar(w.cred_file) || strchr(cfg_scalar(w.cred_file), '}')))
+        cfg_err(t->p, w.cred_file, path, "credentials_file must be a file name without \"}\"");
+    int hm = bbt_sub(t, t->entry, "headers", v);
+    if (has_header(t, hm, "Authorization"))
+        cfg_err(t->p, v, path, "a second Authorization header (headers sets one)");
+    if (t->p->n_errors != before)
+        return;
+    struct buf b;
+    buf_init(&b, CFG_MAX_FILE_BYTES * 2);
+    buf_addf(&b, "%s ", type);
+    if (w.cred_file) {
+        buf_addf(&b, "${file:%s}", cfg_scalar(w.cred_file));
+    } else if (w.cred) {
+        for (const char *q = cfg_scalar(w.cred); *q; q++) {
+            if (q[0] == '$' && q[1] == '{')
+                buf_addc(&b, '$'); /* literal, as bbt_literal */
+            buf_addc(&b, *q);
+        }
+    }
+    const yaml_node_t *at = w.cred_file ? w.cred_file : w.cred ? w.cred : v;
+    int k = bbt_scalar_tag(t, "Authorization", NULL, YAML_DOUBLE_QUOTED_SCALAR_STYLE, at);
+    int val = bbt_scalar_tag(t, buf_str(&b), BB_SECRET_TAG, YAML_DOUBLE_QUOTED_SCALAR_STYLE, at);
+    buf_free(&b);
+    if (!hm || !k || !val || !yaml_document_append_mapping_pair(t->out, hm, k, val))
+        t->nomem = true;
+}
+
 static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
                      void *arg)
 {
@@ -295,7 +374,8 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
     } else if (strcmp(key, "headers") == 0) {
         if (cfg_is_null(v) || !cfg_want_mapping(p, v, path))
             return true;
-        int map = bbt_map(t, v);
+        /* Shared with `authorization`, which adds its header here. */
+        int map = bbt_sub(t, t->entry, "headers", v);
         for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top;
              pr++) {
             yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
@@ -304,13 +384,17 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
             cfg_path_key(sub, path, k && k->type == YAML_SCALAR_NODE ? cfg_scalar(k) : "?");
             if (!k || !val || !cfg_want_scalar(p, k, path) || !cfg_want_scalar(p, val, sub))
                 continue;
+            if (strcasecmp(cfg_scalar(k), "Authorization") == 0 &&
+                has_header(t, map, "Authorization")) {
+                cfg_err(p, k, sub, "a second Authorization header (authorization sets one)");
+                continue;
+            }
             int kid = bbt_copy(t, k);
             /* A header value may be a credential (Authorization). */
             int vid = bbt_literal(t, val, true);
             if (!map || !kid || !vid || !yaml_document_append_mapping_pair(t->out, map, kid, vid))
                 t->nomem = true;
         }
-        bbt_put(t, t->entry, "headers", map);
     } else if (strcmp(key, "body") == 0) {
         if (cfg_want_scalar(p, v, path))
             bbt_put(t, t->entry, "body", bbt_literal(t, v, true));
@@ -358,12 +442,17 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
         int id = file_ref(t, v, path);
         if (id)
             bbt_put(t, t->entry, "bearer_token", id);
-    } else if (strcmp(key, "proxy_url") == 0 || strcmp(key, "no_proxy") == 0 ||
-               strcmp(key, "body_file") == 0) {
+    } else if (strcmp(key, "body_file") == 0) {
+        int id = cfg_is_null(v) ? 0 : file_ref(t, v, path);
+        if (id)
+            bbt_put(t, t->entry, "body", id);
+    } else if (strcmp(key, "authorization") == 0) {
+        if (!cfg_is_null(v))
+            http_authorization(t, v, path);
+    } else if (strcmp(key, "proxy_url") == 0 || strcmp(key, "no_proxy") == 0) {
         if (!cfg_is_null(v) && (v->type != YAML_SCALAR_NODE || *cfg_scalar(v)))
             bb_unsupported(p, v, path);
-    } else if (strcmp(key, "oauth2") == 0 || strcmp(key, "authorization") == 0 ||
-               strcmp(key, "proxy_connect_header") == 0) {
+    } else if (strcmp(key, "oauth2") == 0 || strcmp(key, "proxy_connect_header") == 0) {
         if (!cfg_is_null(v))
             bb_unsupported(p, v, path);
     } else {

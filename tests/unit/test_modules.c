@@ -320,6 +320,17 @@ static const char http_every[] = "modules:\n"
                                  "    prober: http\n"
                                  "    http:\n"
                                  "      basic_auth: {username: u, password_file: PASS_FILE}\n"
+                                 "  http_authorization:\n"
+                                 "    prober: http\n"
+                                 "    http:\n"
+                                 "      authorization: {credentials_file: PASS_FILE}\n"
+                                 "      body_file: PASS_FILE\n"
+                                 "      headers: {X-A: b}\n"
+                                 "  http_authorization_type:\n"
+                                 "    prober: http\n"
+                                 "    http:\n"
+                                 "      headers: {X-A: b}\n"
+                                 "      authorization: {type: Token, credentials: 'x${y'}\n"
                                  "  http_bearer_file:\n"
                                  "    prober: http\n"
                                  "    http:\n"
@@ -350,7 +361,7 @@ static void test_http_every_option(void **state)
     char *a = subst(http_every, "CA_FILE", ca);
     char *text = subst(a, "PASS_FILE", pass);
     struct cfg *c = load(NO_CHECKS, text);
-    assert_int_equal(cfg_module_count(c), 4);
+    assert_int_equal(cfg_module_count(c), 6);
     char *want = subst("timeout: 5000ms\n"
                        "expect.status[0]: 200\n"
                        "expect.status[1]: 301\n"
@@ -435,6 +446,25 @@ static void test_http_every_option(void **state)
     assert_int_equal(http_spec_of(cs)->ip_protocol, IP_PROTO_AUTO);
     cfg_check_spec_free(cs);
 
+    assert_describe(c, "http_authorization",
+                    "headers.Authorization: <secret>\n"
+                    "headers.X-A: <secret>\n"
+                    "body: <secret>\n"
+                    "ip_protocol: auto\n");
+    cs = check_of(c, "http_authorization", "http://127.0.0.1:9/", 1000);
+    h = http_spec_of(cs);
+    assert_int_equal(h->n_headers, 2);
+    assert_string_equal(h->headers[0].name, "Authorization");
+    assert_string_equal(h->headers[0].value, "Bearer s3cret");
+    assert_string_equal(h->headers[1].name, "X-A");
+    assert_string_equal(h->body, "s3cret");
+    cfg_check_spec_free(cs);
+    cs = check_of(c, "http_authorization_type", "http://127.0.0.1:9/", 1000);
+    h = http_spec_of(cs);
+    assert_int_equal(h->n_headers, 2);
+    assert_string_equal(h->headers[1].name, "Authorization");
+    assert_string_equal(h->headers[1].value, "Token x${y");
+    cfg_check_spec_free(cs);
     assert_target_error(c, "http_bearer_file", "http://", "url: url is not a valid absolute URL");
     /* "ftp://x/" becomes http://ftp://x/, host "ftp", as in blackbox. */
     assert_target_error(c, "http_bearer_file", "a b", "url: url is not a valid absolute URL");
@@ -529,6 +559,30 @@ static void test_http_header_rules(void **state)
 
 /* valid_http_versions, fail_if_ssl and fail_if_not_ssl, judged on how the
  * final response came. */
+static void test_http_authorization_errors(void **state)
+{
+    (void)state;
+    assert_errors(NO_CHECKS,
+                  "modules:\n"
+                  "  a:\n"
+                  "    prober: http\n"
+                  "    http:\n"
+                  "      headers: {authorization: x}\n"
+                  "      authorization: {type: Basic, credentials: a, credentials_file: b}\n"
+                  "  b:\n"
+                  "    prober: http\n"
+                  "    http:\n"
+                  "      authorization: {credentials: a, type: Bearer}\n"
+                  "      bearer_token: t\n",
+                  "blackbox.yml:6:29: modules.a.http.authorization: type Basic: use basic_auth\n"
+                  "blackbox.yml:6:22: modules.a.http.authorization: use credentials or "
+                  "credentials_file, not both\n"
+                  "blackbox.yml:6:22: modules.a.http.authorization: a second Authorization "
+                  "header (headers sets one)\n"
+                  "blackbox.yml:8:5: modules.b: use only one of basic_auth, bearer_token and "
+                  "an Authorization header\n");
+}
+
 static void test_http_transport(void **state)
 {
     (void)state;
@@ -938,10 +992,15 @@ static void test_duplicates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_debian_blackbox_yml), cmocka_unit_test(test_http_every_option),
-        cmocka_unit_test(test_http_header_rules),   cmocka_unit_test(test_http_transport),
-        cmocka_unit_test(test_other_probers),       cmocka_unit_test(test_icmp_settings),
-        cmocka_unit_test(test_allowed_targets),     cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_debian_blackbox_yml),
+        cmocka_unit_test(test_http_every_option),
+        cmocka_unit_test(test_http_header_rules),
+        cmocka_unit_test(test_http_transport),
+        cmocka_unit_test(test_http_authorization_errors),
+        cmocka_unit_test(test_other_probers),
+        cmocka_unit_test(test_icmp_settings),
+        cmocka_unit_test(test_allowed_targets),
+        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_duplicates),
     };
     return cmocka_run_group_tests(tests, group_setup, tu_tmpdir_teardown);
