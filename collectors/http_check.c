@@ -286,6 +286,10 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
      * decoded; the judgement requires the response to use it. */
     if (s->compression)
         OPT(CURLOPT_ACCEPT_ENCODING, http_compression_names[s->compression]);
+    /* libcurl's default offers HTTP/2 over TLS and speaks HTTP/1.1 in
+     * clear text, as Go's client (and so blackbox_exporter) does. */
+    if (!s->http2)
+        OPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     OPT(CURLOPT_IPRESOLVE, s->ip_protocol == IP_PROTO_4   ? CURL_IPRESOLVE_V4
                            : s->ip_protocol == IP_PROTO_6 ? CURL_IPRESOLVE_V6
                                                           : CURL_IPRESOLVE_WHATEVER);

@@ -118,6 +118,7 @@ struct http_spec {
      * of http_compression_names: asked for, decoded, and required of the
      * response (its Content-Encoding), as blackbox_exporter's option. */
     int compression;
+    bool http2; /* offer HTTP/2 over TLS (ALPN); false: HTTP/1.1 only */
     struct http_expect expect;
     uint64_t seen; /* keys present, while parsing only */
 };

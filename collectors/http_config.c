@@ -625,6 +625,7 @@ static const struct cfg_field http_fields[] = {
      .kind = CFG_SIZE,
      .offset = offsetof(struct http_spec, max_body_bytes),
      .def_i = HTTP_DEFAULT_MAX_BODY_BYTES},
+    {.key = "http2", .kind = CFG_BOOL, .offset = offsetof(struct http_spec, http2), .def_i = 1},
     {.key = "compression",
      .kind = CFG_ENUM,
      .offset = offsetof(struct http_spec, compression),

@@ -417,7 +417,9 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
                strcmp(key, "proxy_from_environment") == 0) {
         bb_only_default(p, v, path, false);
     } else if (strcmp(key, "enable_http2") == 0) {
-        bb_only_default(p, v, path, true);
+        bool b;
+        if (cfg_get_bool(p, v, path, &b) && !b)
+            bbt_put(t, t->entry, "http2", bbt_scalar(t, "false", true, v));
     } else if (strcmp(key, "fail_if_header_matches") == 0) {
         http_header_rules(t, v, path, true);
     } else if (strcmp(key, "valid_http_versions") == 0) {

@@ -331,6 +331,9 @@ static const char http_every[] = "modules:\n"
                                  "    http:\n"
                                  "      headers: {X-A: b}\n"
                                  "      authorization: {type: Token, credentials: 'x${y'}\n"
+                                 "  http1:\n"
+                                 "    prober: http\n"
+                                 "    http: {enable_http2: false}\n"
                                  "  http_bearer_file:\n"
                                  "    prober: http\n"
                                  "    http:\n"
@@ -361,7 +364,7 @@ static void test_http_every_option(void **state)
     char *a = subst(http_every, "CA_FILE", ca);
     char *text = subst(a, "PASS_FILE", pass);
     struct cfg *c = load(NO_CHECKS, text);
-    assert_int_equal(cfg_module_count(c), 6);
+    assert_int_equal(cfg_module_count(c), 7);
     char *want = subst("timeout: 5000ms\n"
                        "expect.status[0]: 200\n"
                        "expect.status[1]: 301\n"
@@ -458,6 +461,13 @@ static void test_http_every_option(void **state)
     assert_string_equal(h->headers[0].value, "Bearer s3cret");
     assert_string_equal(h->headers[1].name, "X-A");
     assert_string_equal(h->body, "s3cret");
+    cfg_check_spec_free(cs);
+    assert_describe(c, "http1", "http2: false\nip_protocol: auto\n");
+    cs = check_of(c, "http1", "https://127.0.0.1:9/", 1000);
+    assert_false(http_spec_of(cs)->http2);
+    cfg_check_spec_free(cs);
+    cs = check_of(c, "http_bearer_file", "https://127.0.0.1:9/", 1000);
+    assert_true(http_spec_of(cs)->http2);
     cfg_check_spec_free(cs);
     cs = check_of(c, "http_authorization_type", "http://127.0.0.1:9/", 1000);
     h = http_spec_of(cs);
@@ -896,7 +906,7 @@ static void test_errors(void **state)
         "      fail_if_header_matches: [{header: Set-Cookie, regexp: '.*'}]\n"
         "      valid_http_versions: [HTTP/1.1, HTTP/0.9]\n"
         "      compression: identity\n"
-        "      enable_http2: false\n"
+        "      enable_http2: nope\n"
         "      tls_config: {min_version: TLS12, ca_fle: x}\n"
         "      methd: GET\n"
         "      bearer_token_file: 'a}b'\n"
@@ -931,7 +941,7 @@ static void test_errors(void **state)
         "blackbox.yml:11:20: modules.c.http.fail_if_ssl: expected true or false, got \"maybe\"\n"
         "blackbox.yml:13:39: modules.c.http.valid_http_versions[1]: \"HTTP/0.9\" is not an HTTP "
         "version (HTTP/1.0, HTTP/1.1, HTTP/2.0 or HTTP/3.0)\n"
-        "blackbox.yml:15:21: modules.c.http.enable_http2: not supported by outpost\n"
+        "blackbox.yml:15:21: modules.c.http.enable_http2: expected true or false, got \"nope\"\n"
         "blackbox.yml:16:33: modules.c.http.tls_config.min_version: not supported by outpost\n"
         "blackbox.yml:16:40: modules.c.http.tls_config: unknown key \"ca_fle\" (did you mean "
         "\"ca_file\"?)\n"
