@@ -290,6 +290,10 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
      * clear text, as Go's client (and so blackbox_exporter) does. */
     if (!s->http2)
         OPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    if (s->proxy_url)
+        OPT(CURLOPT_PROXY, s->proxy_url);
+    if (s->no_proxy)
+        OPT(CURLOPT_NOPROXY, s->no_proxy);
     OPT(CURLOPT_IPRESOLVE, s->ip_protocol == IP_PROTO_4   ? CURL_IPRESOLVE_V4
                            : s->ip_protocol == IP_PROTO_6 ? CURL_IPRESOLVE_V6
                                                           : CURL_IPRESOLVE_WHATEVER);

@@ -119,6 +119,10 @@ struct http_spec {
      * response (its Content-Encoding), as blackbox_exporter's option. */
     int compression;
     bool http2; /* offer HTTP/2 over TLS (ALPN); false: HTTP/1.1 only */
+    /* Every request through this HTTP(S) proxy (may carry credentials);
+     * NULL: libcurl's default (the *_proxy environment variables). */
+    char *proxy_url;
+    char *no_proxy; /* hosts reached directly despite proxy_url; NULL: none */
     struct http_expect expect;
     uint64_t seen; /* keys present, while parsing only */
 };

@@ -515,6 +515,19 @@ static bool http_url(struct cfg_parser *p, yaml_node_t *v, const char *path, voi
     return true;
 }
 
+static bool http_proxy(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct http_spec *s = obj;
+    if (!cfg_get_url(p, v, path, &s->proxy_url))
+        return false;
+    const char *why;
+    if (cfg_http_url_ok(s->proxy_url, &why))
+        return true;
+    /* The URL may hold credentials: the rule is named, never the value. */
+    cfg_err(p, v, path, "%s", why);
+    return false;
+}
+
 static bool http_method(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct http_spec *s = obj;
@@ -625,6 +638,8 @@ static const struct cfg_field http_fields[] = {
      .kind = CFG_SIZE,
      .offset = offsetof(struct http_spec, max_body_bytes),
      .def_i = HTTP_DEFAULT_MAX_BODY_BYTES},
+    {.key = "proxy_url", .kind = CFG_CUSTOM, .parse = http_proxy},
+    {.key = "no_proxy", .kind = CFG_STR, .offset = offsetof(struct http_spec, no_proxy)},
     {.key = "http2", .kind = CFG_BOOL, .offset = offsetof(struct http_spec, http2), .def_i = 1},
     {.key = "compression",
      .kind = CFG_ENUM,
@@ -664,6 +679,8 @@ static void http_free_spec(void *spec)
     free(s->basic_user);
     free(s->basic_pass);
     free(s->bearer_token);
+    free(s->proxy_url);
+    free(s->no_proxy);
     tls_spec_free(&s->tls);
     expect_free(&s->expect);
     free(hp->target);

@@ -415,7 +415,11 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
             *(strcmp(key, "fail_if_ssl") == 0 ? &w->fail_ssl : &w->fail_not_ssl) = v;
     } else if (strcmp(key, "skip_resolve_phase_with_proxy") == 0 ||
                strcmp(key, "proxy_from_environment") == 0) {
-        bb_only_default(p, v, path, false);
+        /* Through an HTTP proxy outpost never resolves the target itself
+         * (skip_resolve_phase_with_proxy: true); without proxy_url libcurl
+         * reads the *_proxy environment variables either way. */
+        bool b;
+        (void)cfg_get_bool(p, v, path, &b);
     } else if (strcmp(key, "enable_http2") == 0) {
         bool b;
         if (cfg_get_bool(p, v, path, &b) && !b)
@@ -452,8 +456,9 @@ static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, cons
         if (!cfg_is_null(v))
             http_authorization(t, v, path);
     } else if (strcmp(key, "proxy_url") == 0 || strcmp(key, "no_proxy") == 0) {
-        if (!cfg_is_null(v) && (v->type != YAML_SCALAR_NODE || *cfg_scalar(v)))
-            bb_unsupported(p, v, path);
+        /* A proxy URL may hold credentials. */
+        if (!cfg_is_null(v) && cfg_want_scalar(p, v, path) && *cfg_scalar(v))
+            bbt_put(t, t->entry, key, bbt_literal(t, v, key[0] == 'p'));
     } else if (strcmp(key, "oauth2") == 0 || strcmp(key, "proxy_connect_header") == 0) {
         if (!cfg_is_null(v))
             bb_unsupported(p, v, path);

@@ -14,7 +14,7 @@ from conftest import AGENT_BIN, http, wait_for
 DEBIAN = "/etc/prometheus/blackbox.yml"
 CONFIG = "checks: []\n"
 GOOD = "modules:\n  http_2xx:\n    prober: http\n"
-BAD = "modules:\n  http_2xx:\n    prober: http\n    http:\n      proxy_url: http://127.0.0.1:3128\n"
+BAD = "modules:\n  http_2xx:\n    prober: http\n    http:\n      oauth2: {client_id: x}\n"
 
 
 def run(*args):
@@ -38,7 +38,7 @@ def test_config_check_reads_the_modules_file(tmp_path):
     bad.write_text(BAD)
     r = run("--config.check", f"--config.file={cfg}", f"--modules.file={bad}")
     assert r.returncode == 1
-    assert r.stderr == (f"{bad}:5:18: modules.http_2xx.http.proxy_url: not supported by "
+    assert r.stderr == (f"{bad}:5:15: modules.http_2xx.http.oauth2: not supported by "
                         "outpost\n")
     # The same module in the configuration and the file: both places named.
     cfg.write_text("checks: []\nmodules:\n  http_2xx: {prober: http}\n")
@@ -62,7 +62,7 @@ def test_start_refuses_a_bad_modules_file(tmp_path):
                         f"--storage.path={tmp_path / 'data'}"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
-    assert "modules.http_2xx.http.proxy_url: not supported by outpost" in r.stderr
+    assert "modules.http_2xx.http.oauth2: not supported by outpost" in r.stderr
 
 
 def test_reload_rereads_the_modules_file(agent_factory, tmp_path):
@@ -73,7 +73,7 @@ def test_reload_rereads_the_modules_file(agent_factory, tmp_path):
     mods.write_text(BAD)
     st, _, body = http("POST", a.base + "/-/reload")
     assert st == 500
-    assert f"{mods}:5:18: modules.http_2xx.http.proxy_url: not supported by outpost" in \
+    assert f"{mods}:5:15: modules.http_2xx.http.oauth2: not supported by outpost" in \
         body.decode()
     assert a.value("outpost_config_last_reload_successful") == 0
     mods.write_text(GOOD)
@@ -185,6 +185,49 @@ checks:
         assert reasons(a, "gz") == {} and a.value("outpost_check_up", check="gz") == 1
         assert reasons(a, "plain").keys() == {"body"}
         assert "gzip" in GzipHandler.seen and None not in GzipHandler.seen
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+class ProxyHandler(BaseHTTPRequestHandler):
+    """A forward proxy that answers itself: the request line's absolute URL is the
+    proof that the request came through it."""
+    seen = []
+
+    def do_GET(self):
+        ProxyHandler.seen.append(self.path)
+        body = b"via proxy\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_http_proxy(agent_factory, target):
+    """proxy_url (blackbox's option): requests go through the proxy, which resolves the
+    target (a name only the proxy knows works); no_proxy hosts are reached directly."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), ProxyHandler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        proxy = f"http://127.0.0.1:{srv.server_address[1]}"
+        a = agent_factory(f"""\
+global: {{interval: 300ms, timeout: 250ms}}
+checks:
+  - {{name: proxied, url: "http://only-the-proxy-knows.invalid/x", proxy_url: "{proxy}",
+      expect: {{body_matches: "via proxy"}}}}
+  - {{name: direct, url: "{target.url('/ok')}", proxy_url: "{proxy}", no_proxy: "127.0.0.1",
+      expect: {{body_not_matches: "via proxy"}}}}
+""")
+        for name in ("proxied", "direct"):
+            a.wait_value("outpost_check_runs_total", lambda v: v >= 1, check=name)
+        assert reasons(a, "proxied") == {} and a.value("outpost_check_up", check="proxied") == 1
+        assert reasons(a, "direct") == {} and a.value("outpost_check_up", check="direct") == 1
+        assert "http://only-the-proxy-knows.invalid/x" in ProxyHandler.seen
+        assert not any("127.0.0.1" in p for p in ProxyHandler.seen)
     finally:
         srv.shutdown()
         srv.server_close()

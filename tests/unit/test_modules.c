@@ -603,6 +603,11 @@ static void test_http_transport(void **state)
                                     "      fail_if_not_ssl: true\n"
                                     "      fail_if_ssl: false\n"
                                     "      valid_http_versions: [\"HTTP/1.1\", \"HTTP/2.0\"]\n"
+                                    "  proxied:\n"
+                                    "    prober: http\n"
+                                    "    http: {proxy_url: 'http://u:p@127.0.0.1:3128', "
+                                    "no_proxy: 'localhost', proxy_from_environment: false, "
+                                    "skip_resolve_phase_with_proxy: true}\n"
                                     "  gz:\n"
                                     "    prober: http\n"
                                     "    http: {compression: gzip}\n"
@@ -635,6 +640,12 @@ static void test_http_transport(void **state)
                      CHECK_REASON_NONE);
     assert_int_equal(http_judge_transport(e, true, 1.1, detail, sizeof(detail)), CHECK_REASON_TLS);
     assert_string_equal(detail, "final response came over TLS");
+    cfg_check_spec_free(cs);
+    assert_describe(c, "proxied",
+                    "proxy_url: <secret>\nno_proxy: \"localhost\"\nip_protocol: auto\n");
+    cs = check_of(c, "proxied", "127.0.0.1", 1000);
+    assert_string_equal(http_spec_of(cs)->proxy_url, "http://u:p@127.0.0.1:3128");
+    assert_string_equal(http_spec_of(cs)->no_proxy, "localhost");
     cfg_check_spec_free(cs);
     assert_describe(c, "gz", "compression: gzip\nip_protocol: auto\n");
     cs = check_of(c, "gz", "127.0.0.1", 1000);
@@ -900,7 +911,7 @@ static void test_errors(void **state)
         "  c:\n"
         "    prober: http\n"
         "    http:\n"
-        "      proxy_url: http://127.0.0.1:3128\n"
+        "      proxy_connect_header: {X: [y]}\n"
         "      oauth2: {client_id: x}\n"
         "      fail_if_ssl: maybe\n"
         "      fail_if_header_matches: [{header: Set-Cookie, regexp: '.*'}]\n"
@@ -936,7 +947,7 @@ static void test_errors(void **state)
         "blackbox.yml:5:5: modules.b: missing key \"prober\" (http, tcp, dns, icmp or grpc)\n"
         "blackbox.yml:5:14: modules.b.timeout: \"5\" is not a duration (use e.g. 250ms, 10s, 5m, "
         "1h, 1d)\n"
-        "blackbox.yml:9:18: modules.c.http.proxy_url: not supported by outpost\n"
+        "blackbox.yml:9:29: modules.c.http.proxy_connect_header: not supported by outpost\n"
         "blackbox.yml:10:15: modules.c.http.oauth2: not supported by outpost\n"
         "blackbox.yml:11:20: modules.c.http.fail_if_ssl: expected true or false, got \"maybe\"\n"
         "blackbox.yml:13:39: modules.c.http.valid_http_versions[1]: \"HTTP/0.9\" is not an HTTP "
