@@ -52,6 +52,27 @@ def test_config_check_reads_the_modules_file(tmp_path):
     assert r.stderr == f"{tmp_path}/none.yml: cannot open: No such file or directory\n"
 
 
+def test_config_check_skip_secrets(tmp_path):
+    """--config.skip-secrets covers the modules file: password_file and TLS files that
+    do not exist here are not read; without it they are errors at their file:line:col."""
+    cfg = tmp_path / "outpost.yml"
+    cfg.write_text(CONFIG)
+    mods = tmp_path / "blackbox.yml"
+    mods.write_text("modules:\n  a:\n    prober: http\n    http:\n"
+                    "      basic_auth: {username: u, password_file: /nonexistent/pw}\n"
+                    "      tls_config: {ca_file: /nonexistent/ca.pem}\n")
+    r = run("--config.check", "--config.skip-secrets", f"--config.file={cfg}",
+            f"--modules.file={mods}")
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    r = run("--config.check", f"--config.file={cfg}", f"--modules.file={mods}")
+    assert r.returncode == 1
+    assert r.stderr == (
+        f"{mods}:5:48: modules.a.basic_auth.password: cannot read /nonexistent/pw: "
+        "No such file or directory\n"
+        f"{mods}:6:29: modules.a.tls.ca_file: cannot read /nonexistent/ca.pem: "
+        "No such file or directory\n")
+
+
 def test_start_refuses_a_bad_modules_file(tmp_path):
     cfg = tmp_path / "outpost.yml"
     cfg.write_text(CONFIG)
