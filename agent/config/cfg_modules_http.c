@@ -106,7 +106,7 @@ static int file_ref(struct bb_tr *t, const yaml_node_t *v, const char *path)
 static bool basic_auth_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
                            void *arg)
 {
-    struct tls_walk *w = arg; /* the same pair: translator and target map */
+    struct bb_map_walk *w = arg;
     if (strcmp(key, "username") == 0) {
         if (cfg_want_scalar(p, v, path))
             bbt_put(w->t, w->map, "username", bbt_literal(w->t, v, false));
@@ -129,7 +129,7 @@ static void http_basic_auth(struct bb_tr *t, const yaml_node_t *v, const char *p
     static const struct cfg_keys keys = {.names = names};
     if (!cfg_want_mapping(t->p, v, path))
         return;
-    struct tls_walk w = {t, bbt_map(t, v)};
+    struct bb_map_walk w = {t, bbt_map(t, v)};
     int before = t->p->n_errors;
     cfg_walk_map_keys(t->p, v, path, basic_auth_key, &w, &keys);
     yaml_node_t *m = yaml_document_get_node(t->out, w.map);

@@ -1,7 +1,8 @@
 /*
  * cfg_modules_int.h - the pieces of the modules loader (cfg_modules.c)
  * shared with the translation of blackbox_exporter's prober settings into
- * outpost check keys (cfg_modules_tr.c). Internal to agent/config/.
+ * outpost check keys (cfg_modules_tr.c, cfg_modules_http.c). Internal to
+ * agent/config/.
  */
 #ifndef OUTPOST_CFG_MODULES_INT_H
 #define OUTPOST_CFG_MODULES_INT_H
@@ -49,7 +50,7 @@ struct bb_ip {
 };
 
 /* A translator and the mapping a walk writes into. */
-struct tls_walk {
+struct bb_map_walk {
     struct bb_tr *t;
     int map;
 };

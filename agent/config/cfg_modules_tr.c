@@ -200,7 +200,7 @@ static const struct cfg_keys tls_keys = {.names = tls_names};
 static bool tls_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
                     void *arg)
 {
-    struct tls_walk *w = arg;
+    struct bb_map_walk *w = arg;
     size_t i;
     for (i = 0; tls_names[i]; i++)
         if (strcmp(key, tls_names[i]) == 0)
@@ -219,7 +219,7 @@ int bb_tls_map(struct bb_tr *t, const yaml_node_t *v, const char *path)
 {
     if (!cfg_want_mapping(t->p, v, path))
         return 0;
-    struct tls_walk w = {t, bbt_map(t, v)};
+    struct bb_map_walk w = {t, bbt_map(t, v)};
     cfg_walk_map_keys(t->p, v, path, tls_key, &w, &tls_keys);
     return w.map;
 }
@@ -305,7 +305,7 @@ struct tcp_walk {
 static bool qr_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
                    void *arg)
 {
-    struct tls_walk *w = arg;
+    struct bb_map_walk *w = arg;
     if (strcmp(key, "expect") && strcmp(key, "send") && strcmp(key, "starttls"))
         return false;
     if (cfg_want_scalar(p, v, path))
@@ -329,7 +329,7 @@ static bool tcp_query_response(struct bb_tr *t, const yaml_node_t *v, const char
         yaml_node_t *it = cfg_seq_item(t->p, v, i);
         if (!it || !cfg_want_mapping(t->p, it, sub))
             continue;
-        struct tls_walk w = {t, bbt_map(t, it)};
+        struct bb_map_walk w = {t, bbt_map(t, it)};
         cfg_walk_map_keys(t->p, it, sub, qr_key, &w, &keys);
         bbt_append(t, seq, w.map);
         for (yaml_node_pair_t *pr = it->data.mapping.pairs.start; pr < it->data.mapping.pairs.top;
