@@ -618,6 +618,10 @@ static void steps_go(struct tcp_run *r)
         }
         if (st->starttls && !r->upgraded) {
             r->upgraded = true;
+            /* Bytes that came in plain text after the line the upgrade
+             * waited for are not part of the TLS session: dropped, never
+             * read as if TLS had protected them (STARTTLS injection). */
+            r->in_len = 0;
             close_phase(r);
             r->state = ST_HANDSHAKE;
             if (!tls_setup(r))
