@@ -4,6 +4,7 @@
  */
 #include "check.h"
 #include "flow_check.h"
+#include "grpc_check.h"
 #include "http_check.h"
 #include "tcp_check.h"
 #include "icmp_check.h"
@@ -18,6 +19,7 @@ static const struct check_type *const types[] = {
     &flow_check_type,
     &tcp_check_type,
     &icmp_check_type,
+    &grpc_check_type,
 };
 
 /* Types a unit test registers (a fake type that drives the probe loop);
