@@ -5,6 +5,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import threading
 
 import pytest
 
@@ -215,3 +216,55 @@ def test_resolver_of_the_wrong_family_is_dns(agent_factory, resolver):
     wait_runs(a, "c")
     assert_only(a, "c", "dns")
     assert a.value("outpost_check_dns_answers", check="c") is None
+
+
+class FakeResolver:
+    """A UDP server on loopback answering every query with reply(query)."""
+
+    def __init__(self, reply):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopping.is_set():
+            try:
+                q, peer = self.sock.recvfrom(4096)
+            except OSError:
+                continue
+            self.sock.sendto(self.reply(q), peer)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def answer(q, rcode, an, records):
+    """The query turned into a reply: QR set, rcode, an answer count, records after."""
+    flags = 0x8000 | 0x0100 | rcode
+    return q[:2] + struct.pack(">HHHHH", flags, 1, an, 0, 0) + q[12:] + records
+
+
+@pytest.mark.parametrize("case", ["cut_short", "servfail"])
+def test_fake_replies(agent_factory, case):
+    replies = {
+        # One answer announced, its header cut short: a malformed reply.
+        "cut_short": (lambda q: answer(q, 0, 1, b"\xc0\x0c\x00\x01"), "other", None),
+        # SERVFAIL is the reply judged; c-ares does not look elsewhere.
+        "servfail": (lambda q: answer(q, 2, 0, b""), "dns_rcode", 2),
+    }
+    reply, reason, rcode = replies[case]
+    fake = FakeResolver(reply)
+    try:
+        a = agent_factory(config(dns_check(fake.port, "{name: h.test}")))
+        wait_runs(a, "c")
+        assert_only(a, "c", reason)
+        assert a.value("outpost_check_dns_rcode", check="c") == rcode
+    finally:
+        fake.stop()
