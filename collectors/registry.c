@@ -3,11 +3,12 @@
  * closed reason and phase sets. Adding a type: one row in `types`.
  */
 #include "check.h"
+#include "dns_check.h"
 #include "flow_check.h"
 #include "grpc_check.h"
 #include "http_check.h"
-#include "tcp_check.h"
 #include "icmp_check.h"
+#include "tcp_check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -15,11 +16,8 @@
 #include <string.h>
 
 static const struct check_type *const types[] = {
-    &http_check_type,
-    &flow_check_type,
-    &tcp_check_type,
-    &icmp_check_type,
-    &grpc_check_type,
+    &http_check_type, &flow_check_type, &tcp_check_type,
+    &dns_check_type,  &icmp_check_type, &grpc_check_type,
 };
 
 /* Types a unit test registers (a fake type that drives the probe loop);

@@ -56,9 +56,10 @@ def documented_keys(text):
         if line.startswith("|") and cells[0] == "key":
             assert i + 1 < len(lines) and lines[i + 1].startswith("|---"), \
                 f"configuration.md:{i + 1}: a key table needs its separator line"
-            assert stack and stack[-1][1], \
+            assert stack and any(name for _, name in stack), \
                 f"configuration.md:{i + 1}: a key table must sit under a `section` heading"
-            # Nested headings add their section: ## `checks` > ### `expect`.
+            # Nested headings add their section: ## `checks` > ### `expect`; a
+            # heading that is not a section name (### Keys of `type: dns`) adds none.
             prefix = ".".join(name for _, name in stack if name)
             i += 2
             while i < len(lines) and lines[i].startswith("|"):
