@@ -10,6 +10,7 @@
 #include "config.h"
 #include "httpd.h"
 #include "log.h"
+#include "modules.h"
 #include "runtime.h"
 #include "canary_cmd.h"
 #include "cli.h"
@@ -31,6 +32,7 @@
 
 struct options {
     const char *config_file;
+    const char *modules_file;
     const char *storage_path;
     int64_t snapshot_interval_ms;
     bool config_check;
@@ -57,6 +59,10 @@ static void usage(FILE *out)
             "  --config.skip-secrets       With --config.check: parse ${env:} and ${file:}\n"
             "                              references without resolving them, and TLS file\n"
             "                              names without reading the files (lint in CI).\n"
+            "  --modules.file=blackbox.yml A blackbox_exporter configuration (top-level\n"
+            "                              modules:), read unchanged: its modules join those\n"
+            "                              of the configuration's modules: section; re-read on\n"
+            "                              reload and checked by --config.check.\n"
             "  --web.listen-address=:9469  Address to listen on (host:port, :port, [v6]:port;\n"
             "                              port 0 picks a free one). Repeatable.\n"
             "  --web.telemetry-path=/metrics\n"
@@ -145,6 +151,8 @@ static int parse_flags(int argc, char **argv, struct options *o)
         }
         if ((v = cli_flag_value(argc, argv, &i, "--config.file", &missing))) {
             o->config_file = v;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--modules.file", &missing))) {
+            o->modules_file = v;
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.listen-address", &missing))) {
             if (!listen_set) {
                 o->web.n_listen = 0;
@@ -276,12 +284,12 @@ static int web_check(const struct websec_options *o)
     return rc;
 }
 
-static int config_check(const char *file, bool skip_secrets)
+static int config_check(const char *file, const char *modules_file, bool skip_secrets)
 {
     struct buf errors;
     buf_init(&errors, 1u << 20);
     struct cfg *cfg = NULL;
-    struct cfg_load_options lo = {.skip_secrets = skip_secrets};
+    struct cfg_load_options lo = {.skip_secrets = skip_secrets, .modules_file = modules_file};
     enum op_rc rc = cfg_load_file_opts(file, &lo, &cfg, &errors);
     if (rc != OP_OK) {
         fputs(buf_str_or(
@@ -302,7 +310,8 @@ static int config_check(const char *file, bool skip_secrets)
         fprintf(stderr, "warning: %.*s\n", (int)n, w);
         w += n + (nl ? 1 : 0);
     }
-    printf("%s: OK, %zu checks, %zu SLOs%s\n", file, cfg_check_count(cfg), cfg_slo_count(cfg),
+    printf("%s: OK, %zu checks, %zu SLOs, %zu modules%s\n", file, cfg_check_count(cfg),
+           cfg_slo_count(cfg), cfg_module_count(cfg),
            skip_secrets ? " (secret references not resolved)" : "");
     buf_free(&warnings);
     cfg_free(cfg);
@@ -358,7 +367,7 @@ int main(int argc, char **argv)
         return rc;
     if (o.config_check) {
         int web = web_check(&o.sec);
-        int main_rc = config_check(o.config_file, o.skip_secrets);
+        int main_rc = config_check(o.config_file, o.modules_file, o.skip_secrets);
         return main_rc ? main_rc : web;
     }
     log_setup(o.log_level, o.log_format, stderr);
@@ -393,7 +402,8 @@ int main(int argc, char **argv)
                 "the list of problems is longer than its cap; fix the first ones and retry\n"));
         goto out;
     }
-    struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms, clock_system()};
+    struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms, clock_system(),
+                            o.modules_file};
     if (rt_new(&ro, &rt, &errors) != OP_OK) {
         log_lines(
             LOG_LVL_ERROR, "cannot load configuration", "err",

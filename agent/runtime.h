@@ -28,6 +28,7 @@ struct rt_options {
     const char *storage_path; /* SLO state directory */
     int64_t snapshot_interval_ms;
     const struct clock *clock; /* every timing of the agent; borrowed */
+    const char *modules_file;  /* --modules.file, re-read on reload; NULL: none */
 };
 
 struct runtime;
