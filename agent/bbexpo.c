@@ -18,6 +18,9 @@ void bbexpo_copy(struct bbexpo_result *out, const struct check_result *res)
     if (res->type == &http_check_type && res->tail) {
         out->has_http = true;
         out->http = *(const struct http_tail *)res->tail;
+    } else if (res->type == &icmp_check_type && res->tail) {
+        out->has_icmp = true;
+        out->icmp = *(const struct icmp_tail *)res->tail;
     }
 }
 
@@ -134,13 +137,54 @@ static void render_http(struct expo *e, const struct bbexpo_result *r, double du
     }
 }
 
-void bbexpo_render(const struct bbexpo_result *r, const char *prober, double duration,
-                   const enum check_reason *reasons, size_t n_reasons, struct buf *out)
+/* An icmp run: blackbox's phases resolve, setup and rtt, and the reply's
+ * hop limit when a reply came and told it. */
+static void render_icmp(struct expo *e, const struct bbexpo_result *r, const char *target,
+                        double duration, const enum check_reason *reasons, size_t n_reasons)
+{
+    const struct icmp_tail *t = &r->icmp;
+    const struct check_result *res = &r->res;
+    double hash = 0;
+    bool hashed = t->ip_protocol && ip_hash(target, &hash);
+    gauge(e, "probe_dns_lookup_time_seconds",
+          "Returns the time taken for probe dns lookup in seconds",
+          res->phases[CHECK_PHASE_RESOLVE]);
+    gauge(e, "probe_duration_seconds", "Returns how long the probe took to complete in seconds",
+          duration);
+    failure_reason(e, r, reasons, n_reasons);
+    const char *n = "probe_icmp_duration_seconds";
+    expo_family(e, n, EXPO_GAUGE, "Duration of icmp request by phase");
+    const struct {
+        const char *phase;
+        double v;
+    } ph[] = {{"resolve", res->phases[CHECK_PHASE_RESOLVE]}, {"rtt", t->rtt}, {"setup", t->setup}};
+    for (size_t i = 0; i < ARRAY_SIZE(ph); i++) {
+        struct label l = {"phase", ph[i].phase};
+        expo_sample(e, n, "", &l, 1, NULL, ph[i].v);
+    }
+    if (t->received > 0 && t->reply_hop_limit >= 0)
+        gauge(e, "probe_icmp_reply_hop_limit", "Replied packet hop limit (TTL for ipv4)",
+              (double)t->reply_hop_limit);
+    if (hashed)
+        gauge(e, "probe_ip_addr_hash",
+              "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
+              hash);
+    gauge(e, "probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6",
+          (double)t->ip_protocol);
+    gauge(e, "probe_success", "Displays whether or not the probe was a success",
+          res->success ? 1 : 0);
+}
+
+void bbexpo_render(const struct bbexpo_result *r, const char *prober, const char *target,
+                   double duration, const enum check_reason *reasons, size_t n_reasons,
+                   struct buf *out)
 {
     struct expo e;
     expo_init(&e, out, EXPO_TEXT);
     if (strcmp(prober, "http") == 0 && (r->has_http || !r->ran)) {
         render_http(&e, r, duration, reasons, n_reasons);
+    } else if (strcmp(prober, "icmp") == 0 && r->has_icmp) {
+        render_icmp(&e, r, target, duration, reasons, n_reasons);
     } else {
         /* A type whose facts this file does not know yet: the families
          * every prober has. */

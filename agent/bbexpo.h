@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "check.h"
 #include "http_check.h"
+#include "icmp_check.h"
 
 #include <stdbool.h>
 
@@ -25,6 +26,8 @@ struct bbexpo_result {
     const char *type;        /* the check type's name (static), "" when !ran */
     bool has_http;
     struct http_tail http;
+    bool has_icmp;
+    struct icmp_tail icmp;
 };
 
 /* Copy res (borrowed) into out, the tail of the types this file knows
@@ -33,12 +36,14 @@ void bbexpo_copy(struct bbexpo_result *out, const struct check_result *res);
 
 /* The families of a run of prober (a module's prober: "http", "tcp", ...)
  * into out as Prometheus text 0.0.4, in name order as blackbox_exporter
- * writes them. duration is probe_duration_seconds: what the request
+ * writes them. target: the check's (an IP literal gives probe_ip_addr_hash
+ * for types whose tail has no address). duration is probe_duration_seconds: what the request
  * waited, the run's own duration when it ran. reasons: the failure
  * reasons the type may report (probe_failure_reason has one series
  * each). */
-void bbexpo_render(const struct bbexpo_result *r, const char *prober, double duration,
-                   const enum check_reason *reasons, size_t n_reasons, struct buf *out);
+void bbexpo_render(const struct bbexpo_result *r, const char *prober, const char *target,
+                   double duration, const enum check_reason *reasons, size_t n_reasons,
+                   struct buf *out);
 
 /* The probe log of ?debug=true, logfmt lines as blackbox_exporter writes
  * them: what was probed, the address, the phases, the answer and the

@@ -185,7 +185,7 @@ static enum MHD_Result answer(struct req *q, const struct bb_module *m,
     double duration = res->ran ? res->res.duration : waited;
     struct buf metrics;
     buf_init(&metrics, HTTPD_PROBE_MAX_BYTES);
-    bbexpo_render(res, prober, duration, type->reasons, type->n_reasons, &metrics);
+    bbexpo_render(res, prober, spec->target, duration, type->reasons, type->n_reasons, &metrics);
     if (!debug)
         return send_metrics(q, &metrics, EXPO_CT_TEXT);
     struct buf b;

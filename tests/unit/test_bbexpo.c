@@ -91,7 +91,7 @@ static void test_http_families(void **state)
     assert_null(r.res.tail);
     struct buf b;
     buf_init(&b, 1u << 16);
-    bbexpo_render(&r, "http", 0.25, reasons, ARRAY_SIZE(reasons), &b);
+    bbexpo_render(&r, "http", "http://127.0.0.1/", 0.25, reasons, ARRAY_SIZE(reasons), &b);
     const char *want =
         "# HELP probe_dns_lookup_time_seconds Returns the time taken for probe dns lookup in "
         "seconds\n# TYPE probe_dns_lookup_time_seconds gauge\nprobe_dns_lookup_time_seconds "
@@ -149,7 +149,7 @@ static void test_http_tls_and_failure(void **state)
     bbexpo_copy(&r, &res);
     struct buf b;
     buf_init(&b, 1u << 16);
-    bbexpo_render(&r, "http", 0.25, reasons, ARRAY_SIZE(reasons), &b);
+    bbexpo_render(&r, "http", "http://127.0.0.1/", 0.25, reasons, ARRAY_SIZE(reasons), &b);
     const char *s = buf_str(&b);
     assert_non_null(strstr(s, "\nprobe_ssl_earliest_cert_expiry 1767225600\n"));
     assert_non_null(strstr(s, "\nprobe_tls_version_info{version=\"TLS 1.3\"} 1\n"));
@@ -178,7 +178,7 @@ static void test_no_result(void **state)
     memset(&r, 0, sizeof(r));
     struct buf b;
     buf_init(&b, 1u << 16);
-    bbexpo_render(&r, "http", 3, reasons, ARRAY_SIZE(reasons), &b);
+    bbexpo_render(&r, "http", "http://127.0.0.1/", 3, reasons, ARRAY_SIZE(reasons), &b);
     const char *s = buf_str(&b);
     assert_non_null(strstr(s, "\nprobe_failure_reason{reason=\"timeout\"} 1\n"));
     assert_non_null(strstr(s, "\nprobe_http_status_code 0\n"));
