@@ -6,6 +6,7 @@
 #include "flow_check.h"
 #include "http_check.h"
 #include "icmp_check.h"
+#include "tcp_check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ static const struct check_type *const types[] = {
     &http_check_type,
     &flow_check_type,
     &icmp_check_type,
+    &tcp_check_type,
 };
 
 /* Types a unit test registers (a fake type that drives the probe loop);

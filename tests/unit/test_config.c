@@ -1120,8 +1120,9 @@ static const struct err_case err_cases[] = {
      {"test.yml:2:5: checks[0]: name must be 1 to 128 bytes"},
      1},
     {"unsupported type",
-     BASE "    type: tcp\n",
-     {"test.yml:4:11: checks[0].type: unsupported check type \"tcp\" (supported: http, flow)"},
+     BASE "    type: smtp\n",
+     {"test.yml:4:11: checks[0].type: unsupported check type \"smtp\" (supported: http, flow, "
+      "tcp)"},
      1},
     {"bad method",
      BASE "    method: \"GE T\"\n",
