@@ -3,6 +3,7 @@
  * closed reason and phase sets. Adding a type: one row in `types`.
  */
 #include "check.h"
+#include "dns_check.h"
 #include "flow_check.h"
 #include "http_check.h"
 #include "icmp_check.h"
@@ -18,6 +19,7 @@ static const struct check_type *const types[] = {
     &flow_check_type,
     &icmp_check_type,
     &tcp_check_type,
+    &dns_check_type,
 };
 
 /* Types a unit test registers (a fake type that drives the probe loop);
