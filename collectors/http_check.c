@@ -4,31 +4,16 @@
  * caps and judged (http_judge.c) against the check's expectations.
  */
 #include "http_check.h"
-#include "castore.h"
+#include "curl_tls.h"
 #include "common.h"
 
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
-/*
- * The certificate callback finds its run through the connection's SSL_CTX.
- * A connection can outlive the run (reuse_connection), and a TLS
- * renegotiation would then verify again: so the SSL_CTX holds a cell, not
- * the run, and the run empties its cells when it ends. A cell is freed by
- * whichever of the two lets go last.
- */
-struct cert_cell {
-    struct http_probe *hp; /* NULL once the run ended */
-    atomic_int refs;
-};
-
-#define HTTP_MAX_CERT_CELLS (HTTP_MAX_REDIRECTS + 1) /* one connection per hop at most */
+/* One connection per hop at most: curl_tls watches that many. */
+_Static_assert(CURL_TLS_MAX_CELLS >= HTTP_MAX_REDIRECTS + 1, "a cell for every hop");
 
 /* One run in flight. */
 struct http_probe {
@@ -36,10 +21,8 @@ struct http_probe {
     const struct check_spec *check;
     const struct http_spec *spec;
     struct probe_job *job;
-    struct cert_cell *cells[HTTP_MAX_CERT_CELLS];
-    size_t n_cells;
+    struct curl_tls tls; /* CA store, client certificate, the chain's expiry */
     struct curl_slist *req_headers;
-    char *connect_to_entry;
     struct curl_slist *connect_to;
     char *url; /* URL with server_name substituted, when set */
     /* What this request is: the check's own settings, or what another
@@ -53,7 +36,6 @@ struct http_probe {
     uint64_t body_bytes;
     struct buf body;
     struct buf headers;
-    double cert_expiry; /* earliest notAfter seen, 0 = none */
     /* The last response's status-line version and TLS protocol (tail). */
     double http_version;
     const char *tls_version;
@@ -67,10 +49,7 @@ struct http_probe {
      * them: namelookup, connect, appconnect, starttransfer, total (T_*). */
     curl_off_t timers[5];
     char errbuf[CURL_ERROR_SIZE];
-    char ca_error[CURL_ERROR_SIZE]; /* why on_ssl_ctx had no CA store, "" if it had */
 };
-
-static int g_ssl_idx = -1;
 
 /* blackbox_exporter's names of the TLS versions (Go's tls.VersionName). */
 static const char *tls_version_name(int v)
@@ -109,38 +88,11 @@ static void note_response(struct http_probe *hp, const char *v, size_t n)
         ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals)
         hp->tls_version = tls_version_name(SSL_version(ti->internals));
 }
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
-static void cell_release(struct cert_cell *c)
-{
-    if (atomic_fetch_sub(&c->refs, 1) == 1)
-        free(c);
-}
-
-/* OpenSSL frees an SSL_CTX's ex data through this. */
-static void cell_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-                         void *argp)
-{
-    (void)parent;
-    (void)ad;
-    (void)idx;
-    (void)argl;
-    (void)argp;
-    if (ptr)
-        cell_release(ptr);
-}
-
-static void ssl_index_init(void)
-{
-    g_ssl_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, cell_ex_free);
-}
-
 static enum op_rc http_global_init(void)
 {
     if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
         return OP_ERR_SYSTEM;
-    pthread_once(&g_once, ssl_index_init);
-    return g_ssl_idx >= 0 ? OP_OK : OP_ERR_SYSTEM;
+    return curl_tls_global_init();
 }
 
 static void http_global_fini(void)
@@ -196,112 +148,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-/* ---- certificate expiry ---- */
-
-static double asn1_to_unix(const ASN1_TIME *t)
-{
-    struct tm tm;
-    if (!t || !ASN1_TIME_to_tm(t, &tm))
-        return 0;
-    return (double)timegm(&tm);
-}
-
-static void note_cert(struct http_probe *hp, X509 *cert)
-{
-    double exp = asn1_to_unix(X509_get0_notAfter(cert));
-    if (exp > 0 && (hp->cert_expiry == 0 || exp < hp->cert_expiry))
-        hp->cert_expiry = exp;
-}
-
-/*
- * OpenSSL calls this for every certificate it checks, also when the chain
- * does not verify; recording the presented chain here is what lets the
- * expiry metric exist for a self-signed or expired certificate. The verdict
- * itself is left to OpenSSL and curl (preverify_ok passes through).
- */
-static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
-{
-    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    struct cert_cell *cell = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), g_ssl_idx) : NULL;
-    struct http_probe *hp = cell ? cell->hp : NULL;
-    if (hp) {
-        X509 *leaf = X509_STORE_CTX_get0_cert(store);
-        if (leaf)
-            note_cert(hp, leaf);
-        STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(store);
-        for (int i = 0; chain && i < sk_X509_num(chain); i++)
-            note_cert(hp, sk_X509_value(chain, i));
-    }
-    return preverify_ok;
-}
-
-/* curl creates an SSL_CTX per connection and calls this after its own
- * set-up, so the verify mode it chose is kept and only our callback added.
- * The CA certificates are the check's shared store (castore.h): libcurl is
- * told to load none (probe_new), so it only sets the same verify flags on
- * this store when it verifies, and the bundle is never parsed again. */
-static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *arg)
-{
-    (void)easy;
-    struct http_probe *hp = arg;
-    SSL_CTX *ctx = sslctx;
-    if (hp->spec->tls.ca) {
-        X509_STORE *store = castore_x509(hp->spec->tls.ca, hp->ca_error, sizeof(hp->ca_error));
-        if (!store)
-            return CURLE_SSL_CACERT_BADFILE; /* the system bundle is unreadable */
-        SSL_CTX_set1_cert_store(ctx, store);
-    }
-    if (hp->n_cells == HTTP_MAX_CERT_CELLS)
-        return CURLE_OK; /* more connections than hops: this one goes unwatched */
-    struct cert_cell *cell = xcalloc(1, sizeof(*cell));
-    cell->hp = hp;
-    atomic_init(&cell->refs, 2); /* the SSL_CTX and the run */
-    if (!SSL_CTX_set_ex_data(ctx, g_ssl_idx, cell)) {
-        free(cell);
-        return CURLE_OK;
-    }
-    hp->cells[hp->n_cells++] = cell;
-    SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
-    return CURLE_OK;
-}
-
 /* ---- set-up ---- */
-
-/* For tls.server_name: request https://server_name/... and connect to the
- * configured host, so SNI and verification use the name (like blackbox's
- * server_name). */
-static enum op_rc apply_server_name(struct http_probe *hp)
-{
-    const struct http_spec *s = hp->spec;
-    enum op_rc rc = OP_ERR_INVALID;
-    char *host = NULL, *port = NULL, *url = NULL;
-    CURLU *u = curl_url();
-    if (!u)
-        return OP_ERR_SYSTEM;
-    if (curl_url_set(u, CURLUPART_URL, hp->req_url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
-        curl_url_set(u, CURLUPART_HOST, s->tls.server_name, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-        goto out;
-    struct buf b;
-    buf_init(&b, 4096);
-    buf_addf(&b, "%s:%s:%s:%s", s->tls.server_name, port, host, port);
-    if (b.failed) {
-        buf_free(&b);
-        goto out;
-    }
-    hp->connect_to_entry = buf_take(&b);
-    hp->connect_to = curl_slist_append(NULL, hp->connect_to_entry);
-    hp->url = xstrdup(url);
-    rc = hp->connect_to ? OP_OK : OP_ERR_SYSTEM;
-out:
-    curl_free(host);
-    curl_free(port);
-    curl_free(url);
-    curl_url_cleanup(u);
-    return rc;
-}
 
 static enum op_rc add_header(struct http_probe *hp, const char *name, const char *value)
 {
@@ -402,7 +249,10 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
     if (!e)
         goto fail;
 
-    if (s->tls.server_name && (rc = apply_server_name(hp)) != OP_OK)
+    /* For tls.server_name: request https://server_name/... and connect to
+     * the configured host. */
+    if (s->tls.server_name && (rc = curl_tls_server_name(hp->req_url, s->tls.server_name, &hp->url,
+                                                         &hp->connect_to)) != OP_OK)
         goto fail;
     rc = OP_ERR_SYSTEM;
     CURLcode cc = CURLE_OK;
@@ -468,20 +318,8 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
     if (cc == CURLE_OK)
         cc = set_secrets(hp, true);
 
-    OPT(CURLOPT_SSL_VERIFYPEER, s->tls.insecure_skip_verify ? 0L : 1L);
-    OPT(CURLOPT_SSL_VERIFYHOST, s->tls.insecure_skip_verify ? 0L : 2L);
-    /* No CA file or directory for libcurl, and no cache of its own (which
-     * would put its store in place of ours): on_ssl_ctx installs the
-     * check's store. */
-    OPT(CURLOPT_CAINFO, (char *)NULL);
-    OPT(CURLOPT_CAPATH, (char *)NULL);
-    OPT(CURLOPT_CA_CACHE_TIMEOUT, 0L);
-    if (s->tls.cert_file)
-        OPT(CURLOPT_SSLCERT, s->tls.cert_file);
-    if (s->tls.key_file)
-        OPT(CURLOPT_SSLKEY, s->tls.key_file);
-    OPT(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-    OPT(CURLOPT_SSL_CTX_DATA, hp);
+    if (cc == CURLE_OK)
+        cc = curl_tls_setopt(&hp->tls, e, &s->tls);
 #undef OPT
     if (cc != CURLE_OK)
         goto fail;
@@ -496,15 +334,11 @@ static void probe_free(struct http_probe *hp)
 {
     if (!hp)
         return;
-    for (size_t i = 0; i < hp->n_cells; i++) {
-        hp->cells[i]->hp = NULL;
-        cell_release(hp->cells[i]);
-    }
+    curl_tls_release(&hp->tls);
     if (hp->easy)
         curl_easy_cleanup(hp->easy);
     curl_slist_free_all(hp->req_headers);
     curl_slist_free_all(hp->connect_to);
-    free(hp->connect_to_entry);
     free(hp->url);
     free(hp->origin);
     buf_free(&hp->body);
@@ -533,7 +367,7 @@ static void failure_detail(struct http_probe *hp, CURLcode code, curl_off_t nl, 
     (void)curl_easy_getinfo(e, CURLINFO_SCHEME, &scheme);
     /* libcurl's text for a failed SSL_CTX callback says nothing; ours does. */
     const char *text =
-        code == CURLE_SSL_CACERT_BADFILE && hp->ca_error[0] ? hp->ca_error : hp->errbuf;
+        code == CURLE_SSL_CACERT_BADFILE && hp->tls.ca_error[0] ? hp->tls.ca_error : hp->errbuf;
     http_scrub_message(text, hp->req_url, hp->check->target, message, sizeof(message));
     struct http_failure f = {
         .code = code,
@@ -543,7 +377,7 @@ static void failure_detail(struct http_probe *hp, CURLcode code, curl_off_t nl, 
         .timeout_ms = hp->timeout_ms,
         .phase = http_running_phase(nl, cn, ac, st, scheme && strcasecmp(scheme, "https") == 0),
         .verify_result = verify,
-        .cert_expiry = hp->cert_expiry,
+        .cert_expiry = hp->tls.cert_expiry,
         .os_errno = (int)os_errno,
         .message = message,
     };
@@ -586,7 +420,7 @@ static void probe_finish(struct http_probe *hp, CURLcode code, const curl_off_t 
                 out->phases);
     out->duration = us(t[T_TOTAL]);
     out->status = (int)status;
-    out->cert_expiry = hp->cert_expiry;
+    out->cert_expiry = hp->tls.cert_expiry;
     out->type = &http_check_type;
     tail->status = (int)status;
     tail->redirects = hp->redirects;

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "dns_check.h"
 #include "flow_check.h"
+#include "grpc_check.h"
 #include "http_check.h"
 #include "icmp_check.h"
 #include "tcp_check.h"
@@ -20,6 +21,7 @@ static const struct check_type *const types[] = {
     &icmp_check_type,
     &tcp_check_type,
     &dns_check_type,
+    &grpc_check_type,
 };
 
 /* Types a unit test registers (a fake type that drives the probe loop);

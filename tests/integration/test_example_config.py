@@ -32,7 +32,7 @@ KEY = re.compile(r"`([a-z_][a-z0-9_.]*)`")
 FREE = ("checks.headers.", "checks.expect.headers.", "slos.labels.",
         "alerting.external_labels.", "checks.expect.json.", "checks.basic_auth.",
         "checks.steps.headers.", "checks.steps.basic_auth.", "checks.steps.capture.",
-        "checks.steps.expect.")
+        "checks.steps.expect.", "checks.metadata.")
 
 
 def documented_keys(text):
