@@ -15,7 +15,10 @@
 #include "buf.h"
 #include "check.h"
 #include "http_check.h"
+#include "dns_check.h"
+#include "grpc_check.h"
 #include "icmp_check.h"
+#include "tcp_check.h"
 
 #include <stdbool.h>
 
@@ -28,6 +31,12 @@ struct bbexpo_result {
     struct http_tail http;
     bool has_icmp;
     struct icmp_tail icmp;
+    bool has_tcp;
+    struct tcp_tail tcp;
+    bool has_dns;
+    struct dns_tail dns;
+    bool has_grpc;
+    struct grpc_tail grpc;
 };
 
 /* Copy res (borrowed) into out, the tail of the types this file knows

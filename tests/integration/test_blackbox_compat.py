@@ -332,11 +332,11 @@ def test_grpc_side_by_side(pair, tmp_path):
     if not os.path.exists(server):
         pytest.skip("no gRPC health server in tests/support yet (the grpc type brings it)")
     agent, bb = pair(GRPC_MODULES, "grpc")
-    proc = subprocess.Popen(["/usr/bin/python3", server, "--port", "0"], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(["/usr/bin/python3", server, "--status", "=SERVING"],
+                            stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
-        port = int(re.search(r"(\d+)", line).group(1))
+        port = int(re.match(r"listening on (\d+)", line).group(1))
         _, _, bb_text = probe(bb.base, "grpc_plain", f"127.0.0.1:{port}")
         _, _, op_text = probe(agent.base, "grpc_plain", f"127.0.0.1:{port}")
         _, o = compare(bb_text, op_text, "grpc")
