@@ -10,7 +10,6 @@
 #include "config.h"
 #include "httpd.h"
 #include "log.h"
-#include "modules.h"
 #include "runtime.h"
 #include "canary_cmd.h"
 #include "cli.h"
@@ -310,8 +309,7 @@ static int config_check(const char *file, const char *modules_file, bool skip_se
         fprintf(stderr, "warning: %.*s\n", (int)n, w);
         w += n + (nl ? 1 : 0);
     }
-    printf("%s: OK, %zu checks, %zu SLOs, %zu modules%s\n", file, cfg_check_count(cfg),
-           cfg_slo_count(cfg), cfg_module_count(cfg),
+    printf("%s: OK, %zu checks, %zu SLOs%s\n", file, cfg_check_count(cfg), cfg_slo_count(cfg),
            skip_secrets ? " (secret references not resolved)" : "");
     buf_free(&warnings);
     cfg_free(cfg);

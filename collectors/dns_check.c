@@ -17,6 +17,7 @@
  * check's deadline timer, or from cancel.
  */
 #include "dns_check.h"
+#include "resolve.h"
 #include "tls_config.h"
 
 #include <ares.h>
@@ -41,6 +42,7 @@ struct dns_run {
     struct probe_job *job;
     const struct check_spec *c;
     const struct dns_spec *s;
+    struct resolve_req *rr; /* the resolver's own name, while it resolves */
     ares_channel ch;
     bool ch_live;
     struct dns_sock socks[DNS_MAX_SOCKS];
@@ -52,6 +54,9 @@ struct dns_run {
     /* The outcome, once known. */
     bool have_status;
     int status; /* c-ares status of the query */
+    /* The resolver's name did not resolve: reason, and why in words. */
+    enum check_reason resolve_reason;
+    char resolve_detail[CHECK_DETAIL_MAX];
     unsigned char *reply;
     size_t reply_len;
     bool ending; /* the run is being torn down: late c-ares calls are ignored */
@@ -60,6 +65,8 @@ struct dns_run {
 static void run_free(struct dns_run *r)
 {
     r->ending = true;
+    resolve_cancel(r->loop, r->rr);
+    r->rr = NULL;
     if (r->ares_timer)
         probe_timer_cancel(r->loop, r->ares_timer);
     if (r->deadline_timer)
@@ -91,8 +98,6 @@ static enum check_reason classify_status(int status)
         return CHECK_REASON_TIMEOUT;
     case ARES_ECONNREFUSED:
         return CHECK_REASON_CONNECT;
-    case ARES_ENOTFOUND:
-        return CHECK_REASON_DNS;
     default:
         return CHECK_REASON_OTHER;
     }
@@ -132,9 +137,12 @@ static void run_end(struct dns_run *r)
                 tail.serial = info.has_soa ? info.serial : 0;
             }
         }
+    } else if (r->resolve_reason != CHECK_REASON_NONE) {
+        res.reason = r->resolve_reason;
+        detail_add(&d, r->resolve_detail);
     } else if (r->sock_error) {
         res.reason = CHECK_REASON_OTHER;
-        detail_add(&d, "could not watch a socket of the query");
+        detail_add(&d, "could not set up the query or watch its sockets");
     } else if (r->have_status) {
         res.reason = classify_status(r->status);
         if (r->t_sent)
@@ -331,6 +339,40 @@ static enum op_rc send_query(struct dns_run *r, const unsigned char *addr)
 
 /* ---- the check type ---- */
 
+/* The resolver's own address (an IP literal is its own answer, at once). */
+static void on_resolved(struct probe_loop *loop, enum op_rc rc, const struct sockaddr *addr,
+                        socklen_t len, double seconds, const char *detail, void *arg)
+{
+    (void)loop;
+    (void)len;
+    struct dns_run *r = arg;
+    r->rr = NULL; /* freed by the resolver after this returns */
+    r->resolve_seconds = seconds;
+    if (rc == OP_OK && (addr->sa_family == AF_INET || addr->sa_family == AF_INET6)) {
+        unsigned char a[16];
+        r->family = addr->sa_family;
+        if (r->family == AF_INET)
+            memcpy(a, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+        else
+            memcpy(a, &((const struct sockaddr_in6 *)addr)->sin6_addr, 16);
+        if (send_query(r, a) != OP_OK) {
+            r->sock_error = true;
+            end_soon(r);
+        }
+        return;
+    }
+    struct detail d;
+    detail_init(&d, r->resolve_detail, sizeof(r->resolve_detail));
+    detail_add(&d, "resolve ");
+    detail_add(&d, r->s->server);
+    detail_add(&d, ": ");
+    detail_add(&d, detail ? detail : "no address");
+    /* The run's deadline reached inside the lookup is the run's timeout. */
+    bool late = rc == OP_ERR_LIMIT && probe_now_ns(r->loop) >= probe_job_deadline_ns(r->job);
+    r->resolve_reason = late ? CHECK_REASON_TIMEOUT : CHECK_REASON_DNS;
+    end_soon(r);
+}
+
 static enum op_rc dns_start(struct probe_loop *loop, const struct check_spec *c,
                             struct probe_job *job, void **run)
 {
@@ -341,31 +383,16 @@ static enum op_rc dns_start(struct probe_loop *loop, const struct check_spec *c,
     r->c = c;
     r->s = s;
     r->t0 = probe_now_ns(loop);
+    r->resolve_reason = CHECK_REASON_NONE;
     enum op_rc rc = OP_ERR_SYSTEM;
     r->deadline_timer = probe_timer_at(loop, probe_job_deadline_ns(job), on_deadline, r);
     if (!r->deadline_timer)
         goto fail;
-    unsigned char addr[16];
-    if (inet_pton(AF_INET, s->server, addr) == 1)
-        r->family = AF_INET;
-    else if (inet_pton(AF_INET6, s->server, addr) == 1)
-        r->family = AF_INET6;
-    else
-        goto fail; /* the schema takes addresses only */
-    bool preferred =
-        s->ip_protocol == IP_PROTO_AUTO || (s->ip_protocol == IP_PROTO_4) == (r->family == AF_INET);
-    if (!preferred && !s->ip_protocol_fallback) {
-        /* As a name with no address of the wanted family: reason dns. */
-        r->have_status = true;
-        r->status = ARES_ENOTFOUND;
-        r->family = 0;
-        end_soon(r);
-        *run = r;
-        return r->end_timer ? OP_OK : (run_free(r), OP_ERR_SYSTEM);
-    }
-    rc = send_query(r, addr);
-    if (rc != OP_OK)
+    if (resolve_start(loop, s->server, (enum ip_proto)s->ip_protocol, s->ip_protocol_fallback,
+                      probe_job_deadline_ns(job), on_resolved, r, &r->rr) != OP_OK) {
+        r->rr = NULL;
         goto fail;
+    }
     *run = r;
     return OP_OK;
 fail:
@@ -390,14 +417,15 @@ static const struct check_gauge dns_gauges[] = {
     {"outpost_check_dns_rcode", "Response code (rcode) of the last DNS reply.", NULL, NULL},
 };
 
+/* c-ares' process-wide set-up, shared (and counted) with the resolver. */
 static enum op_rc dns_global_init(void)
 {
-    return ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS ? OP_OK : OP_ERR_SYSTEM;
+    return resolve_global_init();
 }
 
 static void dns_global_fini(void)
 {
-    ares_library_cleanup();
+    resolve_global_fini();
 }
 
 const struct check_type dns_check_type = {

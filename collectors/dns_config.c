@@ -4,6 +4,7 @@
  */
 #include "cfg_yaml.h"
 #include "dns_check.h"
+#include "resolve.h"
 #include "tls_config.h"
 
 #include <ares.h>
@@ -103,9 +104,10 @@ static bool split_target(const char *t, char **host, unsigned *port, const char 
                 *why = "is neither an IP address nor a host name";
                 goto bad;
             }
-        /* Until name resolution is on the probe loop, only addresses. */
-        *why = "must be an IP address (host names are not supported yet)";
-        goto bad;
+        if (strlen(*host) > RESOLVE_MAX_HOST) {
+            *why = "has a host name longer than 255 bytes";
+            goto bad;
+        }
     }
     return true;
 bad:

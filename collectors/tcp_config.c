@@ -89,7 +89,7 @@ static bool tcp_target(struct cfg_parser *p, yaml_node_t *v, const char *path, v
     char *host = tcp_parse_target(s, &port, &why);
     if (!host) {
         char q[CFG_MAX_QUOTED + 4];
-        cfg_err(p, v, path, "%s: %s", cfg_quote(s, q), why);
+        cfg_err(p, v, path, "\"%s\": %s", cfg_quote(s, q), why);
         free(s);
         return false;
     }
@@ -179,8 +179,10 @@ static bool tcp_query_response(struct cfg_parser *p, yaml_node_t *v, const char 
             continue;
         struct tcp_step *st = &s->steps[s->n_steps++];
         cfg_fields_default(step_fields, st);
+        int before = p->n_errors;
         (void)cfg_walk_fields(p, it, sub, step_fields, st, NULL, NULL, NULL);
-        if (!st->has_expect && !st->send && !st->starttls)
+        /* An empty step, not one whose only key was refused. */
+        if (!st->has_expect && !st->send && !st->starttls && p->n_errors == before)
             cfg_err(p, it, sub, "a step needs expect, send or starttls");
         if (st->starttls) {
             if (s->has_starttls)

@@ -612,9 +612,11 @@ void bb_module_describe(const struct bb_module *m, struct buf *out)
     if (m->timeout_ms)
         buf_addf(out, "timeout: %lldms\n", (long long)m->timeout_ms);
     for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top; pr++) {
-        if (pr->value == m->target)
-            continue; /* the placeholder: the request's target goes there */
         yaml_node_t *k = yaml_document_get_node((yaml_document_t *)d, pr->key);
+        /* The prober is the module's; the target placeholder is where the
+         * request's target goes. */
+        if (pr->value == m->target || strcmp((const char *)k->data.scalar.value, "type") == 0)
+            continue;
         describe_node(d, yaml_document_get_node((yaml_document_t *)d, pr->value),
                       (const char *)k->data.scalar.value, out);
     }

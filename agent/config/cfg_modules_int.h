@@ -42,6 +42,44 @@ int bbt_copy(struct bb_tr *t, const yaml_node_t *src);
  * value stays what it says. secret: tagged BB_SECRET_TAG. */
 int bbt_literal(struct bb_tr *t, const yaml_node_t *src, bool secret);
 
+/* The address family keys every prober has. */
+struct bb_ip {
+    const yaml_node_t *pref, *fallback;
+    bool has_fallback, fallback_v;
+};
+
+/* A translator and the mapping a walk writes into. */
+struct tls_walk {
+    struct bb_tr *t;
+    int map;
+};
+
+/* A scalar with a tag (BB_SECRET_TAG, or NULL) and style. */
+int bbt_scalar_tag(struct bb_tr *t, const char *s, const char *tag, yaml_scalar_style_t style,
+                   const yaml_node_t *at);
+
+/* ---- shared rules of the translations ---- */
+
+/* "not supported by outpost" at v. */
+void bb_unsupported(struct cfg_parser *p, const yaml_node_t *v, const char *path);
+/* A boolean outpost supports only at blackbox's default def. */
+void bb_only_default(struct cfg_parser *p, const yaml_node_t *v, const char *path, bool def);
+/* A list outpost cannot honour: fine when empty. */
+void bb_only_empty(struct cfg_parser *p, const yaml_node_t *v, const char *path);
+/* preferred_ip_protocol and ip_protocol_fallback into ip; false for
+ * other keys. */
+bool bb_ip_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+               struct bb_ip *ip);
+/* tls_config as outpost's tls: mapping; 0 when v is not a mapping. */
+int bb_tls_map(struct bb_tr *t, const yaml_node_t *v, const char *path);
+/* A list of scalars v copied as key of map (nothing when empty); go_re:
+ * each is a Go regular expression, copied with bbt_go_regex. */
+void bb_regex_list(struct bb_tr *t, int map, const char *key, const yaml_node_t *v,
+                   const char *path, bool go_re);
+/* A copy of the scalar src, a Go (RE2) regular expression, as the PCRE2
+ * pattern that means the same: a quantified anchor (^+) becomes a group. */
+int bbt_go_regex(struct bb_tr *t, const yaml_node_t *src);
+
 /* Translate the prober's section (sec: its mapping, NULL when absent; at:
  * the module, for errors about missing keys) into t->entry. path names
  * the section ("modules.NAME.http"). */

@@ -196,3 +196,22 @@ def test_gauges_absent_again_after_a_reply(agent_factory, resolver):
     wait_for(lambda: a.value("outpost_check_dns_answers", check="c") is None,
              timeout=10 * SLOW, what="gauge gone")
     assert a.value("outpost_check_up", check="c") == 0
+
+
+def test_resolver_by_name(agent_factory, resolver):
+    """A host name as the resolver (localhost: answered without a query)."""
+    a = agent_factory(config(dns_check(resolver, "{name: h.test}", target=f"localhost:{resolver}")))
+    wait_runs(a, "c")
+    assert_only(a, "c", None)
+    assert a.value("outpost_check_dns_answers", check="c") == 1
+    assert a.value("outpost_check_info", check="c", type="dns", target=f"localhost:{resolver}",
+                   group="") == 1
+
+
+def test_resolver_of_the_wrong_family_is_dns(agent_factory, resolver):
+    body = dns_check(resolver, "{name: h.test}") + \
+        "    ip_protocol: ip6\n    ip_protocol_fallback: false\n"
+    a = agent_factory(config(body))
+    wait_runs(a, "c")
+    assert_only(a, "c", "dns")
+    assert a.value("outpost_check_dns_answers", check="c") is None

@@ -1121,7 +1121,8 @@ static const struct err_case err_cases[] = {
      1},
     {"unsupported type",
      BASE "    type: smtp\n",
-     {"test.yml:4:11: checks[0].type: unsupported check type \"smtp\" (supported: http, flow, "},
+     {"test.yml:4:11: checks[0].type: unsupported check type \"smtp\" (supported: http, flow, "
+      "icmp, tcp, dns, grpc)"},
      1},
     {"bad method",
      BASE "    method: \"GE T\"\n",

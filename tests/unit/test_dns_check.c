@@ -54,6 +54,7 @@ static void test_settings(void **state)
         {"127.0.0.1", "127.0.0.1", 53},       {"127.0.0.1:5353", "127.0.0.1", 5353},
         {"[::1]:5353", "::1", 5353},          {"[::1]", "::1", 53},
         {"2001:db8::53", "2001:db8::53", 53}, {"192.0.2.1:65535", "192.0.2.1", 65535},
+        {"dns.example", "dns.example", 53},   {"ns_1.example:5353", "ns_1.example", 5353},
     };
     for (size_t i = 0; i < ARRAY_SIZE(targets); i++) {
         char y[512];
@@ -121,9 +122,6 @@ static void test_config_errors(void **state)
         {HEAD "    target: 127.0.0.1\n", "dns.yml:2:5: checks[0]: missing key \"query\"\n"},
         {HEAD "    target: 127.0.0.1\n    query: {type: MX}\n",
          "dns.yml:5:12: checks[0].query: missing key \"name\"\n"},
-        {HEAD "    target: dns.test\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"dns.test\" must be an IP address (host names are "
-         "not supported yet)\n"},
         {HEAD "    target: 'a b'\n    query: {name: a.test}\n",
          "dns.yml:4:13: checks[0].target: \"a b\" is neither an IP address nor a host name\n"},
         {HEAD "    target: '[::1'\n    query: {name: a.test}\n",
