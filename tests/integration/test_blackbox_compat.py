@@ -427,18 +427,26 @@ def test_debug_never_shows_a_secret(agent_factory, target):
 
 def test_concurrency_limit_and_request_counter(agent_factory, target):
     agent = own_agent(agent_factory, target, extra=["--probe.max-concurrent=1"])
-    slow = threading.Thread(target=lambda: probe(agent.base, "with_secret",
-                                                 target.url("/sleep/3000")))
+    # A target that takes connections and never answers: its probe holds the
+    # one place until the module's timeout (5 s).
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    slow_status = []
+    slow = threading.Thread(target=lambda: slow_status.append(probe(
+        agent.base, "with_secret", f"http://127.0.0.1:{silent.getsockname()[1]}/")[0]))
     slow.start()
     try:
         def refused():
             s, h, body = probe(agent.base, "with_secret", target.url("/ok"))
             return s == 503 and (h, body)
-        hdrs, body = wait_for(refused, timeout=3, what="a 503 while a probe is in flight")
+        hdrs, body = wait_for(refused, timeout=4, what="a 503 while a probe is in flight")
         assert hdrs["Retry-After"] == "1"
         assert body == "too many probes in flight (--probe.max-concurrent=1); retry later\n"
     finally:
         slow.join()
+        silent.close()
+    assert slow_status == [200]
     assert agent.value("outpost_http_requests_total", handler="probe", code="503") >= 1
     assert agent.value("outpost_http_requests_total", handler="probe", code="200") >= 1
 
