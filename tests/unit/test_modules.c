@@ -4,9 +4,6 @@
  * supported option becomes the outpost setting it means, everything else
  * is an error at its file:line:col, allowed_targets, and the check
  * bb_module_check builds for each prober.
- *
- * Types not in this build yet get a stand-in schema that accepts any key,
- * so the translation is tested against the key names the types document.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +15,10 @@
 #include "check.h"
 #include "config.h"
 #include "http_check.h"
+#include "dns_check.h"
+#include "grpc_check.h"
 #include "icmp_check.h"
+#include "tcp_check.h"
 #include "modules.h"
 #include "test_util.h"
 
@@ -26,74 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- stand-in schemas for types this build lacks ---- */
-
-struct any_spec {
-    char *target;
-};
-
-static void *any_new(void)
-{
-    return calloc(1, sizeof(struct any_spec));
-}
-
-static void any_free(void *s)
-{
-    free(((struct any_spec *)s)->target);
-    free(s);
-}
-
-static bool any_key(struct cfg_parser *p, const char *key, struct yaml_node_s *v, const char *path,
-                    struct check_spec *c)
-{
-    (void)p;
-    (void)path;
-    struct any_spec *s = c->spec;
-    if (strcmp(key, "target") == 0 && v->type == YAML_SCALAR_NODE) {
-        free(s->target);
-        s->target = strdup((const char *)v->data.scalar.value);
-    }
-    return true;
-}
-
-static void any_finish(struct cfg_parser *p, const struct yaml_node_s *n, const char *path,
-                       struct check_spec *c)
-{
-    (void)p;
-    (void)n;
-    (void)path;
-    struct any_spec *s = c->spec;
-    c->target = strdup(s->target ? s->target : "");
-}
-
-static uint64_t any_identity(const struct check_spec *c)
-{
-    (void)c;
-    return 1;
-}
-
-#define STAND_IN(n)                                                                                \
-    static const struct check_schema n##_stand_in = {                                              \
-        .name = #n,                                                                                \
-        .new_spec = any_new,                                                                       \
-        .free_spec = any_free,                                                                     \
-        .key = any_key,                                                                            \
-        .finish = any_finish,                                                                      \
-        .identity = any_identity,                                                                  \
-    };                                                                                             \
-    static const struct check_type n##_stand_in_type = {.schema = &n##_stand_in};
-STAND_IN(tcp)
-STAND_IN(dns)
-STAND_IN(icmp)
-STAND_IN(grpc)
-
 static int group_setup(void **state)
 {
-    static const struct check_type *const ins[] = {&tcp_stand_in_type, &dns_stand_in_type,
-                                                   &icmp_stand_in_type, &grpc_stand_in_type};
-    for (size_t i = 0; i < 4; i++)
-        if (!cfg_check_schema(ins[i]->schema->name))
-            check_types_register_test(ins[i]);
     return tu_tmpdir_setup(state);
 }
 
@@ -625,19 +559,59 @@ static void test_other_probers(void **state)
     assert_string_equal(cs->type->name, "icmp");
     assert_string_equal(cs->target, "192.0.2.7");
     assert_int_equal(cs->timeout_ms, 3000);
-    if (cs->type != cfg_check_schema("icmp") || strcmp(cs->type->name, "icmp") != 0)
-        fail();
     cfg_check_spec_free(cs);
-    cs = check_of(c, "smtp_starttls", "127.0.0.1:25", 1000);
+
+    cs = check_of(c, "smtp_starttls", "mail.example.com:25", 1000);
     assert_string_equal(cs->type->name, "tcp");
-    assert_string_equal(cs->target, "127.0.0.1:25");
+    const struct tcp_spec *tcp = tcp_spec_of(cs);
+    assert_string_equal(tcp->host, "mail.example.com");
+    assert_int_equal(tcp->port, 25);
+    assert_int_equal(tcp->ip_protocol, IP_PROTO_6);
+    assert_true(tcp->ip_protocol_fallback);
+    assert_false(tcp->tls);
+    assert_true(tcp->has_starttls);
+    assert_string_equal(tcp->tls_cfg.server_name, "mail.example");
+    assert_int_equal(tcp->n_steps, 3);
+    assert_true(tcp->steps[2].starttls);
     cfg_check_spec_free(cs);
-    cs = check_of(c, "dns_tcp_example", "127.0.0.1:53", 1000);
+    cs = check_of(c, "tls_connect", "[::1]:443", 1000);
+    tcp = tcp_spec_of(cs);
+    assert_string_equal(tcp->host, "::1");
+    assert_true(tcp->tls);
+    assert_true(tcp->tls_cfg.insecure_skip_verify);
+    assert_string_equal(tcp->tls_cfg.server_name, "a.example");
+    cfg_check_spec_free(cs);
+
+    cs = check_of(c, "dns_tcp_example", "127.0.0.1", 1000);
     assert_string_equal(cs->type->name, "dns");
+    const struct dns_spec *dns = dns_spec_of(cs);
+    assert_string_equal(dns->server, "127.0.0.1");
+    assert_int_equal(dns->port, 53);
+    assert_string_equal(dns->query_name, "www.prometheus.io");
+    assert_string_equal(dns_type_names[dns->query_type], "ANY");
+    assert_string_equal(dns_class_names[dns->query_class], "CH");
+    assert_false(dns->recursion_desired);
+    assert_int_equal(dns->ip_protocol, IP_PROTO_4);
+    assert_false(dns->ip_protocol_fallback);
     cfg_check_spec_free(cs);
+    cs = check_of(c, "dns_udp_example", "127.0.0.1:5353", 1000);
+    dns = dns_spec_of(cs);
+    assert_int_equal(dns->port, 5353);
+    assert_string_equal(dns_type_names[dns->query_type], "A");
+    assert_true(dns->recursion_desired);
+    cfg_check_spec_free(cs);
+
     cs = check_of(c, "grpc_tls", "127.0.0.1:443", 1000);
     assert_string_equal(cs->type->name, "grpc");
+    const struct grpc_spec *g = grpc_spec_of(cs);
+    assert_string_equal(g->target, "127.0.0.1:443");
+    assert_string_equal(g->service, "svc");
+    assert_true(g->tls_enabled);
+    assert_true(g->tls.insecure_skip_verify);
+    assert_int_equal(g->ip_protocol, IP_PROTO_6);
     cfg_check_spec_free(cs);
+    assert_target_error(c, "smtp_starttls", "mail.example.com",
+                        "target: \"mail.example.com\": must be host:port");
     /* Host names and addresses: never a ${...} reference. */
     assert_target_error(c, "icmp_example", "${file:/etc/shadow}",
                         "target: must not contain \"${\"");
@@ -647,9 +621,6 @@ static void test_other_probers(void **state)
 static void test_icmp_settings(void **state)
 {
     (void)state;
-    if (strcmp(cfg_check_schema("icmp")->name, "icmp") != 0 ||
-        cfg_check_schema("icmp")->keys == NULL)
-        skip(); /* the stand-in */
     struct cfg *c = load(NO_CHECKS, "modules:\n"
                                     "  i:\n"
                                     "    prober: icmp\n"
