@@ -31,6 +31,7 @@
 
 struct options {
     const char *config_file;
+    const char *modules_file;
     const char *storage_path;
     int64_t snapshot_interval_ms;
     bool config_check;
@@ -57,6 +58,10 @@ static void usage(FILE *out)
             "  --config.skip-secrets       With --config.check: parse ${env:} and ${file:}\n"
             "                              references without resolving them, and TLS file\n"
             "                              names without reading the files (lint in CI).\n"
+            "  --modules.file=blackbox.yml A blackbox_exporter configuration (top-level\n"
+            "                              modules:), read unchanged: its modules join those\n"
+            "                              of the configuration's modules: section; re-read on\n"
+            "                              reload and checked by --config.check.\n"
             "  --web.listen-address=:9469  Address to listen on (host:port, :port, [v6]:port;\n"
             "                              port 0 picks a free one). Repeatable.\n"
             "  --web.telemetry-path=/metrics\n"
@@ -81,6 +86,8 @@ static void usage(FILE *out)
             "  --web.rate-limit=N/PERIOD   At most N requests per PERIOD (e.g. 20/1m) per client\n"
             "                              address (429 + Retry-After); off by default.\n"
             "  --web.enable-lifecycle      Allow POST /-/reload (else 403); SIGHUP always works.\n"
+            "  --probe.max-concurrent=100  Most /probe requests (blackbox_exporter's endpoint)\n"
+            "                              probing at once; beyond it 503 with Retry-After.\n"
             "  --log.level=info            debug, info, warn or error.\n"
             "  --log.format=logfmt         logfmt or json.\n"
             "  --storage.path=./data       Directory for the SLO state file.\n"
@@ -143,6 +150,8 @@ static int parse_flags(int argc, char **argv, struct options *o)
         }
         if ((v = cli_flag_value(argc, argv, &i, "--config.file", &missing))) {
             o->config_file = v;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--modules.file", &missing))) {
+            o->modules_file = v;
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.listen-address", &missing))) {
             if (!listen_set) {
                 o->web.n_listen = 0;
@@ -169,6 +178,12 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 return 2;
             }
             o->web.max_requests = (unsigned)n;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--probe.max-concurrent", &missing))) {
+            if (parse_count(v, 1, HTTPD_MAX_PROBES, &o->web.max_probes) != OP_OK) {
+                fprintf(stderr, "outpost: --probe.max-concurrent needs a number from 1 to %d\n",
+                        HTTPD_MAX_PROBES);
+                return 2;
+            }
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.max-connections", &missing))) {
             if (parse_count(v, 1, HTTPD_MAX_CONNECTIONS, &o->web.max_connections) != OP_OK) {
                 fprintf(stderr, "outpost: --web.max-connections needs a number from 1 to %d\n",
@@ -268,12 +283,12 @@ static int web_check(const struct websec_options *o)
     return rc;
 }
 
-static int config_check(const char *file, bool skip_secrets)
+static int config_check(const char *file, const char *modules_file, bool skip_secrets)
 {
     struct buf errors;
     buf_init(&errors, 1u << 20);
     struct cfg *cfg = NULL;
-    struct cfg_load_options lo = {.skip_secrets = skip_secrets};
+    struct cfg_load_options lo = {.skip_secrets = skip_secrets, .modules_file = modules_file};
     enum op_rc rc = cfg_load_file_opts(file, &lo, &cfg, &errors);
     if (rc != OP_OK) {
         fputs(buf_str_or(
@@ -340,7 +355,8 @@ int main(int argc, char **argv)
                 .max_connections = 512,
                 .max_connections_per_ip = 64,
                 .read_timeout_ms = 10000,
-                .max_response_memory = 0},
+                .max_response_memory = 0,
+                .max_probes = HTTPD_DEFAULT_MAX_PROBES},
         .log_level = LOG_LVL_INFO,
         .log_format = LOG_FMT_LOGFMT,
     };
@@ -349,7 +365,7 @@ int main(int argc, char **argv)
         return rc;
     if (o.config_check) {
         int web = web_check(&o.sec);
-        int main_rc = config_check(o.config_file, o.skip_secrets);
+        int main_rc = config_check(o.config_file, o.modules_file, o.skip_secrets);
         return main_rc ? main_rc : web;
     }
     log_setup(o.log_level, o.log_format, stderr);
@@ -384,7 +400,8 @@ int main(int argc, char **argv)
                 "the list of problems is longer than its cap; fix the first ones and retry\n"));
         goto out;
     }
-    struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms, clock_system()};
+    struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms, clock_system(),
+                            o.modules_file};
     if (rt_new(&ro, &rt, &errors) != OP_OK) {
         log_lines(
             LOG_LVL_ERROR, "cannot load configuration", "err",

@@ -23,6 +23,7 @@
 struct runtime {
     const struct clock *clock;
     char *config_file;
+    char *modules_file; /* NULL: none */
     char *storage_path;
     int64_t snapshot_interval_ms;
     int64_t next_eval_ms, next_snapshot_ms; /* monotonic; main thread only */
@@ -66,6 +67,16 @@ static struct gen *acquire(struct runtime *rt)
     gen_ref(g);
     pthread_mutex_unlock(&rt->pub_lock);
     return g;
+}
+
+struct gen *rt_acquire_gen(struct runtime *rt)
+{
+    return acquire(rt);
+}
+
+struct probe_loop *rt_probe_loop(struct runtime *rt)
+{
+    return rt->loop;
 }
 
 static int64_t mono_ms(const struct runtime *rt)
@@ -120,13 +131,15 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     struct cfg *cfg = NULL;
     struct state_file *saved = NULL;
     struct runtime *rt = NULL;
-    enum op_rc rc = cfg_load_file(o->config_file, &cfg, errors);
+    struct cfg_load_options lo = {.modules_file = o->modules_file};
+    enum op_rc rc = cfg_load_file_opts(o->config_file, &lo, &cfg, errors);
     if (rc != OP_OK)
         goto out;
     log_warnings(cfg);
     rt = xcalloc(1, sizeof(*rt));
     rt->clock = o->clock;
     rt->config_file = xstrdup(o->config_file);
+    rt->modules_file = o->modules_file ? xstrdup(o->modules_file) : NULL;
     rt->storage_path = xstrdup(o->storage_path);
     rt->snapshot_interval_ms = o->snapshot_interval_ms;
     pthread_mutex_init(&rt->reload_lock, NULL);
@@ -440,6 +453,7 @@ void rt_free(struct runtime *rt)
     pthread_mutex_destroy(&rt->kept_lock);
     free(rt->storage_path);
     free(rt->config_file);
+    free(rt->modules_file);
     free(rt);
 }
 
@@ -515,7 +529,7 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
         return OP_ERR_STATE;
     }
     log_debug("loading the configuration", "file", rt->config_file);
-    struct cfg_load_options lo = {.cancel = &rt->stopping};
+    struct cfg_load_options lo = {.cancel = &rt->stopping, .modules_file = rt->modules_file};
     enum op_rc rc = cfg_load_file_opts(rt->config_file, &lo, &cfg, errors);
     if (rc == OP_ERR_STATE) {
         /* Stopping: not a failed reload, the running config stays to the end. */

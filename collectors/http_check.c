@@ -7,6 +7,7 @@
 #include "curl_tls.h"
 #include "common.h"
 
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,6 +36,9 @@ struct http_probe {
     uint64_t body_bytes;
     struct buf body;
     struct buf headers;
+    /* The last response's status-line version and TLS protocol (tail). */
+    double http_version;
+    const char *tls_version;
     /* Redirects are followed here, hop by hop on the same easy handle
      * (follow_redirect): libcurl would send configured headers to any host. */
     char *origin;       /* scheme://host:port of the first request */
@@ -47,6 +51,43 @@ struct http_probe {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/* blackbox_exporter's names of the TLS versions (Go's tls.VersionName). */
+static const char *tls_version_name(int v)
+{
+    switch (v) {
+    case TLS1_VERSION:
+        return "TLS 1.0";
+    case TLS1_1_VERSION:
+        return "TLS 1.1";
+    case TLS1_2_VERSION:
+        return "TLS 1.2";
+    case TLS1_3_VERSION:
+        return "TLS 1.3";
+    default:
+        return "unknown";
+    }
+}
+
+/* A response's status line begins (after "HTTP/"): its version, and the
+ * TLS session it came over, read while the connection surely lives. */
+static void note_response(struct http_probe *hp, const char *v, size_t n)
+{
+    char ver[8];
+    size_t k = 0;
+    while (k < n && k < sizeof(ver) - 1 && (v[k] == '.' || (v[k] >= '0' && v[k] <= '9'))) {
+        ver[k] = v[k];
+        k++;
+    }
+    ver[k] = '\0';
+    char *end;
+    double d = strtod(ver, &end);
+    hp->http_version = k && *end == '\0' ? d : 0;
+    hp->tls_version = NULL;
+    struct curl_tlssessioninfo *ti = NULL;
+    if (curl_easy_getinfo(hp->easy, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti &&
+        ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals)
+        hp->tls_version = tls_version_name(SSL_version(ti->internals));
+}
 static enum op_rc http_global_init(void)
 {
     if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
@@ -89,6 +130,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         buf_reset(&hp->headers);
         hp->location = hp->redirect_response = false;
+        note_response(hp, data + 5, n - 5);
     } else if (n > 9 && strncasecmp(data, "Location:", 9) == 0) {
         /* libcurl's rule: a non-empty Location in a 3xx answer is followed. */
         for (size_t i = 9; i < n && !hp->location; i++)
@@ -383,6 +425,20 @@ static void probe_finish(struct http_probe *hp, CURLcode code, const curl_off_t 
     tail->status = (int)status;
     tail->redirects = hp->redirects;
     tail->body_bytes = hp->body_bytes;
+    curl_off_t cl = -1;
+    if (status > 0 &&
+        curl_easy_getinfo(hp->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK)
+        cl = -1;
+    tail->content_length = status > 0 ? (int64_t)cl : -1;
+    tail->http_version = status > 0 ? hp->http_version : 0;
+    tail->ssl = status > 0 && hp->tls_version;
+    tail->tls_version = tail->ssl ? hp->tls_version : NULL;
+    const char *ip = NULL;
+    if (curl_easy_getinfo(hp->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && *ip &&
+        strlen(ip) < sizeof(tail->ip)) {
+        memcpy(tail->ip, ip, strlen(ip) + 1);
+        tail->ip_protocol = strchr(ip, ':') ? 6 : 4;
+    }
     out->tail = tail;
 
     enum check_reason r;
@@ -398,6 +454,10 @@ static void probe_finish(struct http_probe *hp, CURLcode code, const curl_off_t 
     }
     out->reason = r;
     out->success = r == CHECK_REASON_NONE;
+    /* Only a judged response fails on a pattern (an over-long body is a
+     * body failure of the transfer, not of a pattern). */
+    tail->failed_due_to_regex =
+        code == CURLE_OK && (r == CHECK_REASON_BODY || r == CHECK_REASON_HEADER);
 }
 
 /* ---- redirects ---- */

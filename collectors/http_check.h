@@ -108,11 +108,28 @@ struct http_spec {
 /* The type's settings; c must be an http check. Borrowed. */
 const struct http_spec *http_spec_of(const struct check_spec *c);
 
-/* What an http run adds to its result (check_result.tail). */
+/* What an http run adds to its result (check_result.tail). The facts
+ * after body_bytes are those blackbox_exporter's /probe exports. */
 struct http_tail {
     int status;
     long redirects;
     uint64_t body_bytes; /* received, after decoding */
+    /* The final response's Content-Length, -1 when it sent none (or no
+     * response came). */
+    int64_t content_length;
+    /* The final response's version as its status line writes it (1.0,
+     * 1.1, 2, 3); 0 when no response came. */
+    double http_version;
+    /* The final response came over TLS; tls_version is then its protocol
+     * as blackbox_exporter names it ("TLS 1.3"; static), else NULL. */
+    bool ssl;
+    const char *tls_version;
+    /* The run failed on a body or header pattern (fail_if_*_matches). */
+    bool failed_due_to_regex;
+    /* 4 or 6: the family of the address last connected to; 0 when no
+     * connection was made. ip is that address as text ("" when none). */
+    int ip_protocol;
+    char ip[48];
 };
 
 extern const struct check_schema http_schema;

@@ -8,6 +8,7 @@
  */
 #include "cfg_int.h"
 #include "cfg_compose.h"
+#include "cfg_modules_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -15,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double default_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const double cfg_default_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const size_t cfg_n_default_buckets = ARRAY_SIZE(cfg_default_buckets);
 
 /* ---- durations ---- */
 
@@ -428,7 +430,7 @@ void cfg_parse_checks(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c)
 /* ---- the document ---- */
 
 struct top_parse {
-    yaml_node_t *global, *checks, *slos, *canaries, *alerting;
+    yaml_node_t *global, *checks, *slos, *canaries, *alerting, *modules;
 };
 
 static bool top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
@@ -447,6 +449,8 @@ static bool top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const
         tp->canaries = v;
     else if (strcmp(key, "alerting") == 0)
         tp->alerting = v;
+    else if (strcmp(key, "modules") == 0)
+        tp->modules = v;
     else
         return false;
     return true;
@@ -463,6 +467,7 @@ void cfg_free(struct cfg *c)
     cfg_slos_free(c);
     cfg_canaries_free(c);
     cfg_alerting_free(&c->alerting);
+    cfg_modules_free(c);
     free(c->source);
     free(c);
 }
@@ -486,9 +491,9 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
     struct cfg_parser p = {.file = name, .doc = &doc, .errors = errors};
     if (opts)
         p.opts = *opts;
-    p.n_buckets = ARRAY_SIZE(default_buckets);
+    p.n_buckets = cfg_n_default_buckets;
     p.buckets = xcalloc(p.n_buckets, sizeof(double));
-    memcpy(p.buckets, default_buckets, sizeof(default_buckets));
+    memcpy(p.buckets, cfg_default_buckets, sizeof(cfg_default_buckets));
     cfg_parse_global(&p, NULL);
 
     if (len > CFG_MAX_FILE_BYTES) {
@@ -513,8 +518,8 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
     if (!cfg_want_mapping(&p, root, ""))
         goto out;
     struct top_parse tp = {0};
-    static const char *const top_names[] = {"global",   "checks",   "slos",
-                                            "canaries", "alerting", NULL};
+    static const char *const top_names[] = {"global",   "checks",  "slos", "canaries",
+                                            "alerting", "modules", NULL};
     static const struct cfg_keys top_keys = {.names = top_names};
     cfg_walk_map_keys(&p, root, "", top_key, &tp, &top_keys);
     cfg_parse_global(&p, tp.global);
@@ -527,6 +532,11 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
         cfg_parse_slos(&p, tp.slos, c);
     if (tp.alerting && !cfg_is_null(tp.alerting))
         cfg_parse_alerting(&p, tp.alerting, &c->alerting);
+    /* blackbox_exporter modules: this file's first, then --modules.file's
+     * (a name in both is an error naming both places). */
+    cfg_parse_modules(&p, tp.modules, c);
+    if (p.opts.modules_file && !p.cancelled)
+        cfg_load_modules_file(&p, p.opts.modules_file, c);
     if (p.cancelled)
         rc = OP_ERR_STATE;
     else if (p.n_errors == 0 && !errors->failed) {
@@ -547,11 +557,9 @@ enum op_rc cfg_load_file(const char *path, struct cfg **out, struct buf *errors)
     return cfg_load_file_opts(path, NULL, out, errors);
 }
 
-enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *opts,
-                              struct cfg **out, struct buf *errors)
+enum op_rc cfg_read_file(const char *path, struct buf *text, struct buf *errors)
 {
-    struct buf text;
-    buf_init(&text, CFG_MAX_FILE_BYTES);
+    buf_init(text, CFG_MAX_FILE_BYTES);
     const char *why = NULL;
     /* Never blocks: a FIFO or a device at the path is refused, not read. */
     FILE *f = cfg_open_regular(path, &why);
@@ -559,7 +567,7 @@ enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *o
     char chunk[65536];
     size_t got;
     while (f && rc == OP_OK && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (buf_add(&text, chunk, got) != OP_OK)
+        if (buf_add(text, chunk, got) != OP_OK)
             rc = OP_ERR_LIMIT;
     if (f && rc == OP_OK && ferror(f)) {
         rc = OP_ERR_IO;
@@ -572,6 +580,14 @@ enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *o
                  path, CFG_MAX_FILE_BYTES);
     else if (rc != OP_OK)
         buf_addf(errors, "%s: cannot open: %s\n", path, why);
+    return rc;
+}
+
+enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *opts,
+                              struct cfg **out, struct buf *errors)
+{
+    struct buf text;
+    enum op_rc rc = cfg_read_file(path, &text, errors);
     if (rc == OP_OK)
         rc = cfg_load_string_opts(buf_str(&text), text.len, path, opts, out, errors);
     buf_free(&text);

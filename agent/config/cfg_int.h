@@ -21,7 +21,18 @@ struct cfg {
     size_t n_canaries;
     struct names *canary_names;
     struct alerting_spec alerting;
+    struct bb_modules *modules; /* cfg_modules.c; NULL until the section is read */
 };
+
+/* The histogram buckets of a check when neither it nor `global:` sets any. */
+extern const double cfg_default_buckets[];
+extern const size_t cfg_n_default_buckets;
+
+/* The whole file at path into text (initialised here; caller frees, also
+ * on failure), opened without blocking (cfg_open_regular) and capped at
+ * CFG_MAX_FILE_BYTES; one "PATH: message" line in errors on failure
+ * (OP_ERR_IO, OP_ERR_LIMIT). */
+enum op_rc cfg_read_file(const char *path, struct buf *text, struct buf *errors) WUR;
 
 /* Sections, in the order the loader runs them. Each reports problems
  * through p and leaves c consistent for cfg_free whatever happens. */

@@ -203,6 +203,10 @@ struct cfg_load_options {
      * few thousand YAML events or one list entry and returns OP_ERR_STATE.
      * NULL: never. Borrowed. */
     const atomic_bool *cancel;
+    /* A blackbox_exporter configuration (top-level `modules:`) whose
+     * modules join those of the `modules:` section (modules.h); NULL:
+     * none. Borrowed. */
+    const char *modules_file;
 };
 
 /* Parse and validate a file. On success *out is the new config (caller frees
