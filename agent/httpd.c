@@ -22,7 +22,7 @@
 #define HTTPD_PAGE_MAX_GAP_MS 1000
 
 const char *const httpd_route_names[ROUTE_COUNT] = {
-    "landing", "metrics", "healthy", "ready", "reload", "flagger", "argo", "api", "other",
+    "landing", "metrics", "healthy", "ready", "reload", "flagger", "argo", "api", "other", "probe",
 };
 
 /* ---- responses ---- */
@@ -199,6 +199,8 @@ static enum route classify(const struct httpd *h, const char *url)
         return ROUTE_API;
     if (strcmp(url, "/-/reload") == 0)
         return ROUTE_RELOAD;
+    if (strcmp(url, PROBE_PATH) == 0)
+        return ROUTE_PROBE;
     if (strcmp(url, h->telemetry_path) == 0)
         return ROUTE_METRICS;
     if (strcmp(url, "/-/healthy") == 0)
@@ -284,6 +286,10 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
         if (!is_get)
             return method_not_allowed(q, "GET, HEAD");
         return serve_landing(q);
+    case ROUTE_PROBE:
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        return httpd_serve_probe(q);
     case ROUTE_OTHER:
     case ROUTE_COUNT:
         break;
@@ -547,6 +553,8 @@ enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct
     h->sec = sec;
     h->telemetry_path = xstrdup(o->telemetry_path);
     h->max_requests = o->max_requests;
+    h->max_probes = o->max_probes ? o->max_probes : HTTPD_DEFAULT_MAX_PROBES;
+    pthread_mutex_init(&h->probe_lock, NULL);
     h->enable_lifecycle = o->enable_lifecycle;
     atomic_init(&h->active_scrapes, 0);
     struct conntrack_options co = {o->max_connections, o->max_connections_per_ip,
@@ -601,6 +609,7 @@ void httpd_stop(struct httpd *h)
 {
     if (!h)
         return;
+    httpd_probe_stop(h);
     for (size_t i = 0; i < h->n; i++) {
         /* MHD does not close a socket it was handed. */
         const union MHD_DaemonInfo *info =
@@ -624,6 +633,7 @@ void httpd_stop(struct httpd *h)
     ct_free(h->ct);
     pthread_cond_destroy(&h->reaper_wake);
     pthread_mutex_destroy(&h->reaper_lock);
+    pthread_mutex_destroy(&h->probe_lock);
     free(h->telemetry_path);
     free(h);
 }

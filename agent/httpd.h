@@ -17,6 +17,10 @@
 #define HTTPD_MAX_LISTEN 16
 /* --web.max-connections' ceiling: each connection is a thread. */
 #define HTTPD_MAX_CONNECTIONS 65536
+/* /probe runs in flight at most (--probe.max-concurrent), and its ceiling:
+ * each waiting request is a connection's thread. */
+#define HTTPD_DEFAULT_MAX_PROBES 100
+#define HTTPD_MAX_PROBES 10000
 
 struct httpd_options {
     const char *listen[HTTPD_MAX_LISTEN]; /* "host:port", ":port", "[v6]:port" */
@@ -28,6 +32,7 @@ struct httpd_options {
     unsigned max_connections_per_ip; /* --web.max-connections-per-ip; 0 = no limit */
     int64_t read_timeout_ms;         /* --web.read-timeout */
     uint64_t max_response_memory;    /* --web.max-response-memory; 0: auto (below) */
+    unsigned max_probes;             /* --probe.max-concurrent; 0: the default */
 };
 
 struct httpd;

@@ -27,6 +27,7 @@
 #define FLAGGER_PREFIX "/gates/flagger/"
 #define ARGO_PREFIX "/gates/argo/"
 #define CHECKS_PATH "/api/v1/checks"
+#define PROBE_PATH "/probe"
 
 /* The handler label of outpost_http_requests_total: a fixed name per
  * route, never the path a client sent. */
@@ -40,6 +41,7 @@ enum route {
     ROUTE_ARGO,
     ROUTE_API,
     ROUTE_OTHER,
+    ROUTE_PROBE, /* after other: the earlier labels keep their order */
     ROUTE_COUNT
 };
 
@@ -56,6 +58,8 @@ enum httpd_page {
     HTTPD_PAGE_COUNT
 };
 
+struct probe_req;
+
 struct httpd {
     struct MHD_Daemon *daemons[HTTPD_MAX_LISTEN];
     size_t n;
@@ -65,6 +69,11 @@ struct httpd {
     unsigned max_requests;
     bool enable_lifecycle;
     atomic_uint active_scrapes;
+    unsigned max_probes; /* --probe.max-concurrent */
+    /* /probe requests waiting for their runs (httpd_probe.c): woken at stop. */
+    pthread_mutex_t probe_lock;
+    struct probe_req *probe_waiters;
+    bool probe_stopping;
     atomic_uint_fast64_t requests[ROUTE_COUNT][HTTPD_STATUS_SLOTS];
     struct conntrack *ct;
     struct pages *pages;
@@ -122,6 +131,13 @@ enum MHD_Result httpd_serve_checks(struct req *q, const char *name);
 /* The server's own families on the metrics page (rt_set_metrics_hook):
  * requests, connections, pages. */
 void httpd_render_families(struct expo *e, void *arg);
+
+/* ---- blackbox's /probe (httpd_probe.c) ---- */
+
+enum MHD_Result httpd_serve_probe(struct req *q);
+/* Wake every /probe request waiting for its run: they answer 503 now, so
+ * stopping the daemons never waits for a probe. */
+void httpd_probe_stop(struct httpd *h);
 
 /* ---- gates (httpd_gates.c) ---- */
 

@@ -86,6 +86,8 @@ static void usage(FILE *out)
             "  --web.rate-limit=N/PERIOD   At most N requests per PERIOD (e.g. 20/1m) per client\n"
             "                              address (429 + Retry-After); off by default.\n"
             "  --web.enable-lifecycle      Allow POST /-/reload (else 403); SIGHUP always works.\n"
+            "  --probe.max-concurrent=100  Most /probe requests (blackbox_exporter's endpoint)\n"
+            "                              probing at once; beyond it 503 with Retry-After.\n"
             "  --log.level=info            debug, info, warn or error.\n"
             "  --log.format=logfmt         logfmt or json.\n"
             "  --storage.path=./data       Directory for the SLO state file.\n"
@@ -176,6 +178,12 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 return 2;
             }
             o->web.max_requests = (unsigned)n;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--probe.max-concurrent", &missing))) {
+            if (parse_count(v, 1, HTTPD_MAX_PROBES, &o->web.max_probes) != OP_OK) {
+                fprintf(stderr, "outpost: --probe.max-concurrent needs a number from 1 to %d\n",
+                        HTTPD_MAX_PROBES);
+                return 2;
+            }
         } else if ((v = cli_flag_value(argc, argv, &i, "--web.max-connections", &missing))) {
             if (parse_count(v, 1, HTTPD_MAX_CONNECTIONS, &o->web.max_connections) != OP_OK) {
                 fprintf(stderr, "outpost: --web.max-connections needs a number from 1 to %d\n",
@@ -347,7 +355,8 @@ int main(int argc, char **argv)
                 .max_connections = 512,
                 .max_connections_per_ip = 64,
                 .read_timeout_ms = 10000,
-                .max_response_memory = 0},
+                .max_response_memory = 0,
+                .max_probes = HTTPD_DEFAULT_MAX_PROBES},
         .log_level = LOG_LVL_INFO,
         .log_format = LOG_FMT_LOGFMT,
     };

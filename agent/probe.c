@@ -36,29 +36,6 @@ struct check_slot {
     unsigned refs;
 };
 
-/* One run in flight: it holds its generation, so a reload cannot free the
- * spec or the sinks under it. */
-struct probe_job {
-    struct probe_job *prev, *next;
-    const struct check_type *type;
-    void *run; /* NULL while waiting to retry */
-    struct gen *gen;
-    size_t idx; /* the check's index in gen */
-    struct check_slot *slot;
-    unsigned attempt;                /* retries done */
-    int64_t started_ns;              /* the current attempt's actual start */
-    int64_t stall0_ns;               /* the loop's stall total at that start */
-    struct probe_timer *retry_timer; /* set while waiting to retry */
-    struct check_result failed;      /* the last failed attempt (tail dropped) */
-};
-
-struct cmd {
-    void (*fn)(void *arg);
-    void *arg;
-    bool done;
-    struct cmd *next;
-};
-
 int64_t probe_now_ns(const struct probe_loop *pl)
 {
     return clock_mono_ns(pl->clock);
@@ -131,6 +108,11 @@ static void job_free(struct probe_loop *pl, struct probe_job *j)
     if (j->next)
         j->next->prev = j->prev;
     struct check_slot *s = j->slot;
+    if (!s) { /* an adhoc run (probe_adhoc.c): no schedule, no generation */
+        probe_adhoc_end(pl, j);
+        free(j);
+        return;
+    }
     s->in_flight = false;
     if (s->waiting) {
         /* Its next run came due meanwhile: it starts now, on the heap at its
@@ -155,7 +137,7 @@ static void retry_now(struct probe_loop *pl, void *arg)
     job->retry_timer = NULL;
     job->started_ns = probe_now_ns(pl);
     job->stall0_ns = pl->stall_ns;
-    const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
+    const struct check_spec *spec = job->spec;
     enum op_rc rc = job->type->start(pl, spec, job, &job->run);
     if (rc == OP_OK)
         return;
@@ -165,13 +147,19 @@ static void retry_now(struct probe_loop *pl, void *arg)
 
 int64_t probe_job_deadline_ns(const struct probe_job *job)
 {
-    const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
-    return job->started_ns + spec->timeout_ms * 1000000;
+    return job->started_ns + job->spec->timeout_ms * 1000000;
 }
 
 void probe_done(struct probe_loop *pl, struct probe_job *job, const struct check_result *res)
 {
-    const struct check_spec *spec = cfg_check(gen_cfg(job->gen), job->idx);
+    const struct check_spec *spec = job->spec;
+    if (job->adhoc) {
+        /* Its caller waits for this very result: no stall rule, no retry,
+         * no sink. */
+        probe_adhoc_report(pl, job, res);
+        job_free(pl, job);
+        return;
+    }
     if (res->reason == CHECK_REASON_TIMEOUT && !pl->once) {
         /* A timeout that the loop's own stall made says nothing about the
          * target: counted as the agent's overrun, not recorded, not retried
@@ -232,6 +220,7 @@ static void start_job(struct probe_loop *pl, size_t idx, int64_t now)
     j->type = gen_check_type(pl->gen, idx);
     j->gen = pl->gen;
     j->idx = idx;
+    j->spec = spec;
     j->slot = pl->slots[idx];
     /* The timeout counts from here, however late this start is. */
     j->started_ns = now;
@@ -393,6 +382,7 @@ static void control_ready(struct probe_loop *pl, int fd, uint32_t events, void *
     pthread_mutex_unlock(&pl->lock);
     if (g)
         apply_gen(pl, g);
+    probe_adhoc_start_pending(pl);
     /* A wake-up also means "look at the clock" (a fake clock moved), and a
      * command runs on a loop that has caught up with it. The timerfd is set
      * again only if this moved the earliest deadline. */
@@ -462,12 +452,16 @@ static void *loop_main(void *arg)
     pl->cmds_tail = &pl->cmds;
     pthread_mutex_unlock(&pl->lock);
     run_cmds(pl, cmds);
-    /* Cancel what is still running; those runs are not recorded. */
+    probe_adhoc_drop_pending(pl);
+    /* Cancel what is still running; those runs are not recorded (an
+     * adhoc run reports that it was cancelled). */
     while (pl->jobs) {
         struct probe_job *j = pl->jobs;
         if (j->run)
             j->type->cancel(pl, j->run);
         probe_timer_cancel(pl, j->retry_timer);
+        if (j->adhoc)
+            probe_adhoc_report(pl, j, NULL);
         job_free(pl, j);
     }
     probe_free_dead(pl);
@@ -498,6 +492,7 @@ enum op_rc probe_loop_new(const struct clock *clock, struct probe_loop **out)
     atomic_init(&pl->running, false);
     atomic_init(&pl->in_flight, 0);
     atomic_init(&pl->timer_sets, 0);
+    atomic_init(&pl->adhoc_in_flight, 0);
     pl->heap = sched_new();
     pl->timers = sched_new();
     pl->lag = rec_new(probe_lag_bounds, probe_lag_bounds_count);

@@ -57,6 +57,23 @@ void probe_loop_swap(struct probe_loop *pl, struct gen *g);
  * threads change state the loop owns (a canary's samples). Runs fn here
  * when the loop thread is not running. fn must not block. */
 void probe_loop_call(struct probe_loop *pl, void (*fn)(void *arg), void *arg);
+/*
+ * One run of c now, outside the schedule and with no sink (blackbox's
+ * /probe): it never touches a scheduled check's slot, never retries, and
+ * a timeout during a stall of the loop is reported like any result (its
+ * caller waits for it). report(arg, res) runs exactly once, on the probe
+ * thread: with the result (borrowed for the call, its tail and steps
+ * included: copy what is needed), or with res NULL when the run could not
+ * start or the loop stopped first. c and arg are borrowed until report
+ * has run. Any thread; returns at once. OP_ERR_LIMIT when max runs of
+ * this kind are in flight already, OP_ERR_STATE when the loop does not
+ * run: report will then never run.
+ */
+enum op_rc probe_loop_run_adhoc(struct probe_loop *pl, const struct check_spec *c, unsigned max,
+                                void (*report)(void *arg, const struct check_result *res),
+                                void *arg) WUR;
+/* Adhoc runs asked for whose report has not run yet. Any thread. */
+unsigned probe_loop_adhoc_in_flight(const struct probe_loop *pl);
 /* Make the loop look at its clock again now (tests that move a fake clock). */
 void probe_loop_wake(struct probe_loop *pl);
 /* Cancel runs in flight (they are not recorded) and join the thread.

@@ -39,7 +39,33 @@ struct easy_rec {
 };
 
 struct check_slot;
-struct cmd;
+struct probe_adhoc;
+
+struct cmd {
+    void (*fn)(void *arg);
+    void *arg;
+    bool done;
+    struct cmd *next;
+};
+
+/* One run in flight: a scheduled one holds its generation, so a reload
+ * cannot free the spec or the sinks under it; an adhoc one (probe_adhoc.c)
+ * has neither generation nor slot, and its caller keeps spec alive. */
+struct probe_job {
+    struct probe_job *prev, *next;
+    const struct check_type *type;
+    const struct check_spec *spec;   /* borrowed from gen, or from the adhoc caller */
+    void *run;                       /* NULL while waiting to retry */
+    struct gen *gen;                 /* NULL for an adhoc run */
+    size_t idx;                      /* the check's index in gen */
+    struct check_slot *slot;         /* NULL for an adhoc run */
+    struct probe_adhoc *adhoc;       /* the caller of an adhoc run, else NULL */
+    unsigned attempt;                /* retries done */
+    int64_t started_ns;              /* the current attempt's actual start */
+    int64_t stall0_ns;               /* the loop's stall total at that start */
+    struct probe_timer *retry_timer; /* set while waiting to retry */
+    struct check_result failed;      /* the last failed attempt (tail dropped) */
+};
 
 struct probe_loop {
     const struct clock *clock;
@@ -54,7 +80,8 @@ struct probe_loop {
     struct gen *pending;
     struct cmd *cmds, **cmds_tail;
     bool stop_requested;
-    bool accepting; /* the thread takes commands */
+    bool accepting;                    /* the thread takes commands */
+    struct probe_adhoc *adhoc_pending; /* adhoc runs not started yet, newest first */
     /* Loop thread only. */
     struct gen *gen;
     struct check_slot **slots; /* one per check of gen */
@@ -76,6 +103,7 @@ struct probe_loop {
     atomic_bool running;
     atomic_uint in_flight;
     atomic_uint_fast64_t timer_sets;
+    atomic_uint adhoc_in_flight; /* adhoc runs asked for and not yet reported */
     struct rec *lag;
     struct sched_overruns *overruns;
 };
@@ -90,5 +118,16 @@ void probe_drain_curl(struct probe_loop *pl);
 /* CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION; userp is the loop. */
 int probe_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp);
 int probe_on_curl_timer(CURLM *multi, long timeout_ms, void *userp);
+
+/* probe_adhoc.c, for the loop. Loop thread only. */
+/* Start the adhoc runs other threads asked for (control_ready). */
+void probe_adhoc_start_pending(struct probe_loop *pl);
+/* Report "cancelled" for adhoc runs asked for but never started (stop). */
+void probe_adhoc_drop_pending(struct probe_loop *pl);
+/* The one report of job's adhoc run: res, or NULL when it was cancelled. */
+void probe_adhoc_report(struct probe_loop *pl, struct probe_job *job,
+                        const struct check_result *res);
+/* job_free's part for an adhoc job (before the job itself is freed). */
+void probe_adhoc_end(struct probe_loop *pl, struct probe_job *job);
 
 #endif

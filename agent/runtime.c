@@ -69,6 +69,16 @@ static struct gen *acquire(struct runtime *rt)
     return g;
 }
 
+struct gen *rt_acquire_gen(struct runtime *rt)
+{
+    return acquire(rt);
+}
+
+struct probe_loop *rt_probe_loop(struct runtime *rt)
+{
+    return rt->loop;
+}
+
 static int64_t mono_ms(const struct runtime *rt)
 {
     return clock_mono_ns(rt->clock) / 1000000;

@@ -87,6 +87,14 @@ void rt_set_metrics_hook(struct runtime *rt, void (*fn)(struct expo *e, void *ar
  * the load. */
 enum op_rc rt_reload(struct runtime *rt, struct buf *errors) WUR;
 
+struct gen;
+struct probe_loop;
+/* The current generation, referenced (release with gen_unref): its config
+ * holds the blackbox modules. Any thread. */
+struct gen *rt_acquire_gen(struct runtime *rt);
+/* The probe loop, for adhoc runs (borrowed; lives as long as rt). */
+struct probe_loop *rt_probe_loop(struct runtime *rt);
+
 /* True once the config is loaded and the probe loop runs. */
 bool rt_ready(struct runtime *rt);
 

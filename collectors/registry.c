@@ -16,8 +16,8 @@
 #include <string.h>
 
 static const struct check_type *const types[] = {
-    &http_check_type, &flow_check_type, &icmp_check_type,
-    &tcp_check_type,  &dns_check_type,  &grpc_check_type,
+    &http_check_type, &flow_check_type, &tcp_check_type,
+    &dns_check_type,  &icmp_check_type, &grpc_check_type,
 };
 
 /* Types a unit test registers (a fake type that drives the probe loop);

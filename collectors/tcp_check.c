@@ -618,6 +618,10 @@ static void steps_go(struct tcp_run *r)
         }
         if (st->starttls && !r->upgraded) {
             r->upgraded = true;
+            /* Bytes that came in plain text after the line the upgrade
+             * waited for are not part of the TLS session: dropped, never
+             * read as if TLS had protected them (STARTTLS injection). */
+            r->in_len = 0;
             close_phase(r);
             r->state = ST_HANDSHAKE;
             if (!tls_setup(r))
@@ -784,64 +788,3 @@ const struct check_type tcp_check_type = {
     .start = tcp_start,
     .cancel = tcp_cancel,
 };
-
-/* ---- references in a send ---- */
-
-static bool name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-void tcp_expand(const char *tmpl, const pcre2_code *code, const char *line, const size_t *ov,
-                size_t n_ov, struct buf *out)
-{
-    const char *p = tmpl;
-    while (*p) {
-        const char *dollar = strchr(p, '$');
-        if (!dollar) {
-            (void)buf_adds(out, p);
-            return;
-        }
-        (void)buf_add(out, p, (size_t)(dollar - p));
-        p = dollar + 1;
-        if (*p == '$') {
-            (void)buf_addc(out, '$');
-            p++;
-            continue;
-        }
-        const char *name = p, *end;
-        bool braced = *p == '{';
-        if (braced)
-            name++;
-        end = name;
-        while (name_char(*end))
-            end++;
-        if (end == name || (braced && *end != '}')) {
-            /* Not a reference (Go keeps the '$' and goes on after it). */
-            (void)buf_addc(out, '$');
-            continue;
-        }
-        size_t nlen = (size_t)(end - name);
-        p = braced ? end + 1 : end;
-        /* A number is a group's index, anything else its name. */
-        long idx = -1;
-        bool numeric = true;
-        for (size_t i = 0; i < nlen; i++)
-            numeric = numeric && name[i] >= '0' && name[i] <= '9';
-        if (numeric) {
-            uint64_t v;
-            idx = parse_u64(name, nlen, 65535, &v) == OP_OK ? (long)v : -1;
-        } else if (code && nlen < 64) {
-            char nm[64];
-            memcpy(nm, name, nlen);
-            nm[nlen] = '\0';
-            int k = pcre2_substring_number_from_name(code, (PCRE2_SPTR)nm);
-            idx = k >= 0 ? k : -1;
-        }
-        if (idx < 0 || (size_t)idx >= n_ov || !line)
-            continue;
-        size_t a = ov[2 * idx], b = ov[2 * idx + 1];
-        if (a != SIZE_MAX && b != SIZE_MAX && b >= a)
-            (void)buf_add(out, line + a, b - a);
-    }
-}

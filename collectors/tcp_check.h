@@ -2,9 +2,9 @@
  * tcp_check.h - the `tcp` check type: a TCP connection to host:port, with
  * TLS from the start or upgraded by a STARTTLS step, and a dialogue of
  * query_response steps (expect a line, send a line), as blackbox_exporter's
- * tcp prober. Settings in tcp_config.c, runs in tcp_check.c; the name is
- * resolved by resolve.c, the socket and OpenSSL are driven by the probe
- * loop without blocking.
+ * tcp prober. Settings (and the expansion of `send`) in tcp_config.c, runs
+ * in tcp_check.c; the name is resolved by resolve.c, the socket and OpenSSL
+ * are driven by the probe loop without blocking.
  */
 #ifndef OUTPOST_TCP_CHECK_H
 #define OUTPOST_TCP_CHECK_H

@@ -1,6 +1,7 @@
 /*
  * tcp_config.c - the configuration schema of the `tcp` check type: target,
- * address family, TLS and the query_response dialogue.
+ * address family, TLS and the query_response dialogue; and the syntax of
+ * `send` (its ${1} references), which runs expand.
  */
 #include "cfg_yaml.h"
 #include "resolve.h"
@@ -209,6 +210,67 @@ static const struct cfg_field tcp_fields[] = {
     {.key = "query_response", .kind = CFG_CUSTOM, .parse = tcp_query_response},
     {0},
 };
+
+/* ---- references in a send: the syntax of `send`, expanded by runs ---- */
+
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+void tcp_expand(const char *tmpl, const pcre2_code *code, const char *line, const size_t *ov,
+                size_t n_ov, struct buf *out)
+{
+    const char *p = tmpl;
+    while (*p) {
+        const char *dollar = strchr(p, '$');
+        if (!dollar) {
+            (void)buf_adds(out, p);
+            return;
+        }
+        (void)buf_add(out, p, (size_t)(dollar - p));
+        p = dollar + 1;
+        if (*p == '$') {
+            (void)buf_addc(out, '$');
+            p++;
+            continue;
+        }
+        const char *name = p, *end;
+        bool braced = *p == '{';
+        if (braced)
+            name++;
+        end = name;
+        while (name_char(*end))
+            end++;
+        if (end == name || (braced && *end != '}')) {
+            /* Not a reference (Go keeps the '$' and goes on after it). */
+            (void)buf_addc(out, '$');
+            continue;
+        }
+        size_t nlen = (size_t)(end - name);
+        p = braced ? end + 1 : end;
+        /* A number is a group's index, anything else its name. */
+        long idx = -1;
+        bool numeric = true;
+        for (size_t i = 0; i < nlen; i++)
+            numeric = numeric && name[i] >= '0' && name[i] <= '9';
+        if (numeric) {
+            uint64_t v;
+            idx = parse_u64(name, nlen, 65535, &v) == OP_OK ? (long)v : -1;
+        } else if (code && nlen < 64) {
+            char nm[64];
+            memcpy(nm, name, nlen);
+            nm[nlen] = '\0';
+            int k = pcre2_substring_number_from_name(code, (PCRE2_SPTR)nm);
+            idx = k >= 0 ? k : -1;
+        }
+        if (idx < 0 || (size_t)idx >= n_ov || !line)
+            continue;
+        size_t a = ov[2 * idx], b = ov[2 * idx + 1];
+        if (a != SIZE_MAX && b != SIZE_MAX && b >= a)
+            (void)buf_add(out, line + a, b - a);
+    }
+}
 
 /* ---- the schema ---- */
 

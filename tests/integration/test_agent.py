@@ -268,8 +268,9 @@ def test_shipped_configs_validate(tmp_path, certs):
     ex.write_text(text)
     r = subprocess.run([AGENT_BIN, "--config.check", f"--config.file={ex}"],
                        capture_output=True, text=True,
-                       env=dict(os.environ, ORDERS_API_TOKEN="t", PROBE_PASSWORD="p"))
-    assert r.returncode == 0 and "OK, 8 checks, 3 SLOs" in r.stdout, r.stderr
+                       env=dict(os.environ, ORDERS_API_TOKEN="t", PROBE_PASSWORD="p",
+                                CART_TOKEN="t"))
+    assert r.returncode == 0 and "OK, 13 checks, 3 SLOs" in r.stdout, r.stderr
 
 
 def test_max_requests_zero_and_repeated_listen(agent_factory, target):

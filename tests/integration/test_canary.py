@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from conftest import AGENT_BIN, http, wait_for
+from conftest import AGENT_BIN, free_closed_port, http, wait_for
 
 scipy_stats = pytest.importorskip("scipy.stats")
 
@@ -193,6 +193,37 @@ def test_live_canary_and_gates(agent_factory, target):
     new = dict(FLAGGER_BODY, checksum="7e0b5ce9")
     st, _, text = http("POST", twin, data=json.dumps(new).encode())
     assert st == 412 and text.decode().startswith("inconclusive: 0 baseline")
+
+
+def test_canary_of_tcp_arms(agent_factory):
+    """Arms of any check type: a canary whose port refuses every connection fails
+    on its error ratio (Fisher) against a baseline port that accepts them."""
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    refused = free_closed_port()
+    try:
+        a = agent_factory(textwrap.dedent(f"""\
+            canaries:
+              - name: db
+                baseline: {{type: tcp, target: "127.0.0.1:{listener.getsockname()[1]}"}}
+                canary: {{type: tcp, target: "127.0.0.1:{refused}"}}
+                interval: 100ms
+                min_samples: 10
+            """))
+        a.wait_value("outpost_canary_verdict", lambda v: v == 1, timeout=20, canary="db",
+                     verdict="fail")
+        st, _, body = http("GET", a.base + "/gates/argo/db")
+        doc = json.loads(body)
+        assert st == 200 and doc["verdict"] == "fail"
+        assert doc["errors"]["baseline"]["failures"] == 0
+        assert doc["errors"]["canary"]["failures"] == doc["samples"]["canary"] >= 10
+        assert a.value("outpost_check_failures_total", check="db/canary", reason="connect") >= 10
+        assert a.value("outpost_check_info", check="db/canary", type="tcp",
+                       target=f"127.0.0.1:{refused}", group="") == 1
+    finally:
+        listener.close()
 
 
 def test_gate_errors(agent_factory, target):

@@ -1,14 +1,17 @@
 """DNS checks against a real resolver (dnsmasq on loopback), over UDP and TCP:
 answer counts, rcodes, record texts as patterns see them, and the failure
 reasons dns_rcode, dns_answer, connect and timeout."""
+import json
+import re
 import shutil
 import socket
 import struct
 import subprocess
+import threading
 
 import pytest
 
-from conftest import SLOW, free_closed_port, wait_for
+from conftest import SLOW, free_closed_port, http, wait_for
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 REASONS = ["timeout", "dns", "connect", "dns_rcode", "dns_answer", "other"]
@@ -215,3 +218,127 @@ def test_resolver_of_the_wrong_family_is_dns(agent_factory, resolver):
     wait_runs(a, "c")
     assert_only(a, "c", "dns")
     assert a.value("outpost_check_dns_answers", check="c") is None
+
+
+class FakeResolver:
+    """A UDP server on loopback answering every query with reply(query)."""
+
+    def __init__(self, reply):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopping.is_set():
+            try:
+                q, peer = self.sock.recvfrom(4096)
+            except OSError:
+                continue
+            self.sock.sendto(self.reply(q), peer)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def answer(q, rcode, an, records):
+    """The query turned into a reply: QR set, rcode, an answer count, records after."""
+    flags = 0x8000 | 0x0100 | rcode
+    return q[:2] + struct.pack(">HHHHH", flags, 1, an, 0, 0) + q[12:] + records
+
+
+@pytest.mark.parametrize("case", ["cut_short", "servfail"])
+def test_fake_replies(agent_factory, case):
+    replies = {
+        # One answer announced, its header cut short: a malformed reply.
+        "cut_short": (lambda q: answer(q, 0, 1, b"\xc0\x0c\x00\x01"), "other", None),
+        # SERVFAIL is the reply judged; c-ares does not look elsewhere.
+        "servfail": (lambda q: answer(q, 2, 0, b""), "dns_rcode", 2),
+    }
+    reply, reason, rcode = replies[case]
+    fake = FakeResolver(reply)
+    try:
+        a = agent_factory(config(dns_check(fake.port, "{name: h.test}")))
+        wait_runs(a, "c")
+        assert_only(a, "c", reason)
+        assert a.value("outpost_check_dns_rcode", check="c") == rcode
+    finally:
+        fake.stop()
+
+
+BLACKBOX = shutil.which("prometheus-blackbox-exporter") or "/usr/bin/prometheus-blackbox-exporter"
+# Our key suffix -> blackbox_exporter's validator key.
+BB_KEYS = {"match": "fail_if_none_matches_regexp", "not_match": "fail_if_matches_regexp",
+           "all_match": "fail_if_not_matches_regexp",
+           "not_all_match": "fail_if_all_match_regexp"}
+BB_SECTIONS = {"answers": "validate_answer_rrs", "authority": "validate_authority_rrs",
+               "additional": "validate_additional_rrs"}
+# (name, type, section, kind, patterns): the same probe judged by both.
+VERDICT_CASES = [
+    ("t.test", "TXT", "answers", "all_match", ['^t\\.test\\.\\t300\\tIN\\tTXT\\t"v=spf1 -all"$']),
+    ("m.test", "MX", "answers", "all_match", ["^m\\.test\\.\\t300\\tIN\\tMX\\t10 mail\\.m\\.test\\.$"]),
+    ("_s._tcp.s.test", "SRV", "answers", "all_match",
+     ["^_s\\._tcp\\.s\\.test\\.\\t300\\tIN\\tSRV\\t1 2 5060 srv\\.s\\.test\\.$"]),
+    ("h.test", "AAAA", "answers", "all_match", ["^h\\.test\\.\\t300\\tIN\\tAAAA\\t2001:db8::7$"]),
+    ("two.test", "A", "answers", "all_match", ["\\.1$"]),
+    ("two.test", "A", "answers", "match", ["\\.1$", "nomatch"]),
+    ("two.test", "A", "answers", "match", ["nomatch"]),
+    ("two.test", "A", "answers", "not_match", ["nomatch", "\\.2$"]),
+    ("two.test", "A", "answers", "not_match", ["nomatch"]),
+    ("two.test", "A", "answers", "not_all_match", ["\\.1$"]),
+    ("two.test", "A", "answers", "not_all_match", ["192\\.0\\.2\\."]),
+    ("two.test", "A", "authority", "match", ["x"]),
+    ("two.test", "A", "authority", "all_match", ["x"]),
+    ("two.test", "A", "authority", "not_all_match", ["x"]),
+    ("nope.test", "A", "answers", "not_match", ["x"]),
+]
+
+
+def test_same_verdicts_as_blackbox_exporter(agent_factory, resolver, tmp_path):
+    """Each case probed by blackbox_exporter (Debian's) and by a dns check:
+    the same record texts and pattern semantics give the same verdict."""
+    modules, checks = {}, []
+    for i, (name, qtype, sec, kind, pats) in enumerate(VERDICT_CASES):
+        modules[f"m{i}"] = {"prober": "dns", "timeout": "2s", "dns": {
+            "query_name": name, "query_type": qtype, "preferred_ip_protocol": "ip4",
+            "ip_protocol_fallback": False, BB_SECTIONS[sec]: {BB_KEYS[kind]: pats}}}
+        checks.append(dns_check(resolver, f"{{name: {name}, type: {qtype}}}",
+                                f"{{{sec}_{kind}: {json.dumps(pats)}}}", name=f"m{i}"))
+    bb_conf = tmp_path / "blackbox.yml"
+    bb_conf.write_text(json.dumps({"modules": modules}))  # JSON is YAML
+    bb_port = free_udp_port()
+    bb = subprocess.Popen([BLACKBOX, f"--config.file={bb_conf}",
+                           f"--web.listen-address=127.0.0.1:{bb_port}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        def probe(module):
+            url = f"http://127.0.0.1:{bb_port}/probe?module={module}&target=127.0.0.1:{resolver}"
+            status, _, body = http("GET", url)
+            assert status == 200, body
+            return float(re.search(rb"^probe_success (\S+)$", body, re.M).group(1))
+        def up():
+            try:
+                return http("GET", f"http://127.0.0.1:{bb_port}/-/healthy")[0] == 200
+            except OSError:
+                return False
+        wait_for(lambda: bb.poll() is not None or up(), timeout=10 * SLOW,
+                 what="blackbox_exporter")
+        assert bb.poll() is None, bb.stderr.read().decode()
+        want = {f"m{i}": probe(f"m{i}") for i in range(len(VERDICT_CASES))}
+    finally:
+        bb.terminate()
+        bb.wait(timeout=10)
+    # Both verdicts occur, so the comparison can fail either way.
+    assert set(want.values()) == {0.0, 1.0}
+    a = agent_factory(config(*checks))
+    for m in want:
+        wait_runs(a, m, 1)
+    got = {m: a.value("outpost_check_up", check=m) for m in want}
+    assert got == want, [(VERDICT_CASES[int(m[1:])], got[m], want[m])
+                         for m in want if got[m] != want[m]]

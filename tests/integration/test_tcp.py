@@ -117,6 +117,22 @@ def starttls_handler(ctx):
     return handler
 
 
+def injection_handler(ctx):
+    """STARTTLS with a line injected in plain text after "220 go ahead" (as an attacker
+    on the path would): the client must not take it as part of the TLS session."""
+    def handler(c, stopping):
+        c.sendall(b"220 ready\r\n")
+        f = c.makefile("rb", buffering=0)
+        if readline(f) != "STARTTLS":
+            return
+        c.sendall(b"220 go ahead\r\n250 injected\r\n")
+        s = ctx.wrap_socket(c, server_side=True)
+        s.sendall(b"250 secured\r\n")
+        sf = s.makefile("rb", buffering=0)
+        s.sendall(b"221 ok\r\n" if readline(sf) == "got 250 secured" else b"500 bad\r\n")
+    return handler
+
+
 def last_result(agent, name):
     status, _, body = http("GET", f"{agent.base}/api/v1/checks/{name}")
     assert status == 200, body
@@ -140,7 +156,7 @@ def test_tcp(agent_factory, certs):
     servers = {name: Server(h) for name, h in [
         ("banner", banner_handler), ("two", two_lines_handler), ("silent", silent_handler),
         ("tls", tls_handler(ctx)), ("starttls", starttls_handler(ctx)),
-        ("mtls", tls_handler(mctx))]}
+        ("mtls", tls_handler(mctx)), ("injection", injection_handler(ctx))]}
     closed = free_closed_port()
     p = {k: s.port for k, s in servers.items()}
     try:
@@ -204,12 +220,24 @@ def test_tcp(agent_factory, certs):
                 tls: {{ca_file: {cert}, cert_file: {cert}, key_file: {certs[1]}}}
                 query_response:
                   - expect: '^hello tls$'
+              - name: injection
+                type: tcp
+                target: 127.0.0.1:{p['injection']}
+                tls: {{ca_file: {cert}}}
+                query_response:
+                  - expect: '^220 ready'
+                    send: STARTTLS
+                  - expect: '^220 go ahead'
+                    starttls: true
+                  - expect: '^250 .*'
+                    send: 'got ${{0}}'
+                  - expect: '^221 '
               - name: nxdomain
                 type: tcp
                 target: nothing.invalid:25
             """))
         names = ["banner", "refused", "mismatch", "no_banner", "hung_tls", "tls_trusted",
-                 "tls_untrusted", "tls_wrong_name", "starttls", "mtls", "nxdomain"]
+                 "tls_untrusted", "tls_wrong_name", "starttls", "mtls", "injection", "nxdomain"]
         for n in names:
             a.wait_value("outpost_check_runs_total", lambda v: v >= 2, check=n)
         m = a.metrics()
@@ -220,13 +248,14 @@ def test_tcp(agent_factory, certs):
         want_reason = {"banner": None, "refused": "connect", "mismatch": "expect",
                        "no_banner": "expect", "hung_tls": "timeout", "tls_trusted": None,
                        "tls_untrusted": "tls", "tls_wrong_name": "tls", "starttls": None,
-                       "mtls": None, "nxdomain": "dns"}
+                       "mtls": None, "injection": None, "nxdomain": "dns"}
         targets = {"banner": f"127.0.0.1:{p['banner']}", "refused": f"127.0.0.1:{closed}",
                    "mismatch": f"127.0.0.1:{p['two']}", "no_banner": f"127.0.0.1:{p['silent']}",
                    "hung_tls": f"127.0.0.1:{p['silent']}", "tls_trusted": f"127.0.0.1:{p['tls']}",
                    "tls_untrusted": f"127.0.0.1:{p['tls']}",
                    "tls_wrong_name": f"127.0.0.1:{p['tls']}",
                    "starttls": f"localhost:{p['starttls']}", "mtls": f"127.0.0.1:{p['mtls']}",
+                   "injection": f"127.0.0.1:{p['injection']}",
                    "nxdomain": "nothing.invalid:25"}
         for n, reason in want_reason.items():
             runs = val("outpost_check_runs_total", check=n)
@@ -253,6 +282,7 @@ def test_tcp(agent_factory, certs):
             "tls_wrong_name": "tls: certificate verify failed: hostname mismatch",
             "starttls": "",
             "mtls": "",
+            "injection": "",
             "nxdomain": "resolve nothing.invalid: no such host",
         }
 

@@ -74,10 +74,10 @@ def example_with_tls_files(tmp_path, certs):
 def test_example_config_lints_without_secrets(tmp_path, certs):
     assert not os.path.exists("/etc/outpost/admin-password")
     EXAMPLE = example_with_tls_files(tmp_path, certs)
-    env = env_without("ORDERS_API_TOKEN", "PROBE_PASSWORD")
+    env = env_without("ORDERS_API_TOKEN", "PROBE_PASSWORD", "CART_TOKEN")
     r = check(EXAMPLE, "--config.skip-secrets", env=env)
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout == f"{EXAMPLE}: OK, 8 checks, 3 SLOs (secret references not resolved)\n"
+    assert r.stdout == f"{EXAMPLE}: OK, 13 checks, 3 SLOs (secret references not resolved)\n"
     # The flag may come first too.
     r = subprocess.run([AGENT_BIN, "--config.skip-secrets", "--config.check",
                         f"--config.file={EXAMPLE}"], capture_output=True, text=True, env=env)
@@ -91,6 +91,7 @@ def test_example_config_lints_without_secrets(tmp_path, certs):
     body = where(EXAMPLE, "'{\"user\":\"probe\",\"password\":\"${env:PROBE_PASSWORD}\"}'")
     step_token = where(EXAMPLE, '"${env:ORDERS_API_TOKEN}"')
     step_password = where(EXAMPLE, '"${file:/etc/outpost/admin-password}"')
+    cart = where(EXAMPLE, "Bearer ${env:CART_TOKEN}")
     assert r.stderr == (
         f"{EXAMPLE}:{token}: checks[1].bearer_token: environment variable ORDERS_API_TOKEN is "
         "not set\n"
@@ -101,7 +102,9 @@ def test_example_config_lints_without_secrets(tmp_path, certs):
         f"{EXAMPLE}:{step_token}: checks[5].steps[2].bearer_token: environment variable "
         "ORDERS_API_TOKEN is not set\n"
         f"{EXAMPLE}:{step_password}: checks[5].steps[3].basic_auth.password: cannot read "
-        "/etc/outpost/admin-password: No such file or directory\n")
+        "/etc/outpost/admin-password: No such file or directory\n"
+        f"{EXAMPLE}:{cart}: checks[10].metadata.authorization: environment variable CART_TOKEN "
+        "is not set\n")
 
 
 def test_skip_secrets_needs_config_check():

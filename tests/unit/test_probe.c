@@ -870,6 +870,92 @@ static void test_http_times_are_libcurl_s(void **state)
     check_types_fini();
 }
 
+/* ---- adhoc runs (probe_adhoc.c) ---- */
+
+struct adhoc_seen {
+    atomic_int reports, nulls;
+    _Atomic double duration;
+    atomic_bool success;
+    pthread_t thread;
+};
+
+static void adhoc_report(void *arg, const struct check_result *res)
+{
+    struct adhoc_seen *s = arg;
+    s->thread = pthread_self();
+    if (res) {
+        atomic_store(&s->duration, res->duration);
+        atomic_store(&s->success, res->success);
+    } else {
+        atomic_fetch_add(&s->nulls, 1);
+    }
+    atomic_fetch_add(&s->reports, 1); /* last: the waiter reads the rest after it */
+}
+
+static void wait_reports(struct adhoc_seen *s, int want)
+{
+    for (int i = 0; i < 5000 && atomic_load(&s->reports) < want; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_int_equal(atomic_load(&s->reports), want);
+}
+
+/* An adhoc run starts at once, reports once on the loop's thread, feeds no
+ * sink, leaves the scheduled checks' count and schedule alone, is limited
+ * to max in flight, and is cancelled (reported as NULL) at stop. Before
+ * the loop runs, none is taken. */
+static void test_adhoc_runs(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of("checks:\n" FAKE("alpha", "timer", "2s"), NULL, clk);
+    /* The adhoc specs: checks of a configuration the loop never runs. */
+    struct gen *other =
+        gen_of("checks:\n" FAKE("quick", "timer", "1s") FAKE("stuck", "never", "1s"), NULL, clk);
+    const struct check_spec *quick = cfg_check(gen_cfg(other), 0);
+    const struct check_spec *stuck = cfg_check(gen_cfg(other), 1);
+    struct adhoc_seen a = {0}, b = {0};
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_run_adhoc(pl, quick, 1, adhoc_report, &a), OP_ERR_STATE);
+    assert_int_equal(probe_loop_adhoc_in_flight(pl), 0);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+
+    assert_int_equal(probe_loop_run_adhoc(pl, quick, 1, adhoc_report, &a), OP_OK);
+    assert_int_equal(probe_loop_run_adhoc(pl, quick, 1, adhoc_report, &b), OP_ERR_LIMIT);
+    wait_started(1);
+    assert_int_equal(probe_loop_adhoc_in_flight(pl), 1);
+    assert_int_equal(probe_loop_in_flight(pl), 0); /* scheduled runs only */
+    advance(pl, clk, 1 * SEC);
+    wait_reports(&a, 1);
+    assert_true(pthread_equal(a.thread, g_loop_thread));
+    assert_true(atomic_load(&a.success));
+    assert_true(atomic_load(&a.duration) == 1.0);
+    assert_int_equal(atomic_load(&a.nulls), 0);
+    assert_int_equal(probe_loop_adhoc_in_flight(pl), 0);
+    assert_int_equal(runs_of(g, "alpha"), 0);
+    assert_int_equal(runs_of(other, "quick"), 0); /* no sink */
+
+    /* The scheduled check still runs at its own phase, beside an adhoc run. */
+    assert_int_equal(probe_loop_run_adhoc(pl, stuck, 2, adhoc_report, &b), OP_OK);
+    wait_started(2);
+    advance(pl, clk, offset_of("alpha") - 1 * SEC);
+    wait_started(3);
+    advance(pl, clk, 2 * SEC);
+    wait_runs(g, "alpha", 1);
+    assert_int_equal(atomic_load(&b.reports), 0);
+    probe_loop_stop(pl);
+    assert_int_equal(atomic_load(&b.reports), 1);
+    assert_int_equal(atomic_load(&b.nulls), 1);
+    assert_int_equal(atomic_load(&g_cancelled), 1);
+    assert_int_equal(probe_loop_adhoc_in_flight(pl), 0);
+    assert_int_equal(probe_loop_run_adhoc(pl, quick, 1, adhoc_report, &a), OP_ERR_STATE);
+    assert_int_equal(atomic_load(&a.reports), 1);
+    probe_loop_free(pl);
+    gen_unref(g);
+    gen_unref(other);
+    clock_fake_free(clk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -886,6 +972,7 @@ int main(void)
         cmocka_unit_test_setup(test_shed_under_load, setup),
         cmocka_unit_test_setup(test_waiting_run_starts_when_previous_ends, setup),
         cmocka_unit_test_setup(test_http_times_are_libcurl_s, setup),
+        cmocka_unit_test_setup(test_adhoc_runs, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

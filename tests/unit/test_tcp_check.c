@@ -245,7 +245,7 @@ struct server {
     const char *reply;
     bool hold;
     char got[256];
-    atomic_bool got_line;
+    atomic_bool got_line, accepted;
 };
 
 static void *server_main(void *arg)
@@ -257,6 +257,7 @@ static void *server_main(void *arg)
     int fd = accept(s->lfd, NULL, NULL);
     if (fd < 0)
         return NULL;
+    atomic_store(&s->accepted, true);
     for (size_t i = 0; i < s->times; i++)
         if (write(fd, s->banner, s->banner_len) != (ssize_t)s->banner_len)
             break;
@@ -470,6 +471,30 @@ static void test_connect_and_dns(void **state)
     assert_int_equal(rep.tail.ip_protocol, 0);
 }
 
+/* A run still waiting when the loop stops is cancelled: no report, and
+ * nothing left behind (socket, watch, timer; ASan). */
+static void test_cancel_in_flight(void **state)
+{
+    (void)state;
+    struct server s = {.banner = "x", .hold = true};
+    server_start(&s);
+    struct report rep = {0};
+    struct cfg *c = load(yaml_timeout(s.port, "5s", "    query_response:\n      - expect: '^y'\n"));
+    struct gen *g = gen_new(c, NULL, NULL, clock_system());
+    bool run_it[1] = {true};
+    struct probe_once once = {run_it, on_report, &rep};
+    struct probe_loop *pl = NULL;
+    assert_int_equal(probe_loop_new(clock_system(), &pl), OP_OK);
+    assert_int_equal(probe_loop_start_once(pl, g, &once), OP_OK);
+    for (int i = 0; i < 5000 && !atomic_load(&s.accepted); i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_true(atomic_load(&s.accepted));
+    probe_loop_free(pl);
+    gen_unref(g);
+    server_stop(&s);
+    assert_false(atomic_load(&rep.done));
+}
+
 int main(void)
 {
     assert_int_equal(check_types_init(), OP_OK);
@@ -478,7 +503,7 @@ int main(void)
         cmocka_unit_test(test_targets),         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_dialogue),        cmocka_unit_test(test_expect_eof),
         cmocka_unit_test(test_expect_deadline), cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_connect_and_dns),
+        cmocka_unit_test(test_connect_and_dns), cmocka_unit_test(test_cancel_in_flight),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     check_types_fini();
