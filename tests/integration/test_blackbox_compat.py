@@ -436,7 +436,13 @@ def test_concurrency_limit_and_request_counter(agent_factory, target):
     slow = threading.Thread(target=lambda: slow_status.append(probe(
         agent.base, "with_secret", f"http://127.0.0.1:{silent.getsockname()[1]}/")[0]))
     slow.start()
+    conn = None
     try:
+        # The slow probe holds the place once its connection arrives: only then
+        # may another request be expected to find the places full.
+        silent.settimeout(10)
+        conn, _ = silent.accept()
+
         def refused():
             s, h, body = probe(agent.base, "with_secret", target.url("/ok"))
             return s == 503 and (h, body)
@@ -445,6 +451,8 @@ def test_concurrency_limit_and_request_counter(agent_factory, target):
         assert body == "too many probes in flight (--probe.max-concurrent=1); retry later\n"
     finally:
         slow.join()
+        if conn:
+            conn.close()
         silent.close()
     assert slow_status == [200]
     assert agent.value("outpost_http_requests_total", handler="probe", code="503") >= 1
