@@ -272,18 +272,6 @@ static void render_dns(struct expo *e, const struct bbexpo_result *r, const char
 static const char *const serving_names[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
 
 /* OpenSSL's protocol name as blackbox writes it ("TLSv1.3" -> "TLS 1.3"). */
-static const char *tls_name(const char *openssl)
-{
-    static const char *const map[][2] = {{"TLSv1", "TLS 1.0"},
-                                         {"TLSv1.1", "TLS 1.1"},
-                                         {"TLSv1.2", "TLS 1.2"},
-                                         {"TLSv1.3", "TLS 1.3"}};
-    for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-        if (strcmp(openssl, map[i][0]) == 0)
-            return map[i][1];
-    return openssl;
-}
-
 /* A grpc run: every family registered up front (the cert expiry too, 0
  * without TLS), the serving states one series each. */
 static void render_grpc(struct expo *e, const struct bbexpo_result *r, const char *target,
@@ -315,7 +303,7 @@ static void render_grpc(struct expo *e, const struct bbexpo_result *r, const cha
           t->tls ? res->cert_expiry : 0);
     success_family(e, r);
     if (t->tls && t->tls_version)
-        tls_version_family(e, tls_name(t->tls_version));
+        tls_version_family(e, t->tls_version);
 }
 
 /* An icmp run: blackbox's phases resolve, setup and rtt, and the reply's

@@ -3,6 +3,7 @@
  * (curl_tls.h), one implementation for every type that runs libcurl.
  */
 #include "curl_tls.h"
+#include "tls_facts.h"
 #include "buf.h"
 #include "castore.h"
 
@@ -62,21 +63,6 @@ enum op_rc curl_tls_global_init(void)
 
 /* ---- certificate expiry ---- */
 
-static double asn1_to_unix(const ASN1_TIME *a)
-{
-    struct tm tm;
-    if (!a || !ASN1_TIME_to_tm(a, &tm))
-        return 0;
-    return (double)timegm(&tm);
-}
-
-static void note_cert(struct curl_tls *t, X509 *cert)
-{
-    double exp = asn1_to_unix(X509_get0_notAfter(cert));
-    if (exp > 0 && (t->cert_expiry == 0 || exp < t->cert_expiry))
-        t->cert_expiry = exp;
-}
-
 /*
  * OpenSSL calls this for every certificate it checks, also when the chain
  * does not verify; recording the presented chain here is what lets the
@@ -91,10 +77,10 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
     if (t) {
         X509 *leaf = X509_STORE_CTX_get0_cert(store);
         if (leaf)
-            note_cert(t, leaf);
+            tls_note_expiry(&t->cert_expiry, leaf);
         STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(store);
         for (int i = 0; chain && i < sk_X509_num(chain); i++)
-            note_cert(t, sk_X509_value(chain, i));
+            tls_note_expiry(&t->cert_expiry, sk_X509_value(chain, i));
     }
     return preverify_ok;
 }

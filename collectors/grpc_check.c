@@ -8,6 +8,7 @@
  * transport failures are described as the http type describes them.
  */
 #include "grpc_check.h"
+#include "tls_facts.h"
 #include "buf.h"
 #include "curl_tls.h"
 #include "http_check.h"
@@ -38,7 +39,7 @@ struct grpc_probe {
     /* TLS without "h2" in ALPN: the request is never sent (on_prereq). */
     bool not_h2;
     char alpn[32];           /* what the server chose instead, "" for nothing */
-    const char *tls_version; /* OpenSSL's static name, NULL until the handshake */
+    const char *tls_version; /* tls_version_label's, NULL until the handshake */
     /* ip_protocol with ip_protocol_fallback: the name had no address of the
      * preferred family, and the call was made again with the other. */
     bool fell_back;
@@ -125,7 +126,7 @@ static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_po
         info->backend != CURLSSLBACKEND_OPENSSL || !info->internals)
         return CURL_PREREQFUNC_OK; /* not knowable: the HTTP version is checked later */
     SSL *ssl = info->internals;
-    gp->tls_version = SSL_get_version(ssl);
+    gp->tls_version = tls_version_label(SSL_version(ssl));
     const unsigned char *proto = NULL;
     unsigned len = 0;
     SSL_get0_alpn_selected(ssl, &proto, &len);

@@ -58,7 +58,7 @@ struct grpc_tail {
     int grpc_status;         /* grpc-status of the reply, -1 when none came */
     int serving_status;      /* HealthCheckResponse.status (enum grpc_serving), -1 when none */
     bool tls;                /* the call went over TLS */
-    const char *tls_version; /* OpenSSL's name ("TLSv1.3"), static; NULL without TLS */
+    const char *tls_version; /* "TLS 1.3" (tls_facts.h), static; NULL without TLS */
     int http_version;        /* 2 when HTTP/2 was spoken, 1 for HTTP/1.x, 0 if no response */
 };
 

@@ -4,6 +4,7 @@
  * caps and judged (http_judge.c) against the check's expectations.
  */
 #include "http_check.h"
+#include "tls_facts.h"
 #include "curl_tls.h"
 #include "common.h"
 
@@ -51,23 +52,6 @@ struct http_probe {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-/* blackbox_exporter's names of the TLS versions (Go's tls.VersionName). */
-static const char *tls_version_name(int v)
-{
-    switch (v) {
-    case TLS1_VERSION:
-        return "TLS 1.0";
-    case TLS1_1_VERSION:
-        return "TLS 1.1";
-    case TLS1_2_VERSION:
-        return "TLS 1.2";
-    case TLS1_3_VERSION:
-        return "TLS 1.3";
-    default:
-        return "unknown";
-    }
-}
-
 /* A response's status line begins (after "HTTP/"): its version, and the
  * TLS session it came over, read while the connection surely lives. */
 static void note_response(struct http_probe *hp, const char *v, size_t n)
@@ -86,7 +70,7 @@ static void note_response(struct http_probe *hp, const char *v, size_t n)
     struct curl_tlssessioninfo *ti = NULL;
     if (curl_easy_getinfo(hp->easy, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti &&
         ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals)
-        hp->tls_version = tls_version_name(SSL_version(ti->internals));
+        hp->tls_version = tls_version_label(SSL_version(ti->internals));
 }
 static enum op_rc http_global_init(void)
 {

@@ -8,6 +8,7 @@
  * does; its words are kept where /probe shows them.
  */
 #include "tcp_check.h"
+#include "tls_facts.h"
 #include "castore.h"
 #include "detail.h"
 #include "resolve.h"
@@ -227,21 +228,6 @@ static void on_deadline(struct probe_loop *loop, void *arg)
 
 /* ---- TLS ---- */
 
-static double asn1_to_unix(const ASN1_TIME *t)
-{
-    struct tm tm;
-    if (!t || !ASN1_TIME_to_tm(t, &tm))
-        return 0;
-    return (double)timegm(&tm);
-}
-
-static void note_cert(double *earliest, X509 *cert)
-{
-    double exp = asn1_to_unix(X509_get0_notAfter(cert));
-    if (exp > 0 && (*earliest == 0 || exp < *earliest))
-        *earliest = exp;
-}
-
 static int tcp_ssl_idx = -1;
 static pthread_once_t tcp_ssl_idx_once = PTHREAD_ONCE_INIT;
 
@@ -259,25 +245,8 @@ static int verify_cb(int ok, X509_STORE_CTX *sc)
     struct tcp_run *r = ssl ? SSL_get_ex_data(ssl, tcp_ssl_idx) : NULL;
     X509 *cert = X509_STORE_CTX_get_current_cert(sc);
     if (r && cert)
-        note_cert(&r->cert_expiry, cert);
+        tls_note_expiry(&r->cert_expiry, cert);
     return ok;
-}
-
-/* blackbox_exporter's names of the TLS versions. */
-static const char *version_name(int v)
-{
-    switch (v) {
-    case TLS1_VERSION:
-        return "TLS 1.0";
-    case TLS1_1_VERSION:
-        return "TLS 1.1";
-    case TLS1_2_VERSION:
-        return "TLS 1.2";
-    case TLS1_3_VERSION:
-        return "TLS 1.3";
-    default:
-        return "unknown";
-    }
 }
 
 /* Set up r->ssl on the socket with the check's TLS settings; false after
@@ -376,15 +345,15 @@ static void handshake(struct tcp_run *r)
     if (rc == 1) {
         close_phase(r);
         r->tail.tls = true;
-        r->tail.tls_version = version_name(SSL_version(r->ssl));
+        r->tail.tls_version = tls_version_label(SSL_version(r->ssl));
         STACK_OF(X509) *chain = SSL_get_peer_cert_chain(r->ssl);
         for (int i = 0; chain && i < sk_X509_num(chain); i++)
-            note_cert(&r->cert_expiry, sk_X509_value(chain, i));
+            tls_note_expiry(&r->cert_expiry, sk_X509_value(chain, i));
         if (!r->s->tls_cfg.insecure_skip_verify) {
             STACK_OF(X509) *vc = SSL_get0_verified_chain(r->ssl);
             double last = 0;
             for (int i = 0; vc && i < sk_X509_num(vc); i++)
-                note_cert(&last, sk_X509_value(vc, i));
+                tls_note_expiry(&last, sk_X509_value(vc, i));
             r->tail.last_chain_expiry = last;
         }
         r->state = ST_STEPS;
