@@ -466,10 +466,15 @@ static void begin_with_address(struct icmp_run *r)
     enum sock_kind kind = r->family == AF_INET6 ? sock_kind6 : sock_kind4;
     if (kind == SOCK_KIND_NONE) {
         char text[CHECK_DETAIL_MAX];
+        int err = r->family == AF_INET6 ? sock_errno6 : sock_errno4;
         add_errno_text(text, sizeof(text),
-                       r->family == AF_INET6 ? "no ICMPv6 socket" : "no ICMP socket",
-                       r->family == AF_INET6 ? sock_errno6 : sock_errno4);
-        finish(r, CHECK_REASON_OTHER, "%s", text);
+                       r->family == AF_INET6 ? "no ICMPv6 socket" : "no ICMP socket", err);
+        /* The usual cause, named where people look: the fix is one sysctl. */
+        finish(r, CHECK_REASON_OTHER, "%s%s", text,
+               err == EPERM || err == EACCES
+                   ? " (the agent's group is outside net.ipv4.ping_group_range and it has no "
+                     "CAP_NET_RAW)"
+                   : "");
         return;
     }
     r->raw = kind == SOCK_KIND_RAW;

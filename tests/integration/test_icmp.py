@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import textwrap
 
 import pytest
@@ -193,3 +194,29 @@ def test_loss_and_unreachable_in_namespace(tmp_path, netns, group_range, kind):
         assert "host unreachable (reported by 10.96.0.2)" in detail, detail
     finally:
         a.stop()
+
+
+def test_no_socket_says_why(tmp_path, netns):
+    """Neither kind of socket (a group outside the namespace's range, no
+    CAP_NET_RAW): every run fails with reason other, and the detail names the
+    sysctl and the capability, the two ways out."""
+    if not shutil.which("setpriv"):
+        pytest.skip("needs setpriv (util-linux)")
+    sh("ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ping_group_range=1 0")
+    # pytest's directories are root's alone: a file the unprivileged user can read.
+    fd, cfg = tempfile.mkstemp(prefix="outpost-icmp-", suffix=".yml")
+    try:
+        os.write(fd, icmp_config({"p": "target: 127.0.0.1\npackets: 1\n"}).encode())
+        os.close(fd)
+        os.chmod(cfg, 0o644)
+        r = sh("ip", "netns", "exec", netns, "setpriv", "--reuid=65534", "--regid=65534",
+               "--clear-groups", AGENT_BIN, "check", f"--config.file={cfg}", "--format=json",
+               check=False)
+    finally:
+        os.unlink(cfg)
+    assert r.returncode == 1, r.stderr
+    run = json.loads(r.stdout)["checks"][0]
+    assert (run["result"], run["reason"]) == ("fail", "other"), run
+    assert run["detail"] == (
+        "no ICMP socket: Operation not permitted (the agent's group is outside "
+        "net.ipv4.ping_group_range and it has no CAP_NET_RAW)")
