@@ -8,7 +8,6 @@
 #include "tls_config.h"
 
 #include <ares.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,76 +45,6 @@ const struct dns_spec *dns_spec_of(const struct check_spec *c)
 
 /* ---- target ---- */
 
-/*
- * "server[:port]": an IPv4 address or host name with an optional port, an
- * IPv6 address in brackets with an optional port, or a bare IPv6 address.
- * *why (static) says what is wrong otherwise.
- */
-static bool split_target(const char *t, char **host, unsigned *port, const char **why)
-{
-    const char *h = t, *hend, *ps = NULL;
-    if (*t == '[') {
-        h = t + 1;
-        hend = strchr(h, ']');
-        if (!hend) {
-            *why = "has \"[\" without \"]\"";
-            return false;
-        }
-        if (hend[1] == ':')
-            ps = hend + 2;
-        else if (hend[1]) {
-            *why = "has text after \"]\" that is not \":port\"";
-            return false;
-        }
-    } else {
-        const char *colon = strrchr(t, ':');
-        if (colon && strchr(t, ':') == colon) {
-            hend = colon;
-            ps = colon + 1;
-        } else {
-            hend = t + strlen(t); /* no colon, or a bare IPv6 address */
-        }
-    }
-    if (hend == h) {
-        *why = "has no server";
-        return false;
-    }
-    *port = DNS_DEFAULT_PORT;
-    if (ps) {
-        uint64_t v;
-        if (parse_u64(ps, strlen(ps), 65535, &v) != OP_OK || v == 0) {
-            *why = "has a port that is not 1-65535";
-            return false;
-        }
-        *port = (unsigned)v;
-    }
-    *host = xstrndup(h, (size_t)(hend - h));
-    unsigned char a[16];
-    bool v4 = inet_pton(AF_INET, *host, a) == 1, v6 = inet_pton(AF_INET6, *host, a) == 1;
-    if (*t == '[' && !v6) {
-        *why = "has brackets around something that is not an IPv6 address";
-        goto bad;
-    }
-    if (!v4 && !v6) {
-        /* A host name: letters, digits, '-', '.' and '_' only. */
-        for (const char *q = *host; *q; q++)
-            if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-                  (*q >= '0' && *q <= '9') || strchr("-._", *q))) {
-                *why = "is neither an IP address nor a host name";
-                goto bad;
-            }
-        if (strlen(*host) > RESOLVE_MAX_HOST) {
-            *why = "has a host name longer than 255 bytes";
-            goto bad;
-        }
-    }
-    return true;
-bad:
-    free(*host);
-    *host = NULL;
-    return false;
-}
-
 static bool dns_target(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct dns_parse *dp = obj;
@@ -126,10 +55,13 @@ static bool dns_target(struct cfg_parser *p, yaml_node_t *v, const char *path, v
     const char *t = cfg_scalar(v);
     free(dp->s.server);
     dp->s.server = NULL;
-    if (!split_target(t, &dp->s.server, &dp->s.port, &why)) {
-        cfg_err(p, v, path, "\"%s\" %s", cfg_quote(t, q), why);
+    /* "server[:port]": a bare IPv6 address too, port 53 by default. */
+    int port = 0;
+    if (!resolve_split_target(t, DNS_DEFAULT_PORT, &dp->s.server, &port, &why)) {
+        cfg_err(p, v, path, "\"%s\": %s", cfg_quote(t, q), why);
         return false;
     }
+    dp->s.port = (unsigned)port;
     free(dp->target);
     dp->target = xstrdup(t);
     return true;

@@ -4,6 +4,7 @@
  */
 #include "cfg_yaml.h"
 #include "grpc_check.h"
+#include "resolve.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,50 +18,24 @@ const struct grpc_spec *grpc_spec_of(const struct check_spec *c)
 /* The path of the standard health check's one method. */
 #define GRPC_HEALTH_PATH "/grpc.health.v1.Health/Check"
 
-/*
- * "host:port" (an IPv6 address in brackets): why it is not one, or NULL.
- * The host is what libcurl connects to; the rest of a URL (user info, a
- * path) has no place in it.
- */
-static const char *target_why(const char *t)
-{
-    const char *colon;
-    if (t[0] == '[') {
-        const char *close = strchr(t, ']');
-        if (!close || close == t + 1)
-            return "an IPv6 address needs its closing bracket";
-        if (close[1] != ':')
-            return "must be host:port";
-        colon = close + 1;
-    } else {
-        colon = strrchr(t, ':');
-        if (!colon || colon == t)
-            return "must be host:port";
-        if (memchr(t, ':', (size_t)(colon - t)))
-            return "an IPv6 address must be written in brackets: [::1]:50051";
-    }
-    for (const char *c = t; c < colon; c++)
-        if ((unsigned char)*c <= 0x20 || *c == 0x7f || strchr("/?#@\\%", *c))
-            return "the host holds a character a host name cannot";
-    uint64_t port;
-    if (parse_u64(colon + 1, strlen(colon + 1), 65535, &port) != OP_OK || port == 0)
-        return "the port must be a number from 1 to 65535";
-    return NULL;
-}
-
 static bool grpc_target(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct grpc_spec *s = obj;
     if (!cfg_get_str(p, v, path, false, &s->target))
         return false;
-    const char *why = target_why(s->target);
-    if (why) {
+    /* Checked only: libcurl takes the target as written, as the URL's
+     * host and port, and the rule keeps anything a URL would read
+     * otherwise (user info, a path) out of it. */
+    const char *why = NULL;
+    char *host = NULL;
+    if (!resolve_split_target(s->target, 0, &host, NULL, &why)) {
         char q[CFG_MAX_QUOTED + 4];
-        cfg_err(p, v, path, "%s is not a gRPC target: %s", cfg_quote(s->target, q), why);
+        cfg_err(p, v, path, "\"%s\": %s", cfg_quote(s->target, q), why);
         free(s->target);
         s->target = NULL;
         return false;
     }
+    free(host);
     return true;
 }
 

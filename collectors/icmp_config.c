@@ -4,49 +4,32 @@
  */
 #include "cfg_yaml.h"
 #include "icmp_check.h"
+#include "resolve.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Longest host name DNS can carry (RFC 1035: 253 characters as text). */
-#define ICMP_MAX_HOST 253
 
 const struct icmp_spec *icmp_spec_of(const struct check_spec *c)
 {
     return c->spec;
 }
 
-/* An IP literal, or a name made of DNS's letters, digits, '-', '_' and
- * dots: anything else can only be a typo. */
-static bool host_ok(const char *s)
-{
-    unsigned char a[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1)
-        return true;
-    size_t len = strlen(s);
-    if (len == 0 || len > ICMP_MAX_HOST || s[0] == '.' || s[0] == '-')
-        return false;
-    for (const char *c = s; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '-' || *c == '_' || *c == '.'))
-            return false;
-    return !strstr(s, "..");
-}
-
 static bool icmp_target(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct icmp_spec *s = obj;
-    char *host = NULL;
-    if (!cfg_get_str(p, v, path, false, &host))
+    char *t = NULL, *host = NULL;
+    const char *why = NULL;
+    if (!cfg_get_str(p, v, path, false, &t))
         return false;
-    if (!host_ok(host)) {
+    /* A host alone, so the host is the target as written (the label). */
+    if (!resolve_split_target(t, -1, &host, NULL, &why)) {
         char q[CFG_MAX_QUOTED + 4];
-        cfg_err(p, v, path, "\"%s\" is not an IP address or a host name", cfg_quote(host, q));
-        free(host);
+        cfg_err(p, v, path, "\"%s\": %s", cfg_quote(t, q), why);
+        free(t);
         return false;
     }
+    free(t);
     free(s->host);
     s->host = host;
     return true;

@@ -79,6 +79,106 @@ struct resolve_req {
 
 static char *g_test_servers; /* OUTPOST_TESTING only; see resolve_test_servers */
 
+/* ---- targets ---- */
+
+/* A name of DNS's letters, digits, '-', '_' and dots, whose labels are not
+ * empty and do not start with '-' (a trailing dot, the root, is allowed):
+ * anything else cannot resolve and can only be a typo. */
+static bool host_name_ok(const char *h, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = h[i];
+        bool label_start = i == 0 || h[i - 1] == '.';
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+            continue;
+        if ((c == '-' || c == '.') && !label_start)
+            continue;
+        return false;
+    }
+    return true;
+}
+
+bool resolve_split_target(const char *s, int default_port, char **host, int *port, const char **why)
+{
+    const char *h = s, *hend, *ps = NULL; /* the host is [h, hend); ps the port's text */
+    *host = NULL;
+    if (s[0] == '[') {
+        if (default_port < 0) {
+            *why = "must be a host alone: no port, no brackets";
+            return false;
+        }
+        h = s + 1;
+        hend = strchr(h, ']');
+        if (!hend) {
+            *why = "has \"[\" without \"]\"";
+            return false;
+        }
+        if (hend[1] == ':') {
+            ps = hend + 2;
+        } else if (hend[1]) {
+            *why = "has text after \"]\" that is not \":port\"";
+            return false;
+        } else if (default_port == 0) {
+            *why = "must be [IPv6]:port";
+            return false;
+        }
+    } else {
+        const char *colon = strchr(s, ':');
+        hend = s + strlen(s);
+        if (colon && strchr(colon + 1, ':')) {
+            /* Two colons or more: a bare IPv6 address (checked below),
+             * which no port can follow unambiguously. */
+            if (default_port == 0) {
+                *why = "an IPv6 address goes in brackets: [::1]:port";
+                return false;
+            }
+        } else if (colon) {
+            if (default_port < 0) {
+                *why = "must be a host alone: no port, no brackets";
+                return false;
+            }
+            hend = colon;
+            ps = colon + 1;
+        } else if (default_port == 0) {
+            *why = "must be host:port";
+            return false;
+        }
+    }
+    size_t len = (size_t)(hend - h);
+    if (len == 0) {
+        *why = "has no host";
+        return false;
+    }
+    uint64_t pv = default_port > 0 ? (uint64_t)default_port : 0;
+    if (ps && (parse_u64(ps, strlen(ps), 65535, &pv) != OP_OK || pv == 0)) {
+        *why = "port must be a number from 1 to 65535";
+        return false;
+    }
+    /* Longer than any name is longer than any address too. */
+    _Static_assert(RESOLVE_MAX_HOST == 255, "the reason below says 255");
+    if (len > RESOLVE_MAX_HOST) {
+        *why = "the host name is longer than 255 bytes";
+        return false;
+    }
+    char text[RESOLVE_MAX_HOST + 1];
+    memcpy(text, h, len);
+    text[len] = '\0';
+    unsigned char a[sizeof(struct in6_addr)];
+    bool v6 = inet_pton(AF_INET6, text, a) == 1;
+    if (s[0] == '[' && !v6) {
+        *why = "brackets hold an IPv6 address";
+        return false;
+    }
+    if (!v6 && inet_pton(AF_INET, text, a) != 1 && !host_name_ok(text, len)) {
+        *why = "the host is neither an IP address nor a host name";
+        return false;
+    }
+    *host = xstrndup(text, len);
+    if (port)
+        *port = (int)pv;
+    return true;
+}
+
 enum op_rc resolve_global_init(void)
 {
     return ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS ? OP_OK : OP_ERR_SYSTEM;

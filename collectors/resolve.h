@@ -29,6 +29,24 @@
 /* The longest host name accepted (RFC 1035's 253, with room for brackets). */
 #define RESOLVE_MAX_HOST 255
 
+/*
+ * Split a check's target into host and port, the one rule of the tcp,
+ * grpc, dns and icmp types:
+ *   default_port == 0  "host:port" and "[IPv6]:port" (a port is required);
+ *   default_port > 0   also "host", "[IPv6]" and a bare IPv6 address, whose
+ *                      port is default_port;
+ *   default_port < 0   a host alone: no port, no brackets (icmp).
+ * The host is an IP address or a host name (letters, digits, '-', '.',
+ * '_'; not starting with '.' or '-', no empty label; at most
+ * RESOLVE_MAX_HOST bytes); brackets hold only an IPv6 address. On true
+ * *host is the caller's to free (without brackets) and *port the port (0
+ * when default_port < 0; port may be NULL when unwanted). On false *host
+ * is NULL and *why (static) says what is wrong, worded to follow the
+ * quoted target: `"a:b:1": an IPv6 address goes in brackets: [::1]:port`.
+ */
+bool resolve_split_target(const char *s, int default_port, char **host, int *port,
+                          const char **why) WUR;
+
 struct resolve_req;
 
 /*

@@ -79,11 +79,6 @@ extern const struct check_type tcp_check_type;
 
 /* ---- pure pieces, exposed for unit tests ---- */
 
-/* A `target` as written ("host:port", "[v6]:port") into a host (caller
- * frees; IPv6 without brackets) and a port 1-65535; NULL with *why
- * (static) when it is not one. */
-char *tcp_parse_target(const char *s, int *port, const char **why);
-
 /*
  * A send template with blackbox_exporter's (Go's regexp.Expand) references
  * to the groups of the line its step's expect matched: "${1}", "$1",

@@ -7,7 +7,6 @@
 #include "resolve.h"
 #include "tcp_check.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,60 +24,6 @@ const struct tcp_spec *tcp_spec_of(const struct check_spec *c)
     return c->spec;
 }
 
-char *tcp_parse_target(const char *s, int *port, const char **why)
-{
-    const char *host = s, *host_end, *colon;
-    if (s[0] == '[') {
-        host = s + 1;
-        host_end = strchr(host, ']');
-        if (!host_end || host_end[1] != ':') {
-            *why = "must be [IPv6]:port";
-            return NULL;
-        }
-        colon = host_end + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon) {
-            *why = "must be host:port";
-            return NULL;
-        }
-        host_end = colon;
-        if (memchr(s, ':', (size_t)(colon - s))) {
-            *why = "an IPv6 address goes in brackets: [::1]:port";
-            return NULL;
-        }
-    }
-    size_t hlen = (size_t)(host_end - host);
-    if (hlen == 0 || hlen > RESOLVE_MAX_HOST) {
-        *why = hlen ? "host name too long" : "must be host:port";
-        return NULL;
-    }
-    for (size_t i = 0; i < hlen; i++) {
-        unsigned char c = (unsigned char)host[i];
-        if (c <= 0x20 || c >= 0x7f || strchr("/?#@[]", c)) {
-            *why = "host has a character no host name has";
-            return NULL;
-        }
-    }
-    uint64_t p;
-    const char *ps = colon + 1;
-    if (parse_u64(ps, strlen(ps), 65535, &p) != OP_OK || p == 0) {
-        *why = "port must be a number from 1 to 65535";
-        return NULL;
-    }
-    char *h = xstrndup(host, hlen);
-    if (s[0] == '[') {
-        struct in6_addr a;
-        if (inet_pton(AF_INET6, h, &a) != 1) {
-            free(h);
-            *why = "brackets hold an IPv6 address";
-            return NULL;
-        }
-    }
-    *port = (int)p;
-    return h;
-}
-
 static bool tcp_target(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct tcp_parse *tp = obj;
@@ -86,9 +31,9 @@ static bool tcp_target(struct cfg_parser *p, yaml_node_t *v, const char *path, v
     if (!cfg_get_str(p, v, path, false, &s))
         return false;
     const char *why = NULL;
+    char *host = NULL;
     int port = 0;
-    char *host = tcp_parse_target(s, &port, &why);
-    if (!host) {
+    if (!resolve_split_target(s, 0, &host, &port, &why)) {
         char q[CFG_MAX_QUOTED + 4];
         cfg_err(p, v, path, "\"%s\": %s", cfg_quote(s, q), why);
         free(s);

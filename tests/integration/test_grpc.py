@@ -216,7 +216,9 @@ def test_grpc_config_errors(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode != 0
     err = p.stderr
-    assert re.search(r"bad\.yml:4:13: .*an IPv6 address must be written in brackets", err), err
-    assert re.search(r"bad\.yml:7:13: .*the port must be a number from 1 to 65535", err), err
+    assert re.search(r'bad\.yml:4:13: checks\[0\]\.target: "::1:50051": an IPv6 address goes '
+                     r'in brackets: \[::1\]:port', err), err
+    assert re.search(r'bad\.yml:7:13: checks\[1\]\.target: "127\.0\.0\.1:0": port must be a '
+                     r'number from 1 to 65535', err), err
     assert re.search(r"bad\.yml:8:5: .*missing key \"target\"", err), err
     assert re.search(r'bad\.yml:15:21: .*"grpc-timeout" is set by the call itself', err), err

@@ -123,18 +123,20 @@ static void test_config_errors(void **state)
         {HEAD "    target: 127.0.0.1\n    query: {type: MX}\n",
          "dns.yml:5:12: checks[0].query: missing key \"name\"\n"},
         {HEAD "    target: 'a b'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"a b\" is neither an IP address nor a host name\n"},
+         "dns.yml:4:13: checks[0].target: \"a b\": the host is neither an IP address nor a host "
+         "name\n"},
         {HEAD "    target: '[::1'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"[::1\" has \"[\" without \"]\"\n"},
+         "dns.yml:4:13: checks[0].target: \"[::1\": has \"[\" without \"]\"\n"},
         {HEAD "    target: '[127.0.0.1]:53'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"[127.0.0.1]:53\" has brackets around something that "
-         "is not an IPv6 address\n"},
+         "dns.yml:4:13: checks[0].target: \"[127.0.0.1]:53\": brackets hold an IPv6 address\n"},
         {HEAD "    target: '127.0.0.1:0'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"127.0.0.1:0\" has a port that is not 1-65535\n"},
+         "dns.yml:4:13: checks[0].target: \"127.0.0.1:0\": port must be a number from 1 to "
+         "65535\n"},
         {HEAD "    target: '127.0.0.1:x'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"127.0.0.1:x\" has a port that is not 1-65535\n"},
+         "dns.yml:4:13: checks[0].target: \"127.0.0.1:x\": port must be a number from 1 to "
+         "65535\n"},
         {HEAD "    target: ':53'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \":53\" has no server\n"},
+         "dns.yml:4:13: checks[0].target: \":53\": has no host\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: a.test, type: BOGUS}\n",
          "dns.yml:5:33: checks[0].query.type: \"BOGUS\" is not one of A, AAAA, CNAME, MX, NS, "
          "TXT, SRV, SOA, PTR, ANY\n"},

@@ -281,11 +281,12 @@ static void test_config_errors(void **state)
         const char *entry;
         const char *want;
     } cases[] = {
-        {"    target: 127.0.0.1\n", "t.yml:4:13: checks[0].target: 127.0.0.1 is not a gRPC target: "
-                                    "must be host:port"},
-        {"    target: \"[::1:5\"\n", "an IPv6 address needs its closing bracket"},
-        {"    target: a/b:5\n", "the host holds a character a host name cannot"},
-        {"    target: a:70000\n", "the port must be a number from 1 to 65535"},
+        {"    target: 127.0.0.1\n",
+         "t.yml:4:13: checks[0].target: \"127.0.0.1\": must be host:port"},
+        {"    target: \"[::1:5\"\n",
+         "t.yml:4:13: checks[0].target: \"[::1:5\": has \"[\" without \"]\""},
+        {"    target: a/b:5\n", "\"a/b:5\": the host is neither an IP address nor a host name"},
+        {"    target: a:70000\n", "\"a:70000\": port must be a number from 1 to 65535"},
         {"    target: a:5\n    tls: maybe\n", "t.yml:5:10: checks[0].tls"},
         {"    target: a:5\n    metadata: {X-Up: a}\n", "is not a metadata key"},
         {"    target: a:5\n    metadata: {te: a}\n", "is set by the call itself"},

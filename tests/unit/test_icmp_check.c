@@ -114,9 +114,11 @@ static void test_errors(void **state)
                  "icmp.yml:5:21: checks[0].max_loss_ratio: must be at least 0 and at most 1");
     expect_error(HEAD "    target: 127.0.0.1\n    ttl: 0\n", "icmp.yml:5:10: checks[0].ttl");
     expect_error(HEAD "    target: 127.0.0.1\n    ip_protocol: ip5\n", "icmp.yml:5:18");
-    expect_error(HEAD "    target: 'a b'\n",
-                 "icmp.yml:4:13: checks[0].target: \"a b\" is not an IP address or a host name");
-    expect_error(HEAD "    target: http://x\n", "icmp.yml:4:13");
+    expect_error(HEAD "    target: 'a b'\n", "icmp.yml:4:13: checks[0].target: \"a b\": the host "
+                                             "is neither an IP address nor a host name");
+    expect_error(HEAD "    target: http://x\n",
+                 "icmp.yml:4:13: checks[0].target: \"http://x\": must be a host alone: no port, no "
+                 "brackets");
     expect_error(HEAD "    target: 127.0.0.1\n    pakets: 3\n", "did you mean \"packets\"");
     /* 10 packets 500ms apart need 4.5s: the last could not be answered
      * within a 4s timeout. */

@@ -312,8 +312,9 @@ static void test_icmp_settings(void **state)
     assert_int_equal(s->ttl, 5);
     assert_true(s->dont_fragment);
     cfg_check_spec_free(cs);
-    assert_target_error(c, "i", "not a host!",
-                        "target: \"not a host!\" is not an IP address or a host name");
+    assert_target_error(
+        c, "i", "not a host!",
+        "target: \"not a host!\": the host is neither an IP address nor a host name");
     cfg_free(c);
 }
 

@@ -6,7 +6,8 @@
  * the rest is hermetic: a name with only an AAAA record under ip4 with and
  * without fallback, a name that does not exist (.invalid, NXDOMAIN), a
  * server that never answers (the deadline), and a cancel before the
- * answer (the callback never runs).
+ * answer (the callback never runs). And the one rule for a check's
+ * target (resolve_split_target): every form and every reason.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -367,6 +368,117 @@ static void test_cancel(void **state)
     assert_int_equal(atomic_load(&c.calls), 0);
 }
 
+/* ---- targets (resolve_split_target) ---- */
+
+static void test_split_target(void **state)
+{
+    (void)state;
+    /* default_port: 0 a port is required (tcp, grpc), 53 optional (dns),
+     * -1 none (icmp). host NULL: refused with why. */
+    static const struct {
+        const char *in;
+        int default_port;
+        const char *host;
+        int port;
+        const char *why;
+    } cases[] = {
+        /* host:port and [IPv6]:port, in every mode that takes a port */
+        {"localhost:22", 0, "localhost", 22, NULL},
+        {"192.0.2.1:65535", 0, "192.0.2.1", 65535, NULL},
+        {"[::1]:8080", 0, "::1", 8080, NULL},
+        {"Host-1.ex_ample.:1", 0, "Host-1.ex_ample.", 1, NULL},
+        {"127.0.0.1:5353", 53, "127.0.0.1", 5353, NULL},
+        {"[::1]:5353", 53, "::1", 5353, NULL},
+        {"ns_1.example:5353", 53, "ns_1.example", 5353, NULL},
+        /* host, [IPv6] and a bare IPv6 address: the default port */
+        {"127.0.0.1", 53, "127.0.0.1", 53, NULL},
+        {"dns.example", 53, "dns.example", 53, NULL},
+        {"[::1]", 53, "::1", 53, NULL},
+        {"2001:db8::53", 53, "2001:db8::53", 53, NULL},
+        {"::ffff:192.0.2.1", 53, "::ffff:192.0.2.1", 53, NULL},
+        /* a host alone */
+        {"127.0.0.1", -1, "127.0.0.1", 0, NULL},
+        {"2001:db8::1", -1, "2001:db8::1", 0, NULL},
+        {"example.org", -1, "example.org", 0, NULL},
+        /* every reason */
+        {"host", 0, NULL, 0, "must be host:port"},
+        {"", 0, NULL, 0, "must be host:port"},
+        {"[::1]", 0, NULL, 0, "must be [IPv6]:port"},
+        {"::1:25", 0, NULL, 0, "an IPv6 address goes in brackets: [::1]:port"},
+        {"[::1", 0, NULL, 0, "has \"[\" without \"]\""},
+        {"[::1:5", 53, NULL, 0, "has \"[\" without \"]\""},
+        {"[::1]x:1", 0, NULL, 0, "has text after \"]\" that is not \":port\""},
+        {"[::1]53", 53, NULL, 0, "has text after \"]\" that is not \":port\""},
+        {"[v6]:1", 0, NULL, 0, "brackets hold an IPv6 address"},
+        {"[127.0.0.1]:53", 53, NULL, 0, "brackets hold an IPv6 address"},
+        {"[dns.example]", 53, NULL, 0, "brackets hold an IPv6 address"},
+        {":1", 0, NULL, 0, "has no host"},
+        {"[]:1", 0, NULL, 0, "has no host"},
+        {":53", 53, NULL, 0, "has no host"},
+        {"", 53, NULL, 0, "has no host"},
+        {"", -1, NULL, 0, "has no host"},
+        {"h:0", 0, NULL, 0, "port must be a number from 1 to 65535"},
+        {"h:65536", 0, NULL, 0, "port must be a number from 1 to 65535"},
+        {"h:+1", 0, NULL, 0, "port must be a number from 1 to 65535"},
+        {"h: 1", 0, NULL, 0, "port must be a number from 1 to 65535"},
+        {"h:", 0, NULL, 0, "port must be a number from 1 to 65535"},
+        {"h:x", 53, NULL, 0, "port must be a number from 1 to 65535"},
+        {"[::1]:", 53, NULL, 0, "port must be a number from 1 to 65535"},
+        {"a b:1", 0, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"u@h:1", 0, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"a/b:5", 0, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"a%b:5", 0, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"-a:1", 0, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"a.-b:1", 0, NULL, 0, "the host is neither an IP address nor a host name"},
+        {".a", 53, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"a..b", -1, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"a:b:c", 53, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"a:b:c", -1, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"caf\xc3\xa9", -1, NULL, 0, "the host is neither an IP address nor a host name"},
+        {"h:1", -1, NULL, 0, "must be a host alone: no port, no brackets"},
+        {"http://x", -1, NULL, 0, "must be a host alone: no port, no brackets"},
+        {"[::1]", -1, NULL, 0, "must be a host alone: no port, no brackets"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *host = (char *)"untouched";
+        int port = -7;
+        const char *why = NULL;
+        bool ok = resolve_split_target(cases[i].in, cases[i].default_port, &host, &port, &why);
+        if (ok != (cases[i].host != NULL))
+            fail_msg("case %zu \"%s\": %s (%s)", i, cases[i].in, ok ? "accepted" : "refused",
+                     why ? why : "");
+        if (ok) {
+            assert_string_equal(host, cases[i].host);
+            assert_int_equal(port, cases[i].port);
+        } else {
+            assert_null(host);
+            assert_string_equal(why, cases[i].why);
+        }
+        free(host);
+    }
+    /* The length cap, RESOLVE_MAX_HOST bytes of name, with and without a
+     * port; and no port wanted (port NULL). */
+    char name[RESOLVE_MAX_HOST + 8];
+    memset(name, 'a', RESOLVE_MAX_HOST);
+    name[RESOLVE_MAX_HOST] = '\0';
+    char *host = NULL;
+    const char *why = NULL;
+    assert_true(resolve_split_target(name, -1, &host, NULL, &why));
+    assert_int_equal(strlen(host), RESOLVE_MAX_HOST);
+    free(host);
+    memcpy(name + RESOLVE_MAX_HOST, ":80", 4);
+    int port = 0;
+    assert_true(resolve_split_target(name, 0, &host, &port, &why));
+    assert_int_equal(port, 80);
+    free(host);
+    memcpy(name + RESOLVE_MAX_HOST, "a:80", 5);
+    assert_false(resolve_split_target(name, 0, &host, &port, &why));
+    assert_string_equal(why, "the host name is longer than 255 bytes");
+    name[RESOLVE_MAX_HOST + 1] = '\0';
+    assert_false(resolve_split_target(name, 53, &host, &port, &why));
+    assert_string_equal(why, "the host name is longer than 255 bytes");
+}
+
 int main(void)
 {
     assert_int_equal(resolve_global_init(), OP_OK);
@@ -377,6 +489,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_such_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test(test_split_target),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     resolve_global_fini();

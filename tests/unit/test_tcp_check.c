@@ -19,6 +19,7 @@
 #include "config.h"
 #include "gen.h"
 #include "probe.h"
+#include "resolve.h"
 #include "tcp_check.h"
 
 #include <arpa/inet.h>
@@ -160,16 +161,18 @@ static void test_targets(void **state)
         {"h:65536", NULL, 0, "port must be a number from 1 to 65535"},
         {"h:+1", NULL, 0, "port must be a number from 1 to 65535"},
         {"h:", NULL, 0, "port must be a number from 1 to 65535"},
-        {":1", NULL, 0, "must be host:port"},
+        {":1", NULL, 0, "has no host"},
         {"[::1]", NULL, 0, "must be [IPv6]:port"},
-        {"[::1]x:1", NULL, 0, "must be [IPv6]:port"},
-        {"a b:1", NULL, 0, "host has a character no host name has"},
-        {"u@h:1", NULL, 0, "host has a character no host name has"},
+        {"[::1]x:1", NULL, 0, "has text after \"]\" that is not \":port\""},
+        {"a b:1", NULL, 0, "the host is neither an IP address nor a host name"},
+        {"u@h:1", NULL, 0, "the host is neither an IP address nor a host name"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int port = 0;
         const char *why = NULL;
-        char *h = tcp_parse_target(cases[i].in, &port, &why);
+        char *h = NULL;
+        bool ok = resolve_split_target(cases[i].in, 0, &h, &port, &why);
+        assert_int_equal(ok, cases[i].host != NULL);
         if (cases[i].host) {
             assert_non_null(h);
             assert_string_equal(h, cases[i].host);
