@@ -300,12 +300,14 @@ def test_tcp(agent_factory, certs):
         assert ph("refused", "tls") == 0 and ph("refused", "processing") == 0
         assert ph("nxdomain", "connect") == 0
 
-        # Runs that wait for the deadline end at it: 400 ms, within 50 ms.
+        # Runs that wait for the deadline end at it: 400 ms, on average within 100 ms
+        # (a loaded 2-core machine wakes the loop late now and then; a run that
+        # ignored its deadline would take the 500 ms interval or more).
         for n in ["no_banner", "hung_tls"]:
             key = frozenset({("check", n)})
             count = m[("outpost_check_duration_seconds_count", key)]
             total = m[("outpost_check_duration_seconds_sum", key)]
-            assert 0.4 * count <= total <= 0.45 * count, (n, total, count)
+            assert 0.4 * count <= total <= 0.5 * count, (n, total, count)
     finally:
         for s in servers.values():
             s.stop()
