@@ -302,7 +302,7 @@ def test_tcp(agent_factory, certs):
 
         # Runs that wait for the deadline end at it: 400 ms, on average within 100 ms
         # (a loaded 2-core machine wakes the loop late now and then; a run that
-        # ignored its deadline would take the 500 ms interval or more).
+        # ignored its deadline would wait as long as these servers stay silent).
         for n in ["no_banner", "hung_tls"]:
             key = frozenset({("check", n)})
             count = m[("outpost_check_duration_seconds_count", key)]
