@@ -63,6 +63,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--status", action="append", default=[])
+    ap.add_argument("--port", type=int, default=0, help="0: one the kernel picks")
     args = ap.parse_args()
     table = {}
     for s in args.status:
@@ -88,9 +89,9 @@ def main():
         with open(args.tls[1], "rb") as f:
             key = f.read()
         creds = grpc.ssl_server_credentials([(key, cert)])
-        port = server.add_secure_port("127.0.0.1:0", creds)
+        port = server.add_secure_port(f"127.0.0.1:{args.port}", creds)
     else:
-        port = server.add_insecure_port("127.0.0.1:0")
+        port = server.add_insecure_port(f"127.0.0.1:{args.port}")
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
