@@ -57,8 +57,27 @@ static void ssl_index_init(void)
 
 enum op_rc curl_tls_global_init(void)
 {
+    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+        return OP_ERR_SYSTEM;
     pthread_once(&g_once, ssl_index_init);
-    return g_ssl_idx >= 0 ? OP_OK : OP_ERR_SYSTEM;
+    if (g_ssl_idx >= 0)
+        return OP_OK;
+    curl_global_cleanup();
+    return OP_ERR_SYSTEM;
+}
+
+void curl_tls_global_fini(void)
+{
+    curl_global_cleanup();
+}
+
+SSL *curl_tls_ssl(CURL *e)
+{
+    struct curl_tlssessioninfo *ti = NULL;
+    if (curl_easy_getinfo(e, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
+        ti->backend != CURLSSLBACKEND_OPENSSL)
+        return NULL;
+    return ti->internals;
 }
 
 /* ---- certificate expiry ---- */

@@ -13,6 +13,7 @@
 #include "tls_config.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <stddef.h>
 
 /* Connections one run may watch: one per hop of the http type's longest
@@ -32,9 +33,15 @@ struct curl_tls {
     char ca_error[CURL_ERROR_SIZE]; /* why no CA store could be installed, "" if none */
 };
 
-/* Process-wide set-up (the SSL_CTX slot of the certificate callback);
- * idempotent, any thread. */
+/* Process-wide set-up of a type that runs libcurl: libcurl's own (counted,
+ * so each type's init pairs with its fini) and the SSL_CTX slot of the
+ * certificate callback. A check type's global_init and global_fini. */
 enum op_rc curl_tls_global_init(void) WUR;
+void curl_tls_global_fini(void);
+
+/* The OpenSSL session of e's connection, NULL without TLS (or before the
+ * handshake); borrowed from libcurl while the connection lives. */
+SSL *curl_tls_ssl(CURL *e);
 
 /* Set e's TLS options from spec (borrowed until curl_tls_release): peer and
  * host verification unless insecure_skip_verify, no CA file or cache of

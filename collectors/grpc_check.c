@@ -47,19 +47,6 @@ struct grpc_probe {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-static enum op_rc grpc_global_init(void)
-{
-    /* libcurl counts its global users: this pairs with grpc_global_fini. */
-    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-        return OP_ERR_SYSTEM;
-    return curl_tls_global_init();
-}
-
-static void grpc_global_fini(void)
-{
-    curl_global_cleanup();
-}
-
 /* ---- callbacks ---- */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -121,11 +108,9 @@ static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_po
     struct grpc_probe *gp = arg;
     if (!gp->spec->tls_enabled)
         return CURL_PREREQFUNC_OK;
-    struct curl_tlssessioninfo *info = NULL;
-    if (curl_easy_getinfo(gp->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || !info ||
-        info->backend != CURLSSLBACKEND_OPENSSL || !info->internals)
+    SSL *ssl = curl_tls_ssl(gp->easy);
+    if (!ssl)
         return CURL_PREREQFUNC_OK; /* not knowable: the HTTP version is checked later */
-    SSL *ssl = info->internals;
     gp->tls_version = tls_version_label(SSL_version(ssl));
     const unsigned char *proto = NULL;
     unsigned len = 0;
@@ -473,8 +458,8 @@ const struct check_type grpc_check_type = {
     .status_name = "HTTP status",
     .gauges = grpc_gauges,
     .n_gauges = ARRAY_SIZE(grpc_gauges),
-    .global_init = grpc_global_init,
-    .global_fini = grpc_global_fini,
+    .global_init = curl_tls_global_init,
+    .global_fini = curl_tls_global_fini,
     .start = grpc_start,
     .cancel = grpc_cancel,
 };

@@ -66,22 +66,8 @@ static void note_response(struct http_probe *hp, const char *v, size_t n)
     char *end;
     double d = strtod(ver, &end);
     hp->http_version = k && *end == '\0' ? d : 0;
-    hp->tls_version = NULL;
-    struct curl_tlssessioninfo *ti = NULL;
-    if (curl_easy_getinfo(hp->easy, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti &&
-        ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals)
-        hp->tls_version = tls_version_label(SSL_version(ti->internals));
-}
-static enum op_rc http_global_init(void)
-{
-    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-        return OP_ERR_SYSTEM;
-    return curl_tls_global_init();
-}
-
-static void http_global_fini(void)
-{
-    curl_global_cleanup();
+    SSL *ssl = curl_tls_ssl(hp->easy);
+    hp->tls_version = ssl ? tls_version_label(SSL_version(ssl)) : NULL;
 }
 
 /* ---- capture callbacks ---- */
@@ -656,8 +642,8 @@ const struct check_type http_check_type = {
     .reasons = http_reasons,
     .n_reasons = ARRAY_SIZE(http_reasons),
     .status_name = "HTTP status",
-    .global_init = http_global_init,
-    .global_fini = http_global_fini,
+    .global_init = curl_tls_global_init,
+    .global_fini = curl_tls_global_fini,
     .start = http_start,
     .cancel = http_cancel,
 };
