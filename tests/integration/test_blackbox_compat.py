@@ -6,8 +6,7 @@ body that fails a regex, TLS with a certificate made now), a TCP banner
 server, a dnsmasq on a free port, ICMP to 127.0.0.1 and a gRPC health
 server. For each case the two answers must agree on probe_success, the
 status codes, and for every metric name both export, the label keys and
-values (never timing values). Cases whose prober outpost refuses (a type
-not built in yet) are skipped, keyed on that refusal only.
+values (never timing values).
 """
 import os
 import re
@@ -88,19 +87,12 @@ def probe(base, module, target, headers=None):
 
 
 def start_pair(tmp_path, modules_yaml, prober):
-    """blackbox_exporter and outpost on the same modules; skips (only) when
-    outpost refuses the modules' prober."""
+    """blackbox_exporter and outpost on the same modules."""
     d = tmp_path / prober
     d.mkdir()
     cfg = d / "blackbox.yml"
     cfg.write_text(modules_yaml)
-    try:
-        agent = Agent(str(d), "checks: []\n", extra_args=[f"--modules.file={cfg}"])
-    except AssertionError as e:
-        text = str(e)
-        if f"this build of outpost has no {prober} check type" in text:
-            pytest.skip(f"outpost refuses the {prober} prober: {text.splitlines()[-1]}")
-        raise
+    agent = Agent(str(d), "checks: []\n", extra_args=[f"--modules.file={cfg}"])
     bb = Blackbox(str(d), str(cfg))
     return agent, bb
 
@@ -329,8 +321,6 @@ GRPC_MODULES = """modules:
 
 def test_grpc_side_by_side(pair, tmp_path):
     server = os.path.join(os.path.dirname(__file__), "..", "support", "grpc_health_server.py")
-    if not os.path.exists(server):
-        pytest.skip("no gRPC health server in tests/support yet (the grpc type brings it)")
     agent, bb = pair(GRPC_MODULES, "grpc")
     proc = subprocess.Popen(["/usr/bin/python3", server, "--status", "=SERVING"],
                             stdout=subprocess.PIPE, text=True)
