@@ -49,8 +49,9 @@ unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
 # deb: tests/integration/test_package.py installs the package in a Debian 12 root.
+# --durations: the ten slowest tests of each pass, to keep the suite's time in view.
 integration: build deb
-	OUTPOST_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	OUTPOST_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider --durations=10 tests/integration
 
 # The Debian package, $(BUILD)/deb/outpost_<version>_<arch>.deb (debhelper,
 # packaging/debian); rebuilt incrementally.
@@ -65,7 +66,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OUTPOST_SANITIZED=1 \
-		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider --durations=10 tests/integration
 
 # ThreadSanitizer over the unit tests whose code runs on several threads:
 # the alert sender, the canary rings, the probe loop, the recorder seqlock, the rate
