@@ -11,50 +11,13 @@
 
 /* ---- http ---- */
 
-static const char *const http_names[] = {"valid_status_codes",
-                                         "valid_http_versions",
-                                         "method",
-                                         "headers",
-                                         "body",
-                                         "body_size_limit",
-                                         "compression",
-                                         "follow_redirects",
-                                         "no_follow_redirects",
-                                         "fail_if_ssl",
-                                         "fail_if_not_ssl",
-                                         "fail_if_body_matches_regexp",
-                                         "fail_if_body_not_matches_regexp",
-                                         "fail_if_header_matches",
-                                         "fail_if_header_not_matches",
-                                         "tls_config",
-                                         "basic_auth",
-                                         "bearer_token",
-                                         "bearer_token_file",
-                                         "proxy_url",
-                                         "skip_resolve_phase_with_proxy",
-                                         "oauth2",
-                                         "enable_http2",
-                                         "preferred_ip_protocol",
-                                         "ip_protocol_fallback",
-                                         "authorization",
-                                         "no_proxy",
-                                         "proxy_from_environment",
-                                         "proxy_connect_header",
-                                         "body_file",
-                                         NULL};
-static const struct cfg_keys http_keys = {.names = http_names};
-
-struct http_walk {
-    struct bb_tr *t;
-    struct bb_ip ip;
-    const yaml_node_t *follow, *no_follow;
-    const yaml_node_t *fail_ssl, *fail_not_ssl; /* set to true */
-};
-
 /* valid_http_versions (Go's resp.Proto: "HTTP/1.1", "HTTP/2.0") as
  * expect.http_versions (1.1, 2). */
-static void http_versions(struct bb_tr *t, const yaml_node_t *v, const char *path)
+static void http_versions(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                          const char *path)
 {
+    (void)r;
+    struct bb_tr *t = w->t;
     static const struct {
         const char *go, *outpost;
     } known[] = {{"HTTP/1.0", "1.0"}, {"HTTP/1.1", "1.1"}, {"HTTP/2.0", "2"},
@@ -84,54 +47,22 @@ static void http_versions(struct bb_tr *t, const yaml_node_t *v, const char *pat
     bbt_put(t, bbt_sub(t, t->entry, "expect", v), "http_versions", seq);
 }
 
-/* "${file:PATH}" for a blackbox *_file key: outpost reads it at load
- * (and for every /probe check built from the module). */
-static int file_ref(struct bb_tr *t, const yaml_node_t *v, const char *path)
-{
-    if (!cfg_want_scalar(t->p, v, path))
-        return 0;
-    const char *f = cfg_scalar(v);
-    if (!*f || strchr(f, '}')) {
-        cfg_err(t->p, v, path, "must be a file name without \"}\"");
-        return 0;
-    }
-    struct buf b;
-    buf_init(&b, CFG_MAX_FILE_BYTES);
-    buf_addf(&b, "${file:%s}", f);
-    int id = bbt_scalar_tag(t, buf_str(&b), BB_SECRET_TAG, YAML_DOUBLE_QUOTED_SCALAR_STYLE, v);
-    buf_free(&b);
-    return id;
-}
+static const struct bb_row basic_auth_rows[] = {
+    {.key = "username", .act = BB_LITERAL},
+    {.key = "password", .act = BB_LITERAL, .flags = BB_SECRET},
+    {.key = "password_file", .act = BB_FILE, .to = "password"},
+    {0}};
 
-static bool basic_auth_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                           void *arg)
+static void http_basic_auth(struct bb_walk *hw, const struct bb_row *r, yaml_node_t *v,
+                            const char *path)
 {
-    struct bb_map_walk *w = arg;
-    if (strcmp(key, "username") == 0) {
-        if (cfg_want_scalar(p, v, path))
-            bbt_put(w->t, w->map, "username", bbt_literal(w->t, v, false));
-    } else if (strcmp(key, "password") == 0) {
-        if (cfg_want_scalar(p, v, path))
-            bbt_put(w->t, w->map, "password", bbt_literal(w->t, v, true));
-    } else if (strcmp(key, "password_file") == 0) {
-        int id = file_ref(w->t, v, path);
-        if (id)
-            bbt_put(w->t, w->map, "password", id);
-    } else {
-        return false;
-    }
-    return true;
-}
-
-static void http_basic_auth(struct bb_tr *t, const yaml_node_t *v, const char *path)
-{
-    static const char *const names[] = {"username", "password", "password_file", NULL};
-    static const struct cfg_keys keys = {.names = names};
+    (void)r;
+    struct bb_tr *t = hw->t;
     if (!cfg_want_mapping(t->p, v, path))
         return;
-    struct bb_map_walk w = {t, bbt_map(t, v)};
+    struct bb_walk w = {.t = t, .map = bbt_map(t, v), .rows = basic_auth_rows};
     int before = t->p->n_errors;
-    cfg_walk_map_keys(t->p, v, path, basic_auth_key, &w, &keys);
+    bb_walk(&w, v, path);
     yaml_node_t *m = yaml_document_get_node(t->out, w.map);
     size_t n_pass = 0;
     for (yaml_node_pair_t *pr = m ? m->data.mapping.pairs.start : NULL;
@@ -146,8 +77,11 @@ static void http_basic_auth(struct bb_tr *t, const yaml_node_t *v, const char *p
 
 /* blackbox's body_size_limit (units.Base2Bytes: "10MB" is 10 MiB) as a
  * byte count; 0 (no limit) leaves outpost's max_body_bytes default. */
-static void http_body_size(struct bb_tr *t, const yaml_node_t *v, const char *path)
+static void http_body_size(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                           const char *path)
 {
+    (void)r;
+    struct bb_tr *t = w->t;
     static const struct {
         const char *sfx;
         unsigned long long mul;
@@ -215,6 +149,20 @@ static void put_header(struct bb_tr *t, int hm, const yaml_node_t *name, int val
         t->nomem = true;
 }
 
+/* A boolean, kept when true. */
+static void keep_true(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path)
+{
+    bool b;
+    if (cfg_get_bool(w->t->p, v, path, &b) && b)
+        bb_keep(w, r, v);
+}
+
+static const struct bb_row header_rule_rows[] = {
+    {.key = "header", .act = BB_KEEP},
+    {.key = "regexp", .act = BB_KEEP},
+    {.key = "allow_missing", .act = BB_FN, .fn = keep_true},
+    {0}};
+
 /*
  * fail_if_header_not_matches (forbid: false) and fail_if_header_matches
  * (forbid: true), each {header, regexp, allow_missing}, as blackbox judges
@@ -227,43 +175,24 @@ static void put_header(struct bb_tr *t, int hm, const yaml_node_t *name, int val
  *                             required by expect.headers with "" (any value)
  *   matches, allowed       -> expect.headers_not_matches
  */
-static void http_header_rules(struct bb_tr *t, const yaml_node_t *v, const char *path, bool forbid)
+static void http_header_rules(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                              const char *path)
 {
-    static const char *const names[] = {"header", "regexp", "allow_missing", NULL};
-    static const struct cfg_keys keys = {.names = names};
+    struct bb_tr *t = w->t;
+    bool forbid = r->on;
     if (cfg_is_null(v) || !cfg_want_sequence(t->p, v, path))
         return;
     for (size_t i = 0; i < cfg_seq_len(v); i++) {
-        char sub[CFG_PATH_CAP], kp[CFG_PATH_CAP];
+        char sub[CFG_PATH_CAP];
         cfg_path_index(sub, path, i);
         yaml_node_t *it = cfg_seq_item(t->p, v, i);
         if (!it || !cfg_want_mapping(t->p, it, sub))
             continue;
-        const yaml_node_t *hn = NULL, *rn = NULL;
-        bool allow_missing = false;
         int before = t->p->n_errors;
-        for (yaml_node_pair_t *pr = it->data.mapping.pairs.start; pr < it->data.mapping.pairs.top;
-             pr++) {
-            yaml_node_t *k = yaml_document_get_node(t->p->doc, pr->key);
-            yaml_node_t *val = yaml_document_get_node(t->p->doc, pr->value);
-            if (!k || !val || k->type != YAML_SCALAR_NODE) {
-                cfg_err(t->p, k ? k : it, sub, "keys must be strings");
-                continue;
-            }
-            const char *key = cfg_scalar(k);
-            cfg_path_key(kp, sub, key);
-            if (strcmp(key, "header") == 0) {
-                if (cfg_want_scalar(t->p, val, kp))
-                    hn = val;
-            } else if (strcmp(key, "regexp") == 0) {
-                if (cfg_want_scalar(t->p, val, kp))
-                    rn = val;
-            } else if (strcmp(key, "allow_missing") == 0) {
-                (void)cfg_get_bool(t->p, val, kp, &allow_missing);
-            } else {
-                cfg_unknown_key(t->p, k, sub, &keys);
-            }
-        }
+        struct bb_walk hw = {.t = t, .rows = header_rule_rows};
+        bb_walk(&hw, it, sub);
+        const yaml_node_t *hn = bb_kept(&hw, "header"), *rn = bb_kept(&hw, "regexp");
+        bool allow_missing = bb_kept(&hw, "allow_missing") != NULL;
         if (t->p->n_errors != before)
             continue;
         if (!hn || !rn) {
@@ -290,49 +219,35 @@ static void http_header_rules(struct bb_tr *t, const yaml_node_t *v, const char 
     }
 }
 
-struct auth_walk {
-    struct bb_tr *t;
-    const yaml_node_t *type, *cred, *cred_file;
-};
-
-static bool authorization_key(struct cfg_parser *p, const char *key, yaml_node_t *v,
-                              const char *path, void *arg)
-{
-    struct auth_walk *w = arg;
-    if (!cfg_want_scalar(p, v, path))
-        return true;
-    if (strcmp(key, "type") == 0)
-        w->type = v;
-    else if (strcmp(key, "credentials") == 0)
-        w->cred = v;
-    else if (strcmp(key, "credentials_file") == 0)
-        w->cred_file = v;
-    else
-        return false;
-    return true;
-}
+static const struct bb_row auth_rows[] = {{.key = "type", .act = BB_KEEP},
+                                          {.key = "credentials", .act = BB_KEEP},
+                                          {.key = "credentials_file", .act = BB_KEEP},
+                                          {0}};
 
 /* Prometheus' authorization {type, credentials, credentials_file} as the
  * header "Authorization: TYPE CREDENTIALS" (type Bearer by default); a
  * credentials_file is a ${file:} reference, read at load. */
-static void http_authorization(struct bb_tr *t, const yaml_node_t *v, const char *path)
+static void http_authorization(struct bb_walk *hw, const struct bb_row *r, yaml_node_t *v,
+                               const char *path)
 {
-    static const char *const names[] = {"type", "credentials", "credentials_file", NULL};
-    static const struct cfg_keys keys = {.names = names};
+    (void)r;
+    struct bb_tr *t = hw->t;
     if (!cfg_want_mapping(t->p, v, path))
         return;
-    struct auth_walk w = {.t = t};
+    struct bb_walk aw = {.t = t, .rows = auth_rows};
     int before = t->p->n_errors;
-    cfg_walk_map_keys(t->p, v, path, authorization_key, &w, &keys);
-    const char *type = w.type && *cfg_scalar(w.type) ? cfg_scalar(w.type) : "Bearer";
+    bb_walk(&aw, v, path);
+    const yaml_node_t *tn = bb_kept(&aw, "type"), *cred = bb_kept(&aw, "credentials");
+    const yaml_node_t *cred_file = bb_kept(&aw, "credentials_file");
+    const char *type = tn && *cfg_scalar(tn) ? cfg_scalar(tn) : "Bearer";
     if (strcasecmp(type, "basic") == 0)
-        cfg_err(t->p, w.type, path, "type Basic: use basic_auth");
+        cfg_err(t->p, tn, path, "type Basic: use basic_auth");
     else if (!http_token_ok(type))
-        cfg_err(t->p, w.type, path, "type must be one word");
-    if (w.cred && w.cred_file)
+        cfg_err(t->p, tn, path, "type must be one word");
+    if (cred && cred_file)
         cfg_err(t->p, v, path, "use credentials or credentials_file, not both");
-    if (w.cred_file && (!*cfg_scalar(w.cred_file) || strchr(cfg_scalar(w.cred_file), '}')))
-        cfg_err(t->p, w.cred_file, path, "credentials_file must be a file name without \"}\"");
+    if (cred_file && (!*cfg_scalar(cred_file) || strchr(cfg_scalar(cred_file), '}')))
+        cfg_err(t->p, cred_file, path, "credentials_file must be a file name without \"}\"");
     int hm = bbt_sub(t, t->entry, "headers", v);
     if (has_header(t, hm, "Authorization"))
         cfg_err(t->p, v, path, "a second Authorization header (headers sets one)");
@@ -341,16 +256,16 @@ static void http_authorization(struct bb_tr *t, const yaml_node_t *v, const char
     struct buf b;
     buf_init(&b, CFG_MAX_FILE_BYTES * 2);
     buf_addf(&b, "%s ", type);
-    if (w.cred_file) {
-        buf_addf(&b, "${file:%s}", cfg_scalar(w.cred_file));
-    } else if (w.cred) {
-        for (const char *q = cfg_scalar(w.cred); *q; q++) {
+    if (cred_file) {
+        buf_addf(&b, "${file:%s}", cfg_scalar(cred_file));
+    } else if (cred) {
+        for (const char *q = cfg_scalar(cred); *q; q++) {
             if (q[0] == '$' && q[1] == '{')
                 buf_addc(&b, '$'); /* literal, as bbt_literal */
             buf_addc(&b, *q);
         }
     }
-    const yaml_node_t *at = w.cred_file ? w.cred_file : w.cred ? w.cred : v;
+    const yaml_node_t *at = cred_file ? cred_file : cred ? cred : v;
     int k = bbt_scalar_tag(t, "Authorization", NULL, YAML_DOUBLE_QUOTED_SCALAR_STYLE, at);
     int val = bbt_scalar_tag(t, buf_str(&b), BB_SECRET_TAG, YAML_DOUBLE_QUOTED_SCALAR_STYLE, at);
     buf_free(&b);
@@ -358,139 +273,133 @@ static void http_authorization(struct bb_tr *t, const yaml_node_t *v, const char
         t->nomem = true;
 }
 
-static bool http_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                     void *arg)
+/* headers, shared with `authorization`, which adds its header too. */
+static void http_headers(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                         const char *path)
 {
-    struct http_walk *w = arg;
+    (void)r;
     struct bb_tr *t = w->t;
-    if (bb_ip_key(p, key, v, path, &w->ip))
-        return true;
-    if (strcmp(key, "valid_status_codes") == 0) {
-        /* [] means blackbox's default, 2xx: outpost's default too. */
-        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "status", v, path, false);
-    } else if (strcmp(key, "method") == 0) {
-        if (cfg_want_scalar(p, v, path))
-            bbt_put(t, t->entry, "method", bbt_copy(t, v));
-    } else if (strcmp(key, "headers") == 0) {
-        if (cfg_is_null(v) || !cfg_want_mapping(p, v, path))
-            return true;
-        /* Shared with `authorization`, which adds its header here. */
-        int map = bbt_sub(t, t->entry, "headers", v);
-        for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top;
-             pr++) {
-            yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
-            yaml_node_t *val = yaml_document_get_node(p->doc, pr->value);
-            char sub[CFG_PATH_CAP];
-            cfg_path_key(sub, path, k && k->type == YAML_SCALAR_NODE ? cfg_scalar(k) : "?");
-            if (!k || !val || !cfg_want_scalar(p, k, path) || !cfg_want_scalar(p, val, sub))
-                continue;
-            if (strcasecmp(cfg_scalar(k), "Authorization") == 0 &&
-                has_header(t, map, "Authorization")) {
-                cfg_err(p, k, sub, "a second Authorization header (authorization sets one)");
-                continue;
-            }
-            int kid = bbt_copy(t, k);
-            /* A header value may be a credential (Authorization). */
-            int vid = bbt_literal(t, val, true);
-            if (!map || !kid || !vid || !yaml_document_append_mapping_pair(t->out, map, kid, vid))
-                t->nomem = true;
+    struct cfg_parser *p = t->p;
+    if (!cfg_want_mapping(p, v, path))
+        return;
+    int map = bbt_sub(t, t->entry, "headers", v);
+    for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
+        yaml_node_t *val = yaml_document_get_node(p->doc, pr->value);
+        char sub[CFG_PATH_CAP];
+        cfg_path_key(sub, path, k && k->type == YAML_SCALAR_NODE ? cfg_scalar(k) : "?");
+        if (!k || !val || !cfg_want_scalar(p, k, path) || !cfg_want_scalar(p, val, sub))
+            continue;
+        if (strcasecmp(cfg_scalar(k), "Authorization") == 0 &&
+            has_header(t, map, "Authorization")) {
+            cfg_err(p, k, sub, "a second Authorization header (authorization sets one)");
+            continue;
         }
-    } else if (strcmp(key, "body") == 0) {
-        if (cfg_want_scalar(p, v, path))
-            bbt_put(t, t->entry, "body", bbt_literal(t, v, true));
-    } else if (strcmp(key, "body_size_limit") == 0) {
-        http_body_size(t, v, path);
-    } else if (strcmp(key, "compression") == 0) {
-        /* "" and identity: no encoding, outpost's default. The http type
-         * checks the name (gzip, br, deflate). */
-        if (cfg_want_scalar(p, v, path) && *cfg_scalar(v) && strcmp(cfg_scalar(v), "identity"))
-            bbt_put(t, t->entry, "compression", bbt_copy(t, v));
-    } else if (strcmp(key, "follow_redirects") == 0) {
-        w->follow = v;
-    } else if (strcmp(key, "no_follow_redirects") == 0) {
-        w->no_follow = v;
-    } else if (strcmp(key, "fail_if_ssl") == 0 || strcmp(key, "fail_if_not_ssl") == 0) {
-        bool b;
-        if (cfg_get_bool(p, v, path, &b) && b)
-            *(strcmp(key, "fail_if_ssl") == 0 ? &w->fail_ssl : &w->fail_not_ssl) = v;
-    } else if (strcmp(key, "skip_resolve_phase_with_proxy") == 0 ||
-               strcmp(key, "proxy_from_environment") == 0) {
-        /* Through an HTTP proxy outpost never resolves the target itself
-         * (skip_resolve_phase_with_proxy: true); without proxy_url libcurl
-         * reads the *_proxy environment variables either way. */
-        bool b;
-        (void)cfg_get_bool(p, v, path, &b);
-    } else if (strcmp(key, "enable_http2") == 0) {
-        bool b;
-        if (cfg_get_bool(p, v, path, &b) && !b)
-            bbt_put(t, t->entry, "http2", bbt_scalar(t, "false", true, v));
-    } else if (strcmp(key, "fail_if_header_matches") == 0) {
-        http_header_rules(t, v, path, true);
-    } else if (strcmp(key, "valid_http_versions") == 0) {
-        http_versions(t, v, path);
-    } else if (strcmp(key, "fail_if_body_matches_regexp") == 0) {
-        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_not_matches", v, path, true);
-    } else if (strcmp(key, "fail_if_body_not_matches_regexp") == 0) {
-        bb_regex_list(t, bbt_sub(t, t->entry, "expect", v), "body_matches", v, path, true);
-    } else if (strcmp(key, "fail_if_header_not_matches") == 0) {
-        http_header_rules(t, v, path, false);
-    } else if (strcmp(key, "tls_config") == 0) {
-        int m = cfg_is_null(v) ? 0 : bb_tls_map(t, v, path);
-        if (m)
-            bbt_put(t, t->entry, "tls", m);
-    } else if (strcmp(key, "basic_auth") == 0) {
-        if (!cfg_is_null(v))
-            http_basic_auth(t, v, path);
-    } else if (strcmp(key, "bearer_token") == 0) {
-        if (cfg_want_scalar(p, v, path) && *cfg_scalar(v))
-            bbt_put(t, t->entry, "bearer_token", bbt_literal(t, v, true));
-    } else if (strcmp(key, "bearer_token_file") == 0) {
-        int id = file_ref(t, v, path);
-        if (id)
-            bbt_put(t, t->entry, "bearer_token", id);
-    } else if (strcmp(key, "body_file") == 0) {
-        int id = cfg_is_null(v) ? 0 : file_ref(t, v, path);
-        if (id)
-            bbt_put(t, t->entry, "body", id);
-    } else if (strcmp(key, "authorization") == 0) {
-        if (!cfg_is_null(v))
-            http_authorization(t, v, path);
-    } else if (strcmp(key, "proxy_url") == 0 || strcmp(key, "no_proxy") == 0) {
-        /* A proxy URL may hold credentials. */
-        if (!cfg_is_null(v) && cfg_want_scalar(p, v, path) && *cfg_scalar(v))
-            bbt_put(t, t->entry, key, bbt_literal(t, v, key[0] == 'p'));
-    } else if (strcmp(key, "oauth2") == 0 || strcmp(key, "proxy_connect_header") == 0) {
-        if (!cfg_is_null(v))
-            bb_unsupported(p, v, path);
-    } else {
-        return false;
+        int kid = bbt_copy(t, k);
+        /* A header value may be a credential (Authorization). */
+        int vid = bbt_literal(t, val, true);
+        if (!map || !kid || !vid || !yaml_document_append_mapping_pair(t->out, map, kid, vid))
+            t->nomem = true;
     }
-    return true;
 }
+
+/* "" and identity: no encoding, outpost's default. The http type checks
+ * the name (gzip, br, deflate). */
+static void http_compression(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                             const char *path)
+{
+    if (cfg_want_scalar(w->t->p, v, path) && *cfg_scalar(v) && strcmp(cfg_scalar(v), "identity"))
+        bbt_put(w->t, w->map, r->key, bbt_copy(w->t, v));
+}
+
+static void http_enable_http2(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                              const char *path)
+{
+    (void)r;
+    bool b;
+    if (cfg_get_bool(w->t->p, v, path, &b) && !b)
+        bbt_put(w->t, w->map, "http2", bbt_scalar(w->t, "false", true, v));
+}
+
+static void http_tls_config(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                            const char *path)
+{
+    (void)r;
+    int m = bb_tls_map(w->t, v, path);
+    if (m)
+        bbt_put(w->t, w->map, "tls", m);
+}
+
+/* Through an HTTP proxy outpost never resolves the target itself
+ * (skip_resolve_phase_with_proxy: true); without proxy_url libcurl reads
+ * the *_proxy environment variables either way (proxy_from_environment). */
+static const struct bb_row http_rows[] = {
+    /* [] means blackbox's default, 2xx: outpost's default too. */
+    {.key = "valid_status_codes", .act = BB_LIST, .to = "status", .under = "expect"},
+    {.key = "valid_http_versions", .act = BB_FN, .fn = http_versions},
+    {.key = "method", .act = BB_COPY},
+    {.key = "headers", .act = BB_FN, .flags = BB_NULL_OK, .fn = http_headers},
+    {.key = "body", .act = BB_LITERAL, .flags = BB_SECRET},
+    {.key = "body_size_limit", .act = BB_FN, .fn = http_body_size},
+    {.key = "compression", .act = BB_FN, .fn = http_compression},
+    {.key = "follow_redirects", .act = BB_KEEP, .flags = BB_ANY},
+    {.key = "no_follow_redirects", .act = BB_KEEP, .flags = BB_ANY},
+    {.key = "fail_if_ssl", .act = BB_FN, .fn = keep_true},
+    {.key = "fail_if_not_ssl", .act = BB_FN, .fn = keep_true},
+    {.key = "fail_if_body_matches_regexp",
+     .act = BB_GO_LIST,
+     .to = "body_not_matches",
+     .under = "expect"},
+    {.key = "fail_if_body_not_matches_regexp",
+     .act = BB_GO_LIST,
+     .to = "body_matches",
+     .under = "expect"},
+    {.key = "fail_if_header_matches", .act = BB_FN, .on = true, .fn = http_header_rules},
+    {.key = "fail_if_header_not_matches", .act = BB_FN, .on = false, .fn = http_header_rules},
+    {.key = "tls_config", .act = BB_FN, .flags = BB_NULL_OK, .fn = http_tls_config},
+    {.key = "basic_auth", .act = BB_FN, .flags = BB_NULL_OK, .fn = http_basic_auth},
+    /* A token, a proxy URL may hold credentials. */
+    {.key = "bearer_token", .act = BB_LITERAL, .flags = BB_NONEMPTY | BB_SECRET},
+    {.key = "bearer_token_file", .act = BB_FILE, .to = "bearer_token"},
+    {.key = "proxy_url", .act = BB_LITERAL, .flags = BB_NULL_OK | BB_NONEMPTY | BB_SECRET},
+    {.key = "skip_resolve_phase_with_proxy", .act = BB_BOOL},
+    {.key = "oauth2", .act = BB_UNSUPPORTED, .flags = BB_NULL_OK},
+    {.key = "enable_http2", .act = BB_FN, .fn = http_enable_http2},
+    BB_IP_ROWS,
+    {.key = "authorization", .act = BB_FN, .flags = BB_NULL_OK, .fn = http_authorization},
+    {.key = "no_proxy", .act = BB_LITERAL, .flags = BB_NULL_OK | BB_NONEMPTY},
+    {.key = "proxy_from_environment", .act = BB_BOOL},
+    {.key = "proxy_connect_header", .act = BB_UNSUPPORTED, .flags = BB_NULL_OK},
+    {.key = "body_file", .act = BB_FILE, .to = "body", .flags = BB_NULL_OK},
+    {0}};
 
 void bb_translate_http(struct bb_tr *t, const yaml_node_t *sec, const yaml_node_t *at,
                        const char *path)
 {
-    struct http_walk w = {.t = t};
+    struct bb_walk w = {.t = t, .map = t->entry, .rows = http_rows};
     if (sec)
-        cfg_walk_map_keys(t->p, sec, path, http_key, &w, &http_keys);
-    if (w.fail_ssl && w.fail_not_ssl)
-        cfg_err(t->p, w.fail_not_ssl, path,
+        bb_walk(&w, sec, path);
+    const yaml_node_t *fail_ssl = bb_kept(&w, "fail_if_ssl");
+    const yaml_node_t *fail_not_ssl = bb_kept(&w, "fail_if_not_ssl");
+    const yaml_node_t *follow_v = bb_kept(&w, "follow_redirects");
+    const yaml_node_t *no_follow = bb_kept(&w, "no_follow_redirects");
+    if (fail_ssl && fail_not_ssl)
+        cfg_err(t->p, fail_not_ssl, path,
                 "fail_if_ssl and fail_if_not_ssl together fail every probe");
-    else if (w.fail_ssl || w.fail_not_ssl)
-        bbt_put(t, bbt_sub(t, t->entry, "expect", sec), "tls",
-                bbt_scalar(t, w.fail_ssl ? "false" : "true", true,
-                           w.fail_ssl ? w.fail_ssl : w.fail_not_ssl));
+    else if (fail_ssl || fail_not_ssl)
+        bbt_put(
+            t, bbt_sub(t, t->entry, "expect", sec), "tls",
+            bbt_scalar(t, fail_ssl ? "false" : "true", true, fail_ssl ? fail_ssl : fail_not_ssl));
     /* blackbox 0.23 reads both; no_follow_redirects wins. */
     bool follow = true, b;
     const yaml_node_t *fa = NULL;
-    if (w.follow && cfg_get_bool(t->p, w.follow, path, &b)) {
+    if (follow_v && cfg_get_bool(t->p, follow_v, path, &b)) {
         follow = b;
-        fa = w.follow;
+        fa = follow_v;
     }
-    if (w.no_follow && cfg_get_bool(t->p, w.no_follow, path, &b)) {
+    if (no_follow && cfg_get_bool(t->p, no_follow, path, &b)) {
         follow = !b;
-        fa = w.no_follow;
+        fa = no_follow;
     }
     if (fa)
         bbt_put(t, t->entry, "follow_redirects",

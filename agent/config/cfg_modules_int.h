@@ -49,34 +49,81 @@ struct bb_ip {
     bool has_fallback, fallback_v;
 };
 
-/* A translator and the mapping a walk writes into. */
-struct bb_map_walk {
-    struct bb_tr *t;
-    int map;
-};
-
 /* A scalar with a tag (BB_SECRET_TAG, or NULL) and style. */
 int bbt_scalar_tag(struct bb_tr *t, const char *s, const char *tag, yaml_scalar_style_t style,
                    const yaml_node_t *at);
 
+/* ---- the key tables of the translations ---- */
+
+/* What a row does with its blackbox key's value v. */
+enum bb_act {
+    BB_COPY,        /* a scalar, copied as `to` */
+    BB_LITERAL,     /* a scalar as bbt_literal (BB_SECRET: tagged secret) */
+    BB_GO_RE,       /* a scalar Go regular expression, as bbt_go_regex */
+    BB_FILE,        /* a file name, as the secret "${file:NAME}" */
+    BB_LIST,        /* a list of scalars, copied (none when empty) */
+    BB_GO_LIST,     /* a list of Go regular expressions (none when empty) */
+    BB_UNSUPPORTED, /* "not supported by outpost" */
+    BB_ONLY,        /* a boolean outpost supports only at blackbox's default `on` */
+    BB_BOOL,        /* a boolean whose either value is what outpost does */
+    BB_KEEP,        /* a scalar kept in the walk's node[] for the prober to read after */
+    BB_FN,          /* fn does it all */
+};
+
+/* Row flags. */
+#define BB_NULL_OK 1u  /* a null value does nothing */
+#define BB_NONEMPTY 2u /* "" does nothing (COPY, LITERAL) */
+#define BB_SECRET 4u   /* LITERAL: the value may be a credential */
+#define BB_ANY 8u      /* COPY, KEEP: any node, not only a scalar */
+
+struct bb_walk;
+struct bb_row {
+    const char *key; /* blackbox's */
+    enum bb_act act;
+    const char *to;    /* the outpost key written (NULL: the same as key) */
+    const char *under; /* ...in this mapping of the walk's map, made when absent (NULL: the map) */
+    unsigned flags;
+    bool on; /* BB_ONLY: the value allowed; BB_FN: the callback's own switch */
+    void (*fn)(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path);
+};
+
+/* Rows a table may hold (the bits of cfg_seen). */
+#define BB_MAX_ROWS 64
+
+/* One walk of a blackbox mapping through a table (rows end with a NULL key). */
+struct bb_walk {
+    struct bb_tr *t;
+    int map; /* where the rows write */
+    const struct bb_row *rows;
+    const void *arg; /* for the rows' callbacks */
+    struct bb_ip ip; /* BB_IP_ROWS */
+    /* Out: the rows present, and the value of each BB_KEEP row present
+     * (or of a BB_FN row that keeps it, as bb_keep). */
+    cfg_seen seen;
+    const yaml_node_t *node[BB_MAX_ROWS];
+};
+
+/* Apply w->rows to the mapping v (path names it): each key through its
+ * row, an unknown key reported with the nearest of the table's keys. */
+void bb_walk(struct bb_walk *w, const yaml_node_t *v, const char *path);
+/* The value of key's BB_KEEP row after a walk, or NULL. */
+const yaml_node_t *bb_kept(const struct bb_walk *w, const char *key);
+/* For a BB_FN row: keep v as a BB_KEEP row would. */
+void bb_keep(struct bb_walk *w, const struct bb_row *r, const yaml_node_t *v);
+
+/* preferred_ip_protocol and ip_protocol_fallback into w->ip. */
+void bb_ip_pref(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path);
+void bb_ip_fallback(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path);
+/* clang-format off */
+#define BB_IP_ROWS                                                                        \
+    {.key = "preferred_ip_protocol", .act = BB_FN, .fn = bb_ip_pref},                     \
+    {.key = "ip_protocol_fallback", .act = BB_FN, .fn = bb_ip_fallback}
+/* clang-format on */
+
 /* ---- shared rules of the translations ---- */
 
-/* "not supported by outpost" at v. */
-void bb_unsupported(struct cfg_parser *p, const yaml_node_t *v, const char *path);
-/* A boolean outpost supports only at blackbox's default def. */
-void bb_only_default(struct cfg_parser *p, const yaml_node_t *v, const char *path, bool def);
-/* A list outpost cannot honour: fine when empty. */
-void bb_only_empty(struct cfg_parser *p, const yaml_node_t *v, const char *path);
-/* preferred_ip_protocol and ip_protocol_fallback into ip; false for
- * other keys. */
-bool bb_ip_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-               struct bb_ip *ip);
 /* tls_config as outpost's tls: mapping; 0 when v is not a mapping. */
 int bb_tls_map(struct bb_tr *t, const yaml_node_t *v, const char *path);
-/* A list of scalars v copied as key of map (nothing when empty); go_re:
- * each is a Go regular expression, copied with bbt_go_regex. */
-void bb_regex_list(struct bb_tr *t, int map, const char *key, const yaml_node_t *v,
-                   const char *path, bool go_re);
 /* A copy of the scalar src, a Go (RE2) regular expression, as the PCRE2
  * pattern that means the same: a quantified anchor (^+) becomes a group. */
 int bbt_go_regex(struct bb_tr *t, const yaml_node_t *src);

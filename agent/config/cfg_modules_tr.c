@@ -7,6 +7,10 @@
  * refused with "not supported by outpost": a module never probes
  * differently from what it says without the user hearing about it. Keys
  * blackbox does not know either are unknown, with the nearest as a hint.
+ *
+ * Each prober's keys are a table of rows (struct bb_row) walked by
+ * bb_walk: the row says what becomes of the value, and only keys whose
+ * translation is special have a callback.
  */
 #include "cfg_modules_int.h"
 
@@ -138,45 +142,28 @@ int bbt_literal(struct bb_tr *t, const yaml_node_t *src, bool secret)
 
 /* ---- shared pieces ---- */
 
-void bb_unsupported(struct cfg_parser *p, const yaml_node_t *v, const char *path)
+static void bb_unsupported(struct cfg_parser *p, const yaml_node_t *v, const char *path)
 {
     cfg_err(p, v, path, "not supported by outpost");
 }
 
-/* A boolean that outpost only supports at its blackbox default. */
-void bb_only_default(struct cfg_parser *p, const yaml_node_t *v, const char *path, bool def)
+void bb_ip_pref(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path)
 {
-    bool b;
-    if (cfg_get_bool(p, v, path, &b) && b != def)
-        bb_unsupported(p, v, path);
+    (void)r;
+    if (!cfg_want_scalar(w->t->p, v, path))
+        return;
+    const char *s = cfg_scalar(v);
+    if (strcmp(s, "ip4") != 0 && strcmp(s, "ip6") != 0 && *s)
+        cfg_err(w->t->p, v, path, "must be ip4 or ip6");
+    else if (*s)
+        w->ip.pref = v;
 }
 
-/* A list key whose entries outpost cannot honour: fine when empty. */
-void bb_only_empty(struct cfg_parser *p, const yaml_node_t *v, const char *path)
+void bb_ip_fallback(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path)
 {
-    if (!cfg_is_null(v) && cfg_want_sequence(p, v, path) && cfg_seq_len(v) > 0)
-        bb_unsupported(p, v, path);
-}
-
-bool bb_ip_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-               struct bb_ip *ip)
-{
-    if (strcmp(key, "preferred_ip_protocol") == 0) {
-        if (!cfg_want_scalar(p, v, path))
-            return true;
-        const char *s = cfg_scalar(v);
-        if (strcmp(s, "ip4") != 0 && strcmp(s, "ip6") != 0 && *s)
-            cfg_err(p, v, path, "must be ip4 or ip6");
-        else if (*s)
-            ip->pref = v;
-        return true;
-    }
-    if (strcmp(key, "ip_protocol_fallback") == 0) {
-        ip->fallback = v;
-        ip->has_fallback = cfg_get_bool(p, v, path, &ip->fallback_v);
-        return true;
-    }
-    return false;
+    (void)r;
+    w->ip.fallback = v;
+    w->ip.has_fallback = cfg_get_bool(w->t->p, v, path, &w->ip.fallback_v);
 }
 
 /* ip_protocol and ip_protocol_fallback with blackbox's defaults (ip6,
@@ -191,40 +178,25 @@ static void ip_emit(struct bb_tr *t, const struct bb_ip *ip, const yaml_node_t *
             bbt_scalar(t, fb ? "true" : "false", true, ip->fallback ? ip->fallback : at));
 }
 
-/* ---- tls_config ---- */
-
-static const char *const tls_names[] = {
-    "insecure_skip_verify", "ca_file", "cert_file", "key_file", "server_name", "min_version", NULL};
-static const struct cfg_keys tls_keys = {.names = tls_names};
-
-static bool tls_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                    void *arg)
+/* "${file:PATH}" for a blackbox *_file key: outpost reads it at load
+ * (and for every /probe check built from the module). */
+static int file_ref(struct bb_tr *t, const yaml_node_t *v, const char *path)
 {
-    struct bb_map_walk *w = arg;
-    size_t i;
-    for (i = 0; tls_names[i]; i++)
-        if (strcmp(key, tls_names[i]) == 0)
-            break;
-    if (!tls_names[i])
-        return false;
-    if (strcmp(key, "min_version") == 0)
-        bb_unsupported(p, v, path);
-    else if (!cfg_is_null(v))
-        bbt_put(w->t, w->map, key, bbt_copy(w->t, v));
-    return true;
-}
-
-/* tls_config as outpost's tls: mapping; 0 when v is not a mapping. */
-int bb_tls_map(struct bb_tr *t, const yaml_node_t *v, const char *path)
-{
-    if (!cfg_want_mapping(t->p, v, path))
+    if (!cfg_want_scalar(t->p, v, path))
         return 0;
-    struct bb_map_walk w = {t, bbt_map(t, v)};
-    cfg_walk_map_keys(t->p, v, path, tls_key, &w, &tls_keys);
-    return w.map;
+    const char *f = cfg_scalar(v);
+    if (!*f || strchr(f, '}')) {
+        cfg_err(t->p, v, path, "must be a file name without \"}\"");
+        return 0;
+    }
+    struct buf b;
+    buf_init(&b, CFG_MAX_FILE_BYTES);
+    buf_addf(&b, "${file:%s}", f);
+    int id = bbt_scalar_tag(t, buf_str(&b), BB_SECRET_TAG, YAML_DOUBLE_QUOTED_SCALAR_STYLE, v);
+    buf_free(&b);
+    return id;
 }
 
-/* Applies a regex list from the blackbox key into key of map. */
 int bbt_go_regex(struct bb_tr *t, const yaml_node_t *src)
 {
     /* Go's RE2 takes a quantifier on an anchor ("^+OK", in blackbox's own
@@ -262,8 +234,10 @@ int bbt_go_regex(struct bb_tr *t, const yaml_node_t *src)
     return id;
 }
 
-void bb_regex_list(struct bb_tr *t, int map, const char *key, const yaml_node_t *v,
-                   const char *path, bool go_re)
+/* A list of scalars v copied as key of map (nothing when empty); go_re:
+ * each is a Go regular expression, copied with bbt_go_regex. */
+static void bb_regex_list(struct bb_tr *t, int map, const char *key, const yaml_node_t *v,
+                          const char *path, bool go_re)
 {
     if (cfg_is_null(v) || !cfg_want_sequence(t->p, v, path) || cfg_seq_len(v) == 0)
         return;
@@ -284,44 +258,158 @@ void bb_regex_list(struct bb_tr *t, int map, const char *key, const yaml_node_t 
     bbt_put(t, map, key, seq);
 }
 
-/* ---- tcp ---- */
+/* ---- the table walker ---- */
 
-static const char *const tcp_names[] = {"preferred_ip_protocol",
-                                        "ip_protocol_fallback",
-                                        "source_ip_address",
-                                        "query_response",
-                                        "tls",
-                                        "tls_config",
-                                        NULL};
-static const struct cfg_keys tcp_keys = {.names = tcp_names};
-
-struct tcp_walk {
-    struct bb_tr *t;
-    struct bb_ip ip;
-    const yaml_node_t *tls, *tls_config;
-    bool starttls;
-};
-
-static bool qr_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                   void *arg)
+static size_t row_index(const struct bb_walk *w, const char *key)
 {
-    struct bb_map_walk *w = arg;
-    if (strcmp(key, "expect") && strcmp(key, "send") && strcmp(key, "starttls"))
+    size_t i;
+    for (i = 0; w->rows[i].key; i++)
+        if (strcmp(w->rows[i].key, key) == 0)
+            break;
+    return i;
+}
+
+void bb_keep(struct bb_walk *w, const struct bb_row *r, const yaml_node_t *v)
+{
+    w->node[r - w->rows] = v;
+}
+
+const yaml_node_t *bb_kept(const struct bb_walk *w, const char *key)
+{
+    size_t i = row_index(w, key);
+    return w->rows[i].key ? w->node[i] : NULL;
+}
+
+/* Whether key was present in the walk. */
+static bool bb_seen(const struct bb_walk *w, const char *key)
+{
+    size_t i = row_index(w, key);
+    return w->rows[i].key && (w->seen & CFG_SEEN(i));
+}
+
+/* A scalar the row takes (BB_NONEMPTY: and not ""). */
+static bool row_scalar(struct cfg_parser *p, const struct bb_row *r, const yaml_node_t *v,
+                       const char *path)
+{
+    return cfg_want_scalar(p, v, path) && (!(r->flags & BB_NONEMPTY) || *cfg_scalar(v));
+}
+
+static bool row_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
+                    void *arg)
+{
+    struct bb_walk *w = arg;
+    struct bb_tr *t = w->t;
+    size_t i = row_index(w, key);
+    const struct bb_row *r = &w->rows[i];
+    if (!r->key)
         return false;
-    if (cfg_want_scalar(p, v, path))
-        bbt_put(w->t, w->map, key,
-                strcmp(key, "expect") == 0 ? bbt_go_regex(w->t, v) : bbt_copy(w->t, v));
+    w->seen |= CFG_SEEN(i);
+    int map = r->under ? bbt_sub(t, w->map, r->under, v) : w->map;
+    const char *to = r->to ? r->to : r->key;
+    bool b;
+    if ((r->flags & BB_NULL_OK) && cfg_is_null(v))
+        return true;
+    switch (r->act) {
+    case BB_COPY:
+        if ((r->flags & BB_ANY) || row_scalar(p, r, v, path))
+            bbt_put(t, map, to, bbt_copy(t, v));
+        break;
+    case BB_LITERAL:
+        if (row_scalar(p, r, v, path))
+            bbt_put(t, map, to, bbt_literal(t, v, r->flags & BB_SECRET));
+        break;
+    case BB_GO_RE:
+        if (cfg_want_scalar(p, v, path))
+            bbt_put(t, map, to, bbt_go_regex(t, v));
+        break;
+    case BB_FILE: {
+        int id = file_ref(t, v, path);
+        if (id)
+            bbt_put(t, map, to, id);
+        break;
+    }
+    case BB_LIST:
+    case BB_GO_LIST:
+        bb_regex_list(t, map, to, v, path, r->act == BB_GO_LIST);
+        break;
+    case BB_UNSUPPORTED:
+        bb_unsupported(p, v, path);
+        break;
+    case BB_ONLY:
+        if (cfg_get_bool(p, v, path, &b) && b != r->on)
+            bb_unsupported(p, v, path);
+        break;
+    case BB_BOOL:
+        (void)cfg_get_bool(p, v, path, &b);
+        break;
+    case BB_KEEP:
+        if ((r->flags & BB_ANY) || cfg_want_scalar(p, v, path))
+            w->node[i] = v;
+        break;
+    case BB_FN:
+        r->fn(w, r, v, path);
+        break;
+    }
     return true;
 }
 
-/* True when a step upgrades with starttls. */
-static bool tcp_query_response(struct bb_tr *t, const yaml_node_t *v, const char *path)
+void bb_walk(struct bb_walk *w, const yaml_node_t *v, const char *path)
 {
-    static const char *const names[] = {"expect", "send", "starttls", NULL};
-    static const struct cfg_keys keys = {.names = names};
-    bool starttls = false;
+    /* The table's keys are the hints for an unknown key. */
+    const char *names[BB_MAX_ROWS + 1];
+    size_t n = 0;
+    for (; w->rows[n].key && n < BB_MAX_ROWS; n++)
+        names[n] = w->rows[n].key;
+    names[n] = NULL;
+    const struct cfg_keys keys = {.names = names};
+    cfg_walk_map_keys(w->t->p, v, path, row_key, w, &keys);
+}
+
+/* ---- tls_config ---- */
+
+static const struct bb_row tls_rows[] = {
+    {.key = "insecure_skip_verify", .act = BB_COPY, .flags = BB_NULL_OK | BB_ANY},
+    {.key = "ca_file", .act = BB_COPY, .flags = BB_NULL_OK | BB_ANY},
+    {.key = "cert_file", .act = BB_COPY, .flags = BB_NULL_OK | BB_ANY},
+    {.key = "key_file", .act = BB_COPY, .flags = BB_NULL_OK | BB_ANY},
+    {.key = "server_name", .act = BB_COPY, .flags = BB_NULL_OK | BB_ANY},
+    {.key = "min_version", .act = BB_UNSUPPORTED},
+    {0}};
+
+/* tls_config as outpost's tls: mapping; 0 when v is not a mapping. */
+int bb_tls_map(struct bb_tr *t, const yaml_node_t *v, const char *path)
+{
+    if (!cfg_want_mapping(t->p, v, path))
+        return 0;
+    struct bb_walk w = {.t = t, .map = bbt_map(t, v), .rows = tls_rows};
+    bb_walk(&w, v, path);
+    return w.map;
+}
+
+/* ---- tcp ---- */
+
+/* A step's starttls, kept when true. */
+static void qr_starttls(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path)
+{
+    if (!cfg_want_scalar(w->t->p, v, path))
+        return;
+    bbt_put(w->t, w->map, r->key, bbt_copy(w->t, v));
+    if (strcmp(cfg_scalar(v), "true") == 0)
+        bb_keep(w, r, v);
+}
+
+static const struct bb_row qr_rows[] = {{.key = "expect", .act = BB_GO_RE},
+                                        {.key = "send", .act = BB_COPY},
+                                        {.key = "starttls", .act = BB_FN, .fn = qr_starttls},
+                                        {0}};
+
+/* query_response: the dialogue, kept when a step upgrades with starttls. */
+static void tcp_query_response(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                               const char *path)
+{
+    struct bb_tr *t = w->t;
     if (cfg_is_null(v) || !cfg_want_sequence(t->p, v, path) || cfg_seq_len(v) == 0)
-        return false;
+        return;
     int seq = bbt_seq(t, v);
     for (size_t i = 0; i < cfg_seq_len(v); i++) {
         char sub[CFG_PATH_CAP];
@@ -329,44 +417,22 @@ static bool tcp_query_response(struct bb_tr *t, const yaml_node_t *v, const char
         yaml_node_t *it = cfg_seq_item(t->p, v, i);
         if (!it || !cfg_want_mapping(t->p, it, sub))
             continue;
-        struct bb_map_walk w = {t, bbt_map(t, it)};
-        cfg_walk_map_keys(t->p, it, sub, qr_key, &w, &keys);
-        bbt_append(t, seq, w.map);
-        for (yaml_node_pair_t *pr = it->data.mapping.pairs.start; pr < it->data.mapping.pairs.top;
-             pr++) {
-            yaml_node_t *k = yaml_document_get_node(t->p->doc, pr->key);
-            yaml_node_t *val = yaml_document_get_node(t->p->doc, pr->value);
-            bool on = false;
-            if (k && val && k->type == YAML_SCALAR_NODE && !strcmp(cfg_scalar(k), "starttls") &&
-                val->type == YAML_SCALAR_NODE && !strcmp(cfg_scalar(val), "true"))
-                on = true;
-            starttls |= on;
-        }
+        struct bb_walk qw = {.t = t, .map = bbt_map(t, it), .rows = qr_rows};
+        bb_walk(&qw, it, sub);
+        bbt_append(t, seq, qw.map);
+        if (bb_kept(&qw, "starttls"))
+            bb_keep(w, r, v);
     }
     bbt_put(t, t->entry, "query_response", seq);
-    return starttls;
 }
 
-static bool tcp_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                    void *arg)
-{
-    struct tcp_walk *w = arg;
-    if (bb_ip_key(p, key, v, path, &w->ip))
-        return true;
-    if (strcmp(key, "source_ip_address") == 0) {
-        if (!cfg_is_null(v))
-            bb_unsupported(p, v, path);
-    } else if (strcmp(key, "query_response") == 0) {
-        w->starttls = tcp_query_response(w->t, v, path);
-    } else if (strcmp(key, "tls") == 0) {
-        w->tls = v;
-    } else if (strcmp(key, "tls_config") == 0) {
-        w->tls_config = cfg_is_null(v) ? NULL : v;
-    } else {
-        return false;
-    }
-    return true;
-}
+static const struct bb_row tcp_rows[] = {
+    BB_IP_ROWS,
+    {.key = "source_ip_address", .act = BB_UNSUPPORTED, .flags = BB_NULL_OK},
+    {.key = "query_response", .act = BB_FN, .fn = tcp_query_response},
+    {.key = "tls", .act = BB_KEEP, .flags = BB_ANY},
+    {.key = "tls_config", .act = BB_KEEP, .flags = BB_NULL_OK | BB_ANY},
+    {0}};
 
 /* tls: true|false and tls_config into outpost's `tls: true|{...}`. With
  * tls off blackbox reads tls_config only for a starttls upgrade. */
@@ -396,245 +462,150 @@ static void tls_emit(struct bb_tr *t, const yaml_node_t *tls, const yaml_node_t 
 void bb_translate_tcp(struct bb_tr *t, const yaml_node_t *sec, const yaml_node_t *at,
                       const char *path)
 {
-    struct tcp_walk w = {.t = t};
+    struct bb_walk w = {.t = t, .map = t->entry, .rows = tcp_rows};
     if (sec)
-        cfg_walk_map_keys(t->p, sec, path, tcp_key, &w, &tcp_keys);
+        bb_walk(&w, sec, path);
     ip_emit(t, &w.ip, at);
-    tls_emit(t, w.tls, w.tls_config, path, w.starttls);
+    tls_emit(t, bb_kept(&w, "tls"), bb_kept(&w, "tls_config"), path,
+             bb_kept(&w, "query_response") != NULL);
 }
 
 /* ---- dns ---- */
 
-static const char *const dns_names[] = {"preferred_ip_protocol",
-                                        "ip_protocol_fallback",
-                                        "source_ip_address",
-                                        "transport_protocol",
-                                        "dns_over_tls",
-                                        "tls_config",
-                                        "query_name",
-                                        "query_type",
-                                        "query_class",
-                                        "recursion_desired",
-                                        "valid_rcodes",
-                                        "validate_answer_rrs",
-                                        "validate_authority_rrs",
-                                        "validate_additional_rrs",
-                                        NULL};
-static const struct cfg_keys dns_keys = {.names = dns_names};
-
-struct dns_walk {
-    struct bb_tr *t;
-    struct bb_ip ip;
-    int query, expect;
-    bool has_name, has_type, has_class, has_transport, has_rd, has_rcodes;
-};
-
-/* blackbox's answer checks, and the outpost key each one is. */
-static const struct {
-    const char *bb, *suffix;
-} rr_rules[] = {
-    {"fail_if_matches_regexp", "_not_match"},
-    {"fail_if_all_match_regexp", "_not_all_match"},
-    {"fail_if_not_matches_regexp", "_all_match"},
-    {"fail_if_none_matches_regexp", "_match"},
-};
-
-struct rr_walk {
-    struct bb_tr *t;
-    int expect;
-    const char *section; /* answers, authority, additional */
-};
-
-static bool rr_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                   void *arg)
+/* One of blackbox's answer checks; w->arg: the section (answers,
+ * authority, additional), r->to: the suffix of the outpost key. */
+static void dns_rr_rule(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path)
 {
-    (void)p;
-    struct rr_walk *w = arg;
-    for (size_t i = 0; i < ARRAY_SIZE(rr_rules); i++) {
-        if (strcmp(key, rr_rules[i].bb) != 0)
-            continue;
-        char okey[64];
-        snprintf(okey, sizeof(okey), "%s%s", w->section, rr_rules[i].suffix);
-        bb_regex_list(w->t, w->expect, okey, v, path, true);
-        return true;
-    }
-    return false;
+    char okey[64];
+    snprintf(okey, sizeof(okey), "%s%s", (const char *)w->arg, r->to);
+    bb_regex_list(w->t, w->map, okey, v, path, true);
 }
 
-static void dns_rrs(struct dns_walk *w, const char *section, const yaml_node_t *v, const char *path)
-{
-    static const char *const names[] = {"fail_if_matches_regexp", "fail_if_all_match_regexp",
-                                        "fail_if_not_matches_regexp", "fail_if_none_matches_regexp",
-                                        NULL};
-    static const struct cfg_keys keys = {.names = names};
-    if (cfg_is_null(v) || !cfg_want_mapping(w->t->p, v, path))
-        return;
-    struct rr_walk rw = {w->t, w->expect, section};
-    cfg_walk_map_keys(w->t->p, v, path, rr_key, &rw, &keys);
-}
+static const struct bb_row rr_rows[] = {
+    {.key = "fail_if_matches_regexp", .act = BB_FN, .to = "_not_match", .fn = dns_rr_rule},
+    {.key = "fail_if_all_match_regexp", .act = BB_FN, .to = "_not_all_match", .fn = dns_rr_rule},
+    {.key = "fail_if_not_matches_regexp", .act = BB_FN, .to = "_all_match", .fn = dns_rr_rule},
+    {.key = "fail_if_none_matches_regexp", .act = BB_FN, .to = "_match", .fn = dns_rr_rule},
+    {0}};
 
-static void put_copy(struct bb_tr *t, int map, const char *key, const yaml_node_t *v,
-                     const char *path)
+/* validate_*_rrs; r->to: the section. */
+static void dns_rrs(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path)
 {
-    if (cfg_want_scalar(t->p, v, path))
-        bbt_put(t, map, key, bbt_copy(t, v));
-}
-
-static bool dns_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                    void *arg)
-{
-    struct dns_walk *w = arg;
     struct bb_tr *t = w->t;
-    if (bb_ip_key(p, key, v, path, &w->ip))
-        return true;
-    if (strcmp(key, "source_ip_address") == 0) {
-        if (!cfg_is_null(v))
-            bb_unsupported(p, v, path);
-    } else if (strcmp(key, "dns_over_tls") == 0) {
-        bb_only_default(p, v, path, false);
-    } else if (strcmp(key, "tls_config") == 0) {
-        /* Only read for dns_over_tls, which is refused above. */
-        (void)(cfg_is_null(v) || cfg_want_mapping(p, v, path));
-    } else if (strcmp(key, "query_name") == 0) {
-        w->has_name = true;
-        put_copy(t, w->query, "name", v, path);
-    } else if (strcmp(key, "query_type") == 0) {
-        w->has_type = true;
-        put_copy(t, w->query, "type", v, path);
-    } else if (strcmp(key, "query_class") == 0) {
-        w->has_class = true;
-        put_copy(t, w->query, "class", v, path);
-    } else if (strcmp(key, "transport_protocol") == 0) {
-        w->has_transport = true;
-        put_copy(t, w->query, "transport", v, path);
-    } else if (strcmp(key, "recursion_desired") == 0) {
-        w->has_rd = true;
-        put_copy(t, w->query, "recursion_desired", v, path);
-    } else if (strcmp(key, "valid_rcodes") == 0) {
-        /* An empty list is blackbox's default, NOERROR. */
-        if (!cfg_is_null(v) && cfg_want_sequence(p, v, path) && cfg_seq_len(v) > 0) {
-            w->has_rcodes = true;
-            bb_regex_list(t, w->expect, "rcode", v, path, false);
-        }
-    } else if (strcmp(key, "validate_answer_rrs") == 0) {
-        dns_rrs(w, "answers", v, path);
-    } else if (strcmp(key, "validate_authority_rrs") == 0) {
-        dns_rrs(w, "authority", v, path);
-    } else if (strcmp(key, "validate_additional_rrs") == 0) {
-        dns_rrs(w, "additional", v, path);
-    } else {
-        return false;
-    }
-    return true;
+    if (cfg_is_null(v) || !cfg_want_mapping(t->p, v, path))
+        return;
+    struct bb_walk rw = {
+        .t = t, .map = bbt_sub(t, t->entry, "expect", v), .rows = rr_rows, .arg = r->to};
+    bb_walk(&rw, v, path);
 }
+
+/* valid_rcodes: an empty list is blackbox's default, NOERROR; kept when not. */
+static void dns_rcodes(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path)
+{
+    if (!cfg_is_null(v) && cfg_want_sequence(w->t->p, v, path) && cfg_seq_len(v) > 0) {
+        bb_keep(w, r, v);
+        bb_regex_list(w->t, bbt_sub(w->t, w->map, "expect", v), "rcode", v, path, false);
+    }
+}
+
+/* tls_config: only read for dns_over_tls, which is refused. */
+static void dns_tls_config(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v,
+                           const char *path)
+{
+    (void)r;
+    (void)(cfg_is_null(v) || cfg_want_mapping(w->t->p, v, path));
+}
+
+static const struct bb_row dns_rows[] = {
+    BB_IP_ROWS,
+    {.key = "source_ip_address", .act = BB_UNSUPPORTED, .flags = BB_NULL_OK},
+    {.key = "transport_protocol", .act = BB_COPY, .to = "transport", .under = "query"},
+    {.key = "dns_over_tls", .act = BB_ONLY, .on = false},
+    {.key = "tls_config", .act = BB_FN, .fn = dns_tls_config},
+    {.key = "query_name", .act = BB_COPY, .to = "name", .under = "query"},
+    {.key = "query_type", .act = BB_COPY, .to = "type", .under = "query"},
+    {.key = "query_class", .act = BB_COPY, .to = "class", .under = "query"},
+    {.key = "recursion_desired", .act = BB_COPY, .under = "query"},
+    {.key = "valid_rcodes", .act = BB_FN, .fn = dns_rcodes},
+    {.key = "validate_answer_rrs", .act = BB_FN, .to = "answers", .fn = dns_rrs},
+    {.key = "validate_authority_rrs", .act = BB_FN, .to = "authority", .fn = dns_rrs},
+    {.key = "validate_additional_rrs", .act = BB_FN, .to = "additional", .fn = dns_rrs},
+    {0}};
 
 void bb_translate_dns(struct bb_tr *t, const yaml_node_t *sec, const yaml_node_t *at,
                       const char *path)
 {
     const yaml_node_t *here = sec ? sec : at;
-    struct dns_walk w = {.t = t};
-    w.query = bbt_sub(t, t->entry, "query", here);
-    w.expect = bbt_sub(t, t->entry, "expect", here);
+    struct bb_walk w = {.t = t, .map = t->entry, .rows = dns_rows};
+    int query = bbt_sub(t, t->entry, "query", here);
+    int expect = bbt_sub(t, t->entry, "expect", here);
     if (sec)
-        cfg_walk_map_keys(t->p, sec, path, dns_key, &w, &dns_keys);
-    if (!w.has_name)
+        bb_walk(&w, sec, path);
+    if (!bb_seen(&w, "query_name"))
         cfg_err(t->p, here, path, "missing key \"query_name\"");
     /* blackbox's defaults, written out: outpost's may differ. */
-    if (!w.has_type)
-        bbt_put(t, w.query, "type", bbt_scalar(t, "ANY", true, here));
-    if (!w.has_class)
-        bbt_put(t, w.query, "class", bbt_scalar(t, "IN", true, here));
-    if (!w.has_transport)
-        bbt_put(t, w.query, "transport", bbt_scalar(t, "udp", true, here));
-    if (!w.has_rd)
-        bbt_put(t, w.query, "recursion_desired", bbt_scalar(t, "true", true, here));
-    if (!w.has_rcodes) {
+    static const struct {
+        const char *bb, *key, *def;
+    } defaults[] = {{"query_type", "type", "ANY"},
+                    {"query_class", "class", "IN"},
+                    {"transport_protocol", "transport", "udp"},
+                    {"recursion_desired", "recursion_desired", "true"}};
+    for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+        if (!bb_seen(&w, defaults[i].bb))
+            bbt_put(t, query, defaults[i].key, bbt_scalar(t, defaults[i].def, true, here));
+    if (!bb_kept(&w, "valid_rcodes")) {
         int seq = bbt_seq(t, here);
         bbt_append(t, seq, bbt_scalar(t, "NOERROR", true, here));
-        bbt_put(t, w.expect, "rcode", seq);
+        bbt_put(t, expect, "rcode", seq);
     }
     ip_emit(t, &w.ip, here);
 }
 
 /* ---- icmp ---- */
 
-static const char *const icmp_names[] = {"preferred_ip_protocol",
-                                         "ip_protocol_fallback",
-                                         "source_ip_address",
-                                         "dont_fragment",
-                                         "payload_size",
-                                         "ttl",
-                                         NULL};
-static const struct cfg_keys icmp_keys = {.names = icmp_names};
-
-struct icmp_walk {
-    struct bb_tr *t;
-    struct bb_ip ip;
-};
-
-static bool icmp_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                     void *arg)
+/* ttl: blackbox's 0 means the system's TTL, unset. */
+static void icmp_ttl(struct bb_walk *w, const struct bb_row *r, yaml_node_t *v, const char *path)
 {
-    struct icmp_walk *w = arg;
-    if (bb_ip_key(p, key, v, path, &w->ip))
-        return true;
-    if (strcmp(key, "source_ip_address") == 0) {
-        if (!cfg_is_null(v))
-            bb_unsupported(p, v, path);
-    } else if (strcmp(key, "dont_fragment") == 0 || strcmp(key, "payload_size") == 0 ||
-               strcmp(key, "ttl") == 0) {
-        /* blackbox: 0 means the system's TTL, unset. */
-        if (strcmp(key, "ttl") == 0 && v->type == YAML_SCALAR_NODE && !strcmp(cfg_scalar(v), "0"))
-            return true;
-        put_copy(w->t, w->t->entry, key, v, path);
-    } else {
-        return false;
-    }
-    return true;
+    if (v->type == YAML_SCALAR_NODE && !strcmp(cfg_scalar(v), "0"))
+        return;
+    if (cfg_want_scalar(w->t->p, v, path))
+        bbt_put(w->t, w->map, r->key, bbt_copy(w->t, v));
 }
+
+static const struct bb_row icmp_rows[] = {
+    BB_IP_ROWS,
+    {.key = "source_ip_address", .act = BB_UNSUPPORTED, .flags = BB_NULL_OK},
+    {.key = "dont_fragment", .act = BB_COPY},
+    {.key = "payload_size", .act = BB_COPY},
+    {.key = "ttl", .act = BB_FN, .fn = icmp_ttl},
+    {0}};
 
 void bb_translate_icmp(struct bb_tr *t, const yaml_node_t *sec, const yaml_node_t *at,
                        const char *path)
 {
-    struct icmp_walk w = {.t = t};
+    struct bb_walk w = {.t = t, .map = t->entry, .rows = icmp_rows};
     /* One echo request, as blackbox sends. */
     bbt_put(t, t->entry, "packets", bbt_scalar(t, "1", true, sec ? sec : at));
     if (sec)
-        cfg_walk_map_keys(t->p, sec, path, icmp_key, &w, &icmp_keys);
+        bb_walk(&w, sec, path);
     ip_emit(t, &w.ip, sec ? sec : at);
 }
 
 /* ---- grpc ---- */
 
-static const char *const grpc_names[] = {
-    "service", "preferred_ip_protocol", "ip_protocol_fallback", "tls", "tls_config", NULL};
-static const struct cfg_keys grpc_keys = {.names = grpc_names};
-
-static bool grpc_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
-                     void *arg)
-{
-    struct tcp_walk *w = arg;
-    if (bb_ip_key(p, key, v, path, &w->ip))
-        return true;
-    if (strcmp(key, "service") == 0) {
-        if (cfg_want_scalar(p, v, path) && *cfg_scalar(v))
-            bbt_put(w->t, w->t->entry, "service", bbt_copy(w->t, v));
-    } else if (strcmp(key, "tls") == 0) {
-        w->tls = v;
-    } else if (strcmp(key, "tls_config") == 0) {
-        w->tls_config = cfg_is_null(v) ? NULL : v;
-    } else {
-        return false;
-    }
-    return true;
-}
+static const struct bb_row grpc_rows[] = {
+    {.key = "service", .act = BB_COPY, .flags = BB_NONEMPTY},
+    BB_IP_ROWS,
+    {.key = "tls", .act = BB_KEEP, .flags = BB_ANY},
+    {.key = "tls_config", .act = BB_KEEP, .flags = BB_NULL_OK | BB_ANY},
+    {0}};
 
 void bb_translate_grpc(struct bb_tr *t, const yaml_node_t *sec, const yaml_node_t *at,
                        const char *path)
 {
-    struct tcp_walk w = {.t = t};
+    struct bb_walk w = {.t = t, .map = t->entry, .rows = grpc_rows};
     if (sec)
-        cfg_walk_map_keys(t->p, sec, path, grpc_key, &w, &grpc_keys);
+        bb_walk(&w, sec, path);
     ip_emit(t, &w.ip, sec ? sec : at);
-    tls_emit(t, w.tls, w.tls_config, path, false);
+    tls_emit(t, bb_kept(&w, "tls"), bb_kept(&w, "tls_config"), path, false);
 }
