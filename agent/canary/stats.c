@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,10 +278,9 @@ static double wdiff(double d, void *arg)
     rank_sum(c->x, c->nx, c->y, c->ny, d, c->buf, &rx, &ties);
     double dz =
         rx - (double)c->nx * ((double)c->nx + 1) / 2.0 - (double)c->nx * (double)c->ny / 2.0;
-    /* R applies the continuity correction to the interval's ends only; the
-     * estimate (zq == 0) uses none (R PR#15760), else the root lands
-     * anywhere on a flat stretch instead of the median difference. */
-    double corr = c->zq == 0 ? 0 : dz > 0 ? 0.5 : dz < 0 ? -0.5 : 0;
+    /* The continuity correction, as R applies it to the interval's ends;
+     * the estimate is not a root of this (hl_median). */
+    double corr = dz > 0 ? 0.5 : dz < 0 ? -0.5 : 0;
     double sigma = mw_sigma(c->nx, c->ny, ties);
     if (sigma == 0)
         return NAN;
@@ -300,6 +300,94 @@ static double hl_root(struct wdiff_ctx *c, double lo, double hi, double zq)
     double tol = 1e-10 * fmax(fabs(lo), fabs(hi)) + 1e-15;
     double r = stats_brent(wdiff, c, lo, hi, tol, 200);
     return isnan(r) ? lo : r;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Pairs with xs[i] - ys[j] <= v, xs and ys sorted ascending. For one i the
+ * differences fall as j grows (a subtraction rounds monotonically), and for
+ * one j they rise with i: the pairs that count are a suffix in j whose
+ * start only moves right. O(nx + ny). */
+STATIC uint64_t stats_diffs_le(const double *xs, size_t nx, const double *ys, size_t ny, double v)
+{
+    uint64_t n = 0;
+    size_t p = 0;
+    for (size_t i = 0; i < nx; i++) {
+        while (p < ny && xs[i] - ys[p] > v)
+            p++;
+        n += ny - p;
+    }
+    return n;
+}
+
+/* The smallest difference xs[i] - ys[j] greater than v (sorted as above):
+ * per i the one just before the suffix that stats_diffs_le counts. There is
+ * one whenever v is below the largest difference. */
+static double diff_above(const double *xs, size_t nx, const double *ys, size_t ny, double v)
+{
+    double best = INFINITY;
+    size_t p = 0;
+    for (size_t i = 0; i < nx; i++) {
+        while (p < ny && xs[i] - ys[p] > v)
+            p++;
+        if (p > 0)
+            best = fmin(best, xs[i] - ys[p - 1]);
+    }
+    return best;
+}
+
+/* The k-th smallest (1-based, 1 <= k <= nx*ny) of the pairwise differences,
+ * without forming them: bisect on the value while counting, then step
+ * through the few distinct differences left. Exact: the answer is one of
+ * the computed differences. O((nx + ny) * ~64). */
+STATIC double stats_diff_kth(const double *xs, size_t nx, const double *ys, size_t ny, uint64_t k)
+{
+    double lo = xs[0] - ys[ny - 1], hi = xs[nx - 1] - ys[0];
+    if (stats_diffs_le(xs, nx, ys, ny, lo) >= k)
+        return lo;
+    /* count(<= lo) < k <= count(<= hi) */
+    for (int it = 0; it < 200; it++) {
+        double mid = lo + (hi - lo) / 2;
+        if (!(mid > lo && mid < hi))
+            break;
+        if (stats_diffs_le(xs, nx, ys, ny, mid) >= k)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    for (;;) {
+        double c = diff_above(xs, nx, ys, ny, lo);
+        if (!(c <= hi) || stats_diffs_le(xs, nx, ys, ny, c) >= k)
+            return c;
+        lo = c;
+    }
+}
+
+/* The Hodges-Lehmann estimate: the median of the nx*ny differences x - y,
+ * the mean of the two middle ones when their count is even. Inverting the
+ * test finds a zero of a step function, which for an even count is flat
+ * between the two middle differences: a root finder returns any point
+ * of that stretch, so the estimate is computed here, not searched for. */
+static double hl_median(const double *x, size_t nx, const double *y, size_t ny)
+{
+    double *xs = xmalloc(nx * sizeof(*xs)), *ys = xmalloc(ny * sizeof(*ys));
+    memcpy(xs, x, nx * sizeof(*xs));
+    memcpy(ys, y, ny * sizeof(*ys));
+    qsort(xs, nx, sizeof(*xs), cmp_double);
+    qsort(ys, ny, sizeof(*ys), cmp_double);
+    uint64_t n = (uint64_t)nx * ny;
+    double m =
+        n % 2
+            ? stats_diff_kth(xs, nx, ys, ny, n / 2 + 1)
+            : (stats_diff_kth(xs, nx, ys, ny, n / 2) + stats_diff_kth(xs, nx, ys, ny, n / 2 + 1)) /
+                  2;
+    free(xs);
+    free(ys);
+    return m;
 }
 
 bool stats_hl_shift(const double *x, size_t nx, const double *y, size_t ny, double conf,
@@ -322,7 +410,7 @@ bool stats_hl_shift(const double *x, size_t nx, const double *y, size_t ny, doub
     struct wdiff_ctx c = {x, y, nx, ny, 0, xcalloc(nx + ny, sizeof(struct tagged))};
     double lo = xmin - ymax, hi = xmax - ymin;
     double z = stats_norm_ppf(1 - (1 - conf) / 2);
-    *estimate = hl_root(&c, lo, hi, 0);
+    *estimate = hl_median(x, nx, y, ny);
     *lower = hl_root(&c, lo, hi, z);
     *upper = hl_root(&c, lo, hi, -z);
     free(c.buf);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Inverse standard normal CDF (AS241 PPND16, ~1e-16 relative). p in (0,1);
  * returns -Inf/+Inf at 0/1 and NaN outside. */
@@ -39,13 +40,20 @@ struct stats_mw {
 void stats_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
                         struct stats_mw *out);
 
-/* Hodges-Lehmann shift of x - y and its confidence interval by inverting the
- * Mann-Whitney test (R wilcox.test(x, y, conf.int=TRUE, correct=TRUE,
- * exact=FALSE)), roots by Brent on [min x - max y, max x - min y], clamped
- * to the ends when there is no sign change. False when every observation is
- * tied (no interval exists). */
+/* Hodges-Lehmann shift of x - y: the estimate is the median of the pairwise
+ * differences (the mean of the two middle ones for an even count); the
+ * confidence interval inverts the Mann-Whitney test (R wilcox.test(x, y,
+ * conf.int=TRUE, correct=TRUE, exact=FALSE)), roots by Brent on
+ * [min x - max y, max x - min y], clamped to the ends when there is no sign
+ * change. False when every observation is tied (no interval exists). */
 bool stats_hl_shift(const double *x, size_t nx, const double *y, size_t ny, double conf,
                     double *estimate, double *lower, double *upper);
+
+#ifdef OUTPOST_TESTING
+/* Pieces of the estimate, for unit tests: xs and ys sorted ascending. */
+uint64_t stats_diffs_le(const double *xs, size_t nx, const double *ys, size_t ny, double v);
+double stats_diff_kth(const double *xs, size_t nx, const double *ys, size_t ny, uint64_t k);
+#endif
 
 /* Quantile by linear interpolation (R type 7) of sorted v[0..n-1]; NaN for
  * n == 0 or q outside [0, 1]. */

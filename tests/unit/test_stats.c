@@ -516,6 +516,66 @@ static void test_hl_estimate(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* An even number of pairwise differences (10 x 10): the estimate is the
+ * mean of the two middle ones, 0.85 and 0.87 (numpy: median of
+ * subtract.outer(x, y) = 0.8600000000000001), not any other point of the
+ * flat stretch between them where the inverted test is zero. */
+static void test_hl_even_count(void **state)
+{
+    (void)state;
+    static const double x[] = {4.48, 5.05, 4.02, 3.14, 3.74, 3.01, 4.59, 7.66, 3.68, 3.5};
+    static const double y[] = {4.46, 4.23, 3.83, 2.53, 3.63, 4.85, 2.14, 3.06, 1.72, 2.19};
+    double est, lo, up;
+    assert_true(stats_hl_shift(x, ARRAY_SIZE(x), y, ARRAY_SIZE(y), 0.98, &est, &lo, &up));
+    assert_true(
+        abs_ok(est, (0.8500000000000005 + 0.8699999999999997) / 2, 1e-15, "estimate", "10 x 10"));
+    assert_true(lo <= est && est <= up);
+    /* Two equal middle differences: their value. */
+    static const double a[] = {1, 2}, b[] = {0, 1};
+    assert_true(stats_hl_shift(a, 2, b, 2, 0.98, &est, &lo, &up));
+    assert_true(est == 1.0); /* differences 0, 1, 1, 2 */
+}
+
+/* The selection the estimate rests on, against every pair formed and
+ * sorted: random small samples with many ties, every k. */
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_diff_kth_brute(void **state)
+{
+    (void)state;
+    uint64_t seed = 12345;
+    for (int round = 0; round < 200; round++) {
+        double xs[9], ys[8], all[72];
+        size_t nx = 1 + round % 9, ny = 1 + (round / 9) % 8;
+        for (size_t i = 0; i < nx; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            xs[i] = (double)((seed >> 33) % 7) * 0.1;
+        }
+        for (size_t j = 0; j < ny; j++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            ys[j] = (double)((seed >> 33) % 5) * 0.1 - 0.05;
+        }
+        qsort(xs, nx, sizeof(double), cmp_d);
+        qsort(ys, ny, sizeof(double), cmp_d);
+        size_t n = 0;
+        for (size_t i = 0; i < nx; i++)
+            for (size_t j = 0; j < ny; j++)
+                all[n++] = xs[i] - ys[j];
+        qsort(all, n, sizeof(double), cmp_d);
+        for (size_t k = 1; k <= n; k++) {
+            assert_true(stats_diff_kth(xs, nx, ys, ny, k) == all[k - 1]);
+            size_t le = 0;
+            while (le < n && all[le] <= all[k - 1])
+                le++;
+            assert_int_equal(stats_diffs_le(xs, nx, ys, ny, all[k - 1]), le);
+        }
+    }
+}
+
 static void test_hl_pure_shift(void **state)
 {
     (void)state;
@@ -620,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_brent),         cmocka_unit_test(test_fisher_greater),
         cmocka_unit_test(test_mann_whitney),  cmocka_unit_test(test_hl_interval),
         cmocka_unit_test(test_hl_estimate),   cmocka_unit_test(test_hl_pure_shift),
+        cmocka_unit_test(test_hl_even_count), cmocka_unit_test(test_diff_kth_brute),
         cmocka_unit_test(test_hl_degenerate), cmocka_unit_test(test_quantile_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
