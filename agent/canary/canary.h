@@ -1,7 +1,7 @@
 /*
  * canary.h - the canary judge: baseline and canary samples in, verdict and
  * every statistic behind it out. Pure: the live agent, the gates and
- * `outpost canary judge` all call canary_judge. Rules: canary-math.md.
+ * `outpost canary judge` all call canary_judge. Rules: docs/canary.md.
  */
 #ifndef OUTPOST_CANARY_H
 #define OUTPOST_CANARY_H

@@ -114,7 +114,7 @@ struct check_spec {
  * verdict, not an alert of their own). */
 bool cfg_check_is_canary_arm(const struct check_spec *c);
 
-/* How the canary judge decides (canary-math); defaults from
+/* How the canary judge decides (docs/canary.md); defaults from
  * canary_settings_default. */
 struct canary_settings {
     unsigned min_samples;      /* per arm; default 50 */

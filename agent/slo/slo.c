@@ -1,4 +1,4 @@
-/* slo.c - SLO figures; see slo-math.md for every formula. */
+/* slo.c - SLO figures; docs/slo.md states every formula. */
 #include "slo.h"
 
 #include <math.h>

@@ -2,7 +2,7 @@
  * slo.h - SLO figures from SLI windows: ratios, burn rates, error budget,
  * exhaustion time, multiwindow multi-burn-rate alerts, freeze policy.
  * Pure functions of (windows, parameters, time): the live agent and
- * `outpost slo replay` call the same code. Math: shared/reference/slo-math.md.
+ * `outpost slo replay` call the same code. Math: docs/slo.md.
  */
 #ifndef OUTPOST_SLO_H
 #define OUTPOST_SLO_H

@@ -376,7 +376,7 @@ def test_rule_files_leave_the_agents_alerts_to_the_agent():
 
 
 def test_dashboard_conventions():
-    """The conventions of issue 5, checked on every dashboard."""
+    """The shipped dashboards' conventions, checked on every dashboard."""
     for name in ("outpost-overview.json", "outpost-slo.json", "outpost-canary.json"):
         with open(os.path.join(ROOT, "dashboards", name)) as f:
             d = json.load(f)

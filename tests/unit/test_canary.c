@@ -3,7 +3,7 @@
  * JSON, the sample parser of `outpost canary judge` (agent/canary_cmd.c) and
  * the live sample rings with their cached verdict (canary_state.c).
  *
- * Verdict rules are those of shared/reference/canary-math.md and issue 4.
+ * Verdict rules are those of docs/canary.md.
  * Where a statistic is asserted as a number it was computed with scipy
  * 1.10.1 / numpy 1.24.2 (Debian's /usr/bin/python3) and pasted here, the
  * call named next to it; the Hodges-Lehmann references are R's
@@ -516,7 +516,7 @@ static const char *json_str(json_t *o, const char *key)
     return json_string_value(f);
 }
 
-/* The whole schema of issue 4, values against the verdict struct. */
+/* The whole JSON schema of a verdict, values against the verdict struct. */
 static void check_schema(json_t *root, const struct canary_verdict *v)
 {
     assert_string_equal(json_str(root, "verdict"), canary_verdict_name(v->verdict));

@@ -3,7 +3,7 @@
  * Workbook alert timings under a fake clock, min_events, calendar months,
  * freeze policy, budget and exhaustion, per-window SLI and burn rate. All
  * times are explicit Unix milliseconds; every expected value below is worked
- * out by hand from shared/reference/slo-math.md.
+ * out by hand from the formulas in docs/slo.md.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * through slo_replay_run: CSV events in, one JSON document out, parsed with
  * jansson and checked against hand-computed figures and against a brute-force
  * count of a month of synthetic events. Every time is explicit (a virtual
- * clock); the math is shared/reference/slo-math.md.
+ * clock); the math is docs/slo.md's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -403,7 +403,7 @@ static void month_csv(struct buf *b, const char *name)
         month_line(b, j, name);
 }
 
-/* Every figure from window counts, the way slo-math.md defines them. */
+/* Every figure from window counts, the way docs/slo.md defines them. */
 struct figs {
     uint64_t ev[SLO_W_COUNT], bad[SLO_W_COUNT];
     uint64_t bad_over; /* bad events in the policy's window */

@@ -389,7 +389,7 @@ static void test_mann_whitney(void **state)
     fill_g();
     /* u, p: scipy.stats.mannwhitneyu(x, y, alternative="greater",
      * use_continuity=True, method="asymptotic") .statistic / .pvalue.
-     * sigma: canary-math.md's formula with tie groups from
+     * sigma: the tie-corrected formula (docs/canary.md) with tie groups from
      * scipy.stats.rankdata. U is a sum of half-integers: exact. p goes
      * through erfc at |z| < 4: 1e-13 relative. */
     static const struct {
@@ -501,11 +501,10 @@ static void test_hl_estimate(void **state)
 {
     (void)state;
     fill_g();
-    /* The estimate is the root of wdiff WITHOUT the continuity correction
-     * (R PR#15760; canary-math.md's "root of f(., 0)" with the corrected f
-     * would be flat at 0 across two gaps between pairwise differences, and
-     * Brent once returned 0.029 for A and 0.0525 for E instead of R's 0.03
-     * and 0.05, the median differences). */
+    /* The estimate is the median of the pairwise differences (a root of
+     * the continuity-corrected test would be flat at 0 across two gaps
+     * between pairwise differences: Brent once returned 0.029 for A and
+     * 0.0525 for E instead of R's 0.03 and 0.05, the median differences). */
     int bad = 0;
     for (size_t i = 0; i < ARRAY_SIZE(hl_rows); i++) {
         const struct dataset *d = &hl_rows[i].d;
