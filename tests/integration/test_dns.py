@@ -102,10 +102,22 @@ def wait_runs(agent, check, n=2):
 
 
 def assert_only(agent, check, reason):
-    """Every run of check so far failed with reason (or succeeded: None)."""
-    runs = agent.value("outpost_check_runs_total", check=check)
-    got = reasons(agent, check)
-    want = {r: (runs if r == reason else 0) for r in REASONS}
+    """Every run of check so far failed with reason (or succeeded: None).
+
+    The runs and the failures are separate families of a scrape: a run that ends
+    while one scrape is rendered shows in one and not yet in the other. So the
+    comparison is made on a scrape that shows no run in between (a few tries),
+    never on numbers read from two moments."""
+    def compare():
+        m = agent.metrics()
+        runs = m.get(("outpost_check_runs_total", frozenset({("check", check)})))
+        got = {r: m.get(("outpost_check_failures_total",
+                         frozenset({("check", check), ("reason", r)})), 0) for r in REASONS}
+        return got, {r: (runs if r == reason else 0) for r in REASONS}
+    for _ in range(20):
+        got, want = compare()
+        if got == want:
+            return
     assert got == want, agent.logs()
 
 
