@@ -4,7 +4,7 @@
 The layers, lowest first (docs/internals.md):
   agent/core      buffers, log, clock, names, errors - includes nothing above it
   agent/config    the loader and the schema toolkit
-  agent/slo, agent/canary, agent/expo, agent/web, collectors
+  agent/slo, agent/canary, agent/expo, agent/web, agent/store, collectors
                   each uses core and config only, never one another
   agent           the daemon: may use everything
 Headers are included by name, so a name is mapped to the folder that holds it.
@@ -21,6 +21,7 @@ LAYERS = {
     "agent/canary": 2,
     "agent/expo": 2,
     "agent/web": 2,
+    "agent/store": 2,
     "collectors": 2,
     "agent": 3,
 }
