@@ -1,0 +1,746 @@
+/* history.c - the canary run history in SQLite (history.h): the file, the
+ * schema, recording calls into runs, abandonment and retention, reading. */
+#include "history.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The schema of version 1. AUTOINCREMENT: a run id is never handed out
+ * twice, also after retention deleted the newest runs, so an id a user
+ * noted keeps meaning that run or nothing. Times are Unix milliseconds. */
+static const char *const schema_v1 =
+    "CREATE TABLE runs("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " canary TEXT NOT NULL,"
+    " source TEXT NOT NULL CHECK(source IN ('flagger','argo')),"
+    " revision TEXT,"
+    " started INTEGER NOT NULL,"
+    " ended INTEGER,"
+    " outcome TEXT CHECK(outcome IN ('promoted','rolled_back','superseded','abandoned')),"
+    " last_verdict TEXT NOT NULL,"
+    " last_call INTEGER NOT NULL,"
+    " calls INTEGER NOT NULL);"
+    "CREATE INDEX runs_canary ON runs(canary, id);"
+    "CREATE INDEX runs_open ON runs(canary, source) WHERE ended IS NULL;"
+    "CREATE TABLE calls("
+    " run_id INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " hook TEXT,"
+    " phase TEXT,"
+    " verdict TEXT NOT NULL,"
+    " score REAL, fisher_p REAL,"
+    " baseline_samples INTEGER NOT NULL, canary_samples INTEGER NOT NULL,"
+    " baseline_error_ratio REAL, canary_error_ratio REAL,"
+    " baseline_p50 REAL, baseline_p95 REAL, baseline_p99 REAL,"
+    " canary_p50 REAL, canary_p95 REAL, canary_p99 REAL,"
+    " shift REAL, shift_lower REAL, shift_upper REAL,"
+    " reason TEXT NOT NULL,"
+    " status INTEGER NOT NULL,"
+    " PRIMARY KEY(run_id, seq));"
+    "PRAGMA user_version = 1;";
+
+#define RUN_COLS "id,canary,source,revision,started,ended,last_call,outcome,last_verdict,calls"
+
+enum stmt {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_ABANDON,
+    ST_FIND_REV,
+    ST_FIND_ANY,
+    ST_SUPERSEDE,
+    ST_NEW_RUN,
+    ST_CALL,
+    ST_RUN_UPDATE,
+    ST_PRUNE_CALLS,
+    ST_PRUNE_RUNS,
+    ST_LIST,
+    ST_LIST_ALL,
+    ST_GET,
+    ST_CALLS,
+    ST_HAS,
+    ST_COUNT
+};
+
+/* Every statement the module runs: values are always bound (?N), never
+ * written into the text. */
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_ABANDON] = "UPDATE runs SET ended = last_call, outcome = 'abandoned'"
+                   " WHERE ended IS NULL AND last_call < ?1",
+    [ST_FIND_REV] = "SELECT id FROM runs WHERE canary = ?1 AND source = ?2 AND revision = ?3"
+                    " AND ended IS NULL ORDER BY id DESC LIMIT 1",
+    [ST_FIND_ANY] = "SELECT id FROM runs WHERE canary = ?1 AND source = ?2"
+                    " AND ended IS NULL ORDER BY id DESC LIMIT 1",
+    [ST_SUPERSEDE] = "UPDATE runs SET ended = ?3, outcome = 'superseded' WHERE canary = ?1"
+                     " AND ended IS NULL AND (revision IS NULL OR revision <> ?2)",
+    [ST_NEW_RUN] = "INSERT INTO runs(canary, source, revision, started, last_call, last_verdict,"
+                   " calls) VALUES(?1, ?2, ?3, ?4, ?4, ?5, 0)",
+    [ST_CALL] = "INSERT INTO calls(run_id, seq, time, hook, phase, verdict, score, fisher_p,"
+                " baseline_samples, canary_samples, baseline_error_ratio, canary_error_ratio,"
+                " baseline_p50, baseline_p95, baseline_p99, canary_p50, canary_p95, canary_p99,"
+                " shift, shift_lower, shift_upper, reason, status)"
+                " VALUES(?1, (SELECT calls + 1 FROM runs WHERE id = ?1), ?2, ?3, ?4, ?5, ?6,"
+                " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    [ST_RUN_UPDATE] = "UPDATE runs SET calls = calls + 1, last_call = ?2, last_verdict = ?3,"
+                      " ended = ?4, outcome = ?5 WHERE id = ?1",
+    [ST_PRUNE_CALLS] = "DELETE FROM calls WHERE run_id IN"
+                       " (SELECT id FROM runs WHERE coalesce(ended, last_call) < ?1)",
+    [ST_PRUNE_RUNS] = "DELETE FROM runs WHERE coalesce(ended, last_call) < ?1",
+    [ST_LIST] = "SELECT " RUN_COLS " FROM runs WHERE canary = ?1 ORDER BY id DESC LIMIT ?2",
+    [ST_LIST_ALL] = "SELECT " RUN_COLS " FROM runs ORDER BY id DESC LIMIT ?1",
+    [ST_GET] = "SELECT " RUN_COLS " FROM runs WHERE id = ?1",
+    [ST_CALLS] = "SELECT seq, time, hook, phase, verdict, score, fisher_p, baseline_samples,"
+                 " canary_samples, baseline_error_ratio, canary_error_ratio, baseline_p50,"
+                 " baseline_p95, baseline_p99, canary_p50, canary_p95, canary_p99, shift,"
+                 " shift_lower, shift_upper, reason, status FROM calls WHERE run_id = ?1"
+                 " ORDER BY seq",
+    [ST_HAS] = "SELECT 1 FROM runs WHERE canary = ?1 LIMIT 1",
+};
+
+struct history {
+    sqlite3 *db;
+    pthread_mutex_t lock; /* the connection and its statements */
+    sqlite3_stmt *st[ST_COUNT];
+    const struct clock *clock;
+    int64_t retention_ms;
+    int64_t next_maintain_ms; /* wall ms; under lock */
+    bool read_only;
+    atomic_uint_fast64_t errors;
+};
+
+static const char *const source_names[] = {"flagger", "argo"};
+static const char *const hook_names[] = {NULL, "rollout", "confirm-promotion", "rollback"};
+static const char *const outcome_names[] = {NULL, "promoted", "rolled_back", "superseded",
+                                            "abandoned"};
+
+const char *history_source_name(enum hist_source s)
+{
+    return source_names[s];
+}
+
+const char *history_hook_name(enum hist_hook k)
+{
+    return hook_names[k];
+}
+
+const char *history_outcome_name(enum hist_outcome o)
+{
+    return outcome_names[o];
+}
+
+/* ---- opening ---- */
+
+/* Pre-create the file with the directory's restrictive mode (SQLite would
+ * use 0644; its -wal and -shm files copy the main file's mode), and refuse
+ * what is not a regular file (a FIFO would block the open). */
+static enum op_rc prepare_file(const char *path, bool create, struct buf *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (create ? O_CREAT : 0), 0640);
+    if (fd < 0) {
+        int e = errno;
+        buf_adds(err, e == ENOENT   ? "no such file"
+                      : e == EISDIR ? "not a regular file"
+                                    : strerror(e));
+        return e == ENOENT ? OP_ERR_NOT_FOUND : e == EISDIR ? OP_ERR_INVALID : OP_ERR_IO;
+    }
+    struct stat sb;
+    enum op_rc rc = OP_OK;
+    if (fstat(fd, &sb) != 0) {
+        buf_addf(err, "cannot stat: %s", strerror(errno));
+        rc = OP_ERR_IO;
+    } else if (!S_ISREG(sb.st_mode)) {
+        buf_adds(err, "not a regular file");
+        rc = OP_ERR_INVALID;
+    }
+    close(fd);
+    return rc;
+}
+
+static enum op_rc exec(struct history *h, const char *sql, const char *what, struct buf *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return OP_OK;
+    buf_addf(err, "%s: %s", what, msg ? msg : sqlite3_errmsg(h->db));
+    sqlite3_free(msg);
+    return OP_ERR_IO;
+}
+
+static enum op_rc user_version(struct history *h, int *v, struct buf *err)
+{
+    sqlite3_stmt *s = NULL;
+    enum op_rc rc = OP_ERR_IO;
+    if (sqlite3_prepare_v2(h->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        *v = sqlite3_column_int(s, 0);
+        rc = OP_OK;
+    } else {
+        buf_addf(err, "cannot read the schema version: %s", sqlite3_errmsg(h->db));
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Create the schema on a new file; a file of an older schema would be
+ * migrated here, step by step, inside the same transaction. */
+static enum op_rc ensure_schema(struct history *h, struct buf *err)
+{
+    if (exec(h, "BEGIN IMMEDIATE", "cannot lock the database", err) != OP_OK)
+        return OP_ERR_IO;
+    int v = 0;
+    enum op_rc rc = user_version(h, &v, err);
+    if (rc == OP_OK && v > HIST_SCHEMA_VERSION) {
+        buf_addf(err, "schema version %d is newer than this outpost's (%d)", v,
+                 HIST_SCHEMA_VERSION);
+        rc = OP_ERR_INVALID;
+    }
+    if (rc == OP_OK && v == 0)
+        rc = exec(h, schema_v1, "cannot create the schema", err);
+    if (rc == OP_OK)
+        rc = exec(h, "COMMIT", "cannot commit the schema", err);
+    if (rc != OP_OK)
+        (void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static enum op_rc open_common(const char *dir, const struct clock *clock, bool ro,
+                              int64_t retention_ms, struct history **out, struct buf *err)
+{
+    *out = NULL;
+    struct buf path, why;
+    buf_init(&path, 4096 + 64);
+    buf_init(&why, 4096);
+    buf_addf(&path, "%s/%s", dir, HIST_FILE_NAME);
+    struct history *h = NULL;
+    enum op_rc rc;
+    if (path.failed) {
+        buf_adds(err, "storage path too long");
+        rc = OP_ERR_LIMIT;
+        goto out;
+    }
+    if (!ro && mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        buf_addf(&why, "cannot create the directory: %s", strerror(errno));
+        rc = OP_ERR_IO;
+        goto out;
+    }
+    rc = prepare_file(buf_str(&path), !ro, &why);
+    if (rc != OP_OK)
+        goto out;
+    h = xcalloc(1, sizeof(*h));
+    pthread_mutex_init(&h->lock, NULL);
+    h->clock = clock;
+    h->retention_ms = retention_ms;
+    h->read_only = ro;
+    atomic_init(&h->errors, 0);
+    int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (sqlite3_open_v2(buf_str(&path), &h->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        buf_adds(&why, h->db ? sqlite3_errmsg(h->db) : "out of memory");
+        rc = OP_ERR_IO;
+        goto out;
+    }
+    sqlite3_extended_result_codes(h->db, 1);
+    sqlite3_busy_timeout(h->db, HIST_BUSY_TIMEOUT_MS);
+    /* WAL: readers (the CLI) never block the writer; NORMAL: a commit is
+     * in the WAL (the page cache) when it returns, which a crash of the
+     * process cannot lose; the WAL is fsynced at checkpoints. */
+    if (!ro && (exec(h, "PRAGMA journal_mode=WAL", "cannot turn on WAL", &why) != OP_OK ||
+                exec(h, "PRAGMA synchronous=NORMAL", "cannot set synchronous", &why) != OP_OK ||
+                ensure_schema(h, &why) != OP_OK)) {
+        rc = OP_ERR_INVALID;
+        goto out;
+    }
+    int v = 0;
+    if (ro && (rc = user_version(h, &v, &why)) == OP_OK && v != HIST_SCHEMA_VERSION) {
+        buf_addf(&why, "schema version %d, this outpost reads %d", v, HIST_SCHEMA_VERSION);
+        rc = OP_ERR_INVALID;
+    }
+    if (rc != OP_OK) {
+        rc = OP_ERR_INVALID;
+        goto out;
+    }
+    for (size_t i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(h->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &h->st[i],
+                               NULL) != SQLITE_OK) {
+            buf_addf(&why, "not an outpost history: %s", sqlite3_errmsg(h->db));
+            rc = OP_ERR_INVALID;
+            goto out;
+        }
+    }
+    if (!ro) {
+        h->next_maintain_ms = clock_wall_ms(clock) + HIST_MAINTAIN_MS;
+        if (history_maintain(h) != OP_OK) {
+            buf_addf(&why, "cannot apply retention: %s", sqlite3_errmsg(h->db));
+            rc = OP_ERR_IO;
+            goto out;
+        }
+    }
+out:
+    if (rc != OP_OK && why.len)
+        buf_addf(err, "%s: %s", buf_str(&path), buf_str(&why));
+    if (rc != OP_OK) {
+        history_close(h);
+        h = NULL;
+    }
+    buf_free(&path);
+    buf_free(&why);
+    *out = h;
+    return rc;
+}
+
+enum op_rc history_open(const char *dir, const struct clock *clock, int64_t retention_ms,
+                        struct history **out, struct buf *err)
+{
+    if (retention_ms < HIST_MIN_RETENTION_MS || retention_ms > HIST_MAX_RETENTION_MS) {
+        buf_adds(err, "retention out of range (1h to 100y)");
+        *out = NULL;
+        return OP_ERR_INVALID;
+    }
+    return open_common(dir, clock, false, retention_ms, out, err);
+}
+
+enum op_rc history_open_ro(const char *dir, const struct clock *clock, struct history **out,
+                           struct buf *err)
+{
+    return open_common(dir, clock, true, 0, out, err);
+}
+
+void history_close(struct history *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(h->st[i]);
+    /* The last connection to close checkpoints the WAL and removes it. */
+    if (h->db)
+        sqlite3_close(h->db);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+uint64_t history_errors(const struct history *h)
+{
+    return h ? atomic_load(&h->errors) : 0;
+}
+
+/* ---- binding ---- */
+
+static sqlite3_stmt *stmt(struct history *h, enum stmt i)
+{
+    sqlite3_stmt *s = h->st[i];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (!v)
+        return sqlite3_bind_null(s, i);
+    return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* NaN and the infinities are stored as NULL: JSON has no spelling for them. */
+static int bind_real(sqlite3_stmt *s, int i, double v)
+{
+    if (!isfinite(v))
+        return sqlite3_bind_null(s, i);
+    return sqlite3_bind_double(s, i, v);
+}
+
+/* Step a statement that returns no row (or ignore its rows). */
+static bool run(sqlite3_stmt *s)
+{
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    return r == SQLITE_DONE || r == SQLITE_ROW;
+}
+
+/* ---- recording ---- */
+
+static enum op_rc check_call(const struct hist_call *c)
+{
+    if (!c->canary || !*c->canary || !c->verdict || !c->reason ||
+        (c->source != HIST_FLAGGER && c->source != HIST_ARGO) || c->hook < HIST_HOOK_NONE ||
+        c->hook > HIST_HOOK_ROLLBACK || c->status < 100 || c->status > 599)
+        return OP_ERR_INVALID;
+    if (strlen(c->canary) > HIST_MAX_CANARY || strlen(c->reason) > HIST_MAX_REASON ||
+        (c->revision && strlen(c->revision) > HIST_MAX_REVISION) ||
+        (c->phase && strlen(c->phase) > HIST_MAX_PHASE) || strlen(c->verdict) > 16)
+        return OP_ERR_LIMIT;
+    return OP_OK;
+}
+
+/* The open run the call belongs to, or a new one (superseding the canary's
+ * other open runs when the call names a new revision). Inside the
+ * transaction. */
+static bool find_run(struct history *h, const struct hist_call *c, int64_t now, int64_t *id)
+{
+    const char *src = source_names[c->source];
+    bool has_rev = c->revision && *c->revision;
+    sqlite3_stmt *s = stmt(h, has_rev ? ST_FIND_REV : ST_FIND_ANY);
+    bind_text(s, 1, c->canary);
+    bind_text(s, 2, src);
+    if (has_rev)
+        bind_text(s, 3, c->revision);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+        return true;
+    }
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE)
+        return false;
+    if (has_rev) {
+        s = stmt(h, ST_SUPERSEDE);
+        bind_text(s, 1, c->canary);
+        bind_text(s, 2, c->revision);
+        sqlite3_bind_int64(s, 3, now);
+        if (!run(s))
+            return false;
+    }
+    s = stmt(h, ST_NEW_RUN);
+    bind_text(s, 1, c->canary);
+    bind_text(s, 2, src);
+    bind_text(s, 3, has_rev ? c->revision : NULL);
+    sqlite3_bind_int64(s, 4, now);
+    bind_text(s, 5, c->verdict);
+    if (!run(s))
+        return false;
+    *id = sqlite3_last_insert_rowid(h->db);
+    return true;
+}
+
+static bool insert_call(struct history *h, const struct hist_call *c, int64_t id, int64_t now)
+{
+    sqlite3_stmt *s = stmt(h, ST_CALL);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, now);
+    bind_text(s, 3, hook_names[c->hook]);
+    bind_text(s, 4, c->phase);
+    bind_text(s, 5, c->verdict);
+    bind_real(s, 6, c->score);
+    bind_real(s, 7, c->fisher_p);
+    sqlite3_bind_int64(s, 8, c->baseline.samples);
+    sqlite3_bind_int64(s, 9, c->canary_arm.samples);
+    bind_real(s, 10, c->baseline.error_ratio);
+    bind_real(s, 11, c->canary_arm.error_ratio);
+    bind_real(s, 12, c->baseline.p50);
+    bind_real(s, 13, c->baseline.p95);
+    bind_real(s, 14, c->baseline.p99);
+    bind_real(s, 15, c->canary_arm.p50);
+    bind_real(s, 16, c->canary_arm.p95);
+    bind_real(s, 17, c->canary_arm.p99);
+    bind_real(s, 18, c->shift);
+    bind_real(s, 19, c->shift_lower);
+    bind_real(s, 20, c->shift_upper);
+    bind_text(s, 21, c->reason);
+    sqlite3_bind_int(s, 22, c->status);
+    if (!run(s))
+        return false;
+    /* Flagger's answers that end a run: promotion confirmed, rollback
+     * ordered. Nothing Argo is told ends one (its failureLimit decides). */
+    enum hist_outcome end = HIST_OPEN;
+    if (c->source == HIST_FLAGGER && c->status == 200 && c->hook == HIST_HOOK_CONFIRM)
+        end = HIST_PROMOTED;
+    else if (c->source == HIST_FLAGGER && c->status == 200 && c->hook == HIST_HOOK_ROLLBACK)
+        end = HIST_ROLLED_BACK;
+    s = stmt(h, ST_RUN_UPDATE);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, now);
+    bind_text(s, 3, c->verdict);
+    if (end != HIST_OPEN)
+        sqlite3_bind_int64(s, 4, now);
+    bind_text(s, 5, outcome_names[end]);
+    return run(s);
+}
+
+static bool abandon(struct history *h, int64_t now)
+{
+    sqlite3_stmt *s = stmt(h, ST_ABANDON);
+    sqlite3_bind_int64(s, 1, now - HIST_ABANDON_MS);
+    return run(s);
+}
+
+static void fail(struct history *h, const char *msg, const char *canary)
+{
+    atomic_fetch_add(&h->errors, 1);
+    log_error(msg, "canary", canary, "err", sqlite3_errmsg(h->db));
+}
+
+enum op_rc history_record(struct history *h, const struct hist_call *c)
+{
+    enum op_rc rc = check_call(c);
+    if (rc != OP_OK) {
+        atomic_fetch_add(&h->errors, 1);
+        log_error("cannot record a canary gate call", "canary", c->canary, "err", op_strerror(rc));
+        return rc;
+    }
+    pthread_mutex_lock(&h->lock);
+    int64_t now = clock_wall_ms(h->clock), id = 0;
+    bool ok = !h->read_only && run(stmt(h, ST_BEGIN));
+    if (ok) {
+        ok = abandon(h, now) && find_run(h, c, now, &id) && insert_call(h, c, id, now) &&
+             run(stmt(h, ST_COMMIT));
+        if (!ok) {
+            fail(h, "cannot record a canary gate call", c->canary);
+            (void)run(stmt(h, ST_ROLLBACK));
+        }
+    } else {
+        fail(h, "cannot record a canary gate call", c->canary);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return ok ? OP_OK : OP_ERR_IO;
+}
+
+/* ---- housekeeping ---- */
+
+enum op_rc history_maintain(struct history *h)
+{
+    if (!h || h->read_only)
+        return OP_ERR_STATE;
+    pthread_mutex_lock(&h->lock);
+    int64_t now = clock_wall_ms(h->clock);
+    /* Abandon first: a run open for longer than retention but still
+     * called is kept; one that stopped is judged by its last call. */
+    bool ok = run(stmt(h, ST_BEGIN));
+    if (ok) {
+        sqlite3_stmt *pc = stmt(h, ST_PRUNE_CALLS), *pr = stmt(h, ST_PRUNE_RUNS);
+        sqlite3_bind_int64(pc, 1, now - h->retention_ms);
+        sqlite3_bind_int64(pr, 1, now - h->retention_ms);
+        ok = abandon(h, now) && run(pc) && run(pr) && run(stmt(h, ST_COMMIT));
+        if (!ok)
+            (void)run(stmt(h, ST_ROLLBACK));
+    }
+    if (!ok)
+        fail(h, "cannot apply the run history's retention", NULL);
+    h->next_maintain_ms = now + HIST_MAINTAIN_MS;
+    pthread_mutex_unlock(&h->lock);
+    return ok ? OP_OK : OP_ERR_IO;
+}
+
+int64_t history_tick(struct history *h)
+{
+    if (!h || h->read_only)
+        return HIST_MAINTAIN_MS;
+    pthread_mutex_lock(&h->lock);
+    int64_t left = h->next_maintain_ms - clock_wall_ms(h->clock);
+    pthread_mutex_unlock(&h->lock);
+    if (left > 0)
+        return left;
+    enum op_rc rc = history_maintain(h);
+    (void)rc; /* a failure is logged and counted; the next try is an hour away */
+    return HIST_MAINTAIN_MS;
+}
+
+/* ---- reading ---- */
+
+static char *col_str(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+static double col_real(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+static int name_index(const char *const *names, size_t n, const char *v, int none)
+{
+    for (size_t i = 0; v && i < n; i++)
+        if (names[i] && strcmp(names[i], v) == 0)
+            return (int)i;
+    return none;
+}
+
+/* A run row (RUN_COLS); an open run past HIST_ABANDON_MS reads as the
+ * abandoned run the next write will make it. */
+static void read_run(sqlite3_stmt *s, int64_t now, struct hist_run *r)
+{
+    r->id = sqlite3_column_int64(s, 0);
+    r->canary = col_str(s, 1);
+    const char *src = (const char *)sqlite3_column_text(s, 2);
+    r->source = src && strcmp(src, "argo") == 0 ? HIST_ARGO : HIST_FLAGGER;
+    r->revision = col_str(s, 3);
+    r->started_ms = sqlite3_column_int64(s, 4);
+    r->ended_ms = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 5);
+    r->last_call_ms = sqlite3_column_int64(s, 6);
+    r->outcome = (enum hist_outcome)name_index(outcome_names, ARRAY_SIZE(outcome_names),
+                                               (const char *)sqlite3_column_text(s, 7), HIST_OPEN);
+    r->last_verdict = col_str(s, 8);
+    r->calls = sqlite3_column_int64(s, 9);
+    if (r->ended_ms < 0 && r->last_call_ms < now - HIST_ABANDON_MS) {
+        r->ended_ms = r->last_call_ms;
+        r->outcome = HIST_ABANDONED;
+    }
+    if (!r->canary)
+        r->canary = xstrdup("");
+    if (!r->last_verdict)
+        r->last_verdict = xstrdup("");
+}
+
+static void read_call(sqlite3_stmt *s, struct hist_call_row *c)
+{
+    c->seq = sqlite3_column_int64(s, 0);
+    c->time_ms = sqlite3_column_int64(s, 1);
+    c->hook = (enum hist_hook)name_index(hook_names, ARRAY_SIZE(hook_names),
+                                         (const char *)sqlite3_column_text(s, 2), HIST_HOOK_NONE);
+    c->phase = col_str(s, 3);
+    c->verdict = col_str(s, 4);
+    if (!c->verdict)
+        c->verdict = xstrdup("");
+    c->score = col_real(s, 5);
+    c->fisher_p = col_real(s, 6);
+    c->baseline.samples = sqlite3_column_int64(s, 7);
+    c->canary_arm.samples = sqlite3_column_int64(s, 8);
+    c->baseline.error_ratio = col_real(s, 9);
+    c->canary_arm.error_ratio = col_real(s, 10);
+    c->baseline.p50 = col_real(s, 11);
+    c->baseline.p95 = col_real(s, 12);
+    c->baseline.p99 = col_real(s, 13);
+    c->canary_arm.p50 = col_real(s, 14);
+    c->canary_arm.p95 = col_real(s, 15);
+    c->canary_arm.p99 = col_real(s, 16);
+    c->shift = col_real(s, 17);
+    c->shift_lower = col_real(s, 18);
+    c->shift_upper = col_real(s, 19);
+    c->reason = col_str(s, 20);
+    if (!c->reason)
+        c->reason = xstrdup("");
+    c->status = sqlite3_column_int(s, 21);
+}
+
+static enum op_rc read_error(struct history *h, const char *what)
+{
+    log_error(what, "err", sqlite3_errmsg(h->db));
+    return OP_ERR_IO;
+}
+
+enum op_rc history_list(struct history *h, const char *canary, unsigned limit,
+                        struct hist_run **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit < 1 || limit > HIST_MAX_LIST)
+        return OP_ERR_INVALID;
+    pthread_mutex_lock(&h->lock);
+    int64_t now = clock_wall_ms(h->clock);
+    sqlite3_stmt *s = stmt(h, canary ? ST_LIST : ST_LIST_ALL);
+    if (canary)
+        bind_text(s, 1, canary);
+    sqlite3_bind_int(s, canary ? 2 : 1, (int)limit);
+    struct hist_run *v = xcalloc(limit, sizeof(*v));
+    size_t k = 0;
+    int r = SQLITE_DONE;
+    while (k < limit && (r = sqlite3_step(s)) == SQLITE_ROW)
+        read_run(s, now, &v[k++]);
+    enum op_rc rc = k == limit || r == SQLITE_DONE ? OP_OK : read_error(h, "cannot list runs");
+    sqlite3_reset(s);
+    pthread_mutex_unlock(&h->lock);
+    if (rc != OP_OK) {
+        history_runs_free(v, k);
+        return rc;
+    }
+    *out = v;
+    *n = k;
+    return OP_OK;
+}
+
+enum op_rc history_has_canary(struct history *h, const char *canary, bool *yes)
+{
+    pthread_mutex_lock(&h->lock);
+    sqlite3_stmt *s = stmt(h, ST_HAS);
+    bind_text(s, 1, canary);
+    int r = sqlite3_step(s);
+    *yes = r == SQLITE_ROW;
+    enum op_rc rc = r == SQLITE_ROW || r == SQLITE_DONE ? OP_OK : read_error(h, "cannot read runs");
+    sqlite3_reset(s);
+    pthread_mutex_unlock(&h->lock);
+    return rc;
+}
+
+enum op_rc history_get(struct history *h, const char *canary, int64_t id, struct hist_run **run,
+                       struct hist_call_row **calls, size_t *n)
+{
+    *run = NULL;
+    *calls = NULL;
+    *n = 0;
+    pthread_mutex_lock(&h->lock);
+    int64_t now = clock_wall_ms(h->clock);
+    sqlite3_stmt *s = stmt(h, ST_GET);
+    sqlite3_bind_int64(s, 1, id);
+    int r = sqlite3_step(s);
+    struct hist_run *rr = NULL;
+    struct hist_call_row *v = NULL;
+    size_t k = 0, cap = 0;
+    enum op_rc rc = OP_OK;
+    if (r == SQLITE_ROW) {
+        rr = xcalloc(1, sizeof(*rr));
+        read_run(s, now, rr);
+    } else {
+        rc = r == SQLITE_DONE ? OP_ERR_NOT_FOUND : read_error(h, "cannot read a run");
+    }
+    sqlite3_reset(s);
+    if (rc == OP_OK && canary && strcmp(rr->canary, canary) != 0)
+        rc = OP_ERR_NOT_FOUND;
+    if (rc == OP_OK) {
+        s = stmt(h, ST_CALLS);
+        sqlite3_bind_int64(s, 1, id);
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            if (k == cap) {
+                cap = cap ? cap * 2 : 16;
+                v = xrealloc(v, cap * sizeof(*v));
+            }
+            memset(&v[k], 0, sizeof(v[k]));
+            read_call(s, &v[k++]);
+        }
+        if (r != SQLITE_DONE)
+            rc = read_error(h, "cannot read a run's calls");
+        sqlite3_reset(s);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (rc != OP_OK) {
+        history_runs_free(rr, rr ? 1 : 0);
+        history_calls_free(v, k);
+        return rc;
+    }
+    *run = rr;
+    *calls = v;
+    *n = k;
+    return OP_OK;
+}
+
+void history_runs_free(struct hist_run *runs, size_t n)
+{
+    for (size_t i = 0; runs && i < n; i++) {
+        free(runs[i].canary);
+        free(runs[i].revision);
+        free(runs[i].last_verdict);
+    }
+    free(runs);
+}
+
+void history_calls_free(struct hist_call_row *calls, size_t n)
+{
+    for (size_t i = 0; calls && i < n; i++) {
+        free(calls[i].phase);
+        free(calls[i].verdict);
+        free(calls[i].reason);
+    }
+    free(calls);
+}
