@@ -22,7 +22,8 @@
 #define HTTPD_PAGE_MAX_GAP_MS 1000
 
 const char *const httpd_route_names[ROUTE_COUNT] = {
-    "landing", "metrics", "healthy", "ready", "reload", "flagger", "argo", "api", "other", "probe",
+    "landing", "metrics", "healthy", "ready", "reload", "flagger",
+    "argo",    "api",     "other",   "probe", "runs",
 };
 
 /* ---- responses ---- */
@@ -197,6 +198,8 @@ static enum route classify(const struct httpd *h, const char *url)
     if (strncmp(url, CHECKS_PATH, strlen(CHECKS_PATH)) == 0 &&
         (url[strlen(CHECKS_PATH)] == '\0' || url[strlen(CHECKS_PATH)] == '/'))
         return ROUTE_API;
+    if (strncmp(url, RUNS_PREFIX, strlen(RUNS_PREFIX)) == 0)
+        return ROUTE_RUNS;
     if (strcmp(url, "/-/reload") == 0)
         return ROUTE_RELOAD;
     if (strcmp(url, PROBE_PATH) == 0)
@@ -290,6 +293,10 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
         if (!is_get)
             return method_not_allowed(q, "GET, HEAD");
         return httpd_serve_probe(q);
+    case ROUTE_RUNS:
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        return httpd_serve_runs(q, url + strlen(RUNS_PREFIX));
     case ROUTE_OTHER:
     case ROUTE_COUNT:
         break;
@@ -556,6 +563,8 @@ enum op_rc httpd_start(const struct httpd_options *o, struct runtime *rt, struct
     h->max_probes = o->max_probes ? o->max_probes : HTTPD_DEFAULT_MAX_PROBES;
     pthread_mutex_init(&h->probe_lock, NULL);
     h->enable_lifecycle = o->enable_lifecycle;
+    h->history = o->history;
+    atomic_init(&h->history_missing, 0);
     atomic_init(&h->active_scrapes, 0);
     struct conntrack_options co = {o->max_connections, o->max_connections_per_ip,
                                    o->read_timeout_ms, clock_system()};

@@ -22,6 +22,8 @@
 #define HTTPD_DEFAULT_MAX_PROBES 100
 #define HTTPD_MAX_PROBES 10000
 
+struct history;
+
 struct httpd_options {
     const char *listen[HTTPD_MAX_LISTEN]; /* "host:port", ":port", "[v6]:port" */
     size_t n_listen;
@@ -33,6 +35,7 @@ struct httpd_options {
     int64_t read_timeout_ms;         /* --web.read-timeout */
     uint64_t max_response_memory;    /* --web.max-response-memory; 0: auto (below) */
     unsigned max_probes;             /* --probe.max-concurrent; 0: the default */
+    struct history *history;         /* the canary run history; borrowed, NULL: not open */
 };
 
 struct httpd;

@@ -9,11 +9,34 @@
 /* Flagger's webhook body is a few hundred bytes; anything larger is not it. */
 #define HTTPD_MAX_GATE_BODY (64u << 10)
 
+/* Argo's ?revision= (an AnalysisTemplate arg, e.g. the pod-template hash):
+ * printable ASCII without spaces, as hashes, tags and versions are. NULL
+ * when absent or empty; *bad when malformed. */
+static const char *argo_revision(struct req *q, bool *bad)
+{
+    const char *r = MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, "revision");
+    *bad = false;
+    if (!r || !*r)
+        return NULL;
+    size_t n = strlen(r);
+    *bad = n >= CANARY_MAX_CHECKSUM;
+    for (const unsigned char *p = (const unsigned char *)r; *p && !*bad; p++)
+        *bad = *p <= 0x20 || *p >= 0x7f;
+    return r;
+}
+
 enum MHD_Result httpd_serve_argo(struct req *q, const char *name)
 {
+    bool bad;
+    const char *revision = argo_revision(q, &bad);
+    if (bad)
+        return httpd_send_text(q, MHD_HTTP_BAD_REQUEST,
+                               "revision must be 1 to 255 printable ASCII characters without "
+                               "spaces\n");
     struct canary_verdict v;
     bool reset;
-    if (rt_canary(q->h->rt, name, NULL, &v, &reset) != OP_OK)
+    /* A revision is Flagger's checksum: a new one resets the samples. */
+    if (rt_canary(q->h->rt, name, revision, &v, &reset) != OP_OK)
         return httpd_send_text(q, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
     struct buf b;
     buf_init(&b, 1u << 20);
@@ -23,6 +46,7 @@ enum MHD_Result httpd_serve_argo(struct req *q, const char *name)
         buf_free(&b);
         return httpd_send_text(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "verdict too large\n");
     }
+    httpd_history_record(q, name, HIST_ARGO, revision, HIST_HOOK_NONE, NULL, &v, MHD_HTTP_OK);
     size_t len = b.len;
     return httpd_send_owned(q, MHD_HTTP_OK, buf_take(&b), len, "application/json", false);
 }
@@ -56,6 +80,9 @@ STATIC const char *flagger_body(json_t *root, const char **checksum)
                 return "metadata must be an object of strings";
         }
     }
+    json_t *ph = json_object_get(root, "phase");
+    if (ph && strlen(json_string_value(ph)) > HIST_MAX_PHASE)
+        return "phase longer than 63 bytes";
     json_t *cs = json_object_get(root, "checksum");
     if (cs) {
         *checksum = json_string_value(cs);
@@ -113,20 +140,27 @@ enum MHD_Result httpd_serve_flagger(struct req *q, const char *name)
     struct canary_verdict v;
     bool reset;
     enum op_rc rc = rt_canary(q->h->rt, name, checksum, &v, &reset);
-    json_decref(root);
-    if (rc != OP_OK)
+    if (rc != OP_OK) {
+        json_decref(root);
         return httpd_send_text(q, MHD_HTTP_NOT_FOUND, "no canary of that name\n");
+    }
     /* Flagger counts <= 202 as success. For rollback hooks success means
      * "roll back now", so they pass only on a significant failure. */
     bool ok = rollback ? v.verdict == CANARY_FAIL : v.verdict == CANARY_PASS;
+    unsigned status = ok ? MHD_HTTP_OK : MHD_HTTP_PRECONDITION_FAILED;
+    enum hist_hook hh = rollback                       ? HIST_HOOK_ROLLBACK
+                        : strcmp(hook, "rollout") == 0 ? HIST_HOOK_ROLLOUT
+                                                       : HIST_HOOK_CONFIRM;
+    httpd_history_record(q, name, HIST_FLAGGER, checksum, hh,
+                         json_string_value(json_object_get(root, "phase")), &v, status);
+    json_decref(root);
     struct buf m;
     buf_init(&m, 1024);
     if (rollback && !ok)
         buf_addf(&m, "no significant failure, %s\n", v.reason);
     else
         buf_addf(&m, "%s\n", v.reason);
-    enum MHD_Result r =
-        httpd_send_text(q, ok ? MHD_HTTP_OK : MHD_HTTP_PRECONDITION_FAILED, buf_str(&m));
+    enum MHD_Result r = httpd_send_text(q, status, buf_str(&m));
     buf_free(&m);
     return r;
 }

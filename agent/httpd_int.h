@@ -10,7 +10,9 @@
 
 #include "buf.h"
 #include "conntrack.h"
+#include "canary.h"
 #include "expo.h"
+#include "history.h"
 #include "httpd.h"
 #include "pages.h"
 #include "websec.h"
@@ -28,6 +30,7 @@
 #define ARGO_PREFIX "/gates/argo/"
 #define CHECKS_PATH "/api/v1/checks"
 #define PROBE_PATH "/probe"
+#define RUNS_PREFIX "/api/v1/canaries/"
 
 /* The handler label of outpost_http_requests_total: a fixed name per
  * route, never the path a client sent. */
@@ -42,6 +45,7 @@ enum route {
     ROUTE_API,
     ROUTE_OTHER,
     ROUTE_PROBE, /* after other: the earlier labels keep their order */
+    ROUTE_RUNS,  /* /api/v1/canaries/{name}/runs[/{id}] */
     ROUTE_COUNT
 };
 
@@ -77,6 +81,8 @@ struct httpd {
     atomic_uint_fast64_t requests[ROUTE_COUNT][HTTPD_STATUS_SLOTS];
     struct conntrack *ct;
     struct pages *pages;
+    struct history *history;              /* borrowed; NULL: not open */
+    atomic_uint_fast64_t history_missing; /* gate calls not recorded for that */
     /* The reaper: read deadlines and stale pages, on its own thread. */
     pthread_t reaper;
     bool reaper_running;
@@ -150,5 +156,19 @@ enum MHD_Result httpd_start_body(struct req *q);
  * already queued (oversized). */
 bool httpd_read_body(struct req *q, const char *upload, size_t *upload_size,
                      enum MHD_Result *early);
+
+/* ---- the canary run history (httpd_history.c) ---- */
+
+/* Record a gate call that got a verdict, with the status it is answered
+ * (before it is sent, so an answered call is on disk). Strings borrowed.
+ * Never fails the gate: a failure is logged and counted. */
+void httpd_history_record(struct req *q, const char *canary, enum hist_source source,
+                          const char *revision, enum hist_hook hook, const char *phase,
+                          const struct canary_verdict *v, unsigned status);
+/* GET /api/v1/canaries/{name}/runs and .../runs/{id}; rest is the path after
+ * RUNS_PREFIX. */
+enum MHD_Result httpd_serve_runs(struct req *q, const char *rest);
+/* outpost_history_errors_total, on the server's own families. */
+void httpd_history_families(struct expo *e, struct httpd *h);
 
 #endif

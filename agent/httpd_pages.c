@@ -290,4 +290,5 @@ void httpd_render_families(struct expo *e, void *arg)
                             {"encoding", page_labels[v][2]}};
         expo_sample_u64(e, "outpost_http_page_renders_total", "", l, 3, NULL, ps.renders[v]);
     }
+    httpd_history_families(e, h);
 }
