@@ -13,6 +13,8 @@
 #include "runtime.h"
 #include "canary_cmd.h"
 #include "cli.h"
+#include "history.h"
+#include "history_cmd.h"
 #include "slo_replay.h"
 #include "smoke.h"
 #include "websec.h"
@@ -34,6 +36,7 @@ struct options {
     const char *modules_file;
     const char *storage_path;
     int64_t snapshot_interval_ms;
+    int64_t history_retention_ms;
     bool config_check;
     bool skip_secrets;
     struct httpd_options web;
@@ -93,6 +96,9 @@ static void usage(FILE *out)
             "  --storage.path=./data       Directory for the SLO state file.\n"
             "  --storage.snapshot-interval=60s\n"
             "                              How often SLO state is saved (also at shutdown).\n"
+            "  --storage.history-retention=90d\n"
+            "                              How long canary runs are kept in history.db after\n"
+            "                              they ended (1h to 100y).\n"
             "\n"
             "Commands:\n"
             "  outpost check [--config.file=F] [--check=NAME]... [--format=table|json|junit]\n"
@@ -107,7 +113,11 @@ static void usage(FILE *out)
             "  outpost canary judge --baseline B --canary C [--config.file F --canary-name N]\n"
             "                              Judge two files of latency_seconds[,ok|fail] lines;\n"
             "                              exit 0 pass, 1 fail, 3 inconclusive, 2 usage error,\n"
-            "                              4 bad input.\n");
+            "                              4 bad input.\n"
+            "  outpost canary history --storage.path=DIR [--canary=N] [--run=ID]\n"
+            "                         [--format=table|json] [--limit=N]\n"
+            "                              The canary run history (read-only, also while the\n"
+            "                              agent runs). See outpost canary history --help.\n");
 }
 
 /* A whole number from min to max, digits only. */
@@ -234,6 +244,14 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 fprintf(stderr, "outpost: --storage.snapshot-interval needs a duration >= 1s\n");
                 return 2;
             }
+        } else if ((v = cli_flag_value(argc, argv, &i, "--storage.history-retention", &missing))) {
+            if (cfg_parse_duration(v, &o->history_retention_ms) != OP_OK ||
+                o->history_retention_ms < HIST_MIN_RETENTION_MS ||
+                o->history_retention_ms > HIST_MAX_RETENTION_MS) {
+                fprintf(stderr,
+                        "outpost: --storage.history-retention needs a duration from 1h to 100y\n");
+                return 2;
+            }
         } else if ((v = cli_flag_value(argc, argv, &i, "--log.format", &missing))) {
             if (log_parse_format(v, &o->log_format) != OP_OK) {
                 fprintf(stderr, "outpost: --log.format must be logfmt or json\n");
@@ -344,10 +362,13 @@ int main(int argc, char **argv)
         return slo_replay_main(argc - 2, argv + 2);
     if (argc >= 3 && strcmp(argv[1], "canary") == 0 && strcmp(argv[2], "judge") == 0)
         return canary_judge_main(argc - 2, argv + 2);
+    if (argc >= 3 && strcmp(argv[1], "canary") == 0 && strcmp(argv[2], "history") == 0)
+        return history_cmd_main(argc - 2, argv + 2);
     struct options o = {
         .config_file = "outpost.yml",
         .storage_path = "./data",
         .snapshot_interval_ms = 60000,
+        .history_retention_ms = HIST_DEFAULT_RETENTION_MS,
         .web = {.listen = {":9469"},
                 .n_listen = 1,
                 .telemetry_path = "/metrics",
@@ -391,6 +412,7 @@ int main(int argc, char **argv)
     struct runtime *rt = NULL;
     struct httpd *h = NULL;
     struct websec *sec = NULL;
+    struct history *hist = NULL;
     int exit_code = 1;
     if (websec_new(&o.sec, clock_system(), &sec, &errors) != OP_OK) {
         log_lines(
@@ -414,6 +436,14 @@ int main(int argc, char **argv)
      * nothing, whichever path asked for the reload. */
     struct rt_reload_hook hook = {web_prepare, web_commit, web_discard, sec};
     rt_set_reload_hook(rt, &hook);
+    /* Without its history the agent still judges and answers the gates:
+     * every call it cannot record counts in outpost_history_errors_total. */
+    buf_reset(&errors);
+    if (history_open(o.storage_path, clock_system(), o.history_retention_ms, &hist, &errors) !=
+        OP_OK)
+        log_error("cannot open the canary run history; gate calls will not be recorded", "err",
+                  buf_str(&errors));
+    o.web.history = hist;
     if (httpd_start(&o.web, rt, sec, &h) != OP_OK)
         goto out;
 
@@ -421,6 +451,9 @@ int main(int argc, char **argv)
         /* Main is also the housekeeping thread: SLO evaluation and state
          * snapshots run between signals. */
         int64_t wait_ms = rt_tick(rt);
+        int64_t hist_ms = history_tick(hist);
+        if (hist_ms < wait_ms)
+            wait_ms = hist_ms;
         struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig < 0)
@@ -441,6 +474,7 @@ out:
     if (rt)
         rt_cancel(rt);
     httpd_stop(h);
+    history_close(hist);
     if (rt && rt_stop(rt) != OP_OK && exit_code == 0)
         exit_code = EXIT_SNAPSHOT_FAILED;
     rt_free(rt);
