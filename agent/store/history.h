@@ -160,8 +160,6 @@ uint64_t history_errors(const struct history *h);
 enum op_rc history_list(struct history *h, const char *canary, unsigned limit,
                         struct hist_run **out, size_t *n) WUR;
 void history_runs_free(struct hist_run *runs, size_t n);
-/* True when canary has at least one stored run. */
-enum op_rc history_has_canary(struct history *h, const char *canary, bool *yes) WUR;
 /* Run id with its calls (oldest first). canary NULL: any canary, else the
  * run must be of that canary. OP_ERR_NOT_FOUND when there is none. *run
  * and *calls: caller frees (history_runs_free(run, 1), history_calls_free). */
