@@ -1,6 +1,7 @@
 /*
- * test_slo_gate.c - deploy gates from error budgets: a canary's
- * `gate_slos` in the configuration.
+ * test_slo_gate.c - deploy gates from error budgets: the judgement of an
+ * SLO (its reasons and the Argo JSON) and a canary's `gate_slos` in the
+ * configuration.
  *
  * Every error case compares the whole error text, so a wrong place, a
  * wrong message and a spurious follow-up error all fail.
@@ -13,6 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "slogate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -150,9 +152,152 @@ static void test_gate_slos_errors(void **state)
                           "  - {name: slow, baseline_check: a, canary_check: a}\n"));
 }
 
+/* ---- the judgement ---- */
+
+#define HOUR 3600000LL
+#define DAY (24 * HOUR)
+
+/* Figures with every burn rate b and the given states. */
+static struct slo_figures figures(bool freeze, bool page, double consumed, double burn_1h,
+                                  double burn_6h)
+{
+    struct slo_figures f;
+    memset(&f, 0, sizeof(f));
+    for (int w = 0; w < SLO_W_COUNT; w++)
+        f.burn[w] = burn_1h;
+    f.burn[SLO_W_6H] = burn_6h;
+    f.freeze = freeze;
+    f.page = page;
+    f.policy_consumed = consumed;
+    f.budget_remaining = 0.25;
+    return f;
+}
+
+static void test_judge_reasons(void **state)
+{
+    (void)state;
+    static struct slo_spec pol = {.name = "orders-availability",
+                                  .has_policy = true,
+                                  .freeze_when_consumed = 0.7,
+                                  .policy_over_ms = 7 * DAY};
+    static struct slo_spec bare = {.name = "x"};
+    static struct slo_spec odd = {.name = "y",
+                                  .has_policy = true,
+                                  .freeze_when_consumed = 0.001,
+                                  .policy_over_ms = 36 * HOUR};
+    static const char *const no_page = "no page alert firing";
+    static const struct {
+        const struct slo_spec *s;
+        bool freeze, page;
+        double consumed, b1, b6;
+        bool pass;
+        const char *reason, *rollback;
+    } rows[] = {
+        {&pol, false, false, 0.012, 0.5, 0.25, true,
+         "SLO orders-availability: 1.2 % of the error budget consumed over 7d (freeze at 70 %), "
+         "no page alert firing",
+         NULL},
+        {&pol, true, false, 0.742, 2, 1, false,
+         "SLO orders-availability: 74.2 % of the error budget consumed over 7d (freeze at 70 %)",
+         NULL},
+        {&bare, false, true, NAN, 14.4, 6.25, false,
+         "SLO x: page alert firing (burn 14.4x over 1h and 6.25x over 6h)",
+         "SLO x: page alert firing (burn 14.4x over 1h and 6.25x over 6h)"},
+        {&pol, true, true, 1, 1000, 123.456, false,
+         "SLO orders-availability: 100 % of the error budget consumed over 7d (freeze at 70 %); "
+         "page alert firing (burn 1000x over 1h and 123x over 6h)",
+         "SLO orders-availability: page alert firing (burn 1000x over 1h and 123x over 6h)"},
+        {&bare, false, false, NAN, 0, 0, true,
+         "SLO x: no error budget policy, no page alert firing", NULL},
+        {&odd, true, false, 12.5, 3, 3, false,
+         "SLO y: 1250 % of the error budget consumed over 36h (freeze at 0.1 %)", NULL},
+        {&odd, false, false, NAN, NAN, NAN, true,
+         "SLO y: no error budget yet to judge the policy by (freeze at 0.1 % over 36h), no page "
+         "alert firing",
+         NULL},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        struct slo_figures f =
+            figures(rows[i].freeze, rows[i].page, rows[i].consumed, rows[i].b1, rows[i].b6);
+        struct slo_gate g;
+        slogate_judge(rows[i].s, &f, &g);
+        assert_int_equal(g.pass, rows[i].pass);
+        assert_int_equal(g.freeze, rows[i].freeze);
+        assert_int_equal(g.page, rows[i].page);
+        assert_string_equal(g.reason, rows[i].reason);
+        char want[SLOGATE_REASON_BYTES];
+        snprintf(want, sizeof(want), "SLO %s: %s", rows[i].s->name, no_page);
+        assert_string_equal(g.rollback, rows[i].rollback ? rows[i].rollback : want);
+    }
+    /* The policy alone, for a canary's gate_slos: never the page alert. */
+    struct slo_figures f = figures(true, true, 0.742, 20, 20);
+    struct slo_gate g;
+    slogate_judge(&pol, &f, &g);
+    assert_string_equal(g.policy, "SLO orders-availability: 74.2 % of the error budget consumed "
+                                  "over 7d (freeze at 70 %)");
+    /* The longest name fits whole, both conditions included. */
+    char name[CFG_MAX_NAME_BYTES + 1];
+    memset(name, 'n', CFG_MAX_NAME_BYTES);
+    name[CFG_MAX_NAME_BYTES] = '\0';
+    struct slo_spec longest = pol;
+    longest.name = name;
+    f = figures(true, true, -1e300, -1e300, -1e300);
+    slogate_judge(&longest, &f, &g);
+    assert_non_null(strstr(g.reason, " over 6h)"));
+    assert_int_equal(strncmp(g.reason + 4, name, CFG_MAX_NAME_BYTES), 0);
+}
+
+static void test_judge_json(void **state)
+{
+    (void)state;
+    struct slo_spec pol = {.name = "orders",
+                           .has_policy = true,
+                           .freeze_when_consumed = 0.7,
+                           .policy_over_ms = 7 * DAY};
+    struct slo_figures f = figures(true, false, 0.75, 2, 1.5);
+    f.burn[SLO_W_5M] = NAN;
+    f.budget_remaining = -INFINITY;
+    struct slo_gate g;
+    slogate_judge(&pol, &f, &g);
+    struct buf b;
+    buf_init(&b, 1u << 16);
+    slogate_json(&g, "orders", false, &b);
+    assert_string_equal(
+        buf_str(&b),
+        "{\"slo\":\"orders\",\"verdict\":\"fail\",\"reason\":\"SLO orders: 75 % of the "
+        "error budget consumed over 7d (freeze at 70 %)\",\"freeze\":true,"
+        "\"page_alert\":false,\"budget_remaining\":null,"
+        "\"budget_consumed_policy_window\":0.75,\"freeze_when_consumed\":0.7,"
+        "\"burn_rate\":{\"5m\":null,\"30m\":2,\"1h\":2,\"2h\":2,\"6h\":1.5,\"1d\":2,"
+        "\"3d\":2,\"period\":2}}");
+    /* The rollback hook: a freeze alone passes (nothing to roll back). */
+    buf_reset(&b);
+    slogate_json(&g, "orders", true, &b);
+    assert_non_null(strstr(buf_str(&b), "\"verdict\":\"pass\",\"reason\":\"SLO orders: no page "
+                                        "alert firing\",\"freeze\":true,"));
+    /* A page alert fails both; a name is escaped; no policy is null. */
+    struct slo_spec bare = {.name = "a\"b"};
+    f = figures(false, true, NAN, 20, 10);
+    slogate_judge(&bare, &f, &g);
+    buf_reset(&b);
+    slogate_json(&g, bare.name, true, &b);
+    assert_non_null(strstr(buf_str(&b), "{\"slo\":\"a\\\"b\",\"verdict\":\"fail\",\"reason\":\"SLO "
+                                        "a\\\"b: page alert firing (burn 20x over 1h and 10x over "
+                                        "6h)\",\"freeze\":false,\"page_alert\":true,"
+                                        "\"budget_remaining\":0.25,"
+                                        "\"budget_consumed_policy_window\":null,"
+                                        "\"freeze_when_consumed\":null,"));
+    buf_reset(&b);
+    slogate_json(&g, bare.name, false, &b);
+    assert_non_null(strstr(buf_str(&b), "\"verdict\":\"fail\""));
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_judge_reasons),
+        cmocka_unit_test(test_judge_json),
         cmocka_unit_test(test_gate_slos_resolved),
         cmocka_unit_test(test_gate_slos_errors),
     };
