@@ -22,8 +22,8 @@
 #define HTTPD_PAGE_MAX_GAP_MS 1000
 
 const char *const httpd_route_names[ROUTE_COUNT] = {
-    "landing", "metrics", "healthy", "ready", "reload", "flagger",
-    "argo",    "api",     "other",   "probe", "runs",
+    "landing", "metrics", "healthy", "ready", "reload",      "flagger",  "argo",
+    "api",     "other",   "probe",   "runs",  "flagger_slo", "argo_slo",
 };
 
 /* ---- responses ---- */
@@ -191,6 +191,10 @@ enum MHD_Result httpd_send_json_error(struct req *q, unsigned status, const char
 
 static enum route classify(const struct httpd *h, const char *url)
 {
+    if (strncmp(url, FLAGGER_SLO_PREFIX, strlen(FLAGGER_SLO_PREFIX)) == 0)
+        return ROUTE_FLAGGER_SLO;
+    if (strncmp(url, ARGO_SLO_PREFIX, strlen(ARGO_SLO_PREFIX)) == 0)
+        return ROUTE_ARGO_SLO;
     if (strncmp(url, FLAGGER_PREFIX, strlen(FLAGGER_PREFIX)) == 0)
         return ROUTE_FLAGGER;
     if (strncmp(url, ARGO_PREFIX, strlen(ARGO_PREFIX)) == 0)
@@ -235,7 +239,8 @@ static bool gate(struct req *q, const char *method, enum MHD_Result *ret)
         return false;
     }
     const char *authz = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Authorization");
-    if (!authz && q->route == ROUTE_FLAGGER && strcmp(method, "POST") == 0)
+    if (!authz && (q->route == ROUTE_FLAGGER || q->route == ROUTE_FLAGGER_SLO) &&
+        strcmp(method, "POST") == 0)
         return false;
     if (websec_authenticate(q->sec, authz, q->client, httpd_route_names[q->route]) ==
         WEBSEC_AUTH_OK) {
@@ -258,6 +263,14 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
         if (!is_get && strcmp(method, "POST") != 0)
             return method_not_allowed(q, "GET, POST");
         return httpd_serve_argo(q, url + strlen(ARGO_PREFIX));
+    case ROUTE_FLAGGER_SLO:
+        if (strcmp(method, "POST") != 0)
+            return method_not_allowed(q, "POST");
+        return httpd_start_body(q);
+    case ROUTE_ARGO_SLO:
+        if (!is_get && strcmp(method, "POST") != 0)
+            return method_not_allowed(q, "GET, POST");
+        return httpd_serve_argo_slo(q, url + strlen(ARGO_SLO_PREFIX));
     case ROUTE_API: {
         /* libmicrohttpd hands the path %-decoded, so a name with a '/' (a
          * canary arm, "<canary>/baseline") may come as is or as %2F; the
@@ -351,7 +364,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct req *q = *con_cls;
     if (!q) {
         /* The first call, with the headers: everything is decided here
-         * except Flagger's gate, the one endpoint that reads a body (a
+         * except Flagger's gates, the endpoints that read a body (a
          * capped buffer across MHD's calls). MHD discards the rest of any
          * other upload once an answer is queued (bounded work). */
         q = xcalloc(1, sizeof(*q));
@@ -380,6 +393,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (q->too_big)
         return MHD_YES; /* the 413 is queued already */
     q->reading = false;
+    if (q->route == ROUTE_FLAGGER_SLO)
+        return httpd_serve_flagger_slo(q, url + strlen(FLAGGER_SLO_PREFIX));
     return httpd_serve_flagger(q, url + strlen(FLAGGER_PREFIX));
 }
 

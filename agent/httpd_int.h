@@ -3,7 +3,8 @@
  * one request, the routes, and the answers every handler goes through.
  * httpd.c runs the daemons, routes and guards connections; httpd_pages.c
  * serves the big pages (metrics, checks listing) and the server's own
- * metric families; httpd_gates.c serves the canary gates.
+ * metric families; httpd_gates.c serves the canary gates, httpd_slogates.c
+ * the SLO gates.
  */
 #ifndef OUTPOST_HTTPD_INT_H
 #define OUTPOST_HTTPD_INT_H
@@ -17,6 +18,7 @@
 #include "pages.h"
 #include "websec.h"
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +30,10 @@
 
 #define FLAGGER_PREFIX "/gates/flagger/"
 #define ARGO_PREFIX "/gates/argo/"
+/* Under the canary gates' prefixes: a canary's name never begins "slo/"
+ * (the config refuses it), so these paths are the SLOs'. */
+#define FLAGGER_SLO_PREFIX "/gates/flagger/slo/"
+#define ARGO_SLO_PREFIX "/gates/argo/slo/"
 #define CHECKS_PATH "/api/v1/checks"
 #define PROBE_PATH "/probe"
 #define RUNS_PREFIX "/api/v1/canaries/"
@@ -46,6 +52,8 @@ enum route {
     ROUTE_OTHER,
     ROUTE_PROBE, /* after other: the earlier labels keep their order */
     ROUTE_RUNS,  /* /api/v1/canaries/{name}/runs[/{id}] */
+    ROUTE_FLAGGER_SLO,
+    ROUTE_ARGO_SLO,
     ROUTE_COUNT
 };
 
@@ -149,6 +157,15 @@ void httpd_probe_stop(struct httpd *h);
 
 enum MHD_Result httpd_serve_argo(struct req *q, const char *name);
 enum MHD_Result httpd_serve_flagger(struct req *q, const char *name);
+/* Flagger's request up to the verdict, for every Flagger gate: credentials
+ * (the body's metadata.token when no Authorization header was checked),
+ * the hook (?hook=, default "rollout"; one of hooks, NULL-terminated, else
+ * 400 with usage) and the body (400 unless Flagger's object). Returns the
+ * body (caller json_decref), *hook (static or the query's) and *checksum
+ * (borrowed from the body, may be NULL); or NULL with the answer queued
+ * in *ret. */
+json_t *httpd_flagger_request(struct req *q, const char *const *hooks, const char *usage,
+                              const char **hook, const char **checksum, enum MHD_Result *ret);
 /* Start reading Flagger's body into a capped buffer (the first call). */
 enum MHD_Result httpd_start_body(struct req *q);
 /* Accumulate Flagger's body across MHD's calls, capped. Returns true once
@@ -170,5 +187,10 @@ void httpd_history_record(struct req *q, const char *canary, enum hist_source so
 enum MHD_Result httpd_serve_runs(struct req *q, const char *rest);
 /* outpost_history_errors_total, on the server's own families. */
 void httpd_history_families(struct expo *e, struct httpd *h);
+/* ---- SLO gates (httpd_slogates.c) ---- */
+
+/* POST /gates/flagger/slo/{slo} and GET /gates/argo/slo/{slo}. */
+enum MHD_Result httpd_serve_flagger_slo(struct req *q, const char *name);
+enum MHD_Result httpd_serve_argo_slo(struct req *q, const char *name);
 
 #endif

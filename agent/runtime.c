@@ -626,6 +626,56 @@ enum op_rc rt_canary(struct runtime *rt, const char *name, const char *checksum,
     return OP_OK;
 }
 
+/* Gate i of generation g judged at now_ms. */
+static void judge_slo(const struct gen *g, size_t i, int64_t now_ms, struct slo_gate *out)
+{
+    const struct slo_spec *s = cfg_slo(gen_cfg(g), i);
+    struct slo_figures f;
+    slost_figures(gen_slo(g, i), s, now_ms, &f, NULL, NULL);
+    slogate_judge(s, &f, out);
+}
+
+enum op_rc rt_slo_gate(struct runtime *rt, const char *name, struct slo_gate *out)
+{
+    struct gen *g = acquire(rt);
+    long i = cfg_find_slo(gen_cfg(g), name);
+    /* A deploy asks now: the figures of this moment, not of the last
+     * evaluation up to an evaluation interval ago. */
+    if (i >= 0)
+        judge_slo(g, (size_t)i, clock_wall_ms(rt->clock), out);
+    gen_unref(g);
+    return i >= 0 ? OP_OK : OP_ERR_NOT_FOUND;
+}
+
+enum op_rc rt_canary_freeze(struct runtime *rt, const char *name, size_t *n, struct buf *reason,
+                            struct buf *frozen_by)
+{
+    struct gen *g = acquire(rt);
+    const struct canary_spec *k = cfg_find_canary(gen_cfg(g), name);
+    *n = 0;
+    if (!k) {
+        gen_unref(g);
+        return OP_ERR_NOT_FOUND;
+    }
+    int64_t now_ms = clock_wall_ms(rt->clock);
+    struct slo_gate *sg = xmalloc(sizeof(*sg));
+    buf_addc(frozen_by, '[');
+    for (size_t j = 0; j < k->n_gate_slos; j++) {
+        judge_slo(g, k->gate_slo_idx[j], now_ms, sg);
+        if (!sg->freeze)
+            continue;
+        buf_addf(reason, "%sfrozen by %s", *n ? "; " : "", sg->policy);
+        if (*n)
+            buf_addc(frozen_by, ',');
+        buf_add_json_string(frozen_by, k->gate_slos[j]);
+        ++*n;
+    }
+    buf_addc(frozen_by, ']');
+    free(sg);
+    gen_unref(g);
+    return OP_OK;
+}
+
 enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
 {
     int64_t t0 = clock_mono_ns(rt->clock);

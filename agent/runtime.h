@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "config.h"
 #include "expo.h"
+#include "slogate.h"
 
 #include <stdbool.h>
 
@@ -103,6 +104,21 @@ bool rt_ready(struct runtime *rt);
  * revision; *reset says so). OP_ERR_NOT_FOUND when there is no such canary. */
 enum op_rc rt_canary(struct runtime *rt, const char *name, const char *checksum,
                      struct canary_verdict *out, bool *reset) WUR;
+
+/* The deploy gate's judgement of SLO `name` (borrowed) from its live
+ * figures: computed at the wall-clock time of the call, not taken from the
+ * last alert evaluation. OP_ERR_NOT_FOUND when there is no such SLO. Any
+ * thread. */
+enum op_rc rt_slo_gate(struct runtime *rt, const char *name, struct slo_gate *out) WUR;
+
+/* The SLOs of canary `name`'s gate_slos (borrowed) whose error budget
+ * policy freezes deploys now (live figures, as rt_slo_gate): how many in
+ * *n; reason gets "frozen by SLO a: ...; frozen by SLO b: ..." (one line,
+ * nothing when none) and frozen_by their names as a JSON array ("[]" when
+ * none); both appended. OP_ERR_NOT_FOUND when there is no such canary. Any
+ * thread. */
+enum op_rc rt_canary_freeze(struct runtime *rt, const char *name, size_t *n, struct buf *reason,
+                            struct buf *frozen_by) WUR;
 
 /* Every non-fatal finding about cfg, one per line, appended to out (today
  * the SLO lint: tiers that can never fire, budgets below one probe). */

@@ -530,6 +530,9 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
         cfg_parse_canaries(&p, tp.canaries, c);
     if (tp.slos && !cfg_is_null(tp.slos) && p.n_errors == 0)
         cfg_parse_slos(&p, tp.slos, c);
+    /* A canary's gate_slos name SLOs, known only now. */
+    if (tp.canaries && !cfg_is_null(tp.canaries) && p.n_errors == 0)
+        cfg_canaries_resolve_slos(&p, tp.canaries, c);
     if (tp.alerting && !cfg_is_null(tp.alerting))
         cfg_parse_alerting(&p, tp.alerting, &c->alerting);
     /* blackbox_exporter modules: this file's first, then --modules.file's

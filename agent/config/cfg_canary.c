@@ -19,6 +19,46 @@ struct canary_parse {
 
 #define SETTING(f) offsetof(struct canary_spec, settings.f)
 
+/* The SLO gates' paths (/gates/flagger/slo/{slo}, /gates/argo/slo/{slo})
+ * sit where a canary of a name beginning with this would be. */
+#define CANARY_RESERVED_PREFIX "slo/"
+
+/* `gate_slos: [name, ...]`: the names, each once; whether they are SLOs is
+ * known only after the `slos:` section (cfg_canaries_resolve_slos). */
+static bool gate_slos(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    struct canary_spec *k = obj;
+    if (cfg_is_null(v))
+        return true;
+    if (!cfg_want_sequence(p, v, path))
+        return false;
+    size_t n = cfg_seq_len(v);
+    if (n > CFG_MAX_SLOS) {
+        cfg_err(p, v, path, "lists %zu SLOs, more than the %d a configuration may hold", n,
+                CFG_MAX_SLOS);
+        return false;
+    }
+    k->gate_slos = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        char sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_index(sub, path, i);
+        yaml_node_t *it = cfg_seq_item(p, v, i);
+        char *name = NULL;
+        if (!cfg_get_str(p, it, sub, false, &name))
+            continue;
+        bool twice = false;
+        for (size_t j = 0; j < k->n_gate_slos && !twice; j++)
+            twice = strcmp(k->gate_slos[j], name) == 0;
+        if (twice) {
+            cfg_err(p, it, sub, "SLO \"%s\" listed twice", cfg_quote(name, q));
+            free(name);
+            continue;
+        }
+        k->gate_slos[k->n_gate_slos++] = name;
+    }
+    return true;
+}
+
 /* Every key with a value of its own, and the judge's defaults: the one
  * place they are written down (canary_settings_default reads them here). */
 static const struct cfg_field canary_fields[] = {
@@ -78,6 +118,7 @@ static const struct cfg_field canary_fields[] = {
      .lo = 1,
      .hi = 1000,
      .def_d = 1.0},
+    {.key = "gate_slos", .kind = CFG_CUSTOM, .parse = gate_slos},
     {0},
 };
 
@@ -182,7 +223,12 @@ static void canary_entry(struct cfg_parser *p, yaml_node_t *it, const char *path
     cfg_seen seen = cfg_walk_fields_ext(p, it, path, canary_fields, k, arm_key, &cp, &arms, nodes);
     k->settings.has_ceiling =
         seen & CFG_SEEN(cfg_field_index(canary_fields, "error_ratio_ceiling"));
-    (void)cfg_check_name(p, it, path, k->name);
+    size_t nm = cfg_field_index(canary_fields, "name");
+    if (cfg_check_name(p, it, path, k->name) &&
+        strncmp(k->name, CANARY_RESERVED_PREFIX, strlen(CANARY_RESERVED_PREFIX)) == 0)
+        cfg_err(p, nodes[nm] ? nodes[nm] : it, path,
+                "a canary's name may not begin with \"" CANARY_RESERVED_PREFIX
+                "\": /gates/flagger/slo/... and /gates/argo/slo/... are the SLOs' gates");
     size_t iv = cfg_field_index(canary_fields, "interval");
     if (k->interval_ms < CFG_MIN_INTERVAL_MS)
         cfg_err(p, nodes[iv] ? nodes[iv] : it, path, "interval must be at least %dms",
@@ -251,10 +297,56 @@ void cfg_parse_canaries(struct cfg_parser *p, const yaml_node_t *n, struct cfg *
     (void)cfg_named_list(p, n, &list, c, &c->canary_names);
 }
 
+/* The value node of key in mapping m, or NULL. */
+static const yaml_node_t *map_value(struct cfg_parser *p, const yaml_node_t *m, const char *key)
+{
+    for (const yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
+         pr++) {
+        const yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
+        if (kn && kn->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(kn), key) == 0)
+            return yaml_document_get_node(p->doc, pr->value);
+    }
+    return NULL;
+}
+
+void cfg_canaries_resolve_slos(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c)
+{
+    for (size_t i = 0; i < c->n_canaries; i++) {
+        struct canary_spec *k = &c->canaries[i];
+        if (!k->n_gate_slos)
+            continue;
+        /* Read without errors: item i is canary i's mapping, and its
+         * gate_slos a list of as many scalars as names. */
+        const yaml_node_t *list = map_value(p, cfg_seq_item(p, n, i), "gate_slos");
+        char path[CFG_PATH_CAP], key[CFG_PATH_CAP], sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_index(path, "canaries", i);
+        cfg_path_key(key, path, "gate_slos");
+        k->gate_slo_idx = xcalloc(k->n_gate_slos, sizeof(size_t));
+        for (size_t j = 0; j < k->n_gate_slos; j++) {
+            long idx = cfg_find_slo(c, k->gate_slos[j]);
+            if (idx >= 0) {
+                k->gate_slo_idx[j] = (size_t)idx;
+                continue;
+            }
+            cfg_path_index(sub, key, j);
+            cfg_err(p, list ? cfg_seq_item(p, list, j) : NULL, sub,
+                    c->n_slos ? "no SLO named \"%s\""
+                              : "no SLO named \"%s\" (the configuration has no slos:)",
+                    cfg_quote(k->gate_slos[j], q));
+        }
+    }
+}
+
 void cfg_canaries_free(struct cfg *c)
 {
-    for (size_t i = 0; i < c->n_canaries; i++)
-        free(c->canaries[i].name);
+    for (size_t i = 0; i < c->n_canaries; i++) {
+        struct canary_spec *k = &c->canaries[i];
+        free(k->name);
+        for (size_t j = 0; j < k->n_gate_slos; j++)
+            free(k->gate_slos[j]);
+        free(k->gate_slos);
+        free(k->gate_slo_idx);
+    }
     free(c->canaries);
     names_free(c->canary_names);
 }

@@ -44,6 +44,9 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
                      struct check_spec *cs);
 void cfg_check_free(struct check_spec *cs);
 void cfg_parse_canaries(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c);
+/* After the SLOs: every name in a canary's gate_slos must be an SLO. n is
+ * the `canaries:` node cfg_parse_canaries read without errors. */
+void cfg_canaries_resolve_slos(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c);
 void cfg_canaries_free(struct cfg *c);
 void cfg_parse_slos(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c);
 void cfg_slos_free(struct cfg *c);

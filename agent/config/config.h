@@ -140,6 +140,11 @@ struct canary_spec {
     struct canary_settings settings;
     uint64_t identity; /* the arms' targets: samples survive reloads that keep it */
     int line;
+    /* `gate_slos`: the canary's gates fail while one of these SLOs' error
+     * budget policy freezes deploys (the verdict metrics stay statistical). */
+    char **gate_slos;
+    size_t *gate_slo_idx; /* their index in the config's SLOs */
+    size_t n_gate_slos;
 };
 
 #define CFG_MAX_CANARIES 1000

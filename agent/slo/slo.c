@@ -154,9 +154,11 @@ void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms
     out->ticket = out->tier_firing[2] || out->tier_firing[3];
 
     out->freeze = false;
+    out->policy_consumed = NAN;
     if (p->has_policy && allowed > 0) {
         uint64_t ev_over, bad_over;
         sliw_sum(w, at_ms, p->policy_over_ms, &ev_over, &bad_over);
-        out->freeze = (double)bad_over / allowed > p->freeze_when_consumed;
+        out->policy_consumed = (double)bad_over / allowed;
+        out->freeze = out->policy_consumed > p->freeze_when_consumed;
     }
 }

@@ -72,6 +72,10 @@ struct slo_figures {
     double exhaustion_s;          /* +Inf when not burning, 0 when spent */
     bool tier_firing[SLO_TIERS];
     bool page, ticket;
+    /* The share of the period's budget spent by the bad events of the
+     * policy's window (what the freeze compares with freeze_when_consumed);
+     * NaN without a policy or without expected events. */
+    double policy_consumed;
     bool freeze;
 };
 

@@ -704,6 +704,15 @@ static void test_freeze(void **state)
         if (f.freeze != rows[i].freeze)
             print_error("row %zu: freeze %d\n", i, f.freeze);
         assert_int_equal(f.freeze, rows[i].freeze);
+        /* What the freeze compared: the policy window's bad events over
+         * the period's budget (100000 bad events here); NaN without a
+         * policy. */
+        if (rows[i].has_policy) {
+            uint64_t inside = rows[i].back < 7 * DAY ? rows[i].bad_7d : 0;
+            assert_close(f.policy_consumed, (double)inside / 100000.0);
+        } else {
+            assert_true(isnan(f.policy_consumed));
+        }
         free(w);
     }
 
