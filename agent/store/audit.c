@@ -282,6 +282,7 @@ enum op_rc audit_open(const char *dir, uint64_t max_bytes, unsigned keep_files,
         return OP_ERR_IO;
     }
     struct audit *a = xcalloc(1, sizeof(*a));
+    a->fd = -1; /* audit_close on the failures before the open */
     pthread_mutex_init(&a->lock, NULL);
     a->clock = clock;
     a->max_bytes = max_bytes;

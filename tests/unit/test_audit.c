@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,40 @@ static void test_lock(void **state)
     clock_fake_free(clk);
 }
 
+/* What cannot be an audit log is refused with its name, and a FIFO is not
+ * waited on. */
+static void test_open_refusals(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(0, T0_MS);
+    struct buf err;
+    buf_init(&err, 1u << 16);
+    struct audit *a = NULL;
+    char *dir = dir_for("refusals");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char *path = file_in(dir, AUDIT_FILE_NAME);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(audit_open(dir, AUDIT_DEFAULT_MAX_BYTES, 3, clk, &a, &err), OP_ERR_IO);
+    assert_null(a);
+    assert_non_null(strstr(buf_str(&err), "audit.jsonl: cannot open: Is a directory"));
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    buf_reset(&err);
+    assert_int_equal(audit_open(dir, AUDIT_DEFAULT_MAX_BYTES, 3, clk, &a, &err), OP_ERR_IO);
+    assert_non_null(strstr(buf_str(&err), "audit.jsonl: cannot open: Invalid argument"));
+    assert_int_equal(unlink(path), 0);
+    /* A directory that cannot be made. */
+    buf_reset(&err);
+    assert_int_equal(
+        audit_open("/proc/outpost-no-such/dir", AUDIT_DEFAULT_MAX_BYTES, 3, clk, &a, &err),
+        OP_ERR_IO);
+    assert_non_null(strstr(buf_str(&err), "cannot create the directory"));
+    buf_free(&err);
+    free(path);
+    free(dir);
+    clock_fake_free(clk);
+}
+
 /* The first line of a file (borrowed into text) and its length. */
 static char *first_line(char *text, size_t *n)
 {
@@ -767,21 +802,72 @@ static void test_null_and_oversized(void **state)
     clock_fake_free(clk);
 }
 
+#define WRITERS 4
+#define PER_WRITER 250
+
+static void *writer(void *arg)
+{
+    struct audit *a = arg;
+    for (int i = 0; i < PER_WRITER; i++)
+        audit_event(a, "auth_failed", "client", "127.0.0.1", "route", "metrics", NULL);
+    return NULL;
+}
+
+/* Threads writing at once (rotating too): whole lines, one chain. */
+static void test_threads(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(0, T0_MS);
+    char *dir = dir_for("threads");
+    struct audit *a = open_ok(dir, 64 << 10, 100, clk);
+    pthread_t t[WRITERS];
+    for (int i = 0; i < WRITERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, writer, a), 0);
+    for (int i = 0; i < WRITERS; i++)
+        pthread_join(t[i], NULL);
+    uint64_t rotations = audit_events_written(a, 13);
+    assert_int_equal(audit_events_written(a, 12), WRITERS * PER_WRITER);
+    assert_int_equal(audit_write_failures(a), 0);
+    audit_close(a);
+    /* About 300 bytes a line, 1000 lines: a few rotations within 64 KiB files. */
+    assert_true(rotations >= 3 && rotations < 100);
+    const char **paths = xcalloc(rotations + 1, sizeof(char *));
+    for (uint64_t k = 0; k <= rotations; k++) {
+        struct buf b;
+        buf_init(&b, 4096);
+        if (k < rotations)
+            buf_addf(&b, "%s/audit.jsonl.%llu", dir, (unsigned long long)(rotations - k));
+        else
+            buf_addf(&b, "%s/audit.jsonl", dir);
+        paths[k] = buf_take(&b);
+    }
+    struct audit_chain c;
+    struct buf report;
+    buf_init(&report, 1u << 16);
+    int code = verify(paths, rotations + 1, &c, &report);
+    if (code != AUDIT_EXIT_OK)
+        fprintf(stderr, "%s", buf_str(&report));
+    assert_int_equal(code, AUDIT_EXIT_OK);
+    assert_int_equal(c.lines, WRITERS * PER_WRITER + rotations);
+    assert_int_equal(c.seq, WRITERS * PER_WRITER + rotations);
+    for (uint64_t k = 0; k <= rotations; k++)
+        free((void *)paths[k]);
+    free(paths);
+    buf_free(&report);
+    free(dir);
+    clock_fake_free(clk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_line_bytes),
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_reopen_continues),
-        cmocka_unit_test(test_partial_tail),
-        cmocka_unit_test(test_refuses_changed_tail),
-        cmocka_unit_test(test_lock),
-        cmocka_unit_test(test_rotation),
-        cmocka_unit_test(test_short_write),
-        cmocka_unit_test(test_verify_detects),
-        cmocka_unit_test(test_parse_refusals),
-        cmocka_unit_test(test_parse_size),
-        cmocka_unit_test(test_null_and_oversized),
+        cmocka_unit_test(test_line_bytes),           cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_reopen_continues),     cmocka_unit_test(test_partial_tail),
+        cmocka_unit_test(test_refuses_changed_tail), cmocka_unit_test(test_lock),
+        cmocka_unit_test(test_open_refusals),        cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_short_write),          cmocka_unit_test(test_verify_detects),
+        cmocka_unit_test(test_parse_refusals),       cmocka_unit_test(test_parse_size),
+        cmocka_unit_test(test_null_and_oversized),   cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }
