@@ -11,6 +11,7 @@
  * through alerts_int.h, which also states the locking.
  */
 #include "alerts_int.h"
+#include "audit.h"
 #include "clock.h"
 #include "buf.h"
 #include "log.h"
@@ -315,14 +316,18 @@ void alerts_fire(struct alerts *a, const char *alertname, const char *severity,
     }
     e->seen = true;
     pthread_mutex_unlock(&a->lock);
-    if (fired)
+    if (fired) {
         log_warn("alert firing", "alertname", alertname, key_label, key_value);
+        audit_event(a->audit, "alert_fired", "alertname", alertname, "severity", severity,
+                    key_label, key_value, NULL);
+    }
     buf_free(&k);
 }
 
-/* Alerts resolved by one alerts_end, copied for logging after the lock. */
+/* Alerts resolved by one alerts_end, copied for logging (and the audit
+ * log) after the lock. */
 struct resolved_log {
-    char **kv; /* alertname, key label, key value per alert; owned */
+    char **kv; /* alertname, severity, key label, key value per alert; owned */
     size_t n, cap;
 };
 
@@ -331,23 +336,25 @@ static void resolved_add(struct resolved_log *r, const struct entry *e)
 {
     if (r->n == r->cap) {
         r->cap = r->cap ? 2 * r->cap : 8;
-        r->kv = xrealloc(r->kv, 3 * r->cap * sizeof(char *));
+        r->kv = xrealloc(r->kv, 4 * r->cap * sizeof(char *));
     }
-    r->kv[3 * r->n] = xstrdup(e->alertname);
-    r->kv[3 * r->n + 1] = xstrdup(e->klabel);
-    r->kv[3 * r->n + 2] = xstrdup(e->kvalue);
+    r->kv[4 * r->n] = xstrdup(e->alertname);
+    r->kv[4 * r->n + 1] = xstrdup(e->severity);
+    r->kv[4 * r->n + 2] = xstrdup(e->klabel);
+    r->kv[4 * r->n + 3] = xstrdup(e->kvalue);
     r->n++;
 }
 
-/* Log and free what resolved_add collected. */
-static void resolved_flush(struct resolved_log *r)
+/* Log, audit and free what resolved_add collected. */
+static void resolved_flush(struct alerts *a, struct resolved_log *r)
 {
     for (size_t i = 0; i < r->n; i++) {
-        char **kv = &r->kv[3 * i];
-        log_info("alert resolved", "alertname", kv[0], kv[1], kv[2]);
-        free(kv[0]);
-        free(kv[1]);
-        free(kv[2]);
+        char **kv = &r->kv[4 * i];
+        log_info("alert resolved", "alertname", kv[0], kv[2], kv[3]);
+        audit_event(a->audit, "alert_resolved", "alertname", kv[0], "severity", kv[1], kv[2], kv[3],
+                    NULL);
+        for (int k = 0; k < 4; k++)
+            free(kv[k]);
     }
     free(r->kv);
 }
@@ -385,7 +392,7 @@ void alerts_end(struct alerts *a, double now)
         index_rebuild(a);
     sender_wake_locked(a);
     pthread_mutex_unlock(&a->lock);
-    resolved_flush(&res);
+    resolved_flush(a, &res);
 }
 
 /* Committed alerts that fire now. */
@@ -415,6 +422,12 @@ bool alerts_is_firing(struct alerts *a, const char *alertname, const char *sever
     }
     buf_free(&k);
     return firing;
+}
+
+/* audit borrowed. */
+void alerts_set_audit(struct alerts *a, struct audit *audit)
+{
+    a->audit = audit;
 }
 
 /* spec borrowed for the call. */

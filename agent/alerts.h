@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 struct clock;
+struct audit;
 
 #define ALERTS_BATCH 256
 /* Caps on what outside input (check, SLO and canary names, descriptions,
@@ -73,6 +74,11 @@ struct alerts;
  * borrowed and must outlive the module (clock_system() in the agent, a fake
  * clock in tests). Caller frees with alerts_free. */
 struct alerts *alerts_new(const struct clock *clock);
+/* Write alert_fired and alert_resolved events (alertname, severity, the key
+ * label and its value) to audit (borrowed, must outlive a; NULL: none) as
+ * alerts change state: firing from alerts_fire, resolved from alerts_end,
+ * after the table's lock is released. Call before the first evaluation. */
+void alerts_set_audit(struct alerts *a, struct audit *audit);
 /* Take (copy) the alerting settings; spec is borrowed for the call only.
  * Starts the sender thread the first time Alertmanagers are configured
  * (never after alerts_stop). Returns without waiting for the sender or any

@@ -85,6 +85,7 @@ struct entry {
 
 struct alerts {
     const struct clock *clock; /* borrowed */
+    struct audit *audit;       /* borrowed; set before the first evaluation */
     pthread_mutex_t lock;
     pthread_mutex_t config_lock;
     pthread_cond_t passed; /* the sender ended a pass: wakes_done moved */

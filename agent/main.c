@@ -6,6 +6,8 @@
  * before any thread starts so only main's sigtimedwait sees them: SIGHUP
  * reloads, SIGTERM/SIGINT stop.
  */
+#include "audit.h"
+#include "audit_cmd.h"
 #include "buf.h"
 #include "config.h"
 #include "httpd.h"
@@ -37,6 +39,8 @@ struct options {
     const char *storage_path;
     int64_t snapshot_interval_ms;
     int64_t history_retention_ms;
+    uint64_t audit_max_bytes;
+    unsigned audit_max_files;
     bool config_check;
     bool skip_secrets;
     struct httpd_options web;
@@ -93,12 +97,17 @@ static void usage(FILE *out)
             "                              probing at once; beyond it 503 with Retry-After.\n"
             "  --log.level=info            debug, info, warn or error.\n"
             "  --log.format=logfmt         logfmt or json.\n"
-            "  --storage.path=./data       Directory for the SLO state file.\n"
+            "  --storage.path=./data       Directory for the SLO state, the audit log and the\n"
+            "                              canary run history.\n"
             "  --storage.snapshot-interval=60s\n"
             "                              How often SLO state is saved (also at shutdown).\n"
             "  --storage.history-retention=90d\n"
             "                              How long canary runs are kept in history.db after\n"
             "                              they ended (1h to 100y).\n"
+            "  --audit.max-size=64MiB      Size at which the audit log (audit.jsonl under\n"
+            "                              --storage.path) is rotated; 1KiB to 64GiB.\n"
+            "  --audit.max-files=10        Rotated audit log files kept (audit.jsonl.1 ...);\n"
+            "                              1 to 1000.\n"
             "\n"
             "Commands:\n"
             "  outpost check [--config.file=F] [--check=NAME]... [--format=table|json|junit]\n"
@@ -117,7 +126,11 @@ static void usage(FILE *out)
             "  outpost canary history --storage.path=DIR [--canary=N] [--run=ID]\n"
             "                         [--format=table|json] [--limit=N]\n"
             "                              The canary run history (read-only, also while the\n"
-            "                              agent runs). See outpost canary history --help.\n");
+            "                              agent runs). See outpost canary history --help.\n"
+            "  outpost audit verify FILE [FILE...]\n"
+            "                              Verify the audit log's hash chain, rotated files\n"
+            "                              oldest first; exit 0 verified, 1 a line breaks it,\n"
+            "                              2 usage error or unreadable file.\n");
 }
 
 /* A whole number from min to max, digits only. */
@@ -252,6 +265,18 @@ static int parse_flags(int argc, char **argv, struct options *o)
                         "outpost: --storage.history-retention needs a duration from 1h to 100y\n");
                 return 2;
             }
+        } else if ((v = cli_flag_value(argc, argv, &i, "--audit.max-size", &missing))) {
+            if (audit_parse_size(v, &o->audit_max_bytes) != OP_OK) {
+                fprintf(stderr, "outpost: --audit.max-size needs a size from 1KiB to 64GiB "
+                                "(e.g. 64MiB)\n");
+                return 2;
+            }
+        } else if ((v = cli_flag_value(argc, argv, &i, "--audit.max-files", &missing))) {
+            if (parse_count(v, 1, AUDIT_MAX_MAX_FILES, &o->audit_max_files) != OP_OK) {
+                fprintf(stderr, "outpost: --audit.max-files needs a number from 1 to %u\n",
+                        AUDIT_MAX_MAX_FILES);
+                return 2;
+            }
         } else if ((v = cli_flag_value(argc, argv, &i, "--log.format", &missing))) {
             if (log_parse_format(v, &o->log_format) != OP_OK) {
                 fprintf(stderr, "outpost: --log.format must be logfmt or json\n");
@@ -364,11 +389,15 @@ int main(int argc, char **argv)
         return canary_judge_main(argc - 2, argv + 2);
     if (argc >= 3 && strcmp(argv[1], "canary") == 0 && strcmp(argv[2], "history") == 0)
         return history_cmd_main(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+        return audit_main(argc - 1, argv + 1);
     struct options o = {
         .config_file = "outpost.yml",
         .storage_path = "./data",
         .snapshot_interval_ms = 60000,
         .history_retention_ms = HIST_DEFAULT_RETENTION_MS,
+        .audit_max_bytes = AUDIT_DEFAULT_MAX_BYTES,
+        .audit_max_files = AUDIT_DEFAULT_MAX_FILES,
         .web = {.listen = {":9469"},
                 .n_listen = 1,
                 .telemetry_path = "/metrics",
@@ -413,7 +442,21 @@ int main(int argc, char **argv)
     struct httpd *h = NULL;
     struct websec *sec = NULL;
     struct history *hist = NULL;
+    struct audit *audit = NULL;
     int exit_code = 1;
+    /* Opened first, so the web security and the runtime can write to it.
+     * An audit log that cannot be opened does not keep the agent from
+     * running: the error is logged and outpost_audit_write_failures_total
+     * says so. */
+    bool audit_unavailable = false;
+    if (audit_open(o.storage_path, o.audit_max_bytes, o.audit_max_files, clock_system(), &audit,
+                   &errors) != OP_OK) {
+        log_error("cannot open the audit log; running without it", "err", buf_str(&errors));
+        audit = NULL;
+        audit_unavailable = true;
+        buf_reset(&errors);
+    }
+    o.sec.audit = audit;
     if (websec_new(&o.sec, clock_system(), &sec, &errors) != OP_OK) {
         log_lines(
             LOG_LVL_ERROR, "cannot load the web configuration", "err",
@@ -422,8 +465,13 @@ int main(int argc, char **argv)
                 "the list of problems is longer than its cap; fix the first ones and retry\n"));
         goto out;
     }
-    struct rt_options ro = {o.config_file, o.storage_path, o.snapshot_interval_ms, clock_system(),
-                            o.modules_file};
+    struct rt_options ro = {.config_file = o.config_file,
+                            .storage_path = o.storage_path,
+                            .snapshot_interval_ms = o.snapshot_interval_ms,
+                            .clock = clock_system(),
+                            .modules_file = o.modules_file,
+                            .audit = audit,
+                            .audit_unavailable = audit_unavailable};
     if (rt_new(&ro, &rt, &errors) != OP_OK) {
         log_lines(
             LOG_LVL_ERROR, "cannot load configuration", "err",
@@ -479,6 +527,7 @@ out:
         exit_code = EXIT_SNAPSHOT_FAILED;
     rt_free(rt);
     websec_free(sec);
+    audit_close(audit);
     buf_free(&errors);
     if (exit_code == 0)
         log_info("stopped");

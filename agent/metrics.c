@@ -528,6 +528,23 @@ static void counter(struct expo *e, const char *name, const char *help, double v
     expo_sample(e, name, "", NULL, 0, NULL, v);
 }
 
+/* Every event of the closed set from the start, at 0 until written. */
+static void render_audit(struct expo *e, const struct metrics_agent *a)
+{
+    expo_family(e, "outpost_audit_events_total", EXPO_COUNTER,
+                "Events written to the audit log, by event.");
+    for (size_t i = 0; i < AUDIT_EVENT_COUNT; i++) {
+        struct label l = {"event", audit_event_name(i)};
+        expo_sample_u64(e, "outpost_audit_events_total", "", &l, 1, NULL,
+                        a->audit ? audit_events_written(a->audit, i) : 0);
+    }
+    uint64_t failures = a->audit ? audit_write_failures(a->audit) : a->audit_unavailable ? 1 : 0;
+    expo_family(e, "outpost_audit_write_failures_total", EXPO_COUNTER,
+                "Audit events that could not be written, and 1 for an audit log that could not "
+                "be opened at start-up.");
+    expo_sample_u64(e, "outpost_audit_write_failures_total", "", NULL, 0, NULL, failures);
+}
+
 static void render_agent(struct expo *e, const struct gen *g, const struct metrics_agent *a)
 {
     expo_family(e, "outpost_build_info", EXPO_INFO, "Version and revision of this outpost build.");
@@ -583,6 +600,7 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
     counter(e, "outpost_state_restore_failures_total",
             "State files found unusable at start-up (moved aside, started fresh).",
             (double)a->restore_failures);
+    render_audit(e, a);
     if (a->extra)
         a->extra(e, a->extra_arg);
 

@@ -7,6 +7,7 @@
 #define OUTPOST_METRICS_H
 
 #include "alerts.h"
+#include "audit.h"
 #include "expo.h"
 #include "gen.h"
 #include "recorder.h"
@@ -25,6 +26,10 @@ struct metrics_agent {
     uint64_t snapshots, snapshot_failures, restore_failures;
     int64_t now_ms; /* wall clock, for SLO windows */
     struct alerts *alerts;
+    /* The audit log (may be NULL: then every count is 0, and the write
+     * failures 1 when audit_unavailable says it could not be opened). */
+    const struct audit *audit;
+    bool audit_unavailable;
     /* More families from outside the runtime (may be NULL). */
     void (*extra)(struct expo *e, void *arg);
     void *extra_arg;

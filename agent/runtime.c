@@ -2,6 +2,7 @@
 #include "runtime.h"
 #include "alerts.h"
 #include "api.h"
+#include "audit.h"
 #include "gen.h"
 #include "log.h"
 #include "metrics.h"
@@ -30,6 +31,8 @@ struct runtime {
     bool types_ready;
     atomic_uint_fast64_t snapshots, snapshot_failures, restore_failures;
     struct alerts *alerts;
+    struct audit *audit; /* borrowed; NULL: none */
+    bool audit_unavailable;
     struct probe_loop *loop;
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
@@ -79,6 +82,19 @@ struct probe_loop *rt_probe_loop(struct runtime *rt)
     return rt->loop;
 }
 
+struct audit *rt_audit(struct runtime *rt)
+{
+    return rt->audit;
+}
+
+/* The first line of errors (borrowed) for the audit log: where the first
+ * problem is, not the whole list. Caller frees. */
+static char *first_line(const struct buf *errors)
+{
+    const char *e = buf_str_or(errors, "the list of problems is longer than its cap");
+    return xstrndup(e, strcspn(e, "\n"));
+}
+
 static int64_t mono_ms(const struct runtime *rt)
 {
     return clock_mono_ns(rt->clock) / 1000000;
@@ -115,6 +131,8 @@ static struct state_file *load_saved(struct runtime *rt)
     if (rc == OP_ERR_INVALID) {
         atomic_fetch_add(&rt->restore_failures, 1);
         log_error("SLO state file unusable, starting fresh", "err", buf_str(&err));
+        audit_event(rt->audit, "state_restore_failed", "path", rt->storage_path, "error",
+                    buf_str(&err), NULL);
     } else if (rc == OP_OK) {
         char n[32];
         snprintf(n, sizeof(n), "%zu", state_record_count(saved));
@@ -142,6 +160,12 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     rt->modules_file = o->modules_file ? xstrdup(o->modules_file) : NULL;
     rt->storage_path = xstrdup(o->storage_path);
     rt->snapshot_interval_ms = o->snapshot_interval_ms;
+    rt->audit = o->audit;
+    rt->audit_unavailable = o->audit_unavailable;
+    char checks[32];
+    snprintf(checks, sizeof(checks), "%zu", cfg_check_count(cfg));
+    audit_event(rt->audit, "config_load", "file", o->config_file, "sha256", cfg_sha256(cfg),
+                "checks", checks, NULL);
     pthread_mutex_init(&rt->reload_lock, NULL);
     pthread_mutex_init(&rt->pub_lock, NULL);
     pthread_mutex_init(&rt->req_lock, NULL);
@@ -155,6 +179,7 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     rt->types_ready = true;
     saved = load_saved(rt);
     rt->alerts = alerts_new(rt->clock);
+    alerts_set_audit(rt->alerts, rt->audit);
     alerts_configure(rt->alerts, cfg_alerting(cfg));
     rt->current = gen_new(cfg, NULL, saved, rt->clock);
     cfg = NULL; /* the generation owns it */
@@ -545,6 +570,10 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
             rt->hook.discard(rt->hook.arg, staged);
         cfg_free(cfg);
         atomic_store(&rt->reload_ok, false);
+        char *first = first_line(errors);
+        audit_event(rt->audit, "config_reload_failed", "file", rt->config_file, "error", first,
+                    NULL);
+        free(first);
         log_lines(
             LOG_LVL_ERROR, "reload failed, keeping the running configuration", "err",
             buf_str_or(
@@ -578,6 +607,8 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     atomic_store(&rt->reload_success_ts, clock_wall(rt->clock));
     char n[32];
     snprintf(n, sizeof(n), "%zu", gen_check_count(g));
+    audit_event(rt->audit, "config_reload", "file", rt->config_file, "sha256",
+                cfg_sha256(gen_cfg(g)), "checks", n, NULL);
     log_info("configuration reloaded", "file", rt->config_file, "checks", n);
     pthread_mutex_unlock(&rt->reload_lock);
     return OP_OK;
@@ -691,6 +722,8 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
         .restore_failures = atomic_load(&rt->restore_failures),
         .now_ms = clock_wall_ms(rt->clock),
         .alerts = rt->alerts,
+        .audit = rt->audit,
+        .audit_unavailable = rt->audit_unavailable,
         .extra = rt->metrics_hook,
         .extra_arg = rt->metrics_hook_arg,
     };

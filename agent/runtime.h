@@ -24,12 +24,21 @@
 /* Likewise the JSON of /api/v1/checks (about 600 bytes a check). */
 #define RT_MAX_CHECKS_JSON_BYTES (256u << 20)
 
+struct audit;
+
 struct rt_options {
     const char *config_file;  /* re-read on reload */
     const char *storage_path; /* SLO state directory */
     int64_t snapshot_interval_ms;
     const struct clock *clock; /* every timing of the agent; borrowed */
     const char *modules_file;  /* --modules.file, re-read on reload; NULL: none */
+    /* The audit log (borrowed, must outlive rt; NULL: none): configuration
+     * loads and reloads, a state file that cannot be restored, and the
+     * agent's alerts as they fire and resolve are written to it. */
+    struct audit *audit;
+    /* audit is NULL because it could not be opened: the metrics page counts
+     * that as one write failure. */
+    bool audit_unavailable;
 };
 
 struct runtime;
@@ -95,6 +104,10 @@ struct probe_loop;
 struct gen *rt_acquire_gen(struct runtime *rt);
 /* The probe loop, for adhoc runs (borrowed; lives as long as rt). */
 struct probe_loop *rt_probe_loop(struct runtime *rt);
+
+/* The audit log from rt_options (borrowed; NULL: none), for the modules
+ * that write to it (the gates, maintenance windows). */
+struct audit *rt_audit(struct runtime *rt);
 
 /* True once the config is loaded and the probe loop runs. */
 bool rt_ready(struct runtime *rt);

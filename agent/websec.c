@@ -1,5 +1,6 @@
 /* websec.c - web config, tokens and rate limit, as requests meet them (websec.h). */
 #include "websec.h"
+#include "audit.h"
 #include "cfg_yaml.h"
 #include "log.h"
 #include "webauth.h"
@@ -19,10 +20,12 @@ struct websec_gen {
     struct webcfg *cfg;            /* NULL without --web.config.file */
     struct webauth_users *users;   /* NULL without basic_auth_users */
     struct webauth_tokens *tokens; /* NULL without --web.bearer-tokens-file */
+    struct audit *audit;           /* the websec's, borrowed; NULL: none */
 };
 
 struct websec {
     const char *config_file, *tokens_file;
+    struct audit *audit; /* borrowed; NULL: none */
     bool tls;
     struct ratelimit *rl; /* NULL without --web.rate-limit */
     pthread_mutex_t lock; /* guards current */
@@ -49,6 +52,7 @@ static enum op_rc load_gen(const struct websec *ws, struct websec_gen **out, str
 {
     struct websec_gen *g = xcalloc(1, sizeof(*g));
     atomic_init(&g->refs, 1);
+    g->audit = ws->audit;
     enum op_rc rc = OP_OK;
     if (ws->config_file && webcfg_load_file(ws->config_file, &g->cfg, errors) != OP_OK) {
         g->cfg = NULL;
@@ -92,6 +96,7 @@ enum op_rc websec_new(const struct websec_options *o, const struct clock *clock,
     struct websec *ws = xcalloc(1, sizeof(*ws));
     ws->config_file = o->config_file;
     ws->tokens_file = o->tokens_file;
+    ws->audit = o->audit;
     pthread_mutex_init(&ws->lock, NULL);
     if (load_gen(ws, &ws->current, errors) != OP_OK) {
         ws->current = NULL;
@@ -189,9 +194,21 @@ bool websec_auth_required(const struct websec_gen *g)
     return g->users || g->tokens;
 }
 
-static void log_failure(const char *client, const char *handler, const char *scheme,
-                        const char *user, const char *reason)
+/* A failed authentication, logged and audited. The audit log gets the
+ * method as basic, bearer (a header or Flagger's metadata.token), none (no
+ * credentials) or other (another scheme, or a header that does not parse),
+ * and never the user name: it would record a password typed into the user
+ * field. */
+static void log_failure(const struct websec_gen *g, const char *client, const char *handler,
+                        const char *scheme, const char *user, const char *reason)
 {
+    const char *method = strcmp(scheme, "metadata.token") == 0 ? "bearer"
+                         : strcmp(scheme, "basic") == 0 || strcmp(scheme, "bearer") == 0 ||
+                                 strcmp(scheme, "none") == 0
+                             ? scheme
+                             : "other";
+    audit_event(g->audit, "auth_failed", "client", client, "route", handler, "method", method,
+                "reason", reason, NULL);
     char q[CFG_MAX_QUOTED + 4];
     if (user)
         log_warn("authentication failed", "client", client, "handler", handler, "scheme", scheme,
@@ -208,12 +225,12 @@ enum websec_auth websec_authenticate(struct websec_gen *g, const char *authoriza
     enum websec_auth r = WEBSEC_AUTH_FAILED;
     switch (webauth_parse_header(authorization, &cr)) {
     case WEBAUTH_SCHEME_NONE:
-        log_failure(client, handler, "none", NULL, "no credentials");
+        log_failure(g, client, handler, "none", NULL, "no credentials");
         r = WEBSEC_AUTH_MISSING;
         break;
     case WEBAUTH_SCHEME_BASIC:
         if (!g->users) {
-            log_failure(client, handler, "basic", cr.user, "basic auth is not configured");
+            log_failure(g, client, handler, "basic", cr.user, "basic auth is not configured");
             break;
         }
         switch (webauth_check_basic(g->users, cr.user, cr.password)) {
@@ -221,26 +238,26 @@ enum websec_auth websec_authenticate(struct websec_gen *g, const char *authoriza
             r = WEBSEC_AUTH_OK;
             break;
         case WEBAUTH_UNKNOWN_USER:
-            log_failure(client, handler, "basic", cr.user, "unknown user");
+            log_failure(g, client, handler, "basic", cr.user, "unknown user");
             break;
         case WEBAUTH_WRONG_PASSWORD:
-            log_failure(client, handler, "basic", cr.user, "wrong password");
+            log_failure(g, client, handler, "basic", cr.user, "wrong password");
             break;
         }
         break;
     case WEBAUTH_SCHEME_BEARER:
         if (!g->tokens)
-            log_failure(client, handler, "bearer", NULL, "bearer tokens are not configured");
+            log_failure(g, client, handler, "bearer", NULL, "bearer tokens are not configured");
         else if (webauth_token_ok(g->tokens, cr.token, cr.token_len))
             r = WEBSEC_AUTH_OK;
         else
-            log_failure(client, handler, "bearer", NULL, "unknown token");
+            log_failure(g, client, handler, "bearer", NULL, "unknown token");
         break;
     case WEBAUTH_SCHEME_OTHER:
-        log_failure(client, handler, "other", NULL, "unsupported scheme (Basic or Bearer)");
+        log_failure(g, client, handler, "other", NULL, "unsupported scheme (Basic or Bearer)");
         break;
     case WEBAUTH_SCHEME_MALFORMED:
-        log_failure(client, handler, "malformed", NULL, "malformed credentials");
+        log_failure(g, client, handler, "malformed", NULL, "malformed credentials");
         break;
     }
     webauth_credentials_wipe(&cr);
@@ -251,12 +268,12 @@ enum websec_auth websec_authenticate_token(struct websec_gen *g, const char *tok
                                            const char *client, const char *handler)
 {
     if (!token) {
-        log_failure(client, handler, "none", NULL, "no credentials (header or metadata.token)");
+        log_failure(g, client, handler, "none", NULL, "no credentials (header or metadata.token)");
         return WEBSEC_AUTH_MISSING;
     }
     if (g->tokens && webauth_token_ok(g->tokens, token, strlen(token)))
         return WEBSEC_AUTH_OK;
-    log_failure(client, handler, "metadata.token", NULL,
+    log_failure(g, client, handler, "metadata.token", NULL,
                 g->tokens ? "unknown token" : "bearer tokens are not configured");
     return WEBSEC_AUTH_FAILED;
 }

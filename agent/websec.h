@@ -26,11 +26,17 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct audit;
+
 struct websec_options {
     const char *config_file; /* --web.config.file; NULL: none */
     const char *tokens_file; /* --web.bearer-tokens-file; NULL: none */
     uint32_t rate_n;         /* --web.rate-limit: n per period; 0: off */
     int64_t rate_period_ms;
+    /* Every failed authentication is an auth_failed event here (client,
+     * route, method, reason; never a credential or a user name). Borrowed,
+     * must outlive the websec; NULL: none. */
+    struct audit *audit;
 };
 
 struct websec;
@@ -73,7 +79,8 @@ enum websec_auth { WEBSEC_AUTH_OK, WEBSEC_AUTH_MISSING, WEBSEC_AUTH_FAILED };
 /* Judge an Authorization header (NULL when absent) sent by client (text)
  * to handler (a route name). Anything but OK is logged at warn level with
  * the client, the handler, the scheme, the user name for basic auth and the
- * reason; never a password or a token. */
+ * reason; never a password or a token. It is also an auth_failed event in
+ * the audit log, without the user name. */
 enum websec_auth websec_authenticate(struct websec_gen *g, const char *authorization,
                                      const char *client, const char *handler) WUR;
 /* The same for a bearer token that came in a request body (Flagger's

@@ -487,6 +487,8 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
     bool have_doc = false;
     struct cfg *c = xcalloc(1, sizeof(*c));
     c->source = xstrdup(name);
+    /* Of the exact bytes read, so an audit record names the file's content. */
+    sha256_hex(text, len, c->sha256);
     cfg_alerting_defaults(&c->alerting);
     struct cfg_parser p = {.file = name, .doc = &doc, .errors = errors};
     if (opts)
@@ -598,6 +600,11 @@ enum op_rc cfg_load_file_opts(const char *path, const struct cfg_load_options *o
 }
 
 /* ---- accessors ---- */
+
+const char *cfg_sha256(const struct cfg *c)
+{
+    return c->sha256;
+}
 
 size_t cfg_check_count(const struct cfg *c)
 {

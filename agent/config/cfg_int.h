@@ -11,6 +11,7 @@
 
 struct cfg {
     char *source;
+    char sha256[SHA256_HEX_BYTES]; /* of the bytes loaded (cfg_sha256) */
     struct check_spec *checks;
     size_t n_checks;
     struct names *check_names;

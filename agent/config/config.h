@@ -233,6 +233,10 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
                                 struct buf *errors) WUR;
 void cfg_free(struct cfg *c);
 
+/* SHA-256, in lowercase hex, of the bytes the loader read (the file's
+ * content, or the string given); borrowed. */
+const char *cfg_sha256(const struct cfg *c);
+
 size_t cfg_check_count(const struct cfg *c);
 /* Borrowed; valid while c lives. */
 const struct check_spec *cfg_check(const struct cfg *c, size_t i);

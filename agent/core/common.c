@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <math.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +137,25 @@ void fmt_double(char *out, size_t cap, double v)
         if (end != out && *end == '\0' && back == v)
             return;
     }
+}
+
+void sha256_to_hex(const unsigned char d[32], char out[SHA256_HEX_BYTES])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+void sha256_hex(const void *p, size_t n, char out[SHA256_HEX_BYTES])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    if (EVP_Digest(p, n, d, &dn, EVP_sha256(), NULL) != 1 || dn != 32) {
+        fprintf(stderr, "fatal: SHA-256 failed\n");
+        abort();
+    }
+    sha256_to_hex(d, out);
 }

@@ -66,4 +66,13 @@ enum op_rc parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out) WUR
  * holds cap bytes (FMT_DOUBLE_BYTES is always enough). */
 void fmt_double(char *out, size_t cap, double v);
 
+/* Room sha256_hex needs: 64 lowercase hex digits and the NUL. */
+#define SHA256_HEX_BYTES 65
+/* SHA-256 (OpenSSL's EVP) of the n bytes at p, as lowercase hex, into out.
+ * A digest that cannot be computed (no memory inside libcrypto) aborts, as
+ * xmalloc does. */
+void sha256_hex(const void *p, size_t n, char out[SHA256_HEX_BYTES]);
+/* The same for digest d (32 bytes). */
+void sha256_to_hex(const unsigned char d[32], char out[SHA256_HEX_BYTES]);
+
 #endif

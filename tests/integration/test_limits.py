@@ -177,7 +177,9 @@ def test_state_fifo_left_alone(agent_factory, target, tmp_path):
     rc, took = a.stop()
     assert rc == 3 and took < 1.0
     assert os.path.exists(data / STATE) and not os.path.isfile(data / STATE)
-    assert sorted(os.listdir(data)) == [STATE]
+    # No temporary file left behind; the audit log and the canary run
+    # history live here too (SQLite removes its WAL files at a clean close).
+    assert sorted(os.listdir(data)) == ["audit.jsonl", "history.db", STATE]
 
 
 # ---- stopping ----
