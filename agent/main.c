@@ -491,6 +491,7 @@ int main(int argc, char **argv)
         OP_OK)
         log_error("cannot open the canary run history; gate calls will not be recorded", "err",
                   buf_str(&errors));
+    history_set_audit(hist, audit);
     o.web.history = hist;
     if (httpd_start(&o.web, rt, sec, &h) != OP_OK)
         goto out;

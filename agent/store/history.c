@@ -1,6 +1,7 @@
 /* history.c - the canary run history in SQLite (history.h): the file, the
  * schema, recording calls into runs, abandonment and retention, reading. */
 #include "history.h"
+#include "audit.h"
 #include "log.h"
 
 #include <errno.h>
@@ -79,13 +80,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_ABANDON] = "UPDATE runs SET ended = last_call, outcome = 'abandoned'"
-                   " WHERE ended IS NULL AND last_call < ?1",
+                   " WHERE ended IS NULL AND last_call < ?1"
+                   " RETURNING id, canary, source, revision",
     [ST_FIND_REV] = "SELECT id FROM runs WHERE canary = ?1 AND source = ?2 AND revision = ?3"
                     " AND ended IS NULL ORDER BY id DESC LIMIT 1",
     [ST_FIND_ANY] = "SELECT id FROM runs WHERE canary = ?1 AND source = ?2"
                     " AND ended IS NULL ORDER BY id DESC LIMIT 1",
     [ST_SUPERSEDE] = "UPDATE runs SET ended = ?3, outcome = 'superseded' WHERE canary = ?1"
-                     " AND ended IS NULL AND (revision IS NULL OR revision <> ?2)",
+                     " AND ended IS NULL AND (revision IS NULL OR revision <> ?2)"
+                     " RETURNING id, canary, source, revision",
     [ST_NEW_RUN] = "INSERT INTO runs(canary, source, revision, started, last_call, last_verdict,"
                    " calls) VALUES(?1, ?2, ?3, ?4, ?4, ?5, 0)",
     [ST_CALL] = "INSERT INTO calls(run_id, seq, time, hook, phase, verdict, score, fisher_p,"
@@ -118,6 +121,19 @@ struct history {
     int64_t next_maintain_ms; /* wall ms; under lock */
     bool read_only;
     atomic_uint_fast64_t errors;
+    struct audit *audit; /* borrowed; NULL: no audit events */
+    /* Runs a transaction ended, told to the audit log once it commits
+     * (a rolled-back transaction ended nothing). Under lock. */
+    struct ended_run *ended;
+    size_t n_ended, cap_ended;
+};
+
+static void ended_flush(struct history *h, bool tell);
+
+struct ended_run {
+    int64_t id;
+    char *canary, *source, *revision;
+    const char *outcome; /* static */
 };
 
 static const char *const source_names[] = {"flagger", "argo"};
@@ -279,10 +295,10 @@ static enum op_rc open_common(const char *dir, const struct clock *clock, bool r
             goto out;
         }
     }
-    /* A failed pass (logged, counted) leaves the history usable: recording
-     * matters more than deleting, and the next pass is an hour away. */
-    if (!ro && history_maintain(h) != OP_OK)
-        log_warn("the run history is open, but its retention pass failed");
+    /* The first retention pass is due at once: the owner's first
+     * history_tick runs it, after history_set_audit, so runs abandoned
+     * while the agent was down reach the audit log too. */
+    h->next_maintain_ms = clock_wall_ms(h->clock);
     rc = OP_OK;
 out:
     if (rc != OP_OK && why.len)
@@ -323,6 +339,8 @@ void history_close(struct history *h)
     /* The last connection to close checkpoints the WAL and removes it. */
     if (h->db)
         sqlite3_close(h->db);
+    ended_flush(h, false);
+    free(h->ended);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -355,6 +373,55 @@ static int bind_real(sqlite3_stmt *s, int i, double v)
     if (!isfinite(v))
         return sqlite3_bind_null(s, i);
     return sqlite3_bind_double(s, i, v);
+}
+
+void history_set_audit(struct history *h, struct audit *a)
+{
+    if (h)
+        h->audit = a;
+}
+
+static void ended_add(struct history *h, int64_t id, const char *canary, const char *source,
+                      const char *revision, const char *outcome)
+{
+    if (h->n_ended == h->cap_ended) {
+        h->cap_ended = h->cap_ended ? 2 * h->cap_ended : 4;
+        h->ended = xrealloc(h->ended, h->cap_ended * sizeof(*h->ended));
+    }
+    h->ended[h->n_ended++] = (struct ended_run){id, xstrdup(canary), xstrdup(source),
+                                                xstrdup(revision ? revision : ""), outcome};
+}
+
+/* Forget the runs collected (told = false: the transaction rolled back),
+ * or tell each to the audit log. Under lock. */
+static void ended_flush(struct history *h, bool tell)
+{
+    for (size_t i = 0; i < h->n_ended; i++) {
+        struct ended_run *e = &h->ended[i];
+        if (tell) {
+            char id[32];
+            snprintf(id, sizeof(id), "%lld", (long long)e->id);
+            audit_event(h->audit, "canary_run_end", "canary", e->canary, "run", id, "source",
+                        e->source, "revision", e->revision, "outcome", e->outcome, NULL);
+        }
+        free(e->canary);
+        free(e->source);
+        free(e->revision);
+    }
+    h->n_ended = 0;
+}
+
+/* Step an UPDATE ... RETURNING id, canary, source, revision to its end,
+ * collecting each run it ended with outcome. */
+static bool run_ending(struct history *h, sqlite3_stmt *s, const char *outcome)
+{
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW)
+        ended_add(h, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                  (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
+                  outcome);
+    sqlite3_reset(s);
+    return r == SQLITE_DONE;
 }
 
 /* Step a statement that returns no row (or ignore its rows). */
@@ -406,7 +473,7 @@ static bool find_run(struct history *h, const struct hist_call *c, int64_t now, 
         bind_text(s, 1, c->canary);
         bind_text(s, 2, c->revision);
         sqlite3_bind_int64(s, 3, now);
-        if (!run(s))
+        if (!run_ending(h, s, "superseded"))
             return false;
     }
     s = stmt(h, ST_NEW_RUN);
@@ -462,6 +529,8 @@ static bool insert_call(struct history *h, const struct hist_call *c, int64_t id
     if (end != HIST_OPEN)
         sqlite3_bind_int64(s, 4, now);
     bind_text(s, 5, outcome_names[end]);
+    if (end != HIST_OPEN)
+        ended_add(h, id, c->canary, source_names[c->source], c->revision, outcome_names[end]);
     return run(s);
 }
 
@@ -469,7 +538,7 @@ static bool abandon(struct history *h, int64_t now)
 {
     sqlite3_stmt *s = stmt(h, ST_ABANDON);
     sqlite3_bind_int64(s, 1, now - HIST_ABANDON_MS);
-    return run(s);
+    return run_ending(h, s, "abandoned");
 }
 
 static void fail(struct history *h, const char *msg, const char *canary)
@@ -492,6 +561,7 @@ enum op_rc history_record(struct history *h, const struct hist_call *c)
     if (ok) {
         ok = abandon(h, now) && find_run(h, c, now, &id) && insert_call(h, c, id, now) &&
              run(stmt(h, ST_COMMIT));
+        ended_flush(h, ok);
         if (!ok) {
             fail(h, "cannot record a canary gate call", c->canary);
             (void)run(stmt(h, ST_ROLLBACK));
@@ -519,6 +589,7 @@ enum op_rc history_maintain(struct history *h)
         sqlite3_bind_int64(pc, 1, now - h->retention_ms);
         sqlite3_bind_int64(pr, 1, now - h->retention_ms);
         ok = abandon(h, now) && run(pc) && run(pr) && run(stmt(h, ST_COMMIT));
+        ended_flush(h, ok);
         if (!ok)
             (void)run(stmt(h, ST_ROLLBACK));
     }

@@ -142,6 +142,12 @@ void history_close(struct history *h);
  * run, superseding, the call, the run's end). Returns once committed.
  * OP_ERR_LIMIT: a string over its cap; OP_ERR_INVALID: c is malformed;
  * OP_ERR_IO: the database failed (logged). Nothing is written unless OP_OK. */
+/* Tell the audit log (borrowed, may be NULL) of every run that ends from
+ * now on: canary_run_end with canary, run, source, revision, outcome.
+ * Set it before the first history_tick, which makes the retention pass
+ * that history_open leaves due (runs abandoned while the agent was down). */
+struct audit;
+void history_set_audit(struct history *h, struct audit *a);
 enum op_rc history_record(struct history *h, const struct hist_call *c) WUR;
 
 /* Housekeeping from main's loop: abandonment and retention when

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "history.h"
 #include "test_util.h"
@@ -612,14 +613,63 @@ static void test_json(void **state)
     history_calls_free(c, 2);
 }
 
+/* Every run that ends is told to the audit log once, after its
+ * transaction committed: canary, run id, source, revision, outcome. */
+static void test_run_end_audit(void **state)
+{
+    struct fx *f = *state;
+    struct audit *a;
+    struct buf err;
+    buf_init(&err, 4096);
+    assert_int_equal(audit_open(f->dir, 1u << 20, 2, f->clock, &a, &err), OP_OK);
+    history_set_audit(f->h, a);
+    record(f, call("web", HIST_FLAGGER, "A", HIST_HOOK_ROLLOUT, "pass", 200));
+    record(f, call("web", HIST_ARGO, NULL, HIST_HOOK_NONE, "pass", 200));
+    /* Flagger's B supersedes A and Argo's run without a revision. */
+    record(f, call("web", HIST_FLAGGER, "B", HIST_HOOK_ROLLOUT, "pass", 200));
+    record(f, call("web", HIST_FLAGGER, "B", HIST_HOOK_CONFIRM, "pass", 200));
+    record(f, call("web", HIST_ARGO, "x1", HIST_HOOK_NONE, "pass", 200));
+    advance(f, HOUR + 1);
+    /* Any call writes Argo's x1 run as abandoned. */
+    record(f, call("api", HIST_FLAGGER, "Z", HIST_HOOK_ROLLBACK, "fail", 200));
+    audit_close(a);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/audit.jsonl", f->dir);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    static const char *const want[][5] = {
+        {"web", "1", "flagger", "A", "superseded"},  {"web", "2", "argo", "", "superseded"},
+        {"web", "3", "flagger", "B", "promoted"},    {"web", "4", "argo", "x1", "abandoned"},
+        {"api", "5", "flagger", "Z", "rolled_back"},
+    };
+    static const char *const keys[] = {"canary", "run", "source", "revision", "outcome"};
+    char line[4096];
+    size_t n = 0;
+    while (fgets(line, sizeof(line), in)) {
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        assert_non_null(o);
+        assert_string_equal(json_string_value(json_object_get(o, "event")), "canary_run_end");
+        json_t *fields = json_object_get(o, "fields");
+        assert_true(n < ARRAY_SIZE(want));
+        for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+            assert_string_equal(json_string_value(json_object_get(fields, keys[k])), want[n][k]);
+        json_decref(o);
+        n++;
+    }
+    fclose(in);
+    assert_int_equal(n, ARRAY_SIZE(want));
+    buf_free(&err);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_promoted),  T(test_rolled_back), T(test_superseded), T(test_abandoned),
-        T(test_retention), T(test_tick),        T(test_reopen),     T(test_bad_files),
-        T(test_hostile),   T(test_json),
+        T(test_promoted),  T(test_rolled_back), T(test_superseded),    T(test_abandoned),
+        T(test_retention), T(test_tick),        T(test_reopen),        T(test_bad_files),
+        T(test_hostile),   T(test_json),        T(test_run_end_audit),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }
