@@ -9,6 +9,7 @@
 #include "probe.h"
 #include "slo.h"
 #include "slo_lint.h"
+#include "slogate.h"
 #include "state.h"
 
 #include <errno.h>
@@ -324,6 +325,23 @@ static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall
     free(snap);
 }
 
+/* The error budget policy started or stopped freezing deploys: logged and
+ * audited with the policy's state as the SLO gates word it. */
+static void audit_freeze(struct runtime *rt, const struct slo_spec *spec,
+                         const struct slo_figures *f)
+{
+    struct slo_gate *sg = xmalloc(sizeof(*sg));
+    slogate_judge(spec, f, sg);
+    char consumed[32];
+    snprintf(consumed, sizeof(consumed), "%.6g", f->policy_consumed);
+    log_warn(f->freeze ? "SLO error budget policy freezes deploys"
+                       : "SLO error budget policy no longer freezes deploys",
+             "slo", spec->name, "policy", sg->policy);
+    audit_event(rt->audit, f->freeze ? "slo_freeze_on" : "slo_freeze_off", "slo", spec->name,
+                "consumed", consumed, "policy", sg->policy, NULL);
+    free(sg);
+}
+
 /* SLO multiwindow alerts; the result is kept in the SLO state for the
  * outpost_slo_alert_firing gauge. */
 static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_ms, struct buf *d)
@@ -343,6 +361,8 @@ static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_m
             log_warn(f.ticket ? "SLO ticket alert firing" : "SLO ticket alert resolved", "slo",
                      spec->name);
         slost_set_alerts(st, f.page, f.ticket);
+        if (slost_swap_freeze(st, f.freeze) != f.freeze)
+            audit_freeze(rt, spec, &f);
         /* A fleet that judges its SLOs in Prometheus turns these off: one
          * notification per problem. */
         if (!cfg_alerting(cfg)->slo_alerts)
@@ -380,6 +400,11 @@ static void evaluate_canaries(struct runtime *rt, const struct gen *g, int64_t n
         const struct canary_spec *k = cfg_canary(cfg, i);
         struct canary_verdict v;
         canst_verdict(gen_canary(g, i), k, now_ms, &v);
+        enum canary_verdict_kind was = canst_swap_reported(gen_canary(g, i), v.verdict);
+        if (was != v.verdict)
+            audit_event(rt->audit, "canary_verdict", "canary", k->name, "verdict",
+                        canary_verdict_name(v.verdict), "previous", canary_verdict_name(was),
+                        "reason", v.reason, NULL);
         if (v.verdict != CANARY_FAIL)
             continue;
         buf_reset(d);

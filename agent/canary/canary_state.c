@@ -56,6 +56,7 @@ struct canary_state {
     int64_t cached_at_ms;
     uint64_t cached_generation;
     struct canary_verdict verdict;
+    atomic_int reported; /* the verdict the evaluator last reported */
 };
 
 /* Tests only (see canary_state.h): NULL in the agent. */
@@ -111,6 +112,7 @@ struct canary_state *canst_new(uint64_t identity, size_t ring_cap)
     struct canary_state *st = xcalloc(1, sizeof(*st));
     atomic_init(&st->refs, 1);
     st->identity = identity;
+    atomic_init(&st->reported, CANARY_INCONCLUSIVE);
     atomic_init(&st->want_cap, ring_cap);
     st->applied_cap = ring_cap;
     pthread_mutex_init(&st->lock, NULL);
@@ -381,3 +383,8 @@ size_t canst_samples(struct canary_state *st, enum canary_arm_id arm, int64_t si
     return n[arm];
 }
 #endif
+
+enum canary_verdict_kind canst_swap_reported(struct canary_state *st, enum canary_verdict_kind v)
+{
+    return (enum canary_verdict_kind)atomic_exchange(&st->reported, (int)v);
+}

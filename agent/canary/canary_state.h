@@ -78,6 +78,11 @@ bool canst_checksum(struct canary_state *st, const char *checksum);
 void canst_verdict(struct canary_state *st, const struct canary_spec *spec, int64_t now_ms,
                    struct canary_verdict *out);
 
+/* Any thread: the verdict the agent's evaluation reports now; returns the
+ * one it reported last (inconclusive for a new state, as a canary starts
+ * without samples), so a change is told once. */
+enum canary_verdict_kind canst_swap_reported(struct canary_state *st, enum canary_verdict_kind v);
+
 #ifdef OUTPOST_TESTING
 /* Tests only. The hook, when set, is called by a reader in the middle of
  * copying each arm's samples (no lock but the readers' own held). */

@@ -16,6 +16,7 @@ struct slo_state {
     size_t n_rates;
     int64_t span_ms; /* how far back windows reach: older rates are useless */
     atomic_bool page, ticket;
+    atomic_bool freeze; /* as the evaluator last reported it */
 };
 
 void slo_params_from_spec(const struct slo_spec *s, struct slo_params *out)
@@ -230,6 +231,11 @@ void slost_set_alerts(struct slo_state *st, bool page, bool ticket)
 {
     atomic_store(&st->page, page);
     atomic_store(&st->ticket, ticket);
+}
+
+bool slost_swap_freeze(struct slo_state *st, bool freeze)
+{
+    return atomic_exchange(&st->freeze, freeze);
 }
 
 void slost_alerts(const struct slo_state *st, bool *page, bool *ticket)

@@ -68,5 +68,8 @@ double slo_spec_rate(const struct cfg *c, const struct slo_spec *s);
 /* Last evaluation by the agent's 10 s evaluator. */
 void slost_set_alerts(struct slo_state *st, bool page, bool ticket);
 void slost_alerts(const struct slo_state *st, bool *page, bool *ticket);
+/* The freeze the evaluator reports now; returns the one it reported last
+ * (false for a new state), so a change is told once. */
+bool slost_swap_freeze(struct slo_state *st, bool freeze);
 
 #endif

@@ -255,3 +255,64 @@ def test_unavailable_audit_log(agent_factory, target, tmp_path):
     events, failures = audit_metrics(a)
     assert failures == 1
     assert set(events.values()) == {0}
+
+
+def governance_config(target, freeze_at):
+    # bad fails every probe: its SLO's policy freezes once 0.1 % of the day's
+    # budget (4,320 bad of 432,000 probes at 200 ms) is spent, after 5 bad
+    # probes. The canary's arm fails every probe where its baseline passes.
+    return textwrap.dedent(f"""\
+        global: {{interval: 200ms, timeout: 190ms}}
+        alerting: {{evaluation_interval: 1s}}
+        checks:
+          - {{name: bad, url: "{target.url('/status/500')}"}}
+        slos:
+          - name: orders
+            objective: 99
+            period: 1d
+            sli: {{checks: [bad]}}
+            policy: {{freeze_when_consumed: {freeze_at}, over: 1d}}
+        canaries:
+          - name: web
+            baseline: {{url: "{target.url('/ok')}"}}
+            canary: {{url: "{target.url('/status/500')}"}}
+            interval: 100ms
+            min_samples: 10
+        """)
+
+
+def events_of(path, name):
+    return [e for e in recompute(read_lines(path)) if e["event"] == name]
+
+
+def test_freeze_and_verdict_changes(agent_factory, target, tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"{TOKEN}\n")
+    args = [f"--web.bearer-tokens-file={tokens}", "--web.enable-lifecycle"]
+    a = agent_factory(governance_config(target, 0.001), extra_args=args)
+    log = tmp_path / "data" / "audit.jsonl"
+    # The evaluation (every second) sees the freeze start and the canary fail.
+    wait_for(lambda: audit_metrics(a)[0]["slo_freeze_on"] == 1
+             and audit_metrics(a)[0]["canary_verdict"] == 1, timeout=30)
+    on = events_of(log, "slo_freeze_on")
+    assert len(on) == 1 and on[0]["fields"]["slo"] == "orders"
+    assert on[0]["fields"]["policy"].endswith(
+        "% of the error budget consumed over 1d (freeze at 0.1 %)")
+    assert float(on[0]["fields"]["consumed"]) >= 0.001
+    verdict = events_of(log, "canary_verdict")
+    assert len(verdict) == 1
+    f = verdict[0]["fields"]
+    assert (f["canary"], f["verdict"], f["previous"]) == ("web", "fail", "inconclusive")
+    assert f["reason"]
+    # A policy that needs the whole budget no longer freezes: told once.
+    a.write_config(governance_config(target, 1))
+    st, _, body = http("POST", a.base + "/-/reload", headers=bearer(TOKEN))
+    assert st == 200, body
+    wait_for(lambda: audit_metrics(a)[0]["slo_freeze_off"] == 1, timeout=30)
+    off = events_of(log, "slo_freeze_off")
+    assert [e["fields"]["slo"] for e in off] == ["orders"]
+    assert "(freeze at 100 %)" in off[0]["fields"]["policy"]
+    events, failures = audit_metrics(a)
+    assert (events["slo_freeze_on"], events["canary_verdict"], failures) == (1, 1, 0)
+    assert a.stop()[0] == 0
+    assert verify(log)[0] == 0
