@@ -4,14 +4,17 @@
 #include "api.h"
 #include "gen.h"
 #include "log.h"
+#include "maint.h"
 #include "metrics.h"
 #include "probe.h"
+#include "silences.h"
 #include "slo.h"
 #include "slo_lint.h"
 #include "state.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,13 @@ struct runtime {
     bool types_ready;
     atomic_uint_fast64_t snapshots, snapshot_failures, restore_failures;
     struct alerts *alerts;
+    struct silences *silences; /* the maintenance windows' (maint.h) */
+    struct maint *maint;
+    /* The thread that ticks (main), woken with SIGUSR1 when a maintenance
+     * window's start or end comes earlier than it sleeps: only when it
+     * blocks that signal to wait for it (rt_tick's caller). */
+    pthread_t ticker;
+    bool can_wake;
     struct probe_loop *loop;
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
@@ -79,6 +89,11 @@ struct probe_loop *rt_probe_loop(struct runtime *rt)
     return rt->loop;
 }
 
+struct maint *rt_maint(struct runtime *rt)
+{
+    return rt->maint;
+}
+
 static int64_t mono_ms(const struct runtime *rt)
 {
     return clock_mono_ns(rt->clock) / 1000000;
@@ -126,6 +141,13 @@ static struct state_file *load_saved(struct runtime *rt)
 
 static void *reloader_main(void *arg);
 
+static void wake_ticker(void *arg)
+{
+    struct runtime *rt = arg;
+    if (rt->can_wake)
+        pthread_kill(rt->ticker, SIGUSR1);
+}
+
 enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors)
 {
     struct cfg *cfg = NULL;
@@ -156,8 +178,21 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     saved = load_saved(rt);
     rt->alerts = alerts_new(rt->clock);
     alerts_configure(rt->alerts, cfg_alerting(cfg));
+    sigset_t mask;
+    rt->ticker = pthread_self();
+    rt->can_wake = pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 && sigismember(&mask, SIGUSR1) == 1;
+    rt->silences = silences_new(rt->clock);
+    silences_configure(rt->silences, cfg_alerting(cfg));
+    struct maint_options mo = {.clock = rt->clock,
+                               .storage_path = rt->storage_path,
+                               .silences = rt->silences,
+                               .wake = wake_ticker,
+                               .wake_arg = rt};
+    rt->maint = maint_new(&mo);
     rt->current = gen_new(cfg, NULL, saved, rt->clock);
     cfg = NULL; /* the generation owns it */
+    /* Windows active now exclude from the first result on. */
+    maint_use_gen(rt->maint, rt->current);
     /* What the file holds of SLOs not configured now stays for them. */
     rt->kept = saved ? saved : state_file_new();
     saved = NULL;
@@ -261,7 +296,8 @@ static bool check_down(struct runtime *rt, const struct check_spec *c,
 
 /* The alerts about checks: down (see check_down), certificate expiring
  * within cert_expiry_warning. */
-static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall, struct buf *d)
+static void evaluate_checks(struct runtime *rt, const struct gen *g, const struct maint_hold *h,
+                            double wall, struct buf *d)
 {
     const struct cfg *cfg = gen_cfg(g);
     const struct alerting_spec *al = cfg_alerting(cfg);
@@ -270,7 +306,9 @@ static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall
         const struct check_spec *c = cfg_check(cfg, i);
         const struct check_type *type = gen_check_type(g, i);
         rec_read(gen_rec(g, i), snap);
-        if (check_down(rt, c, snap)) {
+        bool held = maint_check_held(h, i);
+        if (check_down(rt, c, snap) && maint_alert_allowed(rt->alerts, held, "OutpostCheckDown",
+                                                           "critical", "check", c->name)) {
             buf_reset(d);
             if (snap->consecutive_failures)
                 buf_addf(d, "Check %s (%s) failed its last %llu probes", c->name, c->target,
@@ -288,7 +326,9 @@ static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall
                         "A synthetic check keeps failing.", buf_str(d));
         }
         double left = snap->cert_expiry - wall;
-        if (snap->cert_expiry > 0 && left * 1000 < (double)al->cert_expiry_warn_ms) {
+        if (snap->cert_expiry > 0 && left * 1000 < (double)al->cert_expiry_warn_ms &&
+            maint_alert_allowed(rt->alerts, held, "OutpostCertExpiringSoon", "warning", "check",
+                                c->name)) {
             buf_reset(d);
             buf_addf(d, "The TLS certificate seen by check %s expires in %.1f days.", c->name,
                      left / 86400.0);
@@ -301,7 +341,8 @@ static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall
 
 /* SLO multiwindow alerts; the result is kept in the SLO state for the
  * outpost_slo_alert_firing gauge. */
-static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_ms, struct buf *d)
+static void evaluate_slos(struct runtime *rt, const struct gen *g, const struct maint_hold *h,
+                          int64_t now_ms, struct buf *d)
 {
     const struct cfg *cfg = gen_cfg(g);
     for (size_t i = 0; i < gen_slo_count(g); i++) {
@@ -322,8 +363,11 @@ static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_m
          * notification per problem. */
         if (!cfg_alerting(cfg)->slo_alerts)
             continue;
+        bool held = maint_slo_held(h, i);
         for (int sev = 0; sev < 2; sev++) {
-            if (!(sev ? f.ticket : f.page))
+            if (!(sev ? f.ticket : f.page) ||
+                !maint_alert_allowed(rt->alerts, held, "OutpostSLOBudgetBurn",
+                                     sev ? "warning" : "critical", "slo", spec->name))
                 continue;
             /* The long windows of the tiers of this severity: page 1h and
              * 6h, ticket 1d and 3d. */
@@ -337,7 +381,9 @@ static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_m
             alerts_fire(rt->alerts, "OutpostSLOBudgetBurn", sev ? "warning" : "critical", "slo",
                         spec->name, "An SLO burns its error budget too fast.", buf_str(d));
         }
-        if (f.events[SLO_W_PERIOD] > 0 && f.budget_remaining <= 0) {
+        if (f.events[SLO_W_PERIOD] > 0 && f.budget_remaining <= 0 &&
+            maint_alert_allowed(rt->alerts, held, "OutpostSLOBudgetExhausted", "warning", "slo",
+                                spec->name)) {
             buf_reset(d);
             buf_addf(d, "SLO %s has spent its error budget: %.1f%% remains.", spec->name,
                      100 * f.budget_remaining);
@@ -374,11 +420,15 @@ static int64_t evaluate(struct runtime *rt)
     struct buf d;
     /* Descriptions hold names (128 bytes) and targets (bounded by the file). */
     buf_init(&d, CFG_MAX_FILE_BYTES);
+    /* What active maintenance windows cover states no new alert; canaries
+     * are judged as always. */
+    struct maint_hold *h = maint_hold_new(rt->maint, gen_cfg(g));
     alerts_begin(rt->alerts);
-    evaluate_checks(rt, g, wall, &d);
-    evaluate_slos(rt, g, now_ms, &d);
+    evaluate_checks(rt, g, h, wall, &d);
+    evaluate_slos(rt, g, h, now_ms, &d);
     evaluate_canaries(rt, g, now_ms, &d);
     alerts_end(rt->alerts, wall);
+    maint_hold_free(h);
     buf_free(&d);
     int64_t every = cfg_alerting(gen_cfg(g))->evaluation_interval_ms;
     gen_unref(g);
@@ -387,6 +437,8 @@ static int64_t evaluate(struct runtime *rt)
 
 int64_t rt_tick(struct runtime *rt)
 {
+    /* First, so the evaluation below sees the windows of this moment. */
+    int64_t maint_wait = maint_tick(rt->maint);
     int64_t now = mono_ms(rt);
     if (now >= rt->next_eval_ms)
         rt->next_eval_ms = now + evaluate(rt);
@@ -396,7 +448,8 @@ int64_t rt_tick(struct runtime *rt)
     }
     int64_t next =
         rt->next_eval_ms < rt->next_snapshot_ms ? rt->next_eval_ms : rt->next_snapshot_ms;
-    return next > now ? next - now : 0;
+    int64_t wait = next > now ? next - now : 0;
+    return maint_wait < wait ? maint_wait : wait;
 }
 
 void rt_cancel(struct runtime *rt)
@@ -425,6 +478,10 @@ enum op_rc rt_stop(struct runtime *rt)
      * must finish within a second whatever Alertmanager does. */
     if (rt->alerts)
         alerts_stop(rt->alerts, 500);
+    /* Silences of windows that ended are expired first, within 300 ms;
+     * those of windows still active stay for the next start to reuse. */
+    if (rt->silences)
+        silences_stop(rt->silences, 300);
     /* No probe runs any more: this snapshot holds every recorded event. */
     enum op_rc rc = rt->current ? snapshot(rt) : OP_OK;
     if (rc != OP_OK)
@@ -442,6 +499,8 @@ void rt_free(struct runtime *rt)
     enum op_rc stopped = rt_stop(rt);
     (void)stopped;
     alerts_free(rt->alerts);
+    maint_free(rt->maint);
+    silences_free(rt->silences);
     gen_unref(rt->current);
     state_file_free(rt->kept);
     if (rt->types_ready)
@@ -539,6 +598,9 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     }
     /* The hook reads its files even when the config is bad, so one reload
      * reports every problem. */
+    /* A configured window must not take the name of a running ad-hoc one. */
+    if (rc == OP_OK && maint_check_cfg(rt->maint, cfg, errors) != OP_OK)
+        rc = OP_ERR_INVALID;
     enum op_rc hook_rc = rt->hook.prepare ? rt->hook.prepare(rt->hook.arg, &staged, errors) : OP_OK;
     if (rc != OP_OK || hook_rc != OP_OK) {
         if (hook_rc == OP_OK && rt->hook.discard)
@@ -557,6 +619,7 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     /* O(1): the sender takes the new settings at its next turn, never
      * waiting for a POST in flight. */
     alerts_configure(rt->alerts, cfg_alerting(cfg));
+    silences_configure(rt->silences, cfg_alerting(cfg));
     /* Only reloads change `current`, and they hold reload_lock, so reading
      * it here without pub_lock is safe. */
     pthread_mutex_lock(&rt->kept_lock);
@@ -565,6 +628,8 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     /* SLOs new to this generation come back from the kept records. */
     struct gen *g = gen_new(cfg, rt->current, rt->kept, rt->clock);
     (void)state_forget(rt->kept, gen_cfg(g), now);
+    /* Its SLO sinks are switched before the first result reaches them. */
+    maint_use_gen(rt->maint, g);
     probe_loop_swap(rt->loop, g);
     pthread_mutex_lock(&rt->pub_lock);
     struct gen *old = rt->current;
@@ -649,6 +714,7 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
     struct expo e;
     expo_init(&e, out, fmt);
     metrics_render(&e, g, &a);
+    maint_render(rt->maint, &e, g);
     expo_finish(&e);
     gen_unref(g);
     atomic_store(&rt->last_scrape_seconds, (double)(clock_mono_ns(rt->clock) - t0) / 1e9);
