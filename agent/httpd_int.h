@@ -3,7 +3,8 @@
  * one request, the routes, and the answers every handler goes through.
  * httpd.c runs the daemons, routes and guards connections; httpd_pages.c
  * serves the big pages (metrics, checks listing) and the server's own
- * metric families; httpd_gates.c serves the canary gates.
+ * metric families; httpd_gates.c serves the canary gates; httpd_maint.c
+ * the maintenance windows' API.
  */
 #ifndef OUTPOST_HTTPD_INT_H
 #define OUTPOST_HTTPD_INT_H
@@ -28,6 +29,7 @@
 #define ARGO_PREFIX "/gates/argo/"
 #define CHECKS_PATH "/api/v1/checks"
 #define PROBE_PATH "/probe"
+#define MAINT_PATH "/api/v1/maintenance"
 
 /* The handler label of outpost_http_requests_total: a fixed name per
  * route, never the path a client sent. */
@@ -42,6 +44,7 @@ enum route {
     ROUTE_API,
     ROUTE_OTHER,
     ROUTE_PROBE, /* after other: the earlier labels keep their order */
+    ROUTE_MAINT,
     ROUTE_COUNT
 };
 
@@ -87,7 +90,8 @@ struct httpd {
 
 /* One request, from its first call to its completion: the route, the web
  * security generation it is judged by, the status it got (counted at
- * completion), its connection's entry, and Flagger's body. */
+ * completion), its connection's entry, and a body (Flagger's, a
+ * maintenance POST's). */
 struct req {
     struct httpd *h;
     struct MHD_Connection *c;
@@ -143,12 +147,22 @@ void httpd_probe_stop(struct httpd *h);
 
 enum MHD_Result httpd_serve_argo(struct req *q, const char *name);
 enum MHD_Result httpd_serve_flagger(struct req *q, const char *name);
-/* Start reading Flagger's body into a capped buffer (the first call). */
+/* Start reading a POST's body (Flagger's, the maintenance API's) into a
+ * capped buffer, 64 KiB (the first call). */
 enum MHD_Result httpd_start_body(struct req *q);
-/* Accumulate Flagger's body across MHD's calls, capped. Returns true once
+/* Accumulate the body across MHD's calls, capped. Returns true once
  * the body is complete (the final call); *early is set when a response was
  * already queued (oversized). */
 bool httpd_read_body(struct req *q, const char *upload, size_t *upload_size,
                      enum MHD_Result *early);
+
+/* ---- maintenance windows (httpd_maint.c) ---- */
+
+/* /api/v1/maintenance[/{name}]: GET lists, POST starts reading the body
+ * (then httpd_maint_post), DELETE ends an ad-hoc window. Credentials are
+ * required (gate). */
+enum MHD_Result httpd_serve_maint(struct req *q, const char *url, const char *method);
+/* The POST once its body is read. */
+enum MHD_Result httpd_maint_post(struct req *q);
 
 #endif
