@@ -224,6 +224,9 @@ enum op_rc maint_end(struct maint *m, const char *name, struct buf *out, struct 
 
 /* ---- maintenance.json ---- */
 
+/* 9999-12-31T23:59:59Z: no saved start is later. */
+#define MAINT_MAX_TIME_MS 253402300799000LL
+
 static void path_of(const struct maint *m, const char *suffix, struct buf *b)
 {
     buf_addf(b, "%s/%s%s", m->dir, MAINT_FILE_NAME, suffix);
@@ -345,9 +348,50 @@ static bool load_window(json_t *o, struct window *w)
     w->sched.duration_ms = json_integer_value(dur);
     w->exclude = json_is_true(ex);
     w->silence = json_is_true(si);
-    return w->sched.duration_ms > 0 && w->sched.duration_ms <= CFG_MAX_MAINT_DURATION_MS &&
+    /* Times the arithmetic on them (start + duration) can never overflow. */
+    return w->sched.start_ms >= 0 && w->sched.start_ms <= MAINT_MAX_TIME_MS &&
+           w->sched.duration_ms > 0 && w->sched.duration_ms <= CFG_MAX_MAINT_DURATION_MS &&
            load_names(json_object_get(o, "checks"), &w->checks, &w->n_checks) &&
            load_names(json_object_get(o, "slos"), &w->slos, &w->n_slos);
+}
+
+/* The windows saved in data (len bytes) into m (which has none yet): true,
+ * or false with none kept and *why (static) saying what is wrong. STATIC:
+ * tests/fuzz reaches it. */
+STATIC bool maint_parse_saved(struct maint *m, const char *data, size_t len, const char **why);
+
+STATIC bool maint_parse_saved(struct maint *m, const char *data, size_t len, const char **why)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *arr = json_object_get(root, "windows");
+    *why = "not the JSON outpost writes";
+    if (!json_is_array(arr) || json_integer_value(json_object_get(root, "version")) != 1 ||
+        json_array_size(arr) > MAINT_MAX_ADHOC)
+        goto bad;
+    m->adhoc = xcalloc(json_array_size(arr) + 1, sizeof(*m->adhoc));
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        struct window *w = &m->adhoc[m->n_adhoc];
+        bool ok = load_window(json_array_get(arr, i), w);
+        bool adhoc;
+        if (ok && maint_find_locked(m, w->name, &adhoc))
+            ok = false; /* a name twice */
+        if (!ok) {
+            maint_window_free(w);
+            goto bad;
+        }
+        m->n_adhoc++;
+    }
+    json_decref(root);
+    return true;
+bad:
+    json_decref(root);
+    for (size_t i = 0; i < m->n_adhoc; i++)
+        maint_window_free(&m->adhoc[i]);
+    free(m->adhoc);
+    m->adhoc = NULL;
+    m->n_adhoc = 0;
+    return false;
 }
 
 void maint_load(struct maint *m)
@@ -357,52 +401,16 @@ void maint_load(struct maint *m)
     buf_init(&data, MAINT_MAX_FILE_BYTES);
     path_of(m, "", &path);
     struct stat st;
+    const char *why = "unreadable or larger than 8 MiB";
     if (path.failed || stat(buf_str(&path), &st) != 0)
         goto out; /* none: no ad-hoc window was running */
-    const char *why = "not a regular file";
-    json_t *root = NULL;
     if (!S_ISREG(st.st_mode)) {
         log_error("the ad-hoc maintenance windows file is not a regular file; ignored", "path",
                   buf_str(&path));
         goto out;
     }
-    if (buf_read_file(&data, buf_str(&path)) != OP_OK) {
-        why = "unreadable or larger than 8 MiB";
-        goto bad;
-    }
-    json_error_t jerr;
-    root = json_loadb(data.data ? data.data : "", data.len, 0, &jerr);
-    json_t *arr = json_object_get(root, "windows");
-    why = "not the JSON outpost writes";
-    if (!json_is_array(arr) || json_integer_value(json_object_get(root, "version")) != 1 ||
-        json_array_size(arr) > MAINT_MAX_ADHOC)
-        goto bad;
-    m->adhoc = xcalloc(json_array_size(arr) + 1, sizeof(*m->adhoc));
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        struct window *w = &m->adhoc[m->n_adhoc];
-        bool ok = load_window(json_array_get(arr, i), w);
-        bool adhoc;
-        if (ok && w->name && maint_find_locked(m, w->name, &adhoc))
-            ok = false; /* a name twice */
-        if (!ok) {
-            maint_window_free(w);
-            goto bad;
-        }
-        m->n_adhoc++;
-    }
-    json_decref(root);
-    if (m->n_adhoc) {
-        char n[32];
-        snprintf(n, sizeof(n), "%zu", m->n_adhoc);
-        log_info("ad-hoc maintenance windows restored", "path", buf_str(&path), "windows", n);
-    }
-    goto out;
-bad:
-    json_decref(root);
-    for (size_t i = 0; i < m->n_adhoc; i++)
-        maint_window_free(&m->adhoc[i]);
-    m->n_adhoc = 0;
-    {
+    if (buf_read_file(&data, buf_str(&path)) != OP_OK ||
+        !maint_parse_saved(m, data.data ? data.data : "", data.len, &why)) {
         struct buf aside;
         buf_init(&aside, 8192);
         path_of(m, ".bad", &aside);
@@ -411,6 +419,10 @@ bad:
                   buf_str(&path), "err", why, "moved_to",
                   moved ? buf_str(&aside) : "(left in place)");
         buf_free(&aside);
+    } else if (m->n_adhoc) {
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", m->n_adhoc);
+        log_info("ad-hoc maintenance windows restored", "path", buf_str(&path), "windows", n);
     }
 out:
     buf_free(&path);
