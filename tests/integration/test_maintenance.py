@@ -110,14 +110,17 @@ def test_all_window_holds_alerts_and_excludes_slo_events(agent_factory, tmp_path
     a = agent_factory(config(port, alertmanager, window), extra_args=tokens_args(tmp_path))
     assert value(a, "outpost_maintenance_active", window="everything") == 1
     # The probes run (and fail) as always; five evaluations pass.
-    wait_for(lambda: failures(a, "api") >= 25, timeout=15, what="25 failed probes of api")
+    wait_for(lambda: failures(a, "api") >= 25 and failures(a, "db") >= 25, timeout=15,
+             what="25 failed probes of each check")
     m = metrics(a)
     assert m[("outpost_check_up", frozenset({("check", "api")}))] == 0
     assert m[("outpost_slo_events_total", frozenset({("slo", "api-availability")}))] == 0
     assert m[("outpost_slo_bad_events_total", frozenset({("slo", "api-availability")}))] == 0
     excluded = m[("outpost_slo_excluded_events_total", frozenset({("slo", "api-availability")}))]
+    # Every result of both checks is excluded. A scrape may fall between a result's delivery
+    # to the recorder and to the SLO: at most one per check not yet counted.
     runs = sum(v for (n, l), v in m.items() if n == "outpost_check_runs_total")
-    assert excluded >= 50 and excluded <= runs
+    assert runs >= 50 and runs - 2 <= excluded <= runs
     assert get_json(alertmanager + "/api/v2/alerts") == []
     assert m.get(("outpost_alertmanager_notifications_total",
                   frozenset({("alertmanager", alertmanager)})), 0) == 0
@@ -250,9 +253,12 @@ def test_restart_keeps_an_adhoc_window(agent_factory, tmp_path):
     st, listing = api(b, "GET")
     assert listing["windows"] == [w]
     assert value(b, "outpost_maintenance_active", window="migration") == 1
+    # The events counted before the window came back with the SLO state; the window is
+    # active from the new agent's first probe, so none is added.
+    restored = value(b, "outpost_slo_events_total", slo="api-availability")
     wait_for(lambda: (value(b, "outpost_slo_excluded_events_total", slo="api-availability")
                       or 0) >= 5, what="results excluded after the restart")
-    assert value(b, "outpost_slo_events_total", slo="api-availability") == 0
+    assert value(b, "outpost_slo_events_total", slo="api-availability") == restored
     assert "ad-hoc maintenance windows restored" in b.logs()
 
 
