@@ -385,8 +385,15 @@ static enum op_rc parse_rule(const char *s, size_t len, struct tz_rule *r, const
         *why = "no valid rule (,start[/time],end[/time] with Jn, n or Mm.w.d dates)";
         return OP_ERR_INVALID;
     }
-    if (r->dst_off == r->std_off)
+    /* A rule that never changes the offset (equal offsets, or daylight time
+     * all year as in RFC 8536's "EST5EDT,0/0,J365/25") becomes the fixed
+     * offset it gives, so that no query scans 401 years for a change. */
+    if (r->dst_off == r->std_off) {
         r->has_dst = false;
+    } else if (rule_next_change(r, 0) == INT64_MAX) {
+        r->std_off = rule_offset(r, 0);
+        r->has_dst = false;
+    }
     return OP_OK;
 }
 

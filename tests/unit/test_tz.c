@@ -236,7 +236,8 @@ struct out {
 static void put(struct out *o, const void *p, size_t n)
 {
     assert_true(o->n + n <= sizeof(o->b));
-    memcpy(o->b + o->n, p, n);
+    if (n)
+        memcpy(o->b + o->n, p, n);
     o->n += n;
 }
 
