@@ -118,7 +118,7 @@ void silences_wake(struct silences *s);
 
 /* Counters per Alertmanager (any thread), for
  * outpost_alertmanager_silences_total{alertmanager,op="create"|"expire"} and
- * outpost_alertmanager_silence_errors_total{alertmanager}. A reused silence
+ * outpost_alertmanager_silences_errors_total{alertmanager}. A reused silence
  * is not a create. Counters follow an Alertmanager across reloads by name. */
 struct silences_am_stat {
     char *name; /* as configured, without credentials; owned by the caller */
