@@ -565,11 +565,11 @@ static void render_silences(struct maint *m, struct expo *e)
             expo_sample_u64(e, "outpost_alertmanager_silences_total", "", l, 2, NULL,
                             st[i].expired);
         }
-        expo_family(e, "outpost_alertmanager_silence_errors_total", EXPO_COUNTER,
+        expo_family(e, "outpost_alertmanager_silences_errors_total", EXPO_COUNTER,
                     "Silence requests to each Alertmanager that failed (retried).");
         for (size_t i = 0; i < n; i++) {
             struct label l = {"alertmanager", st[i].name};
-            expo_sample_u64(e, "outpost_alertmanager_silence_errors_total", "", &l, 1, NULL,
+            expo_sample_u64(e, "outpost_alertmanager_silences_errors_total", "", &l, 1, NULL,
                             st[i].errors);
         }
     }

@@ -295,3 +295,8 @@ def test_alertmanager_silence(agent_factory, tmp_path, alertmanager):
              timeout=15, what="the silences expired")
     assert len(silences(alertmanager)) == 2
     assert "maintenance window ended" in a.logs()
+    wait_for(lambda: value(a, "outpost_alertmanager_silences_total", alertmanager=alertmanager,
+                           op="expire") == 2, what="two expiries counted")
+    assert value(a, "outpost_alertmanager_silences_total", alertmanager=alertmanager,
+                 op="create") == 2
+    assert value(a, "outpost_alertmanager_silences_errors_total", alertmanager=alertmanager) == 0
