@@ -7,6 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The results an SLO did not count because of a maintenance window:
+ * shared by the generations that share the SLO's state. */
+struct slo_excl {
+    atomic_uint refs;
+    atomic_uint_fast64_t events;
+};
+
+/* One SLO sink's switch (gen.h). */
+struct slo_feed {
+    atomic_bool skip;
+    struct slo_excl *excl;
+};
+
 struct gen {
     atomic_uint refs;
     struct cfg *cfg;
@@ -14,6 +27,9 @@ struct gen {
     struct rec **recs;
     const struct check_type **types;
     struct slo_state **slos;
+    struct slo_excl **excl; /* per SLO */
+    size_t *feed_off;       /* n_slos + 1 offsets into feeds: SLO i's checks in order */
+    struct slo_feed *feeds;
     size_t n_slos;
     struct canary_state **canaries;
     size_t n_canaries;
@@ -32,6 +48,11 @@ static void deliver_rec(const struct sink *s, const struct check_result *r, int6
  * longer than the threshold. */
 static void deliver_slo(const struct sink *s, const struct check_result *r, int64_t wall_ms)
 {
+    /* The one cost maintenance adds to a delivery: a relaxed load. */
+    if (atomic_load_explicit(&s->feed->skip, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&s->feed->excl->events, 1, memory_order_relaxed);
+        return;
+    }
     bool bad = !r->success || (s->param > 0 && r->duration * 1000.0 > (double)s->param);
     slost_add(s->target, wall_ms, 1, bad ? 1 : 0);
 }
@@ -61,21 +82,29 @@ static void build_sinks(struct gen *g)
         g->sink_off[i + 1] += g->sink_off[i];
     g->sinks = xcalloc(g->sink_off[g->n] + 1, sizeof(struct sink));
     size_t *fill = xcalloc(g->n + 1, sizeof(size_t));
+    g->feed_off = xcalloc(g->n_slos + 1, sizeof(size_t));
+    for (size_t i = 0; i < g->n_slos; i++)
+        g->feed_off[i + 1] = g->feed_off[i] + cfg_slo(cfg, i)->n_checks;
+    g->feeds = xcalloc(g->feed_off[g->n_slos] + 1, sizeof(struct slo_feed));
     for (size_t i = 0; i < g->n; i++)
-        g->sinks[g->sink_off[i] + fill[i]++] = (struct sink){deliver_rec, g->recs[i], 0};
+        g->sinks[g->sink_off[i] + fill[i]++] = (struct sink){deliver_rec, g->recs[i], 0, NULL};
     for (size_t i = 0; i < g->n_slos; i++) {
         const struct slo_spec *sp = cfg_slo(cfg, i);
         int64_t threshold = sp->latency ? sp->latency_threshold_ms : 0;
         for (size_t k = 0; k < sp->n_checks; k++) {
             size_t c = sp->check_idx[k];
+            struct slo_feed *f = &g->feeds[g->feed_off[i] + k];
+            atomic_init(&f->skip, false);
+            f->excl = g->excl[i];
             g->sinks[g->sink_off[c] + fill[c]++] =
-                (struct sink){deliver_slo, g->slos[i], threshold};
+                (struct sink){deliver_slo, g->slos[i], threshold, f};
         }
     }
     for (size_t i = 0; i < g->n_canaries; i++) {
         for (int a = 0; a < 2; a++) {
             size_t c = cfg_canary(cfg, i)->arm_check[a];
-            g->sinks[g->sink_off[c] + fill[c]++] = (struct sink){deliver_arm, g->canaries[i], a};
+            g->sinks[g->sink_off[c] + fill[c]++] =
+                (struct sink){deliver_arm, g->canaries[i], a, NULL};
         }
     }
     free(fill);
@@ -103,6 +132,22 @@ static struct slo_state *slo_state_for(const struct slo_spec *spec, const struct
     if (saved)
         state_restore(saved, spec, st, now_ms);
     return st;
+}
+
+/* The excluded-events counter of SLO spec: prev's when the SLO's state
+ * was carried over (st is prev's), else a new one. */
+static struct slo_excl *excl_for(const struct slo_spec *spec, const struct gen *prev,
+                                 const struct slo_state *st)
+{
+    long j = prev ? cfg_find_slo(prev->cfg, spec->name) : -1;
+    if (j >= 0 && prev->slos[j] == st) {
+        atomic_fetch_add_explicit(&prev->excl[j]->refs, 1, memory_order_relaxed);
+        return prev->excl[j];
+    }
+    struct slo_excl *e = xcalloc(1, sizeof(*e));
+    atomic_init(&e->refs, 1);
+    atomic_init(&e->events, 0);
+    return e;
 }
 
 /* Samples survive a reload that keeps the arms' targets; the ring takes
@@ -169,9 +214,11 @@ struct gen *gen_new(struct cfg *cfg, const struct gen *prev, const struct state_
     int64_t now_ms = clock_wall_ms(clock);
     g->n_slos = cfg_slo_count(cfg);
     g->slos = xcalloc(g->n_slos ? g->n_slos : 1, sizeof(*g->slos));
+    g->excl = xcalloc(g->n_slos ? g->n_slos : 1, sizeof(*g->excl));
     for (size_t i = 0; i < g->n_slos; i++) {
         const struct slo_spec *spec = cfg_slo(cfg, i);
         g->slos[i] = slo_state_for(spec, prev, saved, now_ms);
+        g->excl[i] = excl_for(spec, prev, g->slos[i]);
         /* From now on the SLO's checks produce events at this rate; a
          * changed interval starts a new rate, the old one still counts
          * for the time it held. */
@@ -200,9 +247,15 @@ void gen_unref(struct gen *g)
         rec_unref(g->recs[i]);
     free(g->recs);
     free(g->types);
-    for (size_t i = 0; i < g->n_slos; i++)
+    for (size_t i = 0; i < g->n_slos; i++) {
         slost_unref(g->slos[i]);
+        if (atomic_fetch_sub_explicit(&g->excl[i]->refs, 1, memory_order_acq_rel) == 1)
+            free(g->excl[i]);
+    }
     free(g->slos);
+    free(g->excl);
+    free(g->feed_off);
+    free(g->feeds);
     for (size_t i = 0; i < g->n_canaries; i++)
         canst_unref(g->canaries[i]);
     free(g->canaries);
@@ -261,4 +314,28 @@ size_t gen_sinks(const struct gen *g, size_t check, const struct sink **list)
 {
     *list = g->sinks + g->sink_off[check];
     return g->sink_off[check + 1] - g->sink_off[check];
+}
+
+void gen_set_slo_exclusion(const struct gen *g, const bool *slo_all, const bool *check_any)
+{
+    for (size_t i = 0; i < g->n_slos; i++) {
+        const struct slo_spec *sp = cfg_slo(g->cfg, i);
+        for (size_t k = 0; k < sp->n_checks; k++)
+            atomic_store_explicit(&g->feeds[g->feed_off[i] + k].skip,
+                                  slo_all[i] || check_any[sp->check_idx[k]], memory_order_relaxed);
+    }
+}
+
+bool gen_slo_excluded_pair(const struct gen *g, size_t check, size_t slo)
+{
+    const struct slo_spec *sp = cfg_slo(g->cfg, slo);
+    for (size_t k = 0; k < sp->n_checks; k++)
+        if (sp->check_idx[k] == check)
+            return atomic_load_explicit(&g->feeds[g->feed_off[slo] + k].skip, memory_order_relaxed);
+    return false;
+}
+
+uint64_t gen_slo_excluded(const struct gen *g, size_t i)
+{
+    return atomic_load_explicit(&g->excl[i]->events, memory_order_relaxed);
 }

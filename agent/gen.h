@@ -22,6 +22,7 @@
 
 struct state_file;
 struct gen;
+struct slo_feed;
 
 /*
  * Where one check's results go. The generation builds the list for each
@@ -33,6 +34,10 @@ struct sink {
     void (*deliver)(const struct sink *s, const struct check_result *r, int64_t wall_ms);
     void *target;  /* the recorder, SLO state or canary state; owned by the generation */
     int64_t param; /* an SLO's latency threshold in ms (0: availability), or the canary arm */
+    /* An SLO sink's switch: while a maintenance window excludes this check
+     * from this SLO, results are counted as excluded instead. NULL for
+     * other sinks. Owned by the generation. */
+    struct slo_feed *feed;
 };
 
 /* New generation with refcount 1. Takes ownership of cfg. prev (borrowed,
@@ -58,6 +63,17 @@ struct canary_state *gen_canary(const struct gen *g, size_t i);
 /* A failed probe of check i is probed again: count it (its recorder's
  * outpost_check_retries_total). Probe thread. */
 void gen_note_retry(const struct gen *g, size_t check);
+/* Maintenance (maint.h): check c's results count for SLO s unless
+ * slo_all[s] or check_any[c] (arrays of the config's SLO and check
+ * counts). Sets every SLO sink's switch (relaxed stores: a result being
+ * delivered meanwhile goes either way). Any thread; O(SLO sinks). */
+void gen_set_slo_exclusion(const struct gen *g, const bool *slo_all, const bool *check_any);
+/* Whether check c's results are excluded from SLO s now (for tests);
+ * false when s does not count c. */
+bool gen_slo_excluded_pair(const struct gen *g, size_t check, size_t slo);
+/* Results not counted for SLO i because of a window: a counter that
+ * follows the SLO's state across reloads. */
+uint64_t gen_slo_excluded(const struct gen *g, size_t i);
 /* The sinks of check i; *list borrowed. Returns the count (>= 1: the
  * recorder comes first). */
 size_t gen_sinks(const struct gen *g, size_t check, const struct sink **list);

@@ -23,7 +23,7 @@
 
 const char *const httpd_route_names[ROUTE_COUNT] = {
     "landing", "metrics", "healthy", "ready", "reload",      "flagger",  "argo",
-    "api",     "other",   "probe",   "runs",  "flagger_slo", "argo_slo",
+    "api",     "other",   "probe",   "runs",  "flagger_slo", "argo_slo", "maintenance",
 };
 
 /* ---- responses ---- */
@@ -204,6 +204,9 @@ static enum route classify(const struct httpd *h, const char *url)
         return ROUTE_API;
     if (strncmp(url, RUNS_PREFIX, strlen(RUNS_PREFIX)) == 0)
         return ROUTE_RUNS;
+    if (strncmp(url, MAINT_PATH, strlen(MAINT_PATH)) == 0 &&
+        (url[strlen(MAINT_PATH)] == '\0' || url[strlen(MAINT_PATH)] == '/'))
+        return ROUTE_MAINT;
     if (strcmp(url, "/-/reload") == 0)
         return ROUTE_RELOAD;
     if (strcmp(url, PROBE_PATH) == 0)
@@ -232,6 +235,14 @@ static bool gate(struct req *q, const char *method, enum MHD_Result *ret)
     uint32_t retry;
     if (!websec_rate_ok(q->h->sec, q->key, &retry)) {
         *ret = send_too_many(q, retry);
+        return true;
+    }
+    /* Maintenance holds alerts and silences them: never open to anyone
+     * who can reach the port. */
+    if (q->route == ROUTE_MAINT && !websec_auth_required(q->sec)) {
+        *ret = httpd_send_text(q, MHD_HTTP_FORBIDDEN,
+                               "the maintenance API needs credentials: configure basic_auth_users "
+                               "(--web.config.file) or --web.bearer-tokens-file\n");
         return true;
     }
     if (!websec_auth_required(q->sec)) {
@@ -310,6 +321,8 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
         if (!is_get)
             return method_not_allowed(q, "GET, HEAD");
         return httpd_serve_runs(q, url + strlen(RUNS_PREFIX));
+    case ROUTE_MAINT:
+        return httpd_serve_maint(q, url, method);
     case ROUTE_OTHER:
     case ROUTE_COUNT:
         break;
@@ -364,9 +377,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct req *q = *con_cls;
     if (!q) {
         /* The first call, with the headers: everything is decided here
-         * except Flagger's gates, the endpoints that read a body (a
-         * capped buffer across MHD's calls). MHD discards the rest of any
-         * other upload once an answer is queued (bounded work). */
+         * except Flagger's gates and a maintenance POST, the endpoints
+         * that read a body (a capped buffer across MHD's calls). MHD
+         * discards the rest of any other upload once an answer is queued
+         * (bounded work). */
         q = xcalloc(1, sizeof(*q));
         q->h = h;
         q->c = c;
@@ -395,6 +409,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     q->reading = false;
     if (q->route == ROUTE_FLAGGER_SLO)
         return httpd_serve_flagger_slo(q, url + strlen(FLAGGER_SLO_PREFIX));
+    if (q->route == ROUTE_MAINT)
+        return httpd_maint_post(q);
     return httpd_serve_flagger(q, url + strlen(FLAGGER_PREFIX));
 }
 

@@ -4,7 +4,8 @@
  * httpd.c runs the daemons, routes and guards connections; httpd_pages.c
  * serves the big pages (metrics, checks listing) and the server's own
  * metric families; httpd_gates.c serves the canary gates, httpd_slogates.c
- * the SLO gates.
+ * the SLO gates, httpd_history.c the canary run history and httpd_maint.c
+ * the maintenance windows' API.
  */
 #ifndef OUTPOST_HTTPD_INT_H
 #define OUTPOST_HTTPD_INT_H
@@ -37,6 +38,7 @@
 #define CHECKS_PATH "/api/v1/checks"
 #define PROBE_PATH "/probe"
 #define RUNS_PREFIX "/api/v1/canaries/"
+#define MAINT_PATH "/api/v1/maintenance"
 
 /* The handler label of outpost_http_requests_total: a fixed name per
  * route, never the path a client sent. */
@@ -54,6 +56,7 @@ enum route {
     ROUTE_RUNS,  /* /api/v1/canaries/{name}/runs[/{id}] */
     ROUTE_FLAGGER_SLO,
     ROUTE_ARGO_SLO,
+    ROUTE_MAINT,
     ROUTE_COUNT
 };
 
@@ -101,7 +104,8 @@ struct httpd {
 
 /* One request, from its first call to its completion: the route, the web
  * security generation it is judged by, the status it got (counted at
- * completion), its connection's entry, and Flagger's body. */
+ * completion), its connection's entry, and a body (Flagger's, a
+ * maintenance POST's). */
 struct req {
     struct httpd *h;
     struct MHD_Connection *c;
@@ -166,9 +170,10 @@ enum MHD_Result httpd_serve_flagger(struct req *q, const char *name);
  * in *ret. */
 json_t *httpd_flagger_request(struct req *q, const char *const *hooks, const char *usage,
                               const char **hook, const char **checksum, enum MHD_Result *ret);
-/* Start reading Flagger's body into a capped buffer (the first call). */
+/* Start reading a POST's body (Flagger's, the maintenance API's) into a
+ * capped buffer, 64 KiB (the first call). */
 enum MHD_Result httpd_start_body(struct req *q);
-/* Accumulate Flagger's body across MHD's calls, capped. Returns true once
+/* Accumulate the body across MHD's calls, capped. Returns true once
  * the body is complete (the final call); *early is set when a response was
  * already queued (oversized). */
 bool httpd_read_body(struct req *q, const char *upload, size_t *upload_size,
@@ -192,5 +197,13 @@ void httpd_history_families(struct expo *e, struct httpd *h);
 /* POST /gates/flagger/slo/{slo} and GET /gates/argo/slo/{slo}. */
 enum MHD_Result httpd_serve_flagger_slo(struct req *q, const char *name);
 enum MHD_Result httpd_serve_argo_slo(struct req *q, const char *name);
+/* ---- maintenance windows (httpd_maint.c) ---- */
+
+/* /api/v1/maintenance[/{name}]: GET lists, POST starts reading the body
+ * (then httpd_maint_post), DELETE ends an ad-hoc window. Credentials are
+ * required (gate). */
+enum MHD_Result httpd_serve_maint(struct req *q, const char *url, const char *method);
+/* The POST once its body is read. */
+enum MHD_Result httpd_maint_post(struct req *q);
 
 #endif

@@ -4,7 +4,8 @@
  * Threads: main (signals, alert evaluation, state snapshots), the probe
  * loop, the alert sender, and libmicrohttpd's threads. Signals are blocked
  * before any thread starts so only main's sigtimedwait sees them: SIGHUP
- * reloads, SIGTERM/SIGINT stop.
+ * reloads, SIGTERM/SIGINT stop, SIGUSR1 (the runtime's own, rt_tick) wakes
+ * the housekeeping early.
  */
 #include "audit.h"
 #include "audit_cmd.h"
@@ -432,6 +433,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1); /* the runtime's wake-up: a maintenance window came sooner */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -505,8 +507,8 @@ int main(int argc, char **argv)
             wait_ms = hist_ms;
         struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000};
         int sig = sigtimedwait(&set, NULL, &ts);
-        if (sig < 0)
-            continue; /* timeout (EAGAIN) or EINTR */
+        if (sig < 0 || sig == SIGUSR1)
+            continue; /* timeout (EAGAIN), EINTR, or rt_tick has work sooner */
         if (sig == SIGHUP) {
             /* The reload thread loads (and logs "reloading on SIGHUP" as it
              * starts): main stays free for SIGTERM. */

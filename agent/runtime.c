@@ -2,11 +2,14 @@
 #include "runtime.h"
 #include "alerts.h"
 #include "api.h"
+#include "evaluate.h"
 #include "audit.h"
 #include "gen.h"
 #include "log.h"
+#include "maint.h"
 #include "metrics.h"
 #include "probe.h"
+#include "silences.h"
 #include "slo.h"
 #include "slo_lint.h"
 #include "slogate.h"
@@ -14,6 +17,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,13 @@ struct runtime {
     struct alerts *alerts;
     struct audit *audit; /* borrowed; NULL: none */
     bool audit_unavailable;
+    struct silences *silences; /* the maintenance windows' (maint.h) */
+    struct maint *maint;
+    /* The thread that ticks (main), woken with SIGUSR1 when a maintenance
+     * window's start or end comes earlier than it sleeps: only when it
+     * blocks that signal to wait for it (rt_tick's caller). */
+    pthread_t ticker;
+    bool can_wake;
     struct probe_loop *loop;
     pthread_mutex_t reload_lock; /* one reload at a time */
     pthread_mutex_t pub_lock;    /* guards current */
@@ -96,6 +107,11 @@ static char *first_line(const struct buf *errors)
     return xstrndup(e, strcspn(e, "\n"));
 }
 
+struct maint *rt_maint(struct runtime *rt)
+{
+    return rt->maint;
+}
+
 static int64_t mono_ms(const struct runtime *rt)
 {
     return clock_mono_ns(rt->clock) / 1000000;
@@ -145,6 +161,13 @@ static struct state_file *load_saved(struct runtime *rt)
 
 static void *reloader_main(void *arg);
 
+static void wake_ticker(void *arg)
+{
+    struct runtime *rt = arg;
+    if (rt->can_wake)
+        pthread_kill(rt->ticker, SIGUSR1);
+}
+
 enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *errors)
 {
     struct cfg *cfg = NULL;
@@ -182,8 +205,22 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     rt->alerts = alerts_new(rt->clock);
     alerts_set_audit(rt->alerts, rt->audit);
     alerts_configure(rt->alerts, cfg_alerting(cfg));
+    sigset_t mask;
+    rt->ticker = pthread_self();
+    rt->can_wake = pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 && sigismember(&mask, SIGUSR1) == 1;
+    rt->silences = silences_new(rt->clock);
+    silences_configure(rt->silences, cfg_alerting(cfg));
+    struct maint_options mo = {.clock = rt->clock,
+                               .storage_path = rt->storage_path,
+                               .silences = rt->silences,
+                               .audit = rt->audit,
+                               .wake = wake_ticker,
+                               .wake_arg = rt};
+    rt->maint = maint_new(&mo);
     rt->current = gen_new(cfg, NULL, saved, rt->clock);
     cfg = NULL; /* the generation owns it */
+    /* Windows active now exclude from the first result on. */
+    maint_use_gen(rt->maint, rt->current);
     /* What the file holds of SLOs not configured now stays for them. */
     rt->kept = saved ? saved : state_file_new();
     saved = NULL;
@@ -269,174 +306,22 @@ static enum op_rc snapshot(struct runtime *rt)
     return rc;
 }
 
-/* OutpostCheckDown with hysteresis: it fires once the check's last
- * failure_threshold probes failed, and, once firing, resolves only after
- * success_threshold good probes in a row, so a check that fails every
- * other probe does not flap. An inline canary arm raises no alert of its
- * own: its failures are the canary's verdict. */
-static bool check_down(struct runtime *rt, const struct check_spec *c,
-                       const struct rec_snapshot *snap)
-{
-    if (!snap->has_result || cfg_check_is_canary_arm(c))
-        return false;
-    if (snap->consecutive_failures >= c->policy.failure_threshold)
-        return true;
-    return alerts_is_firing(rt->alerts, "OutpostCheckDown", "critical", "check", c->name) &&
-           snap->consecutive_successes < c->policy.success_threshold;
-}
-
-/* The alerts about checks: down (see check_down), certificate expiring
- * within cert_expiry_warning. */
-static void evaluate_checks(struct runtime *rt, const struct gen *g, double wall, struct buf *d)
-{
-    const struct cfg *cfg = gen_cfg(g);
-    const struct alerting_spec *al = cfg_alerting(cfg);
-    struct rec_snapshot *snap = xmalloc(sizeof(*snap));
-    for (size_t i = 0; i < gen_check_count(g); i++) {
-        const struct check_spec *c = cfg_check(cfg, i);
-        const struct check_type *type = gen_check_type(g, i);
-        rec_read(gen_rec(g, i), snap);
-        if (check_down(rt, c, snap)) {
-            buf_reset(d);
-            if (snap->consecutive_failures)
-                buf_addf(d, "Check %s (%s) failed its last %llu probes", c->name, c->target,
-                         (unsigned long long)snap->consecutive_failures);
-            else
-                buf_addf(d,
-                         "Check %s (%s) is recovering: %llu good probes of the %u that resolve "
-                         "this alert",
-                         c->name, c->target, (unsigned long long)snap->consecutive_successes,
-                         c->policy.success_threshold);
-            if (type->status_name)
-                buf_addf(d, "; last %s %d", type->status_name, snap->status);
-            buf_addc(d, '.');
-            alerts_fire(rt->alerts, "OutpostCheckDown", "critical", "check", c->name,
-                        "A synthetic check keeps failing.", buf_str(d));
-        }
-        double left = snap->cert_expiry - wall;
-        if (snap->cert_expiry > 0 && left * 1000 < (double)al->cert_expiry_warn_ms) {
-            buf_reset(d);
-            buf_addf(d, "The TLS certificate seen by check %s expires in %.1f days.", c->name,
-                     left / 86400.0);
-            alerts_fire(rt->alerts, "OutpostCertExpiringSoon", "warning", "check", c->name,
-                        "A TLS certificate expires soon.", buf_str(d));
-        }
-    }
-    free(snap);
-}
-
-/* The error budget policy started or stopped freezing deploys: logged and
- * audited with the policy's state as the SLO gates word it. */
-static void audit_freeze(struct runtime *rt, const struct slo_spec *spec,
-                         const struct slo_figures *f)
-{
-    struct slo_gate *sg = xmalloc(sizeof(*sg));
-    slogate_judge(spec, f, sg);
-    char consumed[32];
-    snprintf(consumed, sizeof(consumed), "%.6g", f->policy_consumed);
-    log_warn(f->freeze ? "SLO error budget policy freezes deploys"
-                       : "SLO error budget policy no longer freezes deploys",
-             "slo", spec->name, "policy", sg->policy);
-    audit_event(rt->audit, f->freeze ? "slo_freeze_on" : "slo_freeze_off", "slo", spec->name,
-                "consumed", consumed, "policy", sg->policy, NULL);
-    free(sg);
-}
-
-/* SLO multiwindow alerts; the result is kept in the SLO state for the
- * outpost_slo_alert_firing gauge. */
-static void evaluate_slos(struct runtime *rt, const struct gen *g, int64_t now_ms, struct buf *d)
-{
-    const struct cfg *cfg = gen_cfg(g);
-    for (size_t i = 0; i < gen_slo_count(g); i++) {
-        const struct slo_spec *spec = cfg_slo(cfg, i);
-        struct slo_state *st = gen_slo(g, i);
-        struct slo_figures f;
-        slost_figures(st, spec, now_ms, &f, NULL, NULL);
-        bool was_page, was_ticket;
-        slost_alerts(st, &was_page, &was_ticket);
-        if (f.page != was_page)
-            log_warn(f.page ? "SLO page alert firing" : "SLO page alert resolved", "slo",
-                     spec->name);
-        if (f.ticket != was_ticket)
-            log_warn(f.ticket ? "SLO ticket alert firing" : "SLO ticket alert resolved", "slo",
-                     spec->name);
-        slost_set_alerts(st, f.page, f.ticket);
-        if (slost_swap_freeze(st, f.freeze) != f.freeze)
-            audit_freeze(rt, spec, &f);
-        /* A fleet that judges its SLOs in Prometheus turns these off: one
-         * notification per problem. */
-        if (!cfg_alerting(cfg)->slo_alerts)
-            continue;
-        for (int sev = 0; sev < 2; sev++) {
-            if (!(sev ? f.ticket : f.page))
-                continue;
-            /* The long windows of the tiers of this severity: page 1h and
-             * 6h, ticket 1d and 3d. */
-            enum slo_window w1 = sev ? SLO_W_1D : SLO_W_1H, w2 = sev ? SLO_W_3D : SLO_W_6H;
-            buf_reset(d);
-            buf_addf(d,
-                     "SLO %s burns its error budget %.3gx as fast as it may over %s and %.3gx "
-                     "over %s; %.1f%% of the period's budget remains.",
-                     spec->name, f.burn[w1], slo_window_name(w1), f.burn[w2], slo_window_name(w2),
-                     100 * f.budget_remaining);
-            alerts_fire(rt->alerts, "OutpostSLOBudgetBurn", sev ? "warning" : "critical", "slo",
-                        spec->name, "An SLO burns its error budget too fast.", buf_str(d));
-        }
-        if (f.events[SLO_W_PERIOD] > 0 && f.budget_remaining <= 0) {
-            buf_reset(d);
-            buf_addf(d, "SLO %s has spent its error budget: %.1f%% remains.", spec->name,
-                     100 * f.budget_remaining);
-            alerts_fire(rt->alerts, "OutpostSLOBudgetExhausted", "warning", "slo", spec->name,
-                        "An SLO's error budget is spent.", buf_str(d));
-        }
-    }
-}
-
-static void evaluate_canaries(struct runtime *rt, const struct gen *g, int64_t now_ms,
-                              struct buf *d)
-{
-    const struct cfg *cfg = gen_cfg(g);
-    for (size_t i = 0; i < gen_canary_count(g); i++) {
-        const struct canary_spec *k = cfg_canary(cfg, i);
-        struct canary_verdict v;
-        canst_verdict(gen_canary(g, i), k, now_ms, &v);
-        enum canary_verdict_kind was = canst_swap_reported(gen_canary(g, i), v.verdict);
-        if (was != v.verdict)
-            audit_event(rt->audit, "canary_verdict", "canary", k->name, "verdict",
-                        canary_verdict_name(v.verdict), "previous", canary_verdict_name(was),
-                        "reason", v.reason, NULL);
-        if (v.verdict != CANARY_FAIL)
-            continue;
-        buf_reset(d);
-        buf_addf(d, "Canary %s: %s", k->name, v.reason);
-        alerts_fire(rt->alerts, "OutpostCanaryFailed", "warning", "canary", k->name,
-                    "A canary is worse than its baseline.", buf_str(d));
-    }
-}
-
-/* The agent's own evaluation: every alert it pushes, stated afresh.
+/* The agent's own evaluation (evaluate.h) on the current generation.
  * Returns the evaluation interval of the generation it used. */
 static int64_t evaluate(struct runtime *rt)
 {
     struct gen *g = acquire(rt);
-    double wall = clock_wall(rt->clock);
-    int64_t now_ms = clock_wall_ms(rt->clock);
-    struct buf d;
-    /* Descriptions hold names (128 bytes) and targets (bounded by the file). */
-    buf_init(&d, CFG_MAX_FILE_BYTES);
-    alerts_begin(rt->alerts);
-    evaluate_checks(rt, g, wall, &d);
-    evaluate_slos(rt, g, now_ms, &d);
-    evaluate_canaries(rt, g, now_ms, &d);
-    alerts_end(rt->alerts, wall);
-    buf_free(&d);
-    int64_t every = cfg_alerting(gen_cfg(g))->evaluation_interval_ms;
+    struct eval_ctx x = {
+        .clock = rt->clock, .alerts = rt->alerts, .audit = rt->audit, .maint = rt->maint};
+    int64_t every = eval_run(&x, g);
     gen_unref(g);
     return every;
 }
 
 int64_t rt_tick(struct runtime *rt)
 {
+    /* First, so the evaluation below sees the windows of this moment. */
+    int64_t maint_wait = maint_tick(rt->maint);
     int64_t now = mono_ms(rt);
     if (now >= rt->next_eval_ms)
         rt->next_eval_ms = now + evaluate(rt);
@@ -446,7 +331,8 @@ int64_t rt_tick(struct runtime *rt)
     }
     int64_t next =
         rt->next_eval_ms < rt->next_snapshot_ms ? rt->next_eval_ms : rt->next_snapshot_ms;
-    return next > now ? next - now : 0;
+    int64_t wait = next > now ? next - now : 0;
+    return maint_wait < wait ? maint_wait : wait;
 }
 
 void rt_cancel(struct runtime *rt)
@@ -475,6 +361,10 @@ enum op_rc rt_stop(struct runtime *rt)
      * must finish within a second whatever Alertmanager does. */
     if (rt->alerts)
         alerts_stop(rt->alerts, 500);
+    /* Silences of windows that ended are expired first, within 300 ms;
+     * those of windows still active stay for the next start to reuse. */
+    if (rt->silences)
+        silences_stop(rt->silences, 300);
     /* No probe runs any more: this snapshot holds every recorded event. */
     enum op_rc rc = rt->current ? snapshot(rt) : OP_OK;
     if (rc != OP_OK)
@@ -492,6 +382,8 @@ void rt_free(struct runtime *rt)
     enum op_rc stopped = rt_stop(rt);
     (void)stopped;
     alerts_free(rt->alerts);
+    maint_free(rt->maint);
+    silences_free(rt->silences);
     gen_unref(rt->current);
     state_file_free(rt->kept);
     if (rt->types_ready)
@@ -589,6 +481,9 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     }
     /* The hook reads its files even when the config is bad, so one reload
      * reports every problem. */
+    /* A configured window must not take the name of a running ad-hoc one. */
+    if (rc == OP_OK && maint_check_cfg(rt->maint, cfg, errors) != OP_OK)
+        rc = OP_ERR_INVALID;
     enum op_rc hook_rc = rt->hook.prepare ? rt->hook.prepare(rt->hook.arg, &staged, errors) : OP_OK;
     if (rc != OP_OK || hook_rc != OP_OK) {
         if (hook_rc == OP_OK && rt->hook.discard)
@@ -611,6 +506,7 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     /* O(1): the sender takes the new settings at its next turn, never
      * waiting for a POST in flight. */
     alerts_configure(rt->alerts, cfg_alerting(cfg));
+    silences_configure(rt->silences, cfg_alerting(cfg));
     /* Only reloads change `current`, and they hold reload_lock, so reading
      * it here without pub_lock is safe. */
     pthread_mutex_lock(&rt->kept_lock);
@@ -619,6 +515,8 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
     /* SLOs new to this generation come back from the kept records. */
     struct gen *g = gen_new(cfg, rt->current, rt->kept, rt->clock);
     (void)state_forget(rt->kept, gen_cfg(g), now);
+    /* Its SLO sinks are switched before the first result reaches them. */
+    maint_use_gen(rt->maint, g);
     probe_loop_swap(rt->loop, g);
     pthread_mutex_lock(&rt->pub_lock);
     struct gen *old = rt->current;
@@ -757,6 +655,7 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
     struct expo e;
     expo_init(&e, out, fmt);
     metrics_render(&e, g, &a);
+    maint_render(rt->maint, &e, g);
     expo_finish(&e);
     gen_unref(g);
     atomic_store(&rt->last_scrape_seconds, (double)(clock_mono_ns(rt->clock) - t0) / 1e9);

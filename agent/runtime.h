@@ -65,9 +65,12 @@ void rt_free(struct runtime *rt);
  * during a reload makes one more after it. */
 void rt_request_reload(struct runtime *rt);
 
-/* Housekeeping, from main's loop: the agent's alert evaluation (every
- * alerting.evaluation_interval) and state snapshots (every snapshot
- * interval). Returns the milliseconds until it next has work. */
+/* Housekeeping, from main's loop: maintenance windows (at each start and
+ * end), the agent's alert evaluation (every alerting.evaluation_interval)
+ * and state snapshots (every snapshot interval). Returns the milliseconds
+ * until it next has work. When the calling thread blocks SIGUSR1 (at
+ * rt_new), an ad-hoc window or a reload whose start or end comes earlier
+ * sends it SIGUSR1: it should then call rt_tick again. */
 int64_t rt_tick(struct runtime *rt);
 
 /* Something else a reload re-reads (the web config and tokens): prepare
@@ -104,6 +107,9 @@ struct probe_loop;
 struct gen *rt_acquire_gen(struct runtime *rt);
 /* The probe loop, for adhoc runs (borrowed; lives as long as rt). */
 struct probe_loop *rt_probe_loop(struct runtime *rt);
+struct maint;
+/* The maintenance windows (maint.h; borrowed; lives as long as rt). */
+struct maint *rt_maint(struct runtime *rt);
 
 /* The audit log from rt_options (borrowed; NULL: none), for the modules
  * that write to it (the gates, maintenance windows). */

@@ -430,7 +430,7 @@ void cfg_parse_checks(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c)
 /* ---- the document ---- */
 
 struct top_parse {
-    yaml_node_t *global, *checks, *slos, *canaries, *alerting, *modules;
+    yaml_node_t *global, *checks, *slos, *canaries, *alerting, *modules, *maintenance;
 };
 
 static bool top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *path,
@@ -451,6 +451,8 @@ static bool top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const
         tp->alerting = v;
     else if (strcmp(key, "modules") == 0)
         tp->modules = v;
+    else if (strcmp(key, "maintenance") == 0)
+        tp->maintenance = v;
     else
         return false;
     return true;
@@ -467,6 +469,7 @@ void cfg_free(struct cfg *c)
     cfg_slos_free(c);
     cfg_canaries_free(c);
     cfg_alerting_free(&c->alerting);
+    cfg_maintenance_free(c);
     cfg_modules_free(c);
     free(c->source);
     free(c);
@@ -520,8 +523,8 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
     if (!cfg_want_mapping(&p, root, ""))
         goto out;
     struct top_parse tp = {0};
-    static const char *const top_names[] = {"global",   "checks",  "slos", "canaries",
-                                            "alerting", "modules", NULL};
+    static const char *const top_names[] = {"global",   "checks",  "slos",        "canaries",
+                                            "alerting", "modules", "maintenance", NULL};
     static const struct cfg_keys top_keys = {.names = top_names};
     cfg_walk_map_keys(&p, root, "", top_key, &tp, &top_keys);
     cfg_parse_global(&p, tp.global);
@@ -537,6 +540,9 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
         cfg_canaries_resolve_slos(&p, tp.canaries, c);
     if (tp.alerting && !cfg_is_null(tp.alerting))
         cfg_parse_alerting(&p, tp.alerting, &c->alerting);
+    /* Windows name checks and SLOs: only meaningful once those are valid. */
+    if (tp.maintenance && !cfg_is_null(tp.maintenance) && p.n_errors == 0)
+        cfg_parse_maintenance(&p, tp.maintenance, c);
     /* blackbox_exporter modules: this file's first, then --modules.file's
      * (a name in both is an error naming both places). */
     cfg_parse_modules(&p, tp.modules, c);

@@ -23,6 +23,9 @@ struct cfg {
     struct names *canary_names;
     struct alerting_spec alerting;
     struct bb_modules *modules; /* cfg_modules.c; NULL until the section is read */
+    struct maint_spec *maint;   /* cfg_maint.c */
+    size_t n_maint;
+    struct names *maint_names;
 };
 
 /* The histogram buckets of a check when neither it nor `global:` sets any. */
@@ -54,6 +57,10 @@ void cfg_slos_free(struct cfg *c);
 void cfg_alerting_defaults(struct alerting_spec *a);
 void cfg_parse_alerting(struct cfg_parser *p, const yaml_node_t *n, struct alerting_spec *a);
 void cfg_alerting_free(struct alerting_spec *a);
+/* After checks, SLOs and alerting (windows name checks and SLOs, and a
+ * silence needs Alertmanagers). */
+void cfg_parse_maintenance(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c);
+void cfg_maintenance_free(struct cfg *c);
 
 /* A Prometheus label name that is not reserved (no __ prefix). */
 bool cfg_label_name_ok(const char *s);

@@ -730,16 +730,22 @@ size_t cfg_named_list(struct cfg_parser *p, const yaml_node_t *n, const struct c
     return cnt;
 }
 
+bool cfg_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    bool ok = len > 0 && len <= CFG_MAX_NAME_BYTES;
+    for (const char *s = name; *s && ok; s++)
+        ok = (unsigned char)*s >= 0x20 && *s != 0x7f;
+    return ok;
+}
+
 bool cfg_check_name(struct cfg_parser *p, const yaml_node_t *n, const char *path, const char *name)
 {
     if (!name) {
         cfg_err(p, n, path, "missing key \"name\"");
         return false;
     }
-    size_t len = strlen(name);
-    bool ok = len > 0 && len <= CFG_MAX_NAME_BYTES;
-    for (const char *s = name; *s && ok; s++)
-        ok = (unsigned char)*s >= 0x20 && *s != 0x7f;
+    bool ok = cfg_name_ok(name);
     if (!ok)
         cfg_err(p, n, path, "name must be 1 to %d bytes without control characters",
                 CFG_MAX_NAME_BYTES);

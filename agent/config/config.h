@@ -195,6 +195,39 @@ struct slo_spec {
 #define CFG_MAX_PERIOD_MS (90LL * 86400000)
 #define CFG_DEFAULT_MIN_EVENTS 10
 
+/* `maintenance:`: planned work (docs/governance.md). A window is one-off
+ * ([start, start + duration)) or recurring (each start of a cron
+ * expression in a time zone, lasting duration). It covers every check and
+ * SLO, or the checks listed, or the SLOs listed and the checks they count. */
+struct cron;
+struct tz;
+
+struct maint_sched {
+    int64_t start_ms;    /* one-off: Unix milliseconds */
+    struct cron *cron;   /* recurring; NULL: one-off. Owned (cron.h) */
+    struct tz *tz;       /* the cron's zone; NULL: UTC. Owned (tz.h) */
+    int64_t duration_ms; /* > 0, at most CFG_MAX_MAINT_DURATION_MS */
+};
+
+struct maint_spec {
+    char *name;
+    struct maint_sched sched;
+    char *cron_expr; /* as written; NULL for a one-off window */
+    char *timezone;  /* as written; NULL when unset (UTC) */
+    char **checks;   /* the checks listed (n_checks), resolved to check_idx */
+    size_t *check_idx;
+    size_t n_checks;
+    char **slos; /* or the SLOs listed (n_slos), resolved to slo_idx; both 0: all */
+    size_t *slo_idx;
+    size_t n_slos;
+    bool exclude_from_slos;    /* default true */
+    bool alertmanager_silence; /* default false */
+    int line, column;
+};
+
+#define CFG_MAX_MAINT_WINDOWS 1000
+#define CFG_MAX_MAINT_DURATION_MS (31LL * 86400000)
+
 struct cfg;
 
 /* How a load treats the file; a NULL options pointer means all defaults. */
@@ -256,6 +289,22 @@ long cfg_find_slo(const struct cfg *c, const char *name);
 long cfg_find_slo_n(const struct cfg *c, const char *name, size_t len);
 /* The canary of that name, NULL when there is none; borrowed. */
 const struct canary_spec *cfg_find_canary(const struct cfg *c, const char *name);
+
+size_t cfg_maint_count(const struct cfg *c);
+/* Borrowed; valid while c lives. */
+const struct maint_spec *cfg_maint(const struct cfg *c, size_t i);
+/* Index of the window of that name, -1 when there is none. O(1). */
+long cfg_find_maint(const struct cfg *c, const char *name);
+
+/* The rule for every name the config gives (checks, SLOs, canaries,
+ * windows): 1 to CFG_MAX_NAME_BYTES bytes, no control characters, so it
+ * is a usable label value. */
+bool cfg_name_ok(const char *name);
+/* An RFC 3339 date-time ("2026-12-06T02:00:00Z", "2026-12-06T03:00:00+01:00",
+ * fractions of a second allowed) to Unix milliseconds (fractions below a
+ * millisecond dropped). OP_ERR_INVALID for anything else, an impossible
+ * date (February 30) or second 60 included. */
+enum op_rc cfg_parse_rfc3339(const char *s, int64_t *ms) WUR;
 
 /* The file the config came from; borrowed. */
 const char *cfg_source(const struct cfg *c);
