@@ -26,6 +26,9 @@ grpc_pid=$!
 trap 'kill $http_pid $https_pid $dns_pid $grpc_pid 2>/dev/null || true' EXIT INT TERM
 echo "outpost demo: targets on 127.0.0.1:18080 and :18443, DNS :18053, gRPC :18051"
 echo "outpost demo: blackbox-style probe at http://localhost:9469/probe?module=http_2xx&target=http://127.0.0.1:18080/ok"
+echo "outpost demo: canary gate at http://localhost:9469/gates/argo/api-rollout, SLO gate at http://localhost:9469/gates/argo/slo/slow-latency"
+echo "outpost demo: maintenance windows at http://localhost:9469/api/v1/maintenance needs credentials; see outpost_maintenance_active on /metrics"
+echo "outpost demo: audit log $DEMO/data/audit.jsonl (check it: $BUILD/outpost audit verify $DEMO/data/audit.jsonl)"
 echo "outpost demo: metrics at http://localhost:9469/metrics (Ctrl-C stops)"
 "$BUILD/outpost" --config.file=config/demo.yml --web.listen-address=:9469 \
     --storage.path="$DEMO/data"
