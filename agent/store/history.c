@@ -389,8 +389,11 @@ static void ended_add(struct history *h, int64_t id, const char *canary, const c
         h->cap_ended = h->cap_ended ? 2 * h->cap_ended : 4;
         h->ended = xrealloc(h->ended, h->cap_ended * sizeof(*h->ended));
     }
-    h->ended[h->n_ended++] = (struct ended_run){id, xstrdup(canary), xstrdup(source),
-                                                xstrdup(revision ? revision : ""), outcome};
+    /* NULLs only come from a file whose constraints are not ours (another
+     * program's, or damaged): written as "", never dereferenced. */
+    h->ended[h->n_ended++] =
+        (struct ended_run){id, xstrdup(canary ? canary : ""), xstrdup(source ? source : ""),
+                           xstrdup(revision ? revision : ""), outcome};
 }
 
 /* Forget the runs collected (told = false: the transaction rolled back),
