@@ -48,8 +48,40 @@ static size_t text_width(const char *s)
     return w;
 }
 
+/* Length of the valid UTF-8 sequence at p (NUL-terminated), 0 when the
+ * bytes there are not one (no overlong forms, surrogates, or past
+ * U+10FFFF). */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0], lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = c == 0xe0 ? 0xa0 : lo; /* overlong */
+        hi = c == 0xed ? 0x9f : hi; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = c == 0xf0 ? 0x90 : lo; /* overlong */
+        hi = c == 0xf4 ? 0x8f : hi; /* past U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
 /* Add a cell (copied), with control characters as '?': a stored name is
- * whatever a client sent, and must not drive the terminal. */
+ * whatever a client sent, and must not drive the terminal. That is C0 and
+ * DEL, the C1 controls U+0080..U+009F (U+009B is CSI to terminals that
+ * take 8-bit controls), and any byte outside valid UTF-8 (a raw 0x9B). */
 static void cell(struct table *t, const char *s)
 {
     size_t n = t->ncells++;
@@ -57,10 +89,20 @@ static void cell(struct table *t, const char *s)
         t->cap = t->cap ? t->cap * 2 : 64;
         t->cells = xrealloc(t->cells, t->cap * sizeof(*t->cells));
     }
-    char *c = xstrdup(s ? s : "-");
-    for (unsigned char *p = (unsigned char *)c; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    const unsigned char *p = (const unsigned char *)(s ? s : "-");
+    char *c = xmalloc(strlen((const char *)p) + 1), *o = c;
+    while (*p) {
+        size_t u = utf8_len(p);
+        if (u == 0 || *p < 0x20 || *p == 0x7f || (u == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+            *o++ = '?';
+            p += u ? u : 1;
+        } else {
+            memcpy(o, p, u);
+            o += u;
+            p += u;
+        }
+    }
+    *o = '\0';
     t->cells[n] = c;
     size_t col = n % t->ncols, w = text_width(c);
     if (w > t->width[col])

@@ -8,6 +8,7 @@
 #include "webtls.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,17 +16,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What failed authentications may write to the audit log: anyone who can
+ * reach the port can fail one, and every line written moves the log toward
+ * the rotation that deletes its oldest file, so an unbounded spray would
+ * push the recorded history out. A token bucket: a burst, then a steady
+ * rate; the failures over it are counted and the next auth_failed written
+ * carries that count. */
+#define WEBSEC_AUDIT_BURST 60
+#define WEBSEC_AUDIT_EVERY_NS 1000000000LL /* one more event a second */
+
+struct audit_budget {
+    /* Guards the rest; held across the event's write so that the counts
+     * reach the log in the order they were taken. */
+    pthread_mutex_t lock;
+    struct audit *audit; /* borrowed; NULL: none */
+    const struct clock *clock;
+    int64_t tokens_ns; /* WEBSEC_AUDIT_EVERY_NS per event, up to the burst's */
+    int64_t last_ns;   /* monotonic, of the last refill */
+    uint64_t suppressed;
+};
+
 struct websec_gen {
     atomic_int refs;
     struct webcfg *cfg;            /* NULL without --web.config.file */
     struct webauth_users *users;   /* NULL without basic_auth_users */
     struct webauth_tokens *tokens; /* NULL without --web.bearer-tokens-file */
-    struct audit *audit;           /* the websec's, borrowed; NULL: none */
+    struct audit_budget *budget;   /* the websec's, borrowed */
 };
 
 struct websec {
     const char *config_file, *tokens_file;
-    struct audit *audit; /* borrowed; NULL: none */
+    struct audit_budget *budget; /* owned */
     bool tls;
     struct ratelimit *rl; /* NULL without --web.rate-limit */
     pthread_mutex_t lock; /* guards current */
@@ -52,7 +73,7 @@ static enum op_rc load_gen(const struct websec *ws, struct websec_gen **out, str
 {
     struct websec_gen *g = xcalloc(1, sizeof(*g));
     atomic_init(&g->refs, 1);
-    g->audit = ws->audit;
+    g->budget = ws->budget;
     enum op_rc rc = OP_OK;
     if (ws->config_file && webcfg_load_file(ws->config_file, &g->cfg, errors) != OP_OK) {
         g->cfg = NULL;
@@ -96,8 +117,13 @@ enum op_rc websec_new(const struct websec_options *o, const struct clock *clock,
     struct websec *ws = xcalloc(1, sizeof(*ws));
     ws->config_file = o->config_file;
     ws->tokens_file = o->tokens_file;
-    ws->audit = o->audit;
     pthread_mutex_init(&ws->lock, NULL);
+    ws->budget = xcalloc(1, sizeof(*ws->budget));
+    pthread_mutex_init(&ws->budget->lock, NULL);
+    ws->budget->audit = o->audit;
+    ws->budget->clock = clock;
+    ws->budget->tokens_ns = WEBSEC_AUDIT_BURST * WEBSEC_AUDIT_EVERY_NS;
+    ws->budget->last_ns = clock_mono_ns(clock);
     if (load_gen(ws, &ws->current, errors) != OP_OK) {
         ws->current = NULL;
         websec_free(ws);
@@ -118,6 +144,8 @@ void websec_free(struct websec *ws)
     gen_unref(ws->current);
     rl_free(ws->rl);
     pthread_mutex_destroy(&ws->lock);
+    pthread_mutex_destroy(&ws->budget->lock);
+    free(ws->budget);
     free(ws);
 }
 
@@ -194,6 +222,32 @@ bool websec_auth_required(const struct websec_gen *g)
     return g->users || g->tokens;
 }
 
+/* auth_failed, within the budget (see struct audit_budget). */
+static void audit_failure(struct audit_budget *b, const char *client, const char *handler,
+                          const char *method, const char *reason)
+{
+    if (!b->audit)
+        return;
+    pthread_mutex_lock(&b->lock);
+    int64_t now = clock_mono_ns(b->clock), cap = WEBSEC_AUDIT_BURST * WEBSEC_AUDIT_EVERY_NS;
+    if (now > b->last_ns)
+        b->tokens_ns =
+            now - b->last_ns >= cap - b->tokens_ns ? cap : b->tokens_ns + now - b->last_ns;
+    b->last_ns = now;
+    if (b->tokens_ns < WEBSEC_AUDIT_EVERY_NS) {
+        b->suppressed++;
+    } else {
+        b->tokens_ns -= WEBSEC_AUDIT_EVERY_NS;
+        char n[24];
+        snprintf(n, sizeof(n), "%" PRIu64, b->suppressed);
+        /* Without a count, the NULL key ends the pairs there. */
+        audit_event(b->audit, "auth_failed", "client", client, "route", handler, "method", method,
+                    "reason", reason, b->suppressed ? "suppressed" : NULL, n, NULL);
+        b->suppressed = 0;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
 /* A failed authentication, logged and audited. The audit log gets the
  * method as basic, bearer (a header or Flagger's metadata.token), none (no
  * credentials) or other (another scheme, or a header that does not parse),
@@ -207,8 +261,7 @@ static void log_failure(const struct websec_gen *g, const char *client, const ch
                                  strcmp(scheme, "none") == 0
                              ? scheme
                              : "other";
-    audit_event(g->audit, "auth_failed", "client", client, "route", handler, "method", method,
-                "reason", reason, NULL);
+    audit_failure(g->budget, client, handler, method, reason);
     char q[CFG_MAX_QUOTED + 4];
     if (user)
         log_warn("authentication failed", "client", client, "handler", handler, "scheme", scheme,

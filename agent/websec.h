@@ -33,9 +33,10 @@ struct websec_options {
     const char *tokens_file; /* --web.bearer-tokens-file; NULL: none */
     uint32_t rate_n;         /* --web.rate-limit: n per period; 0: off */
     int64_t rate_period_ms;
-    /* Every failed authentication is an auth_failed event here (client,
-     * route, method, reason; never a credential or a user name). Borrowed,
-     * must outlive the websec; NULL: none. */
+    /* Failed authentications are auth_failed events here (client, route,
+     * method, reason; never a credential or a user name): a burst of 60,
+     * then one a second, the failures over that counted in the next
+     * event's "suppressed". Borrowed, must outlive the websec; NULL: none. */
     struct audit *audit;
 };
 
@@ -80,7 +81,7 @@ enum websec_auth { WEBSEC_AUTH_OK, WEBSEC_AUTH_MISSING, WEBSEC_AUTH_FAILED };
  * to handler (a route name). Anything but OK is logged at warn level with
  * the client, the handler, the scheme, the user name for basic auth and the
  * reason; never a password or a token. It is also an auth_failed event in
- * the audit log, without the user name. */
+ * the audit log (within its budget, websec_options), without the user name. */
 enum websec_auth websec_authenticate(struct websec_gen *g, const char *authorization,
                                      const char *client, const char *handler) WUR;
 /* The same for a bearer token that came in a request body (Flagger's

@@ -34,7 +34,8 @@ static const char *const event_names[AUDIT_EVENT_COUNT] = {
 struct audit {
     pthread_mutex_t lock; /* guards everything below but the counters */
     const struct clock *clock;
-    char *path; /* dir/audit.jsonl */
+    char *path;      /* dir/audit.jsonl */
+    char *next_path; /* dir/.audit.jsonl.next: a rotation's new file until it is in place */
     uint64_t max_bytes;
     unsigned keep;
     int fd;
@@ -292,14 +293,20 @@ enum op_rc audit_open(const char *dir, uint64_t max_bytes, unsigned keep_files,
     struct buf p;
     buf_init(&p, 1u << 16);
     buf_addf(&p, "%s/%s", dir, AUDIT_FILE_NAME);
-    if (p.failed) {
+    struct buf np;
+    buf_init(&np, 1u << 16);
+    buf_addf(&np, "%s/.%s.next", dir, AUDIT_FILE_NAME);
+    if (p.failed || np.failed) {
         buf_free(&p);
+        buf_free(&np);
         audit_close(a);
         buf_addf(err, "%s: the directory's name is too long", dir);
         return OP_ERR_INVALID;
     }
     a->path = buf_take(&p);
+    a->next_path = buf_take(&np);
     buf_free(&p);
+    buf_free(&np);
     a->fd = open_locked(a->path);
     if (a->fd < 0) {
         if (errno == EWOULDBLOCK)
@@ -329,6 +336,7 @@ void audit_close(struct audit *a)
         close(a->fd);
     buf_free(&a->line);
     free(a->path);
+    free(a->next_path);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -384,11 +392,37 @@ static enum op_rc append(struct audit *a, size_t ev, const char *const *kv, size
 
 /* Shift the files (audit.jsonl -> .1 -> .2 ..., the one past keep deleted)
  * and start a new audit.jsonl. On failure the current file stays in use
- * (the log grows past its size instead of losing events). Under the lock. */
+ * (the log grows past its size instead of losing events). Under the lock.
+ *
+ * The new file is made first, under a name of its own, and renamed into
+ * place last: a rotation that cannot make it (no descriptor left, no
+ * inode) has moved and deleted nothing. Otherwise every event would retry
+ * it and each try delete the oldest file, until none was left. A stopped
+ * rotation leaves at worst an empty .next file (reused by the next one)
+ * or no audit.jsonl, from which audit_open continues .1's chain. */
 static enum op_rc rotate(struct audit *a, struct buf *why)
 {
     enum op_rc rc = OP_ERR_IO;
     char *last = numbered(a->path, a->keep), *one = numbered(a->path, 1);
+    int fd = -1;
+    /* A piece a short write left must not end the file that becomes .1:
+     * a rotated file never ends mid-line. */
+    if (a->truncate_due) {
+        if (ftruncate(a->fd, (off_t)a->size) != 0) {
+            buf_addf(why, "cannot cut a short write off %s: %s", a->path, strerror(errno));
+            goto out;
+        }
+        a->truncate_due = false;
+    }
+    fd = open_locked(a->next_path);
+    if (fd < 0) {
+        buf_addf(why, "cannot create %s: %s", a->next_path, strerror(errno));
+        goto out;
+    }
+    if (ftruncate(fd, 0) != 0) { /* one a stopped rotation left */
+        buf_addf(why, "cannot empty %s: %s", a->next_path, strerror(errno));
+        goto out;
+    }
     if (unlink(last) != 0 && errno != ENOENT) {
         buf_addf(why, "cannot delete %s: %s", last, strerror(errno));
         goto out;
@@ -407,9 +441,8 @@ static enum op_rc rotate(struct audit *a, struct buf *why)
         buf_addf(why, "cannot rename %s: %s", a->path, strerror(errno));
         goto out;
     }
-    int fd = open_locked(a->path);
-    if (fd < 0) {
-        buf_addf(why, "cannot create %s: %s", a->path, strerror(errno));
+    if (rename(a->next_path, a->path) != 0) {
+        buf_addf(why, "cannot rename %s: %s", a->next_path, strerror(errno));
         /* Back where it was, so the chain goes on in the file it was in. */
         if (rename(one, a->path) != 0)
             buf_addf(why, "; nor rename %s back: %s", one, strerror(errno));
@@ -417,12 +450,16 @@ static enum op_rc rotate(struct audit *a, struct buf *why)
     }
     close(a->fd);
     a->fd = fd;
+    fd = -1;
     a->rotated_bytes = a->size;
     a->size = 0;
-    a->truncate_due = false;
     a->rotated_due = true;
     rc = OP_OK;
 out:
+    if (fd >= 0) {
+        close(fd);
+        (void)unlink(a->next_path);
+    }
     free(last);
     free(one);
     return rc;

@@ -22,7 +22,9 @@
  * audit.jsonl to audit.jsonl.1 (.1 to .2, and so on; the one past
  * keep_files is deleted); the new file starts with an `audit_rotated` event
  * whose prev is the old file's last hash, and seq goes on, so the files
- * verify together, oldest first.
+ * verify together, oldest first. The new file is made (as
+ * .audit.jsonl.next) before anything moves, so a rotation that fails has
+ * deleted nothing.
  *
  * Failures never reach the caller: a write that fails is counted
  * (audit_write_failures), logged when writes start failing and when they

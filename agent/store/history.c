@@ -98,7 +98,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                 " VALUES(?1, (SELECT calls + 1 FROM runs WHERE id = ?1), ?2, ?3, ?4, ?5, ?6,"
                 " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     [ST_RUN_UPDATE] = "UPDATE runs SET calls = calls + 1, last_call = ?2, last_verdict = ?3,"
-                      " ended = ?4, outcome = ?5 WHERE id = ?1",
+                      " ended = ?4, outcome = ?5 WHERE id = ?1"
+                      " RETURNING id, canary, source, revision",
     [ST_PRUNE_CALLS] = "DELETE FROM calls WHERE run_id IN"
                        " (SELECT id FROM runs WHERE coalesce(ended, last_call) < ?1)",
     [ST_PRUNE_RUNS] = "DELETE FROM runs WHERE coalesce(ended, last_call) < ?1",
@@ -388,8 +389,11 @@ static void ended_add(struct history *h, int64_t id, const char *canary, const c
         h->cap_ended = h->cap_ended ? 2 * h->cap_ended : 4;
         h->ended = xrealloc(h->ended, h->cap_ended * sizeof(*h->ended));
     }
-    h->ended[h->n_ended++] = (struct ended_run){id, xstrdup(canary), xstrdup(source),
-                                                xstrdup(revision ? revision : ""), outcome};
+    /* NULLs only come from a file whose constraints are not ours (another
+     * program's, or damaged): written as "", never dereferenced. */
+    h->ended[h->n_ended++] =
+        (struct ended_run){id, xstrdup(canary ? canary : ""), xstrdup(source ? source : ""),
+                           xstrdup(revision ? revision : ""), outcome};
 }
 
 /* Forget the runs collected (told = false: the transaction rolled back),
@@ -529,9 +533,9 @@ static bool insert_call(struct history *h, const struct hist_call *c, int64_t id
     if (end != HIST_OPEN)
         sqlite3_bind_int64(s, 4, now);
     bind_text(s, 5, outcome_names[end]);
-    if (end != HIST_OPEN)
-        ended_add(h, id, c->canary, source_names[c->source], c->revision, outcome_names[end]);
-    return run(s);
+    /* The run's own names, not the call's: a call without a revision ends
+     * the run of whatever revision it joined. */
+    return end != HIST_OPEN ? run_ending(h, s, outcome_names[end]) : run(s);
 }
 
 static bool abandon(struct history *h, int64_t now)

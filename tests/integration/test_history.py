@@ -261,3 +261,25 @@ def test_history_unavailable(agent_factory, target, tmp_path):
     assert a.value("outpost_history_errors_total") == 2
     st, doc = get(a, "/api/v1/canaries/good/runs")
     assert st == 503 and "not open" in doc["error"]
+
+
+def test_history_cli_controls(agent_factory, target, tmp_path):
+    """What a Flagger client sends (its checksum, its phase) never drives the terminal the
+    table is printed on: C0 and C1 control characters (ESC, U+009B CSI, U+0085) show as ?."""
+    a = agent_factory(config(target, with_bad=False))
+    body = json.dumps(dict(FLAGGER, checksum="\u009b2J\u001b[1m", phase="\u009b31mX\u0085Y"))
+    st, _, _ = http("POST", f"{a.base}/gates/flagger/good?hook=rollout", data=body.encode())
+    assert st == 412
+    a.stop()
+    r = subprocess.run([AGENT_BIN, "canary", "history", f"--storage.path={tmp_path / 'data'}",
+                        "--run=1"], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert b"\x1b" not in out and b"\xc2\x9b" not in out and b"\xc2\x85" not in out, out
+    lines = out.decode().splitlines()
+    assert lines[1].split()[3] == "?2J?[1m"
+    assert lines[4].split()[3] == "?31mX?Y"
+    # The JSON keeps them, escaped as JSON does.
+    r = cli(tmp_path, "--run=1", "--format=json")
+    doc = json.loads(r.stdout)
+    assert doc["revision"] == "\u009b2J\u001b[1m" and doc["calls"][0]["phase"] == "\u009b31mX\u0085Y"

@@ -662,14 +662,96 @@ static void test_run_end_audit(void **state)
     buf_free(&err);
 }
 
+/* The audit event of a run's end names the run's revision, also when the
+ * call that ended it came without one (it joined the open run whatever its
+ * revision). */
+static void test_run_end_audit_revision(void **state)
+{
+    struct fx *f = *state;
+    struct audit *a;
+    struct buf err;
+    buf_init(&err, 4096);
+    assert_int_equal(audit_open(f->dir, 1u << 20, 2, f->clock, &a, &err), OP_OK);
+    history_set_audit(f->h, a);
+    record(f, call("web", HIST_FLAGGER, "A", HIST_HOOK_ROLLOUT, "pass", 200));
+    record(f, call("web", HIST_FLAGGER, NULL, HIST_HOOK_CONFIRM, "pass", 200));
+    audit_close(a);
+    size_t n;
+    struct hist_run *r = list(f, "web", &n);
+    assert_int_equal(n, 1);
+    assert_run(&r[0], "A", HIST_PROMOTED, T0, T0, 2, "pass");
+    history_runs_free(r, n);
+    char path[600], line[4096];
+    snprintf(path, sizeof(path), "%s/audit.jsonl", f->dir);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    assert_non_null(fgets(line, sizeof(line), in));
+    json_error_t jerr;
+    json_t *o = json_loads(line, 0, &jerr);
+    assert_non_null(o);
+    json_t *fields = json_object_get(o, "fields");
+    assert_string_equal(json_string_value(json_object_get(fields, "outcome")), "promoted");
+    assert_string_equal(json_string_value(json_object_get(fields, "revision")), "A");
+    json_decref(o);
+    assert_null(fgets(line, sizeof(line), in));
+    fclose(in);
+    buf_free(&err);
+}
+
+/* A history.db another program made with the same tables and version but
+ * without their NOT NULL constraints (or a damaged one): NULL names in the
+ * rows a pass ends are written as "", never dereferenced. */
+static void test_foreign_nulls(void **state)
+{
+    struct fx *f = *state;
+    history_close(f->h);
+    f->h = NULL;
+    char dir[600], path[700];
+    snprintf(dir, sizeof(dir), "%s/foreign", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof(path), "%s/history.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE runs(id INTEGER PRIMARY KEY, canary, source, revision, started,"
+                     " ended, outcome, last_verdict, last_call, calls);"
+                     "CREATE TABLE calls(run_id, seq, time, hook, phase, verdict, score, fisher_p,"
+                     " baseline_samples, canary_samples, baseline_error_ratio, canary_error_ratio,"
+                     " baseline_p50, baseline_p95, baseline_p99, canary_p50, canary_p95,"
+                     " canary_p99, shift, shift_lower, shift_upper, reason, status);"
+                     "INSERT INTO runs(id, last_call, calls) VALUES(7, 0, 0);"
+                     "PRAGMA user_version = 1;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    struct buf err;
+    buf_init(&err, 4096);
+    struct audit *a;
+    assert_int_equal(audit_open(dir, 1u << 20, 2, f->clock, &a, &err), OP_OK);
+    assert_int_equal(history_open(dir, f->clock, 90 * DAY, &f->h, &err), OP_OK);
+    history_set_audit(f->h, a);
+    /* Abandons run 7 (RETURNING its NULL names), then deletes it. */
+    assert_int_equal(history_maintain(f->h), OP_OK);
+    assert_int_equal(audit_events_written(a, 11), 1); /* canary_run_end */
+    size_t n;
+    struct hist_run *r = list(f, NULL, &n);
+    assert_int_equal(n, 0);
+    history_runs_free(r, n);
+    audit_close(a);
+    buf_free(&err);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_promoted),  T(test_rolled_back), T(test_superseded),    T(test_abandoned),
-        T(test_retention), T(test_tick),        T(test_reopen),        T(test_bad_files),
-        T(test_hostile),   T(test_json),        T(test_run_end_audit),
+        T(test_promoted),      T(test_rolled_back),   T(test_superseded),
+        T(test_abandoned),     T(test_retention),     T(test_tick),
+        T(test_reopen),        T(test_bad_files),     T(test_hostile),
+        T(test_json),          T(test_run_end_audit), T(test_run_end_audit_revision),
+        T(test_foreign_nulls),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }
