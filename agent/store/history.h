@@ -18,7 +18,8 @@
  *   rollback call answered 200: rolled_back. Argo runs end only superseded
  *   or abandoned (its failureLimit decides, outpost never learns what).
  * - An open run without a call for HIST_ABANDON_MS ends abandoned, at the time
- *   of its last call. Written at open, at every call and hourly; readers
+ *   of its last call. Written at the first history_tick after open, at every
+ *   call and hourly; readers
  *   (lists, the CLI) show such a run as abandoned already.
  *
  * Durability: WAL, synchronous=NORMAL: a call is committed before
