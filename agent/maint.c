@@ -303,8 +303,18 @@ static void step(struct maint *m, struct window *w, int64_t now)
 {
     int64_t s = 0, e = 0;
     bool on = maint_sched_active(&w->sched, now, &s, &e);
+    bool resched = w->resched;
+    w->resched = false;
     if (w->active && on && s <= w->cur_end) {
-        if (e > w->cur_end) {
+        /* Still active under a schedule a reload changed: the stretch is
+         * the new schedule's occurrence (an end moved earlier included),
+         * without an end and a start in between. */
+        if (resched && (s != w->cur_start || e != w->cur_end)) {
+            w->cur_start = s;
+            w->cur_end = e;
+            if (m->silences && w->silence)
+                want_silences(m, w);
+        } else if (e > w->cur_end) {
             w->cur_end = e;
             if (m->silences && w->silence)
                 want_silences(m, w);
@@ -401,6 +411,19 @@ void maint_free(struct maint *m)
     free(m);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether two configured windows have the same schedule (by what the
+ * configuration says: the parsed cron and zone are per generation). */
+static bool same_sched(const struct maint_spec *a, const struct maint_spec *b)
+{
+    return a->sched.start_ms == b->sched.start_ms && a->sched.duration_ms == b->sched.duration_ms &&
+           same_str(a->cron_expr, b->cron_expr) && same_str(a->timezone, b->timezone);
+}
+
 /* Wake the ticking thread when the next start or end came earlier than
  * the time it sleeps until. Called without the lock. */
 static void wake_if_earlier(struct maint *m, int64_t before, int64_t after)
@@ -428,6 +451,7 @@ void maint_use_gen(struct maint *m, struct gen *g)
             conf[j].active = old->active;
             conf[j].cur_start = old->cur_start;
             conf[j].cur_end = old->cur_end;
+            conf[j].resched = old->active && !same_sched(old->spec, conf[j].spec);
             if (old->active && old->silence && !conf[j].silence && m->silences)
                 drop_silences(m, old);
         } else if (old->active) {

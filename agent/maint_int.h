@@ -25,6 +25,9 @@ struct window {
     bool exclude, silence;
     bool active;                /* as last evaluated */
     int64_t cur_start, cur_end; /* the occurrence, while active */
+    /* A reload changed the schedule of this active window: its next
+     * evaluation takes the occurrence from the new schedule. */
+    bool resched;
 };
 
 struct maint {

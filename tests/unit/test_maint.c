@@ -486,6 +486,59 @@ static void test_reload(void **state)
     clock_fake_free(clk);
 }
 
+/* A reload that changes an active window's schedule takes its occurrence
+ * from the new schedule when the window stays active under it: the API,
+ * the next change and the end logged follow the new end, shorter or
+ * longer, and a new start. */
+static void test_reload_reschedules(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(1000000000, T0_MS);
+    struct maint *m = new_maint(clk, storage("reschedule"));
+    struct gen *g1 = gen_new(load(ACTIVE_CFG), NULL, NULL, clk);
+    maint_use_gen(m, g1);
+    assert_int_equal(maint_tick(m), 1 * H);
+    struct buf out;
+    buf_init(&out, 1u << 16);
+    static const struct {
+        const char *sched, *start, *end;
+        int64_t next;
+    } steps[] = {
+        /* 2h -> 90m: ends at 00:30, not 01:00. */
+        {"{start: '2026-12-05T23:00:00Z', duration: 90m}", "2026-12-05T23:00:00Z",
+         "2026-12-06T00:30:00Z", 30 * MIN},
+        /* Moved to 23:30 for 2h: starts 23:30, ends 01:30. */
+        {"{start: '2026-12-05T23:30:00Z', duration: 2h}", "2026-12-05T23:30:00Z",
+         "2026-12-06T01:30:00Z", 90 * MIN},
+        /* Unchanged: kept as it is. */
+        {"{start: '2026-12-05T23:30:00Z', duration: 2h}", "2026-12-05T23:30:00Z",
+         "2026-12-06T01:30:00Z", 90 * MIN},
+    };
+    struct gen *prev = g1;
+    for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+        char yaml[2048], want[256];
+        snprintf(yaml, sizeof(yaml),
+                 COVER_CFG "maintenance:\n  - name: now\n    schedule: %s\n", steps[i].sched);
+        struct gen *g = gen_new(load(yaml), prev, NULL, clk);
+        maint_use_gen(m, g);
+        gen_unref(prev);
+        prev = g;
+        buf_reset(&out);
+        maint_list_json(m, &out);
+        snprintf(want, sizeof(want),
+                 "\"name\":\"now\",\"source\":\"config\",\"active\":true,\"start\":\"%s\","
+                 "\"end\":\"%s\"",
+                 steps[i].start, steps[i].end);
+        if (!strstr(buf_str(&out), want))
+            fail_msg("step %zu: %s", i, buf_str(&out));
+        assert_int_equal(maint_tick(m), steps[i].next);
+    }
+    buf_free(&out);
+    maint_free(m);
+    gen_unref(prev);
+    clock_fake_free(clk);
+}
+
 /* Alert holding: a held subject states no new alert, but one that fires
  * already (it fired before the window started) goes on firing. */
 static void test_hold(void **state)
@@ -773,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_one_off_run),
         cmocka_unit_test(test_audit_events),
         cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_reload_reschedules),
         cmocka_unit_test(test_hold),
         cmocka_unit_test(test_adhoc_api),
         cmocka_unit_test(test_adhoc_restart),
