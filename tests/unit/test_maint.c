@@ -517,8 +517,8 @@ static void test_reload_reschedules(void **state)
     struct gen *prev = g1;
     for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
         char yaml[2048], want[256];
-        snprintf(yaml, sizeof(yaml),
-                 COVER_CFG "maintenance:\n  - name: now\n    schedule: %s\n", steps[i].sched);
+        snprintf(yaml, sizeof(yaml), COVER_CFG "maintenance:\n  - name: now\n    schedule: %s\n",
+                 steps[i].sched);
         struct gen *g = gen_new(load(yaml), prev, NULL, clk);
         maint_use_gen(m, g);
         gen_unref(prev);
