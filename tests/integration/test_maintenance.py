@@ -195,6 +195,7 @@ def test_api_start_refuse_end(agent_factory, tmp_path):
         ({"name": "y", "duration": "1m", "checks": ["nope"]}, 400, 'no check named "nope"'),
         ({"name": "y", "duration": "1m", "slos": ["nope"]}, 400, 'no SLO named "nope"'),
         ({"name": "y", "duration": "32d"}, 400, "duration must be above 0 and at most 31d"),
+        ({"name": "y", "duration": "0s"}, 400, "duration must be above 0 and at most 31d"),
         ({"name": "y", "duration": "soon"}, 400,
          'duration must be a duration such as "30m" or "2h"'),
         ({"name": "y", "duration": "1m", "checks": ["api"], "slos": ["api-availability"]}, 400,
