@@ -26,6 +26,8 @@
 #include "tz.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -815,6 +817,126 @@ static void test_metrics(void **state)
     clock_fake_free(clk);
 }
 
+/* ---- threads ---- */
+
+/* What the agent's threads do at once: main ticks and evaluates (holds),
+ * HTTP threads start, list and end ad-hoc windows and scrape, the reload
+ * thread hands generations over, the probe thread delivers results to the
+ * generations' SLO sinks. Run under TSan (make tsan). */
+struct race {
+    struct maint *m;
+    struct clock *clk;
+    struct gen *gens[3];
+    atomic_bool stop;
+    atomic_uint wakes;
+};
+
+#define RACE_ROUNDS 300
+
+static void race_wake(void *arg)
+{
+    struct race *r = arg;
+    atomic_fetch_add(&r->wakes, 1);
+}
+
+static void *race_ticker(void *arg)
+{
+    struct race *r = arg;
+    while (!atomic_load(&r->stop)) {
+        clock_fake_advance(r->clk, 100 * MIN * 1000);
+        (void)maint_tick(r->m);
+        maint_hold_free(maint_hold_new(r->m, gen_cfg(r->gens[0])));
+    }
+    return NULL;
+}
+
+static void *race_reloader(void *arg)
+{
+    struct race *r = arg;
+    for (int i = 0; !atomic_load(&r->stop); i++) {
+        maint_use_gen(r->m, r->gens[i % 3]);
+        struct buf err;
+        buf_init(&err, 1u << 16);
+        enum op_rc rc = maint_check_cfg(r->m, gen_cfg(r->gens[i % 3]), &err);
+        (void)rc;
+        buf_free(&err);
+    }
+    return NULL;
+}
+
+static void *race_probe(void *arg)
+{
+    struct race *r = arg;
+    for (int i = 0; !atomic_load(&r->stop); i++) {
+        deliver(r->gens[i % 3], "a", i % 2, T0_MS);
+        (void)gen_slo_excluded(r->gens[i % 3], 0);
+    }
+    return NULL;
+}
+
+static void *race_scrape(void *arg)
+{
+    struct race *r = arg;
+    struct buf out;
+    buf_init(&out, 1u << 20);
+    while (!atomic_load(&r->stop)) {
+        buf_reset(&out);
+        struct expo e;
+        expo_init(&e, &out, EXPO_TEXT);
+        maint_render(r->m, &e, r->gens[1]);
+        buf_reset(&out);
+        maint_list_json(r->m, &out);
+    }
+    buf_free(&out);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    struct race r = {.clk = clock_fake_new(1000000000, T0_MS)};
+    atomic_init(&r.stop, false);
+    atomic_init(&r.wakes, 0);
+    struct maint_options o = {
+        .clock = r.clk, .storage_path = storage("threads"), .wake = race_wake, .wake_arg = &r};
+    r.m = maint_new(&o);
+    r.gens[0] = gen_new(load(ONE_OFF_CFG), NULL, NULL, r.clk);
+    r.gens[1] = gen_new(load(ACTIVE_CFG), r.gens[0], NULL, r.clk);
+    r.gens[2] = gen_new(load(COVER_CFG "maintenance:\n"
+                                       "  - name: often\n"
+                                       "    schedule: {cron: '* * * * *', duration: 30s}\n"
+                                       "    checks: [a]\n"),
+                        r.gens[1], NULL, r.clk);
+    maint_use_gen(r.m, r.gens[0]);
+    pthread_t t[4];
+    void *(*fn[4])(void *) = {race_ticker, race_reloader, race_probe, race_scrape};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, fn[i], &r), 0);
+    /* This thread is the API's. */
+    struct buf out, why;
+    buf_init(&out, 1u << 16);
+    buf_init(&why, 1024);
+    static const char *const a[] = {"a"};
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "x%d", i % 4);
+        (void)start(r.m, name, (i % 5 + 1) * H, i % 2 ? a : NULL, i % 2, NULL, 0, &out, &why);
+        buf_reset(&out);
+        buf_reset(&why);
+        if (i % 3 == 0)
+            assert_int_not_equal(maint_end(r.m, name, &out, &why), OP_ERR_STATE);
+    }
+    atomic_store(&r.stop, true);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    buf_free(&out);
+    buf_free(&why);
+    maint_free(r.m);
+    for (int i = 0; i < 3; i++)
+        gen_unref(r.gens[i]);
+    clock_fake_free(r.clk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -831,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_adhoc_api),
         cmocka_unit_test(test_adhoc_restart),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }
