@@ -190,14 +190,10 @@ static void add_alternation(struct buf *b, const char *const *names, size_t n)
     }
 }
 
-static const char *const kind_label[2] = {"check", "slo"};
-
 /* One silence per kind of subject the window covers ("<window>/check",
  * "<window>/slo"), over its occurrence; a kind it no longer covers (after
- * a reload) is dropped. retire: the agent has just started, so a silence
- * of a kind not covered may be one made before with another configuration:
- * it is looked for (silences_retire). */
-static void want_silences(struct maint *m, const struct window *w, bool retire)
+ * a reload) is dropped. */
+static void want_silences(struct maint *m, const struct window *w)
 {
     if (!m->gen)
         return;
@@ -220,10 +216,7 @@ static void want_silences(struct maint *m, const struct window *w, bool retire)
         buf_addf(&key, "%s/%s", w->name, kind ? "slo" : "check");
         buf_init(&re, MAINT_MAX_MATCHER_BYTES);
         add_alternation(&re, names, k);
-        if (!k && retire) {
-            silences_retire(m->silences, buf_str(&key), &kind_label[kind], 1,
-                            (double)w->cur_end / 1000.0, comment);
-        } else if (!k) {
+        if (!k) {
             silences_drop(m->silences, buf_str(&key));
         } else if (re.failed) {
             log_error("maintenance window covers too many names for one silence; none made",
@@ -239,20 +232,6 @@ static void want_silences(struct maint *m, const struct window *w, bool retire)
     }
     free(hc);
     free(hs);
-}
-
-/* At the agent's start, a window active without alertmanager_silence may
- * have silences from a configuration that asked for them: retired. */
-static void retire_silences(struct maint *m, const struct window *w)
-{
-    char start[40], comment[CFG_MAX_NAME_BYTES + 96], key[CFG_MAX_NAME_BYTES + 8];
-    maint_fmt_time(w->cur_start, start, sizeof(start));
-    snprintf(comment, sizeof(comment), "outpost maintenance window %s starting %s", w->name, start);
-    for (int kind = 0; kind < 2; kind++) {
-        snprintf(key, sizeof(key), "%s/%s", w->name, kind_label[kind]);
-        silences_retire(m->silences, key, &kind_label[kind], 1, (double)w->cur_end / 1000.0,
-                        comment);
-    }
 }
 
 static void drop_silences(struct maint *m, const struct window *w)
@@ -291,7 +270,7 @@ static void maint_on_transition(struct maint *m, const struct window *w, bool st
     if (!m->silences || !w->silence)
         return;
     if (starting)
-        want_silences(m, w, false);
+        want_silences(m, w);
     else
         drop_silences(m, w);
 }
@@ -334,11 +313,11 @@ static void step(struct maint *m, struct window *w, int64_t now)
             w->cur_start = s;
             w->cur_end = e;
             if (m->silences && w->silence)
-                want_silences(m, w, false);
+                want_silences(m, w);
         } else if (e > w->cur_end) {
             w->cur_end = e;
             if (m->silences && w->silence)
-                want_silences(m, w, false);
+                want_silences(m, w);
         }
         return;
     }
@@ -508,16 +487,11 @@ void maint_use_gen(struct maint *m, struct gen *g)
     m->gen = g;
     int64_t after = maint_evaluate_locked(m, now);
     /* What an active window covers may have changed with the checks and
-     * SLOs: its silences follow (the same ones change nothing). At the
-     * agent's start (no generation before), silences the window had under
-     * the configuration before the restart but does not want now are
-     * looked for and expired. */
+     * SLOs: its silences follow (the same ones change nothing). */
     for (size_t i = 0; m->silences && i < m->n_conf + m->n_adhoc; i++) {
         const struct window *w = i < m->n_conf ? &m->conf[i] : &m->adhoc[i - m->n_conf];
         if (w->active && w->silence)
-            want_silences(m, w, !old);
-        else if (w->active && !old)
-            retire_silences(m, w);
+            want_silences(m, w);
     }
     pthread_mutex_unlock(&m->lock);
     gen_unref(old);

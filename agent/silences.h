@@ -38,8 +38,7 @@
  * exponential backoff, 1 s doubling to 30 s, per key and Alertmanager (per
  * Alertmanager for the list). The thread sleeps in curl_multi_poll until
  * its next due retry or the next end of a silence it keeps, and is woken
- * by silences_want, silences_drop, silences_retire, silences_configure and
- * silences_stop;
+ * by silences_want, silences_drop, silences_configure and silences_stop;
  * it never polls on a fixed period. Schedules run on the injected clock's
  * monotonic time; silence times are Unix (wall) seconds.
  *
@@ -107,14 +106,6 @@ void silences_want(struct silences *s, const char *key, const struct silence_mat
 /* Expire the silence of key now (DELETE /api/v2/silence/{id}); unknown key:
  * no-op. key borrowed. */
 void silences_drop(struct silences *s, const char *key);
-/* Expire a silence the key had before this module knew the key (an agent
- * restarted with a configuration under which the key is not wanted any
- * more): one with this comment and matchers over these label names
- * (values aside), looked for in each Alertmanager's list once. A known key
- * is dropped (silences_drop). Nothing is looked for when `ends`, when such
- * a silence ends by itself (Unix seconds), has passed. Strings borrowed. */
-void silences_retire(struct silences *s, const char *key, const char *const *labels, size_t n,
-                     double ends, const char *comment);
 /* Stop: try the expiries still pending (drops) within drain_ms, then abort
  * whatever is in flight and join the thread. Wanted silences stay in the
  * Alertmanagers (a restarted agent reuses them). Returns within drain_ms

@@ -724,64 +724,6 @@ static void test_restart_replaces_changed(void **state)
     cfg_free(c);
 }
 
-/* A restarted agent under which a key's window no longer wants a silence
- * (a configuration that covers no SLO any more): retiring the key finds
- * the silence it had (the comment, the label) and expires it; the other
- * key's silence stays. Retiring a key that had none makes nothing and the
- * key is forgotten; retiring a known key is a drop. */
-static void test_retire(void **state)
-{
-    (void)state;
-    double now = floor(now_wall());
-    char comment[256], other[256], id[SILENCES_ID_MAX + 1];
-    comment_for(comment, sizeof(comment), "retire", now);
-    comment_for(other, sizeof(other), "retire-none", now);
-    struct cfg *c = load_am(am_main.base);
-    const struct silence_matcher chk[] = {{.name = "check", .value = "a", .is_regex = true}};
-    const struct silence_matcher slo[] = {{.name = "slo", .value = "ab", .is_regex = true}};
-    struct silences *s = silences_new(clock_system());
-    silences_configure(s, cfg_alerting(c));
-    silences_want(s, "r/check", chk, 1, now - 60, now + 600, comment);
-    silences_want(s, "r/slo", slo, 1, now - 60, now + 600, comment);
-    wait_count(&am_main, comment, "active", 2);
-    silences_free(s);
-
-    static const char *const slo_label[] = {"slo"}, *const chk_label[] = {"check"};
-    s = silences_new(clock_system());
-    silences_configure(s, cfg_alerting(c));
-    silences_want(s, "r/check", chk, 1, now - 60, now + 600, comment);
-    silences_retire(s, "r/slo", slo_label, 1, now + 600, comment);
-    silences_retire(s, "none/slo", slo_label, 1, now + 600, other);
-    wait_count(&am_main, comment, "expired", 1);
-    wait_slot(s, "r/check", id, sizeof(id));
-    silences_wake(s);
-    wait_idle(s);
-    silences_wake(s);
-    json_t *a = am_silences(&am_main, comment);
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-    {
-        const json_t *m = json_array_get(json_object_get(v, "matchers"), 0);
-        const char *name = json_string_value(json_object_get(m, "name"));
-        assert_string_equal(sil_state(v), strcmp(name, "slo") == 0 ? "expired" : "active");
-    }
-    json_decref(a);
-    assert_int_equal(am_count(&am_main, other, NULL), 0);
-    pthread_mutex_lock(&s->lock);
-    assert_null(sil_find(s, "r/slo"));
-    assert_null(sil_find(s, "none/slo"));
-    pthread_mutex_unlock(&s->lock);
-    assert_int_equal(counter(s, C_CREATED), 0);
-    assert_int_equal(counter(s, C_EXPIRED), 1);
-
-    /* A known key: retired as dropped. */
-    silences_retire(s, "r/check", chk_label, 1, now + 600, comment);
-    wait_count(&am_main, comment, "active", 0);
-    silences_free(s);
-    cfg_free(c);
-}
-
 /* A reload that reorders the Alertmanagers keeps what each knows (by
  * URL) and its counters (by name): no second silence. */
 static void test_reload_keeps_ids(void **state)
@@ -1220,7 +1162,6 @@ int main(void)
         cmocka_unit_test(test_change_and_end),
         cmocka_unit_test(test_drain_expires),
         cmocka_unit_test(test_restart_replaces_changed),
-        cmocka_unit_test(test_retire),
         cmocka_unit_test(test_reload_keeps_ids),
         cmocka_unit_test(test_late_alertmanager),
         cmocka_unit_test(test_hostile_answers),
