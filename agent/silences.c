@@ -385,22 +385,6 @@ static bool matchers_equal(const struct sil_matcher *a, size_t na, const struct 
     return true;
 }
 
-/* The same label names (as a set; values aside). */
-static bool matcher_names_equal(const struct sil_matcher *a, size_t na, const struct sil_matcher *b,
-                                size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++) {
-        bool found = false;
-        for (size_t k = 0; k < nb && !found; k++)
-            found = strcmp(a[i].name, b[k].name) == 0;
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
 struct sil_cand *sil_match(const struct sil_want *w, struct sil_cand *c, size_t n, bool *same_times)
 {
     for (size_t i = 0; i < n; i++) {
@@ -411,17 +395,6 @@ struct sil_cand *sil_match(const struct sil_want *w, struct sil_cand *c, size_t 
          * only a pending silence still shows the start it was given. */
         *same_times = fabs(c[i].ends - w->ends) < 1.0 &&
                       (!c[i].pending || fabs(c[i].starts - w->starts) < 1.0);
-        return &c[i];
-    }
-    /* None exactly: one of this comment over the same labels is the key's
-     * silence from before the values changed (a restart with another
-     * configuration). Taken to be replaced, so it does not stay beside the
-     * new one silencing what is no longer wanted. */
-    for (size_t i = 0; i < n; i++) {
-        if (c[i].taken || strcmp(c[i].comment, w->comment) != 0 ||
-            !matcher_names_equal(w->m, w->n, c[i].m, c[i].n))
-            continue;
-        *same_times = false;
         return &c[i];
     }
     return NULL;

@@ -15,11 +15,7 @@
  * silences and reuses an active or pending one with that createdBy, that
  * comment and the same matchers (an agent restart, or a POST whose answer
  * was lost), instead of making a second one. One it reuses whose times
- * differ from the wanted ones is replaced (expired, then created anew); so
- * is one with that comment whose matchers have the same label names but
- * other values (an agent restarted with a configuration that changed what
- * the key covers): the comment and the label names identify a key's
- * silence.
+ * differ from the wanted ones is replaced (expired, then created anew).
  *
  * Changes. Wanting a key again with other matchers, times or comment
  * replaces its silence the same way. Dropping a key expires its silence in

@@ -141,10 +141,7 @@ void sil_list_free(struct sil_cand *c, size_t n);
 /* Read POST /api/v2/silences' answer: *id (caller frees) from silenceID. */
 enum op_rc sil_parse_created(const char *text, size_t len, char **id, struct buf *err) WUR;
 /* The first candidate not taken with w's comment and matchers (borrowed
- * from c), else the first with w's comment and matchers over the same
- * label names (w's silence before its values changed: *same_times false,
- * so it is replaced), or NULL; *same_times says whether its times are w's
- * too. */
+ * from c), or NULL; *same_times says whether its times are w's too. */
 struct sil_cand *sil_match(const struct sil_want *w, struct sil_cand *c, size_t n,
                            bool *same_times);
 

@@ -452,14 +452,7 @@ static void test_match(void **state)
     assert_non_null(sil_match(&w, c, ARRAY_SIZE(c), &same_times));
     assert_false(same_times);
     c[4].taken = true;
-    /* None exactly: one of the comment over the same labels (w's silence
-     * before its values changed) is taken, to be replaced. */
-    got = sil_match(&w, c, ARRAY_SIZE(c), &same_times);
-    assert_non_null(got);
-    assert_string_equal(got->id, "1");
-    assert_false(same_times);
-    c[1].taken = c[2].taken = true;
-    assert_null(sil_match(&w, c, ARRAY_SIZE(c), &same_times)); /* 0: other comment; 3: labels */
+    assert_null(sil_match(&w, c, ARRAY_SIZE(c), &same_times));
 }
 
 /* ---- against the real Alertmanager ---- */
@@ -656,70 +649,6 @@ static void test_drain_expires(void **state)
     assert_int_equal(am_count(&am_main, comment, "expired"), 1);
     assert_int_equal(am_count(&am_main, comment, NULL), 0);
     assert_int_equal(counter(s, C_EXPIRED), 1);
-    silences_free(s);
-    cfg_free(c);
-}
-
-/* A restarted agent whose key now wants other values for the same labels
- * (the configuration changed while it was stopped): the silence the key
- * had before is replaced, not left beside the new one silencing what is no
- * longer covered. A silence with the same comment over other labels (the
- * window's other key) is not touched. */
-static void test_restart_replaces_changed(void **state)
-{
-    (void)state;
-    double now = floor(now_wall());
-    char comment[256];
-    comment_for(comment, sizeof(comment), "restart-changed", now);
-    struct cfg *c = load_am(am_main.base);
-    const struct silence_matcher old_m[] = {{.name = "check", .value = "a|b", .is_regex = true}};
-    const struct silence_matcher new_m[] = {{.name = "check", .value = "a", .is_regex = true}};
-    const struct silence_matcher slo_m[] = {{.name = "slo", .value = "ab", .is_regex = true}};
-    struct silences *s = silences_new(clock_system());
-    silences_configure(s, cfg_alerting(c));
-    silences_want(s, "w/check", old_m, 1, now - 60, now + 600, comment);
-    silences_want(s, "w/slo", slo_m, 1, now - 60, now + 600, comment);
-    wait_count(&am_main, comment, "active", 2);
-    silences_free(s);
-
-    s = silences_new(clock_system());
-    silences_configure(s, cfg_alerting(c));
-    silences_want(s, "w/check", new_m, 1, now - 60, now + 600, comment);
-    wait_count(&am_main, comment, "expired", 1);
-    wait_count(&am_main, comment, "active", 2);
-    silences_wake(s);
-    wait_idle(s);
-    json_t *a = am_silences(&am_main, comment);
-    size_t i, n_active = 0;
-    json_t *v;
-    json_array_foreach(a, i, v)
-    {
-        const json_t *m = json_array_get(json_object_get(v, "matchers"), 0);
-        const char *name = json_string_value(json_object_get(m, "name"));
-        const char *value = json_string_value(json_object_get(m, "value"));
-        if (strcmp(sil_state(v), "active") != 0) {
-            assert_string_equal(value, "a|b");
-            continue;
-        }
-        n_active++;
-        assert_string_equal(value, strcmp(name, "slo") == 0 ? "ab" : "a");
-    }
-    json_decref(a);
-    assert_int_equal(n_active, 2);
-    assert_int_equal(counter(s, C_CREATED), 1);
-    assert_int_equal(counter(s, C_EXPIRED), 1);
-    silences_free(s);
-    /* Tidy: expire what is left. */
-    s = silences_new(clock_system());
-    silences_configure(s, cfg_alerting(c));
-    silences_want(s, "w/check", new_m, 1, now - 60, now + 600, comment);
-    silences_want(s, "w/slo", slo_m, 1, now - 60, now + 600, comment);
-    char id[SILENCES_ID_MAX + 1];
-    wait_slot(s, "w/check", id, sizeof(id));
-    wait_slot(s, "w/slo", id, sizeof(id));
-    silences_drop(s, "w/check");
-    silences_drop(s, "w/slo");
-    wait_count(&am_main, comment, "active", 0);
     silences_free(s);
     cfg_free(c);
 }
@@ -1161,7 +1090,6 @@ int main(void)
         cmocka_unit_test(test_want_reuse_drop),
         cmocka_unit_test(test_change_and_end),
         cmocka_unit_test(test_drain_expires),
-        cmocka_unit_test(test_restart_replaces_changed),
         cmocka_unit_test(test_reload_keeps_ids),
         cmocka_unit_test(test_late_alertmanager),
         cmocka_unit_test(test_hostile_answers),
