@@ -653,6 +653,45 @@ static void test_drain_expires(void **state)
     cfg_free(c);
 }
 
+/* Two agents sharing an Alertmanager and a window's name (one
+ * configuration for a fleet) but covering other checks: the same comment
+ * and label, other values. Each keeps its own silence; neither takes or
+ * expires the other's, also when one restarts. */
+static void test_fleet_shares_comment(void **state)
+{
+    (void)state;
+    double now = floor(now_wall());
+    char comment[256], id[SILENCES_ID_MAX + 1];
+    comment_for(comment, sizeof(comment), "fleet", now);
+    struct cfg *c = load_am(am_main.base);
+    const struct silence_matcher m1[] = {{.name = "check", .value = "a|b", .is_regex = true}};
+    const struct silence_matcher m2[] = {{.name = "check", .value = "c", .is_regex = true}};
+    struct silences *s1 = silences_new(clock_system()), *s2 = silences_new(clock_system());
+    silences_configure(s1, cfg_alerting(c));
+    silences_configure(s2, cfg_alerting(c));
+    silences_want(s1, "w/check", m1, 1, now - 60, now + 600, comment);
+    wait_slot(s1, "w/check", id, sizeof(id));
+    silences_want(s2, "w/check", m2, 1, now - 60, now + 600, comment);
+    wait_slot(s2, "w/check", id, sizeof(id));
+    silences_free(s2); /* a restart of the second agent */
+    s2 = silences_new(clock_system());
+    silences_configure(s2, cfg_alerting(c));
+    silences_want(s2, "w/check", m2, 1, now - 60, now + 600, comment);
+    wait_slot(s2, "w/check", id, sizeof(id));
+    silences_wake(s1);
+    silences_wake(s2);
+    wait_idle(s1);
+    wait_idle(s2);
+    assert_int_equal(am_count(&am_main, comment, "active"), 2);
+    assert_int_equal(am_count(&am_main, comment, "expired"), 0);
+    silences_drop(s1, "w/check");
+    silences_drop(s2, "w/check");
+    wait_count(&am_main, comment, "active", 0);
+    silences_free(s1);
+    silences_free(s2);
+    cfg_free(c);
+}
+
 /* A reload that reorders the Alertmanagers keeps what each knows (by
  * URL) and its counters (by name): no second silence. */
 static void test_reload_keeps_ids(void **state)
@@ -1090,6 +1129,7 @@ int main(void)
         cmocka_unit_test(test_want_reuse_drop),
         cmocka_unit_test(test_change_and_end),
         cmocka_unit_test(test_drain_expires),
+        cmocka_unit_test(test_fleet_shares_comment),
         cmocka_unit_test(test_reload_keeps_ids),
         cmocka_unit_test(test_late_alertmanager),
         cmocka_unit_test(test_hostile_answers),
