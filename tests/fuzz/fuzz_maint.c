@@ -6,7 +6,8 @@
  *      why;
  *   1  <storage.path>/maintenance.json (the disk), as a start reads it: the
  *      windows it keeps are at most MAINT_MAX_ADHOC, each named by the
- *      config's rule, with distinct names and a duration within 31d. */
+ *      config's rule, with distinct names and a duration within 31d; the
+ *      silences kept are well formed. */
 #include "clock.h"
 #include "maint_int.h"
 
@@ -65,6 +66,14 @@ static void saved(const char *text, size_t len)
         for (size_t j = 0; j < i; j++)
             if (strcmp(m->adhoc[j].name, w->name) == 0)
                 abort();
+    }
+    if (m->n_prev > MAINT_MAX_SAVED_SILENCES || (!ok && m->n_prev))
+        abort();
+    for (size_t i = 0; i < m->n_prev; i++) {
+        const struct prev_silence *p = &m->prev[i];
+        if (!cfg_name_ok(p->window) || (p->kind != 0 && p->kind != 1) || !*p->value ||
+            p->end_ms <= p->start_ms)
+            abort();
     }
     maint_free(m);
 }

@@ -21,6 +21,8 @@
 #include "expo.h"
 #include "gen.h"
 #include "maint.h"
+#include "maint_int.h"
+#include "silences.h"
 #include "slo_state.h"
 #include "test_util.h"
 #include "tz.h"
@@ -781,6 +783,64 @@ static void test_adhoc_restart(void **state)
     clock_fake_free(clk);
 }
 
+/* The silences kept for active windows are in maintenance.json (for a
+ * restart to retire those no longer wanted); a start reads them back and
+ * the first generation consumes them; an end takes them out. */
+static void test_saved_silences(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(1000000000, T0_MS);
+    const char *dir = storage("saved-silences");
+    struct silences *sil = silences_new(clk); /* no Alertmanager: no thread */
+    struct maint_options o = {.clock = clk, .storage_path = dir, .silences = sil};
+    struct maint *m = maint_new(&o);
+    static const char *yaml = COVER_CFG "alerting: {alertmanagers: ['http://127.0.0.1:1/']}\n"
+                                        "maintenance:\n"
+                                        "  - name: w\n"
+                                        "    schedule: {start: '2026-12-05T23:00:00Z', duration: "
+                                        "2h}\n"
+                                        "    checks: [a, b]\n"
+                                        "    alertmanager_silence: true\n";
+    struct gen *g = gen_new(load(yaml), NULL, NULL, clk);
+    maint_use_gen(m, g);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/maintenance.json", dir);
+    struct buf file;
+    buf_init(&file, 1u << 16);
+    assert_int_equal(buf_read_file(&file, path), OP_OK);
+    assert_string_equal(buf_str(&file),
+                        "{\"version\":1,\"windows\":[\n]"
+                        ",\"silences\":[\n{\"window\":\"w\",\"label\":\"check\",\"value\":\"a|b\","
+                        "\"start_ms\":1796511600000,\"end_ms\":1796518800000},\n{\"window\":\"w\","
+                        "\"label\":\"slo\",\"value\":\"ab|a1\",\"start_ms\":1796511600000,"
+                        "\"end_ms\":1796518800000}\n]}\n");
+    maint_free(m);
+
+    /* A restart reads them; the first generation retires what it does not
+     * want and keeps the file current. */
+    m = maint_new(&o);
+    assert_int_equal(m->n_prev, 2);
+    assert_string_equal(m->prev[1].value, "ab|a1");
+    assert_int_equal(m->prev[1].kind, 1);
+    maint_use_gen(m, g);
+    assert_int_equal(m->n_prev, 0);
+    buf_reset(&file);
+    assert_int_equal(buf_read_file(&file, path), OP_OK);
+    assert_non_null(strstr(buf_str(&file), "\"value\":\"ab|a1\""));
+
+    /* The window ends: nothing is kept. */
+    clock_fake_advance(clk, 1 * H * 1000000);
+    (void)maint_tick(m);
+    buf_reset(&file);
+    assert_int_equal(buf_read_file(&file, path), OP_OK);
+    assert_string_equal(buf_str(&file), "{\"version\":1,\"windows\":[\n],\"silences\":[\n]}\n");
+    buf_free(&file);
+    maint_free(m);
+    gen_unref(g);
+    silences_free(sil);
+    clock_fake_free(clk);
+}
+
 /* outpost_maintenance_active for every window, the excluded counter per SLO. */
 static void test_metrics(void **state)
 {
@@ -952,6 +1012,7 @@ int main(void)
         cmocka_unit_test(test_hold),
         cmocka_unit_test(test_adhoc_api),
         cmocka_unit_test(test_adhoc_restart),
+        cmocka_unit_test(test_saved_silences),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_threads),
     };
