@@ -216,6 +216,22 @@ static void test_cron_overlap(void **state)
         clock_fake_advance(clk, 30 * S * 1000000);
         (void)maint_tick(m);
     }
+    maint_free(m);
+    gen_unref(g);
+
+    /* Back to back (the duration is the gap): one stretch too. */
+    m = maint_new(&(struct maint_options){.clock = clk, .storage_path = tu_tmpdir()});
+    g = gen_new(load("checks: [{name: a, url: 'http://127.0.0.1:1/'}]\n"
+                     "maintenance:\n"
+                     "  - {name: m, schedule: {cron: '* * * * *', duration: 60s}}\n"),
+                NULL, NULL, clk);
+    maint_use_gen(m, g);
+    clock_fake_advance(clk, 60 * S * 1000000);
+    (void)maint_tick(m);
+    buf_reset(&out);
+    maint_list_json(m, &out);
+    assert_non_null(strstr(buf_str(&out), "\"active\":true,\"start\":\"2026-12-06T00:02:00Z\","
+                                          "\"end\":\"2026-12-06T00:04:00Z\""));
     buf_free(&out);
     maint_free(m);
     gen_unref(g);
