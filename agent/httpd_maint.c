@@ -55,6 +55,7 @@ STATIC const char *maint_parse_request(json_t *root, struct maint_request *r, st
                "\"exclude_from_slos\", \"alertmanager_silence\"}";
     const char *key;
     json_t *v;
+    bool duration = false; /* "0s" is a duration, refused as such */
     json_object_foreach(root, key, v)
     {
         const char *bad = NULL;
@@ -63,6 +64,7 @@ STATIC const char *maint_parse_request(json_t *root, struct maint_request *r, st
                 bad = "name must be a string";
         } else if (strcmp(key, "duration") == 0) {
             const char *d = json_string_value(v);
+            duration = true;
             if (!d || cfg_parse_duration(d, &r->duration_ms) != OP_OK)
                 bad = "duration must be a duration such as \"30m\" or \"2h\"";
         } else if (strcmp(key, "checks") == 0) {
@@ -87,7 +89,7 @@ STATIC const char *maint_parse_request(json_t *root, struct maint_request *r, st
     }
     if (!r->name)
         return "missing \"name\"";
-    if (!r->duration_ms)
+    if (!duration)
         return "missing \"duration\"";
     return NULL;
 }

@@ -190,10 +190,16 @@ static void add_alternation(struct buf *b, const char *const *names, size_t n)
     }
 }
 
-/* One silence per kind of subject the window covers ("<window>/check",
- * "<window>/slo"), over its occurrence; a kind it no longer covers (after
- * a reload) is dropped. */
-static void want_silences(struct maint *m, const struct window *w)
+const char *const maint_kind_label[2] = {"check", "slo"};
+
+void maint_silence_comment(const char *window, int64_t start_ms, char *out, size_t cap)
+{
+    char start[40];
+    maint_fmt_time(start_ms, start, sizeof(start));
+    snprintf(out, cap, "outpost maintenance window %s starting %s", window, start);
+}
+
+void maint_silence_values(struct maint *m, const struct window *w, struct buf re[2])
 {
     if (!m->gen)
         return;
@@ -202,36 +208,83 @@ static void want_silences(struct maint *m, const struct window *w)
     bool *hc = xcalloc(nc + 1, sizeof(bool)), *hs = xcalloc(ns + 1, sizeof(bool));
     maint_cover(cfg, w->checks, w->n_checks, w->slos, w->n_slos,
                 &(struct maint_cover){.held_check = hc, .held_slo = hs});
-    char start[40], comment[CFG_MAX_NAME_BYTES + 96];
-    maint_fmt_time(w->cur_start, start, sizeof(start));
-    snprintf(comment, sizeof(comment), "outpost maintenance window %s starting %s", w->name, start);
     for (int kind = 0; kind < 2; kind++) {
         size_t n = kind ? ns : nc, k = 0;
         const char **names = xcalloc(n + 1, sizeof(char *));
         for (size_t i = 0; i < n; i++)
             if (kind ? hs[i] : hc[i])
                 names[k++] = kind ? cfg_slo(cfg, i)->name : cfg_check(cfg, i)->name;
-        struct buf key, re;
-        buf_init(&key, CFG_MAX_NAME_BYTES + 8);
-        buf_addf(&key, "%s/%s", w->name, kind ? "slo" : "check");
-        buf_init(&re, MAINT_MAX_MATCHER_BYTES);
-        add_alternation(&re, names, k);
-        if (!k) {
-            silences_drop(m->silences, buf_str(&key));
-        } else if (re.failed) {
-            log_error("maintenance window covers too many names for one silence; none made",
-                      "window", w->name, "label", kind ? "slo" : "check");
-        } else {
-            struct silence_matcher sm = {kind ? "slo" : "check", buf_str(&re), true};
-            silences_want(m->silences, buf_str(&key), &sm, 1, (double)w->cur_start / 1000.0,
-                          (double)w->cur_end / 1000.0, comment);
-        }
-        buf_free(&key);
-        buf_free(&re);
+        add_alternation(&re[kind], names, k);
         free(names);
     }
     free(hc);
     free(hs);
+}
+
+/* One silence per kind of subject the window covers ("<window>/check",
+ * "<window>/slo"), over its occurrence; a kind it no longer covers (after
+ * a reload) is dropped. */
+static void want_silences(struct maint *m, const struct window *w)
+{
+    if (!m->gen)
+        return;
+    char comment[MAINT_COMMENT_BYTES];
+    maint_silence_comment(w->name, w->cur_start, comment, sizeof(comment));
+    struct buf re[2];
+    for (int kind = 0; kind < 2; kind++)
+        buf_init(&re[kind], MAINT_MAX_MATCHER_BYTES);
+    maint_silence_values(m, w, re);
+    for (int kind = 0; kind < 2; kind++) {
+        char key[CFG_MAX_NAME_BYTES + 8];
+        snprintf(key, sizeof(key), "%s/%s", w->name, maint_kind_label[kind]);
+        if (!re[kind].len && !re[kind].failed) {
+            silences_drop(m->silences, key);
+        } else if (re[kind].failed) {
+            log_error("maintenance window covers too many names for one silence; none made",
+                      "window", w->name, "label", maint_kind_label[kind]);
+        } else {
+            struct silence_matcher sm = {maint_kind_label[kind], buf_str(&re[kind]), true};
+            silences_want(m->silences, key, &sm, 1, (double)w->cur_start / 1000.0,
+                          (double)w->cur_end / 1000.0, comment);
+        }
+        buf_free(&re[kind]);
+    }
+    /* maintenance.json keeps what is wanted, for a restart to retire what
+     * it no longer wants. */
+    m->save_needed = true;
+}
+
+/* At the agent's start: expire the silences saved before the restart that
+ * the windows do not want now (the configuration changed meanwhile: a
+ * window covers other names, or fewer kinds, or asks for no silence, or is
+ * gone). Each is looked for exactly by its comment and matcher, so another
+ * agent's silence of the same window is left alone. */
+static void retire_previous(struct maint *m)
+{
+    for (size_t i = 0; i < m->n_prev; i++) {
+        const struct prev_silence *p = &m->prev[i];
+        bool adhoc;
+        const struct window *w = maint_find_locked(m, p->window, &adhoc);
+        bool same = false;
+        if (w && w->active && w->silence && w->cur_start == p->start_ms) {
+            struct buf re[2];
+            for (int kind = 0; kind < 2; kind++)
+                buf_init(&re[kind], MAINT_MAX_MATCHER_BYTES);
+            maint_silence_values(m, w, re);
+            same = !re[p->kind].failed && strcmp(buf_str(&re[p->kind]), p->value) == 0;
+            for (int kind = 0; kind < 2; kind++)
+                buf_free(&re[kind]);
+        }
+        if (same || !m->silences)
+            continue;
+        char key[CFG_MAX_NAME_BYTES + 32], comment[MAINT_COMMENT_BYTES];
+        snprintf(key, sizeof(key), "%s/%s/previous", p->window, maint_kind_label[p->kind]);
+        maint_silence_comment(p->window, p->start_ms, comment, sizeof(comment));
+        struct silence_matcher sm = {maint_kind_label[p->kind], p->value, true};
+        silences_retire(m->silences, key, &sm, 1, (double)p->end_ms / 1000.0, comment);
+    }
+    maint_prev_free(m);
+    m->save_needed = true;
 }
 
 static void drop_silences(struct maint *m, const struct window *w)
@@ -241,6 +294,7 @@ static void drop_silences(struct maint *m, const struct window *w)
     silences_drop(m->silences, key);
     snprintf(key, sizeof(key), "%s/slo", w->name);
     silences_drop(m->silences, key);
+    m->save_needed = true;
 }
 
 /* ---- transitions ---- */
@@ -303,8 +357,18 @@ static void step(struct maint *m, struct window *w, int64_t now)
 {
     int64_t s = 0, e = 0;
     bool on = maint_sched_active(&w->sched, now, &s, &e);
+    bool resched = w->resched;
+    w->resched = false;
     if (w->active && on && s <= w->cur_end) {
-        if (e > w->cur_end) {
+        /* Still active under a schedule a reload changed: the stretch is
+         * the new schedule's occurrence (an end moved earlier included),
+         * without an end and a start in between. */
+        if (resched && (s != w->cur_start || e != w->cur_end)) {
+            w->cur_start = s;
+            w->cur_end = e;
+            if (m->silences && w->silence)
+                want_silences(m, w);
+        } else if (e > w->cur_end) {
             w->cur_end = e;
             if (m->silences && w->silence)
                 want_silences(m, w);
@@ -340,7 +404,7 @@ int64_t maint_evaluate_locked(struct maint *m, int64_t now)
         m->adhoc[kept++] = *w;
     }
     m->n_adhoc = kept;
-    if (dropped)
+    if (dropped || m->save_needed)
         maint_save_locked(m);
     apply_exclusion(m);
     int64_t next = INT64_MAX;
@@ -370,6 +434,17 @@ void maint_drop_adhoc_locked(struct maint *m, size_t i, int64_t now)
 
 /* ---- life cycle ---- */
 
+void maint_prev_free(struct maint *m)
+{
+    for (size_t i = 0; i < m->n_prev; i++) {
+        free(m->prev[i].window);
+        free(m->prev[i].value);
+    }
+    free(m->prev);
+    m->prev = NULL;
+    m->n_prev = 0;
+}
+
 struct maint *maint_new(const struct maint_options *o)
 {
     struct maint *m = xcalloc(1, sizeof(*m));
@@ -395,10 +470,24 @@ void maint_free(struct maint *m)
         maint_window_free(&m->adhoc[i]);
     free(m->conf);
     free(m->adhoc);
+    maint_prev_free(m);
     gen_unref(m->gen);
     free(m->dir);
     pthread_mutex_destroy(&m->lock);
     free(m);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether two configured windows have the same schedule (by what the
+ * configuration says: the parsed cron and zone are per generation). */
+static bool same_sched(const struct maint_spec *a, const struct maint_spec *b)
+{
+    return a->sched.start_ms == b->sched.start_ms && a->sched.duration_ms == b->sched.duration_ms &&
+           same_str(a->cron_expr, b->cron_expr) && same_str(a->timezone, b->timezone);
 }
 
 /* Wake the ticking thread when the next start or end came earlier than
@@ -428,6 +517,7 @@ void maint_use_gen(struct maint *m, struct gen *g)
             conf[j].active = old->active;
             conf[j].cur_start = old->cur_start;
             conf[j].cur_end = old->cur_end;
+            conf[j].resched = old->active && !same_sched(old->spec, conf[j].spec);
             if (old->active && old->silence && !conf[j].silence && m->silences)
                 drop_silences(m, old);
         } else if (old->active) {
@@ -469,6 +559,10 @@ void maint_use_gen(struct maint *m, struct gen *g)
         if (w->active && w->silence)
             want_silences(m, w);
     }
+    if (!old)
+        retire_previous(m);
+    if (m->save_needed)
+        maint_save_locked(m);
     pthread_mutex_unlock(&m->lock);
     gen_unref(old);
     wake_if_earlier(m, before, after);

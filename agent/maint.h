@@ -39,6 +39,8 @@
 #define MAINT_MAX_FILE_BYTES (8u << 20)
 /* The regular expression of one silence's matcher. */
 #define MAINT_MAX_MATCHER_BYTES (1u << 20)
+/* Silences kept in the file for a restart: two per window. */
+#define MAINT_MAX_SAVED_SILENCES (2 * (CFG_MAX_MAINT_WINDOWS + MAINT_MAX_ADHOC))
 
 struct gen;
 struct silences;

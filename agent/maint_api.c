@@ -290,6 +290,49 @@ out:
     return rc;
 }
 
+/* ,"silences":[...]: the silences kept for the active windows now, each
+ * {window, label, value, start_ms, end_ms} (a restart retires those it no
+ * longer wants). Left out, with an error logged, when they do not fit in
+ * the file beside the windows: the windows matter more. */
+static void add_silences(struct maint *m, struct buf *data)
+{
+    if (!m->silences || data->failed || data->len + 64 > MAINT_MAX_FILE_BYTES)
+        return;
+    struct buf sil;
+    buf_init(&sil, MAINT_MAX_FILE_BYTES - data->len - 8);
+    buf_adds(&sil, ",\"silences\":[");
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_conf + m->n_adhoc; i++) {
+        const struct window *w = i < m->n_conf ? &m->conf[i] : &m->adhoc[i - m->n_conf];
+        if (!w->active || !w->silence)
+            continue;
+        struct buf re[2];
+        for (int kind = 0; kind < 2; kind++)
+            buf_init(&re[kind], MAINT_MAX_MATCHER_BYTES);
+        maint_silence_values(m, w, re);
+        for (int kind = 0; kind < 2; kind++) {
+            if (!re[kind].len || re[kind].failed)
+                continue;
+            buf_adds(&sil, n++ ? ",\n{\"window\":" : "\n{\"window\":");
+            buf_add_json_string(&sil, w->name);
+            buf_addf(&sil, ",\"label\":\"%s\",\"value\":", maint_kind_label[kind]);
+            buf_add_json_string(&sil, buf_str(&re[kind]));
+            buf_addf(&sil, ",\"start_ms\":%lld,\"end_ms\":%lld}", (long long)w->cur_start,
+                     (long long)w->cur_end);
+        }
+        for (int kind = 0; kind < 2; kind++)
+            buf_free(&re[kind]);
+    }
+    buf_adds(&sil, "\n]");
+    if (sil.failed)
+        log_error("the silences of the maintenance windows do not fit in their file; a restart "
+                  "with another configuration would not expire those it no longer wants",
+                  "dir", m->dir);
+    else
+        buf_add(data, sil.data, sil.len);
+    buf_free(&sil);
+}
+
 void maint_save_locked(struct maint *m)
 {
     struct buf data;
@@ -306,7 +349,10 @@ void maint_save_locked(struct maint *m)
         buf_addf(&data, ",\"exclude_from_slos\":%s,\"alertmanager_silence\":%s}",
                  w->exclude ? "true" : "false", w->silence ? "true" : "false");
     }
-    buf_adds(&data, "\n]}\n");
+    buf_adds(&data, "\n]");
+    add_silences(m, &data);
+    buf_adds(&data, "}\n");
+    m->save_needed = false;
     const char *step;
     errno = 0;
     if (write_atomic(m, &data, &step) != OP_OK)
@@ -355,6 +401,44 @@ static bool load_window(json_t *o, struct window *w)
            load_names(json_object_get(o, "slos"), &w->slos, &w->n_slos);
 }
 
+/* One saved silence into p; false when it is malformed. */
+static bool load_silence(json_t *o, struct prev_silence *p)
+{
+    *p = (struct prev_silence){0};
+    const char *window = json_string_value(json_object_get(o, "window"));
+    const char *label = json_string_value(json_object_get(o, "label"));
+    const char *value = json_string_value(json_object_get(o, "value"));
+    json_t *start = json_object_get(o, "start_ms"), *end = json_object_get(o, "end_ms");
+    if (!window || !cfg_name_ok(window) || !label || !value || !*value ||
+        strlen(value) > MAINT_MAX_MATCHER_BYTES || !json_is_integer(start) || !json_is_integer(end))
+        return false;
+    p->kind = strcmp(label, "check") == 0 ? 0 : strcmp(label, "slo") == 0 ? 1 : -1;
+    p->start_ms = json_integer_value(start);
+    p->end_ms = json_integer_value(end);
+    if (p->kind < 0 || p->start_ms < 0 || p->start_ms > MAINT_MAX_TIME_MS ||
+        p->end_ms <= p->start_ms || p->end_ms - p->start_ms > CFG_MAX_MAINT_DURATION_MS)
+        return false;
+    p->window = xstrdup(window);
+    p->value = xstrdup(value);
+    return true;
+}
+
+/* The optional "silences" of the file (absent before outpost kept them). */
+static bool load_silences(struct maint *m, json_t *arr)
+{
+    if (!arr)
+        return true;
+    if (!json_is_array(arr) || json_array_size(arr) > MAINT_MAX_SAVED_SILENCES)
+        return false;
+    m->prev = xcalloc(json_array_size(arr) + 1, sizeof(*m->prev));
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        if (!load_silence(json_array_get(arr, i), &m->prev[m->n_prev]))
+            return false;
+        m->n_prev++;
+    }
+    return true;
+}
+
 /* The windows saved in data (len bytes) into m (which has none yet): true,
  * or false with none kept and *why (static) saying what is wrong. STATIC:
  * tests/fuzz reaches it. */
@@ -382,10 +466,13 @@ STATIC bool maint_parse_saved(struct maint *m, const char *data, size_t len, con
         }
         m->n_adhoc++;
     }
+    if (!load_silences(m, json_object_get(root, "silences")))
+        goto bad;
     json_decref(root);
     return true;
 bad:
     json_decref(root);
+    maint_prev_free(m);
     for (size_t i = 0; i < m->n_adhoc; i++)
         maint_window_free(&m->adhoc[i]);
     free(m->adhoc);

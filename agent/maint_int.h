@@ -25,6 +25,19 @@ struct window {
     bool exclude, silence;
     bool active;                /* as last evaluated */
     int64_t cur_start, cur_end; /* the occurrence, while active */
+    /* A reload changed the schedule of this active window: its next
+     * evaluation takes the occurrence from the new schedule. */
+    bool resched;
+};
+
+/* A silence the agent kept for an active window before it stopped
+ * (maintenance.json): at the next start it is expired unless the windows
+ * want it still. */
+struct prev_silence {
+    char *window; /* owned */
+    int kind;     /* 0: the check silence, 1: the SLO one */
+    char *value;  /* the matcher's regular expression; owned */
+    int64_t start_ms, end_ms;
 };
 
 struct maint {
@@ -40,8 +53,23 @@ struct maint {
     size_t n_conf;
     struct window *adhoc;
     size_t n_adhoc;
-    int64_t next_change; /* wall ms of the next start or end, as last evaluated */
+    int64_t next_change;       /* wall ms of the next start or end, as last evaluated */
+    struct prev_silence *prev; /* read at start, retired at the first generation */
+    size_t n_prev;
+    bool save_needed; /* the silences wanted changed: maintenance.json is behind */
 };
+
+/* The labels of a window's two silences, "check" and "slo". */
+extern const char *const maint_kind_label[2];
+/* A silence's comment: "outpost maintenance window <name> starting <start>". */
+#define MAINT_COMMENT_BYTES (CFG_MAX_NAME_BYTES + 96)
+void maint_silence_comment(const char *window, int64_t start_ms, char *out, size_t cap);
+/* The matcher values (RE2 alternations of the names covered, escaped) of
+ * w's check and SLO silences, appended to re[0] and re[1] (capped by the
+ * caller; empty when the window covers none). Under the lock. */
+void maint_silence_values(struct maint *m, const struct window *w, struct buf re[2]);
+/* Free m->prev. */
+void maint_prev_free(struct maint *m);
 
 /* Evaluate every window at now (starts, ends, ad-hoc windows that ended
  * dropped, the generation's SLO sinks switched). Returns the next start or
@@ -58,9 +86,10 @@ void maint_window_free(struct window *w);
  * whole ("2026-12-06T02:00:00Z"). cap >= 40. */
 void maint_fmt_time(int64_t ms, char *out, size_t cap);
 
-/* maint_api.c: read the ad-hoc windows of <dir>/maintenance.json (at
- * start, before any lock is shared); write them (under the lock; an error
- * is logged: the windows run on, but would not survive a restart). */
+/* maint_api.c: read the ad-hoc windows and the silences kept of
+ * <dir>/maintenance.json (at start, before any lock is shared); write them
+ * (under the lock; clears save_needed; an error is logged: the windows run
+ * on, but would not survive a restart). */
 void maint_load(struct maint *m);
 void maint_save_locked(struct maint *m);
 

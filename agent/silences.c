@@ -507,6 +507,53 @@ void silences_drop(struct silences *s, const char *key)
     pthread_mutex_unlock(&s->lock);
 }
 
+void silences_retire(struct silences *s, const char *key, const struct silence_matcher *m, size_t n,
+                     double ends, const char *comment)
+{
+    const char *why = want_invalid(key, m, n, ends - 1, ends, comment);
+    if (why) {
+        log_error("silence not retired", "key", key, "err", why);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (sil_find(s, key)) {
+        pthread_mutex_unlock(&s->lock);
+        silences_drop(s, key);
+        return;
+    }
+    if (ends <= clock_wall(s->clock) || s->settings->n_ams == 0) {
+        pthread_mutex_unlock(&s->lock);
+        return; /* such a silence has ended, or there is nowhere to look */
+    }
+    /* A dropped want that may have a silence in every Alertmanager: the
+     * thread lists, takes the one sil_match finds and expires it, or
+     * forgets the key when there is none. */
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 8;
+        s->w = xrealloc(s->w, s->cap * sizeof(*s->w));
+    }
+    struct sil_want *w = &s->w[s->n];
+    memset(w, 0, sizeof(*w));
+    w->key = xstrdup(key);
+    w->comment = xstrdup(comment);
+    w->m = xcalloc(n, sizeof(*w->m));
+    for (size_t i = 0; i < n; i++) {
+        w->m[i].name = xstrdup(m[i].name);
+        w->m[i].value = xstrdup(m[i].value);
+        w->m[i].is_regex = m[i].is_regex;
+        w->m[i].is_equal = true;
+    }
+    w->n = n;
+    w->starts = ends - 1;
+    w->ends = ends;
+    w->version = 1;
+    for (size_t i = 0; i < s->settings->n_ams; i++)
+        w->slot[i].uncertain = true;
+    (void)names_add(s->ix, s->n++);
+    sil_wake_locked(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
 /*
  * Move each key's knowledge of an Alertmanager to that Alertmanager's
  * place in the new settings (matched by URL); an Alertmanager no longer

@@ -34,7 +34,8 @@
  * exponential backoff, 1 s doubling to 30 s, per key and Alertmanager (per
  * Alertmanager for the list). The thread sleeps in curl_multi_poll until
  * its next due retry or the next end of a silence it keeps, and is woken
- * by silences_want, silences_drop, silences_configure and silences_stop;
+ * by silences_want, silences_drop, silences_retire, silences_configure and
+ * silences_stop;
  * it never polls on a fixed period. Schedules run on the injected clock's
  * monotonic time; silence times are Unix (wall) seconds.
  *
@@ -102,6 +103,16 @@ void silences_want(struct silences *s, const char *key, const struct silence_mat
 /* Expire the silence of key now (DELETE /api/v2/silence/{id}); unknown key:
  * no-op. key borrowed. */
 void silences_drop(struct silences *s, const char *key);
+/* Expire, in every Alertmanager, a silence this module does not know of
+ * (made before an agent restart, no longer wanted) with exactly these
+ * matchers (as a set) and this comment, under `key` (the caller's name for
+ * the errand, not a key it wants; a known key is only dropped). The thread
+ * finds it in each Alertmanager's list as it finds one to reuse, and
+ * expires it; where there is none the key is forgotten. Nothing is done
+ * without Alertmanagers or when `ends` (Unix seconds), the end of such a
+ * silence, has passed. Strings borrowed for the call. */
+void silences_retire(struct silences *s, const char *key, const struct silence_matcher *m, size_t n,
+                     double ends, const char *comment);
 /* Stop: try the expiries still pending (drops) within drain_ms, then abort
  * whatever is in flight and join the thread. Wanted silences stay in the
  * Alertmanagers (a restarted agent reuses them). Returns within drain_ms

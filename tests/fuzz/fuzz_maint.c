@@ -2,10 +2,12 @@
  * byte picks the input:
  *   0  the body of POST /api/v1/maintenance (any authenticated client), as
  *      httpd_maint.c parses it: a request it accepts has a name and a
- *      duration above 0; one it refuses says why;
+ *      duration not below 0 (maint_start refuses 0); one it refuses says
+ *      why;
  *   1  <storage.path>/maintenance.json (the disk), as a start reads it: the
  *      windows it keeps are at most MAINT_MAX_ADHOC, each named by the
- *      config's rule, with distinct names and a duration within 31d. */
+ *      config's rule, with distinct names and a duration within 31d; the
+ *      silences kept are well formed. */
 #include "clock.h"
 #include "maint_int.h"
 
@@ -35,7 +37,7 @@ static void request(const char *text, size_t len)
     struct buf why;
     buf_init(&why, 1024);
     const char *bad = maint_parse_request(root, &r, &why);
-    if (bad ? !*bad : !r.name || r.duration_ms <= 0)
+    if (bad ? !*bad : !r.name || r.duration_ms < 0)
         abort();
     for (size_t i = 0; !bad && i < r.n_checks; i++)
         if (!r.checks[i])
@@ -64,6 +66,14 @@ static void saved(const char *text, size_t len)
         for (size_t j = 0; j < i; j++)
             if (strcmp(m->adhoc[j].name, w->name) == 0)
                 abort();
+    }
+    if (m->n_prev > MAINT_MAX_SAVED_SILENCES || (!ok && m->n_prev))
+        abort();
+    for (size_t i = 0; i < m->n_prev; i++) {
+        const struct prev_silence *p = &m->prev[i];
+        if (!cfg_name_ok(p->window) || (p->kind != 0 && p->kind != 1) || !*p->value ||
+            p->end_ms <= p->start_ms)
+            abort();
     }
     maint_free(m);
 }

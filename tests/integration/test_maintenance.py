@@ -195,6 +195,7 @@ def test_api_start_refuse_end(agent_factory, tmp_path):
         ({"name": "y", "duration": "1m", "checks": ["nope"]}, 400, 'no check named "nope"'),
         ({"name": "y", "duration": "1m", "slos": ["nope"]}, 400, 'no SLO named "nope"'),
         ({"name": "y", "duration": "32d"}, 400, "duration must be above 0 and at most 31d"),
+        ({"name": "y", "duration": "0s"}, 400, "duration must be above 0 and at most 31d"),
         ({"name": "y", "duration": "soon"}, 400,
          'duration must be a duration such as "30m" or "2h"'),
         ({"name": "y", "duration": "1m", "checks": ["api"], "slos": ["api-availability"]}, 400,
@@ -300,3 +301,69 @@ def test_alertmanager_silence(agent_factory, tmp_path, alertmanager):
     assert value(a, "outpost_alertmanager_silences_total", alertmanager=alertmanager,
                  op="create") == 2
     assert value(a, "outpost_alertmanager_silences_errors_total", alertmanager=alertmanager) == 0
+
+
+def test_restart_with_a_changed_window_replaces_its_silences(agent_factory, tmp_path,
+                                                             alertmanager):
+    """An agent restarted during a window whose configuration changed meanwhile: the silence
+    of what it still covers is replaced by one over the new names, and the silence of what
+    it no longer covers (its SLO: not every check of it is listed now) is expired, not left
+    to silence it until the window's end; so is every silence of a window that no longer
+    asks for one."""
+    port = free_closed_port()
+    start = rfc3339(time.time() - 60)
+
+    def window(checks, silence=True):
+        return textwrap.dedent(f"""\
+            maintenance:
+              - name: upgrade
+                schedule: {{start: "{start}", duration: 1h}}
+                checks: {json.dumps(checks)}
+                alertmanager_silence: {json.dumps(silence)}
+            """)
+
+    a = agent_factory(config(port, alertmanager, window(["api", "db"])),
+                      extra_args=tokens_args(tmp_path))
+    wait_for(lambda: len([x for x in silences(alertmanager)
+                          if x["status"]["state"] == "active"]) == 2,
+             timeout=15, what="two active silences")
+    # Another agent of the fleet, with the same window over its own check: its silence has
+    # the same comment and label and must not be taken for this agent's.
+    comment = f"outpost maintenance window upgrade starting {start}"
+    st, _, body = http("POST", alertmanager + "/api/v2/silences", data=json.dumps({
+        "matchers": [{"name": "check", "value": "web", "isRegex": True, "isEqual": True}],
+        "startsAt": start, "endsAt": rfc3339(time.time() + 3600), "createdBy": "outpost",
+        "comment": comment}).encode(), headers={"Content-Type": "application/json"})
+    assert st == 200, body
+    other = json.loads(body)["silenceID"]
+    assert a.stop()[0] == 0
+    b = agent_factory(config(port, alertmanager, window(["api"])),
+                      extra_args=tokens_args(tmp_path))
+
+    def mine():
+        return [x for x in silences(alertmanager) if x["id"] != other]
+
+    def settled():
+        s = mine()
+        active = [x for x in s if x["status"]["state"] == "active"]
+        return len(s) == 3 and len(active) == 1 and active
+
+    active = wait_for(settled, timeout=15, what="one active silence of three")
+    assert [(m["name"], m["value"]) for m in active[0]["matchers"]] == [("check", "api")]
+    expired = sorted((m["name"], m["value"]) for x in mine()
+                     if x["status"]["state"] == "expired" for m in x["matchers"])
+    assert expired == [("check", "api|db"), ("slo", "api-availability")]
+    wait_for(lambda: value(b, "outpost_alertmanager_silences_total", alertmanager=alertmanager,
+                           op="expire") == 2, what="two expiries counted")
+    assert value(b, "outpost_alertmanager_silences_total", alertmanager=alertmanager,
+                 op="create") == 1
+    assert b.stop()[0] == 0
+    c = agent_factory(config(port, alertmanager, window(["api"], silence=False)),
+                      extra_args=tokens_args(tmp_path))
+    wait_for(lambda: (lambda s: len(s) == 3 and all(x["status"]["state"] == "expired"
+                                                   for x in s))(mine()),
+             timeout=15, what="every silence of this agent expired")
+    wait_for(lambda: value(c, "outpost_alertmanager_silences_total", alertmanager=alertmanager,
+                           op="expire") == 1, what="one expiry counted")
+    assert [x["status"]["state"] for x in silences(alertmanager) if x["id"] == other] == \
+        ["active"]

@@ -21,11 +21,15 @@
 #include "expo.h"
 #include "gen.h"
 #include "maint.h"
+#include "maint_int.h"
+#include "silences.h"
 #include "slo_state.h"
 #include "test_util.h"
 #include "tz.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +216,22 @@ static void test_cron_overlap(void **state)
         clock_fake_advance(clk, 30 * S * 1000000);
         (void)maint_tick(m);
     }
+    maint_free(m);
+    gen_unref(g);
+
+    /* Back to back (the duration is the gap): one stretch too. */
+    m = maint_new(&(struct maint_options){.clock = clk, .storage_path = tu_tmpdir()});
+    g = gen_new(load("checks: [{name: a, url: 'http://127.0.0.1:1/'}]\n"
+                     "maintenance:\n"
+                     "  - {name: m, schedule: {cron: '* * * * *', duration: 60s}}\n"),
+                NULL, NULL, clk);
+    maint_use_gen(m, g);
+    clock_fake_advance(clk, 60 * S * 1000000);
+    (void)maint_tick(m);
+    buf_reset(&out);
+    maint_list_json(m, &out);
+    assert_non_null(strstr(buf_str(&out), "\"active\":true,\"start\":\"2026-12-06T00:02:00Z\","
+                                          "\"end\":\"2026-12-06T00:04:00Z\""));
     buf_free(&out);
     maint_free(m);
     gen_unref(g);
@@ -486,6 +506,59 @@ static void test_reload(void **state)
     clock_fake_free(clk);
 }
 
+/* A reload that changes an active window's schedule takes its occurrence
+ * from the new schedule when the window stays active under it: the API,
+ * the next change and the end logged follow the new end, shorter or
+ * longer, and a new start. */
+static void test_reload_reschedules(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(1000000000, T0_MS);
+    struct maint *m = new_maint(clk, storage("reschedule"));
+    struct gen *g1 = gen_new(load(ACTIVE_CFG), NULL, NULL, clk);
+    maint_use_gen(m, g1);
+    assert_int_equal(maint_tick(m), 1 * H);
+    struct buf out;
+    buf_init(&out, 1u << 16);
+    static const struct {
+        const char *sched, *start, *end;
+        int64_t next;
+    } steps[] = {
+        /* 2h -> 90m: ends at 00:30, not 01:00. */
+        {"{start: '2026-12-05T23:00:00Z', duration: 90m}", "2026-12-05T23:00:00Z",
+         "2026-12-06T00:30:00Z", 30 * MIN},
+        /* Moved to 23:30 for 2h: starts 23:30, ends 01:30. */
+        {"{start: '2026-12-05T23:30:00Z', duration: 2h}", "2026-12-05T23:30:00Z",
+         "2026-12-06T01:30:00Z", 90 * MIN},
+        /* Unchanged: kept as it is. */
+        {"{start: '2026-12-05T23:30:00Z', duration: 2h}", "2026-12-05T23:30:00Z",
+         "2026-12-06T01:30:00Z", 90 * MIN},
+    };
+    struct gen *prev = g1;
+    for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+        char yaml[2048], want[256];
+        snprintf(yaml, sizeof(yaml), COVER_CFG "maintenance:\n  - name: now\n    schedule: %s\n",
+                 steps[i].sched);
+        struct gen *g = gen_new(load(yaml), prev, NULL, clk);
+        maint_use_gen(m, g);
+        gen_unref(prev);
+        prev = g;
+        buf_reset(&out);
+        maint_list_json(m, &out);
+        snprintf(want, sizeof(want),
+                 "\"name\":\"now\",\"source\":\"config\",\"active\":true,\"start\":\"%s\","
+                 "\"end\":\"%s\"",
+                 steps[i].start, steps[i].end);
+        if (!strstr(buf_str(&out), want))
+            fail_msg("step %zu: %s", i, buf_str(&out));
+        assert_int_equal(maint_tick(m), steps[i].next);
+    }
+    buf_free(&out);
+    maint_free(m);
+    gen_unref(prev);
+    clock_fake_free(clk);
+}
+
 /* Alert holding: a held subject states no new alert, but one that fires
  * already (it fired before the window started) goes on firing. */
 static void test_hold(void **state)
@@ -726,6 +799,64 @@ static void test_adhoc_restart(void **state)
     clock_fake_free(clk);
 }
 
+/* The silences kept for active windows are in maintenance.json (for a
+ * restart to retire those no longer wanted); a start reads them back and
+ * the first generation consumes them; an end takes them out. */
+static void test_saved_silences(void **state)
+{
+    (void)state;
+    struct clock *clk = clock_fake_new(1000000000, T0_MS);
+    const char *dir = storage("saved-silences");
+    struct silences *sil = silences_new(clk); /* no Alertmanager: no thread */
+    struct maint_options o = {.clock = clk, .storage_path = dir, .silences = sil};
+    struct maint *m = maint_new(&o);
+    static const char *yaml = COVER_CFG "alerting: {alertmanagers: ['http://127.0.0.1:1/']}\n"
+                                        "maintenance:\n"
+                                        "  - name: w\n"
+                                        "    schedule: {start: '2026-12-05T23:00:00Z', duration: "
+                                        "2h}\n"
+                                        "    checks: [a, b]\n"
+                                        "    alertmanager_silence: true\n";
+    struct gen *g = gen_new(load(yaml), NULL, NULL, clk);
+    maint_use_gen(m, g);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/maintenance.json", dir);
+    struct buf file;
+    buf_init(&file, 1u << 16);
+    assert_int_equal(buf_read_file(&file, path), OP_OK);
+    assert_string_equal(buf_str(&file),
+                        "{\"version\":1,\"windows\":[\n]"
+                        ",\"silences\":[\n{\"window\":\"w\",\"label\":\"check\",\"value\":\"a|b\","
+                        "\"start_ms\":1796511600000,\"end_ms\":1796518800000},\n{\"window\":\"w\","
+                        "\"label\":\"slo\",\"value\":\"ab|a1\",\"start_ms\":1796511600000,"
+                        "\"end_ms\":1796518800000}\n]}\n");
+    maint_free(m);
+
+    /* A restart reads them; the first generation retires what it does not
+     * want and keeps the file current. */
+    m = maint_new(&o);
+    assert_int_equal(m->n_prev, 2);
+    assert_string_equal(m->prev[1].value, "ab|a1");
+    assert_int_equal(m->prev[1].kind, 1);
+    maint_use_gen(m, g);
+    assert_int_equal(m->n_prev, 0);
+    buf_reset(&file);
+    assert_int_equal(buf_read_file(&file, path), OP_OK);
+    assert_non_null(strstr(buf_str(&file), "\"value\":\"ab|a1\""));
+
+    /* The window ends: nothing is kept. */
+    clock_fake_advance(clk, 1 * H * 1000000);
+    (void)maint_tick(m);
+    buf_reset(&file);
+    assert_int_equal(buf_read_file(&file, path), OP_OK);
+    assert_string_equal(buf_str(&file), "{\"version\":1,\"windows\":[\n],\"silences\":[\n]}\n");
+    buf_free(&file);
+    maint_free(m);
+    gen_unref(g);
+    silences_free(sil);
+    clock_fake_free(clk);
+}
+
 /* outpost_maintenance_active for every window, the excluded counter per SLO. */
 static void test_metrics(void **state)
 {
@@ -762,6 +893,126 @@ static void test_metrics(void **state)
     clock_fake_free(clk);
 }
 
+/* ---- threads ---- */
+
+/* What the agent's threads do at once: main ticks and evaluates (holds),
+ * HTTP threads start, list and end ad-hoc windows and scrape, the reload
+ * thread hands generations over, the probe thread delivers results to the
+ * generations' SLO sinks. Run under TSan (make tsan). */
+struct race {
+    struct maint *m;
+    struct clock *clk;
+    struct gen *gens[3];
+    atomic_bool stop;
+    atomic_uint wakes;
+};
+
+#define RACE_ROUNDS 300
+
+static void race_wake(void *arg)
+{
+    struct race *r = arg;
+    atomic_fetch_add(&r->wakes, 1);
+}
+
+static void *race_ticker(void *arg)
+{
+    struct race *r = arg;
+    while (!atomic_load(&r->stop)) {
+        clock_fake_advance(r->clk, 100 * MIN * 1000);
+        (void)maint_tick(r->m);
+        maint_hold_free(maint_hold_new(r->m, gen_cfg(r->gens[0])));
+    }
+    return NULL;
+}
+
+static void *race_reloader(void *arg)
+{
+    struct race *r = arg;
+    for (int i = 0; !atomic_load(&r->stop); i++) {
+        maint_use_gen(r->m, r->gens[i % 3]);
+        struct buf err;
+        buf_init(&err, 1u << 16);
+        enum op_rc rc = maint_check_cfg(r->m, gen_cfg(r->gens[i % 3]), &err);
+        (void)rc;
+        buf_free(&err);
+    }
+    return NULL;
+}
+
+static void *race_probe(void *arg)
+{
+    struct race *r = arg;
+    for (int i = 0; !atomic_load(&r->stop); i++) {
+        deliver(r->gens[i % 3], "a", i % 2, T0_MS);
+        (void)gen_slo_excluded(r->gens[i % 3], 0);
+    }
+    return NULL;
+}
+
+static void *race_scrape(void *arg)
+{
+    struct race *r = arg;
+    struct buf out;
+    buf_init(&out, 1u << 20);
+    while (!atomic_load(&r->stop)) {
+        buf_reset(&out);
+        struct expo e;
+        expo_init(&e, &out, EXPO_TEXT);
+        maint_render(r->m, &e, r->gens[1]);
+        buf_reset(&out);
+        maint_list_json(r->m, &out);
+    }
+    buf_free(&out);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    struct race r = {.clk = clock_fake_new(1000000000, T0_MS)};
+    atomic_init(&r.stop, false);
+    atomic_init(&r.wakes, 0);
+    struct maint_options o = {
+        .clock = r.clk, .storage_path = storage("threads"), .wake = race_wake, .wake_arg = &r};
+    r.m = maint_new(&o);
+    r.gens[0] = gen_new(load(ONE_OFF_CFG), NULL, NULL, r.clk);
+    r.gens[1] = gen_new(load(ACTIVE_CFG), r.gens[0], NULL, r.clk);
+    r.gens[2] = gen_new(load(COVER_CFG "maintenance:\n"
+                                       "  - name: often\n"
+                                       "    schedule: {cron: '* * * * *', duration: 30s}\n"
+                                       "    checks: [a]\n"),
+                        r.gens[1], NULL, r.clk);
+    maint_use_gen(r.m, r.gens[0]);
+    pthread_t t[4];
+    void *(*fn[4])(void *) = {race_ticker, race_reloader, race_probe, race_scrape};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, fn[i], &r), 0);
+    /* This thread is the API's. */
+    struct buf out, why;
+    buf_init(&out, 1u << 16);
+    buf_init(&why, 1024);
+    static const char *const a[] = {"a"};
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "x%d", i % 4);
+        (void)start(r.m, name, (i % 5 + 1) * H, i % 2 ? a : NULL, i % 2, NULL, 0, &out, &why);
+        buf_reset(&out);
+        buf_reset(&why);
+        if (i % 3 == 0)
+            assert_int_not_equal(maint_end(r.m, name, &out, &why), OP_ERR_STATE);
+    }
+    atomic_store(&r.stop, true);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    buf_free(&out);
+    buf_free(&why);
+    maint_free(r.m);
+    for (int i = 0; i < 3; i++)
+        gen_unref(r.gens[i]);
+    clock_fake_free(r.clk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -773,10 +1024,13 @@ int main(void)
         cmocka_unit_test(test_one_off_run),
         cmocka_unit_test(test_audit_events),
         cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_reload_reschedules),
         cmocka_unit_test(test_hold),
         cmocka_unit_test(test_adhoc_api),
         cmocka_unit_test(test_adhoc_restart),
+        cmocka_unit_test(test_saved_silences),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }

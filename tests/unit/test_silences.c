@@ -653,6 +653,111 @@ static void test_drain_expires(void **state)
     cfg_free(c);
 }
 
+/* A restarted agent retires the silences it had before and no longer
+ * wants (its configuration changed meanwhile): exactly those (comment and
+ * matchers) are found and expired; the silence it wants now is made, and
+ * another agent's silence with the same comment and label stays. Retiring
+ * what is not there makes nothing and is forgotten; a known key is only
+ * dropped. */
+static void test_retire(void **state)
+{
+    (void)state;
+    double now = floor(now_wall());
+    char comment[256], id[SILENCES_ID_MAX + 1];
+    comment_for(comment, sizeof(comment), "retire", now);
+    struct cfg *c = load_am(am_main.base);
+    const struct silence_matcher old_chk[] = {{.name = "check", .value = "a|b", .is_regex = true}};
+    const struct silence_matcher new_chk[] = {{.name = "check", .value = "a", .is_regex = true}};
+    const struct silence_matcher slo[] = {{.name = "slo", .value = "ab", .is_regex = true}};
+    const struct silence_matcher fleet[] = {{.name = "check", .value = "c", .is_regex = true}};
+    struct silences *s = silences_new(clock_system()), *other = silences_new(clock_system());
+    silences_configure(s, cfg_alerting(c));
+    silences_configure(other, cfg_alerting(c));
+    silences_want(other, "w/check", fleet, 1, now - 60, now + 600, comment);
+    silences_want(s, "w/check", old_chk, 1, now - 60, now + 600, comment);
+    silences_want(s, "w/slo", slo, 1, now - 60, now + 600, comment);
+    wait_count(&am_main, comment, "active", 3);
+    silences_free(s);
+
+    s = silences_new(clock_system());
+    silences_configure(s, cfg_alerting(c));
+    silences_want(s, "w/check", new_chk, 1, now - 60, now + 600, comment);
+    silences_retire(s, "w/check/previous", old_chk, 1, now + 600, comment);
+    silences_retire(s, "w/slo/previous", slo, 1, now + 600, comment);
+    silences_retire(s, "gone/previous", slo, 1, now + 600, "no such comment");
+    wait_count(&am_main, comment, "expired", 2);
+    wait_slot(s, "w/check", id, sizeof(id));
+    silences_wake(s);
+    wait_idle(s);
+    silences_wake(s);
+    json_t *a = am_silences(&am_main, comment);
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        const json_t *m = json_array_get(json_object_get(v, "matchers"), 0);
+        const char *value = json_string_value(json_object_get(m, "value"));
+        bool gone = strcmp(value, "a|b") == 0 || strcmp(value, "ab") == 0;
+        assert_string_equal(sil_state(v), gone ? "expired" : "active");
+    }
+    assert_int_equal(json_array_size(a), 4);
+    json_decref(a);
+    pthread_mutex_lock(&s->lock);
+    assert_null(sil_find(s, "w/check/previous"));
+    assert_null(sil_find(s, "w/slo/previous"));
+    assert_null(sil_find(s, "gone/previous"));
+    pthread_mutex_unlock(&s->lock);
+    assert_int_equal(counter(s, C_CREATED), 1);
+    assert_int_equal(counter(s, C_EXPIRED), 2);
+
+    /* A known key: dropped. */
+    silences_retire(s, "w/check", new_chk, 1, now + 600, comment);
+    silences_drop(other, "w/check");
+    wait_count(&am_main, comment, "active", 0);
+    silences_free(s);
+    silences_free(other);
+    cfg_free(c);
+}
+
+/* Two agents sharing an Alertmanager and a window's name (one
+ * configuration for a fleet) but covering other checks: the same comment
+ * and label, other values. Each keeps its own silence; neither takes or
+ * expires the other's, also when one restarts. */
+static void test_fleet_shares_comment(void **state)
+{
+    (void)state;
+    double now = floor(now_wall());
+    char comment[256], id[SILENCES_ID_MAX + 1];
+    comment_for(comment, sizeof(comment), "fleet", now);
+    struct cfg *c = load_am(am_main.base);
+    const struct silence_matcher m1[] = {{.name = "check", .value = "a|b", .is_regex = true}};
+    const struct silence_matcher m2[] = {{.name = "check", .value = "c", .is_regex = true}};
+    struct silences *s1 = silences_new(clock_system()), *s2 = silences_new(clock_system());
+    silences_configure(s1, cfg_alerting(c));
+    silences_configure(s2, cfg_alerting(c));
+    silences_want(s1, "w/check", m1, 1, now - 60, now + 600, comment);
+    wait_slot(s1, "w/check", id, sizeof(id));
+    silences_want(s2, "w/check", m2, 1, now - 60, now + 600, comment);
+    wait_slot(s2, "w/check", id, sizeof(id));
+    silences_free(s2); /* a restart of the second agent */
+    s2 = silences_new(clock_system());
+    silences_configure(s2, cfg_alerting(c));
+    silences_want(s2, "w/check", m2, 1, now - 60, now + 600, comment);
+    wait_slot(s2, "w/check", id, sizeof(id));
+    silences_wake(s1);
+    silences_wake(s2);
+    wait_idle(s1);
+    wait_idle(s2);
+    assert_int_equal(am_count(&am_main, comment, "active"), 2);
+    assert_int_equal(am_count(&am_main, comment, "expired"), 0);
+    silences_drop(s1, "w/check");
+    silences_drop(s2, "w/check");
+    wait_count(&am_main, comment, "active", 0);
+    silences_free(s1);
+    silences_free(s2);
+    cfg_free(c);
+}
+
 /* A reload that reorders the Alertmanagers keeps what each knows (by
  * URL) and its counters (by name): no second silence. */
 static void test_reload_keeps_ids(void **state)
@@ -1090,6 +1195,8 @@ int main(void)
         cmocka_unit_test(test_want_reuse_drop),
         cmocka_unit_test(test_change_and_end),
         cmocka_unit_test(test_drain_expires),
+        cmocka_unit_test(test_retire),
+        cmocka_unit_test(test_fleet_shares_comment),
         cmocka_unit_test(test_reload_keeps_ids),
         cmocka_unit_test(test_late_alertmanager),
         cmocka_unit_test(test_hostile_answers),
