@@ -179,7 +179,8 @@ def test_state_fifo_left_alone(agent_factory, target, tmp_path):
     assert os.path.exists(data / STATE) and not os.path.isfile(data / STATE)
     # No temporary file left behind; the audit log and the canary run
     # history live here too (SQLite removes its WAL files at a clean close).
-    assert sorted(os.listdir(data)) == ["audit.jsonl", "history.db", STATE]
+    # maintenance.json: the ad-hoc windows and kept silences (none here).
+    assert sorted(os.listdir(data)) == ["audit.jsonl", "history.db", "maintenance.json", STATE]
 
 
 # ---- stopping ----
