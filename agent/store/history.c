@@ -1,6 +1,6 @@
 /* history.c - the canary run history in SQLite (history.h): the file, the
  * schema, recording calls into runs, abandonment and retention, reading. */
-#include "history.h"
+#include "history_int.h"
 #include "audit.h"
 #include "log.h"
 
@@ -51,28 +51,6 @@ static const char *const schema_v1 =
     " PRIMARY KEY(run_id, seq));"
     "PRAGMA user_version = 1;";
 
-#define RUN_COLS "id,canary,source,revision,started,ended,last_call,outcome,last_verdict,calls"
-
-enum stmt {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_ABANDON,
-    ST_FIND_REV,
-    ST_FIND_ANY,
-    ST_SUPERSEDE,
-    ST_NEW_RUN,
-    ST_CALL,
-    ST_RUN_UPDATE,
-    ST_PRUNE_CALLS,
-    ST_PRUNE_RUNS,
-    ST_LIST,
-    ST_LIST_ALL,
-    ST_GET,
-    ST_CALLS,
-    ST_COUNT
-};
-
 /* Every statement the module runs: values are always bound (?N), never
  * written into the text. */
 static const char *const stmt_sql[ST_COUNT] = {
@@ -113,48 +91,26 @@ static const char *const stmt_sql[ST_COUNT] = {
                  " ORDER BY seq",
 };
 
-struct history {
-    sqlite3 *db;
-    pthread_mutex_t lock; /* the connection and its statements */
-    sqlite3_stmt *st[ST_COUNT];
-    const struct clock *clock;
-    int64_t retention_ms;
-    int64_t next_maintain_ms; /* wall ms; under lock */
-    bool read_only;
-    atomic_uint_fast64_t errors;
-    struct audit *audit; /* borrowed; NULL: no audit events */
-    /* Runs a transaction ended, told to the audit log once it commits
-     * (a rolled-back transaction ended nothing). Under lock. */
-    struct ended_run *ended;
-    size_t n_ended, cap_ended;
-};
-
 static void ended_flush(struct history *h, bool tell);
 
-struct ended_run {
-    int64_t id;
-    char *canary, *source, *revision;
-    const char *outcome; /* static */
-};
-
-static const char *const source_names[] = {"flagger", "argo"};
-static const char *const hook_names[] = {NULL, "rollout", "confirm-promotion", "rollback"};
-static const char *const outcome_names[] = {NULL, "promoted", "rolled_back", "superseded",
-                                            "abandoned"};
+const char *const hist_source_names[2] = {"flagger", "argo"};
+const char *const hist_hook_names[4] = {NULL, "rollout", "confirm-promotion", "rollback"};
+const char *const hist_outcome_names[5] = {NULL, "promoted", "rolled_back", "superseded",
+                                           "abandoned"};
 
 const char *history_source_name(enum hist_source s)
 {
-    return source_names[s];
+    return hist_source_names[s];
 }
 
 const char *history_hook_name(enum hist_hook k)
 {
-    return hook_names[k];
+    return hist_hook_names[k];
 }
 
 const char *history_outcome_name(enum hist_outcome o)
 {
-    return outcome_names[o];
+    return hist_outcome_names[o];
 }
 
 /* ---- opening ---- */
@@ -353,7 +309,7 @@ uint64_t history_errors(const struct history *h)
 
 /* ---- binding ---- */
 
-static sqlite3_stmt *stmt(struct history *h, enum stmt i)
+sqlite3_stmt *hist_stmt(struct history *h, enum hist_stmt i)
 {
     sqlite3_stmt *s = h->st[i];
     sqlite3_reset(s);
@@ -361,7 +317,7 @@ static sqlite3_stmt *stmt(struct history *h, enum stmt i)
     return s;
 }
 
-static int bind_text(sqlite3_stmt *s, int i, const char *v)
+int hist_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (!v)
         return sqlite3_bind_null(s, i);
@@ -456,13 +412,13 @@ static enum op_rc check_call(const struct hist_call *c)
  * transaction. */
 static bool find_run(struct history *h, const struct hist_call *c, int64_t now, int64_t *id)
 {
-    const char *src = source_names[c->source];
+    const char *src = hist_source_names[c->source];
     bool has_rev = c->revision && *c->revision;
-    sqlite3_stmt *s = stmt(h, has_rev ? ST_FIND_REV : ST_FIND_ANY);
-    bind_text(s, 1, c->canary);
-    bind_text(s, 2, src);
+    sqlite3_stmt *s = hist_stmt(h, has_rev ? ST_FIND_REV : ST_FIND_ANY);
+    hist_bind_text(s, 1, c->canary);
+    hist_bind_text(s, 2, src);
     if (has_rev)
-        bind_text(s, 3, c->revision);
+        hist_bind_text(s, 3, c->revision);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
@@ -473,19 +429,19 @@ static bool find_run(struct history *h, const struct hist_call *c, int64_t now, 
     if (r != SQLITE_DONE)
         return false;
     if (has_rev) {
-        s = stmt(h, ST_SUPERSEDE);
-        bind_text(s, 1, c->canary);
-        bind_text(s, 2, c->revision);
+        s = hist_stmt(h, ST_SUPERSEDE);
+        hist_bind_text(s, 1, c->canary);
+        hist_bind_text(s, 2, c->revision);
         sqlite3_bind_int64(s, 3, now);
         if (!run_ending(h, s, "superseded"))
             return false;
     }
-    s = stmt(h, ST_NEW_RUN);
-    bind_text(s, 1, c->canary);
-    bind_text(s, 2, src);
-    bind_text(s, 3, has_rev ? c->revision : NULL);
+    s = hist_stmt(h, ST_NEW_RUN);
+    hist_bind_text(s, 1, c->canary);
+    hist_bind_text(s, 2, src);
+    hist_bind_text(s, 3, has_rev ? c->revision : NULL);
     sqlite3_bind_int64(s, 4, now);
-    bind_text(s, 5, c->verdict);
+    hist_bind_text(s, 5, c->verdict);
     if (!run(s))
         return false;
     *id = sqlite3_last_insert_rowid(h->db);
@@ -494,12 +450,12 @@ static bool find_run(struct history *h, const struct hist_call *c, int64_t now, 
 
 static bool insert_call(struct history *h, const struct hist_call *c, int64_t id, int64_t now)
 {
-    sqlite3_stmt *s = stmt(h, ST_CALL);
+    sqlite3_stmt *s = hist_stmt(h, ST_CALL);
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now);
-    bind_text(s, 3, hook_names[c->hook]);
-    bind_text(s, 4, c->phase);
-    bind_text(s, 5, c->verdict);
+    hist_bind_text(s, 3, hist_hook_names[c->hook]);
+    hist_bind_text(s, 4, c->phase);
+    hist_bind_text(s, 5, c->verdict);
     bind_real(s, 6, c->score);
     bind_real(s, 7, c->fisher_p);
     sqlite3_bind_int64(s, 8, c->baseline.samples);
@@ -515,7 +471,7 @@ static bool insert_call(struct history *h, const struct hist_call *c, int64_t id
     bind_real(s, 18, c->shift);
     bind_real(s, 19, c->shift_lower);
     bind_real(s, 20, c->shift_upper);
-    bind_text(s, 21, c->reason);
+    hist_bind_text(s, 21, c->reason);
     sqlite3_bind_int(s, 22, c->status);
     if (!run(s))
         return false;
@@ -526,21 +482,21 @@ static bool insert_call(struct history *h, const struct hist_call *c, int64_t id
         end = HIST_PROMOTED;
     else if (c->source == HIST_FLAGGER && c->status == 200 && c->hook == HIST_HOOK_ROLLBACK)
         end = HIST_ROLLED_BACK;
-    s = stmt(h, ST_RUN_UPDATE);
+    s = hist_stmt(h, ST_RUN_UPDATE);
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now);
-    bind_text(s, 3, c->verdict);
+    hist_bind_text(s, 3, c->verdict);
     if (end != HIST_OPEN)
         sqlite3_bind_int64(s, 4, now);
-    bind_text(s, 5, outcome_names[end]);
+    hist_bind_text(s, 5, hist_outcome_names[end]);
     /* The run's own names, not the call's: a call without a revision ends
      * the run of whatever revision it joined. */
-    return end != HIST_OPEN ? run_ending(h, s, outcome_names[end]) : run(s);
+    return end != HIST_OPEN ? run_ending(h, s, hist_outcome_names[end]) : run(s);
 }
 
 static bool abandon(struct history *h, int64_t now)
 {
-    sqlite3_stmt *s = stmt(h, ST_ABANDON);
+    sqlite3_stmt *s = hist_stmt(h, ST_ABANDON);
     sqlite3_bind_int64(s, 1, now - HIST_ABANDON_MS);
     return run_ending(h, s, "abandoned");
 }
@@ -561,14 +517,14 @@ enum op_rc history_record(struct history *h, const struct hist_call *c)
     }
     pthread_mutex_lock(&h->lock);
     int64_t now = clock_wall_ms(h->clock), id = 0;
-    bool ok = !h->read_only && run(stmt(h, ST_BEGIN));
+    bool ok = !h->read_only && run(hist_stmt(h, ST_BEGIN));
     if (ok) {
         ok = abandon(h, now) && find_run(h, c, now, &id) && insert_call(h, c, id, now) &&
-             run(stmt(h, ST_COMMIT));
+             run(hist_stmt(h, ST_COMMIT));
         ended_flush(h, ok);
         if (!ok) {
             fail(h, "cannot record a canary gate call", c->canary);
-            (void)run(stmt(h, ST_ROLLBACK));
+            (void)run(hist_stmt(h, ST_ROLLBACK));
         }
     } else {
         fail(h, "cannot record a canary gate call", c->canary);
@@ -587,15 +543,15 @@ enum op_rc history_maintain(struct history *h)
     int64_t now = clock_wall_ms(h->clock);
     /* Abandon first: a run open for longer than retention but still
      * called is kept; one that stopped is judged by its last call. */
-    bool ok = run(stmt(h, ST_BEGIN));
+    bool ok = run(hist_stmt(h, ST_BEGIN));
     if (ok) {
-        sqlite3_stmt *pc = stmt(h, ST_PRUNE_CALLS), *pr = stmt(h, ST_PRUNE_RUNS);
+        sqlite3_stmt *pc = hist_stmt(h, ST_PRUNE_CALLS), *pr = hist_stmt(h, ST_PRUNE_RUNS);
         sqlite3_bind_int64(pc, 1, now - h->retention_ms);
         sqlite3_bind_int64(pr, 1, now - h->retention_ms);
-        ok = abandon(h, now) && run(pc) && run(pr) && run(stmt(h, ST_COMMIT));
+        ok = abandon(h, now) && run(pc) && run(pr) && run(hist_stmt(h, ST_COMMIT));
         ended_flush(h, ok);
         if (!ok)
-            (void)run(stmt(h, ST_ROLLBACK));
+            (void)run(hist_stmt(h, ST_ROLLBACK));
     }
     if (!ok)
         fail(h, "cannot apply the run history's retention", NULL);
@@ -616,189 +572,4 @@ int64_t history_tick(struct history *h)
     enum op_rc rc = history_maintain(h);
     (void)rc; /* a failure is logged and counted; the next try is an hour away */
     return HIST_MAINTAIN_MS;
-}
-
-/* ---- reading ---- */
-
-static char *col_str(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
-static double col_real(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
-static int name_index(const char *const *names, size_t n, const char *v, int none)
-{
-    for (size_t i = 0; v && i < n; i++)
-        if (names[i] && strcmp(names[i], v) == 0)
-            return (int)i;
-    return none;
-}
-
-/* A run row (RUN_COLS); an open run past HIST_ABANDON_MS reads as the
- * abandoned run the next write will make it. */
-static void read_run(sqlite3_stmt *s, int64_t now, struct hist_run *r)
-{
-    r->id = sqlite3_column_int64(s, 0);
-    r->canary = col_str(s, 1);
-    const char *src = (const char *)sqlite3_column_text(s, 2);
-    r->source = src && strcmp(src, "argo") == 0 ? HIST_ARGO : HIST_FLAGGER;
-    r->revision = col_str(s, 3);
-    r->started_ms = sqlite3_column_int64(s, 4);
-    r->ended_ms = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 5);
-    r->last_call_ms = sqlite3_column_int64(s, 6);
-    r->outcome = (enum hist_outcome)name_index(outcome_names, ARRAY_SIZE(outcome_names),
-                                               (const char *)sqlite3_column_text(s, 7), HIST_OPEN);
-    r->last_verdict = col_str(s, 8);
-    r->calls = sqlite3_column_int64(s, 9);
-    if (r->ended_ms < 0 && r->last_call_ms < now - HIST_ABANDON_MS) {
-        r->ended_ms = r->last_call_ms;
-        r->outcome = HIST_ABANDONED;
-    }
-    if (!r->canary)
-        r->canary = xstrdup("");
-    if (!r->last_verdict)
-        r->last_verdict = xstrdup("");
-}
-
-static void read_call(sqlite3_stmt *s, struct hist_call_row *c)
-{
-    c->seq = sqlite3_column_int64(s, 0);
-    c->time_ms = sqlite3_column_int64(s, 1);
-    c->hook = (enum hist_hook)name_index(hook_names, ARRAY_SIZE(hook_names),
-                                         (const char *)sqlite3_column_text(s, 2), HIST_HOOK_NONE);
-    c->phase = col_str(s, 3);
-    c->verdict = col_str(s, 4);
-    if (!c->verdict)
-        c->verdict = xstrdup("");
-    c->score = col_real(s, 5);
-    c->fisher_p = col_real(s, 6);
-    c->baseline.samples = sqlite3_column_int64(s, 7);
-    c->canary_arm.samples = sqlite3_column_int64(s, 8);
-    c->baseline.error_ratio = col_real(s, 9);
-    c->canary_arm.error_ratio = col_real(s, 10);
-    c->baseline.p50 = col_real(s, 11);
-    c->baseline.p95 = col_real(s, 12);
-    c->baseline.p99 = col_real(s, 13);
-    c->canary_arm.p50 = col_real(s, 14);
-    c->canary_arm.p95 = col_real(s, 15);
-    c->canary_arm.p99 = col_real(s, 16);
-    c->shift = col_real(s, 17);
-    c->shift_lower = col_real(s, 18);
-    c->shift_upper = col_real(s, 19);
-    c->reason = col_str(s, 20);
-    if (!c->reason)
-        c->reason = xstrdup("");
-    c->status = sqlite3_column_int(s, 21);
-}
-
-static enum op_rc read_error(struct history *h, const char *what)
-{
-    log_error(what, "err", sqlite3_errmsg(h->db));
-    return OP_ERR_IO;
-}
-
-enum op_rc history_list(struct history *h, const char *canary, unsigned limit,
-                        struct hist_run **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (limit < 1 || limit > HIST_MAX_LIST)
-        return OP_ERR_INVALID;
-    pthread_mutex_lock(&h->lock);
-    int64_t now = clock_wall_ms(h->clock);
-    sqlite3_stmt *s = stmt(h, canary ? ST_LIST : ST_LIST_ALL);
-    if (canary)
-        bind_text(s, 1, canary);
-    sqlite3_bind_int(s, canary ? 2 : 1, (int)limit);
-    struct hist_run *v = xcalloc(limit, sizeof(*v));
-    size_t k = 0;
-    int r = SQLITE_DONE;
-    while (k < limit && (r = sqlite3_step(s)) == SQLITE_ROW)
-        read_run(s, now, &v[k++]);
-    enum op_rc rc = k == limit || r == SQLITE_DONE ? OP_OK : read_error(h, "cannot list runs");
-    sqlite3_reset(s);
-    pthread_mutex_unlock(&h->lock);
-    if (rc != OP_OK) {
-        history_runs_free(v, k);
-        return rc;
-    }
-    *out = v;
-    *n = k;
-    return OP_OK;
-}
-
-enum op_rc history_get(struct history *h, const char *canary, int64_t id, struct hist_run **run,
-                       struct hist_call_row **calls, size_t *n)
-{
-    *run = NULL;
-    *calls = NULL;
-    *n = 0;
-    pthread_mutex_lock(&h->lock);
-    int64_t now = clock_wall_ms(h->clock);
-    sqlite3_stmt *s = stmt(h, ST_GET);
-    sqlite3_bind_int64(s, 1, id);
-    int r = sqlite3_step(s);
-    struct hist_run *rr = NULL;
-    struct hist_call_row *v = NULL;
-    size_t k = 0, cap = 0;
-    enum op_rc rc = OP_OK;
-    if (r == SQLITE_ROW) {
-        rr = xcalloc(1, sizeof(*rr));
-        read_run(s, now, rr);
-    } else {
-        rc = r == SQLITE_DONE ? OP_ERR_NOT_FOUND : read_error(h, "cannot read a run");
-    }
-    sqlite3_reset(s);
-    if (rc == OP_OK && canary && strcmp(rr->canary, canary) != 0)
-        rc = OP_ERR_NOT_FOUND;
-    if (rc == OP_OK) {
-        s = stmt(h, ST_CALLS);
-        sqlite3_bind_int64(s, 1, id);
-        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-            if (k == cap) {
-                cap = cap ? cap * 2 : 16;
-                v = xrealloc(v, cap * sizeof(*v));
-            }
-            memset(&v[k], 0, sizeof(v[k]));
-            read_call(s, &v[k++]);
-        }
-        if (r != SQLITE_DONE)
-            rc = read_error(h, "cannot read a run's calls");
-        sqlite3_reset(s);
-    }
-    pthread_mutex_unlock(&h->lock);
-    if (rc != OP_OK) {
-        history_runs_free(rr, rr ? 1 : 0);
-        history_calls_free(v, k);
-        return rc;
-    }
-    *run = rr;
-    *calls = v;
-    *n = k;
-    return OP_OK;
-}
-
-void history_runs_free(struct hist_run *runs, size_t n)
-{
-    for (size_t i = 0; runs && i < n; i++) {
-        free(runs[i].canary);
-        free(runs[i].revision);
-        free(runs[i].last_verdict);
-    }
-    free(runs);
-}
-
-void history_calls_free(struct hist_call_row *calls, size_t n)
-{
-    for (size_t i = 0; calls && i < n; i++) {
-        free(calls[i].phase);
-        free(calls[i].verdict);
-        free(calls[i].reason);
-    }
-    free(calls);
 }
