@@ -272,13 +272,16 @@ static void test_render_counts(void **state)
     } want_counts[] = {
         /* info, runs, 10 reasons, 14 histogram, retries, 2 thresholds; then
          * up, consecutive failures, last success, 5 phases, status code. */
-        {"def", 29, 38},     {"nophases", 18, 22}, /* no phases, no reasons at 0, no retries */
-        {"nohist", 4, 13},                         /* no histogram either */
-        {"lean", 4, 8},      {"leaner", 4, 7},
-        {"leanfail", 4, 9},                       /* + the one reason it failed with */
-        {"deffail", 29, 38}, {"leanretry", 5, 9}, /* retries configured: the counter stays */
-        {"tcp", 25, 33},                          /* 6 reasons, no status code */
-        {"leantcp", 4, 7},
+        {"def", 29, 38},      /* everything */
+        {"nophases", 18, 22}, /* no phases, no reasons at 0, no retries */
+        {"nohist", 4, 13},    /* no histogram either */
+        {"lean", 4, 8},       /* neither */
+        {"leaner", 4, 7},     /* and no status code */
+        {"leanfail", 4, 9},   /* + the one reason it failed with */
+        {"deffail", 29, 38},  /* every reason at 0 but one */
+        {"leanretry", 5, 9},  /* retries configured: the counter stays */
+        {"tcp", 25, 33},      /* 6 reasons, no status code */
+        {"leantcp", 4, 7},    /* the same lean */
     };
     char *text = render(g);
     for (size_t i = 0; i < ARRAY_SIZE(want_counts); i++)
