@@ -274,7 +274,7 @@ static void test_render_counts(void **state)
          * up, consecutive failures, last success, 5 phases, status code. */
         {"def", 29, 38},      /* everything */
         {"nophases", 18, 22}, /* no phases, no reasons at 0, no retries */
-        {"nohist", 4, 13},    /* no histogram either */
+        {"nohist", 4, 13},    /* no histogram, the same */
         {"lean", 4, 8},       /* neither */
         {"leaner", 4, 7},     /* and no status code */
         {"leanfail", 4, 9},   /* + the one reason it failed with */
