@@ -236,8 +236,10 @@ static void keep_slos(struct cfg *c, size_t *map, const size_t *cmap, struct cfg
     }
 }
 
-static void keep_canaries(struct cfg *c, const unsigned *keep, const size_t *cmap,
-                          const size_t *smap, struct cfg *dead)
+/* The canaries marked in keep, their arms and gate SLOs renumbered through
+ * cmap and smap; the others go to dead. */
+static void keep_canaries(struct cfg *c, const bool *keep, const size_t *cmap, const size_t *smap,
+                          struct cfg *dead)
 {
     size_t j = 0;
     dead->canaries = xcalloc(c->n_canaries ? c->n_canaries : 1, sizeof(*dead->canaries));
@@ -294,7 +296,7 @@ void cfg_shard_apply(struct cfg_parser *p, const yaml_node_t *slos, const yaml_n
     unsigned n = sh->count;
     unsigned *cs = xcalloc(c->n_checks ? c->n_checks : 1, sizeof(unsigned));
     unsigned *ss = xcalloc(c->n_slos ? c->n_slos : 1, sizeof(unsigned));
-    unsigned *keep_k = xcalloc(c->n_canaries ? c->n_canaries : 1, sizeof(unsigned));
+    bool *keep_k = xcalloc(c->n_canaries ? c->n_canaries : 1, sizeof(bool));
     size_t *cmap = xcalloc(c->n_checks ? c->n_checks : 1, sizeof(size_t));
     size_t *smap = xcalloc(c->n_slos ? c->n_slos : 1, sizeof(size_t));
     struct cfg dead = {0};
