@@ -15,6 +15,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "canary_cmd.h"
+#include "cfg_shard.h"
 #include "cli.h"
 #include "history.h"
 #include "history_cmd.h"
@@ -44,6 +45,8 @@ struct options {
     unsigned audit_max_files;
     bool config_check;
     bool skip_secrets;
+    struct cfg_shard shard;
+    bool shard_set; /* --shard given: the environment is not read */
     struct httpd_options web;
     struct websec_options sec;
     enum log_level log_level;
@@ -96,6 +99,11 @@ static void usage(FILE *out)
             "  --web.enable-lifecycle      Allow POST /-/reload (else 403); SIGHUP always works.\n"
             "  --probe.max-concurrent=100  Most /probe requests (blackbox_exporter's endpoint)\n"
             "                              probing at once; beyond it 503 with Retry-After.\n"
+            "  --shard=I/N                 Run shard I of N (0 <= I < N <= 1024): only the\n"
+            "                              checks whose name's FNV-1a hash modulo N is I, the\n"
+            "                              SLOs and canaries with them. Without the flag:\n"
+            "                              $OUTPOST_SHARD (I/N, or with $OUTPOST_SHARDS=N an\n"
+            "                              ordinal or a pod name such as outpost-2), else 0/1.\n"
             "  --log.level=info            debug, info, warn or error.\n"
             "  --log.format=logfmt         logfmt or json.\n"
             "  --storage.path=./data       Directory for the SLO state, the audit log and the\n"
@@ -245,6 +253,15 @@ static int parse_flags(int argc, char **argv, struct options *o)
                         RL_MAX_REQUESTS);
                 return 2;
             }
+        } else if ((v = cli_flag_value(argc, argv, &i, "--shard", &missing))) {
+            if (cfg_shard_parse(v, &o->shard) != OP_OK) {
+                fprintf(stderr,
+                        "outpost: --shard needs I/N with N from 1 to %d and I from 0 to "
+                        "N-1 (e.g. 0/3)\n",
+                        CFG_SHARD_MAX);
+                return 2;
+            }
+            o->shard_set = true;
         } else if ((v = cli_flag_value(argc, argv, &i, "--log.level", &missing))) {
             if (log_parse_level(v, &o->log_level) != OP_OK) {
                 fprintf(stderr, "outpost: --log.level must be debug, info, warn or error\n");
@@ -296,6 +313,13 @@ static int parse_flags(int argc, char **argv, struct options *o)
         fprintf(stderr, "outpost: --config.skip-secrets needs --config.check\n");
         return 2;
     }
+    /* The flag wins; a StatefulSet sets the environment from the pod. */
+    const char *why = NULL;
+    if (!o->shard_set && cfg_shard_from_env(getenv("OUTPOST_SHARD"), getenv("OUTPOST_SHARDS"),
+                                            &o->shard, &why) != OP_OK) {
+        fprintf(stderr, "outpost: %s\n", why);
+        return 2;
+    }
     return -1;
 }
 
@@ -327,12 +351,14 @@ static int web_check(const struct websec_options *o)
     return rc;
 }
 
-static int config_check(const char *file, const char *modules_file, bool skip_secrets)
+static int config_check(const char *file, const char *modules_file, bool skip_secrets,
+                        struct cfg_shard shard)
 {
     struct buf errors;
     buf_init(&errors, 1u << 20);
     struct cfg *cfg = NULL;
-    struct cfg_load_options lo = {.skip_secrets = skip_secrets, .modules_file = modules_file};
+    struct cfg_load_options lo = {
+        .skip_secrets = skip_secrets, .modules_file = modules_file, .shard = shard};
     enum op_rc rc = cfg_load_file_opts(file, &lo, &cfg, &errors);
     if (rc != OP_OK) {
         fputs(buf_str_or(
@@ -353,8 +379,11 @@ static int config_check(const char *file, const char *modules_file, bool skip_se
         fprintf(stderr, "warning: %.*s\n", (int)n, w);
         w += n + (nl ? 1 : 0);
     }
-    printf("%s: OK, %zu checks, %zu SLOs%s\n", file, cfg_check_count(cfg), cfg_slo_count(cfg),
-           skip_secrets ? " (secret references not resolved)" : "");
+    printf("%s: OK, %zu checks, %zu SLOs", file, cfg_check_count(cfg), cfg_slo_count(cfg));
+    if (shard.count > 1)
+        printf(" on shard %u/%u (%zu checks in the file)", shard.index, shard.count,
+               cfg_shard_checks_in_file(cfg));
+    printf("%s\n", skip_secrets ? " (secret references not resolved)" : "");
     buf_free(&warnings);
     cfg_free(cfg);
     buf_free(&errors);
@@ -416,7 +445,7 @@ int main(int argc, char **argv)
         return rc;
     if (o.config_check) {
         int web = web_check(&o.sec);
-        int main_rc = config_check(o.config_file, o.modules_file, o.skip_secrets);
+        int main_rc = config_check(o.config_file, o.modules_file, o.skip_secrets, o.shard);
         return main_rc ? main_rc : web;
     }
     log_setup(o.log_level, o.log_format, stderr);
@@ -472,6 +501,7 @@ int main(int argc, char **argv)
                             .snapshot_interval_ms = o.snapshot_interval_ms,
                             .clock = clock_system(),
                             .modules_file = o.modules_file,
+                            .shard = o.shard,
                             .audit = audit,
                             .audit_unavailable = audit_unavailable};
     if (rt_new(&ro, &rt, &errors) != OP_OK) {

@@ -567,6 +567,13 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
     expo_family(e, "outpost_build_info", EXPO_INFO, "Version and revision of this outpost build.");
     struct label bl[] = {{"version", OUTPOST_VERSION}, {"revision", OUTPOST_REVISION}};
     expo_sample(e, "outpost_build_info", "", bl, 2, NULL, 1);
+    char si[16], sn[16];
+    snprintf(si, sizeof(si), "%u", a->shard_index);
+    snprintf(sn, sizeof(sn), "%u", a->shard_count);
+    expo_family(e, "outpost_shard_info", EXPO_INFO,
+                "The shard of the configuration this agent runs.");
+    struct label sl[] = {{"shard", si}, {"shards", sn}};
+    expo_sample(e, "outpost_shard_info", "", sl, 2, NULL, 1);
 
     gauge(e, "outpost_config_last_reload_successful", "1 if the last configuration load succeeded.",
           a->reload_ok ? 1 : 0);

@@ -33,6 +33,7 @@ struct metrics_agent {
     /* More families from outside the runtime (may be NULL). */
     void (*extra)(struct expo *e, void *arg);
     void *extra_arg;
+    unsigned shard_index, shard_count; /* --shard; 0 of 1 when not sharded */
 };
 
 /* Append all families to e (the caller calls expo_finish). g borrowed. */

@@ -4,6 +4,7 @@
 #include "api.h"
 #include "evaluate.h"
 #include "audit.h"
+#include "cfg_shard.h"
 #include "gen.h"
 #include "log.h"
 #include "maint.h"
@@ -30,6 +31,7 @@ struct runtime {
     const struct clock *clock;
     char *config_file;
     char *modules_file; /* NULL: none */
+    struct cfg_shard shard;
     char *storage_path;
     int64_t snapshot_interval_ms;
     int64_t next_eval_ms, next_snapshot_ms; /* monotonic; main thread only */
@@ -122,6 +124,21 @@ void rt_config_warnings(const struct cfg *cfg, struct buf *out)
     slo_lint(cfg, out);
 }
 
+/* Which part of the file this agent runs: at start, and at each reload
+ * when it runs a part. */
+static void log_shard(const struct runtime *rt, const struct cfg *cfg, bool start)
+{
+    if (!start && rt->shard.count <= 1)
+        return;
+    char sh[32], kept[32], all[32], slos[32];
+    snprintf(sh, sizeof(sh), "%u/%u", rt->shard.index, rt->shard.count ? rt->shard.count : 1);
+    snprintf(kept, sizeof(kept), "%zu", cfg_check_count(cfg));
+    snprintf(all, sizeof(all), "%zu", cfg_shard_checks_in_file(cfg));
+    snprintf(slos, sizeof(slos), "%zu", cfg_slo_count(cfg));
+    log_info("running one shard of the configuration", "shard", sh, "checks", kept,
+             "checks_in_file", all, "slos", slos);
+}
+
 static void log_warnings(const struct cfg *cfg)
 {
     struct buf w;
@@ -173,7 +190,7 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     struct cfg *cfg = NULL;
     struct state_file *saved = NULL;
     struct runtime *rt = NULL;
-    struct cfg_load_options lo = {.modules_file = o->modules_file};
+    struct cfg_load_options lo = {.modules_file = o->modules_file, .shard = o->shard};
     enum op_rc rc = cfg_load_file_opts(o->config_file, &lo, &cfg, errors);
     if (rc != OP_OK)
         goto out;
@@ -182,6 +199,8 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     rt->clock = o->clock;
     rt->config_file = xstrdup(o->config_file);
     rt->modules_file = o->modules_file ? xstrdup(o->modules_file) : NULL;
+    rt->shard = o->shard;
+    log_shard(rt, cfg, true);
     rt->storage_path = xstrdup(o->storage_path);
     rt->snapshot_interval_ms = o->snapshot_interval_ms;
     rt->audit = o->audit;
@@ -471,7 +490,8 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
         return OP_ERR_STATE;
     }
     log_debug("loading the configuration", "file", rt->config_file);
-    struct cfg_load_options lo = {.cancel = &rt->stopping, .modules_file = rt->modules_file};
+    struct cfg_load_options lo = {
+        .cancel = &rt->stopping, .modules_file = rt->modules_file, .shard = rt->shard};
     enum op_rc rc = cfg_load_file_opts(rt->config_file, &lo, &cfg, errors);
     if (rc == OP_ERR_STATE) {
         /* Stopping: not a failed reload, the running config stays to the end. */
@@ -503,6 +523,7 @@ enum op_rc rt_reload(struct runtime *rt, struct buf *errors)
         return rc != OP_OK ? rc : hook_rc;
     }
     log_warnings(cfg);
+    log_shard(rt, cfg, false);
     /* O(1): the sender takes the new settings at its next turn, never
      * waiting for a POST in flight. */
     alerts_configure(rt->alerts, cfg_alerting(cfg));
@@ -649,6 +670,8 @@ enum op_rc rt_render(struct runtime *rt, enum expo_format fmt, struct buf *out)
         .audit_unavailable = rt->audit_unavailable,
         .extra = rt->metrics_hook,
         .extra_arg = rt->metrics_hook_arg,
+        .shard_index = rt->shard.index,
+        .shard_count = rt->shard.count ? rt->shard.count : 1,
     };
     probe_loop_overruns(rt->loop, a.overruns);
     buf_reset(out);

@@ -39,6 +39,8 @@ struct rt_options {
     /* audit is NULL because it could not be opened: the metrics page counts
      * that as one write failure. */
     bool audit_unavailable;
+    /* The shard this agent runs (--shard; zeroed: all), kept by reloads. */
+    struct cfg_shard shard;
 };
 
 struct runtime;

@@ -591,6 +591,9 @@ enum op_rc cfg_load_string_opts(const char *text, size_t len, const char *name,
     cfg_parse_modules(&p, tp.modules, c);
     if (p.opts.modules_file && !p.cancelled)
         cfg_load_modules_file(&p, p.opts.modules_file, c);
+    /* Last: the shard's part is cut from a config valid as a whole. */
+    if (p.opts.shard.count > 1 && p.n_errors == 0 && !p.cancelled)
+        cfg_shard_apply(&p, tp.slos, tp.canaries, c);
     if (p.cancelled)
         rc = OP_ERR_STATE;
     else if (p.n_errors == 0 && !errors->failed) {

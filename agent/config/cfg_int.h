@@ -26,6 +26,7 @@ struct cfg {
     struct maint_spec *maint;   /* cfg_maint.c */
     size_t n_maint;
     struct names *maint_names;
+    size_t n_checks_in_file; /* all shards' checks; 0 when not sharded (cfg_shard.c) */
 };
 
 /* The histogram buckets of a check when neither it nor `global:` sets any. */
@@ -61,6 +62,11 @@ void cfg_alerting_free(struct alerting_spec *a);
  * silence needs Alertmanagers). */
 void cfg_parse_maintenance(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c);
 void cfg_maintenance_free(struct cfg *c);
+/* Last, on a config without errors, with opts.shard.count > 1: the rules
+ * of a sharded file (errors at the slos: and canaries: entries), then only
+ * this shard's part of c is kept (cfg_shard.h). */
+void cfg_shard_apply(struct cfg_parser *p, const yaml_node_t *slos, const yaml_node_t *canaries,
+                     struct cfg *c);
 
 /* A Prometheus label name that is not reserved (no __ prefix). */
 bool cfg_label_name_ok(const char *s);

@@ -241,6 +241,11 @@ struct maint_spec {
 
 struct cfg;
 
+/* One shard of n (cfg_shard.h): count 0 or 1 means the whole file. */
+struct cfg_shard {
+    unsigned index, count;
+};
+
 /* How a load treats the file; a NULL options pointer means all defaults. */
 struct cfg_load_options {
     /* Parse every ${env:NAME} and ${file:PATH} reference but resolve none:
@@ -256,6 +261,10 @@ struct cfg_load_options {
      * modules join those of the `modules:` section (modules.h); NULL:
      * none. Borrowed. */
     const char *modules_file;
+    /* Keep only the checks, SLOs, canaries and windows of this shard
+     * (cfg_shard.h); a file whose SLOs or canaries span shards is then
+     * invalid. Zeroed: everything. */
+    struct cfg_shard shard;
 };
 
 /* Parse and validate a file. On success *out is the new config (caller frees

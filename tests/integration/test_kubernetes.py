@@ -1,5 +1,6 @@
-"""The Kubernetes manifests (packaging/kubernetes): the base, the secured overlay and the
-base with its optional hostPath patch are rendered with `kubectl kustomize`, every object
+"""The Kubernetes manifests (packaging/kubernetes): the base, the secured overlay, the
+sharded overlay (a StatefulSet of shards) and the base with its optional hostPath patch
+are rendered with `kubectl kustomize`, every object
 is validated offline against the Kubernetes and Prometheus Operator schemas (npm packages
 kubernetes-models and @kubernetes-models/prometheus-operator, pinned in
 tests/support/k8s-validate and installed with `npm ci` under the build tree on first use),
@@ -27,6 +28,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 K8S = os.path.join(ROOT, "packaging", "kubernetes")
 BASE = os.path.join(K8S, "base")
 SECURED = os.path.join(K8S, "overlays", "secured")
+SHARDED = os.path.join(K8S, "overlays", "sharded")
 CONFIG = os.path.join(BASE, "outpost.yml")
 VALIDATOR_SRC = os.path.join(ROOT, "tests", "support", "k8s-validate")
 VALIDATOR_DIR = os.path.join(os.path.abspath(BUILD), "k8s-validate")
@@ -82,8 +84,9 @@ def kustomize(directory):
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    """{"base", "secured", "hostpath"}: (YAML text, [objects])."""
-    out = {"base": kustomize(BASE), "secured": kustomize(SECURED)}
+    """{"base", "secured", "sharded", "hostpath"}: (YAML text, [objects])."""
+    out = {"base": kustomize(BASE), "secured": kustomize(SECURED),
+           "sharded": kustomize(SHARDED)}
     # The hostPath variant: a copy of the base (symlinks resolved) with the two
     # commented lines of its kustomization.yaml turned on, as the docs say.
     copy = str(tmp_path_factory.mktemp("k8s") / "base")
@@ -167,7 +170,7 @@ def validator():
 
 
 @not_sanitized
-@pytest.mark.parametrize("variant", ["base", "secured", "hostpath"])
+@pytest.mark.parametrize("variant", ["base", "secured", "sharded", "hostpath"])
 def test_every_object_is_valid(rendered, validator, variant):
     out = validator(rendered[variant][0])
     print(f"{variant}:\n{out}")
@@ -403,3 +406,82 @@ def test_hostpath_patch(rendered):
     assert "runAsUser" not in agent_container(objs).get("securityContext", {})
     ns = find(objs, "Namespace", "outpost")
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+@not_sanitized
+def test_sharded_overlay(rendered):
+    """A StatefulSet of shards in place of the DaemonSet: the base's pod (copied, not
+    rewritten) plus its shard from the pod's name, state on a claimed volume, the base's
+    ConfigMap, headless Service and monitoring objects."""
+    base, objs = rendered["base"][1], rendered["sharded"][1]
+    kinds = sorted((o["kind"], o["metadata"]["name"]) for o in objs)
+    base_kinds = sorted((o["kind"], o["metadata"]["name"]) for o in base)
+    assert kinds == sorted(("StatefulSet", n) if k == "DaemonSet" else (k, n)
+                           for k, n in base_kinds)
+    assert find(objs, "ConfigMap") == find(base, "ConfigMap")  # the same file, same name
+    for kind in ("PodMonitor", "PrometheusRule", "Service", "Namespace", "ServiceAccount"):
+        assert find(objs, kind) == find(base, kind), kind
+    sts = find(objs, "StatefulSet", "outpost")["spec"]
+    replicas = sts["replicas"]
+    assert replicas == 3 and sts["podManagementPolicy"] == "Parallel"
+    # Its Service is the base's headless one, selecting these pods.
+    svc = find(objs, "Service", sts["serviceName"])
+    assert svc["spec"]["clusterIP"] == "None"
+    labels = sts["template"]["metadata"]["labels"]
+    assert all(labels.get(k) == v for k, v in svc["spec"]["selector"].items())
+    assert all(labels.get(k) == v for k, v in sts["selector"]["matchLabels"].items())
+    # The pod is the base's, but for the shard variables and the state volume.
+    pod = sts["template"]
+    base_pod = find(base, "DaemonSet", "outpost")["spec"]["template"]
+    (c,) = pod["spec"]["containers"]
+    (bc,) = base_pod["spec"]["containers"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env.pop("OUTPOST_SHARD") == {
+        "name": "OUTPOST_SHARD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
+    shards = env.pop("OUTPOST_SHARDS")["value"]
+    assert shards == str(replicas)  # one shard per replica, no more, no fewer
+    assert env == {e["name"]: e for e in bc["env"]}
+    assert {k: v for k, v in c.items() if k != "env"} == \
+        {k: v for k, v in bc.items() if k != "env"}
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    base_volumes = {v["name"]: v for v in base_pod["spec"]["volumes"]}
+    assert "emptyDir" in base_volumes.pop("state") and volumes == base_volumes
+    assert {k: v for k, v in pod["spec"].items() if k not in ("containers", "volumes")} == \
+        {k: v for k, v in base_pod["spec"].items() if k not in ("containers", "volumes")}
+    assert pod["metadata"] == base_pod["metadata"]
+    # The state mount is the claim's.
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    (claim,) = sts["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == mounts["/var/lib/outpost"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert quantity(claim["spec"]["resources"]["requests"]["storage"]) >= 2**20
+    # The image is the base's, set in one place.
+    assert c["image"] == bc["image"] == "outpost:latest"
+    # The pod security the base asserts holds here too (the Namespace is the base's).
+    assert not pod["spec"].get("hostNetwork") and not pod["spec"].get("initContainers")
+    assert_hardened(c)
+    # The PodMonitor scrapes these pods.
+    sel = find(objs, "PodMonitor", "outpost")["spec"]["selector"]["matchLabels"]
+    assert all(labels.get(k) == v for k, v in sel.items())
+
+
+@not_sanitized
+def test_sharded_pods_find_their_shard(rendered):
+    """Each pod name the StatefulSet makes (<name>-<ordinal>) is a shard the agent
+    accepts with the overlay's OUTPOST_SHARDS, each its own; one more replica would
+    not start."""
+    sts = find(rendered["sharded"][1], "StatefulSet", "outpost")
+    (c,) = sts["spec"]["template"]["spec"]["containers"]
+    shards = next(e["value"] for e in c["env"] if e["name"] == "OUTPOST_SHARDS")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_SHARD")}
+    env.update(POD_IP="10.244.1.7", NODE_NAME="node-1", OUTPOST_SHARDS=shards)
+    name = sts["metadata"]["name"]
+    for i in range(sts["spec"]["replicas"] + 1):
+        env["OUTPOST_SHARD"] = f"{name}-{i}"
+        r = subprocess.run([AGENT_BIN, "--config.check", f"--config.file={CONFIG}"],
+                           capture_output=True, text=True, env=env, timeout=30)
+        if i < sts["spec"]["replicas"]:
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert f"on shard {i}/{shards} " in r.stdout, r.stdout
+        else:
+            assert r.returncode == 2 and "not below OUTPOST_SHARDS" in r.stderr, r
