@@ -61,6 +61,28 @@ static enum op_rc buf_reserve(struct buf *b, size_t n)
     return OP_OK;
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (b->failed || len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
+void buf_prealloc(struct buf *b, size_t n)
+{
+    if (b->failed)
+        return;
+    if (n > b->max - b->len)
+        n = b->max - b->len;
+    if (b->len + n + 1 > b->cap) {
+        b->data = xrealloc(b->data, b->len + n + 1);
+        if (!b->cap)
+            b->data[0] = '\0';
+        b->cap = b->len + n + 1;
+    }
+}
+
 enum op_rc buf_add(struct buf *b, const void *data, size_t n)
 {
     enum op_rc rc = buf_reserve(b, n);
