@@ -122,6 +122,14 @@ static void render_type_gauges(struct expo *e, const struct gen *g)
     free(s);
 }
 
+/* A check with phases or its histogram turned off wants few series: it
+ * also leaves out the ones that are zero by construction or have not
+ * happened yet (cfg: struct check_metrics). */
+static bool lean(const struct check_spec *c)
+{
+    return !c->metrics.phases || !c->metrics.histogram;
+}
+
 static void render_checks(struct expo *e, const struct gen *g)
 {
     struct rec_snapshot *s = xmalloc(sizeof(*s));
@@ -143,9 +151,10 @@ static void render_checks(struct expo *e, const struct gen *g)
         expo_sample_u64(e, "outpost_check_runs_total", "", &l, 1, NULL, s->runs);
     }
 
-    /* Every reason the check's type can report, at 0 until it happens: a
-     * type that adds a reason (a flow's `capture`) adds its series only to
-     * its own checks. */
+    /* Every reason the check's type can report, at 0 until it happens (a
+     * lean check: from its first failure with that reason on): a type that
+     * adds a reason (a flow's `capture`) adds its series only to its own
+     * checks. */
     expo_family(e, "outpost_check_failures_total", EXPO_COUNTER, "Failed probes by reason.");
     for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
@@ -153,6 +162,8 @@ static void render_checks(struct expo *e, const struct gen *g)
         for (size_t k = 0; k < t->n_reasons; k++) {
             enum check_reason r = t->reasons[k];
             struct label l[] = {{"check", c->name}, {"reason", check_reason_name(r)}};
+            if (!s->failures[r] && lean(c))
+                continue;
             expo_sample_u64(e, "outpost_check_failures_total", "", l, 2, NULL, s->failures[r]);
         }
     }
@@ -162,6 +173,10 @@ static void render_checks(struct expo *e, const struct gen *g)
     for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
+        /* All or nothing: a histogram needs its +Inf bucket, and _sum and
+         * _count alone would still be three series. */
+        if (!c->metrics.histogram)
+            continue;
         expo_histogram(e, "outpost_check_duration_seconds", &l, 1, rec_bounds(gen_rec(g, i)),
                        s->n_bounds, s->cumulative, s->sum);
     }
@@ -200,7 +215,7 @@ static void render_checks(struct expo *e, const struct gen *g)
                 "Duration of each phase of the last probe in seconds.");
     for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
-        if (!s->has_result)
+        if (!s->has_result || !c->metrics.phases)
             continue;
         for (int p = 0; p < CHECK_PHASE_COUNT; p++) {
             struct label l[] = {{"check", c->name},
@@ -216,7 +231,7 @@ static void render_checks(struct expo *e, const struct gen *g)
         struct label l = {"check", c->name};
         /* Only types whose runs have an HTTP status: a TCP or DNS check's
          * 0 would read as "no response". */
-        if (s->has_result && gen_check_type(g, i)->status_name)
+        if (s->has_result && gen_check_type(g, i)->status_name && c->metrics.status_code)
             expo_sample(e, "outpost_check_http_status_code", "", &l, 1, NULL, s->status);
     }
 
@@ -236,6 +251,8 @@ static void render_checks(struct expo *e, const struct gen *g)
     for (size_t i = 0; i < gen_check_count(g); i++) {
         const struct check_spec *c = snap(g, i, s);
         struct label l = {"check", c->name};
+        if (lean(c) && !c->policy.retry_attempts)
+            continue;
         expo_sample_u64(e, "outpost_check_retries_total", "", &l, 1, NULL, s->retries);
     }
     free(s);

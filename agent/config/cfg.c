@@ -175,6 +175,34 @@ static bool policy_map(struct cfg_parser *p, yaml_node_t *v, const char *path,
     return true;
 }
 
+/* ---- optional series (global and per check) ---- */
+
+static const struct cfg_field metrics_fields[] = {
+    {.key = "phases",
+     .kind = CFG_BOOL,
+     .offset = offsetof(struct check_metrics, phases),
+     .def_i = 1},
+    {.key = "histogram",
+     .kind = CFG_BOOL,
+     .offset = offsetof(struct check_metrics, histogram),
+     .def_i = 1},
+    {.key = "status_code",
+     .kind = CFG_BOOL,
+     .offset = offsetof(struct check_metrics, status_code),
+     .def_i = 1},
+    {0},
+};
+
+/* `metrics:` into m; the keys it leaves out keep their value. */
+static bool metrics_map(struct cfg_parser *p, yaml_node_t *v, const char *path,
+                        struct check_metrics *m)
+{
+    if (!cfg_want_mapping(p, v, path))
+        return false;
+    (void)cfg_walk_fields(p, v, path, metrics_fields, m, NULL, NULL, NULL);
+    return true;
+}
+
 /* ---- global ---- */
 
 static bool global_buckets(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
@@ -195,6 +223,12 @@ static bool global_retry(struct cfg_parser *p, yaml_node_t *v, const char *path,
     return policy_map(p, v, path, retry_fields, &p->policy);
 }
 
+static bool global_metrics(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    (void)obj;
+    return metrics_map(p, v, path, &p->metrics);
+}
+
 static const struct cfg_field global_fields[] = {
     {.key = "interval",
      .kind = CFG_DURATION,
@@ -207,6 +241,7 @@ static const struct cfg_field global_fields[] = {
     {.key = "histogram_buckets", .kind = CFG_CUSTOM, .parse = global_buckets},
     {.key = "alert", .kind = CFG_CUSTOM, .parse = global_alert},
     {.key = "retry", .kind = CFG_CUSTOM, .parse = global_retry},
+    {.key = "metrics", .kind = CFG_CUSTOM, .parse = global_metrics},
     {0},
 };
 
@@ -214,6 +249,7 @@ void cfg_parse_global(struct cfg_parser *p, const yaml_node_t *n)
 {
     cfg_fields_default(global_fields, p);
     policy_defaults(&p->policy);
+    cfg_fields_default(metrics_fields, &p->metrics);
     if (!n || cfg_is_null(n) || !cfg_want_mapping(p, n, "global"))
         return;
     cfg_seen seen = cfg_walk_fields(p, n, "global", global_fields, p, NULL, NULL, NULL);
@@ -251,6 +287,11 @@ static bool check_retry(struct cfg_parser *p, yaml_node_t *v, const char *path, 
     return policy_map(p, v, path, retry_fields, &((struct check_spec *)obj)->policy);
 }
 
+static bool check_metrics_key(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    return metrics_map(p, v, path, &((struct check_spec *)obj)->metrics);
+}
+
 /* The keys every check has; every other key belongs to its type. */
 static const struct cfg_field check_fields[] = {
     {.key = "name", .kind = CFG_STR, .offset = offsetof(struct check_spec, name)},
@@ -261,6 +302,7 @@ static const struct cfg_field check_fields[] = {
     {.key = "histogram_buckets", .kind = CFG_CUSTOM, .parse = check_buckets},
     {.key = "alert", .kind = CFG_CUSTOM, .parse = check_alert},
     {.key = "retry", .kind = CFG_CUSTOM, .parse = check_retry},
+    {.key = "metrics", .kind = CFG_CUSTOM, .parse = check_metrics_key},
     {0},
 };
 
@@ -302,7 +344,8 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     bool arm = cs->sched_key != NULL; /* a canary arm: name and interval are preset */
     int64_t preset_interval = cs->interval_ms;
     cs->line = (int)n->start_mark.line + 1;
-    cs->policy = p->policy; /* each key of `alert:` and `retry:` overrides one */
+    cs->policy = p->policy;   /* each key of `alert:` and `retry:` overrides one */
+    cs->metrics = p->metrics; /* and each key of `metrics:` */
     cs->type = entry_type(p, n, path);
     if (cs->type)
         cs->spec = cs->type->new_spec();

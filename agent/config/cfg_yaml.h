@@ -46,6 +46,7 @@ struct cfg_parser {
     double *buckets;
     size_t n_buckets;
     struct check_policy policy;
+    struct check_metrics metrics;
     bool cancelled; /* opts.cancel was seen set: the walk stops */
     /* Set by a flow while its step's url, headers or body expands: a
      * ${capture:NAME} reference is kept as a marker (CFG_CAPTURE_MARK) for

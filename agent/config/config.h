@@ -95,6 +95,16 @@ struct check_policy {
 
 #define CFG_MAX_RETRIES 10
 
+/* Which optional series a check exports on /metrics: per check, defaults
+ * from `global:`, all true. A check with phases or histogram off is lean:
+ * it also leaves out failure reasons it has not seen and, without
+ * retries, its retry counter. */
+struct check_metrics {
+    bool phases;      /* outpost_check_phase_duration_seconds */
+    bool histogram;   /* outpost_check_duration_seconds */
+    bool status_code; /* outpost_check_http_status_code */
+};
+
 /* One configured check: what every type has; the rest is in `spec`. */
 struct check_spec {
     char *name;
@@ -105,6 +115,7 @@ struct check_spec {
     double *buckets; /* histogram upper bounds, strictly increasing, no +Inf */
     size_t n_buckets;
     struct check_policy policy;
+    struct check_metrics metrics;
     char *sched_key; /* phase offset key; NULL = name. Inline canary arms share one. */
     int line;        /* where the entry starts, 1-based */
     void *spec;      /* the type's settings, owned (type->free_spec) */
