@@ -6,6 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Rooms from this size on are faulted in by buf_prealloc. */
+#define BUF_PREFAULT_BYTES (2u << 20)
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -75,11 +80,24 @@ void buf_prealloc(struct buf *b, size_t n)
         return;
     if (n > b->max - b->len)
         n = b->max - b->len;
-    if (b->len + n + 1 > b->cap) {
-        b->data = xrealloc(b->data, b->len + n + 1);
-        if (!b->cap)
-            b->data[0] = '\0';
-        b->cap = b->len + n + 1;
+    if (b->len + n + 1 <= b->cap)
+        return;
+    b->data = xrealloc(b->data, b->len + n + 1);
+    if (!b->cap)
+        b->data[0] = '\0';
+    b->cap = b->len + n + 1;
+    if (n < BUF_PREFAULT_BYTES)
+        return;
+    /* Whole pages of the new room only; both calls are hints, and a kernel
+     * without them (before 5.14) just faults page by page as before. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)b->data + b->len + 1 + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)b->data + b->cap) & ~(page - 1);
+    if (hi > lo) {
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#endif
     }
 }
 
