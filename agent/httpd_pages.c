@@ -4,16 +4,10 @@
 #include "log.h"
 #include "runtime.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <zlib.h>
-
-/* The nice value of a thread that renders a shared page. */
-#define HTTPD_RENDER_NICE 10
 
 /* The bytes libmicrohttpd copies out of a page per write: each response
  * owns a buffer this large for as long as its client is connected, so it
@@ -57,26 +51,9 @@ static void log_too_large(const char *what, unsigned cap_bytes)
     log_error("page exceeds its size cap", "page", what, "cap_bytes", cap);
 }
 
-/* Rendering yields to probing: a 10,000-check metrics page keeps a core busy for
- * tens of milliseconds, and a probe thread on the same core would start
- * its probes that much late. At nice 10 the renderer is preempted as soon
- * as the probe thread wakes, and still gets about a tenth of a core that
- * the probe thread keeps busy. Per thread (Linux): only the thread serving
- * this request, which serves nothing but HTTP. Lowering one's own
- * priority needs no privilege; it is not raised again (that would). */
-static void yield_to_probes(void)
-{
-    id_t tid = (id_t)gettid();
-    errno = 0;
-    int now = getpriority(PRIO_PROCESS, tid);
-    if (errno == 0 && now < HTTPD_RENDER_NICE)
-        (void)setpriority(PRIO_PROCESS, tid, HTTPD_RENDER_NICE);
-}
-
 enum op_rc httpd_render_page(void *arg, unsigned variant, struct buf *out)
 {
     struct httpd *h = arg;
-    yield_to_probes();
     if (variant == HTTPD_PAGE_CHECKS) {
         buf_init(out, RT_MAX_CHECKS_JSON_BYTES);
         enum op_rc rc = rt_checks_json(h->rt, NULL, out);
