@@ -139,13 +139,14 @@ static bool le_cached(struct expo *e, const double *bounds, size_t n)
 {
     if (n > EXPO_LE_CACHE)
         return false;
-    if (e->le_n == n && memcmp(e->le_bounds, bounds, n * sizeof(*bounds)) == 0)
+    if (e->le_n == n && (n == 0 || memcmp(e->le_bounds, bounds, n * sizeof(*bounds)) == 0))
         return true;
     for (size_t i = 0; i < n; i++) {
         expo_format_double(e->le_text[i], sizeof(e->le_text[i]), bounds[i]);
         e->le_len[i] = (unsigned char)strlen(e->le_text[i]);
     }
-    memcpy(e->le_bounds, bounds, n * sizeof(*bounds));
+    if (n)
+        memcpy(e->le_bounds, bounds, n * sizeof(*bounds));
     e->le_n = n;
     return true;
 }

@@ -441,6 +441,74 @@ static void test_histogram(void **state)
     buf_free(&b);
 }
 
+/* One histogram line by line, as the writer did before it repeated line
+ * starts and kept the bounds' text: what every path must still give. */
+static void reference_histogram(struct buf *b, const char *name, const struct label *labels,
+                                size_t n_labels, const double *bounds, size_t n,
+                                const uint64_t *cumulative, double sum)
+{
+    struct expo e;
+    expo_init(&e, b, EXPO_TEXT);
+    for (size_t i = 0; i <= n; i++) {
+        char le[64];
+        if (i < n)
+            expo_format_double(le, sizeof(le), bounds[i]);
+        else
+            snprintf(le, sizeof(le), "+Inf");
+        struct label extra = {"le", le};
+        expo_sample_u64(&e, name, "_bucket", labels, n_labels, &extra, cumulative[i]);
+    }
+    expo_sample(&e, name, "_sum", labels, n_labels, NULL, sum);
+    expo_sample_u64(&e, name, "_count", labels, n_labels, NULL, cumulative[n]);
+}
+
+/* Histograms one after another on one writer, as a scrape writes them:
+ * bounds that repeat, change, outnumber the kept text (70 > 64), labels
+ * with escapes and a label set too long to repeat by copy; each must be
+ * exactly its line-by-line text. */
+static void test_histogram_sequence(void **state)
+{
+    (void)state;
+    double many[70];
+    uint64_t cum[71];
+    for (size_t i = 0; i < 70; i++) {
+        many[i] = 0.001 * (double)(i + 1);
+        cum[i] = i * 3;
+    }
+    cum[70] = 300;
+    char longv[700];
+    memset(longv, 'x', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = '\0';
+    const double two[] = {0.25, 1};
+    const double other[] = {0.5, 1};
+    const struct {
+        const double *bounds;
+        size_t n;
+        const char *value;
+        size_t n_labels;
+    } rows[] = {
+        {two, 2, "a", 1},   {two, 2, "b\"\\\n", 1}, {other, 2, "c", 1},
+        {many, 70, "d", 1}, {many, 70, longv, 1},   {two, 2, longv, 1},
+        {two, 2, "e", 0},   {NULL, 0, "f", 1},      {other, 2, "g", 1},
+    };
+    struct buf got, want;
+    buf_init(&got, OUT_MAX);
+    buf_init(&want, OUT_MAX);
+    struct expo e;
+    expo_init(&e, &got, EXPO_TEXT);
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        struct label l = {"check", rows[i].value};
+        expo_histogram(&e, "h_seconds", &l, rows[i].n_labels, rows[i].bounds, rows[i].n, cum, 1.5);
+        reference_histogram(&want, "h_seconds", &l, rows[i].n_labels, rows[i].bounds, rows[i].n,
+                            cum, 1.5);
+        assert_false(got.failed);
+        if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+            fail_msg("row %zu: histogram text differs", i);
+    }
+    buf_free(&got);
+    buf_free(&want);
+}
+
 static void test_histogram_no_bounds_no_labels(void **state)
 {
     (void)state;
@@ -714,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_sample_u64_table),
         cmocka_unit_test(test_histogram),
         cmocka_unit_test(test_histogram_no_bounds_no_labels),
+        cmocka_unit_test(test_histogram_sequence),
         cmocka_unit_test(test_document_openmetrics),
         cmocka_unit_test(test_finish),
         cmocka_unit_test(test_writer_reports_cap),
