@@ -92,6 +92,9 @@ struct httpd {
     atomic_uint_fast64_t requests[ROUTE_COUNT][HTTPD_STATUS_SLOTS];
     struct conntrack *ct;
     struct pages *pages;
+    /* The size of the last plain metrics page of each format: the next
+     * render reserves about that much up front (httpd_pages.c). */
+    atomic_size_t last_plain_len[2];
     struct history *history;              /* borrowed; NULL: not open */
     atomic_uint_fast64_t history_missing; /* gate calls not recorded for that */
     /* The reaper: read deadlines and stale pages, on its own thread. */

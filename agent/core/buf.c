@@ -6,6 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Rooms from this size on are faulted in by buf_prealloc. */
+#define BUF_PREFAULT_BYTES (2u << 20)
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -59,6 +64,41 @@ static enum op_rc buf_reserve(struct buf *b, size_t n)
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
     return OP_OK;
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (b->failed || len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
+void buf_prealloc(struct buf *b, size_t n)
+{
+    if (b->failed)
+        return;
+    if (n > b->max - b->len)
+        n = b->max - b->len;
+    if (b->len + n + 1 <= b->cap)
+        return;
+    b->data = xrealloc(b->data, b->len + n + 1);
+    if (!b->cap)
+        b->data[0] = '\0';
+    b->cap = b->len + n + 1;
+    if (n < BUF_PREFAULT_BYTES)
+        return;
+    /* Whole pages of the new room only; both calls are hints, and a kernel
+     * without them (before 5.14) just faults page by page as before. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)b->data + b->len + 1 + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)b->data + b->cap) & ~(page - 1);
+    if (hi > lo) {
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#endif
+    }
 }
 
 enum op_rc buf_add(struct buf *b, const void *data, size_t n)

@@ -53,6 +53,16 @@ enum op_rc buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(p
 enum op_rc buf_vaddf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* Drop the content from offset len on (len <= b->len); a failed buffer
+ * stays failed. For a writer taking back what it just appended. */
+void buf_truncate(struct buf *b, size_t len);
+/* Make room for n more bytes now, so that appends up to that size do not
+ * move the content (a hint: the cap still applies to what is appended).
+ * A large room is also faulted in at once, in huge pages where the
+ * kernel allows: a buffer written front to back (a metrics page of tens
+ * of MB) otherwise takes one page fault per 4 KiB. */
+void buf_prealloc(struct buf *b, size_t n);
+
 /* Append s as a double-quoted JSON string: backslash, quote and control
  * characters escaped (\n, \t, \r short, others \u00XX). Also valid as a
  * quoted logfmt value. */

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,99 @@ enum op_rc parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
     return OP_OK;
 }
 
+size_t fmt_u64(char *out, uint64_t v)
+{
+    char tmp[FMT_U64_BYTES];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+/* Powers of ten that doubles hold exactly. */
+static const double exact_p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/*
+ * The text "%.15g" gives for a non-whole v, without printf and strtod,
+ * when v has a decimal of at most 15 significant digits that reads back
+ * as v; false otherwise (the caller takes the slow path).
+ *
+ * Why it is the same text: m / 10^k with m < 2^53 and k <= 22 is one
+ * correctly rounded IEEE division of exact operands, so it equals what
+ * strtod makes of "m e-k": the test below is the round-trip test. A
+ * decimal of at most 15 digits that round-trips lies within half an ulp
+ * of v, which is less than half the spacing of 15-digit decimals, so it
+ * is the only one and it is what rounding v to 15 digits gives; the
+ * smallest k finds it without trailing zeros, as %g strips them. The
+ * layout then follows %g with precision 15.
+ */
+static bool fmt_double_short(char *out, size_t cap, double v)
+{
+    double a = fabs(v);
+    if (!(a >= 1e-7 && a < 1e15))
+        return false;
+    uint64_t m = 0;
+    size_t k = 1;
+    for (; k < ARRAY_SIZE(exact_p10); k++) {
+        double scaled = a * exact_p10[k];
+        if (scaled >= 1e15)
+            return false;
+        m = (uint64_t)llround(scaled);
+        if ((double)m / exact_p10[k] == a)
+            break;
+    }
+    if (k == ARRAY_SIZE(exact_p10) || m == 0)
+        return false;
+    char dig[FMT_U64_BYTES];
+    int nd = (int)fmt_u64(dig, m);
+    int x = nd - 1 - (int)k; /* decimal exponent of the first digit */
+    char t[FMT_DOUBLE_BYTES];
+    size_t n = 0;
+    if (v < 0)
+        t[n++] = '-';
+    if (x < -4) {
+        /* %g's exponent form: d[.ddd]e-XX, at least two exponent digits. */
+        t[n++] = dig[0];
+        if (nd > 1) {
+            t[n++] = '.';
+            memcpy(t + n, dig + 1, (size_t)nd - 1);
+            n += (size_t)nd - 1;
+        }
+        t[n++] = 'e';
+        t[n++] = '-';
+        int e = -x;
+        if (e >= 100)
+            t[n++] = (char)('0' + e / 100);
+        t[n++] = (char)('0' + e / 10 % 10);
+        t[n++] = (char)('0' + e % 10);
+    } else if (x >= 0) {
+        memcpy(t + n, dig, (size_t)x + 1);
+        n += (size_t)x + 1;
+        t[n++] = '.';
+        memcpy(t + n, dig + x + 1, (size_t)(nd - x - 1));
+        n += (size_t)(nd - x - 1);
+    } else {
+        t[n++] = '0';
+        t[n++] = '.';
+        for (int i = 0; i < -x - 1; i++)
+            t[n++] = '0';
+        memcpy(t + n, dig, (size_t)nd);
+        n += (size_t)nd;
+    }
+    if (n + 1 > cap)
+        return false;
+    memcpy(out, t, n);
+    out[n] = '\0';
+    return true;
+}
+
 void fmt_double(char *out, size_t cap, double v)
 {
     if (isnan(v)) {
@@ -124,9 +218,21 @@ void fmt_double(char *out, size_t cap, double v)
      * exponent; everything else in the fewest digits that round-trip
      * (%g's default 6 digits would lose precision). */
     if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        /* "%.0f" by hand: a scrape prints hundreds of thousands. */
+        char t[FMT_U64_BYTES + 1];
+        size_t n = 0;
+        if (signbit(v))
+            t[n++] = '-';
+        n += fmt_u64(t + n, (uint64_t)fabs(v));
+        if (n + 1 <= cap) {
+            memcpy(out, t, n + 1);
+            return;
+        }
         snprintf(out, cap, "%.0f", v);
         return;
     }
+    if (fmt_double_short(out, cap, v))
+        return;
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(out, cap, "%.*g", prec, v);
         /* ERANGE (subnormals) still returns the nearest double, which is

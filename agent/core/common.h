@@ -57,6 +57,11 @@ uint64_t hash_mem_from(uint64_t h, const void *p, size_t n);
  * it has); *out is written only on OP_OK. */
 enum op_rc parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out) WUR;
 
+/* Room fmt_u64 needs, NUL included. */
+#define FMT_U64_BYTES 24
+/* v in decimal into out (FMT_U64_BYTES); returns the length. */
+size_t fmt_u64(char *out, uint64_t v);
+
 /* Room fmt_double needs, NUL included: "%.17g" of any double is at most 24
  * characters. */
 #define FMT_DOUBLE_BYTES 32

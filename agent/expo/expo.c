@@ -7,10 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+/* The longest bucket line start (name, labels, le=") repeated by copy. */
+#define EXPO_MAX_BUCKET_PREFIX 512
+
 void expo_init(struct expo *e, struct buf *b, enum expo_format fmt)
 {
     e->b = b;
     e->fmt = fmt;
+    e->le_n = EXPO_LE_CACHE + 1;
 }
 
 void expo_format_double(char *out, size_t cap, double v)
@@ -20,15 +24,15 @@ void expo_format_double(char *out, size_t cap, double v)
 
 void expo_escape_label(struct buf *b, const char *v)
 {
-    for (const char *p = v; *p; p++) {
-        if (*p == '\\')
-            buf_adds(b, "\\\\");
-        else if (*p == '"')
-            buf_adds(b, "\\\"");
-        else if (*p == '\n')
-            buf_adds(b, "\\n");
-        else
-            buf_addc(b, *p);
+    /* Runs without anything to escape (nearly every value) in one copy. */
+    for (const char *p = v;;) {
+        size_t run = strcspn(p, "\\\"\n");
+        buf_add(b, p, run);
+        p += run;
+        if (!*p)
+            return;
+        buf_adds(b, *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : "\\n");
+        p++;
     }
 }
 
@@ -79,7 +83,9 @@ void expo_family(struct expo *e, const char *name, enum expo_type type, const ch
     expo_escape_help(e->b, help, e->fmt);
     buf_adds(e->b, "\n# TYPE ");
     buf_add(e->b, name, len);
-    buf_addf(e->b, " %s\n", tname);
+    buf_addc(e->b, ' ');
+    buf_adds(e->b, tname);
+    buf_addc(e->b, '\n');
 }
 
 static void put_series(struct expo *e, const char *name, const char *suffix,
@@ -105,33 +111,89 @@ static void put_series(struct expo *e, const char *name, const char *suffix,
 void expo_sample(struct expo *e, const char *name, const char *suffix, const struct label *labels,
                  size_t n_labels, const struct label *extra, double value)
 {
-    char num[64];
-    expo_format_double(num, sizeof(num), value);
+    char num[FMT_DOUBLE_BYTES + 2];
+    num[0] = ' ';
+    expo_format_double(num + 1, FMT_DOUBLE_BYTES, value);
+    size_t n = strlen(num);
+    num[n] = '\n';
     put_series(e, name, suffix, labels, n_labels, extra);
-    buf_addc(e->b, ' ');
-    buf_adds(e->b, num);
-    buf_addc(e->b, '\n');
+    buf_add(e->b, num, n + 1);
 }
 
 void expo_sample_u64(struct expo *e, const char *name, const char *suffix,
                      const struct label *labels, size_t n_labels, const struct label *extra,
                      uint64_t value)
 {
+    char num[FMT_U64_BYTES + 2];
+    num[0] = ' ';
+    size_t n = fmt_u64(num + 1, value);
+    num[n + 1] = '\n';
     put_series(e, name, suffix, labels, n_labels, extra);
-    buf_addf(e->b, " %llu\n", (unsigned long long)value);
+    buf_add(e->b, num, n + 2);
+}
+
+/* Under e: the text of bounds[0..n), formatted once while the bounds stay
+ * the same from one histogram to the next. False when n is too many to
+ * keep. */
+static bool le_cached(struct expo *e, const double *bounds, size_t n)
+{
+    if (n > EXPO_LE_CACHE)
+        return false;
+    if (e->le_n == n && (n == 0 || memcmp(e->le_bounds, bounds, n * sizeof(*bounds)) == 0))
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        expo_format_double(e->le_text[i], sizeof(e->le_text[i]), bounds[i]);
+        e->le_len[i] = (unsigned char)strlen(e->le_text[i]);
+    }
+    if (n)
+        memcpy(e->le_bounds, bounds, n * sizeof(*bounds));
+    e->le_n = n;
+    return true;
 }
 
 void expo_histogram(struct expo *e, const char *name, const struct label *labels, size_t n_labels,
                     const double *bounds, size_t n, const uint64_t *cumulative, double sum)
 {
-    char le[64];
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n)
-            expo_format_double(le, sizeof(le), bounds[i]);
-        else
-            snprintf(le, sizeof(le), "+Inf");
-        struct label extra = {"le", le};
-        expo_sample_u64(e, name, "_bucket", labels, n_labels, &extra, cumulative[i]);
+    /* Every bucket line starts the same up to its bound: write that prefix
+     * once, keep a copy, and repeat it. */
+    char pre[EXPO_MAX_BUCKET_PREFIX];
+    size_t start = e->b->len, plen = 0;
+    put_series(e, name, "_bucket", labels, n_labels, NULL);
+    if (n_labels) {
+        buf_truncate(e->b, e->b->len - 1); /* reopen the label set */
+        buf_add(e->b, ",le=\"", 5);
+    } else {
+        buf_add(e->b, "{le=\"", 5);
+    }
+    if (e->b->failed)
+        return;
+    plen = e->b->len - start;
+    if (plen <= sizeof(pre) && le_cached(e, bounds, n)) {
+        memcpy(pre, e->b->data + start, plen);
+        for (size_t i = 0; i <= n; i++) {
+            char num[FMT_U64_BYTES + 3] = "\"} ";
+            size_t k = fmt_u64(num + 3, cumulative[i]);
+            num[k + 3] = '\n';
+            if (i)
+                buf_add(e->b, pre, plen);
+            if (i < n)
+                buf_add(e->b, e->le_text[i], e->le_len[i]);
+            else
+                buf_add(e->b, "+Inf", 4);
+            buf_add(e->b, num, k + 4);
+        }
+    } else {
+        /* Long labels or many bounds: line by line. */
+        buf_truncate(e->b, start);
+        char le[64];
+        for (size_t i = 0; i <= n; i++) {
+            if (i < n)
+                expo_format_double(le, sizeof(le), bounds[i]);
+            else
+                snprintf(le, sizeof(le), "+Inf");
+            struct label extra = {"le", le};
+            expo_sample_u64(e, name, "_bucket", labels, n_labels, &extra, cumulative[i]);
+        }
     }
     expo_sample(e, name, "_sum", labels, n_labels, NULL, sum);
     expo_sample_u64(e, name, "_count", labels, n_labels, NULL, cumulative[n]);

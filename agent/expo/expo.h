@@ -25,10 +25,20 @@ struct label {
     const char *value;
 };
 
+/* Bucket bounds whose text the writer keeps between histograms. */
+#define EXPO_LE_CACHE 64
+
 /* Writer state; lives on the caller's stack. b is borrowed. */
 struct expo {
     struct buf *b;
     enum expo_format fmt;
+    /* The bounds of the last histogram and their text: every check of a
+     * scrape usually has the same ones, and formatting them is most of
+     * what a histogram costs. le_n > EXPO_LE_CACHE: nothing kept. */
+    size_t le_n;
+    double le_bounds[EXPO_LE_CACHE];
+    char le_text[EXPO_LE_CACHE][FMT_DOUBLE_BYTES];
+    unsigned char le_len[EXPO_LE_CACHE];
 };
 
 void expo_init(struct expo *e, struct buf *b, enum expo_format fmt);

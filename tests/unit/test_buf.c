@@ -18,6 +18,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* truncate takes back what was appended; prealloc makes room (large
+ * rooms faulted in) without changing the content or the cap. */
+static void test_truncate_prealloc(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 8u << 20);
+    buf_prealloc(&b, 4u << 20);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(buf_str(&b), "");
+    assert_true(b.cap >= (4u << 20) + 1);
+    assert_int_equal(buf_adds(&b, "hello}"), OP_OK);
+    buf_truncate(&b, b.len - 1);
+    assert_int_equal(buf_adds(&b, ",x"), OP_OK);
+    assert_string_equal(buf_str(&b), "hello,x");
+    buf_truncate(&b, 100); /* beyond the content: nothing */
+    assert_string_equal(buf_str(&b), "hello,x");
+    buf_prealloc(&b, 64u << 20); /* clipped to the cap */
+    assert_true(b.cap <= (8u << 20) + 1);
+    assert_string_equal(buf_str(&b), "hello,x");
+    buf_free(&b);
+
+    buf_init(&b, 4);
+    assert_int_equal(buf_adds(&b, "hello"), OP_ERR_LIMIT);
+    buf_truncate(&b, 0);
+    buf_prealloc(&b, 2);
+    assert_true(b.failed); /* stays failed */
+    buf_free(&b);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -517,12 +547,19 @@ static void test_split_address_long_host(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),         cmocka_unit_test(test_cap),
-        cmocka_unit_test(test_failed_sticky), cmocka_unit_test(test_failed_absorbing),
-        cmocka_unit_test(test_cap_overflow),  cmocka_unit_test(test_addf),
-        cmocka_unit_test(test_growth),        cmocka_unit_test(test_take_reset),
-        cmocka_unit_test(test_json_number),   cmocka_unit_test(test_parse_u64),
-        cmocka_unit_test(test_split_address), cmocka_unit_test(test_split_address_long_host),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_truncate_prealloc),
+        cmocka_unit_test(test_failed_sticky),
+        cmocka_unit_test(test_failed_absorbing),
+        cmocka_unit_test(test_cap_overflow),
+        cmocka_unit_test(test_addf),
+        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_take_reset),
+        cmocka_unit_test(test_json_number),
+        cmocka_unit_test(test_parse_u64),
+        cmocka_unit_test(test_split_address),
+        cmocka_unit_test(test_split_address_long_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

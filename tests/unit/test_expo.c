@@ -128,6 +128,85 @@ static void test_format_double_round_trip(void **state)
     }
 }
 
+/* The text the formatter had before its printf-free paths: "%.0f" for
+ * whole numbers below 2^53, else the first of %.15g, %.16g, %.17g that
+ * reads back. The fast paths must give exactly these bytes. */
+static void reference_double(char *out, size_t cap, double v)
+{
+    if (isnan(v)) {
+        snprintf(out, cap, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(out, cap, "%.0f", v);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, cap, "%.*g", prec, v);
+        char *end;
+        if (strtod(out, &end) == v && *end == '\0')
+            return;
+    }
+}
+
+static void expect_as_reference(const char *what, uint64_t i, double v)
+{
+    char got[64], want[64];
+    expo_format_double(got, sizeof(got), v);
+    reference_double(want, sizeof(want), v);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s %llu (%.17g): got \"%s\", want \"%s\"", what, (unsigned long long)i, v, got,
+                 want);
+}
+
+/* Byte for byte what printf gives, for the values a scrape is made of:
+ * microsecond and nanosecond durations, millisecond timestamps, bucket
+ * bounds, decimal fractions of every length, and random bit patterns. */
+static void test_format_double_as_printf(void **state)
+{
+    (void)state;
+    const double fixed[] = {-0.0,   0.5,    3e-06,   2e-05,   1e-06,     1.551855, 0.0001,
+                            0.0005, 0.025,  2.5,     1e-05,   0.00012,   9.5e-05,  1e15 - 0.5,
+                            1e-7,   1.1e-7, 9.9e-08, 123.456, 0.3 - 0.1, 5e-324,   -2.5e-06};
+    for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+        expect_as_reference("fixed", i, fixed[i]);
+    uint64_t x = 0x243f6a8885a308d3ull;
+    for (uint64_t i = 0; i < 300000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t r = x >> 16;
+        double v;
+        switch (i % 6) {
+        case 0: /* a duration in microseconds */
+            v = (double)(r % 100000000) / 1e6;
+            break;
+        case 1: /* in nanoseconds */
+            v = (double)(r % 10000000000ull) / 1e9;
+            break;
+        case 2: /* a wall-clock time in milliseconds */
+            v = (double)(1700000000000ull + r % 100000000000ull) / 1e3;
+            break;
+        case 3: /* d digits after the point, 1 to 15 */
+            v = (double)(r % 1000000000000000ull) / pow(10, (double)(1 + r % 15));
+            break;
+        case 4: { /* any finite bit pattern */
+            uint64_t bits = x;
+            memcpy(&v, &bits, sizeof(v));
+            if (!isfinite(v))
+                v = 1.25;
+            break;
+        }
+        default: /* a sum of durations */
+            v = (double)(r % 1000) * 0.001 + (double)(r % 7919) * 1e-6;
+            break;
+        }
+        expect_as_reference("lcg", i, (i & 1) && i % 5 == 0 ? -v : v);
+    }
+}
+
 /* ---- escaping ---- */
 
 static char *escape_label(const char *v)
@@ -360,6 +439,74 @@ static void test_histogram(void **state)
                                      "d_seconds_sum{check=\"a\",group=\"g\"} 4.25\n"
                                      "d_seconds_count{check=\"a\",group=\"g\"} 5\n");
     buf_free(&b);
+}
+
+/* One histogram line by line, as the writer did before it repeated line
+ * starts and kept the bounds' text: what every path must still give. */
+static void reference_histogram(struct buf *b, const char *name, const struct label *labels,
+                                size_t n_labels, const double *bounds, size_t n,
+                                const uint64_t *cumulative, double sum)
+{
+    struct expo e;
+    expo_init(&e, b, EXPO_TEXT);
+    for (size_t i = 0; i <= n; i++) {
+        char le[64];
+        if (i < n)
+            expo_format_double(le, sizeof(le), bounds[i]);
+        else
+            snprintf(le, sizeof(le), "+Inf");
+        struct label extra = {"le", le};
+        expo_sample_u64(&e, name, "_bucket", labels, n_labels, &extra, cumulative[i]);
+    }
+    expo_sample(&e, name, "_sum", labels, n_labels, NULL, sum);
+    expo_sample_u64(&e, name, "_count", labels, n_labels, NULL, cumulative[n]);
+}
+
+/* Histograms one after another on one writer, as a scrape writes them:
+ * bounds that repeat, change, outnumber the kept text (70 > 64), labels
+ * with escapes and a label set too long to repeat by copy; each must be
+ * exactly its line-by-line text. */
+static void test_histogram_sequence(void **state)
+{
+    (void)state;
+    double many[70];
+    uint64_t cum[71];
+    for (size_t i = 0; i < 70; i++) {
+        many[i] = 0.001 * (double)(i + 1);
+        cum[i] = i * 3;
+    }
+    cum[70] = 300;
+    char longv[700];
+    memset(longv, 'x', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = '\0';
+    const double two[] = {0.25, 1};
+    const double other[] = {0.5, 1};
+    const struct {
+        const double *bounds;
+        size_t n;
+        const char *value;
+        size_t n_labels;
+    } rows[] = {
+        {two, 2, "a", 1},   {two, 2, "b\"\\\n", 1}, {other, 2, "c", 1},
+        {many, 70, "d", 1}, {many, 70, longv, 1},   {two, 2, longv, 1},
+        {two, 2, "e", 0},   {NULL, 0, "f", 1},      {other, 2, "g", 1},
+    };
+    struct buf got, want;
+    buf_init(&got, OUT_MAX);
+    buf_init(&want, OUT_MAX);
+    struct expo e;
+    expo_init(&e, &got, EXPO_TEXT);
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        struct label l = {"check", rows[i].value};
+        expo_histogram(&e, "h_seconds", &l, rows[i].n_labels, rows[i].bounds, rows[i].n, cum, 1.5);
+        reference_histogram(&want, "h_seconds", &l, rows[i].n_labels, rows[i].bounds, rows[i].n,
+                            cum, 1.5);
+        assert_false(got.failed);
+        if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+            fail_msg("row %zu: histogram text differs", i);
+    }
+    buf_free(&got);
+    buf_free(&want);
 }
 
 static void test_histogram_no_bounds_no_labels(void **state)
@@ -627,6 +774,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_double_table),
         cmocka_unit_test(test_format_double_round_trip),
+        cmocka_unit_test(test_format_double_as_printf),
         cmocka_unit_test(test_escape_label),
         cmocka_unit_test(test_escape_help),
         cmocka_unit_test(test_family_table),
@@ -634,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_sample_u64_table),
         cmocka_unit_test(test_histogram),
         cmocka_unit_test(test_histogram_no_bounds_no_labels),
+        cmocka_unit_test(test_histogram_sequence),
         cmocka_unit_test(test_document_openmetrics),
         cmocka_unit_test(test_finish),
         cmocka_unit_test(test_writer_reports_cap),
