@@ -67,28 +67,38 @@ static void note_stall(struct probe_loop *pl, int64_t now)
     pl->load = sched_load_update(pl->load, dt, stall);
 }
 
-static void arm(struct probe_loop *pl)
+/*
+ * Set the timerfd for the earliest deadline, lazily: only when that is
+ * earlier than what the timerfd holds, or when what it holds has passed
+ * (it fired). A deadline that moved later is left armed: the timerfd then
+ * fires early, nothing is due, and this sets it once for the real one.
+ * libcurl moves its timeout on nearly every call (the connect timeout, then
+ * "at once", then the transfer's), so setting the timerfd on every move
+ * cost more than one set per probe. Returns true when the earliest deadline
+ * is due already: the caller runs it without waiting for the timerfd.
+ */
+static bool arm(struct probe_loop *pl)
 {
-    int64_t t = earliest(pl);
-    if (t == pl->armed)
-        return;
+    int64_t t = earliest(pl), now = probe_now_ns(pl);
+    if (t <= now)
+        return true;
+    bool pending = pl->armed != NO_DEADLINE && pl->armed > now;
+    if ((pending && pl->armed <= t) || t == NO_DEADLINE)
+        return false; /* fires in time, or fires once for nothing */
+    /* Relative to the loop's clock, so a fake clock drives it too. */
+    int64_t d = t - now;
     struct itimerspec its = {0};
-    if (t != NO_DEADLINE) {
-        /* Relative to the loop's clock, so a fake clock drives it too. */
-        int64_t d = t - probe_now_ns(pl);
-        if (d < 1)
-            d = 1; /* 0 would disarm */
-        its.it_value.tv_sec = d / 1000000000;
-        its.it_value.tv_nsec = d % 1000000000;
-    }
+    its.it_value.tv_sec = d / 1000000000;
+    its.it_value.tv_nsec = d % 1000000000;
     if (timerfd_settime(pl->tfd, 0, &its, NULL) != 0) {
         /* Not expected with a valid descriptor and value; leave `armed`
          * unchanged so the next pass tries again, and say so. */
         log_error("cannot arm the probe timer", "err", strerror(errno));
-        return;
+        return false;
     }
     pl->armed = t;
     atomic_fetch_add_explicit(&pl->timer_sets, 1, memory_order_relaxed);
+    return false;
 }
 
 /* ---- runs ---- */
@@ -345,11 +355,13 @@ static void apply_gen(struct probe_loop *pl, struct gen *g)
 
 /* ---- control ---- */
 
-static void drain_fd(int fd)
+/* Reset the timerfd or the eventfd: one read takes a timerfd's whole
+ * expiry count, or an eventfd's whole counter. True when there was
+ * something to read. */
+static bool drain_fd(int fd)
 {
     uint64_t v;
-    while (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-        ;
+    return read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v);
 }
 
 static void run_cmds(struct probe_loop *pl, struct cmd *list)
@@ -371,7 +383,7 @@ static void control_ready(struct probe_loop *pl, int fd, uint32_t events, void *
 {
     (void)events;
     (void)arg;
-    drain_fd(fd);
+    (void)drain_fd(fd);
     pthread_mutex_lock(&pl->lock);
     struct gen *g = pl->pending;
     pl->pending = NULL;
@@ -412,8 +424,11 @@ static void timer_ready(struct probe_loop *pl, int fd, uint32_t events, void *ar
 {
     (void)events;
     (void)arg;
-    drain_fd(fd);
-    pl->armed = NO_DEADLINE; /* expired: whatever is next must be armed anew */
+    /* Expired: whatever is next must be armed anew. A wake-up with nothing
+     * to read was an expiry that a later set cleared: the timerfd holds
+     * that set's deadline still. */
+    if (drain_fd(fd))
+        pl->armed = NO_DEADLINE;
     run_deadlines(pl);
 }
 
@@ -424,9 +439,11 @@ static void *loop_main(void *arg)
     atomic_store(&pl->running, true);
     /* Due checks and timers may be past already (a long start-up). */
     run_deadlines(pl);
-    arm(pl);
     while (!pl->stopping) {
-        int n = epoll_wait(pl->epfd, evs, (int)ARRAY_SIZE(evs), -1);
+        /* Something due already (libcurl's "at once", a check that came
+         * due during the last batch): only look for events, then run it. */
+        int wait_ms = arm(pl) ? 0 : -1;
+        int n = epoll_wait(pl->epfd, evs, (int)ARRAY_SIZE(evs), wait_ms);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -442,7 +459,11 @@ static void *loop_main(void *arg)
                 w->cb(pl, w->fd, evs[i].events, w->arg);
         }
         probe_free_dead(pl);
-        arm(pl);
+        /* What came due meanwhile runs now, not after a timerfd round trip
+         * (a set, a wake-up, a read): libcurl asks for "at once" every time
+         * a transfer starts or moves on. */
+        if (!pl->stopping && earliest(pl) <= probe_now_ns(pl))
+            run_deadlines(pl);
     }
     /* Stop taking commands; run whatever is queued so no caller waits. */
     pthread_mutex_lock(&pl->lock);

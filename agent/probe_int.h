@@ -2,7 +2,7 @@
  * probe_int.h - the probe loop's insides, shared by its two files: probe.c
  * (the loop, scheduling, runs, control, lifecycle) and probe_svc.c (the
  * services check types use: descriptors, timers, libcurl). Nothing outside
- * the probe loop includes this.
+ * the probe loop (and its unit test) includes this.
  */
 #ifndef OUTPOST_PROBE_INT_H
 #define OUTPOST_PROBE_INT_H
