@@ -109,6 +109,33 @@ static void slot_release(struct check_slot *s)
         free(s);
 }
 
+/* Idle job records kept for reuse. */
+#define JOB_POOL 64
+
+/* A zeroed job record: a reused one, else a new one. The loop owns it. */
+static struct probe_job *job_alloc(struct probe_loop *pl)
+{
+    struct probe_job *j = pl->free_jobs;
+    if (!j)
+        return xcalloc(1, sizeof(*j));
+    pl->free_jobs = j->next;
+    pl->n_free_jobs--;
+    memset(j, 0, sizeof(*j));
+    return j;
+}
+
+/* Keep j (a scheduled job's record, unlinked) for a later run, or free it. */
+static void job_release(struct probe_loop *pl, struct probe_job *j)
+{
+    if (pl->n_free_jobs == JOB_POOL) {
+        free(j);
+        return;
+    }
+    j->next = pl->free_jobs;
+    pl->free_jobs = j;
+    pl->n_free_jobs++;
+}
+
 static void job_free(struct probe_loop *pl, struct probe_job *j)
 {
     if (j->prev)
@@ -133,7 +160,7 @@ static void job_free(struct probe_loop *pl, struct probe_job *j)
     }
     slot_release(s);
     gen_unref(j->gen);
-    free(j);
+    job_release(pl, j);
     atomic_fetch_sub_explicit(&pl->in_flight, 1, memory_order_relaxed);
 }
 
@@ -226,7 +253,7 @@ static void deliver(struct probe_loop *pl, struct probe_job *job, const struct c
 static void start_job(struct probe_loop *pl, size_t idx, int64_t now)
 {
     const struct check_spec *spec = cfg_check(gen_cfg(pl->gen), idx);
-    struct probe_job *j = xcalloc(1, sizeof(*j));
+    struct probe_job *j = job_alloc(pl);
     j->type = gen_check_type(pl->gen, idx);
     j->gen = pl->gen;
     j->idx = idx;
@@ -238,7 +265,7 @@ static void start_job(struct probe_loop *pl, size_t idx, int64_t now)
     enum op_rc rc = j->type->start(pl, spec, j, &j->run);
     if (rc != OP_OK) {
         log_error("cannot start a probe", "check", spec->name, "err", op_strerror(rc));
-        free(j);
+        job_release(pl, j);
         return;
     }
     gen_ref(j->gen);
@@ -458,12 +485,12 @@ static void *loop_main(void *arg)
             if (!w->dead)
                 w->cb(pl, w->fd, evs[i].events, w->arg);
         }
-        probe_free_dead(pl);
         /* What came due meanwhile runs now, not after a timerfd round trip
          * (a set, a wake-up, a read): libcurl asks for "at once" every time
          * a transfer starts or moves on. */
         if (!pl->stopping && earliest(pl) <= probe_now_ns(pl))
             run_deadlines(pl);
+        probe_free_dead(pl);
     }
     /* Stop taking commands; run whatever is queued so no caller waits. */
     pthread_mutex_lock(&pl->lock);
@@ -624,8 +651,14 @@ void probe_loop_free(struct probe_loop *pl)
     probe_loop_stop(pl);
     /* Cleaning up the multi handle closes pooled connections, which calls
      * on_socket with CURL_POLL_REMOVE: the epoll set must still exist. */
+    probe_easy_pool_free(pl);
     if (pl->multi)
         curl_multi_cleanup(pl->multi);
+    while (pl->free_jobs) {
+        struct probe_job *j = pl->free_jobs;
+        pl->free_jobs = j->next;
+        free(j);
+    }
     probe_unwatch(pl, pl->tfd_watch);
     probe_unwatch(pl, pl->evfd_watch);
     probe_free_dead(pl);

@@ -22,6 +22,10 @@ struct probe_watch {
     probe_fd_cb cb;
     void *arg;
     bool dead; /* unwatched: freed after the current batch */
+    /* Unwatched but still in the epoll set: libcurl closes most sockets
+     * right after it stops watching them, and the close takes them out of
+     * the set; the batch's end removes those it did not close. */
+    bool del_pending;
     struct probe_watch *next_dead;
 };
 
@@ -94,6 +98,12 @@ struct probe_loop {
     int64_t curl_due;
     int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
     struct probe_job *jobs;
+    /* Idle easy handles (probe_easy_give) and job records, reused so a
+     * probe allocates neither; at most PROBE_EASY_POOL and JOB_POOL. */
+    CURL *easy_pool[PROBE_EASY_POOL];
+    size_t n_easy_pool;
+    struct probe_job *free_jobs;
+    size_t n_free_jobs;
     struct probe_watch *dead;
     const struct probe_once *once; /* one-shot mode (`outpost check`), else NULL */
     bool stopping;
@@ -109,7 +119,10 @@ struct probe_loop {
 };
 
 /* probe_svc.c, for the loop. Loop thread only. */
-/* Free the watches unwatched during the last batch of events. */
+/* Clean up the idle easy handles (probe_loop_free). */
+void probe_easy_pool_free(struct probe_loop *pl);
+/* Free the watches unwatched during the last batch of events (taking out
+ * of the epoll set those still in it). */
 void probe_free_dead(struct probe_loop *pl);
 /* Run (and free) every check-type timer due by now. */
 void probe_run_timers(struct probe_loop *pl, int64_t now);
@@ -117,6 +130,9 @@ void probe_run_timers(struct probe_loop *pl, int64_t now);
 void probe_drain_curl(struct probe_loop *pl);
 /* CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION; userp is the loop. */
 int probe_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp);
+/* CURLOPT_CLOSESOCKETFUNCTION of every transfer (probe_add_easy); clientp
+ * is the loop. */
+int probe_on_close(void *clientp, curl_socket_t s);
 int probe_on_curl_timer(CURLM *multi, long timeout_ms, void *userp);
 
 /* probe_adhoc.c, for the loop. Loop thread only. */

@@ -272,28 +272,44 @@ class Outpost:
         self.procs.stop(self.proc)
 
 
+def scrape(agent):
+    """(metrics text, the mid-time of the request): a counter in it is read about then."""
+    t0 = time.monotonic()
+    text = agent.metrics()
+    return text, (t0 + time.monotonic()) / 2
+
+
 def run_outpost(procs, label, binary, url, checks, warmup, seconds):
     agent = Outpost(procs, binary, url, checks)
     try:
         time.sleep(warmup)
-        text = agent.metrics()
-        runs0, fail0 = (metric_sum(text, "outpost_check_runs_total"),
-                        metric_sum(text, "outpost_check_failures_total"))
-        if runs0 < checks:
-            raise SystemExit(f"{label}: only {runs0:.0f} runs after {warmup} s of warm-up")
-        cpu0 = agent.cpu()
+        text0, ts0 = scrape(agent)
+        cpu0, tc0 = agent.cpu(), time.monotonic()
         time.sleep(seconds)
-        cpu1 = agent.cpu()
-        text = agent.metrics()
-        runs1, fail1 = (metric_sum(text, "outpost_check_runs_total"),
-                        metric_sum(text, "outpost_check_failures_total"))
+        cpu1, tc1 = agent.cpu(), time.monotonic()
+        text1, ts1 = scrape(agent)
     finally:
         agent.stop()
-    n = runs1 - runs0
-    if fail1 - fail0 or fail0:
-        raise SystemExit(f"{label}: {fail1:.0f} probes failed (log: {agent.log})")
-    return {"row": label, "probes": int(n), "rate_per_s": round(n / seconds),
-            "cpu_us_per_probe": round(1e6 * (cpu1 - cpu0) / n, 1)}
+    runs0, runs1 = (metric_sum(t, "outpost_check_runs_total") for t in (text0, text1))
+    fails = metric_sum(text1, "outpost_check_failures_total")
+    if runs0 < checks:
+        raise SystemExit(f"{label}: only {runs0:.0f} runs after {warmup} s of warm-up")
+    if fails:
+        raise SystemExit(f"{label}: {fails:.0f} probes failed (log: {agent.log})")
+    # The CPU window leaves both scrapes out (rendering 2,000 checks is no probe's
+    # cost); the runs are counted between the scrapes. The rate is steady, so CPU per
+    # probe is the CPU rate over the probe rate.
+    rate = (runs1 - runs0) / (ts1 - ts0)
+    cpu_rate = (cpu1 - cpu0) / (tc1 - tc0)
+    overruns = {r: metric_sum(text1, f'outpost_scheduler_overruns_total{{reason="{r}"}}')
+                - metric_sum(text0, f'outpost_scheduler_overruns_total{{reason="{r}"}}')
+                for r in ("late", "skipped", "stalled")}
+    if rate < 0.9 * checks:
+        print(f"warning: {label} probed {rate:.0f}/s of {checks}/s planned (overruns "
+              f"{overruns}): core {PROBER_CORE} is busy, this row is not comparable",
+              file=sys.stderr)
+    return {"row": label, "probes": int(runs1 - runs0), "rate_per_s": round(rate),
+            "cpu_us_per_probe": round(1e6 * cpu_rate / rate, 1), "overruns": overruns}
 
 
 def main():
