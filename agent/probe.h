@@ -8,6 +8,8 @@
  * monotonic clock), the next check-type timer, libcurl's timeout - and is
  * set lazily: only when that deadline is earlier than the one it holds, or
  * after the one it holds passed; a deadline due already runs without it.
+ * Wake-ups fall on the ends of 1 ms cells, so checks due close together
+ * start together (PROBE_COALESCE_NS, probe_int.h).
  * Check types plug in
  * through the services in collectors/check.h; results go to the sinks the
  * generation built for each check.

@@ -14,6 +14,9 @@
 #include <stdatomic.h>
 
 #define NO_DEADLINE INT64_MAX
+/* The loop's wake-ups fall on multiples of this on its clock (probe.c,
+ * wake_at). */
+#define PROBE_COALESCE_NS 1000000LL
 
 /* A descriptor in the epoll set and what to do when it is ready. */
 struct probe_watch {
@@ -96,7 +99,8 @@ struct probe_loop {
     uint32_t *timer_free;
     size_t n_timer_slots, n_timer_free;
     int64_t curl_due;
-    int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
+    int64_t armed; /* the deadline the timerfd was set for (it fires at wake_at of it), NO_DEADLINE
+                      when none */
     struct probe_job *jobs;
     /* Idle easy handles (probe_easy_give) and job records, reused so a
      * probe allocates neither; at most PROBE_EASY_POOL and JOB_POOL. */
