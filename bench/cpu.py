@@ -19,10 +19,13 @@ to core 1. Every prober is pinned to core 0 and opens a new connection per probe
   (/proc/PID/stat, all threads) over wrk's completed requests; every answer must say
   probe_success 1 (a wrk script counts those that do not). It includes answering /probe,
   which is how blackbox_exporter probes.
-- outpost: CHECKS http checks every second against the same URL. After WARMUP seconds
-  (every check ran, start-up not counted), sum(outpost_check_runs_total) and the process
-  CPU are read, then again SECONDS later (CPU read before the last scrape, so no /metrics
-  answer is counted); CPU per probe = CPU delta / runs delta. No probe may fail.
+- outpost: CHECKS http checks every second against the same URL (CHECKS probes a
+  second, spread over the second by the checks' phases). After WARMUP seconds (every
+  check ran, start-up not counted), /metrics is scraped and the process CPU (all threads)
+  read, then SECONDS later the CPU read and /metrics scraped again. CPU per probe = the
+  CPU rate between the reads (no /metrics answer in it) over the probe rate between the
+  scrapes (sum(outpost_check_runs_total)). No probe may fail; a row that ran under 90 %
+  of its planned probes (core 0 busy with other work) is flagged on stderr.
   --compare BIN measures another outpost binary the same way in the same run.
 
 With --repeat R the rows run R times, interleaved, and each row's median is shown.
