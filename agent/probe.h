@@ -6,7 +6,11 @@
  * libcurl hands over, and any a check type watches itself. One timerfd holds
  * the earliest of three deadlines - the next due check (a heap on the
  * monotonic clock), the next check-type timer, libcurl's timeout - and is
- * re-armed only when that earliest deadline changes. Check types plug in
+ * set lazily: only when that deadline is earlier than the one it holds, or
+ * after the one it holds passed; a deadline due already runs without it.
+ * Wake-ups fall on the ends of 1 ms cells, so checks due close together
+ * start together (PROBE_COALESCE_NS, probe_int.h).
+ * Check types plug in
  * through the services in collectors/check.h; results go to the sinks the
  * generation built for each check.
  *
@@ -89,8 +93,7 @@ struct rec *probe_loop_lag(const struct probe_loop *pl);
 /* Overruns so far by reason (scheduler.h): runs started late, planned runs
  * skipped, timeouts not recorded because the loop stalled. Any thread. */
 void probe_loop_overruns(const struct probe_loop *pl, uint64_t out[SCHED_OVERRUN_COUNT]);
-/* Times the timerfd was set (re-armed only when the earliest deadline
- * changes; exposed for tests). */
+/* Times the timerfd was set (lazily, as above; exposed for tests). */
 uint64_t probe_loop_timer_sets(const struct probe_loop *pl);
 
 /* Bucket bounds of the lag histogram. */

@@ -2,7 +2,7 @@
  * probe_int.h - the probe loop's insides, shared by its two files: probe.c
  * (the loop, scheduling, runs, control, lifecycle) and probe_svc.c (the
  * services check types use: descriptors, timers, libcurl). Nothing outside
- * the probe loop includes this.
+ * the probe loop (and its unit test) includes this.
  */
 #ifndef OUTPOST_PROBE_INT_H
 #define OUTPOST_PROBE_INT_H
@@ -14,6 +14,9 @@
 #include <stdatomic.h>
 
 #define NO_DEADLINE INT64_MAX
+/* The loop's wake-ups fall on multiples of this on its clock (probe.c,
+ * wake_at). */
+#define PROBE_COALESCE_NS 1000000LL
 
 /* A descriptor in the epoll set and what to do when it is ready. */
 struct probe_watch {
@@ -22,6 +25,10 @@ struct probe_watch {
     probe_fd_cb cb;
     void *arg;
     bool dead; /* unwatched: freed after the current batch */
+    /* Unwatched but still in the epoll set: libcurl closes most sockets
+     * right after it stops watching them, and the close takes them out of
+     * the set; the batch's end removes those it did not close. */
+    bool del_pending;
     struct probe_watch *next_dead;
 };
 
@@ -92,8 +99,15 @@ struct probe_loop {
     uint32_t *timer_free;
     size_t n_timer_slots, n_timer_free;
     int64_t curl_due;
-    int64_t armed; /* the deadline the timerfd holds, NO_DEADLINE when none */
+    int64_t armed; /* the deadline the timerfd was set for (it fires at wake_at of it), NO_DEADLINE
+                      when none */
     struct probe_job *jobs;
+    /* Idle easy handles (probe_easy_give) and job records, reused so a
+     * probe allocates neither; at most PROBE_EASY_POOL and JOB_POOL. */
+    CURL *easy_pool[PROBE_EASY_POOL];
+    size_t n_easy_pool;
+    struct probe_job *free_jobs;
+    size_t n_free_jobs;
     struct probe_watch *dead;
     const struct probe_once *once; /* one-shot mode (`outpost check`), else NULL */
     bool stopping;
@@ -109,7 +123,10 @@ struct probe_loop {
 };
 
 /* probe_svc.c, for the loop. Loop thread only. */
-/* Free the watches unwatched during the last batch of events. */
+/* Clean up the idle easy handles (probe_loop_free). */
+void probe_easy_pool_free(struct probe_loop *pl);
+/* Free the watches unwatched during the last batch of events (taking out
+ * of the epoll set those still in it). */
 void probe_free_dead(struct probe_loop *pl);
 /* Run (and free) every check-type timer due by now. */
 void probe_run_timers(struct probe_loop *pl, int64_t now);
@@ -117,6 +134,9 @@ void probe_run_timers(struct probe_loop *pl, int64_t now);
 void probe_drain_curl(struct probe_loop *pl);
 /* CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION; userp is the loop. */
 int probe_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp);
+/* CURLOPT_CLOSESOCKETFUNCTION of every transfer (probe_add_easy); clientp
+ * is the loop. */
+int probe_on_close(void *clientp, curl_socket_t s);
 int probe_on_curl_timer(CURLM *multi, long timeout_ms, void *userp);
 
 /* probe_adhoc.c, for the loop. Loop thread only. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 /* ---- descriptors ---- */
 
@@ -16,9 +17,23 @@ static int ctl(struct probe_loop *pl, int op, struct probe_watch *w)
     return epoll_ctl(pl->epfd, op, w->fd, &ev);
 }
 
+/* The unwatched watch of fd still in the epoll set, if any. */
+static struct probe_watch *pending_del(struct probe_loop *pl, int fd)
+{
+    for (struct probe_watch *w = pl->dead; w; w = w->next_dead)
+        if (w->del_pending && w->fd == fd)
+            return w;
+    return NULL;
+}
+
 struct probe_watch *probe_watch_fd(struct probe_loop *pl, int fd, uint32_t events, probe_fd_cb cb,
                                    void *arg)
 {
+    /* The same descriptor watched again before the batch ended (libcurl
+     * keeps a connection): its registration is this watch's now. */
+    struct probe_watch *old = pending_del(pl, fd);
+    if (old)
+        old->del_pending = false;
     struct probe_watch *w = xcalloc(1, sizeof(*w));
     *w = (struct probe_watch){.fd = fd, .events = events, .cb = cb, .arg = arg};
     /* A descriptor number reused before its old registration went away is
@@ -55,11 +70,27 @@ void probe_unwatch(struct probe_loop *pl, struct probe_watch *w)
     pl->dead = w;
 }
 
+/* Unwatch a libcurl socket: out of the epoll set at the batch's end,
+ * unless libcurl closes it first (probe_on_close), which saves that
+ * epoll_ctl for nearly every probe. Events of the current batch that still
+ * point at w are skipped (dead). */
+static void unwatch_lazily(struct probe_loop *pl, struct probe_watch *w)
+{
+    if (!w || w->dead)
+        return;
+    w->dead = true;
+    w->del_pending = true;
+    w->next_dead = pl->dead;
+    pl->dead = w;
+}
+
 void probe_free_dead(struct probe_loop *pl)
 {
     while (pl->dead) {
         struct probe_watch *w = pl->dead;
         pl->dead = w->next_dead;
+        if (w->del_pending)
+            (void)epoll_ctl(pl->epfd, EPOLL_CTL_DEL, w->fd, NULL);
         free(w);
     }
 }
@@ -152,7 +183,7 @@ int probe_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *so
     struct probe_loop *pl = userp;
     struct probe_watch *w = socketp;
     if (what == CURL_POLL_REMOVE) {
-        probe_unwatch(pl, w);
+        unwatch_lazily(pl, w);
         (void)curl_multi_assign(pl->multi, s, NULL);
         return 0;
     }
@@ -175,6 +206,17 @@ int probe_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *so
     return 0;
 }
 
+int probe_on_close(void *clientp, curl_socket_t s)
+{
+    struct probe_loop *pl = clientp;
+    /* Closing takes the socket out of the epoll set (libcurl never
+     * duplicates it): nothing left to remove. */
+    struct probe_watch *w = pending_del(pl, s);
+    if (w)
+        w->del_pending = false;
+    return close(s);
+}
+
 /* CURLMOPT_TIMERFUNCTION: never call libcurl from here (house style), only
  * note the deadline; the loop arms the timerfd when it settles. */
 int probe_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
@@ -189,7 +231,9 @@ enum op_rc probe_add_easy(struct probe_loop *pl, CURL *easy, probe_curl_cb done,
 {
     struct easy_rec *er = xcalloc(1, sizeof(*er));
     *er = (struct easy_rec){done, arg};
-    if (curl_easy_setopt(easy, CURLOPT_PRIVATE, er) != CURLE_OK)
+    if (curl_easy_setopt(easy, CURLOPT_PRIVATE, er) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, probe_on_close) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, pl) != CURLE_OK)
         goto fail;
     CURLMcode mc = curl_multi_add_handle(pl->multi, easy);
     if (mc == CURLM_OK)
@@ -207,4 +251,31 @@ void probe_remove_easy(struct probe_loop *pl, CURL *easy)
     (void)curl_multi_remove_handle(pl->multi, easy);
     (void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
     free(er);
+}
+
+CURL *probe_easy_take(struct probe_loop *pl)
+{
+    if (pl->n_easy_pool)
+        return pl->easy_pool[--pl->n_easy_pool];
+    return curl_easy_init();
+}
+
+void probe_easy_give(struct probe_loop *pl, CURL *easy)
+{
+    if (!easy)
+        return;
+    if (pl->n_easy_pool == PROBE_EASY_POOL) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    /* Now, not at the next take: the handle lets go of the run's callbacks,
+     * buffers and strings (its options point into the run's memory). */
+    curl_easy_reset(easy);
+    pl->easy_pool[pl->n_easy_pool++] = easy;
+}
+
+void probe_easy_pool_free(struct probe_loop *pl)
+{
+    while (pl->n_easy_pool)
+        curl_easy_cleanup(pl->easy_pool[--pl->n_easy_pool]);
 }

@@ -199,11 +199,23 @@ void probe_unwatch(struct probe_loop *loop, struct probe_watch *w);
 
 /* Run easy on the loop's libcurl multi handle; done runs once when the
  * transfer ends (code as in CURLMSG_DONE), after the handle was removed.
- * The loop uses CURLOPT_PRIVATE itself. */
+ * The loop uses CURLOPT_PRIVATE and CURLOPT_CLOSESOCKETFUNCTION itself. */
 typedef void (*probe_curl_cb)(struct probe_loop *loop, CURL *easy, CURLcode code, void *arg);
 enum op_rc probe_add_easy(struct probe_loop *loop, CURL *easy, probe_curl_cb done, void *arg) WUR;
 /* Take easy off the loop before it is done; done will not run. */
 void probe_remove_easy(struct probe_loop *loop, CURL *easy);
+/* An easy handle for a transfer: one an earlier run gave back (reset to
+ * libcurl's defaults, its buffers kept: no set-up per probe), else a new
+ * one. NULL when libcurl cannot make one. The caller owns it until it
+ * gives it back or cleans it up. */
+CURL *probe_easy_take(struct probe_loop *loop);
+/* Give back easy (not on the loop: done ran, or it was never added) for a
+ * later run. Only a handle whose caches a later run may inherit: a reset
+ * keeps TLS sessions, cookies and a share, so a run that did TLS or used
+ * them cleans its handle up instead. Beyond PROBE_EASY_POOL idle handles
+ * it is cleaned up here. */
+#define PROBE_EASY_POOL 16
+void probe_easy_give(struct probe_loop *loop, CURL *easy);
 
 /* One-shot timer at due_ns (the loop's clock); cb runs once unless
  * cancelled first. The handle is valid until cb runs or cancel. */

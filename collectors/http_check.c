@@ -42,15 +42,36 @@ struct http_probe {
     const char *tls_version;
     /* Redirects are followed here, hop by hop on the same easy handle
      * (follow_redirect): libcurl would send configured headers to any host. */
-    char *origin;       /* scheme://host:port of the first request */
+    char *origin;       /* scheme://host:port of the first request, at the first redirect */
     const char *method; /* this hop's method: the spec's, or "GET" after a 301/302/303 */
     bool location, redirect_response; /* this response has a Location; it is one to follow */
     long redirects;                   /* hops followed */
     /* libcurl's timers summed over hops, as libcurl's own following sums
      * them: namelookup, connect, appconnect, starttransfer, total (T_*). */
     curl_off_t timers[5];
+    /* The handle may serve a later run (probe_easy_give): every hop so far
+     * was plain http, with no proxy and no share, so a reset leaves it
+     * with no TLS session, cookie or share a later run would inherit. */
+    bool reusable;
     char errbuf[CURL_ERROR_SIZE];
 };
+
+/* A proxy from the environment (libcurl's http_proxy and the like) may be
+ * an https:// one, whose TLS sessions an easy handle caches: then no
+ * handle is reused. Read once: the environment is the process's. */
+static bool g_env_proxy;
+
+static enum op_rc http_global_init(void)
+{
+    static const char *const vars[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                       "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+    g_env_proxy = false;
+    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+        const char *v = getenv(vars[i]);
+        g_env_proxy = g_env_proxy || (v && *v);
+    }
+    return curl_tls_global_init();
+}
 
 /* A response's status line begins (after "HTTP/"): its version, and the
  * TLS session it came over, read while the connection surely lives. */
@@ -193,12 +214,12 @@ static CURLcode set_secrets(struct http_probe *hp, bool send)
     return cc;
 }
 
-static void probe_free(struct http_probe *hp);
+static void probe_free(struct probe_loop *loop, struct http_probe *hp);
 
-/* A configured easy handle for one run of c, as rq says (NULL: the
- * check's own settings). Caller frees (probe_free). */
-static enum op_rc probe_new(const struct check_spec *c, const struct http_request *rq,
-                            struct http_probe **out)
+/* A configured easy handle (the loop's, probe_easy_take) for one run of c,
+ * as rq says (NULL: the check's own settings). Caller frees (probe_free). */
+static enum op_rc probe_new(struct probe_loop *loop, const struct check_spec *c,
+                            const struct http_request *rq, struct http_probe **out)
 {
     const struct http_spec *s = http_spec_of(c);
     struct http_probe *hp = xcalloc(1, sizeof(*hp));
@@ -217,9 +238,10 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
     buf_init(&hp->body, s->max_body_bytes);
     buf_init(&hp->headers, HTTP_MAX_HEADER_BYTES);
     enum op_rc rc = OP_ERR_SYSTEM;
-    CURL *e = hp->easy = curl_easy_init();
+    CURL *e = hp->easy = probe_easy_take(loop);
     if (!e)
         goto fail;
+    hp->reusable = !(rq && rq->share) && !s->proxy_url && !g_env_proxy;
 
     /* For tls.server_name: request https://server_name/... and connect to
      * the configured host. */
@@ -298,7 +320,6 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
     for (size_t i = 0; i < s->n_headers; i++)
         if (add_header(hp, headers[i].name, headers[i].value) != OP_OK)
             goto fail;
-    hp->origin = url_origin(hp->url ? hp->url : hp->req_url);
     if (cc == CURLE_OK)
         cc = set_secrets(hp, true);
 
@@ -310,17 +331,28 @@ static enum op_rc probe_new(const struct check_spec *c, const struct http_reques
     *out = hp;
     return OP_OK;
 fail:
-    probe_free(hp);
+    hp->reusable = false; /* options half set */
+    probe_free(loop, hp);
     return rc;
 }
 
-static void probe_free(struct http_probe *hp)
+/* The handle goes back to the loop when it may serve a later run, else
+ * it is cleaned up. */
+static void release_easy(struct probe_loop *loop, struct http_probe *hp)
+{
+    if (hp->easy && hp->reusable)
+        probe_easy_give(loop, hp->easy);
+    else if (hp->easy)
+        curl_easy_cleanup(hp->easy);
+    hp->easy = NULL;
+}
+
+static void probe_free(struct probe_loop *loop, struct http_probe *hp)
 {
     if (!hp)
         return;
     curl_tls_release(&hp->tls);
-    if (hp->easy)
-        curl_easy_cleanup(hp->easy);
+    release_easy(loop, hp);
     curl_slist_free_all(hp->req_headers);
     curl_slist_free_all(hp->connect_to);
     free(hp->url);
@@ -514,6 +546,9 @@ static bool follow_redirect(struct probe_loop *loop, struct http_probe *hp, CURL
         goto out;
     }
     origin = origin_of(u);
+    /* The first request's origin, needed only now that a hop follows. */
+    if (!hp->origin)
+        hp->origin = url_origin(hp->url ? hp->url : hp->req_url);
     bool same_origin = origin && hp->origin && strcmp(origin, hp->origin) == 0;
     CURLcode cc = curl_easy_setopt(e, CURLOPT_URL, next);
     if (cc == CURLE_OK)
@@ -559,6 +594,12 @@ static void on_done(struct probe_loop *loop, CURL *easy, CURLcode code, void *ar
     struct http_probe *hp = arg;
     curl_off_t hop[T_COUNT];
     add_timers(hp, hop);
+    /* A hop over anything but plain http may have left a TLS session in
+     * the handle (or libcurl could not tell): it is not reused. */
+    char *scheme = NULL;
+    (void)curl_easy_getinfo(hp->easy, CURLINFO_SCHEME, &scheme);
+    if (!scheme || strcasecmp(scheme, "http") != 0)
+        hp->reusable = false;
     if (code == CURLE_OK && hp->redirect_response && follow_redirect(loop, hp, &code))
         return; /* the next hop runs */
     struct check_result res;
@@ -567,8 +608,7 @@ static void on_done(struct probe_loop *loop, CURL *easy, CURLcode code, void *ar
     if (hp->cb) {
         /* The caller may end its run from the callback and release what
          * the handle used (a share): the handle goes first. */
-        curl_easy_cleanup(hp->easy);
-        hp->easy = NULL;
+        release_easy(loop, hp);
         struct http_response resp = {
             .headers = buf_str(&hp->headers),
             .headers_len = hp->headers.len,
@@ -579,20 +619,20 @@ static void on_done(struct probe_loop *loop, CURL *easy, CURLcode code, void *ar
     } else {
         probe_done(loop, hp->job, &res);
     }
-    probe_free(hp);
+    probe_free(loop, hp);
 }
 
 static enum op_rc http_start(struct probe_loop *loop, const struct check_spec *c,
                              struct probe_job *job, void **run)
 {
     struct http_probe *hp;
-    enum op_rc rc = probe_new(c, NULL, &hp);
+    enum op_rc rc = probe_new(loop, c, NULL, &hp);
     if (rc != OP_OK)
         return rc;
     hp->job = job;
     rc = probe_add_easy(loop, hp->easy, on_done, hp);
     if (rc != OP_OK) {
-        probe_free(hp);
+        probe_free(loop, hp);
         return rc;
     }
     *run = hp;
@@ -603,7 +643,8 @@ static void http_cancel(struct probe_loop *loop, void *run)
 {
     struct http_probe *hp = run;
     probe_remove_easy(loop, hp->easy);
-    probe_free(hp);
+    hp->reusable = false; /* stopped mid-transfer */
+    probe_free(loop, hp);
 }
 
 enum op_rc http_request_start(struct probe_loop *loop, const struct check_spec *c,
@@ -611,14 +652,14 @@ enum op_rc http_request_start(struct probe_loop *loop, const struct check_spec *
                               void **handle)
 {
     struct http_probe *hp;
-    enum op_rc rc = probe_new(c, rq, &hp);
+    enum op_rc rc = probe_new(loop, c, rq, &hp);
     if (rc != OP_OK)
         return rc;
     hp->cb = cb;
     hp->cb_arg = arg;
     rc = probe_add_easy(loop, hp->easy, on_done, hp);
     if (rc != OP_OK) {
-        probe_free(hp);
+        probe_free(loop, hp);
         return rc;
     }
     *handle = hp;
@@ -642,7 +683,7 @@ const struct check_type http_check_type = {
     .reasons = http_reasons,
     .n_reasons = ARRAY_SIZE(http_reasons),
     .status_name = "HTTP status",
-    .global_init = curl_tls_global_init,
+    .global_init = http_global_init,
     .global_fini = curl_tls_global_fini,
     .start = http_start,
     .cancel = http_cancel,

@@ -3,11 +3,11 @@
  * fake clock: scheduling and phases, runs that finish through a loop timer
  * or a watched descriptor, a run skipped while its previous one is in
  * flight, due times kept across a generation swap, commands run on the
- * loop's thread, cancellation at stop, and the timerfd set again only when
- * the earliest deadline moves. Overload: a run's deadline counts from its
- * actual start, late starts and skipped runs are counted as overruns, a
- * timeout the loop's own stall caused is not recorded, late runs are shed
- * under sustained load, and an http result's times are libcurl's.
+ * loop's thread, cancellation at stop, and the timerfd set lazily (when
+ * the earliest deadline moves earlier, or after it passed). Overload: a run's deadline counts from
+ * its actual start, late starts and skipped runs are counted as overruns, a timeout the loop's own
+ * stall caused is not recorded, late runs are shed under sustained load, and an http result's times
+ * are libcurl's.
  *
  * The fake type ("fake") has two keys: `finish` (timer: after `after` of
  * the loop's clock; pipe: when a descriptor it watches becomes readable;
@@ -27,6 +27,7 @@
 #include "config.h"
 #include "gen.h"
 #include "probe.h"
+#include "probe_int.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -489,6 +490,70 @@ static void test_rearm_only_on_change(void **state)
     wait_runs(g, "alpha", 1);
     probe_loop_call(pl, nop, NULL);
     assert_int_equal(probe_loop_timer_sets(pl), sets + 1); /* the next interval */
+    probe_loop_free(pl);
+    gen_unref(g);
+    clock_fake_free(clk);
+}
+
+struct curl_timer_call {
+    struct probe_loop *pl;
+    long ms;
+};
+
+/* On the loop's thread, as libcurl would: a new timeout (CURLMOPT_TIMERFUNCTION). */
+static void call_curl_timer(void *arg)
+{
+    struct curl_timer_call *c = arg;
+    assert_int_equal(probe_on_curl_timer(NULL, c->ms, c->pl), 0);
+}
+
+/* The timer sets after libcurl asked for a timeout in ms (-1: none); the
+ * second call returns after the loop finished the pass that ran the
+ * first, its arming included. */
+static uint64_t sets_after_curl_timer(struct probe_loop *pl, long ms)
+{
+    struct curl_timer_call c = {pl, ms};
+    probe_loop_call(pl, call_curl_timer, &c);
+    probe_loop_call(pl, nop, NULL);
+    return probe_loop_timer_sets(pl);
+}
+
+/* The timerfd is set lazily: when a deadline earlier than the one it holds
+ * comes up, or after the one it holds passed; a deadline that moved later
+ * leaves it alone (it fires early once), and a deadline due at once runs
+ * without it. The durations are long enough that the real timerfd never
+ * fires during the test (it counts real time from the loop's clock). */
+static void test_timer_sets_lazy(void **state)
+{
+    (void)state;
+    char name[16], yaml[160];
+    int64_t off = 0;
+    for (int i = 0; i < 1000 && (off <= 21 * SEC || off >= 55 * SEC); i++) {
+        snprintf(name, sizeof(name), "lazy%d", i);
+        off = offset_of(name);
+    }
+    assert_true(off > 21 * SEC && off < 55 * SEC);
+    snprintf(yaml, sizeof(yaml),
+             "checks:\n  - {name: %s, type: fake, interval: 60s, finish: pipe}\n", name);
+    struct clock *clk = clock_fake_new(T0_MONO, T0_WALL_MS);
+    struct gen *g = gen_of(yaml, NULL, clk);
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clk, &pl), OP_OK);
+    assert_int_equal(probe_loop_start(pl, g), OP_OK);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(probe_loop_timer_sets(pl), 1);        /* the check's first due time */
+    assert_int_equal(sets_after_curl_timer(pl, 20000), 2); /* earlier than that */
+    assert_int_equal(sets_after_curl_timer(pl, 40000), 2); /* later than what is armed */
+    assert_int_equal(sets_after_curl_timer(pl, 10000), 3); /* earlier again */
+    assert_int_equal(sets_after_curl_timer(pl, 0), 3);     /* at once: run without the timerfd */
+    assert_int_equal(sets_after_curl_timer(pl, -1), 3);    /* none: the armed 10 s fires early */
+    advance(pl, clk, 10 * SEC);                            /* what is armed has passed */
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(probe_loop_timer_sets(pl), 4); /* the check's due time again */
+    advance(pl, clk, off - 10 * SEC);
+    wait_runs(g, name, 1);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(probe_loop_timer_sets(pl), 5); /* its next interval */
     probe_loop_free(pl);
     gen_unref(g);
     clock_fake_free(clk);
@@ -965,6 +1030,7 @@ int main(void)
         cmocka_unit_test_setup(test_swap_keeps_schedule, setup),
         cmocka_unit_test_setup(test_call_runs_on_loop_thread, setup),
         cmocka_unit_test_setup(test_rearm_only_on_change, setup),
+        cmocka_unit_test_setup(test_timer_sets_lazy, setup),
         cmocka_unit_test_setup(test_retry, setup),
         cmocka_unit_test_setup(test_deadline_from_actual_start, setup),
         cmocka_unit_test_setup(test_stalled_timeout_not_recorded, setup),
