@@ -383,20 +383,29 @@ def soak(a, ports, env):
 
     if warm_text is None or end_text is None or warm_text is end_text:
         raise SystemExit("the soak was too short for a scrape after the warm-up")
+    # Medians over a window at each end (two minutes, less in a short soak): a sample
+    # taken while the agent was briefly behind (probes held in flight) moves neither.
+    span = min(120.0, warm, (end_t - warm) / 3)
     after = [(t / 60, v) for t, v, _ in samples if t >= warm]
-    at_warm = [v for t, v, _ in samples if t <= warm][-3:]
-    at_end = [v for _, v in after][-3:]
-    rss_warm, rss_end = statistics.median(at_warm), statistics.median(at_end)
+    at_warm = [(v, x) for t, v, x in samples if warm - span <= t <= warm]
+    at_end = [(v, x) for t, v, x in samples if t >= end_t - span]
+    rss_warm = statistics.median(v for v, _ in at_warm)
+    rss_end = statistics.median(v for v, _ in at_end)
+    anon_warm = statistics.median(x for _, x in at_warm)
+    anon_end = statistics.median(x for _, x in at_end)
     growth = 100 * (rss_end - rss_warm) / rss_warm
     slope = slope_kib_per_min(after)
-    anon_warm = statistics.median([x for t, _, x in samples if t <= warm][-3:])
-    anon_end = statistics.median([x for t, _, x in samples if t >= warm][-3:])
     runs0, _ = metric_sum(warm_text, "outpost_check_runs_total")
     runs1, nchecks = metric_sum(end_text, "outpost_check_runs_total")
     ups, nup = metric_sum(end_text, "outpost_check_up")
     window = end_t - warm_t
     rate = (runs1 - runs0) / window if window > 0 else 0
     p99 = lag_quantile(lag_buckets(warm_text), lag_buckets(end_text), 0.99)
+    over = {}
+    for txt, sign in ((warm_text, -1), (end_text, 1)):
+        for r, v in re.findall(r'^outpost_scheduler_overruns_total\{reason="(\w+)"\} (\S+)$',
+                               txt, re.M):
+            over[r] = over.get(r, 0) + sign * float(v)
     peak = max(v for _, v, _ in samples)
     # The goal is on the RSS at rest between scrapes (every sample, warm-up included);
     # VmHWM adds the page of a scrape being rendered and sent, reported beside it.
@@ -413,21 +422,25 @@ def soak(a, ports, env):
       f"warm-up {a.warmup_minutes:g} min.\n")
     p("| figure | value | goal |")
     p("|---|---|---|")
-    p(f"| VmRSS at the end of the warm-up (median of 3 samples) | {mib(rss_warm)} | |")
-    p(f"| VmRSS at the end (median of 3 samples) | {mib(rss_end)} | |")
+    p(f"| VmRSS at the end of the warm-up (median of its last {span / 60:g} min) | "
+      f"{mib(rss_warm)} | |")
+    p(f"| VmRSS at the end (median of the last {span / 60:g} min) | {mib(rss_end)} | |")
     p(f"| VmRSS, largest sample | {mib(peak)} | <= {GOAL_RSS_MIB} MiB: "
       f"{'pass' if ok_rss else 'FAIL'} |")
     p(f"| VmHWM (peak, a scrape's page included) | {mib(st['VmHWM'])} | |")
     p(f"| RssAnon at the warm-up / at the end | {mib(anon_warm)} / {mib(anon_end)} | |")
     p(f"| RssFile at the end | {mib(st['RssFile'])} | |")
+    behind = "" if not any(over.values()) else " (the agent fell behind: see runs late)"
     p(f"| growth after the warm-up | {growth:+.2f} % | <= {GOAL_GROWTH_PCT:g} %: "
-      f"{'pass' if ok_growth else 'FAIL'} |")
+      f"{'pass' if ok_growth else 'FAIL'}{behind} |")
     p(f"| least-squares slope after the warm-up ({len(after)} samples) | "
       f"{slope:+.1f} KiB/min | |")
     p(f"| probes a second after the warm-up | {rate:,.0f} | 1,000 |")
     p(f"| checks up at the end | {ups:,.0f} of {nup:,} | all |")
     p(f"| scheduler lag p99 after the warm-up (bucket bound) | "
       f"{'n/a' if p99 is None else f'<= {p99 * 1000:g} ms'} | |")
+    p("| runs late / skipped / stalled after the warm-up (0 / 0 / 0: the agent kept up) | "
+      + " / ".join(f"{over.get(r, 0):,.0f}" for r in ("late", "skipped", "stalled")) + " | |")
     p(f"| agent CPU after the warm-up | "
       f"{1000 * (end_cpu - warm_cpu) / window:.0f} millicores | |")
     p(f"| scrape time (gzip, Python client) median / max | "
