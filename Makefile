@@ -1,6 +1,8 @@
 # Thin wrapper over CMake. The README's two commands:
 #   make run   - install missing Debian packages, build, run the demo
 #   make test  - same set-up, then the whole suite (unit, integration, sanitizers, lint)
+# and, not part of the suite:
+#   make bench - build, then bench/run.sh: every benchmark, one report (about 40 minutes)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
@@ -10,7 +12,7 @@ PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?= -DOUTPOST_WERROR=ON
 SOURCES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test unit integration asan tsan lint fuzz fuzz-build fuzz-smoke rules rules-check clean deb
+.PHONY: all deps build run test bench unit integration asan tsan lint fuzz fuzz-build fuzz-smoke rules rules-check clean deb
 
 all: build
 
@@ -25,6 +27,12 @@ run: build
 	@./tests/support/run-demo.sh $(BUILD)
 
 test: build lint rules-check unit integration asan tsan fuzz-smoke
+
+# The benchmarks (bench/run.sh, docs/benchmarks.md): timings, so never part of `test`.
+# BENCH_ARGS: e.g. --quick (a 4-minute soak) or --soak-minutes 60.
+BENCH_ARGS ?=
+bench: build
+	@./bench/run.sh --build $(BUILD) $(BENCH_ARGS)
 
 # Prometheus rules: promtool lint + unit tests of both rule files (the default one and
 # the optional fleet one), and each PrometheusRule rendering must match its rule file.

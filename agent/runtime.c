@@ -17,6 +17,7 @@
 #include "state.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -347,6 +348,13 @@ int64_t rt_tick(struct runtime *rt)
     if (now >= rt->next_snapshot_ms) {
         (void)snapshot(rt); /* logged and counted; the next one tries again */
         rt->next_snapshot_ms = now + rt->snapshot_interval_ms;
+        /* A stretch of probes held in flight (a stalled target, a busy machine)
+         * leaves its freed memory inside glibc's arenas, below live chunks that keep
+         * them from shrinking: at 10,000 checks a 4 s stall of the target took RSS
+         * from 50 to 134 MiB, and it stayed there. malloc_trim gives the free pages
+         * back (47 MiB at the next snapshot). It walks each arena under that arena's
+         * lock: 2 ms at rest, 13 ms with 85 MiB to return, once a snapshot interval. */
+        malloc_trim(0);
     }
     int64_t next =
         rt->next_eval_ms < rt->next_snapshot_ms ? rt->next_eval_ms : rt->next_snapshot_ms;
