@@ -15,7 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-const double probe_lag_bounds[] = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
+const double probe_lag_bounds[] = {0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
 const size_t probe_lag_bounds_count = ARRAY_SIZE(probe_lag_bounds);
 
 #define SLOT_GONE SIZE_MAX
