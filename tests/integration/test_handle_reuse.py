@@ -1,7 +1,7 @@
 """A libcurl handle that served one probe and serves the next carries nothing of the
-first: a probe without headers, credentials, body or method of its own sends none of
-those an earlier probe sent. /probe runs one probe at a time, so each probe here takes
-the handle the probe before it gave back."""
+first: a probe without headers, credentials, body, method or server name of its own sends
+none of those an earlier probe sent. /probe runs one probe at a time, so each probe here
+takes the handle the probe before it gave back."""
 import urllib.parse
 
 import pytest
@@ -25,6 +25,11 @@ modules:
     timeout: 5s
     http:
       bearer_token: secret-token
+  sni:
+    prober: http
+    timeout: 5s
+    http:
+      tls_config: {server_name: elsewhere.test}
   head:
     prober: http
     timeout: 5s
@@ -53,7 +58,7 @@ def probe(agent, module, url):
 def test_a_reused_handle_sends_nothing_of_the_last_probe(agent_factory, recorder):
     agent = agent_factory(CONFIG)
     base = f"http://127.0.0.1:{recorder.port}"
-    for i, module in enumerate(["loaded", "bearer", "head"]):
+    for i, module in enumerate(["loaded", "bearer", "sni", "head"]):
         probe(agent, module, f"{base}/{module}/{i}")
         text = probe(agent, "plain", f"{base}/plain/{i}")
         assert "\nprobe_success 1\n" in text, text
@@ -62,11 +67,13 @@ def test_a_reused_handle_sends_nothing_of_the_last_probe(agent_factory, recorder
     assert loaded["headers"]["X-Leak"] == "secret-header"
     assert loaded["headers"]["Authorization"].startswith("Basic ")
     assert recorder.find("/bearer/1")["headers"]["Authorization"] == "Bearer secret-token"
-    assert recorder.find("/head/2")["method"] == "HEAD"
-    for i in range(3):
+    assert recorder.find("/sni/2")["headers"]["Host"] == f"elsewhere.test:{recorder.port}"
+    assert recorder.find("/head/3")["method"] == "HEAD"
+    for i in range(4):
         r = recorder.find(f"/plain/{i}")
         assert (r["method"], r["body"]) == ("GET", ""), (i, r)
         headers = {k.lower(): v for k, v in r["headers"].items()}
         # Exactly what a fresh handle sends.
         assert sorted(headers) == ["accept", "host", "user-agent"], (i, headers)
         assert headers["accept"] == "*/*", (i, headers)
+        assert headers["host"] == f"127.0.0.1:{recorder.port}", (i, headers)
