@@ -83,7 +83,9 @@ enum op_rc cfg_shard_from_env(const char *shard, const char *shards, struct cfg_
      * pod's own name is the one thing the downward API can be trusted on. */
     const char *dash = strrchr(shard, '-');
     const char *ord = dash ? dash + 1 : shard;
-    if (parse_u64(ord, strlen(ord), UINT64_MAX, &i) != OP_OK) {
+    /* A dash with no name before it ("-1", "outpost--1") is a sign. */
+    bool sign = dash && (dash == shard || dash[-1] == '-');
+    if (sign || parse_u64(ord, strlen(ord), UINT64_MAX, &i) != OP_OK) {
         *why = "OUTPOST_SHARD needs I/N, an ordinal, or a pod name ending in -ORDINAL";
         return OP_ERR_INVALID;
     }

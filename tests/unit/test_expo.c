@@ -207,6 +207,64 @@ static void test_format_double_as_printf(void **state)
     }
 }
 
+/* Where the short path must say no: one ulp beside a short decimal (its
+ * %.15g text does not read back), a 5 in the 16th digit, 16 and 17
+ * digits, the edges of the short path's range (1e-7, 1e15) and of the
+ * whole numbers (2^53), and any bit pattern in that range of exponents. */
+static void test_format_double_near_short(void **state)
+{
+    (void)state;
+    const double edges[] = {1e-7,
+                            1e15,
+                            9007199254740992.0,
+                            4503599627370496.0,
+                            0.1 + 0.2,
+                            123456789012345.6,
+                            999999999999999.9,
+                            1e-5,
+                            0.0001,
+                            2.2250738585072014e-308,
+                            1e22,
+                            1e23};
+    for (size_t i = 0; i < ARRAY_SIZE(edges); i++)
+        for (int s = -1; s <= 1; s += 2) {
+            double v = s * edges[i];
+            expect_as_reference("edge", i, v);
+            expect_as_reference("edge-down", i, nextafter(v, 0));
+            expect_as_reference("edge-up", i, nextafter(v, s * INFINITY));
+        }
+    uint64_t x = 0x13198a2e03707344ull;
+    for (uint64_t i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t r = x >> 11;
+        char t[48];
+        double v;
+        switch (i % 4) {
+        case 0:   /* 1 to 17 digits, scaled to 1e-9 .. 1e17 */
+        case 1: { /* and its neighbour */
+            int d = 1 + (int)(r % 17);
+            uint64_t m = (x >> 7) % (uint64_t)pow(10, d);
+            snprintf(t, sizeof(t), "%llue%d", (unsigned long long)m, (int)(r >> 40) % 27 - 9 - d);
+            v = strtod(t, NULL);
+            if (i % 4 == 1)
+                v = nextafter(v, (r & 1) ? 0 : INFINITY);
+            break;
+        }
+        case 2: /* 15 digits and a 5: %.15g rounds */
+            snprintf(t, sizeof(t), "%llu5e-%d", (unsigned long long)(r % 1000000000000000ull),
+                     (int)(r >> 50) % 24);
+            v = strtod(t, NULL);
+            break;
+        default: { /* any mantissa, exponents from 2^-30 to 2^54 */
+            uint64_t bits = (x & 0x800fffffffffffffull) | ((1023 - 30 + (r >> 20) % 85) << 52);
+            memcpy(&v, &bits, sizeof(v));
+            break;
+        }
+        }
+        expect_as_reference("near", i, (i & 2) ? -v : v);
+    }
+}
+
 /* ---- escaping ---- */
 
 static char *escape_label(const char *v)
@@ -775,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_format_double_table),
         cmocka_unit_test(test_format_double_round_trip),
         cmocka_unit_test(test_format_double_as_printf),
+        cmocka_unit_test(test_format_double_near_short),
         cmocka_unit_test(test_escape_label),
         cmocka_unit_test(test_escape_help),
         cmocka_unit_test(test_family_table),

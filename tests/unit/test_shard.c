@@ -133,6 +133,9 @@ static void test_from_env(void **state)
         {"outpost-2", "three", false, 0, 0},
         {"outpost-99999999999999999999", "3", false, 0, 0},
         {"4/3", NULL, false, 0, 0},
+        /* A sign is not a pod name's dash: -1 is no ordinal. */
+        {"-1", "3", false, 0, 0},
+        {"outpost--1", "3", false, 0, 0},
     };
     for (size_t k = 0; k < sizeof(tc) / sizeof(tc[0]); k++) {
         struct cfg_shard s = {77, 77};
