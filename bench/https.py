@@ -33,12 +33,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from benchlib import free_port, get, proc_cpu_seconds, wait_http  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("OUTPOST_BUILD") or os.path.join(ROOT, "build")
@@ -46,37 +46,10 @@ AGENT = os.path.join(BUILD, "outpost")
 TARGET = os.path.join(BUILD, "outpost-target")
 BLACKBOX = shutil.which("prometheus-blackbox-exporter") or shutil.which("blackbox_exporter")
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-TICK = os.sysconf("SC_CLK_TCK")
 
 
-def proc_cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime, every thread
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def wait_http(url, proc, what, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return get(url, timeout=1)
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{what} did not get ready")
-            time.sleep(0.05)
 
 
 def openssl(*args):
@@ -135,7 +108,7 @@ def run_outpost(label, binary, url, ca_file, checks, interval, probes, copies):
                                  stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_http(base + "/-/ready", agent, label)
+            wait_http(base + "/-/ready", agent, label, timeout=15, attempt_timeout=1)
             startup_cpu = proc_cpu_seconds(agent.pid)
             # Warm-up: every check has run once (the first handshake of a process pays
             # one-time costs, e.g. OpenSSL's first fetches), and all verified.
@@ -187,7 +160,7 @@ def run_blackbox(url, ca_file, probes):
         base = f"http://127.0.0.1:{port}"
         probe = f"{base}/probe?module=https&target={urllib.request.quote(url, safe='')}"
         try:
-            wait_http(base + "/-/healthy", bb, "blackbox_exporter")
+            wait_http(base + "/-/healthy", bb, "blackbox_exporter", timeout=15, attempt_timeout=1)
 
             def one():
                 text = get(probe)

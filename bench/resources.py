@@ -50,17 +50,16 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from benchlib import free_port, proc_cpu_seconds  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE_CONFIG = os.path.join(ROOT, "packaging", "kubernetes", "base", "outpost.yml")
-TICK = os.sysconf("SC_CLK_TCK")
 GOAL_RSS_MIB = 64
 GOAL_GROWTH_PCT = 1.0
 AGENT = ""  # set from --build in main()
@@ -75,11 +74,6 @@ def proc_status(pid):
                 out[k] = int(v.split()[0])  # kB, or a count for Threads
     return out
 
-
-def proc_cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
 def scrape(base, timeout=30):
@@ -124,13 +118,6 @@ def lag_quantile(before, after, q):
             return le
     return math.inf
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def make_certs(d):

@@ -1,0 +1,41 @@
+"""Helpers the bench/ scripts share: free loopback ports, a process's CPU time,
+plain GETs, and waiting for a server to answer."""
+import os
+import socket
+import time
+import urllib.request
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    """A port on 127.0.0.1 free at the time of the call."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of every thread of pid, in seconds (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def wait_http(url, proc, what, timeout=20, attempt_timeout=2):
+    """The first answer of url; exits when proc ends or timeout passes first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return get(url, timeout=attempt_timeout)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{what} did not get ready ({url})")
+            time.sleep(0.05)
