@@ -24,6 +24,7 @@
 const char *const httpd_route_names[ROUTE_COUNT] = {
     "landing", "metrics", "healthy", "ready", "reload",      "flagger",  "argo",
     "api",     "other",   "probe",   "runs",  "flagger_slo", "argo_slo", "maintenance",
+    "status",  "status_api",
 };
 
 /* ---- responses ---- */
@@ -207,6 +208,10 @@ static enum route classify(const struct httpd *h, const char *url)
     if (strncmp(url, MAINT_PATH, strlen(MAINT_PATH)) == 0 &&
         (url[strlen(MAINT_PATH)] == '\0' || url[strlen(MAINT_PATH)] == '/'))
         return ROUTE_MAINT;
+    if (strcmp(url, STATUS_API_PATH) == 0)
+        return ROUTE_STATUS_API;
+    if (strcmp(url, STATUS_PATH) == 0)
+        return ROUTE_STATUS;
     if (strcmp(url, "/-/reload") == 0)
         return ROUTE_RELOAD;
     if (strcmp(url, PROBE_PATH) == 0)
@@ -323,6 +328,14 @@ static enum MHD_Result dispatch(struct req *q, const char *url, const char *meth
         return httpd_serve_runs(q, url + strlen(RUNS_PREFIX));
     case ROUTE_MAINT:
         return httpd_serve_maint(q, url, method);
+    case ROUTE_STATUS:
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        return httpd_serve_status_page(q);
+    case ROUTE_STATUS_API:
+        if (!is_get)
+            return method_not_allowed(q, "GET, HEAD");
+        return httpd_serve_status_api(q);
     case ROUTE_OTHER:
     case ROUTE_COUNT:
         break;

@@ -39,6 +39,8 @@
 #define PROBE_PATH "/probe"
 #define RUNS_PREFIX "/api/v1/canaries/"
 #define MAINT_PATH "/api/v1/maintenance"
+#define STATUS_PATH "/status"
+#define STATUS_API_PATH "/api/v1/status"
 
 /* The handler label of outpost_http_requests_total: a fixed name per
  * route, never the path a client sent. */
@@ -57,6 +59,8 @@ enum route {
     ROUTE_FLAGGER_SLO,
     ROUTE_ARGO_SLO,
     ROUTE_MAINT,
+    ROUTE_STATUS,     /* /status, the HTML page */
+    ROUTE_STATUS_API, /* /api/v1/status, its JSON */
     ROUTE_COUNT
 };
 
@@ -208,5 +212,12 @@ enum MHD_Result httpd_serve_argo_slo(struct req *q, const char *name);
 enum MHD_Result httpd_serve_maint(struct req *q, const char *url, const char *method);
 /* The POST once its body is read. */
 enum MHD_Result httpd_maint_post(struct req *q);
+
+/* ---- the status page (httpd_status.c: JSON; httpd_statuspage.c: HTML) ---- */
+
+/* GET /api/v1/status: the status model as JSON. */
+enum MHD_Result httpd_serve_status_api(struct req *q);
+/* GET /status: the same model rendered as one HTML page. */
+enum MHD_Result httpd_serve_status_page(struct req *q);
 
 #endif
