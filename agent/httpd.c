@@ -122,7 +122,9 @@ static enum MHD_Result serve_landing(struct req *q)
     buf_adds(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>outpost</title>"
                  "</head><body>\n<h1>outpost</h1>\n<p>Synthetic checks, SLOs and canary "
                  "judgement for Prometheus.</p>\n<p>Version " OUTPOST_VERSION
-                 " (revision " OUTPOST_REVISION ")</p>\n<ul>\n<li><a href=\"");
+                 " (revision " OUTPOST_REVISION ")</p>\n<ul>\n<li><a href=\"" STATUS_PATH
+                 "\">Status page</a>: checks, SLOs, canaries and alerts at a glance</li>\n"
+                 "<li><a href=\"");
     for (const char *p = q->h->telemetry_path; *p; p++) {
         if (*p == '<')
             buf_adds(&b, "&lt;");
