@@ -410,11 +410,16 @@ static void canary_card(struct buf *b, const json_t *c)
     const json_t *sh = json_object_get(c, "latency_shift");
     buf_adds(b, "</span> \xc2\xb7 latency shift <span class=\"num\">");
     shift_value(b, sh, "estimate_seconds");
-    buf_adds(b, "</span> (interval <span class=\"num\">");
-    shift_value(b, sh, "lower_seconds");
-    buf_adds(b, "</span> to <span class=\"num\">");
-    shift_value(b, sh, "upper_seconds");
-    buf_adds(b, "</span>)</p>\n</article>\n");
+    buf_adds(b, "</span>");
+    /* No estimate, no interval: a row of dashes says nothing more. */
+    if (sh_num(sh, "estimate_seconds", &v)) {
+        buf_adds(b, " (interval <span class=\"num\">");
+        shift_value(b, sh, "lower_seconds");
+        buf_adds(b, "</span> to <span class=\"num\">");
+        shift_value(b, sh, "upper_seconds");
+        buf_adds(b, "</span>)");
+    }
+    buf_adds(b, "</p>\n</article>\n");
 }
 
 static void canaries(struct buf *b, const json_t *m)
