@@ -107,8 +107,7 @@ static bool add_file(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     bool ok = true;
     while (ok && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         if (buf_add(&content, chunk, got) != OP_OK) {
-            cfg_err(p, n, path, "%s is larger than %u bytes", shown,
-                    CFG_MAX_SECRET_FILE_BYTES);
+            cfg_err(p, n, path, "%s is larger than %u bytes", shown, CFG_MAX_SECRET_FILE_BYTES);
             ok = false;
         }
     }
