@@ -264,8 +264,8 @@ static const char *const chrome_flags[] = {
     "--disable-backgrounding-occluded-windows",
     "--disable-hang-monitor",
     "--disable-ipc-flooding-protection",
-    "--disable-features=Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,"
-    "CertificateTransparencyComponentUpdater,DialMediaRouteProvider",
+    ("--disable-features=Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,"
+     "CertificateTransparencyComponentUpdater,DialMediaRouteProvider"),
     "--mute-audio",
     "--disable-gpu",
     "--disable-dev-shm-usage",

@@ -6,8 +6,11 @@
  * whose load never comes, a cancel mid-run, several runs at once), and
  * fake "browsers" (shell scripts) that send garbage, a message over the
  * cap, an error, close the pipe or exit - each a `browser` failure, never
- * a crash. After every run the process group is empty and the profile
- * directory gone. The Chromium tests skip when no Chromium is installed.
+ * a crash. Extra headers and the user agent reach the server; HTTPS with
+ * a self-signed certificate fails unless insecure_tls, and then gives the
+ * TLS phase and the certificate's expiry. After every run the process
+ * group is empty and the profile directory gone. The Chromium tests skip when no Chromium is
+ * installed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +30,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -55,8 +61,9 @@ struct env {
     bool run_it[1];
     struct probe_once once;
     char *exe; /* NULL: no Chromium here */
-    pid_t target;
-    int port;
+    pid_t target, tls_target;
+    int port, tls_port; /* tls_port 0: no openssl to make a certificate */
+    double not_after;   /* the HTTPS target's certificate's, Unix seconds */
 };
 
 static void no_report(void *arg, size_t check, const struct check_result *res)
@@ -66,8 +73,9 @@ static void no_report(void *arg, size_t check, const struct check_result *res)
     (void)res;
 }
 
-/* The target server on a free loopback port: its one line tells which. */
-static void target_start(struct env *e)
+/* The target server on a free loopback port (HTTPS with cert and key):
+ * its one line tells which. */
+static int target_start(pid_t *pid, const char *cert, const char *key)
 {
     const char *bin = getenv("OUTPOST_TARGET");
     if (!bin)
@@ -78,8 +86,14 @@ static void target_start(struct env *e)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_addclose(&fa, out[0]);
-    char *argv[] = {(char *)bin, "--listen", "127.0.0.1:0", NULL};
-    assert_int_equal(posix_spawn(&e->target, bin, &fa, NULL, argv, environ), 0);
+    /* GnuTLS complains of every handshake Chromium gives up on. */
+    if (cert)
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {(char *)bin,  "--listen",  "127.0.0.1:0", "--tls-cert",
+                    (char *)cert, "--tls-key", (char *)key,   NULL};
+    if (!cert)
+        argv[3] = NULL;
+    assert_int_equal(posix_spawn(pid, bin, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     close(out[1]);
     char line[64] = "";
@@ -95,8 +109,34 @@ static void target_start(struct env *e)
     close(out[0]);
     char *end;
     assert_true(strncmp(line, "listening on ", 13) == 0);
-    e->port = (int)strtol(line + 13, &end, 10);
-    assert_true(e->port > 0 && *end == '\n');
+    long port = strtol(line + 13, &end, 10);
+    assert_true(port > 0 && port < 65536 && *end == '\n');
+    return (int)port;
+}
+
+/* A self-signed certificate for 127.0.0.1 and an HTTPS target serving
+ * it; without openssl, none (the TLS test skips). */
+static void tls_target_start(struct env *e)
+{
+    char cert[512], key[512], cmd[1600];
+    snprintf(cert, sizeof(cert), "%s/cert.pem", tu_tmpdir());
+    snprintf(key, sizeof(key), "%s/key.pem", tu_tmpdir());
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=127.0.0.1"
+             " -addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s >/dev/null 2>&1",
+             key, cert);
+    if (system(cmd) != 0)
+        return;
+    FILE *f = fopen(cert, "r");
+    assert_non_null(f);
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(x);
+    struct tm tm;
+    assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm), 1);
+    X509_free(x);
+    e->not_after = (double)timegm(&tm);
+    e->tls_port = target_start(&e->tls_target, cert, key);
 }
 
 static int setup(void **state)
@@ -119,7 +159,8 @@ static int setup(void **state)
     assert_int_equal(probe_loop_new(clock_system(), &e->pl), OP_OK);
     assert_int_equal(probe_loop_start_once(e->pl, e->g, &e->once), OP_OK);
     e->exe = chrome_find_executable(NULL);
-    target_start(e);
+    e->port = target_start(&e->target, NULL, NULL);
+    tls_target_start(e);
     *state = e;
     return 0;
 }
@@ -131,6 +172,10 @@ static int teardown(void **state)
     gen_unref(e->g);
     kill(e->target, SIGTERM);
     waitpid(e->target, NULL, 0);
+    if (e->tls_port) {
+        kill(e->tls_target, SIGTERM);
+        waitpid(e->tls_target, NULL, 0);
+    }
     free(e->exe);
     free(e);
     return tu_tmpdir_teardown(state);
@@ -140,9 +185,10 @@ static int teardown(void **state)
 
 struct run {
     struct probe_loop *pl;
-    const char *exe, *url, *text, *selector;
+    const char *exe, *url, *text, *selector, *user_agent;
     const char *const *headers;
     size_t n_headers;
+    bool insecure_tls;
     int64_t timeout_ns;
     /* set on the loop thread */
     enum op_rc start_rc;
@@ -175,8 +221,10 @@ static void start_on_loop(void *arg)
         .deadline_ns = probe_now_ns(r->pl) + r->timeout_ns,
         .text = r->text,
         .selector = r->selector,
+        .user_agent = r->user_agent,
         .headers = r->headers,
         .n_headers = r->n_headers,
+        .insecure_tls = r->insecure_tls,
     };
     r->in_start = true;
     r->start_rc = chrome_start(r->pl, &o, on_done, r, &r->c);
@@ -373,6 +421,53 @@ static void test_timeout(void **state)
     assert_true(isnan(r.f.load));
 }
 
+/* Extra headers and the user agent reach the server: /echo shows what it
+ * got as text, /auth/bearer/ answers 200 only with the right header. */
+static void test_headers(void **state)
+{
+    struct env *e = *state;
+    NEED_CHROMIUM(e);
+    static const char *const headers[] = {"Authorization:  Bearer s3cret", "X-Outpost-Probe: yes"};
+    struct run r = {.url = url_of(e, "/echo"),
+                    .headers = headers,
+                    .n_headers = 2,
+                    .user_agent = "outpost-test/1",
+                    .text = "User-Agent: outpost-test/1"};
+    run(e, &r);
+    if (r.f.end != CHROME_LOADED)
+        fail_msg("end %d: %s", r.f.end, r.f.error);
+    struct run a = {
+        .url = url_of(e, "/auth/bearer/s3cret"), .headers = headers, .n_headers = 2, .text = "ok"};
+    run(e, &a);
+    assert_int_equal(a.f.end, CHROME_LOADED);
+    assert_int_equal(a.f.status, 200);
+}
+
+/* HTTPS with a self-signed certificate: a net error unless insecure_tls,
+ * then the TLS phase and the certificate's expiry. */
+static void test_tls(void **state)
+{
+    struct env *e = *state;
+    NEED_CHROMIUM(e);
+    if (!e->tls_port) {
+        print_message("no openssl to make a certificate: skipped\n");
+        skip();
+    }
+    char url[64];
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/html/static", e->tls_port);
+    struct run r = {.url = url, .text = "Hello from outpost"};
+    run(e, &r);
+    assert_int_equal(r.f.end, CHROME_NAV_ERROR);
+    assert_string_equal(r.f.net_error, "net::ERR_CERT_AUTHORITY_INVALID");
+    struct run ok = {.url = url, .text = "Hello from outpost", .insecure_tls = true};
+    run(e, &ok);
+    if (ok.f.end != CHROME_LOADED)
+        fail_msg("end %d: %s", ok.f.end, ok.f.error);
+    assert_int_equal(ok.f.status, 200);
+    assert_true(ok.f.tls > 0);
+    assert_true(ok.f.cert_expiry == e->not_after);
+}
+
 /* The run's phase, read on the loop's thread. */
 struct peek {
     struct run *r;
@@ -518,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_http_error),      cmocka_unit_test(test_expect_timeout),
         cmocka_unit_test(test_refused),         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_cancel),          cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_headers),         cmocka_unit_test(test_tls),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
