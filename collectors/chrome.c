@@ -391,8 +391,8 @@ static void setup_page(struct chrome *c)
 
 /* The load event of the document navigated to: the main frame's "load"
  * lifecycle event under the navigation's loader (Page.navigate's answer
- * names it). The two may arrive in either order; about:blank's own events
- * carry another loader. */
+ * names it, or the main frame's last commit). They may arrive in either
+ * order; about:blank's own events carry another loader. */
 static void maybe_loaded(struct chrome *c)
 {
     if (c->phase != PH_NAVIGATE || !c->navigated || !c->loader_id || !c->load_loader ||
@@ -418,7 +418,10 @@ static void on_navigated(struct chrome *c, const json_t *res)
         chrome_end_run(c, CHROME_BROWSER, "DevTools Page.navigate gave no loader");
         return;
     }
-    c->loader_id = xstrdup(loader);
+    /* A main-frame commit seen first named the loader already (see
+     * on_frame_navigated), perhaps a later one's. */
+    if (!c->loader_id)
+        c->loader_id = xstrdup(loader);
     c->navigated = true;
     maybe_loaded(c);
 }
@@ -479,10 +482,27 @@ static void on_response(struct chrome *c, uint32_t id, const json_t *m)
     }
 }
 
+/* A document committed in the main frame before the load event: a script
+ * or a meta refresh replaced the page navigated to, whose load will never
+ * come; the new document's load is the one to wait for. */
+static void on_frame_navigated(struct chrome *c, const json_t *params)
+{
+    const json_t *f = json_object_get(params, "frame");
+    const char *id = jstr(f, "id"), *loader = jstr(f, "loaderId");
+    if (c->phase != PH_NAVIGATE || json_object_get(f, "parentId") || !id || !loader ||
+        strcmp(id, c->target_id) != 0)
+        return;
+    free(c->loader_id);
+    c->loader_id = xstrdup(loader);
+    maybe_loaded(c);
+}
+
 static void on_page_event(struct chrome *c, const char *method, const json_t *params)
 {
     if (strcmp(method, "Network.responseReceived") == 0) {
         on_response_received(c, params);
+    } else if (strcmp(method, "Page.frameNavigated") == 0) {
+        on_frame_navigated(c, params);
     } else if (strcmp(method, "Page.lifecycleEvent") == 0) {
         const char *name = jstr(params, "name"), *frame = jstr(params, "frameId");
         const char *loader = jstr(params, "loaderId");

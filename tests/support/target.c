@@ -42,6 +42,7 @@
  *     /html/never           a page whose image takes 60 s: no load event before a long timeout
  *     /html/error           500 with an HTML body
  *     /html/console-error   200; calls console.error twice and throws one uncaught exception
+ *     /html/js-redirect     200; a script replaces it with /html/ok before its load event
  *   anything else           404 "not found\n"; a malformed numeric argument gives 400.
  */
 #include <arpa/inet.h>

@@ -44,6 +44,12 @@ static const char PAGE_CONSOLE[] =
     " console.error('second error'); console.log('not an error');"
     " throw new Error('uncaught');</script></body></html>\n";
 
+/* Replaced by /html/ok before its load event. */
+static const char PAGE_JS_REDIRECT[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>moving</title>"
+    "<script>location.replace('/html/ok');</script></head><body><p>moving</p>"
+    "<img src=\"/html/img/1000\" alt=\"\"></body></html>\n";
+
 /* 1x1, transparent. */
 static const unsigned char PNG[] = {
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
@@ -161,6 +167,8 @@ enum MHD_Result target_html_route(struct MHD_Connection *conn, const char *url)
         return send_html(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, PAGE_ERROR);
     if (strcmp(p, "console-error") == 0)
         return send_html(conn, MHD_HTTP_OK, PAGE_CONSOLE);
+    if (strcmp(p, "js-redirect") == 0)
+        return send_html(conn, MHD_HTTP_OK, PAGE_JS_REDIRECT);
     if (strcmp(p, "never") == 0)
         return send_image_page(conn, IMG_DELAY_MAX_MS);
     if (strncmp(p, "slow-image/", 11) == 0) {

@@ -2,15 +2,13 @@
  * test_chrome.c - the browser engine (chrome.c, chrome_cdp.c,
  * chrome_proc.c) on a real probe loop: real Chromium loading the target
  * server's /html/ pages (a page whose text a script adds after load, a
- * static one, an HTTP 500, console errors, a refused connection, a page
- * whose load never comes, a cancel mid-run, several runs at once), and
- * fake "browsers" (shell scripts) that send garbage, a message over the
- * cap, an error, close the pipe or exit - each a `browser` failure, never
- * a crash. Extra headers and the user agent reach the server; HTTPS with
- * a self-signed certificate fails unless insecure_tls, and then gives the
- * TLS phase and the certificate's expiry. After every run the process
- * group is empty and the profile directory gone. The Chromium tests skip when no Chromium is
- * installed.
+ * static one, one a script replaces before its load, an HTTP 500, console errors, a refused
+ * connection, a page whose load never comes, a cancel mid-run, several runs at once), and fake
+ * "browsers" (shell scripts) that send garbage, a message over the cap, an error, close the pipe or
+ * exit - each a `browser` failure, never a crash. Extra headers and the user agent reach the
+ * server; HTTPS with a self-signed certificate fails unless insecure_tls, and then gives the TLS
+ * phase and the certificate's expiry. After every run the process group is empty and the profile
+ * directory gone. The Chromium tests skip when no Chromium is installed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -339,6 +337,20 @@ static void test_static_and_lcp(void **state)
     assert_true(isfinite(r.f.lcp) && r.f.lcp > 0);
 }
 
+/* A script replaces the page before its load: the new page's load and
+ * text count. */
+static void test_js_redirect(void **state)
+{
+    struct env *e = *state;
+    NEED_CHROMIUM(e);
+    struct run r = {.url = url_of(e, "/html/js-redirect"), .text = "Welcome"};
+    run(e, &r);
+    if (r.f.end != CHROME_LOADED)
+        fail_msg("end %d: %s", r.f.end, r.f.error);
+    assert_int_equal(r.f.status, 200);
+    assert_true(r.f.text_found);
+}
+
 static void test_console_errors(void **state)
 {
     struct env *e = *state;
@@ -614,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_refused),         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_cancel),          cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_headers),         cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_js_redirect),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
