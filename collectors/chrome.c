@@ -107,7 +107,7 @@ static void on_soon(struct probe_loop *loop, void *arg)
     (void)loop;
     struct chrome *c = arg;
     c->soon = NULL;
-    chrome_finish(c);
+    chrome_remove_step(c);
 }
 
 void chrome_end_run(struct chrome *c, enum chrome_end end, const char *fmt, ...)

@@ -40,6 +40,8 @@
  * for how long at most (a SIGKILLed process takes ~0.2 s to go). */
 #define CHROME_SWEEP_NS (5 * 1000000LL)
 #define CHROME_SWEEP_MAX_NS (5000 * 1000000LL)
+/* The profile is removed in slices of this much time, one per loop turn. */
+#define CHROME_RM_SLICE_NS (2 * 1000000LL)
 /* chrome_cancel waits at most this long for the group, blocking (shutdown). */
 #define CHROME_CANCEL_WAIT_MS 3000
 
@@ -100,7 +102,7 @@ struct chrome {
     pid_t pid;     /* also the process group; 0 when it never started */
     int pidfd;
     struct probe_watch *pidw;
-    bool exited, reaped;
+    bool exited, reaped, group_gone;
     int exit_code, exit_status; /* waitid's si_code and si_status, once exited */
     int errfd;                  /* the read end of the browser's stderr, or -1 */
     struct probe_watch *errw;
@@ -109,7 +111,7 @@ struct chrome {
     /* The conversation. */
     struct cdp cdp;
     char *target_id, *session_id;
-    char *loader_id;     /* the navigation's, from Page.navigate's answer */
+    char *loader_id;     /* the main document's: Page.navigate's, or a later main-frame commit's */
     char *load_loader;   /* the loader of the main frame's last "load" */
     unsigned setup_left; /* set-up commands not answered yet */
     bool navigated;      /* Page.navigate answered without errorText */
@@ -127,7 +129,7 @@ void chrome_on_message(struct chrome *c, json_t *msg);
 void chrome_on_eof(struct chrome *c);
 /* The process exited before the verdict: a `browser` failure. */
 void chrome_on_exit(struct chrome *c);
-/* The group is gone: remove the profile, run done, free c. */
+/* The group is gone and the profile removed: run done, free c. */
 void chrome_finish(struct chrome *c);
 /* Take the verdict: record end and the failure's words (printf-style,
  * cleaned into facts.error), stop talking, kill the group. The teardown
@@ -153,8 +155,10 @@ void cdp_close(struct chrome *c);
 /* ---- chrome_proc.c ---- */
 /* Make the run's profile directory (c->profile). */
 enum op_rc chrome_profile_make(struct chrome *c) WUR;
-/* Remove it with everything in it (no symbolic link followed). */
+/* Remove it with everything in it (no symbolic link followed), at once. */
 void chrome_profile_remove(struct chrome *c);
+/* The same a slice at a time on the loop, then chrome_finish. */
+void chrome_remove_step(struct chrome *c);
 /* Spawn exe in a new process group, fds 3 and 4 the channel's peer,
  * stderr a pipe, and watch its pidfd. OP_ERR_NOT_FOUND/OP_ERR_SYSTEM with
  * words in why (why_cap bytes) when it cannot run; chrome_end_run is never
@@ -171,7 +175,8 @@ const char *chrome_stderr_line(struct chrome *c, char *out, size_t cap);
  * (a zombie leader keeps the group's id from being reused before the kill). */
 void chrome_peek_exit(struct chrome *c);
 /* After the kill, on the loop: reap the leader, then the rest of the
- * group, and when the group is empty remove the profile and run done. */
+ * group, and when the group is empty remove the profile (chrome_remove_step)
+ * and run done. */
 void chrome_teardown_step(struct chrome *c);
 /* chrome_cancel's blocking version of the same, without done. */
 void chrome_teardown_now(struct chrome *c);

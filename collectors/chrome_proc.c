@@ -116,44 +116,91 @@ enum op_rc chrome_profile_make(struct chrome *c)
     return OP_OK;
 }
 
-/* rm -rf of name in dirfd without following a symbolic link; depth bounds
- * the recursion against a profile nested absurdly deep. */
-static int rm_at(int dirfd, const char *name, int depth)
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+enum rm_rc { RM_DONE, RM_MORE, RM_FAIL };
+
+/* rm -rf of name in dirfd without following a symbolic link, until the
+ * monotonic clock passes until_ns (RM_MORE: call again; what is gone stays
+ * gone, so every call makes progress). depth bounds the recursion against
+ * a profile nested absurdly deep. A failure to remove one entry does not
+ * stop the others. */
+static enum rm_rc rm_at(int dirfd, const char *name, int depth, int64_t until_ns)
 {
     if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-        return 0;
+        return RM_DONE;
     if ((errno != EISDIR && errno != EPERM) || depth > 64)
-        return -1;
+        return RM_FAIL;
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return RM_FAIL;
     DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);
-        return -1;
+        return RM_FAIL;
     }
-    int rc = 0;
+    enum rm_rc rc = RM_DONE;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (rm_at(fd, e->d_name, depth + 1) != 0)
-            rc = -1;
+        enum rm_rc r = rm_at(fd, e->d_name, depth + 1, until_ns);
+        if (r == RM_MORE || (r == RM_DONE && mono_ns() >= until_ns)) {
+            rc = rc == RM_FAIL ? RM_FAIL : RM_MORE;
+            break;
+        }
+        if (r == RM_FAIL)
+            rc = RM_FAIL;
     }
     closedir(d);
+    if (rc != RM_DONE)
+        return rc;
     if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-        rc = -1;
-    return rc;
+        return RM_FAIL;
+    return RM_DONE;
+}
+
+static void profile_gone(struct chrome *c, enum rm_rc rc)
+{
+    if (rc == RM_FAIL)
+        log_warn("cannot remove a browser profile", "path", c->profile, "err", strerror(errno));
+    free(c->profile);
+    c->profile = NULL;
 }
 
 void chrome_profile_remove(struct chrome *c)
 {
-    if (!c->profile)
-        return;
-    if (rm_at(AT_FDCWD, c->profile, 0) != 0)
-        log_warn("cannot remove a browser profile", "path", c->profile, "err", strerror(errno));
-    free(c->profile);
-    c->profile = NULL;
+    if (c->profile)
+        profile_gone(c, rm_at(AT_FDCWD, c->profile, 0, INT64_MAX));
+}
+
+static void on_remove(struct probe_loop *loop, void *arg)
+{
+    (void)loop;
+    struct chrome *c = arg;
+    c->sweep = NULL;
+    chrome_remove_step(c);
+}
+
+void chrome_remove_step(struct chrome *c)
+{
+    if (c->profile) {
+        /* Chromium leaves ~130 files; on a disk busy with other writers
+         * their unlinks took 16-80 ms here, too long to hold the loop: a
+         * slice at a time, every millisecond, until the directory is gone. */
+        enum rm_rc rc = rm_at(AT_FDCWD, c->profile, 0, mono_ns() + CHROME_RM_SLICE_NS);
+        if (rc == RM_MORE) {
+            c->sweep = probe_timer_at(c->loop, probe_now_ns(c->loop) + 1000000, on_remove, c);
+            return;
+        }
+        profile_gone(c, rc);
+    }
+    chrome_finish(c);
 }
 
 /* ---- stderr ---- */
@@ -438,10 +485,12 @@ static bool reap_leader(struct chrome *c)
     return true;
 }
 
-/* Reap what has exited of the group; true when nothing of it is left. */
+/* Reap what has exited of the group; true when nothing of it is left.
+ * Once it is empty its id is free for a new group (another run's), so it
+ * is never looked at again. */
 static bool sweep_group(struct chrome *c)
 {
-    if (c->pid <= 0)
+    if (c->pid <= 0 || c->group_gone)
         return true;
     for (;;) {
         siginfo_t si;
@@ -449,7 +498,8 @@ static bool sweep_group(struct chrome *c)
         if (waitid(P_PGID, (id_t)c->pid, &si, WEXITED | WNOHANG) != 0 || !si.si_pid)
             break;
     }
-    return kill(-c->pid, 0) != 0 && errno == ESRCH;
+    c->group_gone = kill(-c->pid, 0) != 0 && errno == ESRCH;
+    return c->group_gone;
 }
 
 static void on_sweep(struct probe_loop *loop, void *arg)
@@ -477,14 +527,12 @@ void chrome_teardown_step(struct chrome *c)
         fmt_u64(pg, (uint64_t)c->pid);
         log_warn("browser processes outlived their SIGKILL", "pgid", pg);
     }
-    chrome_finish(c);
+    chrome_remove_step(c);
 }
 
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return mono_ns() / 1000000;
 }
 
 void chrome_teardown_now(struct chrome *c)
