@@ -64,6 +64,20 @@ void sliw_sum(const struct sliw *w, int64_t at_ms, int64_t window_ms, uint64_t *
 void sliw_sum_since(const struct sliw *w, int64_t at_ms, int64_t since_ms, uint64_t *events,
                     uint64_t *bad);
 
+/* One point of a running sum: the events of the window's start up to t_ms. */
+struct sliw_point {
+    int64_t t_ms;
+    uint64_t events, bad;
+};
+/* Running sums over the buckets that sliw_sum(w, at_ms, window_ms) adds,
+ * or with window_ms 0 those of sliw_sum_since(w, at_ms, since_ms): at most
+ * max points, oldest first, spread evenly over those buckets (one a bucket
+ * when they are max or fewer). Each is the sum from the first bucket to
+ * the end of its own, at that end; the last is at at_ms and equals the
+ * whole sum. Returns how many were written (0 when max is 0). */
+size_t sliw_running(const struct sliw *w, int64_t at_ms, int64_t window_ms, int64_t since_ms,
+                    struct sliw_point *out, size_t max);
+
 /* Raw access for persistence: level geometry and buckets (borrowed). head
  * is the absolute index of the newest bucket, INT64_MIN when empty. */
 struct sliw_level_view {

@@ -194,8 +194,11 @@ struct sliw *slost_copy(struct slo_state *st, uint64_t *events_total, uint64_t *
     return c;
 }
 
-void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
-                   struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total)
+/* The figures, and with max > 0 the burndown, from one copy of the
+ * windows. Returns the burndown's points. */
+static size_t figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                      struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total,
+                      struct slo_point *pts, size_t max)
 {
     struct slo_params p;
     slo_params_from_spec(spec, &p);
@@ -205,11 +208,25 @@ void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t no
     uint64_t ev, bad;
     struct sliw *w = slost_copy(st, &ev, &bad);
     slo_compute(w, &p, now_ms, out);
+    size_t n = max ? slo_burndown(w, &p, out, pts, max) : 0;
     free(w);
     if (events_total)
         *events_total = ev;
     if (bad_total)
         *bad_total = bad;
+    return n;
+}
+
+void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                   struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total)
+{
+    (void)figures(st, spec, now_ms, out, events_total, bad_total, NULL, 0);
+}
+
+size_t slost_figures_burndown(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                              struct slo_figures *out, struct slo_point *pts, size_t max)
+{
+    return figures(st, spec, now_ms, out, NULL, NULL, pts, max);
 }
 
 void slost_restore_totals(struct slo_state *st, uint64_t events_total, uint64_t bad_total)
