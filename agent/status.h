@@ -27,6 +27,9 @@
 
 #define STATUS_DEFAULT_PER_PAGE 500
 #define STATUS_MAX_PER_PAGE 1000
+/* The JSON text of one model: a page of 1,000 checks is about 3 MB, and
+ * each SLO adds about 4 KB (10,000 SLOs, the most a config has: 40 MB). */
+#define STATUS_MAX_JSON_BYTES (128u << 20)
 /* The latency and trend window: the recorders' trend ring. */
 #define STATUS_WINDOW_S (REC_TREND_SLOTS * REC_TREND_STEP_S)
 /* cert_expiry_soon when the certificate expires within this, unless
@@ -59,6 +62,12 @@ enum op_rc status_query_parse(const char *group, const char *state, const char *
  * check. Any thread. */
 enum op_rc status_model(struct runtime *rt, const struct status_query *q, json_t **out,
                         char **why) WUR;
+
+/* The model (or any tree of it) as compact JSON text appended to out, in
+ * the order its keys were set, numbers in the fewest digits that read back
+ * exactly (jansson's own writer prints 17: 0.050000000000000003).
+ * OP_ERR_LIMIT when out's cap was hit. */
+enum op_rc status_dump(const json_t *j, struct buf *out) WUR;
 
 /* What status_model builds from; every member borrowed. Lets a test or a
  * benchmark build the model of a generation without a running agent. */

@@ -85,6 +85,75 @@ json_t *status_time(double t)
     return must(json_string(out));
 }
 
+/* One value; depth is bounded by the model's shape (a handful of levels),
+ * and a tree from elsewhere is bounded by jansson's own parse depth. */
+static void dump(const json_t *j, struct buf *out)
+{
+    char num[FMT_DOUBLE_BYTES];
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *v;
+        bool first = true;
+        buf_addc(out, '{');
+        json_object_foreach((json_t *)j, key, v)
+        {
+            if (!first)
+                buf_addc(out, ',');
+            first = false;
+            buf_add_json_string(out, key);
+            buf_addc(out, ':');
+            dump(v, out);
+        }
+        buf_addc(out, '}');
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *v;
+        buf_addc(out, '[');
+        json_array_foreach(j, i, v)
+        {
+            if (i)
+                buf_addc(out, ',');
+            dump(v, out);
+        }
+        buf_addc(out, ']');
+        break;
+    }
+    case JSON_STRING:
+        /* jansson holds valid UTF-8 only; buf escapes what JSON must. */
+        buf_add_json_string(out, json_string_value(j));
+        break;
+    case JSON_INTEGER:
+        buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+        break;
+    case JSON_REAL:
+        if (!isfinite(json_real_value(j))) {
+            buf_adds(out, "null");
+            break;
+        }
+        fmt_double(num, sizeof(num), json_real_value(j));
+        buf_adds(out, num);
+        break;
+    case JSON_TRUE:
+        buf_adds(out, "true");
+        break;
+    case JSON_FALSE:
+        buf_adds(out, "false");
+        break;
+    case JSON_NULL:
+        buf_adds(out, "null");
+        break;
+    }
+}
+
+enum op_rc status_dump(const json_t *j, struct buf *out)
+{
+    dump(j, out);
+    return out->failed ? OP_ERR_LIMIT : OP_OK;
+}
+
 /* ---- agent ---- */
 
 json_t *status_agent(const struct status_source *src)
