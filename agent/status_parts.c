@@ -173,13 +173,14 @@ json_t *status_agent(const struct status_source *src)
 
 /* ---- SLOs ---- */
 
-/* SLO sp's object; counts[0..2] count it paging, ticketing, frozen. */
+/* SLO sp's object; counts[0..2] count it paging, ticketing, frozen.
+ * scratch: the windows' copy, reused across SLOs (slo_state.h). */
 static json_t *slo_json(const struct slo_spec *sp, struct slo_state *st, bool held, int64_t now_ms,
-                        size_t counts[3])
+                        size_t counts[3], struct sliw **scratch)
 {
     struct slo_figures f;
     struct slo_point pts[SLO_BURNDOWN_POINTS];
-    size_t n = slost_figures_burndown(st, sp, now_ms, &f, pts, SLO_BURNDOWN_POINTS);
+    size_t n = slost_figures_burndown(st, sp, now_ms, &f, pts, SLO_BURNDOWN_POINTS, scratch);
     /* The agent's last evaluation, as outpost_slo_alert_firing shows it. */
     bool page, ticket;
     slost_alerts(st, &page, &ticket);
@@ -230,9 +231,11 @@ json_t *status_slos(const struct status_source *src, const struct maint_hold *he
     const struct cfg *cfg = gen_cfg(g);
     json_t *a = must(json_array());
     size_t counts[3] = {0, 0, 0};
+    struct sliw *scratch = NULL;
     for (size_t i = 0; i < gen_slo_count(g); i++)
         status_append(a, slo_json(cfg_slo(cfg, i), gen_slo(g, i), held && maint_slo_held(held, i),
-                                  src->now_ms, counts));
+                                  src->now_ms, counts, &scratch));
+    free(scratch);
     status_put(sum, "total", status_uint(gen_slo_count(g)));
     status_put(sum, "paging", status_uint(counts[0]));
     status_put(sum, "ticketing", status_uint(counts[1]));

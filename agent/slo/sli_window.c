@@ -16,6 +16,7 @@ struct level {
 struct sliw {
     struct level lv[SLIW_LEVELS];
     size_t size;
+    size_t cap; /* bytes allocated, >= size (sliw_clone_into) */
     /* bucket storage follows */
 };
 
@@ -65,16 +66,30 @@ struct sliw *sliw_new(uint32_t l2_hours)
         w->lv[i].head = EMPTY;
     }
     w->size = size;
+    w->cap = size;
     wire(w);
     return w;
 }
 
 struct sliw *sliw_clone(const struct sliw *w)
 {
-    struct sliw *c = xmalloc(w->size);
-    memcpy(c, w, w->size);
-    wire(c);
-    return c;
+    return sliw_clone_into(w, NULL);
+}
+
+struct sliw *sliw_clone_into(const struct sliw *w, struct sliw *dst)
+{
+    /* The buffer's size is the larger of its stores so far: kept in its
+     * own header, which the copy below overwrites with w's size. */
+    size_t have = dst ? dst->cap : 0, want = w->size;
+    if (have < want) {
+        free(dst);
+        dst = xmalloc(want);
+        have = want;
+    }
+    memcpy(dst, w, w->size);
+    dst->cap = have;
+    wire(dst);
+    return dst;
 }
 
 size_t sliw_size(const struct sliw *w)

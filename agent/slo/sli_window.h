@@ -47,6 +47,10 @@ struct sliw_bucket {
 struct sliw *sliw_new(uint32_t l2_hours);
 /* Deep copy (caller frees with free()). */
 struct sliw *sliw_clone(const struct sliw *w);
+/* The same into dst (a copy made here before, or NULL), grown when w is
+ * larger: a reader copying many stores reuses one buffer. Returns the copy
+ * (caller frees with free()). */
+struct sliw *sliw_clone_into(const struct sliw *w, struct sliw *dst);
 /* Bytes the store occupies (for the docs' memory budget). */
 size_t sliw_size(const struct sliw *w);
 

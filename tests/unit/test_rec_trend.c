@@ -14,6 +14,8 @@
 #include "common.h"
 #include "recorder.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* 2026-11-01T12:00:00Z, a multiple of 30 s: slot A starts here. */
@@ -170,6 +172,61 @@ static void test_saturation(void **state)
     rec_unref(r);
 }
 
+/* A writer records 50 rounds of 4,000 results, each round in the next
+ * slot, failed and good in turn, each of 1 s; a reader copies the trend of
+ * the writer's slot meanwhile. Every copy must be of one moment: the
+ * slot's runs equal to the histogram's count and to its sum in seconds,
+ * its failures the ceiling of half of them. */
+#define RACE_ROUNDS 50
+#define RACE_RUNS 4000
+struct race {
+    struct rec *r;
+    atomic_int round; /* the writer's, -1 when done */
+    uint64_t copies, bad;
+};
+
+static void *race_reader(void *arg)
+{
+    struct race *rc = arg;
+    struct rec_trend t;
+    int round;
+    while ((round = atomic_load(&rc->round)) >= 0) {
+        rec_read_trend(rc->r, T0 + 30.0 * round + 2, &t);
+        const struct rec_trend_slot *s = &t.slots[REC_TREND_SLOTS - 1];
+        rc->copies++;
+        if (t.cumulative[3] != t.runs || s->sum != (double)s->runs ||
+            s->failures != (s->runs + 1) / 2 || s->runs > RACE_RUNS)
+            rc->bad++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_reader(void **state)
+{
+    (void)state;
+    struct race rc = {.r = rec_new(bounds3, 3)};
+    atomic_init(&rc.round, 0);
+    pthread_t rd;
+    assert_int_equal(pthread_create(&rd, NULL, race_reader, &rc), 0);
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        atomic_store(&rc.round, round);
+        for (int k = 0; k < RACE_RUNS; k++)
+            record(rc.r, T0 + 30.0 * round + 1, 1.0, k % 2 == 1);
+    }
+    atomic_store(&rc.round, -1);
+    assert_int_equal(pthread_join(rd, NULL), 0);
+    assert_true(rc.copies > 0);
+    if (rc.bad)
+        fail_msg("%llu of %llu copies inconsistent", (unsigned long long)rc.bad,
+                 (unsigned long long)rc.copies);
+    /* The last 20 rounds are in the ring, whole. */
+    struct rec_trend t;
+    rec_read_trend(rc.r, T0 + 30.0 * (RACE_ROUNDS - 1) + 2, &t);
+    assert_int_equal(t.runs, 20 * RACE_RUNS);
+    assert_int_equal(t.failures, 10 * RACE_RUNS);
+    rec_unref(rc.r);
+}
+
 static void test_size(void **state)
 {
     (void)state;
@@ -183,7 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantile),   cmocka_unit_test(test_slots),
         cmocka_unit_test(test_clock_back), cmocka_unit_test(test_saturation),
-        cmocka_unit_test(test_size),
+        cmocka_unit_test(test_size),       cmocka_unit_test(test_concurrent_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
