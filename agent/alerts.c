@@ -439,6 +439,7 @@ size_t alerts_firing_list(struct alerts *a, struct alerts_item **out)
     return n;
 }
 
+/* Frees items and everything they hold; NULL is fine. */
 void alerts_items_free(struct alerts_item *items, size_t n)
 {
     for (size_t i = 0; items && i < n; i++) {

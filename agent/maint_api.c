@@ -89,6 +89,7 @@ void maint_list_json(struct maint *m, struct buf *out)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* Copies of names (borrowed); caller frees each and the array. */
 static char **copy_list(char *const *names, size_t n)
 {
     char **c = xcalloc(n ? n : 1, sizeof(char *));
@@ -97,6 +98,7 @@ static char **copy_list(char *const *names, size_t n)
     return c;
 }
 
+/* Copies made under the lock: ad-hoc windows come and go with it. */
 size_t maint_active_list(struct maint *m, struct maint_active **out)
 {
     pthread_mutex_lock(&m->lock);
@@ -122,6 +124,7 @@ size_t maint_active_list(struct maint *m, struct maint_active **out)
     return n;
 }
 
+/* Frees list and everything it holds; NULL is fine. */
 void maint_active_free(struct maint_active *list, size_t n)
 {
     for (size_t i = 0; list && i < n; i++) {

@@ -84,9 +84,10 @@ struct rec *rec_new_steps(const double *bounds, size_t n, size_t n_steps)
     if (n > REC_MAX_BUCKETS)
         n = REC_MAX_BUCKETS; /* config caps this earlier; never reached */
     /* One allocation sized to the configured buckets: a check with the 11
-     * default buckets costs ~650 bytes here (160 of them the last detail),
-     * not the worst case; a step adds 144 bytes. The trailing arrays hold
-     * 8-byte elements, so alignment holds. */
+     * default buckets costs ~650 bytes here (160 of them the last detail)
+     * and 680 more for the trend ring, not the worst case; a step adds 144
+     * bytes. The 8-byte arrays come first, then the ring's 4- and 2-byte
+     * ones, so alignment holds. */
     size_t words = (n + 1) + n_steps * STEP_WORDS;
     size_t size = sizeof(struct rec) + n * sizeof(double) + words * sizeof(atomic_uint_fast64_t) +
                   rec_trend_bytes(n);

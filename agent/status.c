@@ -14,6 +14,7 @@
 enum cstate { CS_PENDING, CS_UP, CS_DOWN };
 static const char *const cstate_names[] = {"pending", "up", "down"};
 
+/* *why gets a copy of text (caller frees); returns it. */
 static char *why_dup(char **why, const char *text)
 {
     *why = xstrdup(text);
@@ -76,7 +77,8 @@ static const char *group_key(const void *owner, size_t i)
     return gs->g[i].name;
 }
 
-/* The group called name, added (in order of first appearance) when new. */
+/* The group called name (borrowed; must outlive gs), added in order of
+ * first appearance when new. The result is gs's, valid until the next call. */
 static struct group *group_of(struct groups *gs, const char *name)
 {
     long i = names_find(gs->ix, name);
@@ -91,6 +93,7 @@ static struct group *group_of(struct groups *gs, const char *name)
     return &gs->g[gs->n++];
 }
 
+/* Adds up/down/pending to o and returns it (ownership stays the caller's). */
 static json_t *counts_json(json_t *o, const size_t n[3])
 {
     status_put(o, "up", status_uint(n[CS_UP]));
@@ -99,6 +102,7 @@ static json_t *counts_json(json_t *o, const size_t n[3])
     return o;
 }
 
+/* "groups"; caller owns the result. */
 static json_t *groups_json(const struct groups *gs)
 {
     json_t *a = json_array();
@@ -120,6 +124,7 @@ struct scratch {
     struct rec_trend trend;
 };
 
+/* "latency" of a trend (bounds: the recorder's, borrowed); caller owns it. */
 static json_t *latency_json(const struct rec_trend *t, const double *bounds)
 {
     json_t *o = json_object();
@@ -132,6 +137,7 @@ static json_t *latency_json(const struct rec_trend *t, const double *bounds)
     return o;
 }
 
+/* "trend"; caller owns it. */
 static json_t *trend_json(const struct rec_trend *t)
 {
     json_t *pts = json_array();
