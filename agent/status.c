@@ -156,6 +156,7 @@ static json_t *trend_json(const struct rec_trend *t)
     return o;
 }
 
+/* Check i of src's generation, read now (sc: scratch space); caller owns it. */
 static json_t *check_json(const struct status_source *src, size_t i, bool held, struct scratch *sc)
 {
     const struct cfg *cfg = gen_cfg(src->gen);
@@ -200,6 +201,7 @@ static json_t *check_json(const struct status_source *src, size_t i, bool held, 
 
 /* ---- the tree ---- */
 
+/* "page" (strings of q copied); caller owns it. */
 static json_t *page_json(const struct status_query *q, size_t matched)
 {
     json_t *o = json_object();

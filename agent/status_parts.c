@@ -245,6 +245,7 @@ json_t *status_slos(const struct status_source *src, const struct maint_hold *he
 
 /* ---- canaries ---- */
 
+/* One arm of a verdict; caller owns it. */
 static json_t *arm_json(const struct canary_arm *arm)
 {
     json_t *o = must(json_object());
@@ -316,6 +317,7 @@ json_t *status_alerts(const struct status_source *src, size_t *n)
     return a;
 }
 
+/* An array of copies of names (borrowed); caller owns it. */
 static json_t *names_json(char *const *names, size_t n)
 {
     json_t *a = must(json_array());
