@@ -15,6 +15,7 @@
 #include "recorder.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -181,8 +182,9 @@ static void test_saturation(void **state)
 #define RACE_RUNS 4000
 struct race {
     struct rec *r;
-    atomic_int round; /* the writer's, -1 when done */
-    uint64_t copies, bad;
+    atomic_int round;     /* the writer's, -1 when done */
+    atomic_bool started;  /* the reader made its first copy: the writer may go */
+    uint64_t copies, bad; /* the reader's; read after the join */
 };
 
 static void *race_reader(void *arg)
@@ -194,6 +196,7 @@ static void *race_reader(void *arg)
         rec_read_trend(rc->r, T0 + 30.0 * round + 2, &t);
         const struct rec_trend_slot *s = &t.slots[REC_TREND_SLOTS - 1];
         rc->copies++;
+        atomic_store(&rc->started, true);
         if (t.cumulative[3] != t.runs || s->sum != (double)s->runs ||
             s->failures != (s->runs + 1) / 2 || s->runs > RACE_RUNS)
             rc->bad++;
@@ -206,8 +209,13 @@ static void test_concurrent_reader(void **state)
     (void)state;
     struct race rc = {.r = rec_new(bounds3, 3)};
     atomic_init(&rc.round, 0);
+    atomic_init(&rc.started, false);
     pthread_t rd;
     assert_int_equal(pthread_create(&rd, NULL, race_reader, &rc), 0);
+    /* On a busy machine the reader may start late: the writes must overlap
+     * its copies for the test to mean anything. */
+    while (!atomic_load(&rc.started))
+        sched_yield();
     for (int round = 0; round < RACE_ROUNDS; round++) {
         atomic_store(&rc.round, round);
         for (int k = 0; k < RACE_RUNS; k++)
