@@ -21,7 +21,7 @@ def rfc3339(t):
 
 def config(target, window_start):
     return textwrap.dedent(f"""\
-        global: {{interval: 500ms, timeout: 400ms}}
+        global: {{interval: 1s, timeout: 900ms}}
         checks:
           - name: healthy
             group: shop
@@ -46,7 +46,7 @@ def config(target, window_start):
           - name: rollout
             baseline: {{url: "{target.url('/ok')}"}}
             canary: {{url: "{target.url('/status/500')}"}}
-            interval: 200ms
+            interval: 300ms
             min_samples: 10
         alerting:
           evaluation_interval: 1s
@@ -144,7 +144,7 @@ def test_status_model(agent_factory, target):
         ("down", "http_status", "status 500 not in [200-299]", 500)
     assert f["consecutive_failures"] >= 3
     assert f["last_success"] is None and f["since_success_seconds"] is None
-    assert f["group"] == "shop" and f["type"] == "http" and f["interval_seconds"] == 0.5
+    assert f["group"] == "shop" and f["type"] == "http" and f["interval_seconds"] == 1
     assert f["target"] == target.url("/status/500")
     h = checks["healthy"]
     assert (h["state"], h["reason"], h["detail"], h["status_code"]) == ("up", None, "", 200)
