@@ -96,6 +96,11 @@ static const char SCRIPT[] =
     "if(t!==null){clearTimeout(t);t=null;b.textContent=\"Resume auto-refresh\";}"
     "else{arm();b.textContent=\"Pause auto-refresh\";}});arm();})();";
 
+/* Firing alerts listed open up to this many, folded beyond it; rows
+ * written at most SH_ALERTS_SHOWN. */
+#define SH_ALERTS_OPEN 20
+#define SH_ALERTS_SHOWN 200
+
 /* ---- reading the model ---- */
 
 const char *sh_str(const json_t *o, const char *key)
@@ -447,16 +452,25 @@ static void alerts(struct buf *b, const json_t *m)
         buf_adds(b, "<p class=\"muted\">No alert is firing.</p>\n</section>\n");
         return;
     }
+    size_t n = json_array_size(list);
+    /* A failing fleet fires an alert per check: beyond a screenful the
+     * table folds away, and beyond SH_ALERTS_SHOWN rows the rest is
+     * counted, not listed (the API lists every one). */
+    if (n > SH_ALERTS_OPEN)
+        buf_addf(b, "<details class=\"alerts\"><summary>%zu alerts</summary>\n", n);
     buf_adds(b, "<div class=\"scroll\"><table class=\"alerts\"><thead><tr><th>Alert</th>"
                 "<th>Severity</th><th>Labels</th><th>Since</th></tr></thead><tbody>\n");
     size_t i;
     const json_t *a;
     json_array_foreach(list, i, a)
     {
+        if (i == SH_ALERTS_SHOWN)
+            break;
         const char *sev = sh_str(a, "severity");
+        bool urgent = sev && (strcmp(sev, "page") == 0 || strcmp(sev, "critical") == 0);
         buf_adds(b, "<tr><td>");
         html_text(b, sh_str(a, "alertname"));
-        buf_addf(b, "</td><td class=\"%s\">", sev && strcmp(sev, "page") == 0 ? "bad" : "warn");
+        buf_addf(b, "</td><td class=\"%s\">", urgent ? "bad" : "warn");
         html_text(b, sev);
         buf_adds(b, "</td><td class=\"target\">");
         /* alertname and severity have their columns. */
@@ -479,7 +493,15 @@ static void alerts(struct buf *b, const json_t *m)
         html_time(b, sh_str(a, "since"));
         buf_adds(b, "</td></tr>\n");
     }
-    buf_adds(b, "</tbody></table></div>\n</section>\n");
+    buf_adds(b, "</tbody></table></div>\n");
+    if (n > SH_ALERTS_SHOWN)
+        buf_addf(b,
+                 "<p class=\"muted\">and %zu more, not listed here: <a "
+                 "href=\"api/v1/status\">/api/v1/status</a> lists every one.</p>\n",
+                 n - SH_ALERTS_SHOWN);
+    if (n > SH_ALERTS_OPEN)
+        buf_adds(b, "</details>\n");
+    buf_adds(b, "</section>\n");
 }
 
 /* The names of a string array, comma-separated. */

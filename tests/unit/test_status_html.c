@@ -246,6 +246,40 @@ static void test_canaries_alerts_maintenance(void **state)
     free(p);
 }
 
+/* A fleet failing at once: the alerts fold away and at most 200 are listed. */
+static void test_many_alerts(void **state)
+{
+    (void)state;
+    json_t *m = json_object(), *list = json_array();
+    for (int i = 0; i < 250; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "c%d", i);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:{s:s}, s:s}", "alertname",
+                                              "OutpostCheckDown", "severity", "critical", "labels",
+                                              "check", name, "since", "2026-12-01T12:50:00Z"));
+    }
+    json_object_set_new(m, "alerts", list);
+    char *p = render(m, &OPTS);
+    assert_has(p, "<h2>Firing alerts</h2>\n<details class=\"alerts\"><summary>250 "
+                  "alerts</summary>");
+    assert_int_equal(count(p, "<td>OutpostCheckDown</td><td class=\"bad\">critical</td>"), 200);
+    assert_has(p, "class=\"target\">check=&quot;c199&quot;</td>");
+    assert_lacks(p, "c200&quot;");
+    assert_has(p, "<p class=\"muted\">and 50 more, not listed here: <a "
+                  "href=\"api/v1/status\">/api/v1/status</a> lists every one.</p>\n"
+                  "</details>\n</section>");
+    free(p);
+    /* A few: open, all listed. */
+    while (json_array_size(list) > 20)
+        json_array_remove(list, json_array_size(list) - 1);
+    p = render(m, &OPTS);
+    assert_lacks(p, "<details class=\"alerts\">");
+    assert_int_equal(count(p, "<td>OutpostCheckDown</td>"), 20);
+    assert_lacks(p, "more, not listed");
+    free(p);
+    json_decref(m);
+}
+
 static void test_checks(void **state)
 {
     (void)state;
@@ -729,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_slos),
         cmocka_unit_test(test_canaries_alerts_maintenance),
+        cmocka_unit_test(test_many_alerts),
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_html_text),
