@@ -3,11 +3,12 @@
 #
 #   bench/run.sh [--build DIR] [--soak-minutes N] [--quick] [--out FILE]
 #
-# Runs bench/cpu.py, bench/rate.py, bench/scrape.py and bench/resources.py, each with
-# --build DIR (default $OUTPOST_BUILD or ./build); a script not in this checkout is
-# skipped with a line saying so. Each starts what it needs (nginx-light, wrk,
-# blackbox_exporter, the agent) on loopback and stops it. Prints the date, the machine
-# and the exact command first, and tees everything into bench/out/report-DATE.md.
+# Runs bench/cpu.py, bench/rate.py, bench/scrape.py, bench/status.py and
+# bench/resources.py, each with --build DIR (default $OUTPOST_BUILD or ./build); a script
+# not in this checkout is skipped with a line saying so. Each starts what it needs
+# (nginx-light, wrk, blackbox_exporter, the agent) on loopback and stops it. Prints the
+# date, the machine and the exact command first, and tees everything into
+# bench/out/report-DATE.md.
 # Exits non-zero when a script failed (the others still run). Ctrl-C stops the script
 # running and everything it started.
 #
@@ -152,6 +153,7 @@ run_one() {
 run_one cpu.py
 run_one rate.py
 run_one scrape.py
+run_one status.py
 if [ "$QUICK" -eq 1 ]; then
     run_one resources.py --quick
 else
