@@ -247,10 +247,10 @@ static void test_checks(void **state)
     assert_int_equal(json_integer_value(json_array_get(ts, 0)), 1793533860);
     assert_int_equal(json_integer_value(json_array_get(ts, 18)), 1793534400);
     assert_int_equal(json_integer_value(json_array_get(ts, 19)), 1793534430);
-    expect_json(json_object_get(trend, "runs"),
-                "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,1]", "runs");
-    expect_json(json_object_get(trend, "failures"),
-                "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]", "failures");
+    expect_json(json_object_get(trend, "runs"), "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,1]",
+                "runs");
+    expect_json(json_object_get(trend, "failures"), "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]",
+                "failures");
     expect_json(json_object_get(trend, "mean_seconds"),
                 "[null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,"
                 "null,null,null,0.05,0.3]",
