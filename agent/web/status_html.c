@@ -109,9 +109,8 @@ const char *sh_str(const json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-bool sh_num(const json_t *o, const char *key, double *out)
+bool sh_value(const json_t *v, double *out)
 {
-    const json_t *v = json_object_get(o, key);
     if (!json_is_number(v))
         return false;
     double d = json_number_value(v);
@@ -119,6 +118,11 @@ bool sh_num(const json_t *o, const char *key, double *out)
         return false;
     *out = d;
     return true;
+}
+
+bool sh_num(const json_t *o, const char *key, double *out)
+{
+    return sh_value(json_object_get(o, key), out);
 }
 
 long long sh_count(const json_t *o, const char *key)
@@ -249,15 +253,17 @@ static void burn_rate(struct buf *b, const json_t *w)
         buf_addf(b, "%.*f\xc3\x97", v < 10.0 ? 2 : 1, v); /* 2.45× */
 }
 
-static void slo_burndown(struct buf *b, const json_t *pts)
+/* The burndown's columns: point i is (t[i], budget_remaining[i]). */
+static void slo_burndown(struct buf *b, const json_t *burndown)
 {
-    size_t n = json_array_size(pts);
+    const json_t *t = json_object_get(burndown, "t");
+    const json_t *r = json_object_get(burndown, "budget_remaining");
+    size_t n = json_array_size(t) < json_array_size(r) ? json_array_size(t) : json_array_size(r);
     struct svg_burn_point small[64], *p = n <= ARRAY_SIZE(small) ? small : xmalloc(n * sizeof(*p));
     for (size_t i = 0; i < n; i++) {
-        const json_t *pt = json_array_get(pts, i);
-        if (!sh_num(pt, "t", &p[i].t))
+        if (!sh_value(json_array_get(t, i), &p[i].t))
             p[i].t = NAN;
-        if (!sh_num(pt, "budget_remaining", &p[i].remaining))
+        if (!sh_value(json_array_get(r, i), &p[i].remaining))
             p[i].remaining = NAN;
     }
     svg_burndown(b, p, n);
@@ -319,7 +325,7 @@ static void slo_card(struct buf *b, const json_t *s)
         buf_adds(b, "not burning");
     }
     buf_adds(b, "</span></p>\n");
-    slo_burndown(b, json_object_get(json_object_get(s, "burndown"), "points"));
+    slo_burndown(b, json_object_get(s, "burndown"));
 
     const json_t *ws = json_object_get(s, "windows");
     if (json_array_size(ws) > 0) {

@@ -195,17 +195,19 @@ static void pager(struct buf *b, const struct view *v)
     buf_adds(b, "</nav>\n");
 }
 
+/* The trend's columns: mean_seconds and failures per slot, oldest first. */
 static void sparkline(struct buf *b, const json_t *trend)
 {
-    const json_t *pts = json_object_get(trend, "points");
-    size_t n = json_array_size(pts);
+    const json_t *mean = json_object_get(trend, "mean_seconds");
+    const json_t *fail = json_object_get(trend, "failures");
+    size_t n = json_array_size(mean);
     struct svg_spark_point small[32], *p = n <= ARRAY_SIZE(small) ? small : xmalloc(n * sizeof(*p));
     for (size_t i = 0; i < n; i++) {
-        const json_t *pt = json_array_get(pts, i);
-        if (!sh_num(pt, "mean_seconds", &p[i].seconds))
+        if (!sh_value(json_array_get(mean, i), &p[i].seconds))
             p[i].seconds = NAN;
-        long long f = sh_count(pt, "failures");
-        p[i].failures = f < 0 ? 0 : f > 1000000 ? 1000000 : (unsigned)f;
+        double f = 0;
+        sh_value(json_array_get(fail, i), &f);
+        p[i].failures = f < 1 ? 0 : f > 1e6 ? 1000000u : (unsigned)f;
     }
     svg_sparkline(b, p, n, "latency, last 10 minutes");
     if (p != small)

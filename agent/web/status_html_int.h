@@ -16,6 +16,9 @@
 
 /* The string at key of o (both borrowed), or NULL. */
 const char *sh_str(const json_t *o, const char *key);
+/* The finite number v (borrowed) into *out; false when v is NULL, null or
+ * not a number (*out untouched). */
+bool sh_value(const json_t *v, double *out);
 /* The finite number at key of o into *out; false when absent or null. */
 bool sh_num(const json_t *o, const char *key, double *out);
 /* The whole number at key of o, 0 when absent (counts). */

@@ -86,12 +86,15 @@ ROWS = """[...document.querySelectorAll('table.checks tbody tr')].map(r => ({
     name: r.querySelector('.name').textContent,
     state: r.querySelector('.state').innerText,
     result: r.querySelector('.result').innerText,
+    spark: r.querySelector('svg.spark').getAttribute('aria-label'),
+    marks: r.querySelectorAll('svg.spark .fail-mark').length,
     visible: r.offsetParent !== null}))"""
 
 SLOS = """[...document.querySelectorAll('#slos article')].map(c => ({
     title: c.querySelector('h3').innerText,
     budget: c.querySelector('.budget').innerText,
-    exhaustion: c.querySelector('.exhaustion').innerText}))"""
+    exhaustion: c.querySelector('.exhaustion').innerText,
+    burndown: c.querySelector('svg.burn').getAttribute('aria-label')}))"""
 
 CANARIES = """[...document.querySelectorAll('#canaries article')].map(c => ({
     title: c.querySelector('h3').innerText,
@@ -153,6 +156,10 @@ def test_status_page_in_browser(agent_factory, target, tmp_path):
         assert rows["failing"]["state"] == "down" and rows["failing"]["visible"]
         assert rows["failing"]["result"].startswith(failing["reason"])
         assert failing["detail"] and failing["detail"] in rows["failing"]["result"]
+        # The sparklines: the failing check's failures marked, the healthy one's latency.
+        assert rows["failing"]["marks"] >= 1 and " 0 failed runs" not in rows["failing"]["spark"]
+        assert rows["healthy"]["marks"] == 0 and ": peak " in rows["healthy"]["spark"]
+        assert shown["burndown"].startswith("budget remaining over the period: from ")
         assert rows["healthy"]["state"] == "up"
         assert rows["slow"]["state"] == "up"
         # Failing first in its group.
