@@ -82,6 +82,7 @@ struct brun;
 struct bq {
     const struct probe_loop *loop;
     unsigned running;
+    unsigned failing;         /* runs whose failed launch is yet to be reported */
     struct brun *head, *tail; /* waiting, first in line first */
     struct probe_timer *pump; /* a turn for the waiting, after a cancel */
     struct bq *next;
@@ -110,7 +111,7 @@ static struct bq *bq_find(const struct probe_loop *loop, bool create)
 /* Free q once nothing runs or waits. */
 static void bq_maybe_free(struct probe_loop *loop, struct bq *q)
 {
-    if (q->running || q->head)
+    if (q->running || q->failing || q->head)
         return;
     probe_timer_cancel(loop, q->pump);
     pthread_mutex_lock(&bq_lock);
@@ -131,6 +132,10 @@ struct brun {
     struct bq *q;
     struct brun *next; /* in the queue, while waiting */
     bool launched;
+    /* A launch that failed inside start: reported from this timer, since a
+     * run never reports from inside start. */
+    struct probe_timer *failed;
+    enum op_rc fail_rc;
     int64_t queued_ns; /* when start put it in line */
     int64_t launch_ns; /* when its browser was launched */
     struct chrome *chrome;
@@ -195,6 +200,16 @@ static void pump(struct bq *q)
     }
 }
 
+static void on_failed(struct probe_loop *loop, void *arg)
+{
+    struct brun *r = arg;
+    struct bq *q = r->q;
+    r->failed = NULL;
+    q->failing--;
+    fail_launch(r, r->fail_rc);
+    bq_maybe_free(loop, q);
+}
+
 static void on_pump(struct probe_loop *loop, void *arg)
 {
     struct bq *q = arg;
@@ -234,11 +249,19 @@ static enum op_rc browser_start(struct probe_loop *loop, const struct check_spec
     r->queued_ns = probe_now_ns(loop);
     struct bq *q = r->q;
     if (!q->head && q->running < r->s->max_concurrent) {
-        enum op_rc rc = launch(r);
-        if (rc != OP_OK) {
-            free(r);
-            bq_maybe_free(loop, q);
-            return rc;
+        /* A browser that cannot be launched (the executable gone since the
+         * configuration loaded, no memory to fork) is this run's failure,
+         * reported as such like one whose turn came in the queue: never a
+         * run that silently does not happen. */
+        r->fail_rc = launch(r);
+        if (r->fail_rc != OP_OK) {
+            r->failed = probe_timer_at(loop, probe_now_ns(loop), on_failed, r);
+            if (!r->failed) {
+                free(r);
+                bq_maybe_free(loop, q);
+                return OP_ERR_SYSTEM;
+            }
+            q->failing++;
         }
     } else if (q->tail) {
         q->tail->next = r;
@@ -257,6 +280,9 @@ static void browser_cancel(struct probe_loop *loop, void *run)
     if (r->launched) {
         ENGINE_CANCEL(loop, r->chrome);
         q->running--;
+    } else if (r->failed) {
+        probe_timer_cancel(loop, r->failed);
+        q->failing--;
     } else {
         struct brun **pp = &q->head, *prev = NULL;
         while (*pp != r) {

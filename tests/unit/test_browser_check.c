@@ -504,11 +504,11 @@ struct fixture {
     struct probe_once once;
 };
 
-static void start_fixture(struct fixture *fx, const char *yaml)
+static void start_fixture_failing(struct fixture *fx, const char *yaml, const char *fail)
 {
     memset(fakes, 0, sizeof(fakes));
     n_fakes = 0;
-    fail_url = NULL;
+    fail_url = fail;
     memset(reports, 0, sizeof(reports));
     browser_queue_reset();
     browser_engine_set(&fake_engine);
@@ -522,6 +522,11 @@ static void start_fixture(struct fixture *fx, const char *yaml)
     assert_int_equal(probe_loop_start_once(fx->pl, fx->g, &fx->once), OP_OK);
     /* Commands run after the due checks: every run has started. */
     probe_loop_call(fx->pl, nop, NULL);
+}
+
+static void start_fixture(struct fixture *fx, const char *yaml)
+{
+    start_fixture_failing(fx, yaml, NULL);
 }
 
 static void stop_fixture(struct fixture *fx)
@@ -715,6 +720,31 @@ static void test_launch_fails_in_turn(void **state)
     stop_fixture(&fx);
 }
 
+/* A browser that cannot be launched at once (the executable gone since the
+ * configuration loaded) fails its run with reason browser, reported after
+ * start returned, and takes no browser: the next run (once mode starts
+ * them in configuration order) gets it. */
+static void test_launch_fails_at_start(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    start_fixture_failing(&fx,
+                          "global:\n  browser: {max_concurrent: 1, executable: /bin/true}\n"
+                          "checks:\n" BCHECK("a") BCHECK("b"),
+                          "http://a.test/");
+    assert_true(reports[0].done);
+    assert_false(reports[0].success);
+    assert_int_equal(reports[0].reason, CHECK_REASON_BROWSER);
+    assert_string_equal(reports[0].detail, "browser: cannot start Chromium: system error");
+    assert_int_equal(n_fakes, 1);
+    assert_string_equal(fakes[0].url, "http://b.test/");
+    assert_false(reports[1].done);
+    finish_run(fx.pl, 0);
+    assert_true(reports[1].done && reports[1].success);
+    assert_int_equal(view(fx.pl).running, 0);
+    stop_fixture(&fx);
+}
+
 /* Stopping the loop cancels the browsers running and drops the runs
  * waiting, without launching any, and leaves no queue behind. */
 static void test_stop_cancels(void **state)
@@ -746,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_net_reasons),
         cmocka_unit_test(test_queue_fifo_and_cap),
         cmocka_unit_test(test_launch_fails_in_turn),
+        cmocka_unit_test(test_launch_fails_at_start),
         cmocka_unit_test(test_stop_cancels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
