@@ -58,8 +58,14 @@ unit: build
 
 # deb: tests/integration/test_package.py installs the package in a Debian 12 root.
 # --durations: the ten slowest tests of each pass, to keep the suite's time in view.
+# Two pytest workers (pytest-xdist), one test file each at a time: most tests wait on
+# their agent's schedule rather than use the CPU, and every test starts its servers on
+# free ports and its own temp dir, so files run side by side. PYTEST_JOBS=0: one process.
+PYTEST_JOBS ?= 2
+PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider --durations=10 \
+	$(if $(filter-out 0,$(PYTEST_JOBS)),-n $(PYTEST_JOBS) --dist loadfile)
 integration: build deb
-	OUTPOST_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider --durations=10 tests/integration
+	OUTPOST_BUILD=$(abspath $(BUILD)) $(PYTEST) tests/integration
 
 # The Debian package, $(BUILD)/deb/outpost_<version>_<arch>.deb (debhelper,
 # packaging/debian); rebuilt incrementally.
@@ -74,7 +80,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OUTPOST_SANITIZED=1 \
-		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider --durations=10 tests/integration
+		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) tests/integration
 
 # ThreadSanitizer over the unit tests whose code runs on several threads:
 # the alert sender, the canary rings, the probe loop, the recorder seqlock, the rate

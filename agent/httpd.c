@@ -22,9 +22,9 @@
 #define HTTPD_PAGE_MAX_GAP_MS 1000
 
 const char *const httpd_route_names[ROUTE_COUNT] = {
-    "landing", "metrics", "healthy", "ready", "reload",      "flagger",  "argo",
-    "api",     "other",   "probe",   "runs",  "flagger_slo", "argo_slo", "maintenance",
-    "status",  "status_api",
+    "landing",  "metrics",     "healthy", "ready",      "reload", "flagger",
+    "argo",     "api",         "other",   "probe",      "runs",   "flagger_slo",
+    "argo_slo", "maintenance", "status",  "status_api",
 };
 
 /* ---- responses ---- */

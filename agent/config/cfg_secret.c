@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,9 +92,12 @@ static bool add_file(struct cfg_parser *p, const yaml_node_t *n, const char *pat
 {
     const char *why = NULL;
     char q[CFG_MAX_QUOTED + 4];
+    /* A file name is shown whole up to PATH_MAX (the user must find the
+     * file); only a longer one, which no open() accepts, is clipped. */
+    const char *shown = strnlen(fname, PATH_MAX) < PATH_MAX ? fname : cfg_quote(fname, q);
     FILE *f = cfg_open_regular(fname, &why);
     if (!f) {
-        cfg_err(p, n, path, "cannot read %s: %s", cfg_quote(fname, q), why);
+        cfg_err(p, n, path, "cannot read %s: %s", shown, why);
         return false;
     }
     struct buf content;
@@ -103,14 +107,13 @@ static bool add_file(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     bool ok = true;
     while (ok && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         if (buf_add(&content, chunk, got) != OP_OK) {
-            cfg_err(p, n, path, "%s is larger than %u bytes", cfg_quote(fname, q),
-                    CFG_MAX_SECRET_FILE_BYTES);
+            cfg_err(p, n, path, "%s is larger than %u bytes", shown, CFG_MAX_SECRET_FILE_BYTES);
             ok = false;
         }
     }
     memset(chunk, 0, sizeof(chunk));
     if (ok && ferror(f)) {
-        cfg_err(p, n, path, "cannot read %s", cfg_quote(fname, q));
+        cfg_err(p, n, path, "cannot read %s", shown);
         ok = false;
     }
     fclose(f);

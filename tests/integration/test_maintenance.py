@@ -287,9 +287,12 @@ def test_alertmanager_silence(agent_factory, tmp_path, alertmanager):
                         ("slo", "api-availability", True, True)]
     ends = {x["endsAt"][:19] for x in got}
     assert ends == {w["end"][:19]}
-    # No alert of the covered checks reaches the Alertmanager meanwhile.
+    # No alert of the covered checks starts during the window. One the agent stated before the
+    # window began (its first probe may fail before the POST lands on a loaded machine) keeps
+    # firing, as documented, so only its start time is before the window's.
     assert [x for x in get_json(alertmanager + "/api/v2/alerts") or []
-            if x["labels"].get("alertname") == "OutpostCheckDown"] == []
+            if x["labels"].get("alertname") == "OutpostCheckDown"
+            and x["startsAt"][:19] >= w["start"][:19]] == []
 
     assert api(a, "DELETE", "/deploy")[0] == 200
     wait_for(lambda: all(x["status"]["state"] == "expired" for x in silences(alertmanager)),
