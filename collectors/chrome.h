@@ -55,6 +55,10 @@ struct chrome_facts {
     double ttfb, dom_content_loaded, load, lcp; /* seconds from navigation start; NaN if unknown */
     double resolve, connect, tls; /* main document's network phases, seconds; NaN if unknown */
     double launch;                /* seconds from spawn to the browser answering CDP */
+    /* Seconds from spawn to the verdict: the run's own length, without the
+     * teardown after it (killing and reaping take ~0.2-0.5 s more before
+     * done runs). */
+    double duration;
     unsigned console_errors;
     bool text_found, selector_found; /* meaningful for CHROME_LOADED / EXPECT_TIMEOUT */
     double cert_expiry; /* unix seconds of the main document's certificate validTo, 0 if none */

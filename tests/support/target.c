@@ -31,6 +31,18 @@
  *   /sleep-peak             200, the most /sleep/ requests ever in progress at the same time
  *   /api/...                a session API for flows: login, orders, logout, stats, peer
  *                           (target_api.c)
+ *   /html/...               pages for browser checks (target_html.c):
+ *     /html/ok              200, title; a script adds <p class="ready">Welcome</p> to #app after
+ *                           300 ms
+ *     /html/static          200, "Hello from outpost", no script
+ *     /html/slow-image/MS   200, a page whose one image takes MS ms (0..60000): the load event
+ *                           waits for it
+ *     /html/img/MS          a 1x1 PNG after MS ms (0..60000); the wait ends when the client
+ *                           goes away
+ *     /html/never           a page whose image takes 60 s: no load event before a long timeout
+ *     /html/error           500 with an HTML body
+ *     /html/console-error   200; calls console.error twice and throws one uncaught exception
+ *     /html/js-redirect     200; a script replaces it with /html/ok before its load event
  *   anything else           404 "not found\n"; a malformed numeric argument gives 400.
  */
 #include <arpa/inet.h>
@@ -52,6 +64,7 @@
 #include <microhttpd.h>
 
 #include "target_api.h"
+#include "target_html.h"
 
 #define ECHO_BODY_MAX ((size_t)1024 * 1024)
 #define PEM_FILE_MAX ((long)1024 * 1024)
@@ -417,6 +430,8 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url, const
         snprintf(text, sizeof(text), "%ld\n", atomic_load(&sleeping_peak));
         return reply(conn, MHD_HTTP_OK, text);
     }
+    if (strncmp(url, "/html/", 6) == 0)
+        return target_html_route(conn, url);
     bool handled;
     enum MHD_Result api = target_api_route(conn, url, method, req->body.data ? req->body.data : "",
                                            req->body.len, &handled);
