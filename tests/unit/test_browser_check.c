@@ -448,6 +448,7 @@ static void on_report(void *arg, size_t check, const struct check_result *res)
 
 /* Finish fake run i (on the probe thread) with a loaded page. */
 static size_t finish_idx;
+static double finish_duration; /* the engine's duration of the run, 0: none */
 static void finish(void *arg)
 {
     (void)arg;
@@ -455,6 +456,7 @@ static void finish(void *arg)
     assert_false(r->ended);
     r->ended = true;
     struct chrome_facts f = facts(CHROME_LOADED);
+    f.duration = finish_duration;
     r->done(r->arg, &f);
 }
 
@@ -658,7 +660,12 @@ static void test_queue_fifo_and_cap(void **state)
     assert_int_equal(s2.runs, 1);
     assert_true(s2.up);
     assert_true(s2.sum == 2.5);
+    /* The engine's own duration (launch to verdict, without its teardown)
+     * is the run's when it has one. */
+    finish_duration = 0.25;
     finish_run(pl, 3);
+    finish_duration = 0;
+    assert_true(snap_of(g, name[3]).sum == 0.25);
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(snap_of(g, name[i]).runs, 1);
     assert_int_equal(view(pl).running, 0);
