@@ -146,6 +146,12 @@ void browser_result(const struct browser_spec *s, int64_t timeout_ms, const stru
         detail_add(&d, "no load event within the timeout (");
         add_config_seconds(&d, timeout_ms);
         detail_add(&d, ")");
+        /* Where the run was: the browser still starting, no response yet,
+         * or a page whose load event did not fire. */
+        if (f->error[0]) {
+            detail_add(&d, ": ");
+            detail_add(&d, strncmp(f->error, "timeout: ", 9) == 0 ? f->error + 9 : f->error);
+        }
         reason = CHECK_REASON_TIMEOUT;
         break;
     case CHROME_BROWSER:

@@ -14,8 +14,10 @@ then failing)."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -71,9 +73,12 @@ def is_browser_main(argv):
 
 
 def browsers_of(root, table=None):
-    """Browser main processes descended from root."""
+    """Browser main processes descended from root: each leads the process
+    group the engine starts it in (a child it has just forked, before its
+    exec, still shows the browser's command line, but not its group)."""
     table = table if table is not None else proc_table()
-    return {p for p in descendants(table, root) if is_browser_main(table[p][3])}
+    return {p for p in descendants(table, root)
+            if table[p][1] == p and is_browser_main(table[p][3])}
 
 
 def leftovers(tmpdir, groups=()):
@@ -90,17 +95,20 @@ def profiles(tmpdir):
 
 
 @pytest.fixture
-def browser_tmp(tmp_path):
-    """The agent's TMPDIR; at the end nothing of its browsers may be left."""
-    d = tmp_path / "tmp"
-    d.mkdir()
-    yield str(d)
-    left = leftovers(str(d))
+def browser_tmp():
+    """The agent's TMPDIR; at the end nothing of its browsers may be left.
+    A short path of its own: Chromium puts a Unix socket under $TMPDIR and
+    aborts at start when that path is too long for one (pytest's tmp_path
+    of a long test name is)."""
+    d = tempfile.mkdtemp(prefix="ob-", dir="/tmp")
+    yield d
+    left = leftovers(d)
     for pid in left:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    shutil.rmtree(d, ignore_errors=True)
     assert not left, f"browser processes left behind: {left}"
 
 
@@ -130,15 +138,14 @@ def check_api(agent, name):
 
 # ---- tests ----
 
-def test_pages_and_reasons(agent_factory, target, browser_tmp):
+def test_pages_and_reasons(browser_tmp, agent_factory, target):
     closed = free_closed_port()
     cfg = config(
         browser_check("ok", target.url("/html/ok"), text="Welcome", selector="#app .ready",
                       status=["200-299"], max_duration="5s"),
         browser_check("console", target.url("/html/console-error")),
-        browser_check("no-text", target.url("/html/static"), timeout="3s", text="Goodbye"),
-        browser_check("no-element", target.url("/html/static"), timeout="3s",
-                      selector="#app .ready"),
+        browser_check("no-text", target.url("/html/static"), text="Goodbye"),
+        browser_check("no-element", target.url("/html/static"), selector="#app .ready"),
         browser_check("error", target.url("/html/error")),
         browser_check("refused", f"http://127.0.0.1:{closed}/"),
         max_concurrent=3)
@@ -197,10 +204,10 @@ def test_pages_and_reasons(agent_factory, target, browser_tmp):
         v("outpost_browser_queue_seconds_count")
 
 
-def test_timeout_kills_the_browser(agent_factory, target, browser_tmp):
+def test_timeout_kills_the_browser(browser_tmp, agent_factory, target):
     """A page whose load event never fires: reason timeout, and by the time
     the result is recorded its browser is gone, with its profile."""
-    a = agent_factory(config(browser_check("never", target.url("/html/never"), timeout="3s",
+    a = agent_factory(config(browser_check("never", target.url("/html/never"), timeout="6s",
                                            interval="15s")),
                       env={"TMPDIR": browser_tmp})
     seen = set()
@@ -210,8 +217,10 @@ def test_timeout_kills_the_browser(agent_factory, target, browser_tmp):
         return (a.value("outpost_check_failures_total", check="never", reason="timeout") or 0) >= 1
     wait_for(failed, timeout=40, interval=0.05, what="the timeout")
     assert seen, "no browser was seen running"
-    assert check_api(a, "never")["last_result"]["detail"] == \
-        "no load event within the timeout (3s)"
+    # Where the run was comes after the reason's words (normally a page whose load
+    # event did not fire; on a very busy host the browser may still have been starting).
+    d = check_api(a, "never")["last_result"]["detail"]
+    assert d.startswith("no load event within the timeout (6s): "), d
     # The next run is 15 s after the first: none is due yet.
     wait_for(lambda: not browsers_of(a.proc.pid) and not leftovers(browser_tmp, seen) and
              not profiles(browser_tmp), timeout=2, what="the browser and its profile to go")
@@ -219,7 +228,7 @@ def test_timeout_kills_the_browser(agent_factory, target, browser_tmp):
                for p in seen)
 
 
-def test_stop_with_browsers_in_flight(agent_factory, target, browser_tmp):
+def test_stop_with_browsers_in_flight(browser_tmp, agent_factory, target):
     """SIGTERM while two browsers load a page that never loads: the agent
     exits at once and leaves neither process nor profile behind."""
     a = agent_factory(config(browser_check("n1", target.url("/html/never"), timeout="20s",
@@ -249,7 +258,7 @@ def smoke(tmp_path, text, *flags, env=None):
                             env=dict(os.environ, **(env or {})))
 
 
-def test_concurrency_cap(tmp_path, target, browser_tmp):
+def test_concurrency_cap(browser_tmp, tmp_path, target):
     """`outpost check` starts every check at once: with max_concurrent 2 the
     other two wait, and never more than two browsers run (sampled from
     /proc all along); all four pass."""
@@ -277,7 +286,7 @@ def test_concurrency_cap(tmp_path, target, browser_tmp):
     assert profiles(browser_tmp) == []
 
 
-def test_outpost_check_reports_browser_results(tmp_path, target, browser_tmp):
+def test_outpost_check_reports_browser_results(browser_tmp, tmp_path, target):
     p = smoke(tmp_path, config(
         browser_check("home", target.url("/html/ok"), text="Welcome"),
         browser_check("broken", target.url("/html/error"))), env={"TMPDIR": browser_tmp})
@@ -309,3 +318,15 @@ def test_config_without_chromium(tmp_path, target):
                         f"--storage.path={tmp_path}/data"], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode != 0 and "type browser needs Chromium" in r.stderr + r.stdout
+
+
+@pytest.mark.xfail(strict=True, reason="the engine leaves Chromium's process-singleton "
+                   "directory (org.chromium.Chromium.XXXXXX) in $TMPDIR after every run")
+def test_nothing_left_in_tmpdir(browser_tmp, tmp_path, target):
+    """A run leaves nothing at all in $TMPDIR: not its profile, not a file
+    Chromium makes beside it."""
+    p = smoke(tmp_path, config(browser_check("home", target.url("/html/static"))),
+              env={"TMPDIR": browser_tmp})
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, (out, err)
+    assert os.listdir(browser_tmp) == []

@@ -262,6 +262,8 @@ static void test_results(void **state)
          "navigation failed"},
         {"timeout", facts(CHROME_TIMEOUT), false, CHECK_REASON_TIMEOUT,
          "no load event within the timeout (20s)"},
+        {"timeout, where", facts(CHROME_TIMEOUT), false, CHECK_REASON_TIMEOUT,
+         "no load event within the timeout (20s): the load event did not fire"},
         {"crash", facts(CHROME_BROWSER), false, CHECK_REASON_BROWSER,
          "browser: exited with signal 11"},
     };
@@ -287,7 +289,8 @@ static void test_results(void **state)
     cases[12].f.status = 0;
     cases[13].f.status = 0;
     cases[13].f.load = NAN;
-    snprintf(cases[14].f.error, sizeof(cases[14].f.error), "exited with signal 11");
+    snprintf(cases[14].f.error, sizeof(cases[14].f.error), "timeout: the load event did not fire");
+    snprintf(cases[15].f.error, sizeof(cases[15].f.error), "exited with signal 11");
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct check_result res;
         /* 20.05 s after the launch: 0.5 s launch + 0.75 s to load + 18.8 s. */
