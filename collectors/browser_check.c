@@ -47,6 +47,7 @@ static pthread_mutex_t hist_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t hist_counts[BROWSER_QUEUE_BUCKETS + 1]; /* per bucket, not cumulative */
 static double hist_sum;
 
+/* One run's wait, in seconds, into the histogram. Any probe thread. */
 static void queue_observe(double seconds)
 {
     size_t i = 0;
@@ -143,7 +144,8 @@ struct brun {
 
 static void on_engine_done(void *arg, const struct chrome_facts *f);
 
-/* Launch r's browser: its timeout counts from now. */
+/* Launch r's browser (r borrowed; the engine holds it as done's arg until
+ * done or cancel): its timeout counts from now. */
 static enum op_rc launch(struct brun *r)
 {
     const struct browser_spec *s = r->s;
@@ -200,6 +202,7 @@ static void pump(struct bq *q)
     }
 }
 
+/* The failed launch of start (arg: the run, freed here) reported. */
 static void on_failed(struct probe_loop *loop, void *arg)
 {
     struct brun *r = arg;
@@ -210,6 +213,7 @@ static void on_failed(struct probe_loop *loop, void *arg)
     bq_maybe_free(loop, q);
 }
 
+/* The waiting's turn after a cancel (arg: the queue, freed here when empty). */
 static void on_pump(struct probe_loop *loop, void *arg)
 {
     struct bq *q = arg;
@@ -218,6 +222,8 @@ static void on_pump(struct probe_loop *loop, void *arg)
     bq_maybe_free(loop, q);
 }
 
+/* The engine's one report of r's run (f borrowed): the result reported, r
+ * freed, the next in line launched. */
 static void on_engine_done(void *arg, const struct chrome_facts *f)
 {
     struct brun *r = arg;
@@ -242,6 +248,8 @@ static void on_engine_done(void *arg, const struct chrome_facts *f)
 
 /* ---- the type ---- */
 
+/* check_type.start: c borrowed until the run reports; *run owned by the
+ * run until it reports or is cancelled. */
 static enum op_rc browser_start(struct probe_loop *loop, const struct check_spec *c,
                                 struct probe_job *job, void **run)
 {
@@ -278,6 +286,8 @@ static enum op_rc browser_start(struct probe_loop *loop, const struct check_spec
     return OP_OK;
 }
 
+/* check_type.cancel: run (launched, waiting, or failed and not reported)
+ * freed, nothing reported. */
 static void browser_cancel(struct probe_loop *loop, void *run)
 {
     struct brun *r = run;
@@ -308,6 +318,7 @@ static void browser_cancel(struct probe_loop *loop, void *run)
     bq_maybe_free(loop, q);
 }
 
+/* check_type.concurrency: global.browser.max_concurrent as c loaded it. */
 static unsigned browser_concurrency(const struct check_spec *c)
 {
     return browser_spec_of(c)->max_concurrent;

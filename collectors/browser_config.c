@@ -29,7 +29,9 @@ const struct browser_spec *browser_spec_of(const struct check_spec *c)
     return &((const struct browser_parse *)c->spec)->s;
 }
 
-/* ---- keys ---- */
+/* ---- keys ----
+ * Each parser fills its part of obj (the parse record, or the spec inside
+ * it) from node v; false after reporting why it cannot. */
 
 static bool browser_url(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {

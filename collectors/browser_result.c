@@ -98,6 +98,7 @@ static enum check_reason judge_loaded(const struct browser_spec *s, const struct
     return CHECK_REASON_NONE;
 }
 
+/* The reason of a navigation that failed, its detail appended to d. */
 static enum check_reason judge_nav_error(const struct browser_spec *s, const struct chrome_facts *f,
                                          struct detail *d)
 {
@@ -118,6 +119,7 @@ static enum check_reason judge_nav_error(const struct browser_spec *s, const str
     return browser_net_reason(f->net_error);
 }
 
+/* A time the engine reported, 0 when it did not (NaN) or it is negative. */
 static double known(double v)
 {
     return isfinite(v) && v > 0 ? v : 0;
