@@ -83,12 +83,12 @@ asan: deps
 		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) tests/integration
 
 # ThreadSanitizer over the unit tests whose code runs on several threads:
-# the alert sender, the canary rings, the probe loop, the recorder seqlock, the rate
+# the alert sender, the canary rings, the probe loop, the recorder seqlock (and its trend), the rate
 # limiter and the authentication cache (shared by the HTTP threads), the shared CA stores,
 # the shared pages, the connection table, the silences thread, the audit log
 # (threads writing at once) and the maintenance windows (ticks, API, reloads, probes).
-TSAN_TESTS = test_alerts test_canary test_probe test_recorder test_ratelimit test_webauth \
-	test_castore test_pages test_conntrack test_smoke_run test_flow_run test_dns_run \
+TSAN_TESTS = test_alerts test_canary test_probe test_recorder test_rec_trend test_ratelimit \
+	test_webauth test_castore test_pages test_conntrack test_smoke_run test_flow_run test_dns_run \
 	test_silences test_audit test_maint
 tsan: deps
 	@CC=clang cmake -S . -B $(TSAN_BUILD) $(CMAKE_FLAGS) -DOUTPOST_TSAN=ON \

@@ -406,6 +406,52 @@ size_t alerts_firing(struct alerts *a)
     return n;
 }
 
+/* Copies made under the lock: the table's strings change with it. */
+size_t alerts_firing_list(struct alerts *a, struct alerts_item **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&a->lock);
+    size_t n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        n += a->e[i].resolved_at == 0 && a->e[i].starts_at >= 0;
+    struct alerts_item *items = n ? xcalloc(n, sizeof(*items)) : NULL;
+    const struct settings *s = a->settings;
+    size_t k = 0;
+    for (size_t i = 0; i < a->n && k < n; i++) {
+        const struct entry *e = &a->e[i];
+        if (e->resolved_at != 0 || e->starts_at < 0)
+            continue;
+        struct alerts_item *it = &items[k++];
+        it->alertname = xstrdup(e->alertname);
+        it->severity = xstrdup(e->severity);
+        it->since = e->starts_at;
+        it->n_labels = 1 + s->n_ext;
+        it->labels = xcalloc(2 * it->n_labels, sizeof(char *));
+        it->labels[0] = xstrdup(e->klabel);
+        it->labels[1] = xstrdup(e->kvalue);
+        for (size_t x = 0; x < s->n_ext; x++) {
+            it->labels[2 + 2 * x] = xstrdup(s->ext[x].name);
+            it->labels[3 + 2 * x] = xstrdup(s->ext[x].value);
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    *out = items;
+    return n;
+}
+
+/* Frees items and everything they hold; NULL is fine. */
+void alerts_items_free(struct alerts_item *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++) {
+        free(items[i].alertname);
+        free(items[i].severity);
+        for (size_t k = 0; k < 2 * items[i].n_labels; k++)
+            free(items[i].labels[k]);
+        free(items[i].labels);
+    }
+    free(items);
+}
+
 /* Strings borrowed. */
 bool alerts_is_firing(struct alerts *a, const char *alertname, const char *severity,
                       const char *key_label, const char *key_value)

@@ -127,6 +127,22 @@ bool alerts_is_firing(struct alerts *a, const char *alertname, const char *sever
 /* Alerts firing now (for tests and logs). */
 size_t alerts_firing(struct alerts *a);
 
+/* One alert firing now, as alerts_firing_list copies it (owned by the
+ * list). */
+struct alerts_item {
+    char *alertname, *severity;
+    /* The other labels it is sent with, as name/value pairs: its key
+     * label (check, slo or canary), then the external labels. */
+    char **labels;
+    size_t n_labels;
+    double since; /* unix seconds: its startsAt */
+};
+/* Copies of the alerts firing now (committed by an evaluation, not
+ * resolved), in the order they first fired; *out NULL when none. Caller
+ * frees with alerts_items_free. Any thread. */
+size_t alerts_firing_list(struct alerts *a, struct alerts_item **out);
+void alerts_items_free(struct alerts_item *items, size_t n);
+
 /* RFC 3339 UTC with milliseconds ("2026-11-22T08:00:00.123Z"); exposed for
  * tests. out holds at least 32 bytes. */
 void alerts_rfc3339(double t, char *out, size_t cap);

@@ -17,6 +17,7 @@
 #include "history.h"
 #include "httpd.h"
 #include "pages.h"
+#include "status.h"
 #include "websec.h"
 
 #include <jansson.h>
@@ -217,6 +218,15 @@ enum MHD_Result httpd_maint_post(struct req *q);
 
 /* GET /api/v1/status: the status model as JSON. */
 enum MHD_Result httpd_serve_status_api(struct req *q);
+/* The query of q (?group=G&state=S&page=N&per_page=M; status.h) into
+ * out, strings borrowed from the connection. Malformed (page 0, per_page
+ * over 1000, an unknown state...): the 400 answer ({"error": why}) is
+ * queued, *answered is set and its result returned; else MHD_YES. */
+enum MHD_Result httpd_status_query(struct req *q, struct status_query *out, bool *answered);
+/* The model for q's query (caller json_decref), or NULL with the answer
+ * queued in *ret: 400 with a JSON error ({"error": why}, plus "name" for a
+ * group no check has) for a bad query. For both status handlers. */
+json_t *httpd_status_model(struct req *q, enum MHD_Result *ret);
 /* GET /status: the same model rendered as one HTML page. */
 enum MHD_Result httpd_serve_status_page(struct req *q);
 

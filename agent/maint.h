@@ -143,6 +143,23 @@ enum op_rc maint_end(struct maint *m, const char *name, struct buf *out, struct 
 /* Every window as JSON ({"windows": [...]}) into out. */
 void maint_list_json(struct maint *m, struct buf *out);
 
+/* One window active now, as maint_active_list copies it (owned by the
+ * list). */
+struct maint_active {
+    char *name;
+    int64_t start_ms, end_ms; /* the occurrence running now (wall ms) */
+    char **checks;            /* the checks it lists */
+    size_t n_checks;
+    char **slos; /* or the SLOs it lists */
+    size_t n_slos;
+    bool all; /* it lists neither: it covers everything */
+};
+/* Copies of the windows active now (as last evaluated), configured ones
+ * first, each list in its order; *out NULL when none. Caller frees with
+ * maint_active_free. Any thread. */
+size_t maint_active_list(struct maint *m, struct maint_active **out);
+void maint_active_free(struct maint_active *list, size_t n);
+
 /* outpost_maintenance_active{window} for every window, and g's
  * outpost_slo_excluded_events_total{slo}. Scrape threads. */
 void maint_render(struct maint *m, struct expo *e, const struct gen *g);

@@ -89,6 +89,56 @@ void maint_list_json(struct maint *m, struct buf *out)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* Copies of names (borrowed); caller frees each and the array. */
+static char **copy_list(char *const *names, size_t n)
+{
+    char **c = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        c[i] = xstrdup(names[i]);
+    return c;
+}
+
+/* Copies made under the lock: ad-hoc windows come and go with it. */
+size_t maint_active_list(struct maint *m, struct maint_active **out)
+{
+    pthread_mutex_lock(&m->lock);
+    size_t n = 0, total = m->n_conf + m->n_adhoc;
+    for (size_t i = 0; i < total; i++)
+        n += (i < m->n_conf ? &m->conf[i] : &m->adhoc[i - m->n_conf])->active;
+    struct maint_active *list = n ? xcalloc(n, sizeof(*list)) : NULL;
+    for (size_t i = 0, k = 0; i < total && k < n; i++) {
+        const struct window *w = i < m->n_conf ? &m->conf[i] : &m->adhoc[i - m->n_conf];
+        if (!w->active)
+            continue;
+        list[k++] = (struct maint_active){.name = xstrdup(w->name),
+                                          .start_ms = w->cur_start,
+                                          .end_ms = w->cur_end,
+                                          .checks = copy_list(w->checks, w->n_checks),
+                                          .n_checks = w->n_checks,
+                                          .slos = copy_list(w->slos, w->n_slos),
+                                          .n_slos = w->n_slos,
+                                          .all = !w->n_checks && !w->n_slos};
+    }
+    pthread_mutex_unlock(&m->lock);
+    *out = list;
+    return n;
+}
+
+/* Frees list and everything it holds; NULL is fine. */
+void maint_active_free(struct maint_active *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++) {
+        for (size_t k = 0; k < list[i].n_checks; k++)
+            free(list[i].checks[k]);
+        for (size_t k = 0; k < list[i].n_slos; k++)
+            free(list[i].slos[k]);
+        free(list[i].checks);
+        free(list[i].slos);
+        free(list[i].name);
+    }
+    free(list);
+}
+
 /* ---- the API ---- */
 
 /* The request's names: known in cfg, none twice. NULL, or why not (in why). */

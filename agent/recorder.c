@@ -37,7 +37,19 @@ struct rec {
     /* Steps of multi-step runs: STEP_WORDS per step, same allocation. */
     size_t n_steps;
     atomic_uint_fast64_t *steps;
+    /* The trend ring (REC_TREND_SLOTS slots, same allocation), kept as
+     * small as the data allows because every check has one: per slot its
+     * number (wall seconds / REC_TREND_STEP_S; 0: never written), the
+     * duration sum in microseconds, the failures, and a count per bucket
+     * (n_bounds + 1, slot after slot). The runs are the sum of the bucket
+     * counts. Counts saturate; at the shortest interval (100 ms) a slot
+     * holds 300 runs, far below the 16-bit ceiling. */
+    _Atomic uint32_t *t_slot, *t_sum_us;
+    _Atomic uint16_t *t_fail, *t_count;
 };
+
+_Static_assert(sizeof(_Atomic uint16_t) == 2 && sizeof(_Atomic uint32_t) == 4,
+               "the trend ring's counters are plain-sized atomics");
 
 /* A step's words: its failures by reason, then its last duration and its
  * flags (bit 0: has_result, bit 1: up). */
@@ -72,11 +84,13 @@ struct rec *rec_new_steps(const double *bounds, size_t n, size_t n_steps)
     if (n > REC_MAX_BUCKETS)
         n = REC_MAX_BUCKETS; /* config caps this earlier; never reached */
     /* One allocation sized to the configured buckets: a check with the 11
-     * default buckets costs ~650 bytes here (160 of them the last detail),
-     * not the worst case; a step adds 144 bytes. The trailing arrays hold
-     * 8-byte elements, so alignment holds. */
+     * default buckets costs ~650 bytes here (160 of them the last detail)
+     * and 680 more for the trend ring, not the worst case; a step adds 144
+     * bytes. The 8-byte arrays come first, then the ring's 4- and 2-byte
+     * ones, so alignment holds. */
     size_t words = (n + 1) + n_steps * STEP_WORDS;
-    size_t size = sizeof(struct rec) + n * sizeof(double) + words * sizeof(atomic_uint_fast64_t);
+    size_t size = sizeof(struct rec) + n * sizeof(double) + words * sizeof(atomic_uint_fast64_t) +
+                  rec_trend_bytes(n);
     struct rec *r = xcalloc(1, size);
     r->bounds = (double *)(r + 1);
     r->buckets = (atomic_uint_fast64_t *)(r->bounds + n);
@@ -86,6 +100,18 @@ struct rec *rec_new_steps(const double *bounds, size_t n, size_t n_steps)
     r->steps = r->buckets + n + 1;
     for (size_t i = 0; i < n_steps * STEP_WORDS; i++)
         atomic_init(&r->steps[i], 0);
+    /* 32-bit arrays first, then 16-bit ones: each stays aligned. */
+    r->t_slot = (_Atomic uint32_t *)(r->steps + n_steps * STEP_WORDS);
+    r->t_sum_us = r->t_slot + REC_TREND_SLOTS;
+    r->t_fail = (_Atomic uint16_t *)(r->t_sum_us + REC_TREND_SLOTS);
+    r->t_count = r->t_fail + REC_TREND_SLOTS;
+    for (size_t i = 0; i < REC_TREND_SLOTS; i++) {
+        atomic_init(&r->t_slot[i], 0);
+        atomic_init(&r->t_sum_us[i], 0);
+        atomic_init(&r->t_fail[i], 0);
+    }
+    for (size_t i = 0; i < REC_TREND_SLOTS * (n + 1); i++)
+        atomic_init(&r->t_count[i], 0);
     atomic_init(&r->refs, 1);
     atomic_init(&r->last_reason, (uint64_t)CHECK_REASON_NONE);
     for (size_t i = 0; i < CHECK_GAUGE_MAX; i++)
@@ -94,6 +120,11 @@ struct rec *rec_new_steps(const double *bounds, size_t n, size_t n_steps)
     if (n)
         memcpy(r->bounds, bounds, n * sizeof(double));
     return r;
+}
+
+size_t rec_trend_bytes(size_t n_bounds)
+{
+    return REC_TREND_SLOTS * (2 * sizeof(uint32_t) + sizeof(uint16_t) * (n_bounds + 2));
 }
 
 void rec_ref(struct rec *r)
@@ -141,8 +172,8 @@ static void write_end(struct rec *r)
     atomic_store_explicit(&r->seq, s + 1, memory_order_release);
 }
 
-/* Histogram update inside a write section. */
-static void observe_locked(struct rec *r, double v)
+/* Histogram update inside a write section; returns the bucket v fell in. */
+static size_t observe_locked(struct rec *r, double v)
 {
     size_t i = 0;
     while (i < r->n_bounds && v > r->bounds[i])
@@ -150,6 +181,45 @@ static void observe_locked(struct rec *r, double v)
     ST(r->buckets[i], LD(r->buckets[i]) + 1);
     ST(r->sum, d2u(u2d(LD(r->sum)) + v));
     ST(r->runs, LD(r->runs) + 1);
+    return i;
+}
+
+/* The trend slot number of a wall time; 0 (never a current slot) when it
+ * does not fit, so such a result stays out of the trend. */
+static uint32_t trend_slot(double wall)
+{
+    double s = floor(wall / REC_TREND_STEP_S);
+    return s >= 1 && s <= (double)UINT32_MAX ? (uint32_t)s : 0;
+}
+
+static uint16_t sat16(uint16_t v)
+{
+    return v < UINT16_MAX ? (uint16_t)(v + 1) : v;
+}
+
+/* One result into the trend ring, inside a write section: a slot that
+ * still holds an older slot's counts starts over. */
+static void trend_locked(struct rec *r, double wall, size_t bucket, double duration, bool failed)
+{
+    uint32_t slot = trend_slot(wall);
+    if (!slot)
+        return;
+    size_t i = slot % REC_TREND_SLOTS, nb = r->n_bounds + 1;
+    _Atomic uint16_t *counts = r->t_count + i * nb;
+    if (LD(r->t_slot[i]) != slot) {
+        ST(r->t_slot[i], slot);
+        ST(r->t_sum_us[i], 0);
+        ST(r->t_fail[i], 0);
+        for (size_t k = 0; k < nb; k++)
+            ST(counts[k], 0);
+    }
+    ST(counts[bucket], sat16(LD(counts[bucket])));
+    if (failed)
+        ST(r->t_fail[i], sat16(LD(r->t_fail[i])));
+    double us = duration > 0 ? duration * 1e6 + 0.5 : 0;
+    uint64_t sum =
+        (uint64_t)LD(r->t_sum_us[i]) + (us < (double)UINT32_MAX ? (uint64_t)us : UINT32_MAX);
+    ST(r->t_sum_us[i], sum < UINT32_MAX ? (uint32_t)sum : UINT32_MAX);
 }
 
 void rec_count_retry(struct rec *r)
@@ -162,7 +232,7 @@ void rec_count_retry(struct rec *r)
 void rec_observe(struct rec *r, double value)
 {
     write_begin(r);
-    observe_locked(r, value);
+    (void)observe_locked(r, value);
     write_end(r);
 }
 
@@ -175,7 +245,8 @@ static enum check_reason why_failed(const struct check_result *res)
 void rec_record(struct rec *r, const struct check_result *res, double wall_now)
 {
     write_begin(r);
-    observe_locked(r, res->duration);
+    size_t bucket = observe_locked(r, res->duration);
+    trend_locked(r, wall_now, bucket, res->duration, !res->success);
     uint64_t flags = 1;
     if (res->success) {
         flags |= 2;
@@ -292,4 +363,88 @@ void rec_read(const struct rec *rc, struct rec_snapshot *out)
         if (LD(r->seq) == s1)
             return;
     }
+}
+
+void rec_read_state(const struct rec *rc, bool *has_result, bool *up)
+{
+    struct rec *r = (struct rec *)rc; /* read only; see rec_read */
+    /* One word, written whole: no seqlock needed for it alone. */
+    uint64_t flags = atomic_load_explicit(&r->flags, memory_order_relaxed);
+    *has_result = flags & 1;
+    *up = flags & 2;
+}
+
+void rec_read_trend(const struct rec *rc, double wall_now, struct rec_trend *out)
+{
+    struct rec *r = (struct rec *)rc; /* read only; see rec_read */
+    size_t nb = r->n_bounds + 1;
+    uint32_t slot[REC_TREND_SLOTS], sum[REC_TREND_SLOTS];
+    uint16_t fail[REC_TREND_SLOTS], counts[REC_TREND_SLOTS * (REC_MAX_BUCKETS + 1)];
+    for (;;) {
+        uint64_t s1 = atomic_load_explicit(&r->seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        for (size_t i = 0; i < REC_TREND_SLOTS; i++) {
+            slot[i] = LD(r->t_slot[i]);
+            sum[i] = LD(r->t_sum_us[i]);
+            fail[i] = LD(r->t_fail[i]);
+        }
+        for (size_t i = 0; i < REC_TREND_SLOTS * nb; i++)
+            counts[i] = LD(r->t_count[i]);
+        atomic_thread_fence(memory_order_acquire);
+        if (LD(r->seq) == s1)
+            break;
+    }
+    memset(out, 0, sizeof(*out));
+    out->n_bounds = r->n_bounds;
+    uint32_t now = trend_slot(wall_now);
+    uint64_t per_bucket[REC_MAX_BUCKETS + 1] = {0};
+    for (size_t k = 0; k < REC_TREND_SLOTS; k++) {
+        /* Oldest first: slot now - (SLOTS - 1) ... now. */
+        int64_t want = (int64_t)now - (int64_t)(REC_TREND_SLOTS - 1 - k);
+        struct rec_trend_slot *ts = &out->slots[k];
+        ts->start = want * REC_TREND_STEP_S;
+        size_t i = (size_t)(want >= 0 ? want : 0) % REC_TREND_SLOTS;
+        if (want < 1 || slot[i] != (uint32_t)want)
+            continue;
+        for (size_t b = 0; b < nb; b++) {
+            ts->runs += counts[i * nb + b];
+            per_bucket[b] += counts[i * nb + b];
+        }
+        ts->failures = fail[i];
+        ts->sum = (double)sum[i] / 1e6;
+        out->runs += ts->runs;
+        out->failures += ts->failures;
+    }
+    uint64_t acc = 0;
+    for (size_t b = 0; b < nb; b++) {
+        acc += per_bucket[b];
+        out->cumulative[b] = acc;
+    }
+}
+
+double rec_quantile(double q, const double *bounds, size_t n_bounds, const uint64_t *cumulative)
+{
+    if (q < 0)
+        return -INFINITY;
+    if (q > 1)
+        return INFINITY;
+    /* Prometheus needs two buckets (one finite bound and +Inf). */
+    if (n_bounds < 1 || cumulative[n_bounds] == 0)
+        return NAN;
+    double rank = q * (double)cumulative[n_bounds];
+    size_t b = 0;
+    while (b < n_bounds && (double)cumulative[b] < rank)
+        b++;
+    if (b == n_bounds)
+        return bounds[n_bounds - 1];
+    if (b == 0 && bounds[0] <= 0)
+        return bounds[0];
+    double start = 0, count = (double)cumulative[b];
+    if (b > 0) {
+        start = bounds[b - 1];
+        count -= (double)cumulative[b - 1];
+        rank -= (double)cumulative[b - 1];
+    }
+    return start + (bounds[b] - start) * (rank / count);
 }

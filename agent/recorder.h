@@ -10,6 +10,11 @@
  *
  * Recorders are refcounted and matched by check name across config reloads,
  * so counters of unchanged checks never reset.
+ *
+ * Each recorder also keeps the last 10 minutes in a small ring (the trend):
+ * per 30 s slot of wall-clock time, its runs, failures, duration sum and
+ * bucket counts, so the status page shows the recent latency quantiles and
+ * failures of a check without reading Prometheus.
  */
 #ifndef OUTPOST_RECORDER_H
 #define OUTPOST_RECORDER_H
@@ -21,6 +26,10 @@
 #include <stdint.h>
 
 #define REC_MAX_BUCKETS 64
+/* The recent-trend ring: REC_TREND_SLOTS slots of REC_TREND_STEP_S seconds
+ * of wall-clock time each (the last 10 minutes). */
+#define REC_TREND_SLOTS 20
+#define REC_TREND_STEP_S 30
 
 struct rec;
 
@@ -49,6 +58,23 @@ struct rec_snapshot {
     char detail[CHECK_DETAIL_MAX]; /* its detail, NUL-terminated; "" on success */
 };
 
+/* One slot of the trend as rec_read_trend copies it. */
+struct rec_trend_slot {
+    int64_t start;     /* unix seconds of the slot's start (a multiple of REC_TREND_STEP_S) */
+    uint32_t runs;     /* results recorded in it */
+    uint32_t failures; /* of which failed */
+    double sum;        /* their durations, seconds (microsecond resolution) */
+};
+
+/* The results of the last REC_TREND_SLOTS slots up to a moment. */
+struct rec_trend {
+    struct rec_trend_slot slots[REC_TREND_SLOTS]; /* oldest first; the last holds the moment */
+    uint64_t runs, failures;                      /* over every slot */
+    size_t n_bounds;
+    uint64_t cumulative[REC_MAX_BUCKETS + 1]; /* durations over every slot: per bound, then
+                                               * +Inf (== runs) */
+};
+
 /* New recorder with refcount 1; bounds copied (n <= REC_MAX_BUCKETS,
  * strictly increasing). Caller releases with rec_unref. */
 struct rec *rec_new(const double *bounds, size_t n);
@@ -65,6 +91,9 @@ struct rec_step {
     uint64_t failures[CHECK_REASON_COUNT];
 };
 void rec_ref(struct rec *r);
+/* Bytes the trend ring adds to a recorder with n_bounds bounds (for the
+ * docs' memory budget). */
+size_t rec_trend_bytes(size_t n_bounds);
 void rec_unref(struct rec *r);
 
 bool rec_same_bounds(const struct rec *r, const double *bounds, size_t n);
@@ -82,6 +111,20 @@ void rec_observe(struct rec *r, double value);
 
 /* Reader side: consistent copy; any thread. */
 void rec_read(const struct rec *r, struct rec_snapshot *out);
+/* Whether a result was recorded and whether the last one succeeded: one
+ * atomic load, for code that counts states over every check. Any thread. */
+void rec_read_state(const struct rec *r, bool *has_result, bool *up);
+/* The trend of the slots up to wall_now (unix seconds): the slot holding
+ * wall_now and the REC_TREND_SLOTS - 1 before it; a slot no result was
+ * recorded in (or that was overwritten since) has runs 0. Consistent copy;
+ * any thread. */
+void rec_read_trend(const struct rec *r, double wall_now, struct rec_trend *out);
+/* Prometheus' histogram_quantile of cumulative counts (per bound, then
+ * +Inf): linear interpolation inside the bucket holding rank q x count
+ * (the first bucket from 0 unless its bound is <= 0); the highest finite
+ * bound when the rank falls in +Inf. NaN with no observation or no finite
+ * bound; q outside [0, 1] gives -Inf / +Inf. Pure. */
+double rec_quantile(double q, const double *bounds, size_t n_bounds, const uint64_t *cumulative);
 /* The first n steps (at most rec_step_count), from one moment; any thread. */
 void rec_read_steps(const struct rec *r, struct rec_step *out, size_t n);
 

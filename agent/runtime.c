@@ -30,6 +30,7 @@
 
 struct runtime {
     const struct clock *clock;
+    double started_at;
     char *config_file;
     char *modules_file; /* NULL: none */
     struct cfg_shard shard;
@@ -100,6 +101,24 @@ struct probe_loop *rt_probe_loop(struct runtime *rt)
 struct audit *rt_audit(struct runtime *rt)
 {
     return rt->audit;
+}
+
+struct alerts *rt_alerts(struct runtime *rt)
+{
+    return rt->alerts;
+}
+
+const struct clock *rt_clock(struct runtime *rt)
+{
+    return rt->clock;
+}
+
+void rt_facts(struct runtime *rt, struct rt_facts *out)
+{
+    *out = (struct rt_facts){.started_at = rt->started_at,
+                             .shard = rt->shard,
+                             .reload_ok = atomic_load(&rt->reload_ok),
+                             .reload_success_ts = atomic_load(&rt->reload_success_ts)};
 }
 
 /* The first line of errors (borrowed) for the audit log: where the first
@@ -198,6 +217,7 @@ enum op_rc rt_new(const struct rt_options *o, struct runtime **out, struct buf *
     log_warnings(cfg);
     rt = xcalloc(1, sizeof(*rt));
     rt->clock = o->clock;
+    rt->started_at = clock_wall(o->clock);
     rt->config_file = xstrdup(o->config_file);
     rt->modules_file = o->modules_file ? xstrdup(o->modules_file) : NULL;
     rt->shard = o->shard;

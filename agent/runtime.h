@@ -117,6 +117,22 @@ struct maint *rt_maint(struct runtime *rt);
  * that write to it (the gates, maintenance windows). */
 struct audit *rt_audit(struct runtime *rt);
 
+struct alerts;
+/* The agent's own alerts (alerts.h; borrowed; lives as long as rt). */
+struct alerts *rt_alerts(struct runtime *rt);
+/* The clock from rt_options (borrowed). */
+const struct clock *rt_clock(struct runtime *rt);
+
+/* Facts about the running agent, for the status page. */
+struct rt_facts {
+    double started_at;        /* wall seconds when rt_new loaded the config */
+    struct cfg_shard shard;   /* as given (count 0: the whole file) */
+    bool reload_ok;           /* outpost_config_last_reload_successful */
+    double reload_success_ts; /* ..._last_reload_success_timestamp_seconds */
+};
+/* Any thread. */
+void rt_facts(struct runtime *rt, struct rt_facts *out);
+
 /* True once the config is loaded and the probe loop runs. */
 bool rt_ready(struct runtime *rt);
 

@@ -16,6 +16,7 @@ struct level {
 struct sliw {
     struct level lv[SLIW_LEVELS];
     size_t size;
+    size_t cap; /* bytes allocated, >= size (sliw_clone_into) */
     /* bucket storage follows */
 };
 
@@ -65,16 +66,30 @@ struct sliw *sliw_new(uint32_t l2_hours)
         w->lv[i].head = EMPTY;
     }
     w->size = size;
+    w->cap = size;
     wire(w);
     return w;
 }
 
 struct sliw *sliw_clone(const struct sliw *w)
 {
-    struct sliw *c = xmalloc(w->size);
-    memcpy(c, w, w->size);
-    wire(c);
-    return c;
+    return sliw_clone_into(w, NULL);
+}
+
+struct sliw *sliw_clone_into(const struct sliw *w, struct sliw *dst)
+{
+    /* The buffer's size is the larger of its stores so far: kept in its
+     * own header, which the copy below overwrites with w's size. */
+    size_t have = dst ? dst->cap : 0, want = w->size;
+    if (have < want) {
+        free(dst);
+        dst = xmalloc(want);
+        have = want;
+    }
+    memcpy(dst, w, w->size);
+    dst->cap = have;
+    wire(dst);
+    return dst;
 }
 
 size_t sliw_size(const struct sliw *w)
@@ -138,25 +153,80 @@ static void level_sum(const struct level *l, int64_t lo, int64_t hi, uint64_t *e
     }
 }
 
-void sliw_sum(const struct sliw *w, int64_t at_ms, int64_t window_ms, uint64_t *events,
-              uint64_t *bad)
+/* The level and absolute buckets [*lo, *hi] a window (T - window, T] is
+ * summed from: the finest level whose span covers it. */
+static const struct level *window_range(const struct sliw *w, int64_t at_ms, int64_t window_ms,
+                                        int64_t *lo, int64_t *hi)
 {
     int i = 0;
     while (i < SLIW_LEVELS - 1 && window_ms > w->lv[i].bucket_ms * (int64_t)w->lv[i].n)
         i++;
     const struct level *l = &w->lv[i];
-    int64_t n = window_ms / l->bucket_ms;
-    int64_t hi = bucket_of(at_ms, l->bucket_ms);
-    level_sum(l, hi - n + 1, hi, events, bad);
+    *hi = bucket_of(at_ms, l->bucket_ms);
+    *lo = *hi - window_ms / l->bucket_ms + 1;
+    return l;
+}
+
+/* The same for (since, T], from level 2. */
+static const struct level *since_range(const struct sliw *w, int64_t at_ms, int64_t since_ms,
+                                       int64_t *lo, int64_t *hi)
+{
+    const struct level *l = &w->lv[SLIW_LEVELS - 1];
+    *hi = bucket_of(at_ms, l->bucket_ms);
+    *lo = floor_div(since_ms, l->bucket_ms);
+    return l;
+}
+
+void sliw_sum(const struct sliw *w, int64_t at_ms, int64_t window_ms, uint64_t *events,
+              uint64_t *bad)
+{
+    int64_t lo, hi;
+    const struct level *l = window_range(w, at_ms, window_ms, &lo, &hi);
+    level_sum(l, lo, hi, events, bad);
 }
 
 void sliw_sum_since(const struct sliw *w, int64_t at_ms, int64_t since_ms, uint64_t *events,
                     uint64_t *bad)
 {
-    const struct level *l = &w->lv[SLIW_LEVELS - 1];
-    int64_t hi = bucket_of(at_ms, l->bucket_ms);
-    int64_t lo = floor_div(since_ms, l->bucket_ms);
+    int64_t lo, hi;
+    const struct level *l = since_range(w, at_ms, since_ms, &lo, &hi);
     level_sum(l, lo, hi, events, bad);
+}
+
+size_t sliw_running(const struct sliw *w, int64_t at_ms, int64_t window_ms, int64_t since_ms,
+                    struct sliw_point *out, size_t max)
+{
+    int64_t lo, hi;
+    const struct level *l = window_ms > 0 ? window_range(w, at_ms, window_ms, &lo, &hi)
+                                          : since_range(w, at_ms, since_ms, &lo, &hi);
+    if (max == 0)
+        return 0;
+    if (hi < lo) {
+        /* since after at: nothing to sum, as sliw_sum_since says. */
+        out[0] = (struct sliw_point){at_ms, 0, 0};
+        return 1;
+    }
+    int64_t n = hi - lo + 1;
+    size_t k_max = (int64_t)max < n ? max : (size_t)n;
+    /* Buckets level_sum would skip (not yet reached, or already dropped
+     * from the ring) add nothing, exactly as there. */
+    int64_t first = l->head == EMPTY ? INT64_MAX : l->head - (int64_t)l->n + 1;
+    uint64_t ev = 0, bad = 0;
+    int64_t i = lo;
+    for (size_t k = 0; k < k_max; k++) {
+        /* Point k closes after bucket lo - 1 + (k + 1) n / k_max: the last
+         * closes after hi. */
+        int64_t end = lo - 1 + (int64_t)(((uint64_t)(k + 1) * (uint64_t)n) / k_max);
+        for (; i <= end; i++) {
+            if (l->head == EMPTY || i < first || i > l->head)
+                continue;
+            const struct sliw_bucket *b = &l->b[sliw_slot(i, l->n)];
+            ev += b->events;
+            bad += b->bad;
+        }
+        out[k] = (struct sliw_point){end == hi ? at_ms : (end + 1) * l->bucket_ms, ev, bad};
+    }
+    return k_max;
 }
 
 void sliw_level(const struct sliw *w, int level, struct sliw_level_view *out)

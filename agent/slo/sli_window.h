@@ -47,6 +47,10 @@ struct sliw_bucket {
 struct sliw *sliw_new(uint32_t l2_hours);
 /* Deep copy (caller frees with free()). */
 struct sliw *sliw_clone(const struct sliw *w);
+/* The same into dst (a copy made here before, or NULL), grown when w is
+ * larger: a reader copying many stores reuses one buffer. Returns the copy
+ * (caller frees with free()). */
+struct sliw *sliw_clone_into(const struct sliw *w, struct sliw *dst);
 /* Bytes the store occupies (for the docs' memory budget). */
 size_t sliw_size(const struct sliw *w);
 
@@ -63,6 +67,20 @@ void sliw_sum(const struct sliw *w, int64_t at_ms, int64_t window_ms, uint64_t *
  * periods). */
 void sliw_sum_since(const struct sliw *w, int64_t at_ms, int64_t since_ms, uint64_t *events,
                     uint64_t *bad);
+
+/* One point of a running sum: the events of the window's start up to t_ms. */
+struct sliw_point {
+    int64_t t_ms;
+    uint64_t events, bad;
+};
+/* Running sums over the buckets that sliw_sum(w, at_ms, window_ms) adds,
+ * or with window_ms 0 those of sliw_sum_since(w, at_ms, since_ms): at most
+ * max points, oldest first, spread evenly over those buckets (one a bucket
+ * when they are max or fewer). Each is the sum from the first bucket to
+ * the end of its own, at that end; the last is at at_ms and equals the
+ * whole sum. Returns how many were written (0 when max is 0). */
+size_t sliw_running(const struct sliw *w, int64_t at_ms, int64_t window_ms, int64_t since_ms,
+                    struct sliw_point *out, size_t max);
 
 /* Raw access for persistence: level geometry and buckets (borrowed). head
  * is the absolute index of the newest bucket, INT64_MIN when empty. */

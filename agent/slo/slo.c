@@ -83,10 +83,22 @@ double slo_expected(const struct slo_params *p, int64_t from_ms, int64_t to_ms)
     return sum;
 }
 
+static double budget_share(const struct slo_params *p)
+{
+    return p->budget > 0 ? p->budget : 1.0 - p->objective;
+}
+
+/* What remains of a budget of `allowed` bad events after `bad`: full while
+ * nothing bad happened, -Inf when bad events meet a budget of none. */
+static double remaining(uint64_t bad, double allowed)
+{
+    return bad == 0 ? 1.0 : allowed > 0 ? 1.0 - (double)bad / allowed : -INFINITY;
+}
+
 void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms,
                  struct slo_figures *out)
 {
-    double eps = p->budget > 0 ? p->budget : 1.0 - p->objective;
+    double eps = budget_share(p);
     out->at_ms = at_ms;
     for (int i = 0; i < SLO_W_PERIOD; i++)
         sliw_sum(w, at_ms, window_ms[i], &out->events[i], &out->bad[i]);
@@ -126,7 +138,7 @@ void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms
      * nothing bad happened. */
     double allowed = eps * out->expected[SLO_W_PERIOD];
     uint64_t bad = out->bad[SLO_W_PERIOD];
-    out->budget_remaining = bad == 0 ? 1.0 : allowed > 0 ? 1.0 - (double)bad / allowed : -INFINITY;
+    out->budget_remaining = remaining(bad, allowed);
 
     double b1h = out->burn[SLO_W_1H];
     if (out->budget_remaining <= 0)
@@ -161,4 +173,26 @@ void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms
         out->policy_consumed = (double)bad_over / allowed;
         out->freeze = out->policy_consumed > p->freeze_when_consumed;
     }
+}
+
+size_t slo_burndown(const struct sliw *w, const struct slo_params *p, const struct slo_figures *f,
+                    struct slo_point *out, size_t max)
+{
+    struct sliw_point pts[SLO_BURNDOWN_POINTS];
+    if (max > SLO_BURNDOWN_POINTS)
+        max = SLO_BURNDOWN_POINTS;
+    /* The buckets slo_compute summed for the period, so the last point is
+     * its figure exactly. */
+    size_t n;
+    if (p->calendar_month) {
+        int64_t start, len;
+        slo_calendar_month(f->at_ms, &start, &len);
+        n = sliw_running(w, f->at_ms, 0, start, pts, max);
+    } else {
+        n = sliw_running(w, f->at_ms, p->period_ms, 0, pts, max);
+    }
+    double allowed = budget_share(p) * f->expected[SLO_W_PERIOD];
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct slo_point){pts[i].t_ms, remaining(pts[i].bad, allowed)};
+    return n;
 }

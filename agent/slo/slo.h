@@ -100,6 +100,22 @@ double slo_expected(const struct slo_params *p, int64_t from_ms, int64_t to_ms);
 void slo_compute(const struct sliw *w, const struct slo_params *p, int64_t at_ms,
                  struct slo_figures *out);
 
+/* The burndown: the error budget remaining at points across the current
+ * period (rolling: the period up to at_ms; calendar: the month so far),
+ * counting the bad events from the period's start up to each point against
+ * the period's whole budget, the one budget_remaining uses. */
+#define SLO_BURNDOWN_POINTS 60
+struct slo_point {
+    int64_t t_ms;
+    double budget_remaining; /* 1 while nothing bad happened; may go below 0 */
+};
+/* f: the figures slo_compute gave for w and p at f->at_ms. At most max
+ * points, oldest first, spread evenly over the SLI window's buckets of the
+ * period (one a bucket when they are fewer); the last is at f->at_ms and
+ * equals f->budget_remaining. Returns how many were written. */
+size_t slo_burndown(const struct sliw *w, const struct slo_params *p, const struct slo_figures *f,
+                    struct slo_point *out, size_t max);
+
 /* Level-2 buckets (hours) a store needs for these parameters. */
 uint32_t slo_l2_hours(const struct slo_params *p);
 

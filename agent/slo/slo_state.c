@@ -194,22 +194,43 @@ struct sliw *slost_copy(struct slo_state *st, uint64_t *events_total, uint64_t *
     return c;
 }
 
-void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
-                   struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total)
+/* The figures, and with max > 0 the burndown, from one copy of the
+ * windows made into *scratch. Returns the burndown's points. */
+static size_t figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                      struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total,
+                      struct slo_point *pts, size_t max, struct sliw **scratch)
 {
     struct slo_params p;
     slo_params_from_spec(spec, &p);
     struct slo_rate rates[SLO_MAX_RATES];
     p.n_rates = slost_rates(st, rates, SLO_MAX_RATES);
     p.rates = rates;
-    uint64_t ev, bad;
-    struct sliw *w = slost_copy(st, &ev, &bad);
+    pthread_mutex_lock(&st->lock);
+    struct sliw *w = *scratch = sliw_clone_into(st->w, *scratch);
+    uint64_t ev = st->events_total, bad = st->bad_total;
+    pthread_mutex_unlock(&st->lock);
     slo_compute(w, &p, now_ms, out);
-    free(w);
+    size_t n = max ? slo_burndown(w, &p, out, pts, max) : 0;
     if (events_total)
         *events_total = ev;
     if (bad_total)
         *bad_total = bad;
+    return n;
+}
+
+void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                   struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total)
+{
+    struct sliw *w = NULL;
+    (void)figures(st, spec, now_ms, out, events_total, bad_total, NULL, 0, &w);
+    free(w);
+}
+
+size_t slost_figures_burndown(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                              struct slo_figures *out, struct slo_point *pts, size_t max,
+                              struct sliw **scratch)
+{
+    return figures(st, spec, now_ms, out, NULL, NULL, pts, max, scratch);
 }
 
 void slost_restore_totals(struct slo_state *st, uint64_t events_total, uint64_t bad_total)

@@ -55,6 +55,15 @@ struct sliw *slost_copy(struct slo_state *st, uint64_t *events_total, uint64_t *
 void slost_figures(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
                    struct slo_figures *out, uint64_t *events_total, uint64_t *bad_total);
 
+/* slost_figures and the burndown (slo_burndown, at most max points into
+ * pts) from one copy of the windows, so its last point is
+ * out->budget_remaining. The copy is made into *scratch (NULL at first;
+ * the caller frees it with free() after its last call), so a reader of
+ * many SLOs allocates once. Returns the points written. */
+size_t slost_figures_burndown(struct slo_state *st, const struct slo_spec *spec, int64_t now_ms,
+                              struct slo_figures *out, struct slo_point *pts, size_t max,
+                              struct sliw **scratch);
+
 /* Put persisted data back: counters, one bucket at a time, and the rates
  * (before any slost_set_rate). */
 void slost_restore_totals(struct slo_state *st, uint64_t events_total, uint64_t bad_total);
