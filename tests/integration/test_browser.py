@@ -73,12 +73,23 @@ def is_browser_main(argv):
 
 
 def browsers_of(root, table=None):
-    """Browser main processes descended from root: each leads the process
-    group the engine starts it in (a child it has just forked, before its
-    exec, still shows the browser's command line, but not its group)."""
+    """The browsers descended from root, as their profile directories: one
+    per browser. A process the browser has just forked shows its command
+    line until it execs (a crashpad handler even leads a process group of
+    its own by then), so processes are not what is counted."""
     table = table if table is not None else proc_table()
-    return {p for p in descendants(table, root)
-            if table[p][1] == p and is_browser_main(table[p][3])}
+    out = set()
+    for p in descendants(table, root):
+        argv = table[p][3]
+        if is_browser_main(argv):
+            out |= {a for a in argv if a.startswith("--user-data-dir=")}
+    return out
+
+
+def browser_pids(root, table=None):
+    """The processes of the browsers descended from root."""
+    table = table if table is not None else proc_table()
+    return {p for p in descendants(table, root) if is_browser_main(table[p][3])}
 
 
 def leftovers(tmpdir, groups=()):
@@ -164,9 +175,15 @@ def test_pages_and_reasons(browser_tmp, agent_factory, target):
     # milestone, in order, and no console error.
     assert v("outpost_check_up", check="ok") == 1, check_api(a, "ok")
     t = {p: v("outpost_check_browser_timing_seconds", check="ok", phase=p) for p in PHASES}
-    assert all(x is not None for x in t.values()), t
+    assert all(t[p] is not None for p in ("ttfb", "dom_content_loaded", "load")), t
     assert 0 < t["ttfb"] <= t["dom_content_loaded"] <= t["load"] < 5, t
-    assert 0 < t["lcp"] < 5, t
+    # The largest contentful paint comes a frame or two after the paint: a run may end
+    # before the browser reports it (then no series), but the pages with text that
+    # loaded have one between them, each after the first byte.
+    lcp = {n: v("outpost_check_browser_timing_seconds", check=n, phase="lcp")
+           for n in ("ok", "console", "no-text", "no-element", "error")}
+    assert any(x is not None for x in lcp.values()), lcp
+    assert all(0 < x < 5 for x in lcp.values() if x is not None), lcp
     assert v("outpost_check_browser_console_errors", check="ok") == 0
     assert v("outpost_check_http_status_code", check="ok") == 200
     assert v("outpost_check_phase_duration_seconds", check="ok", phase="processing") is not None
@@ -213,7 +230,7 @@ def test_timeout_kills_the_browser(browser_tmp, agent_factory, target):
     seen = set()
 
     def failed():
-        seen.update(browsers_of(a.proc.pid))
+        seen.update(browser_pids(a.proc.pid))
         return (a.value("outpost_check_failures_total", check="never", reason="timeout") or 0) >= 1
     wait_for(failed, timeout=40, interval=0.05, what="the timeout")
     assert seen, "no browser was seen running"
@@ -236,8 +253,9 @@ def test_stop_with_browsers_in_flight(browser_tmp, agent_factory, target):
                              browser_check("n2", target.url("/html/never"), timeout="20s",
                                            interval="21s")),
                       env={"TMPDIR": browser_tmp})
-    mains = wait_for(lambda: (lambda b: b if len(b) == 2 else None)(browsers_of(a.proc.pid)),
-                     timeout=30, interval=0.05, what="two browsers running")
+    wait_for(lambda: len(browsers_of(a.proc.pid)) == 2, timeout=30, interval=0.05,
+             what="two browsers running")
+    mains = browser_pids(a.proc.pid)
     family = descendants(proc_table(), a.proc.pid)
     assert family >= mains
     assert len(profiles(browser_tmp)) == 2
