@@ -108,8 +108,8 @@ static bool tls_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const
     for (size_t i = 0; i < ARRAY_SIZE(other); i++)
         if (strcmp(key, other[i]) == 0) {
             cfg_err(p, v, path,
-                    "not supported by type browser (Chromium verifies with the system's "
-                    "certificate store; only insecure_skip_verify can be set)");
+                    "not supported by type browser (Chromium verifies certificates itself; only "
+                    "insecure_skip_verify can be set)");
             return true;
         }
     return false;

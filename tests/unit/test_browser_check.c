@@ -134,8 +134,7 @@ static void test_errors(void **state)
                   "b.yml:7:5: checks[0]: unknown key \"method\"\n");
     expect_errors(HEAD "    url: http://x/\n    tls: {ca_file: /etc/ssl/ca.pem}\n",
                   "b.yml:7:20: checks[0].tls.ca_file: not supported by type browser (Chromium "
-                  "verifies with the system's certificate store; only insecure_skip_verify can "
-                  "be set)\n");
+                  "verifies certificates itself; only insecure_skip_verify can be set)\n");
     expect_errors(HEAD "    url: http://x/\n    tls: {insecure_skip_verfy: true}\n",
                   "b.yml:7:11: checks[0].tls: unknown key \"insecure_skip_verfy\" (did you mean "
                   "\"insecure_skip_verify\"?)\n");
