@@ -155,13 +155,14 @@ def test_status_model(agent_factory, target):
     assert checks[SCRIPT]["state"] == "up"
     for c in doc["checks"]:
         t = c["trend"]
-        assert t["step_seconds"] == 30 and len(t["points"]) == 20
-        starts = [p["t"] for p in t["points"]]
+        assert t["step_seconds"] == 30
+        assert [len(t[k]) for k in ("t", "runs", "failures", "mean_seconds")] == [20] * 4
+        starts = t["t"]
         assert starts == list(range(starts[0], starts[0] + 600, 30))
         assert starts[-1] <= now < starts[-1] + 30 + 5
-        assert sum(p["runs"] for p in t["points"]) == c["latency"]["runs"]
-        assert sum(p["failures"] for p in t["points"]) == c["latency"]["failures"]
-        assert all((p["mean_seconds"] is None) == (p["runs"] == 0) for p in t["points"])
+        assert sum(t["runs"]) == c["latency"]["runs"]
+        assert sum(t["failures"]) == c["latency"]["failures"]
+        assert all((m is None) == (r == 0) for m, r in zip(t["mean_seconds"], t["runs"]))
 
     # Names and labels are data: given back as configured, escaped only by JSON.
     status, body = get(a)
@@ -224,12 +225,12 @@ def test_latency_and_slo_match_metrics(agent_factory, target):
     assert slo["alerts"] == {"page": False, "ticket": False}
     assert slo["freeze"] is False and slo["in_maintenance"] is False
     # 720 hourly buckets in 60 points; the events are all in the last hour.
-    pts = slo["burndown"]["points"]
-    assert len(pts) == 60
-    assert all(p["budget_remaining"] == 1 for p in pts[:-1])
-    assert pts[-1]["budget_remaining"] == slo["budget_remaining"]
-    assert all(pts[i + 1]["t"] - pts[i]["t"] == 43200 for i in range(58))
-    assert 0 < pts[-1]["t"] - pts[-2]["t"] <= 43200
+    ts, left = slo["burndown"]["t"], slo["burndown"]["budget_remaining"]
+    assert len(ts) == len(left) == 60
+    assert all(x == 1 for x in left[:-1])
+    assert left[-1] == slo["budget_remaining"]
+    assert all(ts[i + 1] - ts[i] == 43200 for i in range(58))
+    assert 0 < ts[-1] - ts[-2] <= 43200
 
     # The canary's verdict is the Argo gate's.
     def verdicts():

@@ -240,15 +240,21 @@ static void test_checks(void **state)
                 "\"p95_seconds\":0.475}",
                 "a latency");
     json_t *trend = json_object_get(a, "trend");
-    json_t *pts = json_object_get(trend, "points");
     assert_int_equal(json_integer_value(json_object_get(trend, "step_seconds")), 30);
-    assert_int_equal(json_array_size(pts), 20);
-    expect_json(json_array_get(pts, 0),
-                "{\"t\":1793533860,\"runs\":0,\"failures\":0,\"mean_seconds\":null}", "oldest");
-    expect_json(json_array_get(pts, 18),
-                "{\"t\":1793534400,\"runs\":1,\"failures\":0,\"mean_seconds\":0.05}", "slot T0");
-    expect_json(json_array_get(pts, 19),
-                "{\"t\":1793534430,\"runs\":1,\"failures\":1,\"mean_seconds\":0.3}", "slot T0+30");
+    /* Columns of 20 slots, oldest first: the two runs sit in the last two. */
+    json_t *ts = json_object_get(trend, "t");
+    assert_int_equal(json_array_size(ts), 20);
+    assert_int_equal(json_integer_value(json_array_get(ts, 0)), 1793533860);
+    assert_int_equal(json_integer_value(json_array_get(ts, 18)), 1793534400);
+    assert_int_equal(json_integer_value(json_array_get(ts, 19)), 1793534430);
+    expect_json(json_object_get(trend, "runs"), "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,1]",
+                "runs");
+    expect_json(json_object_get(trend, "failures"), "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]",
+                "failures");
+    expect_json(json_object_get(trend, "mean_seconds"),
+                "[null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,"
+                "null,null,null,0.05,0.3]",
+                "mean");
     json_object_del(a, "latency");
     json_object_del(a, "trend");
     expect_json(
@@ -373,20 +379,19 @@ static void test_slos_canaries(void **state)
     /* One bad event of a 30-day budget of 1 % of 259,200 expected. */
     assert_true(fabs(fig.budget_remaining - (1 - 1 / 2592.0)) < 1e-12);
     assert_true(json_number_value(json_object_get(slo, "exhaustion_seconds")) == fig.exhaustion_s);
-    json_t *pts = json_object_get(json_object_get(slo, "burndown"), "points");
-    assert_int_equal(json_array_size(pts), 60);
+    json_t *bd = json_object_get(slo, "burndown");
+    json_t *ts = json_object_get(bd, "t"), *left = json_object_get(bd, "budget_remaining");
+    assert_int_equal(json_array_size(ts), 60);
+    assert_int_equal(json_array_size(left), 60);
     /* 720 hourly buckets, a point each 12 hours; the bad event is in the
      * last hour, so only the last point (now) shows it. */
     for (size_t i = 0; i < 59; i++) {
-        json_t *p = json_array_get(pts, i);
-        assert_int_equal(json_integer_value(json_object_get(p, "t")),
+        assert_int_equal(json_integer_value(json_array_get(ts, i)),
                          (T0_MS + 3600000 - 30LL * 86400000 + (int64_t)(i + 1) * 43200000) / 1000);
-        assert_int_equal(json_integer_value(json_object_get(p, "budget_remaining")), 1);
+        assert_int_equal(json_integer_value(json_array_get(left, i)), 1);
     }
-    json_t *last = json_array_get(pts, 59);
-    assert_true(json_number_value(json_object_get(last, "t")) == (double)NOW_MS / 1000.0);
-    assert_true(json_number_value(json_object_get(last, "budget_remaining")) ==
-                fig.budget_remaining);
+    assert_true(json_number_value(json_array_get(ts, 59)) == (double)NOW_MS / 1000.0);
+    assert_true(json_number_value(json_array_get(left, 59)) == fig.budget_remaining);
     json_object_del(slo, "burndown");
     json_object_del(slo, "budget_remaining");
     json_object_del(slo, "exhaustion_seconds");
