@@ -122,6 +122,30 @@ static void render_type_gauges(struct expo *e, const struct gen *g)
     free(s);
 }
 
+/* The agent-wide histograms types keep (check_type.histograms), while the
+ * running configuration has a check of that type: an agent without browser
+ * checks shows no browser queue. */
+static void render_type_histograms(struct expo *e, const struct gen *g)
+{
+    size_t n_types;
+    const struct check_type *const *types = check_types(&n_types);
+    for (size_t t = 0; t < n_types; t++) {
+        const struct check_type *ty = types[t];
+        bool used = false;
+        for (size_t i = 0; i < gen_check_count(g) && !used; i++)
+            used = gen_check_type(g, i) == ty;
+        for (size_t k = 0; used && k < ty->n_histograms; k++) {
+            const struct check_histogram *h = &ty->histograms[k];
+            uint64_t *cum = xcalloc(h->n_bounds + 1, sizeof(*cum));
+            double sum = 0;
+            h->read(cum, &sum);
+            expo_family(e, h->name, EXPO_HISTOGRAM, h->help);
+            expo_histogram(e, h->name, NULL, 0, h->bounds, h->n_bounds, cum, sum);
+            free(cum);
+        }
+    }
+}
+
 /* A check with phases or its histogram turned off wants few series: it
  * also leaves out the ones that are zero by construction or have not
  * happened yet (cfg: struct check_metrics). */
@@ -596,6 +620,8 @@ static void render_agent(struct expo *e, const struct gen *g, const struct metri
         struct label l = {"reason", sched_overrun_name((enum sched_overrun)r)};
         expo_sample_u64(e, "outpost_scheduler_overruns_total", "", &l, 1, NULL, a->overruns[r]);
     }
+
+    render_type_histograms(e, g);
 
     gauge(e, "outpost_scrape_duration_seconds",
           "Time the previous rendering of this endpoint took in seconds.", a->last_scrape_seconds);

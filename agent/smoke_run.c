@@ -91,6 +91,28 @@ static int64_t longest_ms(const struct check_spec *c)
     return attempts * c->timeout_ms + (attempts - 1) * c->policy.retry_delay_ms;
 }
 
+/* The longest the selected checks of a type that queues its runs
+ * (check_type.concurrency) can take together: with k at once, first come
+ * first served, all are done within their total over k plus the longest
+ * one (list scheduling's bound), waits in line included. 0 when the type
+ * has no limit or no selected check. */
+static int64_t queued_ms(const struct cfg *cfg, const bool *selected, const struct check_type *t)
+{
+    int64_t total = 0, longest = 0;
+    unsigned k = 0;
+    for (size_t i = 0; t->concurrency && i < cfg_check_count(cfg); i++) {
+        const struct check_spec *c = cfg_check(cfg, i);
+        if (!selected[i] || check_type_of(c->type) != t)
+            continue;
+        unsigned n = t->concurrency(c);
+        k = k && k < n ? k : n;
+        total += longest_ms(c);
+        if (longest_ms(c) > longest)
+            longest = longest_ms(c);
+    }
+    return k ? total / k + longest : 0;
+}
+
 static void fill_identity(struct smoke_result *x, const struct check_spec *c)
 {
     x->name = xstrdup(c->name);
@@ -176,6 +198,13 @@ enum op_rc smoke_run(struct cfg *cfg, const struct smoke_run_options *o, struct 
         fill_identity(&out->results[k++], c);
         if (longest_ms(c) > longest)
             longest = longest_ms(c);
+    }
+    size_t n_types;
+    const struct check_type *const *types = check_types(&n_types);
+    for (size_t t = 0; t < n_types; t++) {
+        int64_t q = queued_ms(cfg, o->selected, types[t]);
+        if (q > longest)
+            longest = q;
     }
     int64_t limit_ms = longest + SMOKE_SLACK_MS;
     bool by_flag = o->timeout_ms > 0 && o->timeout_ms <= limit_ms;

@@ -1,5 +1,6 @@
 /* smoke_url.c - --url-prefix: parse a prefix, rebase URLs onto it. */
 #include "smoke_url.h"
+#include "browser_check.h"
 #include "cfg_yaml.h"
 #include "flow_check.h"
 #include "http_check.h"
@@ -202,6 +203,8 @@ enum op_rc smoke_rebase_check(const struct check_spec *c, const struct smoke_pre
     /* Each check type with URLs has its row here. */
     if (c->type == &http_schema)
         return rebase_in_place(&((struct http_spec *)c->spec)->url, p, why);
+    if (c->type == &browser_schema)
+        return rebase_in_place(&((struct browser_spec *)browser_spec_of(c))->url, p, why);
     if (c->type == &flow_schema) {
         /* Every step: a flow checks one system, wherever the prefix says. */
         const struct flow_spec *fs = flow_spec_of(c);

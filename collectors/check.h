@@ -52,6 +52,12 @@ enum check_reason {
     CHECK_REASON_GRPC_STATUS,
     CHECK_REASON_DNS_RCODE,
     CHECK_REASON_DNS_ANSWER,
+    /* A browser check's: the browser could not start, crashed or broke
+     * off its protocol; the page loaded without the expected text, or
+     * without an element matching the expected selector. */
+    CHECK_REASON_BROWSER,
+    CHECK_REASON_TEXT,
+    CHECK_REASON_SELECTOR,
     CHECK_REASON_COUNT,
     CHECK_REASON_NONE = CHECK_REASON_COUNT, /* success */
 };
@@ -87,6 +93,22 @@ struct check_gauge {
 
 /* Rows a type may declare; check_result.gauges holds one value per row. */
 #define CHECK_GAUGE_MAX 8
+
+/*
+ * A histogram a type keeps for the whole agent, not per check (how long
+ * browser runs waited for a free browser: outpost_browser_queue_seconds).
+ * The agent renders it with its own families while some check of the
+ * type is configured; the type owns the counts and their lock.
+ */
+struct check_histogram {
+    const char *name;
+    const char *help;
+    const double *bounds; /* upper bounds, increasing, without +Inf */
+    size_t n_bounds;
+    /* Copy the counts now: cumulative[i] for bounds[i], cumulative[n_bounds]
+     * the count (+Inf); *sum. Any thread. */
+    void (*read)(uint64_t *cumulative, double *sum);
+};
 
 /* Room for a result's detail, NUL included; a multiple of 8 (the recorder
  * keeps it as 64-bit words). */
@@ -148,6 +170,14 @@ struct check_type {
      * NULL and 0 for none. */
     const struct check_gauge *gauges;
     size_t n_gauges;
+    /* The type's agent-wide histograms; NULL and 0 for none. */
+    const struct check_histogram *histograms;
+    size_t n_histograms;
+    /* How many runs of c's type a probe loop runs at once, the rest
+     * waiting their turn inside start's run (a run then takes up to its
+     * wait plus its timeout); NULL: no limit. `outpost check` waits for
+     * the queue with it. */
+    unsigned (*concurrency)(const struct check_spec *c);
     /* Process-wide set-up before the first run, and its undo (may be NULL). */
     enum op_rc (*global_init)(void) WUR;
     void (*global_fini)(void);

@@ -233,6 +233,11 @@ int http_regex_find(const struct regex *re, const char *s, size_t len, unsigned 
 enum check_reason http_judge_transport(const struct http_expect *e, bool ssl, double version,
                                        char *detail, size_t cap);
 
+/* `expect.status` (one code, range or class, or a list of them) into the
+ * struct http_expect obj's status ranges, replacing them; false after
+ * reporting. A CFG_CUSTOM parser, shared with the browser type. */
+bool http_expect_status(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj);
+
 /* True when code falls into one of the ranges. */
 bool http_status_ok(const struct http_expect *e, int code);
 

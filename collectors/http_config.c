@@ -151,7 +151,7 @@ static bool parse_status_item(const char *s, struct status_range *r)
     return true;
 }
 
-static bool expect_status(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
+bool http_expect_status(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
 {
     struct http_expect *e = obj;
     const yaml_node_t *single = n->type == YAML_SCALAR_NODE ? n : NULL;
@@ -449,7 +449,7 @@ fail:
 }
 
 static const struct cfg_field expect_fields[] = {
-    {.key = "status", .kind = CFG_CUSTOM, .parse = expect_status},
+    {.key = "status", .kind = CFG_CUSTOM, .parse = http_expect_status},
     {.key = "body_matches", .kind = CFG_CUSTOM, .parse = expect_body_matches},
     {.key = "body_not_matches", .kind = CFG_CUSTOM, .parse = expect_body_not_matches},
     {.key = "headers", .kind = CFG_CUSTOM, .parse = expect_headers},

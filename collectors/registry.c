@@ -2,6 +2,7 @@
  * registry.c - the check types this build knows, and the names of the
  * closed reason and phase sets. Adding a type: one row in `types`.
  */
+#include "browser_check.h"
 #include "check.h"
 #include "dns_check.h"
 #include "flow_check.h"
@@ -16,8 +17,8 @@
 #include <string.h>
 
 static const struct check_type *const types[] = {
-    &http_check_type, &flow_check_type, &tcp_check_type,
-    &dns_check_type,  &icmp_check_type, &grpc_check_type,
+    &http_check_type, &flow_check_type, &tcp_check_type,     &dns_check_type,
+    &icmp_check_type, &grpc_check_type, &browser_check_type,
 };
 
 /* Types a unit test registers (a fake type that drives the probe loop);
@@ -36,9 +37,9 @@ void check_types_register_test(const struct check_type *t)
 #endif
 
 static const char *const reason_names[CHECK_REASON_COUNT] = {
-    "timeout", "dns",         "connect",   "tls",        "http_status", "body",
-    "header",  "json",        "latency",   "other",      "capture",     "expect",
-    "loss",    "grpc_status", "dns_rcode", "dns_answer",
+    "timeout",   "dns",        "connect", "tls",     "http_status", "body", "header",
+    "json",      "latency",    "other",   "capture", "expect",      "loss", "grpc_status",
+    "dns_rcode", "dns_answer", "browser", "text",    "selector",
 };
 
 static const char *const phase_names[CHECK_PHASE_COUNT] = {

@@ -10,7 +10,7 @@ libpcre2-dev zlib1g-dev libssl-dev libc-ares-dev libsqlite3-dev sqlite3 tzdata
 libgnutls28-dev libcrypt-dev apache2-utils
 prometheus clang libclang-rt-14-dev clang-format python3 python3-pytest python3-pytest-xdist python3-scipy
 prometheus-alertmanager python3-yaml nodejs
-prometheus-blackbox-exporter dnsmasq-base python3-grpcio
+prometheus-blackbox-exporter dnsmasq-base python3-grpcio chromium
 debhelper dpkg-dev help2man lintian debootstrap systemd systemd-container man-db iproute2"
 
 missing=""

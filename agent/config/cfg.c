@@ -229,6 +229,35 @@ static bool global_metrics(struct cfg_parser *p, yaml_node_t *v, const char *pat
     return metrics_map(p, v, path, &p->metrics);
 }
 
+static const struct cfg_field browser_fields[] = {
+    {.key = "max_concurrent",
+     .kind = CFG_UINT,
+     .offset = offsetof(struct browser_settings, max_concurrent),
+     .min = 1,
+     .max = CFG_MAX_BROWSERS,
+     .def_i = 2},
+    {.key = "executable", .kind = CFG_STR, .offset = offsetof(struct browser_settings, executable)},
+    {0},
+};
+
+/* `global.browser`. Whether the executable exists is judged by the first
+ * browser check: a file without one may name a path it does not have. */
+static bool global_browser(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    (void)obj;
+    if (!cfg_want_mapping(p, v, path))
+        return false;
+    const yaml_node_t *nodes[ARRAY_SIZE(browser_fields)] = {0};
+    (void)cfg_walk_fields(p, v, path, browser_fields, &p->browser, NULL, NULL, nodes);
+    size_t ex = cfg_field_index(browser_fields, "executable");
+    if (p->browser.executable && !*p->browser.executable) {
+        char sub[CFG_PATH_CAP];
+        cfg_path_key(sub, path, "executable");
+        cfg_err(p, nodes[ex], sub, "must not be empty (leave it out to use the default search)");
+    }
+    return true;
+}
+
 static const struct cfg_field global_fields[] = {
     {.key = "interval",
      .kind = CFG_DURATION,
@@ -242,6 +271,7 @@ static const struct cfg_field global_fields[] = {
     {.key = "alert", .kind = CFG_CUSTOM, .parse = global_alert},
     {.key = "retry", .kind = CFG_CUSTOM, .parse = global_retry},
     {.key = "metrics", .kind = CFG_CUSTOM, .parse = global_metrics},
+    {.key = "browser", .kind = CFG_CUSTOM, .parse = global_browser},
     {0},
 };
 
@@ -250,6 +280,7 @@ void cfg_parse_global(struct cfg_parser *p, const yaml_node_t *n)
     cfg_fields_default(global_fields, p);
     policy_defaults(&p->policy);
     cfg_fields_default(metrics_fields, &p->metrics);
+    cfg_fields_default(browser_fields, &p->browser);
     if (!n || cfg_is_null(n) || !cfg_want_mapping(p, n, "global"))
         return;
     cfg_seen seen = cfg_walk_fields(p, n, "global", global_fields, p, NULL, NULL, NULL);
@@ -605,6 +636,8 @@ out:
     if (have_doc)
         yaml_document_delete(&doc);
     free(p.buckets);
+    cfg_fields_free(browser_fields, &p.browser);
+    free(p.browser_path);
     cfg_free(c);
     return rc;
 }

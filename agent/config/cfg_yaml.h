@@ -47,6 +47,13 @@ struct cfg_parser {
     size_t n_buckets;
     struct check_policy policy;
     struct check_metrics metrics;
+    struct browser_settings browser;
+    /* The browser executable global.browser names or the default search
+     * finds, looked for once per load by the first browser check (the
+     * search is the engine's, a layer above this one): browser_looked says
+     * it was, browser_path (owned; NULL: none found) what it found. */
+    bool browser_looked;
+    char *browser_path;
     bool cancelled; /* opts.cancel was seen set: the walk stops */
     /* Set by a flow while its step's url, headers or body expands: a
      * ${capture:NAME} reference is kept as a marker (CFG_CAPTURE_MARK) for

@@ -105,6 +105,16 @@ struct check_metrics {
     bool status_code; /* outpost_check_http_status_code */
 };
 
+/* `global.browser`: the browsers of `type: browser` checks. The browser
+ * type's schema resolves the executable and copies both into each check's
+ * settings, so runs need nothing from here. */
+struct browser_settings {
+    unsigned max_concurrent; /* browsers at once per probe loop, 1 to 64; default 2 */
+    char *executable;        /* as written; NULL: looked for where Debian installs it */
+};
+
+#define CFG_MAX_BROWSERS 64
+
 /* One configured check: what every type has; the rest is in `spec`. */
 struct check_spec {
     char *name;

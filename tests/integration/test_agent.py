@@ -270,7 +270,7 @@ def test_shipped_configs_validate(tmp_path, certs):
                        capture_output=True, text=True,
                        env=dict(os.environ, ORDERS_API_TOKEN="t", PROBE_PASSWORD="p",
                                 CART_TOKEN="t"))
-    assert r.returncode == 0 and "OK, 13 checks, 3 SLOs" in r.stdout, r.stderr
+    assert r.returncode == 0 and "OK, 14 checks, 3 SLOs" in r.stdout, r.stderr
 
 
 def test_max_requests_zero_and_repeated_listen(agent_factory, target):

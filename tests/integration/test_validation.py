@@ -77,7 +77,7 @@ def test_example_config_lints_without_secrets(tmp_path, certs):
     env = env_without("ORDERS_API_TOKEN", "PROBE_PASSWORD", "CART_TOKEN")
     r = check(EXAMPLE, "--config.skip-secrets", env=env)
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout == f"{EXAMPLE}: OK, 13 checks, 3 SLOs (secret references not resolved)\n"
+    assert r.stdout == f"{EXAMPLE}: OK, 14 checks, 3 SLOs (secret references not resolved)\n"
     # The flag may come first too.
     r = subprocess.run([AGENT_BIN, "--config.skip-secrets", "--config.check",
                         f"--config.file={EXAMPLE}"], capture_output=True, text=True, env=env)

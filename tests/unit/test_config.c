@@ -1122,7 +1122,7 @@ static const struct err_case err_cases[] = {
     {"unsupported type",
      BASE "    type: smtp\n",
      {"test.yml:4:11: checks[0].type: unsupported check type \"smtp\" (supported: http, flow, "
-      "tcp, dns, icmp, grpc)"},
+      "tcp, dns, icmp, grpc, browser)"},
      1},
     {"bad method",
      BASE "    method: \"GE T\"\n",

@@ -14,6 +14,7 @@
 #include "cfg_yaml.h"
 #include "flow_check.h"
 #include "http_check.h"
+#include "browser_check.h"
 #include "smoke_url.h"
 
 #include <stdlib.h>
@@ -104,13 +105,19 @@ static void test_rebase_url(void **state)
     }
 }
 
-/* A loaded http check is rebased in place; a type without URLs is refused. */
+/* A loaded http or browser check is rebased in place; a type without URLs
+ * is refused. */
 static void test_rebase_check(void **state)
 {
     (void)state;
-    static const char yaml[] = "checks:\n"
+    /* /bin/true stands for Chromium, which only has to exist. */
+    static const char yaml[] = "global: {browser: {executable: /bin/true}}\n"
+                               "checks:\n"
                                "  - name: a\n"
-                               "    url: https://api.example.com/v1/x?token=s3cret\n";
+                               "    url: https://api.example.com/v1/x?token=s3cret\n"
+                               "  - name: b\n"
+                               "    type: browser\n"
+                               "    url: https://www.example.com/shop?x=1\n";
     struct buf err;
     buf_init(&err, 1u << 16);
     struct cfg *cfg = NULL;
@@ -123,6 +130,9 @@ static void test_rebase_check(void **state)
     assert_string_equal(http_spec_of(c)->url, "http://127.0.0.1:4000/b/v1/x?token=s3cret");
     /* The target label is what was written, unchanged. */
     assert_string_equal(c->target, "https://api.example.com/v1/x");
+    c = cfg_check(cfg, 1);
+    assert_int_equal(smoke_rebase_check(c, &p, &why), OP_OK);
+    assert_string_equal(browser_spec_of(c)->url, "http://127.0.0.1:4000/b/shop?x=1");
 
     struct check_schema other = {.name = "other"};
     struct check_spec fake = {.name = "f", .type = &other};
