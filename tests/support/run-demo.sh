@@ -29,6 +29,7 @@ echo "outpost demo: blackbox-style probe at http://localhost:9469/probe?module=h
 echo "outpost demo: canary gate at http://localhost:9469/gates/argo/api-rollout, SLO gate at http://localhost:9469/gates/argo/slo/slow-latency"
 echo "outpost demo: maintenance windows at http://localhost:9469/api/v1/maintenance needs credentials; see outpost_maintenance_active on /metrics"
 echo "outpost demo: audit log $DEMO/data/audit.jsonl (check it: $BUILD/outpost audit verify $DEMO/data/audit.jsonl)"
+echo "outpost demo: status page at http://localhost:9469/status (JSON: /api/v1/status)"
 echo "outpost demo: metrics at http://localhost:9469/metrics (Ctrl-C stops)"
 "$BUILD/outpost" --config.file=config/demo.yml --web.listen-address=:9469 \
     --storage.path="$DEMO/data"
