@@ -99,10 +99,17 @@ char *chrome_find_executable(const char *configured)
 
 /* ---- the profile directory ---- */
 
+#define CHROME_MAX_TMPDIR 40
+
 enum op_rc chrome_profile_make(struct chrome *c)
 {
+    /* The profile is also the browser's TMPDIR (env_new), where its
+     * singleton socket goes: /outpost-chrome-XXXXXX (22 bytes) and
+     * /org.chromium.Chromium.XXXXXX/SingletonSocket (45) must fit in a
+     * socket path's 108 bytes with the NUL, so a TMPDIR over 40 bytes is
+     * passed over for /tmp. */
     const char *tmp = getenv("TMPDIR");
-    if (!tmp || tmp[0] != '/')
+    if (!tmp || tmp[0] != '/' || strlen(tmp) > CHROME_MAX_TMPDIR)
         tmp = "/tmp";
     size_t n = strlen(tmp) + sizeof("/outpost-chrome-XXXXXX");
     char *p = xmalloc(n);
@@ -331,6 +338,51 @@ static void on_pidfd(struct probe_loop *loop, int fd, uint32_t events, void *arg
     chrome_teardown_step(c);
 }
 
+/* Variables the browser gets pointed at its profile: Chromium puts its
+ * singleton socket under TMPDIR (never removed by it, and a Unix socket's
+ * path is capped at 108 bytes, so a long TMPDIR aborts the browser), and
+ * crash reports and caches under HOME and the XDG directories (for the
+ * packaged service, the agent's own state directory). Inside the profile
+ * they go when the profile goes. */
+static const char *const env_moved[] = {"TMPDIR", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"};
+
+/* The browser's environment: the agent's, with env_moved set to profile.
+ * The array and its first ARRAY_SIZE(env_moved) strings are the caller's
+ * (env_free); the rest are borrowed from environ. */
+static char **env_new(const char *profile)
+{
+    size_t n = 0;
+    for (char **e = environ; *e; e++)
+        n++;
+    char **env = xcalloc(n + ARRAY_SIZE(env_moved) + 1, sizeof(*env));
+    size_t k = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(env_moved); i++) {
+        size_t len = strlen(env_moved[i]) + 1 + strlen(profile) + 1;
+        env[k] = xmalloc(len);
+        snprintf(env[k++], len, "%s=%s", env_moved[i], profile);
+    }
+    for (char **e = environ; *e; e++) {
+        bool moved = false;
+        for (size_t i = 0; i < ARRAY_SIZE(env_moved) && !moved; i++) {
+            size_t l = strlen(env_moved[i]);
+            moved = strncmp(*e, env_moved[i], l) == 0 && (*e)[l] == '=';
+        }
+        if (!moved)
+            env[k++] = *e;
+    }
+    env[k] = NULL;
+    return env;
+}
+
+static void env_free(char **env)
+{
+    if (!env)
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(env_moved); i++)
+        free(env[i]);
+    free(env);
+}
+
 enum op_rc chrome_spawn(struct chrome *c, const char *exe, int *cdp_fd, char *why, size_t why_cap)
 {
     (void)pthread_once(&g_subreaper_once, become_subreaper);
@@ -340,6 +392,7 @@ enum op_rc chrome_spawn(struct chrome *c, const char *exe, int *cdp_fd, char *wh
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     char *udd = NULL;
+    char **env = NULL;
     const char *argv[ARRAY_SIZE(chrome_flags) + 4];
 
     /* One socket pair instead of two pipes: the browser's fds 3 (it reads)
@@ -399,8 +452,9 @@ enum op_rc chrome_spawn(struct chrome *c, const char *exe, int *cdp_fd, char *wh
         argv[a++] = chrome_flags[i];
     argv[a] = NULL;
 
+    env = env_new(c->profile);
     pid_t pid;
-    int err = posix_spawn(&pid, exe, &fa, &attr, (char *const *)argv, environ);
+    int err = posix_spawn(&pid, exe, &fa, &attr, (char *const *)argv, env);
     if (err != 0) {
         snprintf(why, why_cap, "cannot run %s: %s", exe, strerror(err));
         rc = err == ENOENT || err == EACCES || err == ENOEXEC || err == ENOTDIR ? OP_ERR_NOT_FOUND
@@ -437,6 +491,7 @@ out:
     if (attr_ok)
         posix_spawnattr_destroy(&attr);
     free(udd);
+    env_free(env);
     int fds[] = {sv[0], sv[1], ep[0], ep[1], peer, errw};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
