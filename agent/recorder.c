@@ -204,6 +204,13 @@ static void trend_locked(struct rec *r, double wall, size_t bucket, double durat
     uint32_t slot = trend_slot(wall);
     if (!slot)
         return;
+    /* A slot ahead of this one was written before the wall clock stepped
+     * back (results arrive in time order): dropped, or once the clock
+     * reaches its time again its old counts would show as recent and
+     * take new results in. */
+    for (size_t k = 0; k < REC_TREND_SLOTS; k++)
+        if (LD(r->t_slot[k]) > slot)
+            ST(r->t_slot[k], 0);
     size_t i = slot % REC_TREND_SLOTS, nb = r->n_bounds + 1;
     _Atomic uint16_t *counts = r->t_count + i * nb;
     if (LD(r->t_slot[i]) != slot) {

@@ -155,6 +155,27 @@ static void test_clock_back(void **state)
     rec_unref(r);
 }
 
+/* The clock stepped back an hour and a half minute after a result (so the
+ * next result lands elsewhere in the ring), and a check of a long interval
+ * recorded nothing since: when the clock reads that result's time again,
+ * an hour later, the result is an hour old. */
+static void test_clock_back_stale(void **state)
+{
+    (void)state;
+    struct rec *r = rec_new(bounds3, 3);
+    record(r, T0 + 300, 0.05, true);
+    record(r, T0 + 300 - 3630, 0.05, false);
+    struct rec_trend t;
+    rec_read_trend(r, T0 + 301, &t);
+    assert_int_equal(t.runs, 0);
+    /* A result now fills that slot alone. */
+    record(r, T0 + 302, 0.2, true);
+    rec_read_trend(r, T0 + 303, &t);
+    expect_slot(&t, REC_TREND_SLOTS - 1, T0 + 300, 1, 0, 0.2);
+    assert_int_equal(t.runs, 1);
+    rec_unref(r);
+}
+
 static void test_saturation(void **state)
 {
     (void)state;
@@ -246,9 +267,10 @@ static void test_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quantile),   cmocka_unit_test(test_slots),
-        cmocka_unit_test(test_clock_back), cmocka_unit_test(test_saturation),
-        cmocka_unit_test(test_size),       cmocka_unit_test(test_concurrent_reader),
+        cmocka_unit_test(test_quantile),          cmocka_unit_test(test_slots),
+        cmocka_unit_test(test_clock_back),        cmocka_unit_test(test_clock_back_stale),
+        cmocka_unit_test(test_saturation),        cmocka_unit_test(test_size),
+        cmocka_unit_test(test_concurrent_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
