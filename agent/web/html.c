@@ -1,5 +1,6 @@
 /* html.c - escaping and human-readable numbers for the status page (html.h). */
 #include "html.h"
+#include "common.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -86,25 +87,32 @@ void html_seconds(struct buf *b, double s, bool sign)
         buf_adds(b, "\xe2\x80\x93"); /* – */
         return;
     }
+    static const struct {
+        double below, scale;
+        const char *unit;
+    } units[] = {{1e-3, 1e6, "\xc2\xb5s"}, {1.0, 1e3, "ms"}, {INFINITY, 1.0, "s"}}; /* µs */
     const char *prefix = s < 0 ? "-" : sign ? "+" : "";
-    double a = fabs(s), v;
-    const char *unit;
-    if (a < 1e-3) {
-        v = a * 1e6;
-        unit = "\xc2\xb5s"; /* µs */
-    } else if (a < 1.0) {
-        v = a * 1e3;
-        unit = "ms";
-    } else {
-        v = a;
-        unit = "s";
-    }
+    double a = fabs(s);
+    size_t u = 0;
+    while (a >= units[u].below)
+        u++;
+    double v = a * units[u].scale;
     int decimals = v < 10.0 ? 2 : v < 100.0 ? 1 : 0;
+    /* The digits are chosen for the value as it will be rounded: 999.7 ms
+     * reads "1.00 s", not "1000 ms", and 9.996 ms "10.0 ms", not "10.00 ms". */
+    double r = round(v * pow(10.0, decimals)) / pow(10.0, decimals);
+    if (r >= 1000.0 && u + 1 < ARRAY_SIZE(units)) {
+        u++;
+        v = a * units[u].scale;
+        decimals = 2;
+    } else if ((decimals == 2 && r >= 10.0) || (decimals == 1 && r >= 100.0)) {
+        decimals--;
+    }
     if (a == 0.0) {
         decimals = 0;
         prefix = sign ? "+" : "";
     }
-    buf_addf(b, "%s%.*f %s", prefix, decimals, v, unit);
+    buf_addf(b, "%s%.*f %s", prefix, decimals, v, units[u].unit);
 }
 
 void html_duration(struct buf *b, double s)

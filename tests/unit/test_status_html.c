@@ -684,6 +684,15 @@ static void test_numbers(void **state)
     EXPECT(html_seconds(&b, 0.0, true), "+0 \xc2\xb5s");
     EXPECT(html_seconds(&b, -0.001, true), "-1.00 ms");
     EXPECT(html_seconds(&b, 0.004, true), "+4.00 ms");
+    /* Three significant digits after rounding, in the unit that fits then. */
+    EXPECT(html_seconds(&b, 0.9996, false), "1.00 s");
+    EXPECT(html_seconds(&b, 0.0009996, false), "1.00 ms");
+    EXPECT(html_seconds(&b, 0.009996, false), "10.0 ms");
+    EXPECT(html_seconds(&b, 0.09996, false), "100 ms");
+    EXPECT(html_seconds(&b, -0.09996, true), "-100 ms");
+    EXPECT(html_seconds(&b, 9.996, false), "10.0 s");
+    EXPECT(html_seconds(&b, 999.6, false), "1000 s");
+    EXPECT(html_seconds(&b, 0.000999, false), "999 \xc2\xb5s");
     EXPECT(html_seconds(&b, NAN, false), "\xe2\x80\x93");
     EXPECT(html_seconds(&b, INFINITY, true), "\xe2\x80\x93");
     EXPECT(html_duration(&b, 0), "0 s");
