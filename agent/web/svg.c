@@ -89,12 +89,22 @@ void svg_sparkline(struct buf *b, const struct svg_spark_point *p, size_t n, con
     buf_adds(b, "</svg>");
 }
 
+/* A point the chart can place: finite, and small enough that the spans
+ * between points stay finite too (two values near DBL_MAX of opposite
+ * signs would make the scale infinite and every coordinate NaN). The
+ * bound is far beyond any time or budget the agent reports. */
+#define BURN_MAX_ABS 1e15
+static bool burn_usable(const struct svg_burn_point *p)
+{
+    return fabs(p->t) <= BURN_MAX_ABS && fabs(p->remaining) <= BURN_MAX_ABS;
+}
+
 void svg_burndown(struct buf *b, const struct svg_burn_point *p, size_t n)
 {
     double lo = 0.0, hi = 1.0, t0 = 0.0, t1 = 0.0, first = NAN, last = NAN;
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(p[i].t) || !isfinite(p[i].remaining))
+        if (!burn_usable(&p[i]))
             continue;
         if (used == 0) {
             t0 = p[i].t;
@@ -129,7 +139,7 @@ void svg_burndown(struct buf *b, const struct svg_burn_point *p, size_t n)
         buf_adds(b, "<polyline class=\"line\" vector-effect=\"non-scaling-stroke\" points=\"");
         bool sep = false;
         for (size_t i = 0; i < n; i++) {
-            if (!isfinite(p[i].t) || !isfinite(p[i].remaining))
+            if (!burn_usable(&p[i]))
                 continue;
             double x = used == 1 ? BURN_W : (p[i].t - t0) / span * BURN_W;
             double y = BURN_PAD + (hi - p[i].remaining) / range * (BURN_H - 2 * BURN_PAD);

@@ -33,7 +33,8 @@ struct svg_spark_point {
 void svg_sparkline(struct buf *b, const struct svg_spark_point *p, size_t n, const char *label);
 
 /* One point of a burndown: unix seconds and the budget remaining then (a
- * fraction, may be below zero; NaN points are skipped). */
+ * fraction, may be below zero; points with a NaN or a magnitude over 1e15
+ * are skipped). */
 struct svg_burn_point {
     double t;
     double remaining;

@@ -749,6 +749,16 @@ static void test_svg(void **state)
                         "<polyline class=\"line\" vector-effect=\"non-scaling-stroke\" "
                         "points=\"0.0,3.0 150.0,21.0 300.0,57.0\"/></svg>");
 
+    /* Values whose spans overflow are left out, never NaN coordinates. */
+    buf_reset(&b);
+    struct svg_burn_point huge[] = {{-1e308, 1.0}, {0, 1.0},     {50, 1e308},
+                                    {60, -1e308},  {1e308, 0.5}, {100, 0.5}};
+    svg_burndown(&b, huge, 6);
+    assert_lacks(buf_str(&b), "nan");
+    assert_lacks(buf_str(&b), "inf");
+    assert_has(buf_str(&b), "from 100.0 % to 50.0 %");
+    assert_has(buf_str(&b), "points=\"0.0,3.0 300.0,30.0\"");
+
     buf_reset(&b);
     svg_bar(&b, 1.7, "fill-ok");
     assert_has(buf_str(&b), "<rect class=\"fill-ok\" width=\"100.0\" height=\"6\"/>");
