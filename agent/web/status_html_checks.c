@@ -389,11 +389,18 @@ void sh_checks(struct buf *b, const json_t *model, const struct status_html_opts
 
     size_t n;
     struct row *rows = sorted_rows(checks, groups, &n);
-    if (n == 0) {
-        buf_adds(
-            b, sh_count(json_object_get(json_object_get(model, "summary"), "checks"), "total") == 0
-                   ? "<p class=\"muted\">No checks configured.</p>\n"
-                   : "<p class=\"muted\">No check matches.</p>\n");
+    if (n == 0 &&
+        sh_count(json_object_get(json_object_get(model, "summary"), "checks"), "total") == 0) {
+        buf_adds(b, "<p class=\"muted\">No checks configured.</p>\n");
+    } else if (n == 0 && v.matched > 0) {
+        /* A page past the last (a link kept from when more checks
+         * matched): they are there, on the pages before. */
+        buf_addf(b, "<p class=\"muted\">No check on page %lld: the %lld that match begin on <a ",
+                 v.page, v.matched);
+        link_href(b, &v, v.group, v.state, 1);
+        buf_adds(b, ">page 1</a>.</p>\n");
+    } else if (n == 0) {
+        buf_adds(b, "<p class=\"muted\">No check matches.</p>\n");
     }
     size_t shown = 0;
     for (size_t i = 0; i < n;) {

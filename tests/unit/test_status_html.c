@@ -546,6 +546,15 @@ static void test_pagination(void **state)
                   "href=\"?state=down&per_page=100\">every group</a></p>");
     free(p);
 
+    /* A page past the last: the checks are on the first page, not missing. */
+    p = render_text("{'summary':{'checks':{'total':3}},'checks':[],'page':{'state':'down',"
+                    "'page':5,'per_page':500,'checks_matched':2,'pages':1}}",
+                    &OPTS);
+    assert_has(p, "<p class=\"muted\">No check on page 5: the 2 that match begin on <a "
+                  "href=\"?state=down\">page 1</a>.</p>");
+    assert_lacks(p, "No check matches.");
+    free(p);
+
     /* The last page of three with the default per_page; no "next". */
     p = render_text("{'checks':[],'page':{'page':3,'per_page':500,'checks_matched':1200,"
                     "'pages':3}}",
