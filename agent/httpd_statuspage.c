@@ -78,10 +78,13 @@ enum MHD_Result httpd_serve_status_page(struct req *q)
 
     pthread_once(&csp_once, csp_init);
     size_t len = page.len;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, buf_take(&page), MHD_RESPMEM_MUST_FREE);
-    if (!r)
+    char *body = buf_take(&page);
+    /* MHD owns body only once the response exists. */
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
         return MHD_NO;
+    }
     char timing[96];
     snprintf(timing, sizeof(timing), "model;dur=%.1f, render;dur=%.1f", t1 - t0, t2 - t1);
     MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
