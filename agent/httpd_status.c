@@ -3,6 +3,7 @@
  * JSON, and the query both status handlers read (httpd_int.h).
  */
 #include "httpd_int.h"
+#include "detail.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,22 @@ static const char *arg(struct req *q, const char *name)
 }
 
 /* A bad query's answer: 400 with why (taken), and the group named back
- * when no check has it (it may be in another shard's part of the file). */
+ * when no check has it (it may be in another shard's part of the file).
+ * The name is cleaned as a detail is: a %FF in the query would otherwise
+ * make the answer's JSON invalid UTF-8. */
 static enum MHD_Result refuse(struct req *q, enum op_rc rc, char *why, const char *group)
 {
+    char *name = NULL;
+    if (rc == OP_ERR_NOT_FOUND && group) {
+        size_t n = strlen(group) + 1;
+        struct detail d;
+        name = xmalloc(n);
+        detail_init(&d, name, n);
+        detail_add(&d, group);
+    }
     enum MHD_Result ret =
-        httpd_send_json_error(q, MHD_HTTP_BAD_REQUEST, why ? why : op_strerror(rc),
-                              rc == OP_ERR_NOT_FOUND ? group : NULL);
+        httpd_send_json_error(q, MHD_HTTP_BAD_REQUEST, why ? why : op_strerror(rc), name);
+    free(name);
     free(why);
     return ret;
 }

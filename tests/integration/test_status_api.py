@@ -281,7 +281,9 @@ def test_pages_filters_and_errors(agent_factory, target):
             ("?per_page=1001", {"error": "per_page must be a whole number from 1 to 1000"}),
             ("?state=failing", {"error": "state must be up, down or pending"}),
             ("?group=nope", {"error": "unknown group", "name": "nope"}),
-            ("?group=%3Cscript%3E", {"error": "unknown group", "name": "<script>"})]:
+            ("?group=%3Cscript%3E", {"error": "unknown group", "name": "<script>"}),
+            # Not UTF-8: named back cleaned, so the answer stays valid JSON.
+            ("?group=a%FF%0A", {"error": "unknown group", "name": "a??"})]:
         status, body = get(a, query)
         assert status == 400, (query, body)
         assert json.loads(body) == error, query
@@ -290,7 +292,7 @@ def test_pages_filters_and_errors(agent_factory, target):
     # Counted under their own handler label.
     m = parse_metrics(a.scrape_text())
     assert m[("outpost_http_requests_total",
-              frozenset({"handler": "status_api", "code": "400"}.items()))] == 8
+              frozenset({"handler": "status_api", "code": "400"}.items()))] == 9
     assert m[("outpost_http_requests_total",
               frozenset({"handler": "status_api", "code": "200"}.items()))] >= 8
     st, _, _ = http("POST", a.base + "/api/v1/status")
