@@ -59,9 +59,21 @@ void html_query_value(struct buf *b, const char *s)
 
 void html_percent(struct buf *b, double ratio, int decimals)
 {
-    double v = ratio * 100.0;
+    double v = ratio * 100.0, unit = pow(10.0, -decimals);
+    /* A ratio strictly between 0 and 1 is never shown as exactly 0 or
+     * 100 %: an SLI of 0.9999996 is not "100.000 %" while events were bad,
+     * and an error ratio of 1e-6 is not "0.00 %". It reads "> 99.999 %",
+     * "< 0.01 %" instead. */
+    if (ratio > 0 && ratio < 1 && v >= 100.0 - unit / 2) {
+        buf_addf(b, "> %.*f %%", decimals, 100.0 - unit);
+        return;
+    }
+    if (ratio > 0 && ratio < 1 && v < unit / 2) {
+        buf_addf(b, "< %.*f %%", decimals, unit);
+        return;
+    }
     /* "-0.0 %" reads as a sign error: what rounds to zero is zero. */
-    if (fabs(v) < 0.5 * pow(10.0, -decimals))
+    if (fabs(v) < unit / 2)
         v = 0.0;
     buf_addf(b, "%.*f %%", decimals, v);
 }

@@ -25,7 +25,9 @@ void html_text(struct buf *b, const char *s);
 void html_query_value(struct buf *b, const char *s);
 
 /* ratio (0.724) as a percentage with decimals digits ("72.4 %"); a value
- * that rounds to zero is written without a minus sign. */
+ * that rounds to zero is written without a minus sign, and a ratio strictly
+ * between 0 and 1 that would round to 0 or 100 % as "< 0.1 %" or
+ * "> 99.9 %". */
 void html_percent(struct buf *b, double ratio, int decimals);
 /* An objective such as 0.999 as "99.9 %": up to four decimals, trailing
  * zeros dropped, so 0.9995 is not rounded to a target it does not have. */

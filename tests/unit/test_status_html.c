@@ -680,6 +680,12 @@ static void test_numbers(void **state)
     EXPECT(html_percent(&b, -0.35, 1), "-35.0 %");
     EXPECT(html_percent(&b, 0.99972, 3), "99.972 %");
     EXPECT(html_percent(&b, 1.0, 2), "100.00 %");
+    /* Strictly between 0 and 1: never shown as exactly 0 or 100. */
+    EXPECT(html_percent(&b, 0.9999996, 3), "> 99.999 %");
+    EXPECT(html_percent(&b, 0.99999, 3), "99.999 %");
+    EXPECT(html_percent(&b, 0.000001, 2), "< 0.01 %");
+    EXPECT(html_percent(&b, 0.0, 2), "0.00 %");
+    EXPECT(html_percent(&b, 1.0000004, 1), "100.0 %");
     EXPECT(html_objective(&b, 0.999), "99.9 %");
     EXPECT(html_objective(&b, 0.9995), "99.95 %");
     EXPECT(html_objective(&b, 0.95), "95 %");
