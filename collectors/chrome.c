@@ -309,6 +309,7 @@ static void on_evaluated(struct chrome *c, const json_t *err, const json_t *res)
     f->text_found = c->want_text && json_is_true(json_object_get(v, "text"));
     f->selector_found = c->want_selector && json_is_true(sel);
     if (json_is_string(sel)) {
+        f->selector_invalid = true;
         chrome_end_run(c, CHROME_EXPECT_TIMEOUT, "the selector is not valid CSS");
         return;
     }

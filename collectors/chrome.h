@@ -61,6 +61,9 @@ struct chrome_facts {
     double duration;
     unsigned console_errors;
     bool text_found, selector_found; /* meaningful for CHROME_LOADED / EXPECT_TIMEOUT */
+    /* querySelector refused the selector (not valid CSS): the run ended
+     * CHROME_EXPECT_TIMEOUT at its first look at the page. */
+    bool selector_invalid;
     double cert_expiry; /* unix seconds of the main document's certificate validTo, 0 if none */
     char net_error[64];
     char error[160]; /* one line, no secrets (never the headers) */

@@ -265,6 +265,10 @@ static void test_results(void **state)
          "no load event within the timeout (20s): the load event did not fire"},
         {"crash", facts(CHROME_BROWSER), false, CHECK_REASON_BROWSER,
          "browser: exited with signal 11"},
+        /* Ended at the first look, the text not seen yet: the selector is
+         * what is wrong. */
+        {"invalid selector", facts(CHROME_EXPECT_TIMEOUT), false, CHECK_REASON_SELECTOR,
+         "selector \"#app.ready\" is not valid CSS"},
     };
     cases[1].f.status = 500;
     cases[2].f.status = 0;
@@ -290,6 +294,8 @@ static void test_results(void **state)
     cases[13].f.load = NAN;
     snprintf(cases[14].f.error, sizeof(cases[14].f.error), "timeout: the load event did not fire");
     snprintf(cases[15].f.error, sizeof(cases[15].f.error), "exited with signal 11");
+    cases[16].f.text_found = cases[16].f.selector_found = false;
+    cases[16].f.selector_invalid = true;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct check_result res;
         /* 20.05 s after the launch: 0.5 s launch + 0.75 s to load + 18.8 s. */

@@ -398,6 +398,8 @@ static void test_expect_timeout(void **state)
     run(e, &bad);
     assert_int_equal(bad.f.end, CHROME_EXPECT_TIMEOUT);
     assert_string_equal(bad.f.error, "the selector is not valid CSS");
+    assert_true(bad.f.selector_invalid);
+    assert_false(r.f.selector_invalid);
 }
 
 static void test_refused(void **state)
