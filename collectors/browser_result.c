@@ -87,9 +87,10 @@ static enum check_reason judge_loaded(const struct browser_spec *s, const struct
         detail_add(d, "\" is not valid CSS");
         return CHECK_REASON_SELECTOR;
     }
-    /* Time since the load event: the run's duration less the launch and
-     * the navigation up to load (both from the engine). */
-    double after_load = duration - f->launch - f->load;
+    /* Time since the load event: the run's duration (from the spawn) less
+     * when the load came. Not launch plus load: between them the page is
+     * set up (a second or more), which is no time the text was given. */
+    double after_load = duration - f->load_seen;
     if (s->text && !f->text_found) {
         add_not_found(d, "text", s->text, after_load);
         return CHECK_REASON_TEXT;

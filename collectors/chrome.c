@@ -400,6 +400,7 @@ static void maybe_loaded(struct chrome *c)
         strcmp(c->loader_id, c->load_loader) != 0)
         return;
     c->phase = PH_LOADED;
+    c->facts.load_seen = since_s(c, c->t_spawn);
     evaluate(c, true);
 }
 
@@ -620,7 +621,7 @@ enum op_rc chrome_start(struct probe_loop *loop, const struct chrome_opts *o,
     c->phase = PH_LAUNCH;
     struct chrome_facts *f = &c->facts;
     f->ttfb = f->dom_content_loaded = f->load = f->lcp = NAN;
-    f->resolve = f->connect = f->tls = f->launch = NAN;
+    f->resolve = f->connect = f->tls = f->launch = f->load_seen = NAN;
     c->deadline_ns = o->deadline_ns;
     c->insecure_tls = o->insecure_tls;
     c->want_text = o->text != NULL;

@@ -215,6 +215,7 @@ static struct chrome_facts facts(enum chrome_end end)
     f.connect = 0.02;
     f.tls = 0.03;
     f.launch = 0.5;
+    f.load_seen = 1.25; /* 0.75 s after the launch: no set-up before the navigation */
     f.text_found = f.selector_found = true;
     return f;
 }
@@ -269,6 +270,9 @@ static void test_results(void **state)
          * what is wrong. */
         {"invalid selector", facts(CHROME_EXPECT_TIMEOUT), false, CHECK_REASON_SELECTOR,
          "selector \"#app.ready\" is not valid CSS"},
+        /* The page's set-up before the navigation is no time after load. */
+        {"text, after set-up", facts(CHROME_EXPECT_TIMEOUT), false, CHECK_REASON_TEXT,
+         "text \"Welcome\" not found 16.8s after load"},
     };
     cases[1].f.status = 500;
     cases[2].f.status = 0;
@@ -296,6 +300,8 @@ static void test_results(void **state)
     snprintf(cases[15].f.error, sizeof(cases[15].f.error), "exited with signal 11");
     cases[16].f.text_found = cases[16].f.selector_found = false;
     cases[16].f.selector_invalid = true;
+    cases[17].f.text_found = false;
+    cases[17].f.load_seen = 3.25;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct check_result res;
         /* 20.05 s after the launch: 0.5 s launch + 0.75 s to load + 18.8 s. */
@@ -347,7 +353,7 @@ static void test_results(void **state)
     c = load(yaml);
     f = facts(CHROME_EXPECT_TIMEOUT);
     f.text_found = false;
-    f.load = NAN;
+    f.load = f.load_seen = NAN;
     browser_result(browser_spec_of(cfg_check(c, 0)), 5000, &f, 5.0, &res);
     char want[CHECK_DETAIL_MAX];
     snprintf(want, sizeof(want), "text \"%.64s...\" not found by the deadline", text);

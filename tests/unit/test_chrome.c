@@ -393,6 +393,8 @@ static void test_expect_timeout(void **state)
     assert_true(r.f.selector_found);
     assert_true(isfinite(r.f.load));
     assert_true(r.f.duration >= 7.9);
+    /* The load came after the launch and the page's set-up. */
+    assert_true(r.f.load_seen > r.f.launch && r.f.load_seen < 7.9);
 
     struct run bad = {.url = url_of(e, "/html/static"), .selector = "p[", .timeout_ns = 8 * SEC};
     run(e, &bad);
