@@ -713,6 +713,43 @@ static void test_queue_fifo_and_cap(void **state)
     browser_engine_set(NULL);
 }
 
+/* On the real clock, which moves between any two readings: a run that
+ * found a browser free waited exactly 0 s (le="0"), and one that waited
+ * for another's end did not. */
+static void test_queue_no_wait_is_zero(void **state)
+{
+    (void)state;
+    memset(fakes, 0, sizeof(fakes));
+    n_fakes = 0;
+    fail_url = NULL;
+    memset(reports, 0, sizeof(reports));
+    browser_queue_reset();
+    browser_engine_set(&fake_engine);
+    struct gen *g = gen_new(load("global:\n  browser: {max_concurrent: 1, executable: /bin/true}\n"
+                                 "checks:\n" BCHECK("a") BCHECK("b")),
+                            NULL, NULL, clock_system());
+    bool run[2] = {true, true};
+    struct probe_once once = {.run = run, .report = on_report};
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clock_system(), &pl), OP_OK);
+    assert_int_equal(probe_loop_start_once(pl, g, &once), OP_OK);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(n_fakes, 1);
+    uint64_t cum[BROWSER_QUEUE_BUCKETS + 1];
+    double sum;
+    browser_queue_read(cum, &sum);
+    assert_true(cum[0] == 1 && cum[BROWSER_QUEUE_BUCKETS] == 1 && sum == 0);
+    nanosleep(&(struct timespec){0, 2000000}, NULL);
+    finish_run(pl, 0);
+    assert_int_equal(n_fakes, 2);
+    browser_queue_read(cum, &sum);
+    assert_true(cum[0] == 1 && cum[BROWSER_QUEUE_BUCKETS] == 2 && sum >= 0.002);
+    finish_run(pl, 1);
+    probe_loop_free(pl);
+    gen_unref(g);
+    browser_engine_set(NULL);
+}
+
 /* A browser that cannot be launched when its turn comes fails that run
  * (reason browser) and the next in line gets the browser. */
 static void test_launch_fails_in_turn(void **state)
@@ -796,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_results),
         cmocka_unit_test(test_net_reasons),
         cmocka_unit_test(test_queue_fifo_and_cap),
+        cmocka_unit_test(test_queue_no_wait_is_zero),
         cmocka_unit_test(test_launch_fails_in_turn),
         cmocka_unit_test(test_launch_fails_at_start),
         cmocka_unit_test(test_stop_cancels),
