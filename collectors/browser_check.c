@@ -145,11 +145,10 @@ struct brun {
 static void on_engine_done(void *arg, const struct chrome_facts *f);
 
 /* Launch r's browser (r borrowed; the engine holds it as done's arg until
- * done or cancel): its timeout counts from now. */
-static enum op_rc launch(struct brun *r)
+ * done or cancel) at now, the loop's clock: its timeout counts from then. */
+static enum op_rc launch(struct brun *r, int64_t now)
 {
     const struct browser_spec *s = r->s;
-    int64_t now = probe_now_ns(r->loop);
     struct chrome_opts o = {
         .executable = s->executable,
         .url = s->url,
@@ -196,7 +195,7 @@ static void pump(struct bq *q)
         if (!q->head)
             q->tail = NULL;
         r->next = NULL;
-        enum op_rc rc = launch(r);
+        enum op_rc rc = launch(r, probe_now_ns(r->loop));
         if (rc != OP_OK)
             fail_launch(r, rc);
     }
@@ -265,8 +264,10 @@ static enum op_rc browser_start(struct probe_loop *loop, const struct check_spec
         /* A browser that cannot be launched (the executable gone since the
          * configuration loaded, no memory to fork) is this run's failure,
          * reported as such like one whose turn came in the queue: never a
-         * run that silently does not happen. */
-        r->fail_rc = launch(r);
+         * run that silently does not happen. Launched at the moment it
+         * was put in line: a run that did not wait has waited 0 s (its
+         * le="0" bucket), not the nanoseconds between two clock readings. */
+        r->fail_rc = launch(r, r->queued_ns);
         if (r->fail_rc != OP_OK) {
             r->failed = probe_timer_at(loop, probe_now_ns(loop), on_failed, r);
             if (!r->failed) {

@@ -78,9 +78,19 @@ static enum check_reason judge_loaded(const struct browser_spec *s, const struct
         http_detail_status(d, &s->expect, f->status);
         return CHECK_REASON_HTTP_STATUS;
     }
-    /* Time since the load event: the run's duration less the launch and
-     * the navigation up to load (both from the engine). */
-    double after_load = duration - f->launch - f->load;
+    /* A selector the page cannot parse ends the run at its first look: a
+     * mistake of the configuration that no wait would mend, named as such
+     * (and before the text, which was given no time to show). */
+    if (s->selector && f->selector_invalid) {
+        detail_add(d, "selector \"");
+        detail_value(d, s->selector, strlen(s->selector));
+        detail_add(d, "\" is not valid CSS");
+        return CHECK_REASON_SELECTOR;
+    }
+    /* Time since the load event: the run's duration (from the spawn) less
+     * when the load came. Not launch plus load: between them the page is
+     * set up (a second or more), which is no time the text was given. */
+    double after_load = duration - f->load_seen;
     if (s->text && !f->text_found) {
         add_not_found(d, "text", s->text, after_load);
         return CHECK_REASON_TEXT;

@@ -309,6 +309,7 @@ static void on_evaluated(struct chrome *c, const json_t *err, const json_t *res)
     f->text_found = c->want_text && json_is_true(json_object_get(v, "text"));
     f->selector_found = c->want_selector && json_is_true(sel);
     if (json_is_string(sel)) {
+        f->selector_invalid = true;
         chrome_end_run(c, CHROME_EXPECT_TIMEOUT, "the selector is not valid CSS");
         return;
     }
@@ -399,6 +400,7 @@ static void maybe_loaded(struct chrome *c)
         strcmp(c->loader_id, c->load_loader) != 0)
         return;
     c->phase = PH_LOADED;
+    c->facts.load_seen = since_s(c, c->t_spawn);
     evaluate(c, true);
 }
 
@@ -619,7 +621,7 @@ enum op_rc chrome_start(struct probe_loop *loop, const struct chrome_opts *o,
     c->phase = PH_LAUNCH;
     struct chrome_facts *f = &c->facts;
     f->ttfb = f->dom_content_loaded = f->load = f->lcp = NAN;
-    f->resolve = f->connect = f->tls = f->launch = NAN;
+    f->resolve = f->connect = f->tls = f->launch = f->load_seen = NAN;
     c->deadline_ns = o->deadline_ns;
     c->insecure_tls = o->insecure_tls;
     c->want_text = o->text != NULL;

@@ -55,12 +55,18 @@ struct chrome_facts {
     double ttfb, dom_content_loaded, load, lcp; /* seconds from navigation start; NaN if unknown */
     double resolve, connect, tls; /* main document's network phases, seconds; NaN if unknown */
     double launch;                /* seconds from spawn to the browser answering CDP */
+    /* Seconds from spawn to the load event reaching the run (the page's
+     * set-up between launch and navigation included); NaN before it. */
+    double load_seen;
     /* Seconds from spawn to the verdict: the run's own length, without the
      * teardown after it (killing and reaping take ~0.2-0.5 s more before
      * done runs). */
     double duration;
     unsigned console_errors;
     bool text_found, selector_found; /* meaningful for CHROME_LOADED / EXPECT_TIMEOUT */
+    /* querySelector refused the selector (not valid CSS): the run ended
+     * CHROME_EXPECT_TIMEOUT at its first look at the page. */
+    bool selector_invalid;
     double cert_expiry; /* unix seconds of the main document's certificate validTo, 0 if none */
     char net_error[64];
     char error[160]; /* one line, no secrets (never the headers) */

@@ -44,6 +44,8 @@
 #define CHROME_RM_SLICE_NS (2 * 1000000LL)
 /* chrome_cancel waits at most this long for the group, blocking (shutdown). */
 #define CHROME_CANCEL_WAIT_MS 3000
+/* The list of one thread's children read at most (8,000 and more ids). */
+#define CHROME_CHILDREN_MAX ((size_t)64 << 10)
 
 /* What a command's response is for. */
 enum cdp_req {
@@ -180,5 +182,9 @@ void chrome_peek_exit(struct chrome *c);
 void chrome_teardown_step(struct chrome *c);
 /* chrome_cancel's blocking version of the same, without done. */
 void chrome_teardown_now(struct chrome *c);
+/* Reap the agent's exited children that are in a session other than its
+ * own: orphans the subreaper adopted from outside a browser's group
+ * (Chromium's crash handlers), which no group sweep reaps. */
+void chrome_reap_strays(void);
 
 #endif

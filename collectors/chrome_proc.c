@@ -13,8 +13,15 @@
  * late (seconds) by a lazy init. So the engine marks the agent a child
  * subreaper (PR_SET_CHILD_SUBREAPER): orphans of its descendants become its
  * own children, which each run reaps by process group (waitid P_PGID) until
- * the group is empty. The agent starts no other processes whose orphans
- * this could adopt.
+ * the group is empty. Chromium's crash handlers (chrome_crashpad_handler,
+ * two per browser, even with --disable-breakpad) leave the group: they are
+ * double-forked into sessions of their own, so the kill misses them (they
+ * exit by themselves when the browser is gone) and the group sweep never
+ * reaps them. Adopted too, they would stay the agent's zombies for ever,
+ * two per run; chrome_reap_strays reaps exited children in another
+ * session at every spawn and teardown. The agent starts no other
+ * processes whose orphans this could adopt, and none that leave its
+ * session.
  */
 #include "chrome_int.h"
 #include "log.h"
@@ -283,6 +290,77 @@ const char *chrome_stderr_line(struct chrome *c, char *out, size_t cap)
     return out;
 }
 
+/* ---- strays: adopted orphans outside the browser's group ---- */
+
+/* /proc/<pid>/stat of pid: an exited child of ours (a zombie) whose
+ * session is not own_sid. The fields after the command name's closing
+ * parenthesis (the name may hold one too) are state, ppid, pgrp, session. */
+static bool stray_zombie(pid_t pid, pid_t own_sid)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    text[n] = '\0';
+    char *end = strrchr(text, ')');
+    if (!end || strncmp(end, ") Z ", 4) != 0)
+        return false;
+    long v[3]; /* ppid, pgrp, session */
+    end += 3;
+    for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+        const char *start = end;
+        errno = 0;
+        v[i] = strtol(start, &end, 10);
+        if (errno || end == start || *end != ' ')
+            return false;
+    }
+    return v[0] == (long)getpid() && v[2] != (long)own_sid;
+}
+
+void chrome_reap_strays(void)
+{
+    pid_t own_sid = getsid(0);
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return;
+    struct dirent *e;
+    struct buf b;
+    buf_init(&b, CHROME_CHILDREN_MAX);
+    /* A child adopted by the subreaper is the child of one of the agent's
+     * threads (the first one alive), so every thread's list is read. */
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[sizeof(e->d_name) + 32];
+        snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+        buf_reset(&b);
+        if (buf_read_file(&b, path) != OP_OK)
+            continue;
+        for (const char *p = buf_str(&b); *p;) {
+            char *end;
+            errno = 0;
+            long pid = strtol(p, &end, 10);
+            if (errno || end == p || pid <= 0)
+                break;
+            /* Our unreaped child: its id cannot be reused before this. */
+            if (stray_zombie((pid_t)pid, own_sid)) {
+                siginfo_t si;
+                (void)waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG);
+            }
+            p = end;
+            while (*p == ' ' || *p == '\n')
+                p++;
+        }
+    }
+    buf_free(&b);
+    closedir(d);
+}
+
 /* ---- spawn ---- */
 
 static pthread_once_t g_subreaper_once = PTHREAD_ONCE_INIT;
@@ -386,6 +464,8 @@ static void env_free(char **env)
 enum op_rc chrome_spawn(struct chrome *c, const char *exe, int *cdp_fd, char *why, size_t why_cap)
 {
     (void)pthread_once(&g_subreaper_once, become_subreaper);
+    /* Crash handlers of earlier runs that exited after their teardown. */
+    chrome_reap_strays();
     enum op_rc rc = OP_ERR_SYSTEM;
     int sv[2] = {-1, -1}, ep[2] = {-1, -1}, peer = -1, errw = -1;
     bool fa_ok = false, attr_ok = false;
@@ -582,6 +662,7 @@ void chrome_teardown_step(struct chrome *c)
         fmt_u64(pg, (uint64_t)c->pid);
         log_warn("browser processes outlived their SIGKILL", "pgid", pg);
     }
+    chrome_reap_strays();
     chrome_remove_step(c);
 }
 
@@ -617,8 +698,9 @@ void chrome_teardown_now(struct chrome *c)
             char pg[FMT_U64_BYTES];
             fmt_u64(pg, (uint64_t)c->pid);
             log_warn("browser processes outlived their SIGKILL", "pgid", pg);
-            return;
+            break;
         }
         nanosleep(&(struct timespec){0, 2 * 1000000}, NULL);
     }
+    chrome_reap_strays();
 }

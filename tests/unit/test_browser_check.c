@@ -215,6 +215,7 @@ static struct chrome_facts facts(enum chrome_end end)
     f.connect = 0.02;
     f.tls = 0.03;
     f.launch = 0.5;
+    f.load_seen = 1.25; /* 0.75 s after the launch: no set-up before the navigation */
     f.text_found = f.selector_found = true;
     return f;
 }
@@ -265,6 +266,13 @@ static void test_results(void **state)
          "no load event within the timeout (20s): the load event did not fire"},
         {"crash", facts(CHROME_BROWSER), false, CHECK_REASON_BROWSER,
          "browser: exited with signal 11"},
+        /* Ended at the first look, the text not seen yet: the selector is
+         * what is wrong. */
+        {"invalid selector", facts(CHROME_EXPECT_TIMEOUT), false, CHECK_REASON_SELECTOR,
+         "selector \"#app.ready\" is not valid CSS"},
+        /* The page's set-up before the navigation is no time after load. */
+        {"text, after set-up", facts(CHROME_EXPECT_TIMEOUT), false, CHECK_REASON_TEXT,
+         "text \"Welcome\" not found 16.8s after load"},
     };
     cases[1].f.status = 500;
     cases[2].f.status = 0;
@@ -290,6 +298,10 @@ static void test_results(void **state)
     cases[13].f.load = NAN;
     snprintf(cases[14].f.error, sizeof(cases[14].f.error), "timeout: the load event did not fire");
     snprintf(cases[15].f.error, sizeof(cases[15].f.error), "exited with signal 11");
+    cases[16].f.text_found = cases[16].f.selector_found = false;
+    cases[16].f.selector_invalid = true;
+    cases[17].f.text_found = false;
+    cases[17].f.load_seen = 3.25;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct check_result res;
         /* 20.05 s after the launch: 0.5 s launch + 0.75 s to load + 18.8 s. */
@@ -341,7 +353,7 @@ static void test_results(void **state)
     c = load(yaml);
     f = facts(CHROME_EXPECT_TIMEOUT);
     f.text_found = false;
-    f.load = NAN;
+    f.load = f.load_seen = NAN;
     browser_result(browser_spec_of(cfg_check(c, 0)), 5000, &f, 5.0, &res);
     char want[CHECK_DETAIL_MAX];
     snprintf(want, sizeof(want), "text \"%.64s...\" not found by the deadline", text);
@@ -701,6 +713,43 @@ static void test_queue_fifo_and_cap(void **state)
     browser_engine_set(NULL);
 }
 
+/* On the real clock, which moves between any two readings: a run that
+ * found a browser free waited exactly 0 s (le="0"), and one that waited
+ * for another's end did not. */
+static void test_queue_no_wait_is_zero(void **state)
+{
+    (void)state;
+    memset(fakes, 0, sizeof(fakes));
+    n_fakes = 0;
+    fail_url = NULL;
+    memset(reports, 0, sizeof(reports));
+    browser_queue_reset();
+    browser_engine_set(&fake_engine);
+    struct gen *g = gen_new(load("global:\n  browser: {max_concurrent: 1, executable: /bin/true}\n"
+                                 "checks:\n" BCHECK("a") BCHECK("b")),
+                            NULL, NULL, clock_system());
+    bool run[2] = {true, true};
+    struct probe_once once = {.run = run, .report = on_report};
+    struct probe_loop *pl;
+    assert_int_equal(probe_loop_new(clock_system(), &pl), OP_OK);
+    assert_int_equal(probe_loop_start_once(pl, g, &once), OP_OK);
+    probe_loop_call(pl, nop, NULL);
+    assert_int_equal(n_fakes, 1);
+    uint64_t cum[BROWSER_QUEUE_BUCKETS + 1];
+    double sum;
+    browser_queue_read(cum, &sum);
+    assert_true(cum[0] == 1 && cum[BROWSER_QUEUE_BUCKETS] == 1 && sum == 0);
+    nanosleep(&(struct timespec){0, 2000000}, NULL);
+    finish_run(pl, 0);
+    assert_int_equal(n_fakes, 2);
+    browser_queue_read(cum, &sum);
+    assert_true(cum[0] == 1 && cum[BROWSER_QUEUE_BUCKETS] == 2 && sum >= 0.002);
+    finish_run(pl, 1);
+    probe_loop_free(pl);
+    gen_unref(g);
+    browser_engine_set(NULL);
+}
+
 /* A browser that cannot be launched when its turn comes fails that run
  * (reason browser) and the next in line gets the browser. */
 static void test_launch_fails_in_turn(void **state)
@@ -784,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_results),
         cmocka_unit_test(test_net_reasons),
         cmocka_unit_test(test_queue_fifo_and_cap),
+        cmocka_unit_test(test_queue_no_wait_is_zero),
         cmocka_unit_test(test_launch_fails_in_turn),
         cmocka_unit_test(test_launch_fails_at_start),
         cmocka_unit_test(test_stop_cancels),

@@ -27,6 +27,7 @@
 #include "test_util.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/pem.h>
@@ -392,11 +393,15 @@ static void test_expect_timeout(void **state)
     assert_true(r.f.selector_found);
     assert_true(isfinite(r.f.load));
     assert_true(r.f.duration >= 7.9);
+    /* The load came after the launch and the page's set-up. */
+    assert_true(r.f.load_seen > r.f.launch && r.f.load_seen < 7.9);
 
     struct run bad = {.url = url_of(e, "/html/static"), .selector = "p[", .timeout_ns = 8 * SEC};
     run(e, &bad);
     assert_int_equal(bad.f.end, CHROME_EXPECT_TIMEOUT);
     assert_string_equal(bad.f.error, "the selector is not valid CSS");
+    assert_true(bad.f.selector_invalid);
+    assert_false(r.f.selector_invalid);
 }
 
 static void test_refused(void **state)
@@ -600,6 +605,86 @@ static void test_fake_browsers(void **state)
                    1 * SEC, CHROME_TIMEOUT, "timeout: the browser was still starting");
 }
 
+/* Children of this process in a session other than its own (what no
+ * group sweep reaps): how many, and how many of them have exited. */
+static void count_strays(int *all, int *zombies)
+{
+    *all = *zombies = 0;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    struct dirent *t;
+    while ((t = readdir(d)) != NULL) {
+        if (t->d_name[0] == '.')
+            continue;
+        char path[300];
+        snprintf(path, sizeof(path), "/proc/self/task/%s/children", t->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        char line[8192];
+        size_t n = fread(line, 1, sizeof(line) - 1, f);
+        fclose(f);
+        line[n] = '\0';
+        for (char *p = line, *end; *p; p = end) {
+            long pid = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            char sp[64], st[512];
+            snprintf(sp, sizeof(sp), "/proc/%ld/stat", pid);
+            FILE *g = fopen(sp, "r");
+            if (!g)
+                continue;
+            size_t k = fread(st, 1, sizeof(st) - 1, g);
+            fclose(g);
+            st[k] = '\0';
+            char *q = strrchr(st, ')');
+            assert_non_null(q);
+            char state = q[2];
+            char *e2;
+            (void)strtol(q + 3, &e2, 10);   /* ppid */
+            (void)strtol(e2, &e2, 10);      /* pgrp */
+            long sid = strtol(e2, &e2, 10); /* session */
+            if (sid != (long)getsid(0)) {
+                (*all)++;
+                *zombies += state == 'Z';
+            }
+        }
+    }
+    closedir(d);
+}
+
+/* A browser's descendant that left its group and session (as Chromium's
+ * crash handlers do) is adopted by the agent when the group dies: once it
+ * has exited, a run's teardown reaps it. The crash handlers of the real
+ * runs above exit by themselves after their browser; they are reaped by the
+ * next spawn. No zombie is left. */
+static void test_strays(void **state)
+{
+    struct env *e = *state;
+    int all, zombies;
+    /* The crash handlers of the runs before have all exited. */
+    for (int i = 0; i < 2000; i++) {
+        count_strays(&all, &zombies);
+        if (all == zombies)
+            break;
+        nanosleep(&(struct timespec){0, 10 * MS}, NULL);
+    }
+    assert_int_equal(all, zombies);
+    /* The escapee has exited before the run ends, a zombie under a parent
+     * that never waits (sleep); with the group's death it moves to the
+     * agent. */
+    expect_browser(e, "escapes",
+                   "sh -c 'setsid sh -c \"exit 0\" & echo $! >\"$TMPDIR/esc\"; exec sleep 60' &\n"
+                   "while [ ! -s \"$TMPDIR/esc\" ]; do sleep 0.01; done\n"
+                   "p=$(cat \"$TMPDIR/esc\")\n"
+                   "while ! grep -q '^State:.*Z' /proc/$p/status; do sleep 0.01; done\n"
+                   "printf 'garbage\\000' >&4\nexec sleep 60",
+                   20 * SEC, CHROME_BROWSER,
+                   "the browser sent a DevTools message that is not JSON");
+    count_strays(&all, &zombies);
+    assert_int_equal(all, 0);
+}
+
 static void test_find_executable(void **state)
 {
     (void)state;
@@ -626,7 +711,7 @@ int main(void)
         cmocka_unit_test(test_refused),         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_cancel),          cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_headers),         cmocka_unit_test(test_tls),
-        cmocka_unit_test(test_js_redirect),
+        cmocka_unit_test(test_js_redirect),     cmocka_unit_test(test_strays),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
