@@ -61,11 +61,17 @@ unit: build
 # Two pytest workers (pytest-xdist), one test file each at a time: most tests wait on
 # their agent's schedule rather than use the CPU, and every test starts its servers on
 # free ports and its own temp dir, so files run side by side. PYTEST_JOBS=0: one process.
+# The chaos drills load every core on purpose, so they run alone, after the others.
 PYTEST_JOBS ?= 2
-PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider --durations=10 \
-	$(if $(filter-out 0,$(PYTEST_JOBS)),-n $(PYTEST_JOBS) --dist loadfile)
+PYTEST_ONE = $(PYTHON) -m pytest -q -p no:cacheprovider --durations=10
+PYTEST = $(PYTEST_ONE) $(if $(filter-out 0,$(PYTEST_JOBS)),-n $(PYTEST_JOBS) --dist loadfile)
+SERIAL_TESTS = tests/integration/test_chaos.py
+# $(1): the build directory; $(2): environment for both runs.
+INTEGRATION = $(2) OUTPOST_BUILD=$(abspath $(1)) $(PYTEST) \
+	$(addprefix --ignore=,$(SERIAL_TESTS)) tests/integration && \
+	$(2) OUTPOST_BUILD=$(abspath $(1)) $(PYTEST_ONE) $(SERIAL_TESTS)
 integration: build deb
-	OUTPOST_BUILD=$(abspath $(BUILD)) $(PYTEST) tests/integration
+	$(call INTEGRATION,$(BUILD))
 
 # The Debian package, $(BUILD)/deb/outpost_<version>_<arch>.deb (debhelper,
 # packaging/debian); rebuilt incrementally.
@@ -79,8 +85,8 @@ asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OUTPOST_SANITIZED=1 \
-		OUTPOST_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) tests/integration
+	$(call INTEGRATION,$(ASAN_BUILD),ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1 OUTPOST_SANITIZED=1)
 
 # ThreadSanitizer over the unit tests whose code runs on several threads:
 # the alert sender, the canary rings, the probe loop, the recorder seqlock (and its trend), the rate

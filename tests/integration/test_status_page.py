@@ -67,9 +67,14 @@ def by_name(items, name):
 
 
 def percent(ratio, decimals=1):
-    """The page's percentages: fixed decimals, no minus sign on what rounds to zero."""
-    v = ratio * 100
-    if abs(v) < 0.5 * 10 ** -decimals:
+    """The page's percentages: fixed decimals, no minus sign on what rounds to zero, and
+    a ratio strictly between 0 and 1 never shown as exactly 0 or 100 %."""
+    v, unit = ratio * 100, 10 ** -decimals
+    if 0 < ratio < 1 and v >= 100 - unit / 2:
+        return f"> {100 - unit:.{decimals}f} %"
+    if 0 < ratio < 1 and v < unit / 2:
+        return f"< {unit:.{decimals}f} %"
+    if abs(v) < unit / 2:
         v = 0.0
     return f"{v:.{decimals}f} %"
 
