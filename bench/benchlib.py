@@ -1,7 +1,9 @@
 """Helpers the bench/ scripts share: free loopback ports, a process's CPU time,
-plain GETs, and waiting for a server to answer."""
+plain GETs, waiting for a server to answer, and the test target."""
 import os
+import re
 import socket
+import subprocess
 import time
 import urllib.request
 
@@ -39,3 +41,16 @@ def wait_http(url, proc, what, timeout=20, attempt_timeout=2):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{what} did not get ready ({url})")
             time.sleep(0.05)
+
+
+def start_target(build):
+    """outpost-target (tests/support/target.c) on a free port, pinned to core 1:
+    (process, port). The caller stops it."""
+    args = ["taskset", "-c", "1", os.path.join(build, "outpost-target"),
+            "--listen", "127.0.0.1:0", "--seed", "1"]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    m = re.match(r"listening on (\d+)", p.stdout.readline())
+    if not m:
+        p.kill()
+        raise SystemExit("target did not start")
+    return p, int(m.group(1))

@@ -38,22 +38,11 @@ import tempfile
 import time
 import urllib.request
 import zlib
-from benchlib import free_port  # noqa: E402
+from benchlib import free_port, start_target  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAG = "outpost_scheduler_lag_seconds"
 
-
-
-def start_target(build):
-    args = ["taskset", "-c", "1", os.path.join(build, "outpost-target"),
-            "--listen", "127.0.0.1:0", "--seed", "1"]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    m = re.match(r"listening on (\d+)", p.stdout.readline())
-    if not m:
-        p.kill()
-        raise SystemExit("target did not start")
-    return p, int(m.group(1))
 
 
 def config(n, interval_s, port):

@@ -34,22 +34,11 @@ import statistics
 import subprocess
 import tempfile
 import time
-from benchlib import free_port, get  # noqa: E402
+from benchlib import free_port, get, start_target  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 URLS = ["/status", "/status?state=down", "/status?per_page=1000", "/status?group=g7",
         "/api/v1/status"]
-
-
-def start_target(build):
-    args = ["taskset", "-c", "1", os.path.join(build, "outpost-target"),
-            "--listen", "127.0.0.1:0", "--seed", "1"]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    m = re.match(r"listening on (\d+)", p.stdout.readline())
-    if not m:
-        p.kill()
-        raise SystemExit("target did not start")
-    return p, int(m.group(1))
 
 
 def config(a, interval_s, port):
