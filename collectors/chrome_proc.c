@@ -106,30 +106,6 @@ char *chrome_find_executable(const char *configured)
 
 /* ---- the profile directory ---- */
 
-#define CHROME_MAX_TMPDIR 40
-
-enum op_rc chrome_profile_make(struct chrome *c)
-{
-    /* The profile is also the browser's TMPDIR (env_new), where its
-     * singleton socket goes: /outpost-chrome-XXXXXX (22 bytes) and
-     * /org.chromium.Chromium.XXXXXX/SingletonSocket (45) must fit in a
-     * socket path's 108 bytes with the NUL, so a TMPDIR over 40 bytes is
-     * passed over for /tmp. */
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || tmp[0] != '/' || strlen(tmp) > CHROME_MAX_TMPDIR)
-        tmp = "/tmp";
-    size_t n = strlen(tmp) + sizeof("/outpost-chrome-XXXXXX");
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/outpost-chrome-XXXXXX", tmp);
-    /* mkdtemp makes it 0700: the profile holds the run's cookies. */
-    if (!mkdtemp(p)) {
-        free(p);
-        return OP_ERR_IO;
-    }
-    c->profile = p;
-    return OP_OK;
-}
-
 static int64_t mono_ns(void)
 {
     struct timespec ts;
@@ -177,6 +153,86 @@ static enum rm_rc rm_at(int dirfd, const char *name, int depth, int64_t until_ns
     if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
         return RM_FAIL;
     return RM_DONE;
+}
+
+#define CHROME_MAX_TMPDIR 32
+/* A profile left by an agent that is gone is swept once it is this old
+ * (seconds since its last change). */
+#define CHROME_STALE_S 600
+
+/* Where profiles go: TMPDIR, or /tmp without it or when it is too long.
+ * The profile is also the browser's TMPDIR (env_new), where its singleton
+ * socket goes: /outpost-chrome-PID-XXXXXX (at most 30 bytes) and
+ * /org.chromium.Chromium.XXXXXX/SingletonSocket (45) must fit in a socket
+ * path's 108 bytes with the NUL, so a TMPDIR over 32 bytes is passed over. */
+static const char *profile_base(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || tmp[0] != '/' || strlen(tmp) > CHROME_MAX_TMPDIR)
+        tmp = "/tmp";
+    return tmp;
+}
+
+/* Profiles of agents that died without removing them (SIGKILL, a crash, a
+ * power cut): a profile's name carries its agent's pid, and one whose
+ * agent is gone (ESRCH) and that nothing changed for CHROME_STALE_S is
+ * removed. The age guard spares a live agent in another PID namespace that
+ * shares the directory. Once per process, before its first browser; what
+ * does not go within 100 ms is left for the next start. */
+static void sweep_stale_profiles(void)
+{
+    const char *base = profile_base();
+    DIR *d = opendir(base);
+    if (!d)
+        return;
+    int64_t until = mono_ns() + 100000000;
+    time_t now = time(NULL);
+    size_t swept = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && mono_ns() < until) {
+        const char *rest = e->d_name;
+        if (strncmp(rest, "outpost-chrome-", 15) != 0)
+            continue;
+        rest += 15;
+        char *end;
+        errno = 0;
+        long pid = strtol(rest, &end, 10);
+        if (errno != 0 || end == rest || *end != '-' || pid <= 0 || pid == (long)getpid())
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || now - st.st_mtime < CHROME_STALE_S)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        if (rm_at(dirfd(d), e->d_name, 0, until) == RM_DONE)
+            swept++;
+    }
+    closedir(d);
+    if (swept > 0) {
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", swept);
+        log_info("removed browser profiles left by an agent that is gone", "count", n, "dir",
+                 base);
+    }
+}
+
+static pthread_once_t g_sweep_once = PTHREAD_ONCE_INIT;
+
+enum op_rc chrome_profile_make(struct chrome *c)
+{
+    (void)pthread_once(&g_sweep_once, sweep_stale_profiles);
+    const char *tmp = profile_base();
+    size_t n = strlen(tmp) + sizeof("/outpost-chrome--XXXXXX") + 20;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/outpost-chrome-%ld-XXXXXX", tmp, (long)getpid());
+    /* mkdtemp makes it 0700: the profile holds the run's cookies. */
+    if (!mkdtemp(p)) {
+        free(p);
+        return OP_ERR_IO;
+    }
+    c->profile = p;
+    return OP_OK;
 }
 
 static void profile_gone(struct chrome *c, enum rm_rc rc)

@@ -366,3 +366,31 @@ def test_long_tmpdir_is_passed_over(browser_tmp, tmp_path, target):
     assert p.returncode == 0, (out, err)
     assert os.listdir(long_dir) == []
     os.rmdir(long_dir)
+
+
+def test_stale_profiles_swept(browser_tmp, tmp_path, target):
+    """Profiles an agent left when it was killed are removed before the next
+    agent's first browser: only those whose agent (the pid in the name) is gone
+    and that nothing changed for ten minutes."""
+    p = subprocess.Popen(["true"])
+    p.wait()
+    dead = p.pid  # reaped: kill(dead, 0) fails with ESRCH
+    old = time.time() - 3600
+
+    def make(name, mtime):
+        d = os.path.join(browser_tmp, name)
+        os.makedirs(os.path.join(d, "Default"))
+        with open(os.path.join(d, "Default", "Cookies"), "w") as f:
+            f.write("x")
+        if mtime:
+            os.utime(d, (mtime, mtime))
+        return name
+    stale = make(f"outpost-chrome-{dead}-abcdef", old)
+    fresh = make(f"outpost-chrome-{dead}-ghijkl", None)       # its agent may be starting
+    alive = make(f"outpost-chrome-{os.getpid()}-mnopqr", old)  # its agent runs
+    other = make("outpost-chrome-x-stuvwx", old)                # not a profile name
+    r = smoke(tmp_path, config(browser_check("home", target.url("/html/static"))),
+              env={"TMPDIR": browser_tmp})
+    out, err = r.communicate(timeout=60)
+    assert r.returncode == 0, (out, err)
+    assert sorted(os.listdir(browser_tmp)) == sorted([fresh, alive, other])
