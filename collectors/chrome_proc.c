@@ -200,8 +200,8 @@ static void sweep_stale_profiles(void)
         if (errno != 0 || end == rest || *end != '-' || pid <= 0 || pid == (long)getpid())
             continue;
         struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || now - st.st_mtime < CHROME_STALE_S)
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+            st.st_uid != geteuid() || now - st.st_mtime < CHROME_STALE_S)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
@@ -212,8 +212,7 @@ static void sweep_stale_profiles(void)
     if (swept > 0) {
         char n[24];
         snprintf(n, sizeof(n), "%zu", swept);
-        log_info("removed browser profiles left by an agent that is gone", "count", n, "dir",
-                 base);
+        log_info("removed browser profiles left by an agent that is gone", "count", n, "dir", base);
     }
 }
 
