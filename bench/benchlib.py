@@ -1,7 +1,9 @@
 """Helpers the bench/ scripts share: free loopback ports, a process's CPU time,
-plain GETs, waiting for a server to answer, and the test target."""
+plain GETs, waiting for a server to answer, the test target, and stopping
+what a script started."""
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -54,3 +56,14 @@ def start_target(build):
         p.kill()
         raise SystemExit("target did not start")
     return p, int(m.group(1))
+
+
+def stop(p):
+    """SIGTERM p if it still runs, then SIGKILL after 10 s; reaped either way."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from benchlib import free_port, get, proc_cpu_seconds, wait_http  # noqa: E402
+from benchlib import free_port, get, proc_cpu_seconds, stop, wait_http  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
@@ -77,13 +77,7 @@ class Procs:
         return p
 
     def stop(self, p):
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop(p)
         if p in self.procs:
             self.procs.remove(p)
 

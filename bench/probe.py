@@ -18,12 +18,12 @@ outpost's ratio to blackbox_exporter for each.
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from benchlib import free_port, proc_cpu_seconds  # noqa: E402
 
 MODULES = """modules:
   http_2xx:
@@ -35,19 +35,6 @@ MODULES = """modules:
     prober: tcp
     timeout: 5s
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def cpu_seconds(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_up(url):
@@ -64,7 +51,7 @@ def wait_up(url):
 def measure(url, pid, probes):
     for _ in range(20):
         urllib.request.urlopen(url).read()
-    before = cpu_seconds(pid)
+    before = proc_cpu_seconds(pid)
     lat = []
     for _ in range(probes):
         t = time.perf_counter()
@@ -72,7 +59,7 @@ def measure(url, pid, probes):
         lat.append(time.perf_counter() - t)
         if "\nprobe_success 1\n" not in "\n" + body:
             sys.exit(f"probe failed: {url}\n{body[:400]}")
-    cpu = (cpu_seconds(pid) - before) / probes
+    cpu = (proc_cpu_seconds(pid) - before) / probes
     lat.sort()
     return lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], cpu
 

@@ -30,7 +30,6 @@ import gzip
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ import tempfile
 import time
 import urllib.request
 import zlib
-from benchlib import free_port, start_target  # noqa: E402
+from benchlib import free_port, start_target, stop  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAG = "outpost_scheduler_lag_seconds"
@@ -164,13 +163,8 @@ def run_build(build, a):
         return res
     finally:
         for p in (agent, target):
-            if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            if p:
+                stop(p)
         if log:
             log.close()
         shutil.rmtree(d, ignore_errors=True)

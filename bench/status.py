@@ -29,12 +29,11 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import tempfile
 import time
-from benchlib import free_port, get, start_target  # noqa: E402
+from benchlib import free_port, get, start_target, stop  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # /status?group=g7 is one group of the default 100 (the last group with fewer).
@@ -122,13 +121,8 @@ def run(a):
         return res
     finally:
         for p in (agent, target):
-            if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            if p:
+                stop(p)
         if log:
             log.close()
         shutil.rmtree(d, ignore_errors=True)
