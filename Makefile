@@ -23,7 +23,10 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
-run: build
+# Only the two binaries the demo runs: a newcomer does not wait for the test programs.
+run: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) --target outpost outpost-target
 	@./tests/support/run-demo.sh $(BUILD)
 
 test: build lint rules-check unit integration asan tsan fuzz-smoke

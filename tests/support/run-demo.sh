@@ -1,35 +1,197 @@
 #!/bin/sh
-# `make run`: start the demo target (HTTP and HTTPS) and the agent on
-# config/demo.yml in the foreground. Ctrl-C stops everything.
+# `make run`: the demo. Starts the demo target (HTTP and HTTPS), a dnsmasq resolver, a gRPC
+# health server, an Alertmanager and a Prometheus (each of those two when its Debian package
+# is installed) and the agent on config/demo.yml, all on 127.0.0.1; prints every URL worth
+# opening once the agent is ready; Ctrl-C (or SIGTERM) stops every process it started.
+#
+#   tests/support/run-demo.sh [BUILD]      BUILD: the build directory (default build)
+#
+# Environment, for running it beside another copy (tests/integration/test_demo.py does):
+#   DEMO_DIR          state, logs and the configurations it runs (default BUILD/demo)
+#   DEMO_AGENT_PORT   9469     DEMO_HTTP_PORT   18080    DEMO_HTTPS_PORT  18443
+#   DEMO_DNS_PORT     18053    DEMO_GRPC_PORT   18051    DEMO_AM_PORT     19093
+#   DEMO_PROM_PORT    19090
+# The shipped files (config/demo.yml, config/demo-prometheus.yml,
+# config/demo-alertmanager.yml) name the default ports; what runs is a copy in DEMO_DIR
+# with these ports in their place.
 set -eu
 BUILD=${1:-build}
-DEMO="$BUILD/demo"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DEMO=${DEMO_DIR:-$BUILD/demo}
+AGENT_PORT=${DEMO_AGENT_PORT:-9469}
+HTTP_PORT=${DEMO_HTTP_PORT:-18080}
+HTTPS_PORT=${DEMO_HTTPS_PORT:-18443}
+DNS_PORT=${DEMO_DNS_PORT:-18053}
+GRPC_PORT=${DEMO_GRPC_PORT:-18051}
+AM_PORT=${DEMO_AM_PORT:-19093}
+PROM_PORT=${DEMO_PROM_PORT:-19090}
+AGENT=http://127.0.0.1:$AGENT_PORT
 mkdir -p "$DEMO"
-if [ ! -f "$DEMO/cert.pem" ]; then
+
+# Every process started here, stopped by stop_all on any exit: SIGTERM, up to 10 s to go,
+# then SIGKILL. An exited child stays a zombie until it is waited for, so "gone" means no
+# /proc entry or state Z.
+pids=""
+alive() {
+    [ -r "/proc/$1/stat" ] || return 1
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    case "$st" in *") Z "*) return 1 ;; esac
+    return 0
+}
+# shellcheck disable=SC2317 # called by the EXIT trap
+stop_all() {
+    trap - EXIT INT TERM HUP
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    n=0
+    while [ "$n" -lt 100 ]; do
+        left=""
+        for p in $pids; do if alive "$p"; then left="$left $p"; fi; done
+        [ -z "$left" ] && break
+        sleep 0.1
+        n=$((n + 1))
+    done
+    for p in $left; do kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# start LOG CMD...: CMD in the background, stdout and stderr appended to DEMO/LOG.
+start() {
+    log=$1
+    shift
+    "$@" >>"$DEMO/$log" 2>&1 &
+    pids="$pids $!"
+}
+
+# demo_copy SRC DST: SRC with the ports of this run and the rule files' absolute path.
+demo_copy() {
+    sed -e "s/:9469\([^0-9]\|\$\)/:$AGENT_PORT\1/g" -e "s/:18080\([^0-9]\|\$\)/:$HTTP_PORT\1/g" \
+        -e "s/:18443\([^0-9]\|\$\)/:$HTTPS_PORT\1/g" -e "s/:18053\([^0-9]\|\$\)/:$DNS_PORT\1/g" \
+        -e "s/:18051\([^0-9]\|\$\)/:$GRPC_PORT\1/g" -e "s/:19093\([^0-9]\|\$\)/:$AM_PORT\1/g" \
+        -e "s/:19090\([^0-9]\|\$\)/:$PROM_PORT\1/g" -e "s|\.\./rules/|$ROOT/rules/|g" "$1" >"$2"
+}
+
+# A certificate for the HTTPS target, renewed a day before it expires.
+if ! openssl x509 -checkend 86400 -noout -in "$DEMO/cert.pem" >/dev/null 2>&1; then
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DEMO/key.pem" -out "$DEMO/cert.pem" \
         -days 30 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 fi
-"$BUILD/outpost-target" --listen 127.0.0.1:18080 >/dev/null 2>>"$DEMO/target.log" &
-http_pid=$!
-"$BUILD/outpost-target" --listen 127.0.0.1:18443 --tls-cert "$DEMO/cert.pem" \
-    --tls-key "$DEMO/key.pem" >/dev/null 2>>"$DEMO/target.log" &
-https_pid=$!
-# A resolver for the dns check and a gRPC health server for the grpc check.
-dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --pid-file= \
-    --listen-address=127.0.0.1 --bind-interfaces --port=18053 \
-    --address=/demo.outpost/127.0.0.1 2>>"$DEMO/dnsmasq.log" &
-dns_pid=$!
-/usr/bin/python3 tests/support/grpc_health_server.py --port 18051 --status "=SERVING" \
-    --status demo.Cart=SERVING --status demo.Search=NOT_SERVING >/dev/null \
-    2>>"$DEMO/grpc.log" &
-grpc_pid=$!
-trap 'kill $http_pid $https_pid $dns_pid $grpc_pid 2>/dev/null || true' EXIT INT TERM
-echo "outpost demo: targets on 127.0.0.1:18080 and :18443, DNS :18053, gRPC :18051"
-echo "outpost demo: blackbox-style probe at http://localhost:9469/probe?module=http_2xx&target=http://127.0.0.1:18080/ok"
-echo "outpost demo: canary gate at http://localhost:9469/gates/argo/api-rollout, SLO gate at http://localhost:9469/gates/argo/slo/slow-latency"
-echo "outpost demo: maintenance windows at http://localhost:9469/api/v1/maintenance needs credentials; see outpost_maintenance_active on /metrics"
-echo "outpost demo: audit log $DEMO/data/audit.jsonl (check it: $BUILD/outpost audit verify $DEMO/data/audit.jsonl)"
-echo "outpost demo: status page at http://localhost:9469/status (JSON: /api/v1/status)"
-echo "outpost demo: metrics at http://localhost:9469/metrics (Ctrl-C stops)"
-"$BUILD/outpost" --config.file=config/demo.yml --web.listen-address=:9469 \
-    --storage.path="$DEMO/data"
+start target.log "$BUILD/outpost-target" --listen "127.0.0.1:$HTTP_PORT"
+start target.log "$BUILD/outpost-target" --listen "127.0.0.1:$HTTPS_PORT" \
+    --tls-cert "$DEMO/cert.pem" --tls-key "$DEMO/key.pem"
+
+# A resolver for the dns check and a gRPC health server for the grpc checks.
+dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+if [ -x "$dnsmasq" ]; then
+    start dnsmasq.log "$dnsmasq" --no-daemon --conf-file=/dev/null --no-resolv --no-hosts \
+        --pid-file= --listen-address=127.0.0.1 --bind-interfaces --port="$DNS_PORT" \
+        --address=/demo.outpost/127.0.0.1
+else
+    echo "outpost demo: dnsmasq is not installed (Debian dnsmasq-base): the dns check fails"
+fi
+start grpc.log /usr/bin/python3 "$ROOT/tests/support/grpc_health_server.py" --port "$GRPC_PORT" \
+    --status "=SERVING" --status demo.Cart=SERVING --status demo.Search=NOT_SERVING
+
+# Alertmanager receives the agent's alerts and Prometheus'; Prometheus scrapes the agent.
+# Neither is waited for: the agent retries Alertmanager, and Prometheus is ready a few
+# seconds later.
+am=""
+if command -v prometheus-alertmanager >/dev/null 2>&1; then
+    am=http://127.0.0.1:$AM_PORT
+    demo_copy "$ROOT/config/demo-alertmanager.yml" "$DEMO/alertmanager.yml"
+    start alertmanager.log prometheus-alertmanager --config.file="$DEMO/alertmanager.yml" \
+        --storage.path="$DEMO/alertmanager" --web.listen-address="127.0.0.1:$AM_PORT" \
+        --cluster.listen-address=
+else
+    echo "outpost demo: prometheus-alertmanager is not installed: no Alertmanager (the agent's alerts are on /status)"
+fi
+prom=""
+if command -v prometheus >/dev/null 2>&1; then
+    prom=http://127.0.0.1:$PROM_PORT
+    demo_copy "$ROOT/config/demo-prometheus.yml" "$DEMO/prometheus.yml"
+    start prometheus.log prometheus --config.file="$DEMO/prometheus.yml" \
+        --storage.tsdb.path="$DEMO/prometheus" --web.listen-address="127.0.0.1:$PROM_PORT"
+else
+    echo "outpost demo: prometheus is not installed: no Prometheus"
+fi
+
+# The agent, on loopback only: its log goes to the terminal.
+demo_copy "$ROOT/config/demo.yml" "$DEMO/outpost.yml"
+"$BUILD/outpost" --config.file="$DEMO/outpost.yml" --web.listen-address="127.0.0.1:$AGENT_PORT" \
+    --storage.path="$DEMO/data" &
+agent_pid=$!
+pids="$pids $agent_pid"
+
+# Ready within 10 s, or the agent's own log has said why not.
+n=0
+until curl -fsS -o /dev/null "$AGENT/-/ready" 2>/dev/null; do
+    if ! alive "$agent_pid" || [ "$n" -ge 100 ]; then
+        rc=0
+        wait "$agent_pid" || rc=$?
+        echo "outpost demo: the agent did not start (exit status $rc); see its log above"
+        exit 1
+    fi
+    sleep 0.1
+    n=$((n + 1))
+done
+
+# The canaries' and SLOs' gates, from what the running agent has loaded.
+gates=$(curl -fsS "$AGENT/api/v1/status?per_page=1" | AGENT=$AGENT /usr/bin/python3 -c '
+import json, os, sys, urllib.parse
+doc, base = json.load(sys.stdin), os.environ["AGENT"]
+def show(kind, name, argo, flagger):
+    print(f"  {kind} {name}")
+    print(f"    Argo Rollouts     GET  {base}{argo}")
+    print(f"    Flagger           POST {base}{flagger}")
+for c in doc["canaries"]:
+    n = urllib.parse.quote(c["name"], safe="")
+    show("canary", c["name"], "/gates/argo/" + n, "/gates/flagger/" + n + "?hook=rollout")
+for s in doc["slos"]:
+    n = urllib.parse.quote(s["name"], safe="")
+    show("SLO", s["name"], "/gates/argo/slo/" + n,
+         "/gates/flagger/slo/" + n + "?hook=confirm-rollout")
+')
+
+cat <<EOF
+
+outpost demo: everything listens on 127.0.0.1; logs, state and the configurations it runs
+are in $DEMO. Demo target: HTTP :$HTTP_PORT, HTTPS :$HTTPS_PORT, DNS :$DNS_PORT, gRPC :$GRPC_PORT.
+The agent (config/demo.yml)
+  landing page        GET  $AGENT/
+  metrics             GET  $AGENT/metrics
+  status page         GET  $AGENT/status
+  status as JSON      GET  $AGENT/api/v1/status
+  blackbox /probe     GET  $AGENT/probe?module=http_2xx&target=http://127.0.0.1:$HTTP_PORT/ok
+Deploy gates (docs/canary.md, docs/governance.md); Flagger's take Flagger's webhook body:
+  curl -X POST -d '{"name":"demo","namespace":"demo","phase":"Progressing"}' URL
+$gates
+EOF
+if [ -n "$am" ]; then
+    cat <<EOF
+Alertmanager: the agent's own alerts and those of Prometheus' rules
+  web UI              GET  $am/
+  alerts as JSON      GET  $am/api/v2/alerts
+EOF
+fi
+if [ -n "$prom" ]; then
+    cat <<EOF
+Prometheus: scrapes the agent, evaluates rules/outpost.rules.yml
+  web UI              GET  $prom/
+  rules as JSON       GET  $prom/api/v1/rules
+  targets as JSON     GET  $prom/api/v1/targets
+EOF
+fi
+cat <<EOF
+Maintenance windows: outpost_maintenance_active on /metrics and the status page (the API,
+/api/v1/maintenance, needs credentials: docs/operations.md).
+Audit log: $BUILD/outpost audit verify $DEMO/data/audit.jsonl
+Ctrl-C stops everything.
+
+EOF
+
+rc=0
+wait "$agent_pid" || rc=$?
+exit "$rc"
