@@ -312,3 +312,28 @@ def test_shipped_demo_configs_are_valid():
         r = subprocess.run(["amtool", "check-config", f"{ROOT}/config/demo-alertmanager.yml"],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_demo_whose_agent_cannot_start_stops_everything(demo_tmp):
+    # Something else holds the agent's port (another demo, say) and accepts
+    # connections without ever answering: the script must neither hang on it nor
+    # leave the processes it started.
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        demo = Demo(demo_tmp, {"DEMO_AGENT_PORT": str(busy.getsockname()[1])})
+        try:
+            assert demo.proc.wait(timeout=60) == 1
+            wait_for(lambda: not session_members(demo.proc.pid), timeout=10,
+                     what="every process of the demo gone")
+            text = demo.text()
+            assert 'msg="cannot listen"' in text
+            assert "outpost demo: the agent did not start (exit status 1)" in text
+            assert "Ctrl-C stops everything." not in text
+        finally:
+            left = session_members(demo.proc.pid)
+            demo.kill_all()
+        assert not left, f"left running: {left}"
+    finally:
+        busy.close()

@@ -127,7 +127,7 @@ pids="$pids $agent_pid"
 
 # Ready within 10 s, or the agent's own log has said why not.
 n=0
-until curl -fsS -o /dev/null "$AGENT/-/ready" 2>/dev/null; do
+until curl -fsS --max-time 2 -o /dev/null "$AGENT/-/ready" 2>/dev/null; do
     if ! alive "$agent_pid" || [ "$n" -ge 100 ]; then
         rc=0
         wait "$agent_pid" || rc=$?
@@ -139,7 +139,7 @@ until curl -fsS -o /dev/null "$AGENT/-/ready" 2>/dev/null; do
 done
 
 # The canaries' and SLOs' gates, from what the running agent has loaded.
-gates=$(curl -fsS "$AGENT/api/v1/status?per_page=1" | AGENT=$AGENT /usr/bin/python3 -c '
+gates=$(curl -fsS --max-time 10 "$AGENT/api/v1/status?per_page=1" | AGENT=$AGENT /usr/bin/python3 -c '
 import json, os, sys, urllib.parse
 doc, base = json.load(sys.stdin), os.environ["AGENT"]
 def show(kind, name, argo, flagger):
@@ -153,7 +153,7 @@ for s in doc["slos"]:
     n = urllib.parse.quote(s["name"], safe="")
     show("SLO", s["name"], "/gates/argo/slo/" + n,
          "/gates/flagger/slo/" + n + "?hook=confirm-rollout")
-')
+') || gates="  (none listed: $AGENT/api/v1/status did not answer)"
 
 cat <<EOF
 
