@@ -4,7 +4,8 @@ the README implies, the API set-up runs against the test target and exports
 both SLOs, the canary set-up answers the Flagger webhooks of the README's
 Canary as documented, and the blackbox_exporter set-up's modules and scrape
 configurations work with promtool, the agent and a real Prometheus. Only
-addresses are rewritten (example hosts to the loopback target and agent)."""
+addresses are rewritten (example hosts to the loopback target and agent).
+What the demo paragraph points at exists in config/demo.yml."""
 import json
 import os
 import re
@@ -110,6 +111,22 @@ def test_every_block_is_there():
     assert set(b) == set(MARKERS)
 
 
+def test_demo_paragraph_names_the_demo():
+    """What the demo paragraph tells a newcomer to look at exists in the demo's
+    configuration: the check whose certificate nobody trusts, and the canary
+    whose Argo gate answers fail."""
+    text = section()
+    with open(os.path.join(ROOT, "config", "demo.yml")) as f:
+        demo = yaml.safe_load(f)
+    assert "`OutpostCheckDown`\nfor `tls-untrusted`" in text
+    (tls,) = [c for c in demo["checks"] if c["name"] == "tls-untrusted"]
+    assert tls["url"].startswith("https://") and "tls" not in tls
+    assert "<http://127.0.0.1:9469/gates/argo/api-rollout>" in text
+    (canary,) = [c for c in demo["canaries"] if c["name"] == "api-rollout"]
+    assert (canary["baseline"]["url"], canary["canary"]["url"]) == \
+        ("http://127.0.0.1:18080/stable", "http://127.0.0.1:18080/canary")
+
+
 # ---- Probe your API with an SLO ----
 
 def test_api_slo(tmp_path, agent_factory, target, prometheus):
@@ -203,7 +220,7 @@ def test_canary_flagger(tmp_path, agent_factory, target):
     calls = []
     for w in hooks:
         u = urllib.parse.urlsplit(w["url"])
-        assert u.scheme == "http" and u.port == 9469, w
+        assert (u.scheme, u.hostname, u.port) == ("http", "outpost.monitoring", 9469), w
         assert u.path == f"/gates/flagger/{name}", w
         assert urllib.parse.parse_qs(u.query) == {"hook": [w["type"]]}, w
         calls.append(u.path + "?" + u.query)
@@ -233,6 +250,8 @@ def test_canary_flagger(tmp_path, agent_factory, target):
     st, _, text = http("POST", a.base + calls[0], data=body)
     assert (st, text) == (412, b"inconclusive: 0 baseline and 0 canary samples, "
                                b"50 per arm needed\n")
+    quoted = re.search(r"412 `(inconclusive: [^`]*)`", section())
+    assert quoted and " ".join(quoted.group(1).split()) + "\n" == text.decode()
     st, _, text = http("POST", a.base + calls[1], data=body)
     assert st == 412 and re.fullmatch(
         rb"inconclusive: [0-9] baseline and [0-9] canary samples, 50 per arm needed\n", text), text
