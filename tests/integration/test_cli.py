@@ -201,7 +201,8 @@ def slo_0(tmp_path, target):
 def slo_2(tmp_path, target):
     expect(2, "slo", stderr="outpost slo: missing command: replay (see outpost slo --help)\n")
     expect(2, "slo", "frob", stderr="outpost slo: unknown command frob (see outpost slo --help)\n")
-    expect(2, "slo", "--frob", stderr="outpost slo: unknown flag --frob (see outpost slo --help)\n")
+    expect(2, "slo", "--frob",
+           stderr="outpost slo: unknown flag --frob (see outpost slo --help)\n")
 
 
 def replay_files(tmp_path, target, events):
