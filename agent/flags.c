@@ -172,10 +172,13 @@ static void usage(FILE *out)
             "  audit verify                Verify the audit log's hash chain.\n"
             "  help [COMMAND]              This help, or a command's (outpost help slo replay).\n"
             "\n"
-            "Exit status: 0 stopped and the SLO state saved (also after --help, --version,\n"
-            "and a valid --config.check), 1 could not start (configuration, web config, a\n"
-            "listen address that cannot be bound; an invalid --config.check), 2 a bad flag\n"
-            "or flag value, 3 stopped but the last SLO state snapshot failed.\n");
+            "Exit status:\n"
+            "  0  stopped and the SLO state saved; also after --help, --version and a\n"
+            "     valid --config.check\n"
+            "  1  could not start: configuration, web config, a listen address that cannot\n"
+            "     be bound; an invalid --config.check\n"
+            "  2  a bad flag or flag value, an unknown command\n"
+            "  3  stopped, but the last SLO state snapshot failed\n");
 }
 
 /* ---- command groups ---- */
