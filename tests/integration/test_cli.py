@@ -104,7 +104,7 @@ def agent_1(tmp_path, target):
            data, stderr="cannot open")
     web = write(tmp_path / "web.yml", "tls_server_config: {cert_file: /nonexistent.pem}\n")
     expect(1, f"--config.file={cfg}", f"--web.config.file={web}",
-           "--web.listen-address=127.0.0.1:0", data)
+           "--web.listen-address=127.0.0.1:0", data, stderr="cannot load the web configuration")
     # A well-formed address that cannot be bound: the port is taken.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
