@@ -1,10 +1,13 @@
 /* audit_cmd.c - `outpost audit verify` (audit_cmd.h). */
 #include "audit_cmd.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define CMD "outpost audit verify"
 
 /* The read buffer: one whole line of the cap, and room to read on. */
 #define READ_BYTES ((size_t)AUDIT_MAX_LINE_BYTES + (64u << 10))
@@ -12,7 +15,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: outpost audit verify FILE [FILE...]\n"
+            "usage: outpost audit verify [--] FILE [FILE...]\n"
             "\n"
             "Verify the hash chain of an audit log (audit.jsonl under --storage.path): every\n"
             "line's hash matches its content, each line's prev is the hash of the line before\n"
@@ -94,27 +97,21 @@ int audit_verify_stream(FILE *f, const char *name, struct audit_chain *c, struct
     return code;
 }
 
-static int verify_main(int argc, char **argv)
+int audit_verify_main(int argc, char **argv)
 {
     int first = 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return AUDIT_EXIT_OK;
-        }
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return AUDIT_EXIT_OK;
     }
     if (argc > 1 && strcmp(argv[1], "--") == 0)
         first = 2;
     else
         for (int i = 1; i < argc; i++)
-            if (argv[i][0] == '-' && argv[i][1]) {
-                fprintf(stderr, "outpost audit verify: unknown flag %s (see --help)\n", argv[i]);
-                return AUDIT_EXIT_USAGE;
-            }
-    if (first >= argc) {
-        usage(stderr);
-        return AUDIT_EXIT_USAGE;
-    }
+            if (argv[i][0] == '-' && argv[i][1])
+                return cli_reject(CMD, argv[i], false);
+    if (first >= argc)
+        return cli_usage_error(CMD, "name at least one FILE");
     struct audit_chain c;
     audit_chain_init(&c);
     struct buf report;
@@ -145,18 +142,4 @@ static int verify_main(int argc, char **argv)
     }
     buf_free(&report);
     return code;
-}
-
-int audit_main(int argc, char **argv)
-{
-    if (argc >= 2 && strcmp(argv[1], "verify") == 0)
-        return verify_main(argc - 1, argv + 1);
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(stdout);
-        return AUDIT_EXIT_OK;
-    }
-    if (argc >= 2)
-        fprintf(stderr, "outpost audit: unknown command %s\n", argv[1]);
-    usage(stderr);
-    return AUDIT_EXIT_USAGE;
 }

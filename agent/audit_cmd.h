@@ -19,7 +19,9 @@ enum audit_exit {
 };
 
 /* argv[0] is "audit". Returns an enum audit_exit. */
-int audit_main(int argc, char **argv);
+/* `outpost audit verify FILE...`: argv[0] is "verify". Returns an
+ * audit_exit. */
+int audit_verify_main(int argc, char **argv);
 
 /* Verify the lines of f (named name in messages) as the next part of chain
  * c: every line ends with a newline and is at most AUDIT_MAX_LINE_BYTES

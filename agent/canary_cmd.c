@@ -88,31 +88,54 @@ static enum op_rc read_file(const char *path, struct buf *out, struct buf *error
     return rc;
 }
 
+#define CMD "outpost canary judge"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: outpost canary judge --baseline=B --canary=C\n"
+                 "                            [--config.file=F --canary-name=N]\n"
+                 "\n"
+                 "Judge two files of samples as the canary gates do and print the verdict JSON;\n"
+                 "the exit status is the verdict, so a CI step can gate on it.\n"
+                 "\n"
+                 "Flags:\n"
+                 "  -h, --help                  Show this help and exit.\n"
+                 "  --baseline=B                The baseline's samples: latency_seconds[,ok|fail]\n"
+                 "                              lines (default ok; # comments).\n"
+                 "  --canary=C                  The canary's samples, the same way.\n"
+                 "  --config.file=F             With --canary-name: take the settings of canary N\n"
+                 "  --canary-name=N             in F (default: the built-in defaults).\n"
+                 "\n"
+                 "Exit status: 0 pass, 1 fail, 2 usage error, 3 inconclusive (too few samples),\n"
+                 "4 bad input (a sample file unreadable or with bad lines, a configuration that\n"
+                 "does not load, no canary N in it).\n");
+}
+
 int canary_judge_main(int argc, char **argv)
 {
     const char *bpath = NULL, *cpath = NULL, *config = NULL, *cname = NULL;
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return CANARY_EXIT_PASS;
+    }
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if ((v = cli_flag_value(argc, argv, &i, "--baseline", NULL)))
+        bool missing = false;
+        if ((v = cli_flag_value(argc, argv, &i, "--baseline", &missing)))
             bpath = v;
-        else if ((v = cli_flag_value(argc, argv, &i, "--canary-name", NULL)))
+        else if ((v = cli_flag_value(argc, argv, &i, "--canary-name", &missing)))
             cname = v;
-        else if ((v = cli_flag_value(argc, argv, &i, "--canary", NULL)))
+        else if ((v = cli_flag_value(argc, argv, &i, "--canary", &missing)))
             cpath = v;
-        else if ((v = cli_flag_value(argc, argv, &i, "--config.file", NULL)))
+        else if ((v = cli_flag_value(argc, argv, &i, "--config.file", &missing)))
             config = v;
-        else {
-            fprintf(stderr, "outpost canary judge: unknown or incomplete argument %s\n", argv[i]);
-            return CANARY_EXIT_USAGE;
-        }
+        else
+            return cli_reject(CMD, argv[i], missing);
     }
-    if (!bpath || !cpath || (config && !cname) || (cname && !config)) {
-        fprintf(stderr, "usage: outpost canary judge --baseline B --canary C "
-                        "[--config.file F --canary-name N]\n"
-                        "exit status: 0 pass, 1 fail, 3 inconclusive, 2 usage error, "
-                        "4 bad input (files, config or canary name)\n");
-        return CANARY_EXIT_USAGE;
-    }
+    if (!bpath || !cpath)
+        return cli_usage_error(CMD, "--baseline and --canary are required");
+    if (!config != !cname)
+        return cli_usage_error(CMD, "--config.file and --canary-name go together");
     struct buf errors, btext, ctext, out;
     buf_init(&errors, 1u << 20);
     buf_init(&btext, CANARY_MAX_FILE_BYTES);

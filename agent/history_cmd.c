@@ -20,6 +20,8 @@ static void usage(FILE *out)
                  "The canary run history in DIR/history.db (default ./data, the agent's\n"
                  "--storage.path), opened read-only: it works while the agent runs.\n"
                  "\n"
+                 "  -h, --help           Show this help and exit.\n"
+                 "  --storage.path=DIR   The agent's --storage.path (default ./data).\n"
                  "  --canary=N           Runs of canary N only (default: every canary).\n"
                  "  --run=ID             One run with every call (with --canary: of that canary).\n"
                  "  --format=table       table (aligned columns) or json (the API's JSON).\n"
@@ -232,14 +234,14 @@ struct args {
 /* Returns -1 to go on, else an exit code. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return HISTORY_EXIT_OK;
+    }
     for (int i = 1; i < argc; i++) {
         const char *v;
         bool missing = false;
         uint64_t n;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return HISTORY_EXIT_OK;
-        }
         if ((v = cli_flag_value(argc, argv, &i, "--storage.path", &missing))) {
             a->dir = v;
         } else if ((v = cli_flag_value(argc, argv, &i, "--canary", &missing))) {
@@ -264,12 +266,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             }
             a->json = strcmp(v, "json") == 0;
         } else {
-            if (missing)
-                fprintf(stderr, "outpost canary history: flag %s needs a value\n", argv[i]);
-            else
-                fprintf(stderr, "outpost canary history: unknown argument %s (see --help)\n",
-                        argv[i]);
-            return HISTORY_EXIT_USAGE;
+            return cli_reject("outpost canary history", argv[i], missing);
         }
     }
     return -1;

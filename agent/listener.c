@@ -44,6 +44,12 @@ enum op_rc listener_split_address(const char *addr, char *host_out, char *port_o
     return OP_OK;
 }
 
+enum op_rc listener_check_address(const char *addr)
+{
+    char host[256], port[16];
+    return listener_split_address(addr, host, port);
+}
+
 int listener_open(const char *addr, int *port_out)
 {
     char host[256], port[16];

@@ -13,6 +13,10 @@
  * host_out must hold 256 bytes, port_out 16. */
 enum op_rc listener_split_address(const char *addr, char *host_out, char *port_out) WUR;
 
+/* OP_OK when addr is a listen address listener_open accepts the form of
+ * (whether it can be bound is only known then): for flag parsing. */
+enum op_rc listener_check_address(const char *addr) WUR;
+
 /* Bind and listen on addr ("host:port", ":port", "[v6]:port"; ":port" is
  * one dual-stack socket when the host has IPv6); *port_out gets the real
  * port (port 0 picks one). Returns the socket (the caller closes it) or -1,

@@ -254,33 +254,66 @@ enum op_rc slo_replay_run(const struct cfg *cfg, const char *events_name, const 
     return rc;
 }
 
+#define CMD "outpost slo replay"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: outpost slo replay --config.file=F --events=E.csv [--at=UNIX_SECONDS]\n"
+            "                          [--budget=expected|observed] [--state-out=DIR]\n"
+            "\n"
+            "Feed a history of events through the agent's SLO engine on a virtual clock and\n"
+            "print each SLO's windows, budget and alerts at the end as one JSON object.\n"
+            "\n"
+            "Flags:\n"
+            "  -h, --help                  Show this help and exit.\n"
+            "  --config.file=F             The configuration with the SLOs.\n"
+            "  --events=E.csv              unix_seconds,slo_name,good_count,bad_count lines\n"
+            "                              (fractional seconds, # comments, any order).\n"
+            "  --at=UNIX_SECONDS           The time to report at; later events are ignored.\n"
+            "                              Default: the last event's time.\n"
+            "  --budget=expected           expected: budgets count against the events the\n"
+            "                              configured checks produce on their schedule, as in\n"
+            "                              the agent; observed: against the events given.\n"
+            "  --state-out=DIR             Write DIR/slo-state.bin: an agent started with\n"
+            "                              --storage.path=DIR begins with this history.\n"
+            "\n"
+            "Exit status: 0 printed, 1 the configuration does not load, the events cannot be\n"
+            "read or have bad lines (FILE:LINE: reason), or --state-out cannot be written,\n"
+            "2 usage error.\n");
+}
+
 int slo_replay_main(int argc, char **argv)
 {
     const char *config = NULL, *events = NULL, *at = NULL, *state_out = NULL;
     enum replay_budget budget = REPLAY_BUDGET_EXPECTED;
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if ((v = cli_flag_value(argc, argv, &i, "--config.file", NULL)))
+        bool missing = false;
+        if ((v = cli_flag_value(argc, argv, &i, "--config.file", &missing))) {
             config = v;
-        else if ((v = cli_flag_value(argc, argv, &i, "--events", NULL)))
+        } else if ((v = cli_flag_value(argc, argv, &i, "--events", &missing))) {
             events = v;
-        else if ((v = cli_flag_value(argc, argv, &i, "--at", NULL)))
+        } else if ((v = cli_flag_value(argc, argv, &i, "--at", &missing))) {
             at = v;
-        else if ((v = cli_flag_value(argc, argv, &i, "--state-out", NULL)))
+        } else if ((v = cli_flag_value(argc, argv, &i, "--state-out", &missing))) {
             state_out = v;
-        else if ((v = cli_flag_value(argc, argv, &i, "--budget", NULL)) &&
-                 (strcmp(v, "expected") == 0 || strcmp(v, "observed") == 0))
+        } else if ((v = cli_flag_value(argc, argv, &i, "--budget", &missing))) {
+            if (strcmp(v, "expected") != 0 && strcmp(v, "observed") != 0) {
+                fprintf(stderr, CMD ": --budget must be expected or observed\n");
+                return CLI_EXIT_USAGE;
+            }
             budget = v[0] == 'e' ? REPLAY_BUDGET_EXPECTED : REPLAY_BUDGET_OBSERVED;
-        else {
-            fprintf(stderr, "outpost slo replay: unknown or incomplete argument %s\n", argv[i]);
-            return 2;
+        } else {
+            return cli_reject(CMD, argv[i], missing);
         }
     }
-    if (!config || !events) {
-        fprintf(stderr, "usage: outpost slo replay --config.file=F --events E.csv "
-                        "[--at UNIX_SECONDS] [--budget expected|observed] [--state-out DIR]\n");
-        return 2;
-    }
+    if (!config || !events)
+        return cli_usage_error(CMD, "--config.file and --events are required");
     double at_s = -1;
     if (at) {
         char *end;
@@ -288,8 +321,8 @@ int slo_replay_main(int argc, char **argv)
         at_s = strtod(at, &end);
         if (errno || end == at || *end || !isfinite(at_s) || at_s <= 0 ||
             at_s > STATE_MAX_TIME_MS / 1000.0) {
-            fprintf(stderr, "outpost slo replay: --at needs Unix seconds\n");
-            return 2;
+            fprintf(stderr, CMD ": --at needs Unix seconds\n");
+            return CLI_EXIT_USAGE;
         }
     }
     struct buf errors, out, text;

@@ -41,6 +41,7 @@ static void usage(FILE *out)
             "configuration error.\n"
             "\n"
             "Flags:\n"
+            "  -h, --help                  Show this help and exit.\n"
             "  --config.file=outpost.yml   Configuration file; secrets resolve as in the agent.\n"
             "  --check=NAME                Run only this check; repeatable. Default: every\n"
             "                              entry of checks: (a canary's inline arm only when\n"
@@ -59,13 +60,13 @@ static void usage(FILE *out)
 /* Returns -1 to go on, else an exit code. */
 static int parse_flags(int argc, char **argv, struct smoke_options *o)
 {
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return SMOKE_EXIT_PASS;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         bool missing = false;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return SMOKE_EXIT_PASS;
-        }
         if ((v = cli_flag_value(argc, argv, &i, "--config.file", &missing))) {
             o->config_file = v;
         } else if ((v = cli_flag_value(argc, argv, &i, "--check", &missing))) {
@@ -91,12 +92,7 @@ static int parse_flags(int argc, char **argv, struct smoke_options *o)
         } else if ((v = cli_flag_value(argc, argv, &i, "--url-prefix", &missing))) {
             o->url_prefix = v;
         } else {
-            if (missing)
-                fprintf(stderr, "outpost check: flag %s needs a value\n", a);
-            else
-                fprintf(stderr, "outpost check: unknown argument %s (see outpost check --help)\n",
-                        a);
-            return SMOKE_EXIT_USAGE;
+            return cli_reject("outpost check", a, missing);
         }
     }
     return -1;

@@ -108,7 +108,9 @@ def test_judge_bad_input(tmp_path):
     assert f"{b}:4: the second field must be ok or fail" in r.stderr
     r = subprocess.run([AGENT_BIN, "canary", "judge", "--baseline", str(b)],
                        capture_output=True, text=True)
-    assert r.returncode == 2 and "usage:" in r.stderr
+    assert (r.returncode, r.stderr) == (
+        2, "outpost canary judge: --baseline and --canary are required "
+        "(see outpost canary judge --help)\n")
 
 
 def canary_config(target, min_samples=20):

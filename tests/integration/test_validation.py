@@ -176,10 +176,8 @@ def test_canary_judge_exit_codes(tmp_path):
     r = subprocess.run([AGENT_BIN, "canary", "judge", "--canary", str(c)], capture_output=True,
                        text=True)
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == ("usage: outpost canary judge --baseline B --canary C "
-                        "[--config.file F --canary-name N]\n"
-                        "exit status: 0 pass, 1 fail, 3 inconclusive, 2 usage error, "
-                        "4 bad input (files, config or canary name)\n")
+    assert r.stderr == ("outpost canary judge: --baseline and --canary are required "
+                        "(see outpost canary judge --help)\n")
     r = subprocess.run([AGENT_BIN, "canary", "judge", "--bogus"], capture_output=True, text=True)
     assert r.returncode == 2
 
