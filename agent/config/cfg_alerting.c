@@ -46,11 +46,9 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
         cfg_path_index(sub, path, i);
         yaml_node_t *it = cfg_seq_item(p, v, i);
         char *u = NULL;
-        const char *why;
         if (!it || !cfg_get_url(p, it, sub, &u))
             continue;
-        if (!cfg_http_url_ok(u, &why)) {
-            cfg_err(p, it, sub, "not an http(s) URL");
+        if (!cfg_check_http_url(p, it, sub, u)) {
             free(u);
             continue;
         }
