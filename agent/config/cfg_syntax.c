@@ -379,6 +379,82 @@ static yaml_mark_t offset_mark(const char *text, size_t len, size_t off)
     return m;
 }
 
+/* Only spaces and line breaks from mark m to the end of the text. */
+static bool at_end(const char *text, size_t len, yaml_mark_t m)
+{
+    struct line l;
+    if (!line_get(text, len, m.line, &l))
+        return true;
+    for (size_t i = (size_t)(l.s - text) + col_byte(&l, m.column); i < len; i++)
+        if (text[i] != ' ' && text[i] != '\n' && text[i] != '\r')
+            return false;
+    return true;
+}
+
+/* The innermost "[" or "{" the text leaves open, for a file that ends
+ * inside one (libyaml's marks are then both at the end). A bracket opens
+ * only where a value can start; quotes and comments are skipped. Nesting
+ * past CFG_SYNTAX_FLOW_MAX is not followed. */
+#define CFG_SYNTAX_FLOW_MAX 64
+static bool open_flow(const char *text, size_t len, yaml_mark_t *m, char *open)
+{
+    yaml_mark_t stack[CFG_SYNTAX_FLOW_MAX];
+    char kind[CFG_SYNTAX_FLOW_MAX];
+    size_t depth = 0, line = 0, col = 0;
+    char prev = '\n'; /* the last character that is not a space */
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '\n' || ch == '\r') {
+            if (!(ch == '\r' && i + 1 < len && text[i + 1] == '\n')) {
+                line++;
+                col = 0;
+            }
+            prev = '\n';
+            continue;
+        }
+        bool starts =
+            prev == '\n' || prev == ':' || prev == '-' || prev == ',' || prev == '[' || prev == '{';
+        if (ch == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || prev == '\n')) {
+            while (i + 1 < len && text[i + 1] != '\n' && text[i + 1] != '\r')
+                i++;
+            continue;
+        }
+        if ((ch == '"' || ch == '\'') && starts) {
+            /* Skip to the closing quote; a quote never closed ends the
+             * text (libyaml reports that one itself). */
+            size_t j = i + 1;
+            while (j < len && text[j] != ch)
+                j += ch == '"' && text[j] == '\\' && j + 1 < len ? 2 : 1;
+            for (; i < j && i < len; i++) {
+                if (text[i] == '\n') {
+                    line++;
+                    col = 0;
+                } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+                    col++;
+                }
+            }
+            prev = ch;
+            col++;
+            continue;
+        }
+        if ((ch == '[' || ch == '{') && starts && depth < CFG_SYNTAX_FLOW_MAX) {
+            stack[depth] = mark(line, col);
+            kind[depth++] = ch;
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+        if (ch != ' ' && ch != '\t')
+            prev = ch;
+        if (((unsigned char)ch & 0xC0) != 0x80)
+            col++;
+    }
+    if (depth == 0)
+        return false;
+    *m = stack[depth - 1];
+    *open = kind[depth - 1];
+    return true;
+}
+
 /* The translation of p into s; false for a problem it does not know. */
 static bool translate(const char *text, size_t len, const struct cfg_syntax_problem *p,
                       struct said *s)
@@ -463,6 +539,16 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
             buf_addf(s->msg, "a \",\" between the %s or a \"%c\" is missing here",
                      seq ? "items" : "pairs", close);
         s->at = pm.line > cm.line ? cm : pm;
+        return true;
+    }
+    yaml_mark_t fm;
+    char open;
+    if (is(what, "did not find expected node content") &&
+        is(p->context, "while parsing a flow node") && at_end(text, len, pm) &&
+        open_flow(text, len, &fm, &open)) {
+        buf_addf(s->msg, "this \"%c\" is never closed: add \"%c\" after the last %s", open,
+                 open == '[' ? ']' : '}', open == '[' ? "item" : "pair");
+        s->at = fm;
         return true;
     }
     if (is(what, "did not find expected comment or line break") &&

@@ -253,8 +253,34 @@ static const struct syntax_case syntax_cases[] = {
      "t.yml:1:7: YAML syntax error: did not find expected key\n"
      "    1 | a: [1]]\n"
      "      |       ^\n"},
-    {"unknown at end of file", "a: [\n",
-     "t.yml:2:1: YAML syntax error: did not find expected node content\n"},
+    {"file ends in a list", "a: [\n",
+     "t.yml:1:4: this \"[\" is never closed: add \"]\" after the last item (YAML: did not find "
+     "expected node content)\n"
+     "    1 | a: [\n"
+     "      |    ^\n"},
+    {"file ends in a mapping",
+     "checks:\n"
+     "  - {name: a, url: \"http://x/ [\"\n",
+     "t.yml:2:5: this \"{\" is never closed: add \"}\" after the last pair (YAML: did not find "
+     "expected ',' or '}')\n"
+     "    2 |   - {name: a, url: \"http://x/ [\"\n"
+     "      |     ^\n"},
+    {"file ends in nested", "a: [1, {b: \"]\", c: [2]\n",
+     "t.yml:1:8: this \"{\" is never closed: add \"}\" after the last pair (YAML: did not find "
+     "expected ',' or '}')\n"
+     "    1 | a: [1, {b: \"]\", c: [2]\n"
+     "      |        ^\n"},
+    {"file ends after comma",
+     "a:\n"
+     "  - [1,   # [\n",
+     "t.yml:2:5: this \"[\" is never closed: add \"]\" after the last item (YAML: did not find "
+     "expected node content)\n"
+     "    2 |   - [1,   # [\n"
+     "      |     ^\n"},
+    {"unknown problem at a value", "a: ]\n",
+     "t.yml:1:4: YAML syntax error: did not find expected node content\n"
+     "    1 | a: ]\n"
+     "      |    ^\n"},
 };
 
 static void test_translations(void **state)
