@@ -499,6 +499,12 @@ static void test_url_keys(void **state)
         {"alerting:\n  alertmanagers: [\"//am:9093\"]\nchecks:\n  - name: a\n    url: http://x/\n",
          "t.yml:2:19: alerting.alertmanagers[0]: \"//am:9093\" needs a scheme: write "
          "http://am:9093\n"},
+        {"alerting:\n  runbook_base_url: runbooks.example.com/outpost\n"
+         "  generator_url: ftp://g/\nchecks: []\n",
+         "t.yml:2:21: alerting.runbook_base_url: \"runbooks.example.com/outpost\" needs a scheme: "
+         "write http://runbooks.example.com/outpost\n"
+         "t.yml:3:18: alerting.generator_url: the URL's scheme must be http or https, not "
+         "\"ftp\"\n"},
     };
     setenv("OUTPOST_TEST_URL_HOST", "secret-host", 1);
     int bad = 0;
