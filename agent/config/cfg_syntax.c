@@ -45,6 +45,22 @@ static bool line_get(const char *text, size_t len, size_t no, struct line *l)
     return true;
 }
 
+/* The line before l (false for the first), found backwards from l, so
+ * that walking up a file is linear in what is walked. */
+static bool line_prev(const char *text, const struct line *l, struct line *prev)
+{
+    if (l->no == 0)
+        return false;
+    const char *end = l->s - 1; /* the break before l */
+    if (*end == '\n' && end > text && end[-1] == '\r')
+        end--;
+    const char *start = end;
+    while (start > text && start[-1] != '\n' && start[-1] != '\r')
+        start--;
+    *prev = (struct line){start, (size_t)(end - start), l->no - 1};
+    return true;
+}
+
 /* libyaml's columns count characters: the byte where column col starts
  * (the line's length past its end). */
 static size_t col_byte(const struct line *l, size_t col)
@@ -144,12 +160,12 @@ static bool may_hold_secret(const struct line *l)
 
 /* The nearest key above line no, and, when the line at column col lies
  * outside that key's block, the key of the block around it. */
-static void keys_above(const char *text, size_t len, size_t no, size_t col, struct key *near,
+static void keys_above(const char *text, const struct line *from, size_t col, struct key *near,
                        struct key *outer)
 {
     near->found = outer->found = false;
-    struct line l;
-    for (size_t i = no; i-- > 0 && line_get(text, len, i, &l);) {
+    struct line l = *from;
+    while (line_prev(text, &l, &l)) {
         if (blank(&l))
             continue;
         struct key k;
@@ -172,13 +188,12 @@ static yaml_mark_t mark(size_t no, size_t col)
     return (yaml_mark_t){0, no, col};
 }
 
-/* "wrong indentation: ..." for the line no whose content starts at col. */
-static void say_indent(const char *text, size_t len, const struct line *l, size_t col,
-                       struct said *s)
+/* "wrong indentation: ..." for line l, whose content starts at col. */
+static void say_indent(const char *text, const struct line *l, size_t col, struct said *s)
 {
     char name[CFG_SYNTAX_NAME_MAX + 1];
     struct key near, outer;
-    keys_above(text, len, l->no, col, &near, &outer);
+    keys_above(text, l, col, &near, &outer);
     buf_adds(s->msg, "wrong indentation: ");
     if (word_at(l, col_byte(l, col), name))
         buf_addf(s->msg, "\"%s\" starts at column %zu", name, col + 1);
@@ -244,15 +259,13 @@ static bool say_colon_in_value(const struct line *l, size_t colon, struct said *
 
 /* "mapping values are not allowed in this context": a colon inside a
  * value, or a line YAML reads as going on with the value above it. */
-static bool say_mapping_value(const char *text, size_t len, const struct line *l, yaml_mark_t m,
-                              struct said *s)
+static bool say_mapping_value(const char *text, const struct line *l, yaml_mark_t m, struct said *s)
 {
     if (say_colon_in_value(l, col_byte(l, m.column), s))
         return true;
-    struct line prev;
-    size_t i = l->no;
+    struct line prev = *l;
     do {
-        if (i-- == 0 || !line_get(text, len, i, &prev))
+        if (!line_prev(text, &prev, &prev))
             return false;
     } while (blank(&prev));
     size_t p = skip_spaces(&prev, 0);
@@ -273,7 +286,7 @@ static bool say_mapping_value(const char *text, size_t len, const struct line *l
         s->at = mark(prev.no, byte_col(&prev, p));
         return true;
     }
-    say_indent(text, len, l, byte_col(l, skip_spaces(l, 0)), s);
+    say_indent(text, l, byte_col(l, skip_spaces(l, 0)), s);
     return true;
 }
 
@@ -286,7 +299,7 @@ static bool item_line(const struct line *l, size_t col)
 
 /* "did not find expected '-' indicator": a line inside a list that is
  * not one of its items. */
-static void say_block_seq(const char *text, size_t len, const struct line *l,
+static void say_block_seq(const char *text, const struct line *l,
                           const struct cfg_syntax_problem *p, struct said *s)
 {
     size_t col = p->problem_mark.column, list = p->context_mark.column;
@@ -311,18 +324,18 @@ static void say_block_seq(const char *text, size_t len, const struct line *l,
         s->at = p->problem_mark;
         return;
     }
-    say_indent(text, len, l, col, s);
+    say_indent(text, l, col, s);
 }
 
 /* "did not find expected key": a mapping's line that is not a key. */
-static bool say_block_map(const char *text, size_t len, const struct line *l,
+static bool say_block_map(const char *text, const struct line *l,
                           const struct cfg_syntax_problem *p, struct said *s)
 {
     size_t col = p->problem_mark.column, off = col_byte(l, col);
     if (item_line(l, col)) {
         /* Most often an item of the list above, indented off. */
-        struct line up;
-        for (size_t i = l->no; i-- > 0 && line_get(text, len, i, &up);) {
+        struct line up = *l;
+        while (line_prev(text, &up, &up)) {
             size_t d = skip_spaces(&up, 0);
             if (blank(&up) || !item_line(&up, byte_col(&up, d)))
                 continue;
@@ -343,7 +356,7 @@ static bool say_block_map(const char *text, size_t len, const struct line *l,
         return true;
     }
     if (off == skip_spaces(l, 0)) {
-        say_indent(text, len, l, col, s);
+        say_indent(text, l, col, s);
         return true;
     }
     size_t b = off;
@@ -491,14 +504,14 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
         return true;
     }
     if (is(what, "mapping values are not allowed in this context") && have)
-        return say_mapping_value(text, len, &l, pm, s);
+        return say_mapping_value(text, &l, pm, s);
     if (is(what, "did not find expected '-' indicator") && have) {
-        say_block_seq(text, len, &l, p, s);
+        say_block_seq(text, &l, p, s);
         return true;
     }
     if (is(what, "did not find expected key") && is(p->context, "while parsing a block mapping") &&
         have)
-        return say_block_map(text, len, &l, p, s);
+        return say_block_map(text, &l, p, s);
     if (is(what, "could not find expected ':'") && line_get(text, len, cm.line, &l)) {
         char name[CFG_SYNTAX_NAME_MAX + 1];
         if (!word_at(&l, col_byte(&l, cm.column), name))

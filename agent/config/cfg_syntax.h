@@ -9,8 +9,8 @@
  * marks, picks the mark that points at the mistake, and shows that line
  * with a caret under the column, as compilers do:
  *
- *   b.yml:3:4: wrong indentation: "url" is at column 4, but "name" above
- *   it (line 2) is at column 5 (YAML: did not find expected '-' indicator)
+ *   b.yml:3:4: wrong indentation: "url" starts at column 4, but "name" above
+ *   it (line 2) starts at column 5 (YAML: did not find expected '-' indicator)
  *       3 |    url: http://x/
  *         |    ^
  *
