@@ -158,8 +158,9 @@ static bool may_hold_secret(const struct line *l)
     return false;
 }
 
-/* The nearest key above line no, and, when the line at column col lies
- * outside that key's block, the key of the block around it. */
+/* The nearest key above the line from, and, when from's content (at
+ * column col) lies outside that key's block, the key of the block around
+ * it. */
 static void keys_above(const char *text, const struct line *from, size_t col, struct key *near,
                        struct key *outer)
 {
@@ -545,7 +546,10 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
     bool seq = is(what, "did not find expected ',' or ']'");
     if (seq || is(what, "did not find expected ',' or '}'")) {
         char open = seq ? '[' : '{', close = seq ? ']' : '}';
-        if (pm.line > cm.line)
+        if (pm.line == cm.line && have && key_colon(&l, col_byte(&l, pm.column)))
+            buf_adds(s->msg, "a colon followed by a space inside a value: put the value in "
+                             "quotes");
+        else if (pm.line > cm.line)
             buf_addf(s->msg, "this \"%c\" is never closed: add \"%c\" after the last %s", open,
                      close, seq ? "item" : "pair");
         else

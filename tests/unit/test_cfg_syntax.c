@@ -281,6 +281,11 @@ static const struct syntax_case syntax_cases[] = {
      "t.yml:1:4: YAML syntax error: did not find expected node content\n"
      "    1 | a: ]\n"
      "      |    ^\n"},
+    {"colon in a flow mapping", "a: {x: b: c}\n",
+     "t.yml:1:9: a colon followed by a space inside a value: put the value in quotes (YAML: did "
+     "not find expected ',' or '}')\n"
+     "    1 | a: {x: b: c}\n"
+     "      |         ^\n"},
 };
 
 static void test_translations(void **state)
