@@ -38,12 +38,9 @@ static bool browser_url(struct cfg_parser *p, yaml_node_t *v, const char *path, 
     struct browser_parse *bp = obj;
     if (!cfg_get_url(p, v, path, &bp->s.url))
         return false;
-    const char *why;
-    if (!cfg_http_url_ok(bp->s.url, &why)) {
-        /* The URL may hold credentials: the rule is named, never the value. */
-        cfg_err(p, v, path, "%s", why);
+    /* The URL may hold credentials: shown only when it holds none. */
+    if (!cfg_check_http_url(p, v, path, bp->s.url))
         return false;
-    }
     free(bp->target);
     bp->target = cfg_url_target(cfg_scalar(v));
     return true;

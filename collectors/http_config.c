@@ -503,13 +503,10 @@ static bool http_url(struct cfg_parser *p, yaml_node_t *v, const char *path, voi
     /* A flow's step may hold captures: the URL with sample values in
      * their place must be valid (what a value makes of it is the run's). */
     char *sample = p->capture_ref ? cfg_capture_sample(hp->s.url) : NULL;
-    const char *why;
-    bool ok = cfg_http_url_ok(sample ? sample : hp->s.url, &why);
+    bool ok = cfg_check_http_url(p, v, path, sample ? sample : hp->s.url);
     free(sample);
-    if (!ok) {
-        cfg_err(p, v, path, "%s", why);
+    if (!ok)
         return false;
-    }
     free(hp->target);
     hp->target = cfg_url_target(cfg_scalar(v));
     return true;
@@ -520,12 +517,8 @@ static bool http_proxy(struct cfg_parser *p, yaml_node_t *v, const char *path, v
     struct http_spec *s = obj;
     if (!cfg_get_url(p, v, path, &s->proxy_url))
         return false;
-    const char *why;
-    if (cfg_http_url_ok(s->proxy_url, &why))
-        return true;
-    /* The URL may hold credentials: the rule is named, never the value. */
-    cfg_err(p, v, path, "%s", why);
-    return false;
+    /* The URL may hold credentials: shown only when it holds none. */
+    return cfg_check_http_url(p, v, path, s->proxy_url);
 }
 
 static bool http_method(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)

@@ -10,7 +10,6 @@
 #include "cfg_compose.h"
 #include "cfg_modules_int.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,49 +82,6 @@ bool cfg_label_name_ok(const char *s)
             return false;
     }
     return true;
-}
-
-char *cfg_url_target(const char *raw)
-{
-    const char *sep = strstr(raw, "://");
-    if (!sep)
-        return xstrdup(raw);
-    const char *auth = sep + 3;
-    size_t alen = strcspn(auth, "/?#");
-    const char *at = memrchr(auth, '@', alen);
-    const char *host = at ? at + 1 : auth;
-    const char *rest = auth + alen;
-    size_t plen = strcspn(rest, "?#");
-    /* Never longer than raw: the cap cannot be hit. */
-    struct buf b;
-    buf_init(&b, strlen(raw) + 1);
-    buf_add(&b, raw, (size_t)(auth - raw));
-    buf_add(&b, host, (size_t)(rest - host));
-    buf_add(&b, rest, plen);
-    return buf_take(&b);
-}
-
-bool cfg_http_url_ok(const char *url, const char **why)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL;
-    bool ok = false;
-    *why = "url is not a valid absolute URL";
-    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
-        goto out;
-    *why = "url scheme must be http or https";
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-        goto out;
-    *why = "url has no host";
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
-        goto out;
-    ok = true;
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
 }
 
 /* ---- alert and retry policy (global and per check) ---- */

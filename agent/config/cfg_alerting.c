@@ -46,11 +46,9 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
         cfg_path_index(sub, path, i);
         yaml_node_t *it = cfg_seq_item(p, v, i);
         char *u = NULL;
-        const char *why;
         if (!it || !cfg_get_url(p, it, sub, &u))
             continue;
-        if (!cfg_http_url_ok(u, &why)) {
-            cfg_err(p, it, sub, "not an http(s) URL");
+        if (!cfg_check_http_url(p, it, sub, u)) {
             free(u);
             continue;
         }
@@ -88,6 +86,23 @@ static bool alertmanagers(struct cfg_parser *p, yaml_node_t *v, const char *path
     return true;
 }
 
+/* A link in every alert (runbook, generator): an absolute http(s) URL,
+ * which Alertmanager's and Grafana's pages can follow. */
+static bool link_url(struct cfg_parser *p, yaml_node_t *v, const char *path, char **out)
+{
+    return cfg_get_str(p, v, path, false, out) && cfg_check_http_url(p, v, path, *out);
+}
+
+static bool runbook_base_url(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    return link_url(p, v, path, &((struct alerting_spec *)obj)->runbook_base_url);
+}
+
+static bool generator_url(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
+{
+    return link_url(p, v, path, &((struct alerting_spec *)obj)->generator_url);
+}
+
 static bool external_labels(struct cfg_parser *p, yaml_node_t *v, const char *path, void *obj)
 {
     struct alerting_spec *a = obj;
@@ -113,12 +128,8 @@ static const struct cfg_field alerting_fields[] = {
      .unit = "evaluation_interval",
      .def_i = 10000},
     {.key = "external_labels", .kind = CFG_CUSTOM, .parse = external_labels},
-    {.key = "runbook_base_url",
-     .kind = CFG_STR,
-     .offset = offsetof(struct alerting_spec, runbook_base_url)},
-    {.key = "generator_url",
-     .kind = CFG_STR,
-     .offset = offsetof(struct alerting_spec, generator_url)},
+    {.key = "runbook_base_url", .kind = CFG_CUSTOM, .parse = runbook_base_url},
+    {.key = "generator_url", .kind = CFG_CUSTOM, .parse = generator_url},
     {.key = "slo_alerts",
      .kind = CFG_BOOL,
      .offset = offsetof(struct alerting_spec, slo_alerts),

@@ -1,5 +1,6 @@
 /* cfg_compose.c - libyaml events into a document, within caps (cfg_compose.h). */
 #include "cfg_compose.h"
+#include "cfg_syntax.h"
 
 #include <search.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@ struct frame {
 
 struct composer {
     const char *name;
+    const char *text; /* the parsed text, for syntax errors */
+    size_t len;
     yaml_document_t *doc;
     struct buf *errors;
     const atomic_bool *cancel;
@@ -193,15 +196,23 @@ static enum op_rc on_end(struct composer *c, const yaml_event_t *ev)
                   c->doc->nodes.start[f->id - 1].start_mark);
 }
 
+/* libyaml's error said as what the user did, with the line it is on. */
 static void syntax_error(struct composer *c, const yaml_parser_t *parser)
 {
     if (parser->error == YAML_MEMORY_ERROR) {
         buf_addf(c->errors, "%s: cannot parse (out of memory in YAML parser)\n", c->name);
         return;
     }
-    buf_addf(c->errors, "%s:%zu:%zu: YAML syntax error: %s\n", c->name,
-             parser->problem_mark.line + 1, parser->problem_mark.column + 1,
-             parser->problem ? parser->problem : "unknown");
+    struct cfg_syntax_problem p = {
+        .error = parser->error,
+        .problem = parser->problem,
+        .problem_mark = parser->problem_mark,
+        .problem_offset = parser->problem_offset,
+        .problem_value = parser->problem_value,
+        .context = parser->context,
+        .context_mark = parser->context_mark,
+    };
+    cfg_syntax_explain(c->errors, c->name, c->text, c->len, &p);
 }
 
 enum op_rc cfg_compose_capped(const char *text, size_t len, const char *name,
@@ -216,6 +227,8 @@ enum op_rc cfg_compose_capped(const char *text, size_t len, const char *name,
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     struct composer c = {
         .name = name,
+        .text = text,
+        .len = len,
         .doc = doc,
         .errors = errors,
         .cancel = cancel,

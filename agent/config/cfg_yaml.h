@@ -289,9 +289,22 @@ bool cfg_check_name(struct cfg_parser *p, const yaml_node_t *n, const char *path
  * fragment (caller frees). Working on the written text means a ${env:...}
  * in the path shows as the reference, never as the secret. */
 char *cfg_url_target(const char *raw);
-/* True for an absolute http(s) URL with a host; *why (static) says what is
- * wrong otherwise. The URL may hold credentials: never echo it. */
+/* The longest URL a message shows (cfg_http_url_explain). */
+#define CFG_URL_ECHO_MAX 200
+/* True for an absolute URL "http(s)://host..." that libcurl accepts;
+ * *why (static) names the rule it breaks otherwise, never the URL: for
+ * URLs that may hold credentials or captured values. */
 bool cfg_http_url_ok(const char *u, const char **why);
+/* The same rule; when u breaks it, false and what is wrong with its fix
+ * appended to why. u is shown (and its fix written out) only when echo is
+ * true and u has no userinfo, query or fragment, no control character and
+ * at most CFG_URL_ECHO_MAX bytes. */
+bool cfg_http_url_explain(const char *u, bool echo, struct buf *why);
+/* cfg_http_url_explain on url, the value of the scalar v (borrowed), and
+ * the error reported at path: url is shown only when v holds it as
+ * written (no reference, no capture in it). */
+bool cfg_check_http_url(struct cfg_parser *p, const yaml_node_t *v, const char *path,
+                        const char *url);
 
 /* ---- numbers ---- */
 

@@ -150,11 +150,15 @@ void log_lines(enum log_level level, const char *msg, const char *key, const cha
 {
     const char *p = text;
     while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        /* Lines that start with a space belong to the line before them
+         * (a syntax error's source line and caret): one record, one
+         * problem. */
+        size_t n = strcspn(p, "\n");
+        while (p[n] == '\n' && p[n + 1] == ' ')
+            n += 1 + strcspn(p + n + 1, "\n");
         char *line = xstrndup(p, n);
         log_kv(level, msg, key, line, (const char *)NULL);
         free(line);
-        p += n + (nl ? 1 : 0);
+        p += n + (p[n] == '\n');
     }
 }

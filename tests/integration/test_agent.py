@@ -183,7 +183,7 @@ def test_secrets_never_shown(agent_factory, target, tmp_path):
     assert a.value("outpost_check_up", check="basic") == 1
     # A failing reload whose config holds the secret in several places.
     a.write_config(config.replace("global:", "bogus: 1\nglobal:") +
-                   f"  - name: bad\n    url: 'ht!tp://{token}'\n"
+                   f"  - name: bad\n    url: 'ht!tp://u:{token}@x/'\n"
                    f"    headers: {{X-A: \"${{env:OUTPOST_TEST_TOKEN}}\\nB\"}}\n")
     st, _, reload_body = http("POST", a.base + "/-/reload")
     assert st == 500

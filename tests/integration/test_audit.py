@@ -117,10 +117,11 @@ def test_events_verify_and_tampering(agent_factory, target, tmp_path):
     assert ev[2]["fields"] == {"file": a.config_path,
                                "sha256": hashlib.sha256(cfg2.encode()).hexdigest(),
                                "checks": "2"}
-    # The first error line only (libyaml's message for the unclosed list).
+    # The first error line only: the message, without the shown line.
     assert ev[3]["fields"] == {
         "file": a.config_path,
-        "error": f"{a.config_path}:5:1: YAML syntax error: did not find expected node content"}
+        "error": f"{a.config_path}:4:6: this \"[\" is never closed: add \"]\" after the last "
+                 "item (YAML: did not find expected node content)"}
     raw = b"".join(lines)
     assert TOKEN.encode() not in raw and WRONG.encode() not in raw
 

@@ -7,7 +7,7 @@ import re
 import subprocess
 import textwrap
 
-from conftest import AGENT_BIN
+from conftest import AGENT_BIN, http
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLE = os.path.join(ROOT, "config", "example.yml")
@@ -214,3 +214,38 @@ def test_alertmanager_api_path(tmp_path):
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr == (f"{cfg}:4:7: alerting.alertmanagers[0]: ends in /api/v2/alerts, which "
                         "the agent appends itself: give the Alertmanager's base URL\n")
+
+
+# A key indented one space less than the others of its list item.
+SLIP = "checks:\n  - name: a\n   url: http://127.0.0.1:9/\n"
+
+
+def slip_error(path):
+    return (f"{path}:3:4: wrong indentation: \"url\" starts at column 4, but \"name\" above it "
+            "(line 2) starts at column 5 (YAML: did not find expected '-' indicator)\n"
+            "    3 |    url: http://127.0.0.1:9/\n"
+            "      |    ^\n")
+
+
+def test_yaml_syntax_error_shows_the_line(tmp_path):
+    cfg = tmp_path / "b.yml"
+    cfg.write_text(SLIP)
+    r = check(cfg)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == slip_error(cfg)
+
+
+def test_yaml_syntax_error_in_reload_and_log(agent_factory):
+    a = agent_factory("checks:\n  - name: a\n    url: http://127.0.0.1:9/\n",
+                      extra_args=["--web.enable-lifecycle"])
+    a.write_config(SLIP)
+    st, _, body = http("POST", a.base + "/-/reload")
+    assert (st, body.decode()) == (500, slip_error(a.config_path))
+    # One record for the one problem: the shown line and the caret ride
+    # along in its err value.
+    want = ('level=error msg="reload failed, keeping the running configuration" err="'
+            + slip_error(a.config_path).rstrip("\n").replace('"', '\\"').replace("\n", "\\n")
+            + '"\n')
+    records = [line.split(" ", 1)[1] + "\n" for line in a.logs().splitlines()
+               if "reload failed" in line]
+    assert records == [want]

@@ -124,8 +124,9 @@ static void test_errors(void **state)
 {
     (void)state;
     expect_errors(HEAD "    timeout: 2s\n", "b.yml:4:5: checks[0]: missing key \"url\"\n");
-    expect_errors(HEAD "    url: ftp://x/\n",
-                  "b.yml:6:10: checks[0].url: url scheme must be http or https\n");
+    expect_errors(
+        HEAD "    url: ftp://x/\n",
+        "b.yml:6:10: checks[0].url: the URL's scheme must be http or https, not \"ftp\"\n");
     expect_errors(HEAD "    urll: http://x/\n",
                   "b.yml:6:5: checks[0]: unknown key \"urll\" (did you mean \"url\"?)\n"
                   "b.yml:4:5: checks[0]: missing key \"url\"\n");

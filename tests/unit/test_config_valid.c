@@ -154,9 +154,10 @@ static const struct err_case skip_errors[] = {
     {"empty file name", BASE "    headers: {X-A: \"${file:}\"}\n",
      "t.yml:4:20: checks[0].headers.X-A: unknown reference (use ${env:NAME} or ${file:PATH})\n"},
     {"host and port from references", "checks:\n  - name: a\n    url: http://${env:H}:${env:P}/\n",
-     "t.yml:3:10: checks[0].url: url is not a valid absolute URL\n"},
+     "t.yml:3:10: checks[0].url: the URL is not valid: Port number was not a decimal number "
+     "between 0 and 65535\n"},
     {"scheme is still checked", "checks:\n  - name: a\n    url: ftp://${env:H}/\n",
-     "t.yml:3:10: checks[0].url: url scheme must be http or https\n"},
+     "t.yml:3:10: checks[0].url: the URL's scheme must be http or https\n"},
     {"the same Alertmanager reference twice",
      BASE "alerting:\n  alertmanagers: [\"${env:AM}\", \"${env:AM}/\"]\n",
      "t.yml:5:32: alerting.alertmanagers[1]: this Alertmanager is listed twice\n"},

@@ -246,18 +246,23 @@ static void test_levels(void **state)
     assert_int_equal(log_parse_format("", &f), OP_ERR_INVALID);
 }
 
-/* One record per line of text, empty lines included; nothing after a
- * final newline, nothing for empty text. */
+/* One record per line of text, empty lines included, with the lines that
+ * start with a space; nothing after a final newline, nothing for empty
+ * text. */
 static void test_log_lines(void **state)
 {
     (void)state;
     log_lines(LOG_LVL_ERROR, "config error", "err", "a.yml:1:1: bad\n\nsecond one\n");
     log_lines(LOG_LVL_ERROR, "config error", "err", "last");
     log_lines(LOG_LVL_ERROR, "config error", "err", "");
+    /* Lines that start with a space go with the one before them. */
+    log_lines(LOG_LVL_ERROR, "config error", "err", "b.yml:1:1: x\n  1 | a\n    | ^\nc.yml: y\n");
     expect_lines("ts=TS level=error msg=\"config error\" err=\"a.yml:1:1: bad\"\n"
                  "ts=TS level=error msg=\"config error\" err=\"\"\n"
                  "ts=TS level=error msg=\"config error\" err=\"second one\"\n"
-                 "ts=TS level=error msg=\"config error\" err=last\n",
+                 "ts=TS level=error msg=\"config error\" err=last\n"
+                 "ts=TS level=error msg=\"config error\" err=\"b.yml:1:1: x\\n  1 | a\\n    | ^\"\n"
+                 "ts=TS level=error msg=\"config error\" err=\"c.yml: y\"\n",
                  false);
 }
 

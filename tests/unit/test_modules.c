@@ -450,7 +450,10 @@ static void test_duplicates(void **state)
     assert_errors(NO_CHECKS, "modules: [a]\n",
                   "blackbox.yml:1:10: modules: expected a mapping, got a list\n");
     assert_errors(NO_CHECKS, "modules:\n  a: {prober: http\n",
-                  "blackbox.yml:3:1: YAML syntax error: did not find expected ',' or '}'\n");
+                  "blackbox.yml:2:6: this \"{\" is never closed: add \"}\" after the last pair "
+                  "(YAML: did not find expected ',' or '}')\n"
+                  "    2 |   a: {prober: http\n"
+                  "      |      ^\n");
     struct buf err;
     buf_init(&err, 4096);
     struct cfg *c = NULL;

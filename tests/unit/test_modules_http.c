@@ -223,9 +223,11 @@ static void test_http_every_option(void **state)
     assert_string_equal(h->headers[1].name, "Authorization");
     assert_string_equal(h->headers[1].value, "Token x${y");
     cfg_check_spec_free(cs);
-    assert_target_error(c, "http_bearer_file", "http://", "url: url is not a valid absolute URL");
+    assert_target_error(c, "http_bearer_file", "http://",
+                        "url: \"http://\" has no host: write http://HOST");
     /* "ftp://x/" becomes http://ftp://x/, host "ftp", as in blackbox. */
-    assert_target_error(c, "http_bearer_file", "a b", "url: url is not a valid absolute URL");
+    assert_target_error(c, "http_bearer_file", "a b",
+                        "url: \"http://a b\" is not a valid URL: Bad hostname");
     assert_target_error(c, "http_bearer_file", "a\nb",
                         "target: must not contain control characters");
     assert_target_error(c, "http_bearer_file", "", "target: must be 1 to 4096 bytes");

@@ -172,7 +172,10 @@ static void test_rejections(void **state)
         {"basic_auth_user: {}\n",
          "web.yml:1:1: unknown key \"basic_auth_user\" (did you mean \"basic_auth_users\"?)\n"},
         {"- a\n", "web.yml:1:1: expected a mapping, got a list\n"},
-        {"a: [\n", "web.yml:2:1: YAML syntax error: did not find expected node content\n"},
+        {"a: [\n", "web.yml:1:4: this \"[\" is never closed: add \"]\" after the last item (YAML: "
+                   "did not find expected node content)\n"
+                   "    1 | a: [\n"
+                   "      |    ^\n"},
         {TLS_OK "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n",
          "web.yml:4:18: tls_server_config.cipher_suites: an exporter-toolkit setting outpost "
          "does not support (GnuTLS chooses the cipher suites)\n"},
