@@ -221,8 +221,7 @@ static bool browser_key(struct cfg_parser *p, const char *key, struct yaml_node_
 /* The executable global.browser names, or the one the default search
  * finds: looked for once per load (by the first browser check), reported
  * once, at that check. */
-static void find_browser(struct cfg_parser *p, const struct yaml_node_s *n, const char *path,
-                         const struct check_spec *c)
+static void find_browser(struct cfg_parser *p, const struct yaml_node_s *n, const char *path)
 {
     if (p->browser_looked)
         return;
@@ -233,16 +232,16 @@ static void find_browser(struct cfg_parser *p, const struct yaml_node_s *n, cons
      * runs it (CI): Chromium is that machine's business. */
     if (p->browser_path || p->opts.skip_secrets)
         return;
-    /* The check's name with its path, as people search the file for it. */
-    char where[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
-    snprintf(where, sizeof(where), "%s \"%s\"", path, cfg_quote(c->name ? c->name : "", q));
+    /* The path names the check (checks[i] "NAME"), as people search the
+     * file for it. */
+    char q[CFG_MAX_QUOTED + 4];
     if (p->browser.executable)
-        cfg_err(p, n, where,
+        cfg_err(p, n, path,
                 "type browser needs Chromium: global.browser.executable \"%s\" is not an "
                 "executable file (apt-get install chromium)",
                 cfg_quote(p->browser.executable, q));
     else
-        cfg_err(p, n, where,
+        cfg_err(p, n, path,
                 "type browser needs Chromium: apt-get install chromium (or set "
                 "global.browser.executable)");
 }
@@ -271,7 +270,7 @@ static void browser_finish(struct cfg_parser *p, const struct yaml_node_s *n, co
         (void)buf_addf(&b, "%s: %s", s->headers[i].name, s->headers[i].value);
         s->header_lines[i] = buf_take(&b);
     }
-    find_browser(p, n, path, c);
+    find_browser(p, n, path);
     free(s->executable);
     s->executable = p->browser_path ? xstrdup(p->browser_path) : NULL;
     s->max_concurrent = p->browser.max_concurrent;

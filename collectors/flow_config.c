@@ -74,19 +74,6 @@ static long find_def(const struct flow_parse *fp, const char *name)
     return -1;
 }
 
-static yaml_node_t *map_get(struct cfg_parser *p, const yaml_node_t *map, const char *key)
-{
-    if (map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
-         pr++) {
-        yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
-        if (k && k->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(k), key) == 0)
-            return yaml_document_get_node(p->doc, pr->value);
-    }
-    return NULL;
-}
-
 /* First pass: which step takes which capture, from well-formed entries
  * only (the second pass reports the rest). The first step naming a
  * capture owns it; a second is reported as a duplicate. */
@@ -94,10 +81,10 @@ static void collect_defs(struct cfg_parser *p, const yaml_node_t *steps, struct 
 {
     for (size_t i = 0; i < cfg_seq_len(steps); i++) {
         yaml_node_t *it = yaml_document_get_node(p->doc, steps->data.sequence.items.start[i]);
-        yaml_node_t *name = it ? map_get(p, it, "name") : NULL;
+        yaml_node_t *name = it ? cfg_map_value(p, it, "name") : NULL;
         if (name && name->type == YAML_SCALAR_NODE)
             fp->names[i] = cfg_scalar(name);
-        yaml_node_t *caps = it ? map_get(p, it, "capture") : NULL;
+        yaml_node_t *caps = it ? cfg_map_value(p, it, "capture") : NULL;
         if (!caps || caps->type != YAML_MAPPING_NODE)
             continue;
         for (yaml_node_pair_t *pr = caps->data.mapping.pairs.start;
@@ -122,9 +109,12 @@ struct ref_ctx {
     size_t step;
 };
 
-static const char *step_name_at(const struct flow_parse *fp, size_t i)
+/* Step i as paths call it (steps[i] "NAME"), for messages about another
+ * step. Returns out (CFG_PATH_CAP bytes). */
+static const char *step_label(const struct flow_parse *fp, size_t i, char *out)
 {
-    return i < FLOW_MAX_STEPS && fp->names[i] ? fp->names[i] : "";
+    cfg_path_named(out, "steps", i, i < FLOW_MAX_STEPS ? fp->names[i] : NULL);
+    return out;
 }
 
 /* cfg_parser.capture_ref: NAME must be taken by an earlier step. */
@@ -155,11 +145,11 @@ static int capture_ref(struct cfg_parser *p, const yaml_node_t *n, const char *p
         return -1;
     }
     if (by > x->step) {
-        char q2[CFG_MAX_QUOTED + 4];
+        char other[CFG_PATH_CAP];
         cfg_err(p, n, path,
-                "capture \"%s\" is taken by a later step (steps[%zu], \"%s\"): a step can use "
-                "only what earlier steps captured",
-                cfg_quote(name, q), by, cfg_quote(step_name_at(x->fp, by), q2));
+                "capture \"%s\" is taken by a later step (%s): a step can use only what earlier "
+                "steps captured",
+                cfg_quote(name, q), step_label(x->fp, by, other));
         return -1;
     }
     x->fp->s.steps[x->step].needs |= (uint64_t)1 << k;
@@ -244,7 +234,7 @@ static bool capture_key(struct cfg_parser *p, const char *key, yaml_node_t *v, c
 {
     struct step_ctx *x = arg;
     struct flow_step *st = &x->fp->s.steps[x->step];
-    char q[CFG_MAX_QUOTED + 4], q2[CFG_MAX_QUOTED + 4];
+    char q[CFG_MAX_QUOTED + 4];
     if (!capture_name_ok(key)) {
         cfg_err(p, v, path,
                 "\"%s\" is not a capture name (1 to %d letters, digits and _, not starting with "
@@ -259,9 +249,9 @@ static bool capture_key(struct cfg_parser *p, const char *key, yaml_node_t *v, c
         return true;
     }
     if (x->fp->defs[k].step != x->step) {
-        cfg_err(p, v, path, "capture \"%s\" is already taken by steps[%zu] (\"%s\")",
-                cfg_quote(key, q), x->fp->defs[k].step,
-                cfg_quote(step_name_at(x->fp, x->fp->defs[k].step), q2));
+        char other[CFG_PATH_CAP];
+        cfg_err(p, v, path, "capture \"%s\" is already taken by %s", cfg_quote(key, q),
+                step_label(x->fp, x->fp->defs[k].step, other));
         return true;
     }
     if (!cfg_want_mapping(p, v, path))
@@ -400,9 +390,10 @@ static bool flow_steps(struct cfg_parser *p, yaml_node_t *v, const char *path,
     fp->sp = xcalloc(n, sizeof(*fp->sp));
     fp->s.n_steps = n;
     for (size_t i = 0; i < n && !cfg_cancelled(p); i++) {
+        /* A step is a named entry: its messages say which by name too. */
         char sub[CFG_PATH_CAP];
-        cfg_path_index(sub, path, i);
         yaml_node_t *it = cfg_seq_item(p, v, i);
+        cfg_path_entry(p, sub, path, i, it);
         if (it && cfg_want_mapping(p, it, sub))
             parse_step(p, it, sub, fp, i);
         else
@@ -506,10 +497,13 @@ static void flow_finish(struct cfg_parser *p, const struct yaml_node_s *n, const
         struct step_parse *sp = &fp->sp[i];
         if (!st->http.spec)
             continue;
-        if (sp->timeout_ms > c->timeout_ms)
+        if (sp->timeout_ms > c->timeout_ms) {
+            char st_t[CFG_MAX_QUOTED + 4], fl_t[CFG_MAX_QUOTED + 4];
             cfg_err(p, sp->timeout_node, sp->path,
-                    "a step's timeout (%lldms) must not be longer than the flow's (%lldms)",
-                    (long long)sp->timeout_ms, (long long)c->timeout_ms);
+                    "a step's timeout (%s) must not be longer than the flow's (%s)",
+                    cfg_duration_text(sp->timeout_node, sp->timeout_ms, st_t),
+                    cfg_timeout_text(p, n, c->timeout_ms, fl_t));
+        }
         st->http.timeout_ms = sp->timeout_ms ? sp->timeout_ms : c->timeout_ms;
         st->http.interval_ms = c->interval_ms;
         if (!sp->has_reuse)

@@ -113,11 +113,16 @@ static void icmp_finish(struct cfg_parser *p, const struct yaml_node_s *n, const
     }
     /* Every request must go out before the run's time is up, or the last
      * ones would count as lost however healthy the target. */
-    if ((s->packets - 1) * s->packet_interval_ms >= c->timeout_ms)
-        cfg_err(p, n, path,
-                "%lld packets every %lldms take longer than timeout (%lldms): the last ones "
-                "could never be answered",
-                (long long)s->packets, (long long)s->packet_interval_ms, (long long)c->timeout_ms);
+    if ((s->packets - 1) * s->packet_interval_ms >= c->timeout_ms) {
+        char it[CFG_MAX_QUOTED + 4], tt[CFG_MAX_QUOTED + 4];
+        cfg_err(
+            p, n, path,
+            "%lld packets every %s take longer than timeout (%s): the last ones could never be "
+            "answered",
+            (long long)s->packets,
+            cfg_duration_text(cfg_map_value(p, n, "packet_interval"), s->packet_interval_ms, it),
+            cfg_timeout_text(p, n, c->timeout_ms, tt));
+    }
     free(c->target);
     c->target = xstrdup(s->host);
 }

@@ -70,6 +70,39 @@ enum op_rc cfg_parse_duration(const char *s, int64_t *ms)
     return OP_OK;
 }
 
+const char *cfg_format_duration(int64_t ms, char *out, size_t cap)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+        bool exact; /* only when it divides the value: "90d" reads better than "12w6d" */
+    } units[] = {
+        {"y", 31536000000, true}, {"w", 604800000, true}, {"d", 86400000, false},
+        {"h", 3600000, false},    {"m", 60000, false},    {"s", 1000, false},
+        {"ms", 1, false},
+    };
+    size_t len = 0;
+    out[0] = '\0';
+    if (ms == 0) {
+        snprintf(out, cap, "0s");
+        return out;
+    }
+    /* Never from a parsed duration (those are above 0), but a negative
+     * value still reads as one: its magnitude, without overflowing. */
+    uint64_t left = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    if (ms < 0)
+        len += (size_t)snprintf(out, cap, "-");
+    for (size_t u = 0; u < ARRAY_SIZE(units) && len < cap; u++) {
+        uint64_t per = (uint64_t)units[u].ms, v = left / per;
+        if (!v || (units[u].exact && left % per))
+            continue;
+        len +=
+            (size_t)snprintf(out + len, cap - len, "%llu%s", (unsigned long long)v, units[u].unit);
+        left -= v * per;
+    }
+    return out;
+}
+
 /* ---- helpers shared by sections ---- */
 
 bool cfg_label_name_ok(const char *s)
@@ -239,10 +272,17 @@ void cfg_parse_global(struct cfg_parser *p, const yaml_node_t *n)
     cfg_fields_default(browser_fields, &p->browser);
     if (!n || cfg_is_null(n) || !cfg_want_mapping(p, n, "global"))
         return;
-    cfg_seen seen = cfg_walk_fields(p, n, "global", global_fields, p, NULL, NULL, NULL);
+    const yaml_node_t *nodes[ARRAY_SIZE(global_fields)] = {0};
+    cfg_seen seen = cfg_walk_fields(p, n, "global", global_fields, p, NULL, NULL, nodes);
     p->timeout_set = seen & CFG_SEEN(cfg_field_index(global_fields, "timeout"));
+    p->interval_node = nodes[cfg_field_index(global_fields, "interval")];
+    p->timeout_node = nodes[cfg_field_index(global_fields, "timeout")];
+    p->retry_delay_node = cfg_map_value(p, nodes[cfg_field_index(global_fields, "retry")], "delay");
+    char t[CFG_MAX_QUOTED + 4], i[CFG_MAX_QUOTED + 4];
     if (p->timeout_set && p->timeout_ms > p->interval_ms)
-        cfg_err(p, n, "global", "timeout must not be longer than interval");
+        cfg_err(p, n, "global", "timeout (%s) must not be longer than interval (%s)",
+                cfg_duration_text(p->timeout_node, p->timeout_ms, t),
+                cfg_duration_text(p->interval_node, p->interval_ms, i));
 }
 
 /* ---- checks ---- */
@@ -354,6 +394,10 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
     }
     if (!cs->group)
         cs->group = xstrdup("");
+    /* Where the interval was written: the entry, else `global:` (an arm's
+     * comes from its canary and is printed in Prometheus' form). */
+    const yaml_node_t *iv_node = nodes[iv] ? nodes[iv] : arm ? NULL : p->interval_node;
+    char tot[CFG_MAX_QUOTED + 4], ivt[CFG_MAX_QUOTED + 4];
     if (!cs->interval_ms)
         cs->interval_ms = p->interval_ms;
     if (!cs->timeout_ms) {
@@ -362,29 +406,37 @@ bool cfg_parse_check(struct cfg_parser *p, const yaml_node_t *n, const char *pat
         /* An arm takes its interval from the canary, so there the global
          * timeout only caps, never conflicts. */
         if (p->timeout_set && p->timeout_ms > cs->interval_ms && !arm)
-            cfg_err(p, n, path, "global timeout %lldms is longer than this check's interval",
-                    (long long)p->timeout_ms);
+            cfg_err(p, n, path, "global timeout (%s) is longer than this check's interval (%s)",
+                    cfg_duration_text(p->timeout_node, p->timeout_ms, tot),
+                    cfg_duration_text(iv_node, cs->interval_ms, ivt));
     }
     /* Rules across keys point at the value that breaks them, or at the
-     * entry when that value came from `global:`. */
+     * entry when that value came from `global:`. Values are echoed as
+     * written wherever they were written. */
+    char bound[CFG_DURATION_TEXT];
     if (cs->interval_ms < CFG_MIN_INTERVAL_MS)
-        cfg_err(p, nodes[iv] ? nodes[iv] : n, path, "interval must be at least %dms",
-                CFG_MIN_INTERVAL_MS);
+        cfg_err(p, nodes[iv] ? nodes[iv] : n, path, "interval must be at least %s",
+                cfg_format_duration(CFG_MIN_INTERVAL_MS, bound, sizeof(bound)));
     if (cs->timeout_ms > cs->interval_ms)
         cfg_err(p, nodes[to] ? nodes[to] : n, path,
-                "timeout (%lldms) must not be longer than interval (%lldms)",
-                (long long)cs->timeout_ms, (long long)cs->interval_ms);
+                "timeout (%s) must not be longer than interval (%s)",
+                cfg_timeout_text(p, n, cs->timeout_ms, tot),
+                cfg_duration_text(iv_node, cs->interval_ms, ivt));
     /* Retries happen inside the run: all attempts must end before the
      * check is due again, or the next run would be skipped. */
     const struct check_policy *pol = &cs->policy;
     if (pol->retry_attempts && (int64_t)(pol->retry_attempts + 1) * cs->timeout_ms +
                                        (int64_t)pol->retry_attempts * pol->retry_delay_ms >
-                                   cs->interval_ms)
+                                   cs->interval_ms) {
+        const yaml_node_t *delay = cfg_map_value(p, cfg_map_value(p, n, "retry"), "delay");
+        char dt[CFG_MAX_QUOTED + 4];
         cfg_err(p, n, path,
-                "retry: %u attempts of up to %lldms plus %lldms between them do not fit in the "
-                "interval (%lldms)",
-                pol->retry_attempts + 1, (long long)cs->timeout_ms, (long long)pol->retry_delay_ms,
-                (long long)cs->interval_ms);
+                "retry: %u attempts of up to %s plus %s between them do not fit in the "
+                "interval (%s)",
+                pol->retry_attempts + 1, cfg_timeout_text(p, n, cs->timeout_ms, tot),
+                cfg_duration_text(delay ? delay : p->retry_delay_node, pol->retry_delay_ms, dt),
+                cfg_duration_text(iv_node, cs->interval_ms, ivt));
+    }
     if (!cs->buckets) {
         cs->n_buckets = p->n_buckets;
         cs->buckets = xcalloc(cs->n_buckets, sizeof(double));

@@ -187,7 +187,8 @@ static void canaries_alloc(size_t n, void *arg)
 /* Samples each arm keeps: the window at the faster arm's interval, plus
  * slack; more than the cap is refused, never silently cut. */
 static void size_ring(struct cfg_parser *p, const struct cfg *c, const yaml_node_t *it,
-                      const char *path, struct canary_spec *k)
+                      const char *path, struct canary_spec *k, const yaml_node_t *window_node,
+                      const yaml_node_t *interval_node)
 {
     int64_t fastest = k->interval_ms;
     for (int a = 0; a < 2; a++) {
@@ -197,10 +198,14 @@ static void size_ring(struct cfg_parser *p, const struct cfg *c, const yaml_node
     }
     int64_t ring = k->window_ms / fastest + CFG_CANARY_SLACK;
     if (ring > CFG_MAX_CANARY_SAMPLES) {
+        /* The fastest interval may be a named arm's: cfg_duration_text
+         * then prints it in Prometheus' form. */
+        char w[CFG_MAX_QUOTED + 4], iv[CFG_MAX_QUOTED + 4];
         cfg_err(p, it, path,
-                "window %lldms at an interval of %lldms keeps %lld samples per arm, more than %d: "
+                "window %s at an interval of %s keeps %lld samples per arm, more than %d: "
                 "shorten the window or lengthen the interval",
-                (long long)k->window_ms, (long long)fastest, (long long)ring,
+                cfg_duration_text(window_node, k->window_ms, w),
+                cfg_duration_text(interval_node, fastest, iv), (long long)ring,
                 CFG_MAX_CANARY_SAMPLES);
         return;
     }
@@ -230,11 +235,15 @@ static void canary_entry(struct cfg_parser *p, yaml_node_t *it, const char *path
                 "a canary's name may not begin with \"" CANARY_RESERVED_PREFIX
                 "\": /gates/flagger/slo/... and /gates/argo/slo/... are the SLOs' gates");
     size_t iv = cfg_field_index(canary_fields, "interval");
+    size_t wn = cfg_field_index(canary_fields, "window");
+    char bound[CFG_DURATION_TEXT], wt[CFG_MAX_QUOTED + 4], ivt[CFG_MAX_QUOTED + 4];
     if (k->interval_ms < CFG_MIN_INTERVAL_MS)
-        cfg_err(p, nodes[iv] ? nodes[iv] : it, path, "interval must be at least %dms",
-                CFG_MIN_INTERVAL_MS);
+        cfg_err(p, nodes[iv] ? nodes[iv] : it, path, "interval must be at least %s",
+                cfg_format_duration(CFG_MIN_INTERVAL_MS, bound, sizeof(bound)));
     if (k->window_ms < k->interval_ms)
-        cfg_err(p, it, path, "window must not be shorter than interval");
+        cfg_err(p, it, path, "window (%s) must not be shorter than interval (%s)",
+                cfg_duration_text(nodes[wn], k->window_ms, wt),
+                cfg_duration_text(nodes[iv], k->interval_ms, ivt));
     bool arms_ok = true;
     for (int arm = 0; arm < 2; arm++) {
         char apath[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
@@ -263,7 +272,7 @@ static void canary_entry(struct cfg_parser *p, yaml_node_t *it, const char *path
     }
     if (!arms_ok || p->n_errors != before)
         return;
-    size_ring(p, c, it, path, k);
+    size_ring(p, c, it, path, k, nodes[wn], nodes[iv]);
     uint64_t h = HASH_INIT;
     for (int arm = 0; arm < 2; arm++) {
         const struct check_spec *cs = &c->checks[k->arm_check[arm]];
@@ -297,18 +306,6 @@ void cfg_parse_canaries(struct cfg_parser *p, const yaml_node_t *n, struct cfg *
     (void)cfg_named_list(p, n, &list, c, &c->canary_names);
 }
 
-/* The value node of key in mapping m, or NULL. */
-static const yaml_node_t *map_value(struct cfg_parser *p, const yaml_node_t *m, const char *key)
-{
-    for (const yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
-         pr++) {
-        const yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
-        if (kn && kn->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(kn), key) == 0)
-            return yaml_document_get_node(p->doc, pr->value);
-    }
-    return NULL;
-}
-
 void cfg_canaries_resolve_slos(struct cfg_parser *p, const yaml_node_t *n, struct cfg *c)
 {
     for (size_t i = 0; i < c->n_canaries; i++) {
@@ -317,9 +314,10 @@ void cfg_canaries_resolve_slos(struct cfg_parser *p, const yaml_node_t *n, struc
             continue;
         /* Read without errors: item i is canary i's mapping, and its
          * gate_slos a list of as many scalars as names. */
-        const yaml_node_t *list = map_value(p, cfg_seq_item(p, n, i), "gate_slos");
+        const yaml_node_t *item = cfg_seq_item(p, n, i);
+        const yaml_node_t *list = cfg_map_value(p, item, "gate_slos");
         char path[CFG_PATH_CAP], key[CFG_PATH_CAP], sub[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
-        cfg_path_index(path, "canaries", i);
+        cfg_path_entry(p, path, "canaries", i, item);
         cfg_path_key(key, path, "gate_slos");
         k->gate_slo_idx = xcalloc(k->n_gate_slos, sizeof(size_t));
         for (size_t j = 0; j < k->n_gate_slos; j++) {

@@ -136,11 +136,13 @@ static void slo_rule(struct cfg_parser *p, const yaml_node_t *slos, const struct
                      cs[s->check_idx[k]]);
         if (s->n_checks > SHARD_MSG_CHECKS)
             buf_addf(&m, " and %zu more", s->n_checks - SHARD_MSG_CHECKS);
-        cfg_path_index(path, "slos", i);
-        cfg_err(p, slos ? cfg_seq_item(p, slos, i) : NULL, path,
-                "SLO \"%s\" counts checks on different shards of %u: %s; an SLO's checks must "
-                "share a shard (rename checks or split the SLO)",
-                cfg_quote(s->name, q), n, buf_str_or(&m, "(list too long)"));
+        /* The path names the SLO (slos[i] "NAME"). */
+        const yaml_node_t *it = slos ? cfg_seq_item(p, slos, i) : NULL;
+        cfg_path_entry(p, path, "slos", i, it);
+        cfg_err(p, it, path,
+                "counts checks on different shards of %u: %s; an SLO's checks must share a shard "
+                "(rename checks or split the SLO)",
+                n, buf_str_or(&m, "(list too long)"));
         buf_free(&m);
     }
 }
@@ -154,25 +156,25 @@ static void canary_rule(struct cfg_parser *p, const yaml_node_t *canaries, const
         const struct canary_spec *k = &c->canaries[i];
         unsigned mine = cfg_shard_of(k->name, n);
         const yaml_node_t *it = canaries ? cfg_seq_item(p, canaries, i) : NULL;
-        char path[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4], q2[CFG_MAX_QUOTED + 4];
-        cfg_path_index(path, "canaries", i);
+        /* The path names the canary (canaries[i] "NAME"). */
+        char path[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
+        cfg_path_entry(p, path, "canaries", i, it);
         for (int a = 0; a < 2; a++) {
             if (k->inline_arms[a] || cs[k->arm_check[a]] == mine)
                 continue;
             cfg_err(p, it, path,
-                    "canary \"%s\" is on shard %u of %u but its %s_check \"%s\" is on shard %u; "
+                    "the canary is on shard %u of %u but its %s_check \"%s\" is on shard %u; "
                     "a canary and the checks it names must share a shard",
-                    cfg_quote(k->name, q), mine, n, arm[a],
-                    cfg_quote(c->checks[k->arm_check[a]].name, q2), cs[k->arm_check[a]]);
+                    mine, n, arm[a], cfg_quote(c->checks[k->arm_check[a]].name, q),
+                    cs[k->arm_check[a]]);
         }
         for (size_t j = 0; j < k->n_gate_slos; j++) {
             if (slo_shard[k->gate_slo_idx[j]] == mine)
                 continue;
             cfg_err(p, it, path,
-                    "canary \"%s\" is on shard %u of %u but its gate SLO \"%s\" is on shard %u; "
+                    "the canary is on shard %u of %u but its gate SLO \"%s\" is on shard %u; "
                     "a canary's gate_slos must share its shard",
-                    cfg_quote(k->name, q), mine, n, cfg_quote(k->gate_slos[j], q2),
-                    slo_shard[k->gate_slo_idx[j]]);
+                    mine, n, cfg_quote(k->gate_slos[j], q), slo_shard[k->gate_slo_idx[j]]);
         }
     }
 }

@@ -262,8 +262,13 @@ static void slo_entry(struct cfg_parser *p, yaml_node_t *it, const char *path, s
         s->period_label = xstrdup("month");
     }
     if (s->has_policy && s->policy_over_ms && !s->calendar_month &&
-        s->policy_over_ms > s->period_ms)
-        cfg_err(p, it, path, "policy.over is longer than the period");
+        s->policy_over_ms > s->period_ms) {
+        const yaml_node_t *pol = nodes[cfg_field_index(slo_fields, "policy")];
+        char ot[CFG_MAX_QUOTED + 4], pt[CFG_MAX_QUOTED + 4];
+        cfg_err(p, it, path, "policy.over (%s) is longer than the period (%s)",
+                cfg_duration_text(cfg_map_value(p, pol, "over"), s->policy_over_ms, ot),
+                cfg_duration_text(nodes[cfg_field_index(slo_fields, "period")], s->period_ms, pt));
+    }
     if (!w.has_sli || !s->n_checks) {
         cfg_err(p, it, path, "sli needs a non-empty \"checks\" list");
         return;

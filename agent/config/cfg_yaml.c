@@ -41,6 +41,21 @@ void cfg_err(struct cfg_parser *p, const yaml_node_t *n, const char *path, const
         buf_addf(p->errors, "%s: too many errors, stopping the list here\n", p->file);
 }
 
+const char *cfg_duration_text(const yaml_node_t *n, int64_t ms, char *out)
+{
+    int64_t v;
+    if (n && n->type == YAML_SCALAR_NODE && cfg_parse_duration(cfg_scalar(n), &v) == OP_OK &&
+        v == ms)
+        return cfg_quote(cfg_scalar(n), out);
+    return cfg_format_duration(ms, out, CFG_MAX_QUOTED + 4);
+}
+
+const char *cfg_timeout_text(struct cfg_parser *p, const yaml_node_t *n, int64_t ms, char *out)
+{
+    const yaml_node_t *t = cfg_map_value(p, n, "timeout");
+    return cfg_duration_text(t ? t : p->timeout_node, ms, out);
+}
+
 const char *cfg_quote(const char *s, char *out)
 {
     size_t n = strnlen(s, CFG_MAX_QUOTED + 1);
@@ -126,16 +141,95 @@ yaml_node_t *cfg_seq_item(struct cfg_parser *p, const yaml_node_t *n, size_t i)
     return yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
 }
 
+yaml_node_t *cfg_map_value(struct cfg_parser *p, const yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
+        if (k && k->type == YAML_SCALAR_NODE && strcmp(cfg_scalar(k), key) == 0)
+            return yaml_document_get_node(p->doc, pr->value);
+    }
+    return NULL;
+}
+
+/* A path from a format into out (CFG_PATH_CAP bytes). One that does not
+ * fit is cut at a character boundary and ends in "...": a label that
+ * shows it is shortened, and still valid UTF-8. */
+static void path_fmt(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void path_fmt(char *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, CFG_PATH_CAP, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        out[0] = '\0';
+        return;
+    }
+    if (n < CFG_PATH_CAP)
+        return;
+    size_t cut = CFG_PATH_CAP - 4;
+    while (cut > 0 && ((unsigned char)out[cut] & 0xC0) == 0x80)
+        cut--;
+    memcpy(out + cut, "...", 4);
+}
+
 void cfg_path_key(char *out, const char *parent, const char *key)
 {
-    if (snprintf(out, CFG_PATH_CAP, "%s%s%s", parent, *parent ? "." : "", key) >= CFG_PATH_CAP)
-        out[CFG_PATH_CAP - 1] = '\0';
+    path_fmt(out, "%s%s%s", parent, *parent ? "." : "", key);
 }
 
 void cfg_path_index(char *out, const char *parent, size_t i)
 {
-    if (snprintf(out, CFG_PATH_CAP, "%s[%zu]", parent, i) >= CFG_PATH_CAP)
-        out[CFG_PATH_CAP - 1] = '\0';
+    path_fmt(out, "%s[%zu]", parent, i);
+}
+
+/* Bytes an entry's name takes in a path at most: cfg_quote's text with
+ * every byte escaped as \xHH. */
+#define NAME_SEGMENT_CAP (4 * (CFG_MAX_QUOTED + 3) + 1)
+
+/* name shortened (cfg_quote) and escaped for a double-quoted segment. */
+static void name_segment(const char *name, char *out)
+{
+    char q[CFG_MAX_QUOTED + 4];
+    size_t o = 0;
+    for (const unsigned char *s = (const unsigned char *)cfg_quote(name, q); *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)*s;
+        } else if (*s < 0x20 || *s == 0x7f) {
+            /* A valid name has none, but an invalid one is still shown
+             * on one line, byte for byte recognisable. */
+            static const char hex[] = "0123456789abcdef";
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[*s >> 4];
+            out[o++] = hex[*s & 15];
+        } else {
+            out[o++] = (char)*s;
+        }
+    }
+    out[o] = '\0';
+}
+
+void cfg_path_named(char *out, const char *parent, size_t i, const char *name)
+{
+    if (!name || !*name) {
+        cfg_path_index(out, parent, i);
+        return;
+    }
+    char seg[NAME_SEGMENT_CAP];
+    name_segment(name, seg);
+    path_fmt(out, "%s[%zu] \"%s\"", parent, i, seg);
+}
+
+void cfg_path_entry(struct cfg_parser *p, char *out, const char *parent, size_t i,
+                    const yaml_node_t *item)
+{
+    const yaml_node_t *nm = cfg_map_value(p, item, "name");
+    cfg_path_named(out, parent, i, nm && nm->type == YAML_SCALAR_NODE ? cfg_scalar(nm) : NULL);
 }
 
 void cfg_walk_map(struct cfg_parser *p, const yaml_node_t *map, const char *path, cfg_map_fn fn,
@@ -604,12 +698,13 @@ static void apply_field(struct cfg_parser *p, const struct cfg_field *f, yaml_no
         int64_t d;
         if (!cfg_get_duration(p, v, path, &d))
             break;
+        char bound[CFG_DURATION_TEXT];
         if (f->min > 0 && d < f->min)
-            cfg_err(p, v, path, "%s must be at least %lldms", f->unit ? f->unit : "duration",
-                    (long long)f->min);
+            cfg_err(p, v, path, "%s must be at least %s", f->unit ? f->unit : "duration",
+                    cfg_format_duration(f->min, bound, sizeof(bound)));
         else if (f->max > 0 && d > f->max)
-            cfg_err(p, v, path, "%s must be at most %lldms", f->unit ? f->unit : "duration",
-                    (long long)f->max);
+            cfg_err(p, v, path, "%s must be at most %s", f->unit ? f->unit : "duration",
+                    cfg_format_duration(f->max, bound, sizeof(bound)));
         else
             *AT(obj, f->offset, int64_t) = d;
         break;
@@ -709,9 +804,11 @@ size_t cfg_named_list(struct cfg_parser *p, const yaml_node_t *n, const struct c
     for (size_t i = 0; i < cnt; i++) {
         if (cfg_cancelled(p))
             return cnt;
+        /* The name is read from the node before the entry is parsed, so
+         * every message about the entry, nested ones too, carries it. */
         char path[CFG_PATH_CAP];
-        cfg_path_index(path, l->section, i);
         yaml_node_t *it = cfg_seq_item(p, n, i);
+        cfg_path_entry(p, path, l->section, i, it);
         if (it && cfg_want_mapping(p, it, path))
             l->parse(p, it, path, i, arg);
     }
@@ -722,10 +819,13 @@ size_t cfg_named_list(struct cfg_parser *p, const yaml_node_t *n, const struct c
         long first = names_add(*map, i);
         if (first < 0)
             continue;
-        char path[CFG_PATH_CAP], q[CFG_MAX_QUOTED + 4];
-        cfg_path_index(path, l->section, i);
-        cfg_err(p, cfg_seq_item(p, n, i), path, "duplicate %s name \"%s\" (first used at line %d)",
-                l->what, cfg_quote(name, q), l->line(arg, (size_t)first));
+        /* The path names the entry; the message says which one had the
+         * name first, the way its own messages call it. */
+        char path[CFG_PATH_CAP];
+        yaml_node_t *it = cfg_seq_item(p, n, i);
+        cfg_path_entry(p, path, l->section, i, it);
+        cfg_err(p, it, path, "duplicate %s name (first used by %s[%ld] at line %d)", l->what,
+                l->section, first, l->line(arg, (size_t)first));
     }
     return cnt;
 }

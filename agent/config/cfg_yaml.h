@@ -29,7 +29,9 @@
 #include <stdint.h>
 #include <yaml.h>
 
-#define CFG_PATH_CAP 256
+/* A path names one value: "checks[3] \"orders-api\".steps[1] \"login\".url".
+ * Two named levels with names at CFG_MAX_QUOTED fit with room to spare. */
+#define CFG_PATH_CAP 512
 #define CFG_MAX_QUOTED 64
 #define CFG_MAX_ERRORS_BYTES (1u << 20)
 
@@ -43,6 +45,9 @@ struct cfg_parser {
     /* Defaults from `global:` for every check. */
     int64_t interval_ms, timeout_ms;
     bool timeout_set;
+    /* The scalars those came from (NULL: the default), so a message about
+     * a check that inherits one can echo it as written. */
+    const yaml_node_t *interval_node, *timeout_node, *retry_delay_node;
     double *buckets;
     size_t n_buckets;
     struct check_policy policy;
@@ -89,6 +94,15 @@ void cfg_err(struct cfg_parser *p, const yaml_node_t *n, const char *path, const
 /* User text for a message: at most CFG_MAX_QUOTED bytes, then "...".
  * Returns out (a caller array of CFG_MAX_QUOTED + 4 bytes). */
 const char *cfg_quote(const char *s, char *out);
+/* A duration for a message, in out (a caller array of CFG_MAX_QUOTED + 4
+ * bytes, which also holds any cfg_format_duration text): n's scalar as the
+ * user wrote it when n is a duration scalar worth exactly ms, else ms in
+ * Prometheus' form (a default or a value worked out from others). n may be
+ * NULL. Returns out. */
+const char *cfg_duration_text(const yaml_node_t *n, int64_t ms, char *out);
+/* The same for the timeout of the check whose entry is n: as written on
+ * the entry or in `global:`, else in Prometheus' form. */
+const char *cfg_timeout_text(struct cfg_parser *p, const yaml_node_t *n, int64_t ms, char *out);
 
 /* ---- nodes ---- */
 
@@ -101,10 +115,23 @@ bool cfg_want_mapping(struct cfg_parser *p, const yaml_node_t *n, const char *pa
 bool cfg_want_sequence(struct cfg_parser *p, const yaml_node_t *n, const char *path);
 size_t cfg_seq_len(const yaml_node_t *n);
 yaml_node_t *cfg_seq_item(struct cfg_parser *p, const yaml_node_t *n, size_t i);
+/* The value of key in mapping map (the first, if written twice), or NULL
+ * (also when map is not a mapping). Borrowed from the document. */
+yaml_node_t *cfg_map_value(struct cfg_parser *p, const yaml_node_t *map, const char *key);
 /* "parent.key" and "parent[i]" into out (CFG_PATH_CAP bytes). Paths only
- * label messages: a pathological nesting shortens a label, never the config. */
+ * label messages: a pathological nesting shortens a label (cut at a UTF-8
+ * character and marked with "..."), never the config. */
 void cfg_path_key(char *out, const char *parent, const char *key);
 void cfg_path_index(char *out, const char *parent, size_t i);
+/* Entry i of a list of named entries: "parent[i] \"NAME\"", NAME being the
+ * item's `name` as written (shortened as cfg_quote does, '"', '\\' and
+ * control bytes escaped), or "parent[i]" when the item has no usable name
+ * (not a mapping, no `name`, not a scalar, empty). Read from the node, so
+ * the label is the same before, during and after the entry's parse. */
+void cfg_path_entry(struct cfg_parser *p, char *out, const char *parent, size_t i,
+                    const yaml_node_t *item);
+/* The same from a name already in hand (NULL or empty: no name). */
+void cfg_path_named(char *out, const char *parent, size_t i, const char *name);
 
 /* The keys a mapping knows, for "did you mean" hints: a field table's rows,
  * a NULL-terminated list, and more keys chained on (each may be NULL). */

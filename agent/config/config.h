@@ -343,5 +343,11 @@ const char *cfg_source(const struct cfg *c);
  * Prometheus duration syntax) to milliseconds. Rejects empty, negative,
  * fractional and overflowing values. */
 enum op_rc cfg_parse_duration(const char *s, int64_t *ms) WUR;
+/* ms the way Prometheus prints a duration (model.Duration.String): units
+ * y (365d), w, d, h, m, s, ms, largest first, zero parts left out, and y
+ * and w only when they divide ms exactly ("90d", not "12w6d"); 0 is "0s".
+ * CFG_DURATION_TEXT bytes hold any value. Returns out. */
+#define CFG_DURATION_TEXT 40
+const char *cfg_format_duration(int64_t ms, char *out, size_t cap);
 
 #endif

@@ -123,40 +123,45 @@ static void test_settings(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_errors(HEAD "    timeout: 2s\n", "b.yml:4:5: checks[0]: missing key \"url\"\n");
-    expect_errors(
-        HEAD "    url: ftp://x/\n",
-        "b.yml:6:10: checks[0].url: the URL's scheme must be http or https, not \"ftp\"\n");
+    expect_errors(HEAD "    timeout: 2s\n", "b.yml:4:5: checks[0] \"home\": missing key \"url\"\n");
+    expect_errors(HEAD "    url: ftp://x/\n", "b.yml:6:10: checks[0] \"home\".url: the URL's "
+                                              "scheme must be http or https, not \"ftp\"\n");
     expect_errors(HEAD "    urll: http://x/\n",
-                  "b.yml:6:5: checks[0]: unknown key \"urll\" (did you mean \"url\"?)\n"
-                  "b.yml:4:5: checks[0]: missing key \"url\"\n");
+                  "b.yml:6:5: checks[0] \"home\": unknown key \"urll\" (did you mean \"url\"?)\n"
+                  "b.yml:4:5: checks[0] \"home\": missing key \"url\"\n");
     /* An http key a browser cannot honour is unknown here. */
     expect_errors(HEAD "    url: http://x/\n    method: POST\n",
-                  "b.yml:7:5: checks[0]: unknown key \"method\"\n");
-    expect_errors(HEAD "    url: http://x/\n    tls: {ca_file: /etc/ssl/ca.pem}\n",
-                  "b.yml:7:20: checks[0].tls.ca_file: not supported by type browser (Chromium "
-                  "verifies certificates itself; only insecure_skip_verify can be set)\n");
-    expect_errors(HEAD "    url: http://x/\n    tls: {insecure_skip_verfy: true}\n",
-                  "b.yml:7:11: checks[0].tls: unknown key \"insecure_skip_verfy\" (did you mean "
-                  "\"insecure_skip_verify\"?)\n");
+                  "b.yml:7:5: checks[0] \"home\": unknown key \"method\"\n");
+    expect_errors(
+        HEAD "    url: http://x/\n    tls: {ca_file: /etc/ssl/ca.pem}\n",
+        "b.yml:7:20: checks[0] \"home\".tls.ca_file: not supported by type browser (Chromium "
+        "verifies certificates itself; only insecure_skip_verify can be set)\n");
+    expect_errors(
+        HEAD "    url: http://x/\n    tls: {insecure_skip_verfy: true}\n",
+        "b.yml:7:11: checks[0] \"home\".tls: unknown key \"insecure_skip_verfy\" (did you mean "
+        "\"insecure_skip_verify\"?)\n");
     expect_errors(HEAD "    url: http://x/\n    expect: {text: ''}\n",
-                  "b.yml:7:20: checks[0].expect.text: must not be empty\n");
+                  "b.yml:7:20: checks[0] \"home\".expect.text: must not be empty\n");
     expect_errors(HEAD "    url: http://x/\n    expect: {selectr: '#a'}\n",
-                  "b.yml:7:14: checks[0].expect: unknown key \"selectr\" (did you mean "
+                  "b.yml:7:14: checks[0] \"home\".expect: unknown key \"selectr\" (did you mean "
                   "\"selector\"?)\n");
-    expect_errors(HEAD "    url: http://x/\n    expect: {status: 600}\n",
-                  "b.yml:7:22: checks[0].expect.status: \"600\" is not a status code (100-599), a "
-                  "range like \"200-299\" or a class like \"2xx\"\n");
-    expect_errors(HEAD "    url: http://x/\n    timeout: 2s\n    expect: {max_duration: 3s}\n",
-                  "b.yml:4:5: checks[0]: expect.max_duration is longer than timeout, it could "
-                  "never fail\n");
+    expect_errors(
+        HEAD "    url: http://x/\n    expect: {status: 600}\n",
+        "b.yml:7:22: checks[0] \"home\".expect.status: \"600\" is not a status code (100-599), a "
+        "range like \"200-299\" or a class like \"2xx\"\n");
+    expect_errors(
+        HEAD "    url: http://x/\n    timeout: 2s\n    expect: {max_duration: 3s}\n",
+        "b.yml:4:5: checks[0] \"home\": expect.max_duration is longer than timeout, it could "
+        "never fail\n");
     expect_errors(HEAD "    url: http://x/\n    user_agent: \"a\\nb\"\n",
-                  "b.yml:7:17: checks[0].user_agent: must not contain line breaks\n");
-    expect_errors(HEAD "    url: http://x/\n    user_agent: a\n    headers: {user-agent: b}\n",
-                  "b.yml:4:5: checks[0]: use either user_agent or a User-Agent header, not "
-                  "both\n");
-    expect_errors(HEAD "    url: http://x/\n    headers: {'a b': c}\n",
-                  "b.yml:7:22: checks[0].headers.a b: \"a b\" is not a valid header name\n");
+                  "b.yml:7:17: checks[0] \"home\".user_agent: must not contain line breaks\n");
+    expect_errors(
+        HEAD "    url: http://x/\n    user_agent: a\n    headers: {user-agent: b}\n",
+        "b.yml:4:5: checks[0] \"home\": use either user_agent or a User-Agent header, not "
+        "both\n");
+    expect_errors(
+        HEAD "    url: http://x/\n    headers: {'a b': c}\n",
+        "b.yml:7:22: checks[0] \"home\".headers.a b: \"a b\" is not a valid header name\n");
 
     /* A text longer than the cap. */
     char yaml[4096];
@@ -165,7 +170,7 @@ static void test_errors(void **state)
     long_text[sizeof(long_text) - 1] = '\0';
     snprintf(yaml, sizeof(yaml), HEAD "    url: http://x/\n    expect: {selector: %s}\n",
              long_text);
-    expect_errors(yaml, "b.yml:7:24: checks[0].expect.selector: longer than 1024 bytes\n");
+    expect_errors(yaml, "b.yml:7:24: checks[0] \"home\".expect.selector: longer than 1024 bytes\n");
 }
 
 static void test_global_browser(void **state)

@@ -192,9 +192,10 @@ static void test_bad_files(void **state)
                  keys[i], fifo);
         /* cert_file and key_file also go together: that line follows. */
         snprintf(want, sizeof(want),
-                 "test.yml:5:%zu: checks[0].tls.%s: cannot read %s: not a regular file\n%s",
+                 "test.yml:5:%zu: checks[0] \"a\".tls.%s: cannot read %s: not a regular file\n%s",
                  strlen(keys[i]) + 9, keys[i], fifo,
-                 i ? "test.yml:2:5: checks[0]: tls.cert_file and tls.key_file go together\n" : "");
+                 i ? "test.yml:2:5: checks[0] \"a\": tls.cert_file and tls.key_file go together\n"
+                   : "");
         load_fails(yaml, want);
     }
 
@@ -204,7 +205,7 @@ static void test_bad_files(void **state)
              "      ca_file: %s\n",
              empty);
     snprintf(want, sizeof(want),
-             "test.yml:5:16: checks[0].tls.ca_file: cannot load CA certificates from %s: no "
+             "test.yml:5:16: checks[0] \"a\".tls.ca_file: cannot load CA certificates from %s: no "
              "certificate in it\n",
              empty);
     load_fails(yaml, want);
@@ -213,7 +214,7 @@ static void test_bad_files(void **state)
              "      ca_file: %s\n",
              garbage);
     snprintf(want, sizeof(want),
-             "test.yml:5:16: checks[0].tls.ca_file: cannot load CA certificates from %s: bad "
+             "test.yml:5:16: checks[0] \"a\".tls.ca_file: cannot load CA certificates from %s: bad "
              "base64 decode\n",
              garbage);
     load_fails(yaml, want);

@@ -151,94 +151,102 @@ static const struct {
     const char *what, *yaml, *errors;
 } err_cases[] = {
     {"no schedule", BASE "maintenance:\n  - name: w\n",
-     "test.yml:7:5: maintenance[0]: missing key \"schedule\"\n"},
+     "test.yml:7:5: maintenance[0] \"w\": missing key \"schedule\"\n"},
     {"no name", BASE "maintenance:\n  - schedule: {start: '2026-12-06T02:00:00Z', duration: 2h}\n",
      "test.yml:7:5: maintenance[0]: missing key \"name\"\n"},
     {"name with a control character", BASE "maintenance:\n  - name: \"a\\tb\"\n" ONE_OFF,
-     "test.yml:7:5: maintenance[0]: name must be 1 to 128 bytes without control characters\n"},
+     "test.yml:7:5: maintenance[0] \"a\\x09b\": name must be 1 to 128 bytes without control "
+     "characters\n"},
     {"names twice", BASE "maintenance:\n  - name: w\n" ONE_OFF "  - name: w\n" ONE_OFF,
-     "test.yml:9:5: maintenance[1]: duplicate maintenance window name \"w\" (first used at line "
-     "7)\n"},
+     "test.yml:9:5: maintenance[1] \"w\": duplicate maintenance window name (first used by "
+     "maintenance[0] at line 7)\n"},
     {"neither start nor cron", BASE "maintenance:\n  - name: w\n    schedule: {duration: 2h}\n",
-     "test.yml:8:15: maintenance[0].schedule: needs start (one window, an RFC 3339 time) or cron "
+     "test.yml:8:15: maintenance[0] \"w\".schedule: needs start (one window, an RFC 3339 time) or "
+     "cron "
      "(recurring windows)\n"},
     {"start and cron",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {start: '2026-12-06T02:00:00Z', cron: '0 3 * * *', duration: 2h}\n",
-     "test.yml:8:15: maintenance[0].schedule: use either start (one window) or cron (recurring), "
+     "test.yml:8:15: maintenance[0] \"w\".schedule: use either start (one window) or cron "
+     "(recurring), "
      "not both\n"},
     {"no duration",
      BASE "maintenance:\n  - name: w\n    schedule: {start: '2026-12-06T02:00:00Z'}\n",
-     "test.yml:8:15: maintenance[0].schedule: missing key \"duration\"\n"},
+     "test.yml:8:15: maintenance[0] \"w\".schedule: missing key \"duration\"\n"},
     {"duration 0",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {start: '2026-12-06T02:00:00Z', duration: 0s}\n",
-     "test.yml:8:57: maintenance[0].schedule.duration: duration must be greater than 0\n"},
+     "test.yml:8:57: maintenance[0] \"w\".schedule.duration: duration must be greater than 0\n"},
     {"duration over 31d",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {start: '2026-12-06T02:00:00Z', duration: 31d1ms}\n",
-     "test.yml:8:57: maintenance[0].schedule.duration: a window lasts at most 31d\n"},
+     "test.yml:8:57: maintenance[0] \"w\".schedule.duration: a window lasts at most 31d\n"},
     {"not a duration",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {start: '2026-12-06T02:00:00Z', duration: soon}\n",
-     "test.yml:8:57: maintenance[0].schedule.duration: \"soon\" is not a duration (use e.g. "
+     "test.yml:8:57: maintenance[0] \"w\".schedule.duration: \"soon\" is not a duration (use e.g. "
      "250ms, 10s, 5m, 1h, 1d)\n"},
     {"bad start",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {start: '2026-02-30T02:00:00Z', duration: 2h}\n",
-     "test.yml:8:23: maintenance[0].schedule.start: \"2026-02-30T02:00:00Z\" is not an RFC 3339 "
+     "test.yml:8:23: maintenance[0] \"w\".schedule.start: \"2026-02-30T02:00:00Z\" is not an RFC "
+     "3339 "
      "time (e.g. 2026-12-06T02:00:00Z or 2026-12-06T03:00:00+01:00)\n"},
     {"timezone with start",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {start: '2026-12-06T02:00:00Z', duration: 2h, timezone: UTC}\n",
-     "test.yml:8:71: maintenance[0].schedule.timezone: timezone applies to cron; an RFC 3339 "
+     "test.yml:8:71: maintenance[0] \"w\".schedule.timezone: timezone applies to cron; an RFC 3339 "
      "start carries its own offset\n"},
     {"unknown schedule key",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {start: '2026-12-06T02:00:00Z', duration: 2h, durations: 1h}\n",
-     "test.yml:8:61: maintenance[0].schedule: unknown key \"durations\" (did you mean "
+     "test.yml:8:61: maintenance[0] \"w\".schedule: unknown key \"durations\" (did you mean "
      "\"duration\"?)\n"},
     {"unknown key", BASE "maintenance:\n  - name: w\n" ONE_OFF "    check: [a]\n",
-     "test.yml:9:5: maintenance[0]: unknown key \"check\" (did you mean \"checks\"?)\n"},
+     "test.yml:9:5: maintenance[0] \"w\": unknown key \"check\" (did you mean \"checks\"?)\n"},
     {"checks and slos",
      BASE "maintenance:\n  - name: w\n" ONE_OFF "    checks: [a]\n    slos: [s]\n",
-     "test.yml:7:5: maintenance[0]: use either checks or slos, not both (leave out both to "
+     "test.yml:7:5: maintenance[0] \"w\": use either checks or slos, not both (leave out both to "
      "cover everything)\n"},
     {"unknown check", BASE "maintenance:\n  - name: w\n" ONE_OFF "    checks: [a, nope]\n",
-     "test.yml:9:17: maintenance[0].checks[1]: no check named \"nope\"\n"},
+     "test.yml:9:17: maintenance[0] \"w\".checks[1]: no check named \"nope\"\n"},
     {"unknown SLO", BASE "maintenance:\n  - name: w\n" ONE_OFF "    slos: [nope]\n",
-     "test.yml:9:12: maintenance[0].slos[0]: no SLO named \"nope\"\n"},
+     "test.yml:9:12: maintenance[0] \"w\".slos[0]: no SLO named \"nope\"\n"},
     {"a check twice", BASE "maintenance:\n  - name: w\n" ONE_OFF "    checks: [a, a]\n",
-     "test.yml:9:17: maintenance[0].checks[1]: \"a\" listed twice\n"},
+     "test.yml:9:17: maintenance[0] \"w\".checks[1]: \"a\" listed twice\n"},
     {"empty list", BASE "maintenance:\n  - name: w\n" ONE_OFF "    slos: []\n",
-     "test.yml:9:11: maintenance[0].slos: an empty list covers nothing (leave out checks and "
+     "test.yml:9:11: maintenance[0] \"w\".slos: an empty list covers nothing (leave out checks and "
      "slos to cover everything)\n"},
     {"checks not a list", BASE "maintenance:\n  - name: w\n" ONE_OFF "    checks: a\n",
-     "test.yml:9:13: maintenance[0].checks: expected a list, got a scalar\n"},
+     "test.yml:9:13: maintenance[0] \"w\".checks: expected a list, got a scalar\n"},
     {"a silence without Alertmanagers",
      BASE "maintenance:\n  - name: w\n" ONE_OFF "    alertmanager_silence: true\n",
-     "test.yml:9:27: maintenance[0].alertmanager_silence: needs alerting.alertmanagers to create "
+     "test.yml:9:27: maintenance[0] \"w\".alertmanager_silence: needs alerting.alertmanagers to "
+     "create "
      "the silence in\n"},
     {"exclude_from_slos not a bool",
      BASE "maintenance:\n  - name: w\n" ONE_OFF "    exclude_from_slos: maybe\n",
-     "test.yml:9:24: maintenance[0].exclude_from_slos: expected true or false, got \"maybe\"\n"},
+     "test.yml:9:24: maintenance[0] \"w\".exclude_from_slos: expected true or false, got "
+     "\"maybe\"\n"},
     {"bad cron",
      BASE "maintenance:\n  - name: w\n    schedule: {cron: '0 3 * * FUNDAY', duration: 30m}\n",
-     "test.yml:8:22: maintenance[0].schedule.cron: day-of-week: \"FUNDAY\" is not 0-7 or "
+     "test.yml:8:22: maintenance[0] \"w\".schedule.cron: day-of-week: \"FUNDAY\" is not 0-7 or "
      "SUN-SAT\n"},
     {"cron of four fields",
      BASE "maintenance:\n  - name: w\n    schedule: {cron: '0 3 * *', duration: 30m}\n",
-     "test.yml:8:22: maintenance[0].schedule.cron: cron expression: \"0 3 * *\" has 4 fields, "
+     "test.yml:8:22: maintenance[0] \"w\".schedule.cron: cron expression: \"0 3 * *\" has 4 "
+     "fields, "
      "not 5 (minute hour day-of-month month day-of-week)\n"},
     {"unknown time zone",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {cron: '0 3 * * SUN', duration: 30m, timezone: Mars/Olympus}\n",
-     "test.yml:8:62: maintenance[0].schedule.timezone: unknown time zone \"Mars/Olympus\" (no "
+     "test.yml:8:62: maintenance[0] \"w\".schedule.timezone: unknown time zone \"Mars/Olympus\" "
+     "(no "
      "file /usr/share/zoneinfo/Mars/Olympus)\n"},
     {"time zone outside the zone directory",
      BASE "maintenance:\n  - name: w\n"
           "    schedule: {cron: '0 3 * * SUN', duration: 30m, timezone: ../etc/passwd}\n",
-     "test.yml:8:62: maintenance[0].schedule.timezone: time zone \"../etc/passwd\" holds "
+     "test.yml:8:62: maintenance[0] \"w\".schedule.timezone: time zone \"../etc/passwd\" holds "
      "\"..\"\n"},
     {"section not a list", BASE "maintenance: {}\n",
      "test.yml:6:14: maintenance: expected a list, got a mapping\n"},

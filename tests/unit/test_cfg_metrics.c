@@ -159,18 +159,18 @@ static void test_errors(void **state)
          "    metrics:\n"
          "      status_code: 0\n"
          "      bogus: true\n",
-         "test.yml:5:20: checks[0].metrics.status_code: expected true or false, got \"0\"\n"
-         "test.yml:6:7: checks[0].metrics: unknown key \"bogus\"\n"},
+         "test.yml:5:20: checks[0] \"a\".metrics.status_code: expected true or false, got \"0\"\n"
+         "test.yml:6:7: checks[0] \"a\".metrics: unknown key \"bogus\"\n"},
         {"checks:\n"
          "  - name: a\n"
          "    url: 'http://127.0.0.1:1/a'\n"
          "    metrics: [phases]\n",
-         "test.yml:4:14: checks[0].metrics: expected a mapping, got a list\n"},
+         "test.yml:4:14: checks[0] \"a\".metrics: expected a mapping, got a list\n"},
         {"checks:\n"
          "  - name: a\n"
          "    url: 'http://127.0.0.1:1/a'\n"
          "    metrics: {phases: [true]}\n",
-         "test.yml:4:23: checks[0].metrics.phases: expected a single value, got a list\n"},
+         "test.yml:4:23: checks[0] \"a\".metrics.phases: expected a single value, got a list\n"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         char *got = errors_of(cases[i].yaml);

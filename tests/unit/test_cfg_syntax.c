@@ -487,20 +487,21 @@ static void test_url_keys(void **state)
         const char *yaml, *want;
     } cases[] = {
         {"checks:\n  - name: a\n    url: http:/x\n",
-         "t.yml:3:10: checks[0].url: \"http:/x\" has one slash after \"http:\": write http://x\n"},
+         "t.yml:3:10: checks[0] \"a\".url: \"http:/x\" has one slash after \"http:\": write "
+         "http://x\n"},
         {"checks:\n  - name: a\n    url: localhost:8080/health\n",
-         "t.yml:3:10: checks[0].url: \"localhost:8080/health\" needs a scheme: write "
+         "t.yml:3:10: checks[0] \"a\".url: \"localhost:8080/health\" needs a scheme: write "
          "http://localhost:8080/health\n"},
         {"checks:\n  - name: a\n    url: \"http:/${env:OUTPOST_TEST_URL_HOST}/\"\n",
-         "t.yml:3:10: checks[0].url: the URL has one slash after its scheme: write "
+         "t.yml:3:10: checks[0] \"a\".url: the URL has one slash after its scheme: write "
          "http://HOST/PATH\n"},
         {"checks:\n  - name: a\n    url: \"http://u:p@exa mple.com/\"\n",
-         "t.yml:3:10: checks[0].url: the URL is not valid: Bad hostname\n"},
+         "t.yml:3:10: checks[0] \"a\".url: the URL is not valid: Bad hostname\n"},
         {"checks:\n  - name: a\n    url: http://x/\n    proxy_url: proxy:3128\n",
-         "t.yml:4:16: checks[0].proxy_url: \"proxy:3128\" needs a scheme: write "
+         "t.yml:4:16: checks[0] \"a\".proxy_url: \"proxy:3128\" needs a scheme: write "
          "http://proxy:3128\n"},
         {"checks:\n  - name: a\n    type: browser\n    url: htp://x/\n",
-         "t.yml:4:10: checks[0].url: the URL's scheme must be http or https, not \"htp\"\n"},
+         "t.yml:4:10: checks[0] \"a\".url: the URL's scheme must be http or https, not \"htp\"\n"},
         {"alerting:\n  alertmanagers: [\"//am:9093\"]\nchecks:\n  - name: a\n    url: http://x/\n",
          "t.yml:2:19: alerting.alertmanagers[0]: \"//am:9093\" needs a scheme: write "
          "http://am:9093\n"},

@@ -822,9 +822,10 @@ static void test_json_paths(void **state)
                          cases[i].steps);
             cfg_free(cfg);
         } else {
-            buf_addf(&got,
-                     "test.yml:6:17: checks[0].expect.json[0].path: \"%s\" is not a JSON path",
-                     cases[i].path);
+            buf_addf(
+                &got,
+                "test.yml:6:17: checks[0] \"a\".expect.json[0].path: \"%s\" is not a JSON path",
+                cases[i].path);
             struct err_case tc = {cases[i].path, buf_str(&yaml), {buf_str(&got)}, 1};
             assert_int_equal(run_err_case(&tc, NULL), 0);
         }
@@ -929,7 +930,7 @@ static void test_slo_objective(void **state)
         buf_init(&want, ERRS_MAX);
         buf_addf(&yaml, BASE "slos:\n  - {name: s, objective: %s, sli: {checks: [a]}}\n", bad[i]);
         buf_addf(&want,
-                 "test.yml:5:26: slos[0].objective: \"%s\" is not a percentage above 0 and "
+                 "test.yml:5:26: slos[0] \"s\".objective: \"%s\" is not a percentage above 0 and "
                  "below 100 written as a plain decimal (e.g. 99.9)",
                  bad[i]);
         struct err_case tc = {bad[i], buf_str(&yaml), {buf_str(&want)}, 1};
@@ -996,6 +997,7 @@ static void test_alerting_labels(void **state)
 
 #define A16 "aaaaaaaaaaaaaaaa"
 #define NAME_128 A16 A16 A16 A16 A16 A16 A16 A16
+#define NAME_64 A16 A16 A16 A16
 
 static const struct err_case err_cases[] = {
     /* Keys. */
@@ -1006,67 +1008,68 @@ static const struct err_case err_cases[] = {
      1},
     {"unknown check key",
      BASE "    bogus: 1\n",
-     {"test.yml:4:5: checks[0]: unknown key \"bogus\""},
+     {"test.yml:4:5: checks[0] \"a\": unknown key \"bogus\""},
      1},
     {"unknown expect key",
      BASE "    expect:\n      stauts: 200\n",
-     {"test.yml:5:7: checks[0].expect: unknown key \"stauts\""},
+     {"test.yml:5:7: checks[0] \"a\".expect: unknown key \"stauts\""},
      1},
     {"unknown tls key",
      BASE "    tls:\n      ca: x\n",
-     {"test.yml:5:7: checks[0].tls: unknown key \"ca\""},
+     {"test.yml:5:7: checks[0] \"a\".tls: unknown key \"ca\""},
      1},
     {"unknown basic_auth key",
      BASE "    basic_auth:\n      username: u\n      pass: p\n",
-     {"test.yml:6:7: checks[0].basic_auth: unknown key \"pass\""},
+     {"test.yml:6:7: checks[0] \"a\".basic_auth: unknown key \"pass\""},
      1},
     {"unknown json key",
      BASE
      "    expect:\n      json:\n        - path: a\n          exists: true\n          bogus: 1\n",
-     {"test.yml:8:11: checks[0].expect.json[0]: unknown key \"bogus\""},
+     {"test.yml:8:11: checks[0] \"a\".expect.json[0]: unknown key \"bogus\""},
      1},
     {"non-scalar key",
      BASE "    ? [a]\n    : b\n",
-     {"test.yml:4:7: checks[0]: keys must be plain names, got a list"},
+     {"test.yml:4:7: checks[0] \"a\": keys must be plain names, got a list"},
      1},
     {"duplicate mapping key",
      BASE "    url: http://example.org/\n",
-     {"test.yml:4:5: checks[0].url: duplicate key"},
+     {"test.yml:4:5: checks[0] \"a\".url: duplicate key"},
      1},
     {"duplicate top-level key", BASE "checks: []\n", {"test.yml:4:1: checks: duplicate key"}, 1},
     {"duplicate header",
      BASE "    headers:\n      X-A: a\n      X-A: b\n",
-     {"test.yml:6:7: checks[0].headers.X-A: duplicate key"},
+     {"test.yml:6:7: checks[0] \"a\".headers.X-A: duplicate key"},
      1},
     {"duplicate check names",
      BASE "  - name: a\n    url: http://example.org/\n",
-     {"test.yml:4:5: checks[1]: duplicate check name \"a\" (first used at line 2)"},
+     {"test.yml:4:5: checks[1] \"a\": duplicate check name (first used by checks[0] at line 2)"},
      1},
     {"three checks with one name",
      BASE "  - name: a\n    url: http://example.org/\n"
           "  - name: b\n    url: http://example.org/\n"
           "  - name: a\n    url: http://example.net/\n",
-     {"test.yml:4:5: checks[1]: duplicate check name \"a\" (first used at line 2)",
-      "test.yml:8:5: checks[3]: duplicate check name \"a\" (first used at line 2)"},
+     {"test.yml:4:5: checks[1] \"a\": duplicate check name (first used by checks[0] at line 2)",
+      "test.yml:8:5: checks[3] \"a\": duplicate check name (first used by checks[0] at line 2)"},
      2},
 
     /* Durations. */
     {"bad duration",
      BASE "    interval: 10x\n",
-     {"test.yml:4:15: checks[0].interval: \"10x\" is not a duration (use e.g. 250ms, 10s, 5m, "
+     {"test.yml:4:15: checks[0] \"a\".interval: \"10x\" is not a duration (use e.g. 250ms, 10s, "
+      "5m, "
       "1h, 1d)"},
      1},
     {"duration with a space",
      BASE "    interval: 1h 30m\n",
-     {"test.yml:4:15: checks[0].interval: \"1h 30m\" is not a duration"},
+     {"test.yml:4:15: checks[0] \"a\".interval: \"1h 30m\" is not a duration"},
      1},
     {"zero duration",
      BASE "    timeout: 0s\n",
-     {"test.yml:4:14: checks[0].timeout: duration must be greater than 0"},
+     {"test.yml:4:14: checks[0] \"a\".timeout: duration must be greater than 0"},
      1},
     {"duration is a list",
      BASE "    timeout: [1s]\n",
-     {"test.yml:4:14: checks[0].timeout: expected a single value, got a list"},
+     {"test.yml:4:14: checks[0] \"a\".timeout: expected a single value, got a list"},
      1},
     {"bad global duration",
      "global:\n  timeout: 5\nchecks: []\n",
@@ -1074,31 +1077,33 @@ static const struct err_case err_cases[] = {
      1},
     {"timeout longer than interval",
      BASE "    interval: 1s\n    timeout: 2s\n",
-     {"test.yml:5:14: checks[0]: timeout (2000ms) must not be longer than interval (1000ms)"},
+     {"test.yml:5:14: checks[0] \"a\": timeout (2s) must not be longer than interval (1s)"},
      1},
     {"timeout longer than global interval",
      "global:\n  interval: 1s\n" BASE "    timeout: 2s\n",
-     {"test.yml:6:14: checks[0]: timeout (2000ms) must not be longer than interval (1000ms)"},
+     {"test.yml:6:14: checks[0] \"a\": timeout (2s) must not be longer than interval (1s)"},
      1},
     {"interval below 100ms",
      BASE "    interval: 99ms\n",
-     {"test.yml:4:15: checks[0]: interval must be at least 100ms"},
+     {"test.yml:4:15: checks[0] \"a\": interval must be at least 100ms"},
      1},
     {"global interval below 100ms",
      "global:\n  interval: 50ms\n" BASE,
-     {"test.yml:4:5: checks[0]: interval must be at least 100ms"},
+     {"test.yml:4:5: checks[0] \"a\": interval must be at least 100ms"},
      1},
     {"global timeout longer than global interval",
      "global:\n  interval: 10s\n  timeout: 20s\nchecks: []\n",
-     {"test.yml:2:3: global: timeout must not be longer than interval"},
+     {"test.yml:2:3: global: timeout (20s) must not be longer than interval (10s)"},
      1},
     {"global timeout longer than the check interval",
      "global:\n  timeout: 5s\n" BASE "    interval: 2s\n",
-     {"test.yml:4:5: checks[0]: global timeout 5000ms is longer than this check's interval"},
+     {"test.yml:4:5: checks[0] \"a\": global timeout (5s) is longer than this check's interval "
+      "(2s)"},
      1},
     {"max_duration longer than timeout",
      BASE "    timeout: 1s\n    expect:\n      max_duration: 2s\n",
-     {"test.yml:2:5: checks[0]: expect.max_duration is longer than timeout, it could never fail"},
+     {"test.yml:2:5: checks[0] \"a\": expect.max_duration is longer than timeout, it could never "
+      "fail"},
      1},
 
     /* Check fields. */
@@ -1106,217 +1111,232 @@ static const struct err_case err_cases[] = {
      "checks:\n  - url: http://example.com/\n",
      {"test.yml:2:5: checks[0]: missing key \"name\""},
      1},
-    {"missing url", "checks:\n  - name: a\n", {"test.yml:2:5: checks[0]: missing key \"url\""}, 1},
+    {"missing url",
+     "checks:\n  - name: a\n",
+     {"test.yml:2:5: checks[0] \"a\": missing key \"url\""},
+     1},
     {"empty name",
      "checks:\n  - name: \"\"\n    url: http://example.com/\n",
      {"test.yml:2:5: checks[0]: name must be 1 to 128 bytes without control characters"},
      1},
     {"name too long",
      "checks:\n  - name: " NAME_128 "a\n    url: http://example.com/\n",
-     {"test.yml:2:5: checks[0]: name must be 1 to 128 bytes"},
+     /* The entry's label keeps the first 64 bytes of the name. */
+     {"test.yml:2:5: checks[0] \"" NAME_64 "...\": name must be 1 to 128 bytes"},
      1},
     {"name with a control character",
      "checks:\n  - name: \"a\\tb\"\n    url: http://example.com/\n",
-     {"test.yml:2:5: checks[0]: name must be 1 to 128 bytes"},
+     {"test.yml:2:5: checks[0] \"a\\x09b\": name must be 1 to 128 bytes"},
      1},
     {"unsupported type",
      BASE "    type: smtp\n",
-     {"test.yml:4:11: checks[0].type: unsupported check type \"smtp\" (supported: http, flow, "
+     {"test.yml:4:11: checks[0] \"a\".type: unsupported check type \"smtp\" (supported: http, "
+      "flow, "
       "tcp, dns, icmp, grpc, browser)"},
      1},
     {"bad method",
      BASE "    method: \"GE T\"\n",
-     {"test.yml:4:13: checks[0].method: \"GE T\" is not an HTTP method"},
+     {"test.yml:4:13: checks[0] \"a\".method: \"GE T\" is not an HTTP method"},
      1},
     {"unparsable url",
      "checks:\n  - name: a\n    url: \"http://exa mple.com/\"\n",
-     {"test.yml:3:10: checks[0].url: \"http://exa mple.com/\" is not a valid URL: Bad hostname"},
+     {"test.yml:3:10: checks[0] \"a\".url: \"http://exa mple.com/\" is not a valid URL: Bad "
+      "hostname"},
      1},
     {"relative url",
      "checks:\n  - name: a\n    url: example.com/health\n",
-     {"test.yml:3:10: checks[0].url: \"example.com/health\" needs a scheme: write "
+     {"test.yml:3:10: checks[0] \"a\".url: \"example.com/health\" needs a scheme: write "
       "http://example.com/health"},
      1},
     {"ftp url",
      "checks:\n  - name: a\n    url: ftp://example.com/file\n",
-     {"test.yml:3:10: checks[0].url: the URL's scheme must be http or https, not \"ftp\""},
+     {"test.yml:3:10: checks[0] \"a\".url: the URL's scheme must be http or https, not \"ftp\""},
      1},
     {"bad ip_protocol",
      BASE "    ip_protocol: ip5\n",
-     {"test.yml:4:18: checks[0].ip_protocol: \"ip5\" is not one of ip4, ip6, auto"},
+     {"test.yml:4:18: checks[0] \"a\".ip_protocol: \"ip5\" is not one of ip4, ip6, auto"},
      1},
     {"bad bool",
      BASE "    follow_redirects: yes\n",
-     {"test.yml:4:23: checks[0].follow_redirects: expected true or false, got \"yes\""},
+     {"test.yml:4:23: checks[0] \"a\".follow_redirects: expected true or false, got \"yes\""},
      1},
     {"bad tls bool",
      BASE "    tls:\n      insecure_skip_verify: 1\n",
-     {"test.yml:5:29: checks[0].tls.insecure_skip_verify: expected true or false, got \"1\""},
+     {"test.yml:5:29: checks[0] \"a\".tls.insecure_skip_verify: expected true or false, got \"1\""},
      1},
     {"headers not a mapping",
      BASE "    headers: [a]\n",
-     {"test.yml:4:14: checks[0].headers: expected a mapping, got a list"},
+     {"test.yml:4:14: checks[0] \"a\".headers: expected a mapping, got a list"},
      1},
     {"header name with a space",
      BASE "    headers:\n      Bad Name: x\n",
-     {"test.yml:5:17: checks[0].headers.Bad Name: \"Bad Name\" is not a valid header name"},
+     {"test.yml:5:17: checks[0] \"a\".headers.Bad Name: \"Bad Name\" is not a valid header name"},
      1},
     {"header value with a line break",
      BASE "    headers:\n      X-A: \"a\\r\\nX-B: b\"\n",
-     {"test.yml:5:12: checks[0].headers.X-A: header value must not contain line breaks"},
+     {"test.yml:5:12: checks[0] \"a\".headers.X-A: header value must not contain line breaks"},
      1},
     {"header value is a list",
      BASE "    headers:\n      X-A: [a]\n",
-     {"test.yml:5:12: checks[0].headers.X-A: expected a single value, got a list"},
+     {"test.yml:5:12: checks[0] \"a\".headers.X-A: expected a single value, got a list"},
      1},
     {"bearer token with a line break",
      BASE "    bearer_token: \"a\\nb\"\n",
-     {"test.yml:4:19: checks[0].bearer_token: bearer token must not contain line breaks"},
+     {"test.yml:4:19: checks[0] \"a\".bearer_token: bearer token must not contain line breaks"},
      1},
     {"basic_auth and bearer_token",
      BASE "    basic_auth:\n      username: u\n      password: p\n    bearer_token: t\n",
-     {"test.yml:2:5: checks[0]: use only one of basic_auth, bearer_token and an Authorization "
+     {"test.yml:2:5: checks[0] \"a\": use only one of basic_auth, bearer_token and an "
+      "Authorization "
       "header"},
      1},
     {"bearer_token and Authorization header",
      BASE "    headers:\n      authorization: Basic eA==\n    bearer_token: t\n",
-     {"test.yml:2:5: checks[0]: use only one of basic_auth, bearer_token"},
+     {"test.yml:2:5: checks[0] \"a\": use only one of basic_auth, bearer_token"},
      1},
     {"basic_auth without username",
      BASE "    basic_auth:\n      password: p\n",
-     {"test.yml:5:7: checks[0].basic_auth: missing key \"username\""},
+     {"test.yml:5:7: checks[0] \"a\".basic_auth: missing key \"username\""},
      1},
     /* /dev/null is a device: refused like a FIFO (never opened blocking). */
     {"cert_file without key_file",
      BASE "    tls:\n      cert_file: /dev/null\n",
-     {"test.yml:5:18: checks[0].tls.cert_file: cannot read /dev/null: not a regular file",
-      "test.yml:2:5: checks[0]: tls.cert_file and tls.key_file go together"},
+     {"test.yml:5:18: checks[0] \"a\".tls.cert_file: cannot read /dev/null: not a regular file",
+      "test.yml:2:5: checks[0] \"a\": tls.cert_file and tls.key_file go together"},
      2},
     {"key_file without cert_file",
      BASE "    tls:\n      key_file: /dev/null\n",
-     {"test.yml:5:17: checks[0].tls.key_file: cannot read /dev/null: not a regular file",
-      "test.yml:2:5: checks[0]: tls.cert_file and tls.key_file go together"},
+     {"test.yml:5:17: checks[0] \"a\".tls.key_file: cannot read /dev/null: not a regular file",
+      "test.yml:2:5: checks[0] \"a\": tls.cert_file and tls.key_file go together"},
      2},
     {"unreadable ca_file",
      BASE "    tls:\n      ca_file: /nonexistent/outpost-test/ca.pem\n",
-     {"test.yml:5:16: checks[0].tls.ca_file: cannot read /nonexistent/outpost-test/ca.pem: No "
+     {"test.yml:5:16: checks[0] \"a\".tls.ca_file: cannot read /nonexistent/outpost-test/ca.pem: "
+      "No "
       "such file or directory"},
      1},
     {"max_body_bytes fraction",
      BASE "    max_body_bytes: 1.5MiB\n",
-     {"test.yml:4:21: checks[0].max_body_bytes: \"1.5MiB\" is not a size in bytes (e.g. 1048576 "
+     {"test.yml:4:21: checks[0] \"a\".max_body_bytes: \"1.5MiB\" is not a size in bytes (e.g. "
+      "1048576 "
       "or 1MiB)"},
      1},
     {"max_body_bytes negative",
      BASE "    max_body_bytes: -1\n",
-     {"test.yml:4:21: checks[0].max_body_bytes: \"-1\" is not a size in bytes"},
+     {"test.yml:4:21: checks[0] \"a\".max_body_bytes: \"-1\" is not a size in bytes"},
      1},
     {"max_body_bytes unknown unit",
      BASE "    max_body_bytes: 1TiB\n",
-     {"test.yml:4:21: checks[0].max_body_bytes: \"1TiB\" is not a size in bytes"},
+     {"test.yml:4:21: checks[0] \"a\".max_body_bytes: \"1TiB\" is not a size in bytes"},
      1},
     {"max_body_bytes zero",
      BASE "    max_body_bytes: 0\n",
-     {"test.yml:4:21: checks[0].max_body_bytes: size must be between 1 byte and 1GiB"},
+     {"test.yml:4:21: checks[0] \"a\".max_body_bytes: size must be between 1 byte and 1GiB"},
      1},
     {"max_body_bytes too large",
      BASE "    max_body_bytes: 2GiB\n",
-     {"test.yml:4:21: checks[0].max_body_bytes: size must be between 1 byte and 1GiB"},
+     {"test.yml:4:21: checks[0] \"a\".max_body_bytes: size must be between 1 byte and 1GiB"},
      1},
     {"max_body_bytes one over the cap",
      BASE "    max_body_bytes: 1073741825\n",
-     {"test.yml:4:21: checks[0].max_body_bytes: size must be between 1 byte and 1GiB"},
+     {"test.yml:4:21: checks[0] \"a\".max_body_bytes: size must be between 1 byte and 1GiB"},
      1},
 
     /* Expectations. */
     {"expect not a mapping",
      BASE "    expect: 200\n",
-     {"test.yml:4:13: checks[0].expect: expected a mapping, got a scalar"},
+     {"test.yml:4:13: checks[0] \"a\".expect: expected a mapping, got a scalar"},
      1},
     {"status 700",
      BASE "    expect:\n      status: 700\n",
-     {"test.yml:5:15: checks[0].expect.status: \"700\" is not a status code (100-599), a range "
+     {"test.yml:5:15: checks[0] \"a\".expect.status: \"700\" is not a status code (100-599), a "
+      "range "
       "like \"200-299\" or a class like \"2xx\""},
      1},
     {"status 99 in a list",
      BASE "    expect:\n      status: [200, 99]\n",
-     {"test.yml:5:21: checks[0].expect.status[1]: \"99\" is not a status code"},
+     {"test.yml:5:21: checks[0] \"a\".expect.status[1]: \"99\" is not a status code"},
      1},
     {"reversed status range",
      BASE "    expect:\n      status: [200, \"299-200\"]\n",
-     {"test.yml:5:21: checks[0].expect.status[1]: \"299-200\" is not a status code"},
+     {"test.yml:5:21: checks[0] \"a\".expect.status[1]: \"299-200\" is not a status code"},
      1},
     {"status class 6xx",
      BASE "    expect:\n      status: 6xx\n",
-     {"test.yml:5:15: checks[0].expect.status: \"6xx\" is not a status code"},
+     {"test.yml:5:15: checks[0] \"a\".expect.status: \"6xx\" is not a status code"},
      1},
     {"status range open",
      BASE "    expect:\n      status: 200-\n",
-     {"test.yml:5:15: checks[0].expect.status: \"200-\" is not a status code"},
+     {"test.yml:5:15: checks[0] \"a\".expect.status: \"200-\" is not a status code"},
      1},
     {"status empty list",
      BASE "    expect:\n      status: []\n",
-     {"test.yml:5:15: checks[0].expect.status: needs at least one status code or range"},
+     {"test.yml:5:15: checks[0] \"a\".expect.status: needs at least one status code or range"},
      1},
     {"bad regex",
      BASE "    expect:\n      body_matches: \"(\"\n",
-     {"test.yml:5:21: checks[0].expect.body_matches: bad regular expression at offset 1: "
+     {"test.yml:5:21: checks[0] \"a\".expect.body_matches: bad regular expression at offset 1: "
       "missing closing parenthesis"},
      1},
     {"bad regex in a list",
      BASE "    expect:\n      body_not_matches: [ok, \"a[\"]\n",
-     {"test.yml:5:30: checks[0].expect.body_not_matches[1]: bad regular expression at offset 2"},
+     {"test.yml:5:30: checks[0] \"a\".expect.body_not_matches[1]: bad regular expression at offset "
+      "2"},
      1},
     {"bad header regex",
      BASE "    expect:\n      headers:\n        X-A: \"*\"\n",
-     {"test.yml:6:14: checks[0].expect.headers.X-A: bad regular expression at offset 0"},
+     {"test.yml:6:14: checks[0] \"a\".expect.headers.X-A: bad regular expression at offset 0"},
      1},
     {"bad expected header name",
      BASE "    expect:\n      headers:\n        \"X:A\": a\n",
-     {"test.yml:6:16: checks[0].expect.headers.X:A: \"X:A\" is not a valid header name"},
+     {"test.yml:6:16: checks[0] \"a\".expect.headers.X:A: \"X:A\" is not a valid header name"},
      1},
     {"bad json path",
      BASE "    expect:\n      json:\n        - path: a..b\n          exists: true\n",
-     {"test.yml:6:17: checks[0].expect.json[0].path: \"a..b\" is not a JSON path (use a.b[0].c)"},
+     {"test.yml:6:17: checks[0] \"a\".expect.json[0].path: \"a..b\" is not a JSON path (use "
+      "a.b[0].c)"},
      1},
     {"json with equals and exists",
      BASE
      "    expect:\n      json:\n        - path: a\n          equals: 1\n          exists: true\n",
-     {"test.yml:8:19: checks[0].expect.json[0].exists: use either equals or exists, not both"},
+     {"test.yml:8:19: checks[0] \"a\".expect.json[0].exists: use either equals or exists, not "
+      "both"},
      1},
     {"json without operator",
      BASE "    expect:\n      json:\n        - path: a\n",
-     {"test.yml:6:11: checks[0].expect.json[0]: needs \"equals\" or \"exists\""},
+     {"test.yml:6:11: checks[0] \"a\".expect.json[0]: needs \"equals\" or \"exists\""},
      1},
     {"json without path",
      BASE "    expect:\n      json:\n        - exists: true\n",
-     {"test.yml:6:11: checks[0].expect.json[0]: missing key \"path\""},
+     {"test.yml:6:11: checks[0] \"a\".expect.json[0]: missing key \"path\""},
      1},
     {"json exists not a bool",
      BASE "    expect:\n      json:\n        - path: a\n          exists: maybe\n",
-     {"test.yml:7:19: checks[0].expect.json[0].exists: expected true or false, got \"maybe\""},
+     {"test.yml:7:19: checks[0] \"a\".expect.json[0].exists: expected true or false, got "
+      "\"maybe\""},
      1},
     {"json not a list",
      BASE "    expect:\n      json:\n        path: a\n",
-     {"test.yml:6:9: checks[0].expect.json: expected a list, got a mapping"},
+     {"test.yml:6:9: checks[0] \"a\".expect.json: expected a list, got a mapping"},
      1},
 
     /* Buckets. */
     {"non-increasing buckets",
      BASE "    histogram_buckets: [0.1, 0.5, 0.5]\n",
-     {"test.yml:4:35: checks[0].histogram_buckets[2]: bucket bounds must be strictly increasing"},
+     {"test.yml:4:35: checks[0] \"a\".histogram_buckets[2]: bucket bounds must be strictly "
+      "increasing"},
      1},
     {"bucket not a number",
      BASE "    histogram_buckets: [0.1, abc]\n",
-     {"test.yml:4:30: checks[0].histogram_buckets[1]: \"abc\" is not a finite number"},
+     {"test.yml:4:30: checks[0] \"a\".histogram_buckets[1]: \"abc\" is not a finite number"},
      1},
     {"infinite bucket",
      BASE "    histogram_buckets: [0.1, inf]\n",
-     {"test.yml:4:30: checks[0].histogram_buckets[1]: \"inf\" is not a finite number"},
+     {"test.yml:4:30: checks[0] \"a\".histogram_buckets[1]: \"inf\" is not a finite number"},
      1},
     {"no buckets",
      BASE "    histogram_buckets: []\n",
-     {"test.yml:4:24: checks[0].histogram_buckets: needs 1 to 64 bucket bounds"},
+     {"test.yml:4:24: checks[0] \"a\".histogram_buckets: needs 1 to 64 bucket bounds"},
      1},
     {"decreasing global buckets",
      "global:\n  histogram_buckets: [1, 0.5]\nchecks: []\n",
@@ -1326,29 +1346,31 @@ static const struct err_case err_cases[] = {
     /* References. */
     {"missing env var",
      "checks:\n  - name: a\n    url: \"${env:OUTPOST_TEST_UNSET}\"\n",
-     {"test.yml:3:10: checks[0].url: environment variable OUTPOST_TEST_UNSET is not set"},
+     {"test.yml:3:10: checks[0] \"a\".url: environment variable OUTPOST_TEST_UNSET is not set"},
      1},
     {"missing env var in basic_auth username",
      BASE "    basic_auth:\n      username: ${env:OUTPOST_TEST_UNSET}\n",
-     {"test.yml:5:17: checks[0].basic_auth.username: environment variable OUTPOST_TEST_UNSET is "
+     {"test.yml:5:17: checks[0] \"a\".basic_auth.username: environment variable OUTPOST_TEST_UNSET "
+      "is "
       "not set"},
      1},
     {"unterminated reference",
      BASE "    body: \"${env:OUTPOST_TEST_TOKEN\"\n",
-     {"test.yml:4:11: checks[0].body: unterminated \"${\" reference (write \"$${\" for a "
+     {"test.yml:4:11: checks[0] \"a\".body: unterminated \"${\" reference (write \"$${\" for a "
       "literal)"},
      1},
     {"unknown reference",
      BASE "    body: \"${vault:x}\"\n",
-     {"test.yml:4:11: checks[0].body: unknown reference (use ${env:NAME} or ${file:PATH})"},
+     {"test.yml:4:11: checks[0] \"a\".body: unknown reference (use ${env:NAME} or ${file:PATH})"},
      1},
     {"env reference without a name",
      BASE "    body: \"${env:}\"\n",
-     {"test.yml:4:11: checks[0].body: unknown reference"},
+     {"test.yml:4:11: checks[0] \"a\".body: unknown reference"},
      1},
     {"missing secret file",
      BASE "    body: \"${file:/nonexistent/outpost-test/secret}\"\n",
-     {"test.yml:4:11: checks[0].body: cannot read /nonexistent/outpost-test/secret: No such file "
+     {"test.yml:4:11: checks[0] \"a\".body: cannot read /nonexistent/outpost-test/secret: No such "
+      "file "
       "or directory"},
      1},
 
@@ -1386,12 +1408,13 @@ static const struct err_case err_cases[] = {
     /* Alert and retry policy. */
     {"retries that do not fit the interval",
      BASE "    interval: 1s\n    timeout: 400ms\n    retry: {attempts: 2, delay: 100ms}\n",
-     {"test.yml:2:5: checks[0]: retry: 3 attempts of up to 400ms plus 100ms between them do not "
-      "fit in the interval (1000ms)"},
+     {"test.yml:2:5: checks[0] \"a\": retry: 3 attempts of up to 400ms plus 100ms between them do "
+      "not "
+      "fit in the interval (1s)"},
      1},
     {"too many retries",
      BASE "    retry: {attempts: 11}\n",
-     {"test.yml:4:23: checks[0].retry.attempts: \"11\" is not a whole number from 0 to 10"},
+     {"test.yml:4:23: checks[0] \"a\".retry.attempts: \"11\" is not a whole number from 0 to 10"},
      1},
     {"failure threshold 0",
      "global:\n  alert: {failure_threshold: 0}\n" BASE,
@@ -1400,7 +1423,7 @@ static const struct err_case err_cases[] = {
      1},
     {"unknown alert key",
      BASE "    alert: {failures: 2}\n",
-     {"test.yml:4:13: checks[0].alert: unknown key \"failures\""},
+     {"test.yml:4:13: checks[0] \"a\".alert: unknown key \"failures\""},
      1},
 
     /* Alerting. */
@@ -1410,22 +1433,22 @@ static const struct err_case err_cases[] = {
      1},
     {"resend_interval below 1s",
      BASE "alerting:\n  resend_interval: 10ms\n",
-     {"test.yml:5:20: alerting.resend_interval: resend_interval must be at least 1000ms"},
+     {"test.yml:5:20: alerting.resend_interval: resend_interval must be at least 1s"},
      1},
 
     /* Several problems are reported together. */
     {"two bad keys",
      BASE "    bogus1: 1\n    bogus2: 2\n",
-     {"test.yml:4:5: checks[0]: unknown key \"bogus1\"",
-      "test.yml:5:5: checks[0]: unknown key \"bogus2\""},
+     {"test.yml:4:5: checks[0] \"a\": unknown key \"bogus1\"",
+      "test.yml:5:5: checks[0] \"a\": unknown key \"bogus2\""},
      2},
     {"errors in several checks",
      "global:\n  bogus: 1\n"
      "checks:\n  - name: a\n    url: http://example.com/\n    interval: 10x\n"
      "  - name: b\n",
      {"test.yml:2:3: global: unknown key \"bogus\"",
-      "test.yml:6:15: checks[0].interval: \"10x\" is not a duration",
-      "test.yml:7:5: checks[1]: missing key \"url\""},
+      "test.yml:6:15: checks[0] \"a\".interval: \"10x\" is not a duration",
+      "test.yml:7:5: checks[1] \"b\": missing key \"url\""},
      3},
 };
 
@@ -1449,8 +1472,8 @@ static void test_too_many_errors(void **state)
         buf_addf(&yaml, "    bogus%d: 1\n", i);
     struct err_case tc = {"too many errors",
                           buf_str(&yaml),
-                          {"test.yml:4:5: checks[0]: unknown key \"bogus0\"",
-                           "test.yml:53:5: checks[0]: unknown key \"bogus49\"",
+                          {"test.yml:4:5: checks[0] \"a\": unknown key \"bogus0\"",
+                           "test.yml:53:5: checks[0] \"a\": unknown key \"bogus49\"",
                            "test.yml: too many errors, stopping the list here"},
                           CFG_MAX_ERRORS + 1};
     assert_int_equal(run_err_case(&tc, NULL), 0);
@@ -1462,53 +1485,54 @@ static void test_too_many_errors(void **state)
 static const struct err_case secret_cases[] = {
     {"header value with a line break from env",
      BASE "    headers:\n      X-Api-Key: ${env:OUTPOST_TEST_SECRET_NL}\n",
-     {"test.yml:5:18: checks[0].headers.X-Api-Key: header value must not contain line breaks"},
+     {"test.yml:5:18: checks[0] \"a\".headers.X-Api-Key: header value must not contain line "
+      "breaks"},
      1},
     {"bearer token with a line break from env",
      BASE "    bearer_token: ${env:OUTPOST_TEST_SECRET_NL}\n",
-     {"test.yml:4:19: checks[0].bearer_token: bearer token must not contain line breaks"},
+     {"test.yml:4:19: checks[0] \"a\".bearer_token: bearer token must not contain line breaks"},
      1},
     {"bad url with a password from env",
      "checks:\n  - name: a\n    url: \"http://user:${env:OUTPOST_TEST_SECRET}@exa mple.com/\"\n",
-     {"test.yml:3:10: checks[0].url: the URL is not valid: Bad hostname\n"},
+     {"test.yml:3:10: checks[0] \"a\".url: the URL is not valid: Bad hostname\n"},
      1},
     {"bad url with a literal password",
      "checks:\n  - name: a\n    url: \"http://user:" SECRET "@exa mple.com/\"\n",
-     {"test.yml:3:10: checks[0].url: the URL is not valid: Bad hostname\n"},
+     {"test.yml:3:10: checks[0] \"a\".url: the URL is not valid: Bad hostname\n"},
      1},
     {"bad url entirely from env",
      "checks:\n  - name: a\n    url: ${env:OUTPOST_TEST_SECRET_URL}\n",
-     {"test.yml:3:10: checks[0].url: the URL is not valid: Bad hostname\n"},
+     {"test.yml:3:10: checks[0] \"a\".url: the URL is not valid: Bad hostname\n"},
      1},
     {"ftp url with a password from env",
      "checks:\n  - name: a\n    url: \"ftp://u:${env:OUTPOST_TEST_SECRET}@example.com/\"\n",
-     {"test.yml:3:10: checks[0].url: the URL's scheme must be http or https\n"},
+     {"test.yml:3:10: checks[0] \"a\".url: the URL's scheme must be http or https\n"},
      1},
     {"ftp url with a literal password",
      "checks:\n  - name: a\n    url: \"ftp://u:" SECRET "@example.com/\"\n",
-     {"test.yml:3:10: checks[0].url: the URL's scheme must be http or https\n"},
+     {"test.yml:3:10: checks[0] \"a\".url: the URL's scheme must be http or https\n"},
      1},
     {"missing env var after a secret",
      "checks:\n  - name: a\n"
      "    url: \"http://u:${env:OUTPOST_TEST_SECRET}@example.com/${env:OUTPOST_TEST_UNSET}\"\n",
-     {"test.yml:3:10: checks[0].url: environment variable OUTPOST_TEST_UNSET is not set"},
+     {"test.yml:3:10: checks[0] \"a\".url: environment variable OUTPOST_TEST_UNSET is not set"},
      1},
     {"unterminated reference after a secret",
      BASE "    body: \"${env:OUTPOST_TEST_SECRET} ${env:X\"\n",
-     {"test.yml:4:11: checks[0].body: unterminated \"${\" reference"},
+     {"test.yml:4:11: checks[0] \"a\".body: unterminated \"${\" reference"},
      1},
     {"secret password with bearer token",
      BASE "    basic_auth:\n      username: u\n      password: ${env:OUTPOST_TEST_SECRET}\n"
           "    bearer_token: ${env:OUTPOST_TEST_SECRET}\n",
-     {"test.yml:2:5: checks[0]: use only one of basic_auth, bearer_token"},
+     {"test.yml:2:5: checks[0] \"a\": use only one of basic_auth, bearer_token"},
      1},
     {"secret header with a bad name",
      BASE "    headers:\n      X Key: ${env:OUTPOST_TEST_SECRET}\n",
-     {"test.yml:5:14: checks[0].headers.X Key: \"X Key\" is not a valid header name"},
+     {"test.yml:5:14: checks[0] \"a\".headers.X Key: \"X Key\" is not a valid header name"},
      1},
     {"secret url in a duplicate check",
      BASE "  - name: a\n    url: \"http://u:${env:OUTPOST_TEST_SECRET}@example.com/\"\n",
-     {"test.yml:4:5: checks[1]: duplicate check name \"a\" (first used at line 2)"},
+     {"test.yml:4:5: checks[1] \"a\": duplicate check name (first used by checks[0] at line 2)"},
      1},
 };
 
@@ -1526,12 +1550,13 @@ static void test_secrets_never_in_errors(void **state)
              "checks:\n  - name: a\n    url: \"ftp://u:${file:%s}@example.com/\"\n"
              "    headers:\n      X-A: \"${file:%s}\\n\"\n",
              fixture("secret"), fixture("secret"));
-    struct err_case tc = {"secrets from a file",
-                          buf_str(&yaml),
-                          {"test.yml:3:10: checks[0].url: the URL's scheme must be http or https\n",
-                           "test.yml:5:12: checks[0].headers.X-A: header value must not contain "
-                           "line breaks"},
-                          2};
+    struct err_case tc = {
+        "secrets from a file",
+        buf_str(&yaml),
+        {"test.yml:3:10: checks[0] \"a\".url: the URL's scheme must be http or https\n",
+         "test.yml:5:12: checks[0] \"a\".headers.X-A: header value must not contain "
+         "line breaks"},
+        2};
     bad += run_err_case(&tc, SECRET);
     buf_free(&yaml);
     assert_int_equal(bad, 0);
@@ -1565,7 +1590,7 @@ static void test_limits(void **state)
             struct err_case tc = {
                 "65 buckets",
                 buf_str(&yaml),
-                {"test.yml:5:7: checks[0].histogram_buckets: needs 1 to 64 bucket bounds"},
+                {"test.yml:5:7: checks[0] \"a\".histogram_buckets: needs 1 to 64 bucket bounds"},
                 1};
             assert_int_equal(run_err_case(&tc, NULL), 0);
         }
@@ -1588,7 +1613,8 @@ static void test_limits(void **state)
             cfg_free(cfg);
         } else {
             buf_reset(&want);
-            buf_addf(&want, "test.yml:4:11: checks[0].body: %s is larger than 65536 bytes", big);
+            buf_addf(&want, "test.yml:4:11: checks[0] \"a\".body: %s is larger than 65536 bytes",
+                     big);
             struct err_case tc = {"big secret file", buf_str(&yaml), {buf_str(&want)}, 1};
             assert_int_equal(run_err_case(&tc, NULL), 0);
         }

@@ -87,9 +87,10 @@ static void test_skip_secrets_placeholders(void **state)
     /* An unknown key is still an error: only references are skipped. */
     struct buf errs;
     assert_null(load(yaml, &skip, &errs));
-    assert_string_equal(buf_str(&errs),
-                        "t.yml:5:5: checks[0]: unknown key \"bearer_token_placeholder_is_not_a_"
-                        "key\"\n");
+    assert_string_equal(
+        buf_str(&errs),
+        "t.yml:5:5: checks[0] \"host\": unknown key \"bearer_token_placeholder_is_not_a_"
+        "key\"\n");
     buf_free(&errs);
 
     static const char ok[] =
@@ -129,14 +130,18 @@ static void test_skip_secrets_placeholders(void **state)
     assert_null(load(ok, NULL, &errs));
     assert_string_equal(
         buf_str(&errs),
-        "t.yml:3:10: checks[0].url: environment variable OUTPOST_VALID_UNSET is not set\n"
-        "t.yml:4:30: checks[0].headers.Authorization: cannot read /nonexistent/token: No such "
+        "t.yml:3:10: checks[0] \"host\".url: environment variable OUTPOST_VALID_UNSET is not set\n"
+        "t.yml:4:30: checks[0] \"host\".headers.Authorization: cannot read /nonexistent/token: No "
+        "such "
         "file or directory\n"
-        "t.yml:6:10: checks[1].url: environment variable OUTPOST_VALID_UNSET is not set\n"
-        "t.yml:9:10: checks[2].url: cannot read /nonexistent/base: No such file or directory\n"
-        "t.yml:10:11: checks[2].body: environment variable OUTPOST_VALID_UNSET is not set\n"
-        "t.yml:11:28: checks[2].basic_auth.username: environment variable U is not set\n"
-        "t.yml:11:50: checks[2].basic_auth.password: cannot read /nonexistent/pw: No such file or "
+        "t.yml:6:10: checks[1] \"whole\".url: environment variable OUTPOST_VALID_UNSET is not set\n"
+        "t.yml:9:10: checks[2] \"base\".url: cannot read /nonexistent/base: No such file or "
+        "directory\n"
+        "t.yml:10:11: checks[2] \"base\".body: environment variable OUTPOST_VALID_UNSET is not "
+        "set\n"
+        "t.yml:11:28: checks[2] \"base\".basic_auth.username: environment variable U is not set\n"
+        "t.yml:11:50: checks[2] \"base\".basic_auth.password: cannot read /nonexistent/pw: No such "
+        "file or "
         "directory\n");
     buf_free(&errs);
     unsetenv("OUTPOST_VALID_SET");
@@ -145,19 +150,22 @@ static void test_skip_secrets_placeholders(void **state)
 /* References are parsed as always: only resolving them is skipped. */
 static const struct err_case skip_errors[] = {
     {"unterminated", BASE "    bearer_token: \"${env:X\"\n",
-     "t.yml:4:19: checks[0].bearer_token: unterminated \"${\" reference (write \"$${\" for a "
+     "t.yml:4:19: checks[0] \"a\".bearer_token: unterminated \"${\" reference (write \"$${\" for a "
      "literal)\n"},
     {"unknown kind", BASE "    bearer_token: ${vault:x}\n",
-     "t.yml:4:19: checks[0].bearer_token: unknown reference (use ${env:NAME} or ${file:PATH})\n"},
+     "t.yml:4:19: checks[0] \"a\".bearer_token: unknown reference (use ${env:NAME} or "
+     "${file:PATH})\n"},
     {"empty env name", BASE "    bearer_token: ${env:}\n",
-     "t.yml:4:19: checks[0].bearer_token: unknown reference (use ${env:NAME} or ${file:PATH})\n"},
+     "t.yml:4:19: checks[0] \"a\".bearer_token: unknown reference (use ${env:NAME} or "
+     "${file:PATH})\n"},
     {"empty file name", BASE "    headers: {X-A: \"${file:}\"}\n",
-     "t.yml:4:20: checks[0].headers.X-A: unknown reference (use ${env:NAME} or ${file:PATH})\n"},
+     "t.yml:4:20: checks[0] \"a\".headers.X-A: unknown reference (use ${env:NAME} or "
+     "${file:PATH})\n"},
     {"host and port from references", "checks:\n  - name: a\n    url: http://${env:H}:${env:P}/\n",
-     "t.yml:3:10: checks[0].url: the URL is not valid: Port number was not a decimal number "
+     "t.yml:3:10: checks[0] \"a\".url: the URL is not valid: Port number was not a decimal number "
      "between 0 and 65535\n"},
     {"scheme is still checked", "checks:\n  - name: a\n    url: ftp://${env:H}/\n",
-     "t.yml:3:10: checks[0].url: the URL's scheme must be http or https\n"},
+     "t.yml:3:10: checks[0] \"a\".url: the URL's scheme must be http or https\n"},
     {"the same Alertmanager reference twice",
      BASE "alerting:\n  alertmanagers: [\"${env:AM}\", \"${env:AM}/\"]\n",
      "t.yml:5:32: alerting.alertmanagers[1]: this Alertmanager is listed twice\n"},
@@ -241,51 +249,53 @@ static const struct err_case hint_cases[] = {
     {"global, far", "global:\n  bogus: 10s\nchecks: []\n",
      "t.yml:2:3: global: unknown key \"bogus\"\n"},
     {"a check's own key", BASE "    intervall: 5s\n",
-     "t.yml:4:5: checks[0]: unknown key \"intervall\" (did you mean \"interval\"?)\n"},
-    {"a check, far", BASE "    bogus: 1\n", "t.yml:4:5: checks[0]: unknown key \"bogus\"\n"},
+     "t.yml:4:5: checks[0] \"a\": unknown key \"intervall\" (did you mean \"interval\"?)\n"},
+    {"a check, far", BASE "    bogus: 1\n", "t.yml:4:5: checks[0] \"a\": unknown key \"bogus\"\n"},
     {"a key of the http type",
      BASE "    bearer_tokn: x\n    folow_redirects: false\n    Method: POST\n",
-     "t.yml:4:5: checks[0]: unknown key \"bearer_tokn\" (did you mean \"bearer_token\"?)\n"
-     "t.yml:5:5: checks[0]: unknown key \"folow_redirects\" (did you mean "
+     "t.yml:4:5: checks[0] \"a\": unknown key \"bearer_tokn\" (did you mean \"bearer_token\"?)\n"
+     "t.yml:5:5: checks[0] \"a\": unknown key \"folow_redirects\" (did you mean "
      "\"follow_redirects\"?)\n"
-     "t.yml:6:5: checks[0]: unknown key \"Method\" (did you mean \"method\"?)\n"},
+     "t.yml:6:5: checks[0] \"a\": unknown key \"Method\" (did you mean \"method\"?)\n"},
     {"the http type's url", "checks:\n  - name: a\n    urll: http://e/\n",
-     "t.yml:3:5: checks[0]: unknown key \"urll\" (did you mean \"url\"?)\n"
-     "t.yml:2:5: checks[0]: missing key \"url\"\n"},
+     "t.yml:3:5: checks[0] \"a\": unknown key \"urll\" (did you mean \"url\"?)\n"
+     "t.yml:2:5: checks[0] \"a\": missing key \"url\"\n"},
     {"expect", BASE "    expect:\n      stauts: 200\n",
-     "t.yml:5:7: checks[0].expect: unknown key \"stauts\" (did you mean \"status\"?)\n"},
+     "t.yml:5:7: checks[0] \"a\".expect: unknown key \"stauts\" (did you mean \"status\"?)\n"},
     {"tls", BASE "    tls:\n      insecure_skip_verfy: true\n      ca: x\n",
-     "t.yml:5:7: checks[0].tls: unknown key \"insecure_skip_verfy\" (did you mean "
+     "t.yml:5:7: checks[0] \"a\".tls: unknown key \"insecure_skip_verfy\" (did you mean "
      "\"insecure_skip_verify\"?)\n"
-     "t.yml:6:7: checks[0].tls: unknown key \"ca\"\n"},
+     "t.yml:6:7: checks[0] \"a\".tls: unknown key \"ca\"\n"},
     {"basic_auth", BASE "    basic_auth:\n      username: u\n      pasword: p\n      pass: p\n",
-     "t.yml:6:7: checks[0].basic_auth: unknown key \"pasword\" (did you mean \"password\"?)\n"
-     "t.yml:7:7: checks[0].basic_auth: unknown key \"pass\"\n"},
+     "t.yml:6:7: checks[0] \"a\".basic_auth: unknown key \"pasword\" (did you mean \"password\"?)\n"
+     "t.yml:7:7: checks[0] \"a\".basic_auth: unknown key \"pass\"\n"},
     {"json", BASE "    expect:\n      json:\n        - {path: a, exist: true, bogus: 1}\n",
-     "t.yml:6:21: checks[0].expect.json[0]: unknown key \"exist\" (did you mean \"exists\"?)\n"
-     "t.yml:6:34: checks[0].expect.json[0]: unknown key \"bogus\"\n"
-     "t.yml:6:11: checks[0].expect.json[0]: needs \"equals\" or \"exists\"\n"},
+     "t.yml:6:21: checks[0] \"a\".expect.json[0]: unknown key \"exist\" (did you mean "
+     "\"exists\"?)\n"
+     "t.yml:6:34: checks[0] \"a\".expect.json[0]: unknown key \"bogus\"\n"
+     "t.yml:6:11: checks[0] \"a\".expect.json[0]: needs \"equals\" or \"exists\"\n"},
     {"slo", BASE SLO_OK "    perod: 7d\n",
-     "t.yml:8:5: slos[0]: unknown key \"perod\" (did you mean \"period\"?)\n"},
+     "t.yml:8:5: slos[0] \"s\": unknown key \"perod\" (did you mean \"period\"?)\n"},
     {"slo's sli, too short for a hint", BASE "slos:\n  - {name: s, objective: 99, sl: {}}\n",
-     "t.yml:5:30: slos[0]: unknown key \"sl\"\n"
-     "t.yml:5:5: slos[0]: sli needs a non-empty \"checks\" list\n"},
+     "t.yml:5:30: slos[0] \"s\": unknown key \"sl\"\n"
+     "t.yml:5:5: slos[0] \"s\": sli needs a non-empty \"checks\" list\n"},
     {"sli", BASE "slos:\n  - {name: s, objective: 99, sli: {check: [a]}}\n",
-     "t.yml:5:36: slos[0].sli: unknown key \"check\" (did you mean \"checks\"?)\n"
-     "t.yml:5:5: slos[0]: sli needs a non-empty \"checks\" list\n"},
+     "t.yml:5:36: slos[0] \"s\".sli: unknown key \"check\" (did you mean \"checks\"?)\n"
+     "t.yml:5:5: slos[0] \"s\": sli needs a non-empty \"checks\" list\n"},
     {"latency threshold",
      BASE "slos:\n  - {name: s, objective: 99, sli: {checks: [a], latency: {treshold: 1s}}}\n",
-     "t.yml:5:59: slos[0].sli.latency: unknown key \"treshold\" (did you mean \"threshold\"?)\n"
-     "t.yml:5:58: slos[0].sli.latency: missing key \"threshold\"\n"},
+     "t.yml:5:59: slos[0] \"s\".sli.latency: unknown key \"treshold\" (did you mean "
+     "\"threshold\"?)\n"
+     "t.yml:5:58: slos[0] \"s\".sli.latency: missing key \"threshold\"\n"},
     {"policy", BASE SLO_OK "    policy: {freeze_when_consumed: 0.5, over: 24h, ovr: 1h}\n",
-     "t.yml:8:52: slos[0].policy: unknown key \"ovr\" (did you mean \"over\"?)\n"},
+     "t.yml:8:52: slos[0] \"s\".policy: unknown key \"ovr\" (did you mean \"over\"?)\n"},
     {"canary", BASE "canaries:\n  - {name: k, baseline_check: a, canary_chek: a, windw: 1m}\n",
-     "t.yml:5:34: canaries[0]: unknown key \"canary_chek\" (did you mean \"canary_check\"?)\n"
-     "t.yml:5:50: canaries[0]: unknown key \"windw\" (did you mean \"window\"?)\n"
-     "t.yml:5:5: canaries[0]: needs exactly one of canary and canary_check\n"},
+     "t.yml:5:34: canaries[0] \"k\": unknown key \"canary_chek\" (did you mean \"canary_check\"?)\n"
+     "t.yml:5:50: canaries[0] \"k\": unknown key \"windw\" (did you mean \"window\"?)\n"
+     "t.yml:5:5: canaries[0] \"k\": needs exactly one of canary and canary_check\n"},
     {"an inline arm",
      BASE "canaries:\n  - {name: k, baseline_check: a, canary: {url: http://e/, metod: GET}}\n",
-     "t.yml:5:59: canaries[0].canary: unknown key \"metod\" (did you mean \"method\"?)\n"},
+     "t.yml:5:59: canaries[0] \"k\".canary: unknown key \"metod\" (did you mean \"method\"?)\n"},
     {"alerting", BASE "alerting:\n  alertmanager: [http://am/]\n",
      "t.yml:5:3: alerting: unknown key \"alertmanager\" (did you mean \"alertmanagers\"?)\n"},
 };
@@ -315,10 +325,11 @@ static void test_objective_hint(void **state)
         buf_addf(&yaml, BASE "slos:\n  - {name: s, objective: %s, sli: {checks: [a]}}\n",
                  cases[i].text);
         const char *bare = cases[i].text[0] == '"' ? "0.999" : cases[i].text;
-        buf_addf(&want,
-                 "t.yml:5:26: slos[0].objective: \"%s\" is %s %%: objective is a percentage, not "
-                 "a ratio (did you mean %s?)\n",
-                 bare, bare, cases[i].hint);
+        buf_addf(
+            &want,
+            "t.yml:5:26: slos[0] \"s\".objective: \"%s\" is %s %%: objective is a percentage, not "
+            "a ratio (did you mean %s?)\n",
+            bare, bare, cases[i].hint);
         struct err_case tc = {cases[i].text, buf_str(&yaml), buf_str(&want)};
         assert_int_equal(run_err_cases(&tc, 1, NULL), 0);
         buf_free(&yaml);
@@ -336,13 +347,14 @@ static void test_objective_hint(void **state)
     /* Values that are not plain decimals keep the old message, no hint. */
     static const struct err_case plain[] = {
         {"zero", BASE "slos:\n  - {name: s, objective: 0, sli: {checks: [a]}}\n",
-         "t.yml:5:26: slos[0].objective: \"0\" is not a percentage above 0 and below 100 "
+         "t.yml:5:26: slos[0] \"s\".objective: \"0\" is not a percentage above 0 and below 100 "
          "written as a plain decimal (e.g. 99.9)\n"},
         {"no leading digit", BASE "slos:\n  - {name: s, objective: .999, sli: {checks: [a]}}\n",
-         "t.yml:5:26: slos[0].objective: \".999\" is not a percentage above 0 and below 100 "
+         "t.yml:5:26: slos[0] \"s\".objective: \".999\" is not a percentage above 0 and below 100 "
          "written as a plain decimal (e.g. 99.9)\n"},
         {"exponent", BASE "slos:\n  - {name: s, objective: 9.99e-1, sli: {checks: [a]}}\n",
-         "t.yml:5:26: slos[0].objective: \"9.99e-1\" is not a percentage above 0 and below 100 "
+         "t.yml:5:26: slos[0] \"s\".objective: \"9.99e-1\" is not a percentage above 0 and below "
+         "100 "
          "written as a plain decimal (e.g. 99.9)\n"},
     };
     assert_int_equal(run_err_cases(plain, ARRAY_SIZE(plain), NULL), 0);

@@ -118,50 +118,56 @@ static void test_config_errors(void **state)
         const char *yaml;
         const char *want;
     } cases[] = {
-        {HEAD "    query: {name: a.test}\n", "dns.yml:2:5: checks[0]: missing key \"target\"\n"},
-        {HEAD "    target: 127.0.0.1\n", "dns.yml:2:5: checks[0]: missing key \"query\"\n"},
+        {HEAD "    query: {name: a.test}\n",
+         "dns.yml:2:5: checks[0] \"d\": missing key \"target\"\n"},
+        {HEAD "    target: 127.0.0.1\n", "dns.yml:2:5: checks[0] \"d\": missing key \"query\"\n"},
         {HEAD "    target: 127.0.0.1\n    query: {type: MX}\n",
-         "dns.yml:5:12: checks[0].query: missing key \"name\"\n"},
+         "dns.yml:5:12: checks[0] \"d\".query: missing key \"name\"\n"},
         {HEAD "    target: 'a b'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"a b\": the host is neither an IP address nor a host "
+         "dns.yml:4:13: checks[0] \"d\".target: \"a b\": the host is neither an IP address nor a "
+         "host "
          "name\n"},
         {HEAD "    target: '[::1'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"[::1\": has \"[\" without \"]\"\n"},
+         "dns.yml:4:13: checks[0] \"d\".target: \"[::1\": has \"[\" without \"]\"\n"},
         {HEAD "    target: '[127.0.0.1]:53'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"[127.0.0.1]:53\": brackets hold an IPv6 address\n"},
+         "dns.yml:4:13: checks[0] \"d\".target: \"[127.0.0.1]:53\": brackets hold an IPv6 "
+         "address\n"},
         {HEAD "    target: '127.0.0.1:0'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"127.0.0.1:0\": port must be a number from 1 to "
+         "dns.yml:4:13: checks[0] \"d\".target: \"127.0.0.1:0\": port must be a number from 1 to "
          "65535\n"},
         {HEAD "    target: '127.0.0.1:x'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \"127.0.0.1:x\": port must be a number from 1 to "
+         "dns.yml:4:13: checks[0] \"d\".target: \"127.0.0.1:x\": port must be a number from 1 to "
          "65535\n"},
         {HEAD "    target: ':53'\n    query: {name: a.test}\n",
-         "dns.yml:4:13: checks[0].target: \":53\": has no host\n"},
+         "dns.yml:4:13: checks[0] \"d\".target: \":53\": has no host\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: a.test, type: BOGUS}\n",
-         "dns.yml:5:33: checks[0].query.type: \"BOGUS\" is not one of A, AAAA, CNAME, MX, NS, "
+         "dns.yml:5:33: checks[0] \"d\".query.type: \"BOGUS\" is not one of A, AAAA, CNAME, MX, "
+         "NS, "
          "TXT, SRV, SOA, PTR, ANY\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: a.test, transport: quic}\n",
-         "dns.yml:5:38: checks[0].query.transport: \"quic\" is not one of udp, tcp\n"},
+         "dns.yml:5:38: checks[0] \"d\".query.transport: \"quic\" is not one of udp, tcp\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: "
               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test}\n",
-         "dns.yml:5:12: checks[0].query.name: "
+         "dns.yml:5:12: checks[0] \"d\".query.name: "
          "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not a domain "
          "name c-ares can query\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: a.test}\n    expect: {rcode: [NOERR]}\n",
-         "dns.yml:6:22: checks[0].expect.rcode[0]: \"NOERR\" is not an rcode (NOERROR, FORMERR, "
+         "dns.yml:6:22: checks[0] \"d\".expect.rcode[0]: \"NOERR\" is not an rcode (NOERROR, "
+         "FORMERR, "
          "SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, YXDOMAIN, YXRRSET, NXRRSET, NOTAUTH, NOTZONE)\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: a.test}\n    expect: {rcode: []}\n",
-         "dns.yml:6:21: checks[0].expect.rcode: needs at least one rcode\n"},
+         "dns.yml:6:21: checks[0] \"d\".expect.rcode: needs at least one rcode\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: a.test}\n"
               "    expect: {answers_match: ['(']}\n",
-         "dns.yml:6:30: checks[0].expect.answers_match[0]: bad regular expression at offset 1: "
+         "dns.yml:6:30: checks[0] \"d\".expect.answers_match[0]: bad regular expression at offset "
+         "1: "
          "missing closing parenthesis\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: a.test}\n"
               "    expect: {answer_match: ['a']}\n",
-         "dns.yml:6:14: checks[0].expect: unknown key \"answer_match\" (did you mean "
+         "dns.yml:6:14: checks[0] \"d\".expect: unknown key \"answer_match\" (did you mean "
          "\"answers_match\"?)\n"},
         {HEAD "    target: 127.0.0.1\n    query: {name: a.test}\n    expect: {min_answers: -1}\n",
-         "dns.yml:6:27: checks[0].expect.min_answers: \"-1\" is not a whole number from 0 "
+         "dns.yml:6:27: checks[0] \"d\".expect.min_answers: \"-1\" is not a whole number from 0 "
          "to 65535\n"},
     };
     int bad = 0;

@@ -129,82 +129,100 @@ static void test_config_errors(void **state)
     } cases[] = {
         /* Undefined, forward, same step. */
         {HEAD "      - name: a\n        url: http://h/${capture:nope}\n",
-         "flow.yml:7:14: checks[0].steps[0].url: capture \"nope\" is not defined: no step "
+         "flow.yml:7:14: checks[0] \"f\".steps[0] \"a\".url: capture \"nope\" is not defined: no "
+         "step "
          "captures it\n"},
         {HEAD "      - name: a\n        url: http://h/\n        headers: {A: '${capture:t}'}\n"
               "      - name: b\n        url: http://h/\n        capture: {t: {header: T}}\n",
-         "flow.yml:8:22: checks[0].steps[0].headers.A: capture \"t\" is taken by a later step "
-         "(steps[1], \"b\"): a step can use only what earlier steps captured\n"},
+         "flow.yml:8:22: checks[0] \"f\".steps[0] \"a\".headers.A: capture \"t\" is taken by a "
+         "later step "
+         "(steps[1] \"b\"): a step can use only what earlier steps captured\n"},
         {HEAD "      - name: a\n        url: http://h/\n        body: '${capture:t}'\n"
               "        capture: {t: {header: T}}\n",
-         "flow.yml:8:15: checks[0].steps[0].body: capture \"t\" is taken by this step itself: "
+         "flow.yml:8:15: checks[0] \"f\".steps[0] \"a\".body: capture \"t\" is taken by this step "
+         "itself: "
          "a step can use only what earlier steps captured\n"},
         /* Only url, headers and body substitute; a plain http check never. */
         {HEAD "      - name: a\n        url: http://h/\n        capture: {t: {header: T}}\n"
               "      - name: b\n        url: http://h/\n        bearer_token: '${capture:t}'\n",
-         "flow.yml:11:23: checks[0].steps[1].bearer_token: a ${capture:NAME} reference is only "
+         "flow.yml:11:23: checks[0] \"f\".steps[1] \"b\".bearer_token: a ${capture:NAME} reference "
+         "is only "
          "substituted in the url, headers and body of a flow's step\n"},
         {"checks:\n  - name: h\n    url: http://h/${capture:t}\n",
-         "flow.yml:3:10: checks[0].url: a ${capture:NAME} reference is only substituted in the "
+         "flow.yml:3:10: checks[0] \"h\".url: a ${capture:NAME} reference is only substituted in "
+         "the "
          "url, headers and body of a flow's step\n"},
         {HEAD "      - name: a\n        url: http://h/\n        capture: {t: {header: T}}\n"
               "      - name: b\n        url: http://h/\n        expect: {body_matches: "
               "'${capture:t}'}\n",
-         "flow.yml:9:9: checks[0].steps[1]: expect is matched as written: ${capture:NAME} is "
+         "flow.yml:9:9: checks[0] \"f\".steps[1] \"b\": expect is matched as written: "
+         "${capture:NAME} is "
          "substituted only in url, headers and body\n"},
         /* A capture without a step: on the flow, or on an http check. */
         {HEAD "      - name: a\n        url: http://h/\n    capture: {t: {header: T}}\n",
-         "flow.yml:8:14: checks[0].capture: capture is a key of each step of a flow "
+         "flow.yml:8:14: checks[0] \"f\".capture: capture is a key of each step of a flow "
          "(steps[].capture), not of the flow\n"},
         {HEAD "      - name: a\n        url: http://h/\n    url: http://h/\n",
-         "flow.yml:8:10: checks[0].url: url is a key of each step of a flow (steps[].url), not "
+         "flow.yml:8:10: checks[0] \"f\".url: url is a key of each step of a flow (steps[].url), "
+         "not "
          "of the flow\n"},
         {"checks:\n  - name: h\n    url: http://h/\n    capture: {t: {header: T}}\n",
-         "flow.yml:4:5: checks[0]: unknown key \"capture\"\n"},
+         "flow.yml:4:5: checks[0] \"h\": unknown key \"capture\"\n"},
         /* Bad kinds. */
         {HEAD "      - name: a\n        url: http://h/\n        capture: {t: {xml: a}}\n",
-         "flow.yml:8:23: checks[0].steps[0].capture.t: unknown key \"xml\"\n"
-         "flow.yml:8:22: checks[0].steps[0].capture.t: needs one of json, header or regex\n"},
+         "flow.yml:8:23: checks[0] \"f\".steps[0] \"a\".capture.t: unknown key \"xml\"\n"
+         "flow.yml:8:22: checks[0] \"f\".steps[0] \"a\".capture.t: needs one of json, header or "
+         "regex\n"},
         {HEAD "      - name: a\n        url: http://h/\n        capture: {t: {json: a, regex: "
               "'(x)'}}\n",
-         "flow.yml:8:22: checks[0].steps[0].capture.t: json takes the value from the body as "
+         "flow.yml:8:22: checks[0] \"f\".steps[0] \"a\".capture.t: json takes the value from the "
+         "body as "
          "JSON: it goes alone\n"},
         {HEAD "      - name: a\n        url: http://h/\n        capture: {t: {regex: 'a(b)(c)'}}\n",
-         "flow.yml:8:30: checks[0].steps[0].capture.t.regex: a capture's regex needs exactly one "
+         "flow.yml:8:30: checks[0] \"f\".steps[0] \"a\".capture.t.regex: a capture's regex needs "
+         "exactly one "
          "group, the value, like 'sid=(\\w+)' (it has 2; write (?:...) for a group that is not "
          "the value)\n"},
         {HEAD "      - name: a\n        url: http://h/\n        capture: {t: {json: 'a..b'}}\n",
-         "flow.yml:8:29: checks[0].steps[0].capture.t.json: \"a..b\" is not a JSON path (use "
+         "flow.yml:8:29: checks[0] \"f\".steps[0] \"a\".capture.t.json: \"a..b\" is not a JSON "
+         "path (use "
          "a.b[0].c)\n"},
         {HEAD "      - name: a\n        url: http://h/\n        capture: {t: {header: 'a b'}}\n",
-         "flow.yml:8:31: checks[0].steps[0].capture.t.header: \"a b\" is not a valid header "
+         "flow.yml:8:31: checks[0] \"f\".steps[0] \"a\".capture.t.header: \"a b\" is not a valid "
+         "header "
          "name\n"},
         {HEAD "      - name: a\n        url: http://h/\n        capture: {1t: {header: T}}\n",
-         "flow.yml:8:23: checks[0].steps[0].capture.1t: \"1t\" is not a capture name (1 to 64 "
+         "flow.yml:8:23: checks[0] \"f\".steps[0] \"a\".capture.1t: \"1t\" is not a capture name "
+         "(1 to 64 "
          "letters, digits and _, not starting with a digit)\n"},
         {HEAD "      - name: a\n        url: http://h/\n        capture: {t: {header: T}}\n"
               "      - name: b\n        url: http://h/\n        capture: {t: {header: U}}\n",
-         "flow.yml:11:22: checks[0].steps[1].capture.t: capture \"t\" is already taken by "
-         "steps[0] (\"a\")\n"},
+         "flow.yml:11:22: checks[0] \"f\".steps[1] \"b\".capture.t: capture \"t\" is already taken "
+         "by "
+         "steps[0] \"a\"\n"},
         /* Steps: names, timeouts, interval, count. */
         {HEAD "      - url: http://h/\n",
-         "flow.yml:6:9: checks[0].steps[0]: missing key \"name\"\n"},
+         "flow.yml:6:9: checks[0] \"f\".steps[0]: missing key \"name\"\n"},
         {HEAD "      - name: a\n        url: http://h/\n      - name: a\n        url: http://h/\n",
-         "flow.yml:8:9: checks[0].steps[1]: step name \"a\" is used by steps[0] too: names are "
+         "flow.yml:8:9: checks[0] \"f\".steps[1] \"a\": step name \"a\" is used by steps[0] too: "
+         "names are "
          "unique within a flow\n"},
         {HEAD "      - name: a\n        url: http://h/\n        timeout: 6s\n",
-         "flow.yml:8:18: checks[0].steps[0]: a step's timeout (6000ms) must not be longer than "
-         "the flow's (5000ms)\n"},
+         "flow.yml:8:18: checks[0] \"f\".steps[0] \"a\": a step's timeout (6s) must not be longer "
+         "than the flow's (5s)\n"},
         {HEAD "      - name: a\n        url: http://h/\n        interval: 1s\n",
-         "flow.yml:8:19: checks[0].steps[0].interval: a step has no interval: the flow's "
+         "flow.yml:8:19: checks[0] \"f\".steps[0] \"a\".interval: a step has no interval: the "
+         "flow's "
          "interval schedules all its steps\n"},
-        {HEAD "      - name: a\n", "flow.yml:6:9: checks[0].steps[0]: missing key \"url\"\n"},
+        {HEAD "      - name: a\n",
+         "flow.yml:6:9: checks[0] \"f\".steps[0] \"a\": missing key \"url\"\n"},
         {"checks:\n  - name: f\n    type: flow\n",
-         "flow.yml:2:5: checks[0]: missing key \"steps\"\n"},
+         "flow.yml:2:5: checks[0] \"f\": missing key \"steps\"\n"},
         {"checks:\n  - name: f\n    type: flow\n    steps: []\n",
-         "flow.yml:4:12: checks[0].steps: a flow needs 1 to 64 steps\n"},
+         "flow.yml:4:12: checks[0] \"f\".steps: a flow needs 1 to 64 steps\n"},
         {HEAD "      - name: a\n        url: http://h/\n        methd: GET\n",
-         "flow.yml:8:9: checks[0].steps[0]: unknown key \"methd\" (did you mean \"method\"?)\n"},
+         "flow.yml:8:9: checks[0] \"f\".steps[0] \"a\": unknown key \"methd\" (did you mean "
+         "\"method\"?)\n"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         char *got = errors_of(cases[i].yaml);

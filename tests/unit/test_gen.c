@@ -249,7 +249,7 @@ static void test_canary_ring_cap(void **state)
     assert_int_equal(cfg_load_string(yaml, strlen(yaml), "gen.yml", &c, &err), OP_ERR_INVALID);
     assert_null(c);
     assert_string_equal(buf_str(&err),
-                        "gen.yml:3:5: canaries[0]: window 2592000000ms at an interval of 1000ms "
+                        "gen.yml:3:5: canaries[0] \"web\": window 30d at an interval of 1s "
                         "keeps 2592016 samples per arm, more than 1000000: shorten the window or "
                         "lengthen the interval\n");
     buf_free(&err);

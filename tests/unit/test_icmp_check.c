@@ -103,28 +103,31 @@ static void expect_error(const char *yaml, const char *want)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error(HEAD "    packets: 3\n", "icmp.yml:2:5: checks[0]: missing key \"target\"");
+    expect_error(HEAD "    packets: 3\n", "icmp.yml:2:5: checks[0] \"p\": missing key \"target\"");
     expect_error(HEAD "    target: 127.0.0.1\n    packets: 0\n",
-                 "icmp.yml:5:14: checks[0].packets");
+                 "icmp.yml:5:14: checks[0] \"p\".packets");
     expect_error(HEAD "    target: 127.0.0.1\n    packets: 101\n", "icmp.yml:5:14");
-    expect_error(HEAD "    target: 127.0.0.1\n    packet_interval: 9ms\n",
-                 "icmp.yml:5:22: checks[0].packet_interval: packet_interval must be at least 10ms");
+    expect_error(
+        HEAD "    target: 127.0.0.1\n    packet_interval: 9ms\n",
+        "icmp.yml:5:22: checks[0] \"p\".packet_interval: packet_interval must be at least 10ms");
     expect_error(HEAD "    target: 127.0.0.1\n    payload_size: 64973\n", "icmp.yml:5:19");
     expect_error(HEAD "    target: 127.0.0.1\n    max_loss_ratio: 1.5\n",
-                 "icmp.yml:5:21: checks[0].max_loss_ratio: must be at least 0 and at most 1");
-    expect_error(HEAD "    target: 127.0.0.1\n    ttl: 0\n", "icmp.yml:5:10: checks[0].ttl");
+                 "icmp.yml:5:21: checks[0] \"p\".max_loss_ratio: must be at least 0 and at most 1");
+    expect_error(HEAD "    target: 127.0.0.1\n    ttl: 0\n", "icmp.yml:5:10: checks[0] \"p\".ttl");
     expect_error(HEAD "    target: 127.0.0.1\n    ip_protocol: ip5\n", "icmp.yml:5:18");
-    expect_error(HEAD "    target: 'a b'\n", "icmp.yml:4:13: checks[0].target: \"a b\": the host "
-                                             "is neither an IP address nor a host name");
-    expect_error(HEAD "    target: http://x\n",
-                 "icmp.yml:4:13: checks[0].target: \"http://x\": must be a host alone: no port, no "
-                 "brackets");
+    expect_error(HEAD "    target: 'a b'\n",
+                 "icmp.yml:4:13: checks[0] \"p\".target: \"a b\": the host "
+                 "is neither an IP address nor a host name");
+    expect_error(
+        HEAD "    target: http://x\n",
+        "icmp.yml:4:13: checks[0] \"p\".target: \"http://x\": must be a host alone: no port, no "
+        "brackets");
     expect_error(HEAD "    target: 127.0.0.1\n    pakets: 3\n", "did you mean \"packets\"");
     /* 10 packets 500ms apart need 4.5s: the last could not be answered
      * within a 4s timeout. */
     expect_error(HEAD "    target: 127.0.0.1\n    timeout: 4s\n    packets: 10\n"
                       "    packet_interval: 500ms\n",
-                 "icmp.yml:2:5: checks[0]: 10 packets every 500ms take longer than timeout");
+                 "icmp.yml:2:5: checks[0] \"p\": 10 packets every 500ms take longer than timeout");
 }
 
 /* ---- packets ---- */

@@ -378,7 +378,7 @@ static void test_errors(void **state)
                                "checkout-ok]}}\n";
     for (unsigned i = 0; i < 3; i++)
         assert_errors(split, i, 3,
-                      "t.yml:7:5: slos[1]: SLO \"wide\" counts checks on different shards of 3: "
+                      "t.yml:7:5: slos[1] \"wide\": counts checks on different shards of 3: "
                       "\"orders-ok\" (shard 0), \"api-ok\" (shard 1), \"checkout-ok\" (shard 2); "
                       "an SLO's checks must share a shard (rename checks or split the SLO)\n");
     /* The same file runs unsharded. */
@@ -394,12 +394,13 @@ static void test_errors(void **state)
                                 "canaries:\n"
                                 "  - {name: release, baseline_check: api-ok, canary_check: "
                                 "checkout-ok, gate_slos: [s]}\n";
-    assert_errors(canary, 1, 3,
-                  "t.yml:8:5: canaries[0]: canary \"release\" is on shard 1 of 3 but its "
-                  "canary_check \"checkout-ok\" is on shard 2; a canary and the checks it names "
-                  "must share a shard\n"
-                  "t.yml:8:5: canaries[0]: canary \"release\" is on shard 1 of 3 but its gate SLO "
-                  "\"s\" is on shard 0; a canary's gate_slos must share its shard\n");
+    assert_errors(
+        canary, 1, 3,
+        "t.yml:8:5: canaries[0] \"release\": the canary is on shard 1 of 3 but its "
+        "canary_check \"checkout-ok\" is on shard 2; a canary and the checks it names "
+        "must share a shard\n"
+        "t.yml:8:5: canaries[0] \"release\": the canary is on shard 1 of 3 but its gate SLO "
+        "\"s\" is on shard 0; a canary's gate_slos must share its shard\n");
     /* A long list is cut, and says how many more. */
     struct buf y;
     buf_init(&y, 1u << 16);

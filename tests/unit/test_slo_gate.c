@@ -97,36 +97,36 @@ struct err_case {
 static const struct err_case err_cases[] = {
     {"unknown SLO",
      BASE "canaries:\n  - {name: k, baseline_check: a, canary_check: a, gate_slos: [s1, nope]}\n",
-     "t.yml:7:67: canaries[0].gate_slos[1]: no SLO named \"nope\"\n"},
+     "t.yml:7:67: canaries[0] \"k\".gate_slos[1]: no SLO named \"nope\"\n"},
     {"block list",
      BASE "canaries:\n  - name: k\n    baseline_check: a\n    canary_check: a\n"
           "    gate_slos:\n      - s2\n      - zz\n      - s1\n      - yy\n",
-     "t.yml:12:9: canaries[0].gate_slos[1]: no SLO named \"zz\"\n"
-     "t.yml:14:9: canaries[0].gate_slos[3]: no SLO named \"yy\"\n"},
+     "t.yml:12:9: canaries[0] \"k\".gate_slos[1]: no SLO named \"zz\"\n"
+     "t.yml:14:9: canaries[0] \"k\".gate_slos[3]: no SLO named \"yy\"\n"},
     {"second canary",
      BASE "canaries:\n  - {name: k, baseline_check: a, canary_check: a}\n"
           "  - {name: l, baseline_check: a, canary_check: a, gate_slos: [S1]}\n",
-     "t.yml:8:63: canaries[1].gate_slos[0]: no SLO named \"S1\"\n"},
+     "t.yml:8:63: canaries[1] \"l\".gate_slos[0]: no SLO named \"S1\"\n"},
     {"no slos section",
      "checks:\n  - {name: a, url: http://example.com/}\ncanaries:\n"
      "  - {name: k, baseline_check: a, canary_check: a, gate_slos: [s1]}\n",
-     "t.yml:4:63: canaries[0].gate_slos[0]: no SLO named \"s1\" (the configuration has no "
+     "t.yml:4:63: canaries[0] \"k\".gate_slos[0]: no SLO named \"s1\" (the configuration has no "
      "slos:)\n"},
     {"listed twice",
      BASE "canaries:\n  - {name: k, baseline_check: a, canary_check: a, gate_slos: [s1, s2, s1]}\n",
-     "t.yml:7:71: canaries[0].gate_slos[2]: SLO \"s1\" listed twice\n"},
+     "t.yml:7:71: canaries[0] \"k\".gate_slos[2]: SLO \"s1\" listed twice\n"},
     {"not a list",
      BASE "canaries:\n  - {name: k, baseline_check: a, canary_check: a, gate_slos: s1}\n",
-     "t.yml:7:62: canaries[0].gate_slos: expected a list, got a scalar\n"},
+     "t.yml:7:62: canaries[0] \"k\".gate_slos: expected a list, got a scalar\n"},
     {"not a name",
      BASE "canaries:\n  - {name: k, baseline_check: a, canary_check: a, gate_slos: [[s1]]}\n",
-     "t.yml:7:63: canaries[0].gate_slos[0]: expected a single value, got a list\n"},
+     "t.yml:7:63: canaries[0] \"k\".gate_slos[0]: expected a single value, got a list\n"},
     {"a typo in the key",
      BASE "canaries:\n  - {name: k, baseline_check: a, canary_check: a, gate_slo: [s1]}\n",
-     "t.yml:7:51: canaries[0]: unknown key \"gate_slo\" (did you mean \"gate_slos\"?)\n"},
+     "t.yml:7:51: canaries[0] \"k\": unknown key \"gate_slo\" (did you mean \"gate_slos\"?)\n"},
     {"a name the SLO gates' paths use",
      BASE "canaries:\n  - {name: slo/k, baseline_check: a, canary_check: a}\n",
-     "t.yml:7:12: canaries[0]: a canary's name may not begin with \"slo/\": "
+     "t.yml:7:12: canaries[0] \"slo/k\": a canary's name may not begin with \"slo/\": "
      "/gates/flagger/slo/... and /gates/argo/slo/... are the SLOs' gates\n"},
 };
 

@@ -114,36 +114,41 @@ static void test_settings(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_errors(HEAD "    tls: true\n", "tcp.yml:2:5: checks[0]: missing key \"target\"\n");
-    expect_errors(HEAD "    target: ::1:25\n",
-                  "tcp.yml:4:13: checks[0].target: \"::1:25\": an IPv6 address goes in brackets: "
-                  "[::1]:port\n");
-    expect_errors(HEAD "    target: host:0\n",
-                  "tcp.yml:4:13: checks[0].target: \"host:0\": port must be a number from 1 to "
-                  "65535\n");
-    expect_errors(HEAD "    target: '[v6]:1'\n",
-                  "tcp.yml:4:13: checks[0].target: \"[v6]:1\": brackets hold an IPv6 address\n");
+    expect_errors(HEAD "    tls: true\n", "tcp.yml:2:5: checks[0] \"t\": missing key \"target\"\n");
+    expect_errors(
+        HEAD "    target: ::1:25\n",
+        "tcp.yml:4:13: checks[0] \"t\".target: \"::1:25\": an IPv6 address goes in brackets: "
+        "[::1]:port\n");
+    expect_errors(
+        HEAD "    target: host:0\n",
+        "tcp.yml:4:13: checks[0] \"t\".target: \"host:0\": port must be a number from 1 to "
+        "65535\n");
+    expect_errors(
+        HEAD "    target: '[v6]:1'\n",
+        "tcp.yml:4:13: checks[0] \"t\".target: \"[v6]:1\": brackets hold an IPv6 address\n");
     expect_errors(HEAD "    target: host\n",
-                  "tcp.yml:4:13: checks[0].target: \"host\": must be host:port\n");
+                  "tcp.yml:4:13: checks[0] \"t\".target: \"host\": must be host:port\n");
     expect_errors(HEAD "    target: h:1\n    tls: maybe\n",
-                  "tcp.yml:5:10: checks[0].tls: expected true or false, got \"maybe\"\n");
+                  "tcp.yml:5:10: checks[0] \"t\".tls: expected true or false, got \"maybe\"\n");
     expect_errors(HEAD "    target: h:1\n    tls: [1]\n",
-                  "tcp.yml:5:10: checks[0].tls: must be true, false or a mapping of TLS "
+                  "tcp.yml:5:10: checks[0] \"t\".tls: must be true, false or a mapping of TLS "
                   "settings\n");
-    expect_errors(HEAD "    target: h:1\n    ip_protocol: ip5\n",
-                  "tcp.yml:5:18: checks[0].ip_protocol: \"ip5\" is not one of ip4, ip6, auto\n");
-    expect_errors(HEAD "    target: h:1\n    query_response:\n      - {}\n"
-                       "      - expect: '('\n"
-                       "      - starttls: true\n      - starttls: true\n      - sned: x\n",
-                  "tcp.yml:6:9: checks[0].query_response[0]: a step needs expect, send or "
-                  "starttls\n"
-                  "tcp.yml:7:17: checks[0].query_response[1].expect: bad regular expression at "
-                  "offset 1: missing closing parenthesis\n"
-                  "tcp.yml:9:9: checks[0].query_response[3]: only one step may have starttls\n"
-                  "tcp.yml:10:9: checks[0].query_response[4]: unknown key \"sned\" (did you "
-                  "mean \"send\"?)\n");
+    expect_errors(
+        HEAD "    target: h:1\n    ip_protocol: ip5\n",
+        "tcp.yml:5:18: checks[0] \"t\".ip_protocol: \"ip5\" is not one of ip4, ip6, auto\n");
+    expect_errors(
+        HEAD "    target: h:1\n    query_response:\n      - {}\n"
+             "      - expect: '('\n"
+             "      - starttls: true\n      - starttls: true\n      - sned: x\n",
+        "tcp.yml:6:9: checks[0] \"t\".query_response[0]: a step needs expect, send or "
+        "starttls\n"
+        "tcp.yml:7:17: checks[0] \"t\".query_response[1].expect: bad regular expression at "
+        "offset 1: missing closing parenthesis\n"
+        "tcp.yml:9:9: checks[0] \"t\".query_response[3]: only one step may have starttls\n"
+        "tcp.yml:10:9: checks[0] \"t\".query_response[4]: unknown key \"sned\" (did you "
+        "mean \"send\"?)\n");
     expect_errors(HEAD "    target: h:1\n    taget: x\n",
-                  "tcp.yml:5:5: checks[0]: unknown key \"taget\" (did you mean "
+                  "tcp.yml:5:5: checks[0] \"t\": unknown key \"taget\" (did you mean "
                   "\"target\"?)\n");
 }
 
