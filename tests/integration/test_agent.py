@@ -122,10 +122,11 @@ def test_bad_reload_keeps_old_config(agent_factory, target):
     a.write_config(cfg(target, "keep") + "    timeout: 2x\n")
     st, _, body = http("POST", a.base + "/-/reload")
     assert st == 500
-    assert "outpost.yml:5:14: checks[0].timeout: \"2x\" is not a duration" in body.decode()
+    assert "outpost.yml:5:14: checks[0] \"keep\".timeout: \"2x\" is not a duration" in body.decode()
     assert a.value("outpost_config_last_reload_successful") == 0
     assert a.value("outpost_config_last_reload_success_timestamp_seconds") == good_ts
-    assert "5:14: checks[0].timeout" in a.logs()
+    # logfmt escapes the quotes around the check's name.
+    assert '5:14: checks[0] \\"keep\\".timeout' in a.logs()
     # The old config still probes.
     runs = a.value("outpost_check_runs_total", check="keep")
     a.wait_value("outpost_check_runs_total", lambda v: v > runs, check="keep")
@@ -219,8 +220,9 @@ def test_config_check_and_flags(tmp_path, target):
     r = subprocess.run([AGENT_BIN, "--config.check", "--config.file", str(bad)],
                        capture_output=True, text=True)
     assert r.returncode == 1
-    assert f'{bad}:4:5: checks[0]: unknown key "intervall"' in r.stderr
-    assert f'{bad}:5:5: checks[1]: duplicate check name "a" (first used at line 2)' in r.stderr
+    assert f'{bad}:4:5: checks[0] "a": unknown key "intervall"' in r.stderr
+    assert (f'{bad}:5:5: checks[1] "a": duplicate check name (first used by checks[0] at line 2)'
+            in r.stderr)
     # A secret reference to a FIFO must not hang the loader.
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

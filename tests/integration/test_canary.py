@@ -275,9 +275,10 @@ def test_canary_config_errors(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 1
     err = r.stderr
-    assert 'canaries[0].baseline: a check named "x/baseline" already exists' in err
-    assert "canaries[1]: needs exactly one of baseline and baseline_check" in err
-    assert 'canaries[1].canary: no check named "nope"' in err
-    assert "canaries[2].alpha: must be above 0 and below 1" in err
-    assert "canaries[2]: window must not be shorter than interval" in err
-    assert "canaries[3].baseline: an arm runs at the canary's interval" in err
+    assert 'canaries[0] "x".baseline: a check named "x/baseline" already exists' in err
+    assert 'canaries[1] "y": needs exactly one of baseline and baseline_check' in err
+    assert 'canaries[1] "y".canary: no check named "nope"' in err
+    assert 'canaries[2] "z".alpha: must be above 0 and below 1' in err
+    # Durations as written, the default interval in Prometheus' form.
+    assert 'canaries[2] "z": window (100ms) must not be shorter than interval (1s)' in err
+    assert 'canaries[3] "w".baseline: an arm runs at the canary\'s interval' in err

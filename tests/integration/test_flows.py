@@ -298,9 +298,9 @@ def test_check_config_error(tmp_path, target):
                 capture: {{token: {{json: token}}}}
         """)
     assert r.returncode == 2 and r.stdout == "", r
-    assert r.stderr == (f"{path}:7:34: checks[0].steps[0].headers.Authorization: capture "
-                        "\"token\" is taken by a later step (steps[1], \"b\"): a step can use "
-                        "only what earlier steps captured\n"), r.stderr
+    assert r.stderr == (f"{path}:7:34: checks[0] \"f\".steps[0] \"a\".headers.Authorization: "
+                        "capture \"token\" is taken by a later step (steps[1] \"b\"): a step can "
+                        "use only what earlier steps captured\n"), r.stderr
 
 
 def test_flow_timeout_bounds_every_step(tmp_path, target):

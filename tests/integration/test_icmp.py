@@ -67,7 +67,7 @@ def test_config_errors_name_the_place(tmp_path):
     r = subprocess.run([AGENT_BIN, "--config.check", f"--config.file={path}"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
-    assert f"{path}:6:14: checks[0].packets" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert f"{path}:6:14: checks[0] \"c\".packets" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 # ---- namespaces ----

@@ -247,7 +247,7 @@ checks:
 slos:
   - {name: wide, objective: 99, sli: {checks: [orders-ok, api-ok, checkout-ok]}}
 """
-SPLIT_ERROR = ('slos[0]: SLO "wide" counts checks on different shards of 3: '
+SPLIT_ERROR = ('slos[0] "wide": counts checks on different shards of 3: '
                '"orders-ok" (shard 0), "api-ok" (shard 1), "checkout-ok" (shard 2); '
                "an SLO's checks must share a shard (rename checks or split the SLO)")
 

@@ -304,8 +304,8 @@ def test_retries_and_secrets(tmp_path):
         env.pop("SMOKE_TOKEN")
         r, path, _ = smoke(tmp_path, config, env=env)
         assert (r.returncode, r.stdout) == (2, "")
-        assert r.stderr == (f"{path}:8:19: checks[1].bearer_token: environment variable "
-                            "SMOKE_TOKEN is not set\n")
+        assert r.stderr == (f"{path}:8:19: checks[1] \"token\".bearer_token: environment "
+                            "variable SMOKE_TOKEN is not set\n")
     finally:
         t.stop()
 
@@ -374,7 +374,7 @@ def test_usage_errors(tmp_path, target):
             intervall: 10s
         """)
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == f'{path}:4:5: checks[0]: unknown key "intervall" (did you mean ' \
+    assert r.stderr == f'{path}:4:5: checks[0] "a": unknown key "intervall" (did you mean ' \
                        '"interval"?)\n'
     r = subprocess.run([AGENT_BIN, "check", f"--config.file={tmp_path}/missing.yml"],
                        capture_output=True, text=True, timeout=30)

@@ -97,9 +97,9 @@ def fifo_config_error(agent_factory, tls_target, certs, tmp_path, fifo):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
     assert r.stderr == (
-        f"{path}:5:16: checks[0].tls.ca_file: cannot read {fifo}: not a regular file\n"
-        f"{path}:6:18: checks[0].tls.cert_file: cannot read {fifo}: not a regular file\n"
-        f"{path}:7:17: checks[0].tls.key_file: cannot read {fifo}: not a regular file\n")
+        f"{path}:5:16: checks[0] \"a\".tls.ca_file: cannot read {fifo}: not a regular file\n"
+        f"{path}:6:18: checks[0] \"a\".tls.cert_file: cannot read {fifo}: not a regular file\n"
+        f"{path}:7:17: checks[0] \"a\".tls.key_file: cannot read {fifo}: not a regular file\n")
 
     # A running agent refuses the reload and keeps probing with what it had.
     a = agent_factory(config(tls_target.url("/ok"), certs[0]),
@@ -108,7 +108,7 @@ def fifo_config_error(agent_factory, tls_target, certs, tmp_path, fifo):
     a.write_config(bad)
     status, _, body = http("POST", a.base + "/-/reload", timeout=30)
     assert status == 500
-    assert f"checks[0].tls.ca_file: cannot read {fifo}: not a regular file" in body.decode()
+    assert f"checks[0] \"a\".tls.ca_file: cannot read {fifo}: not a regular file" in body.decode()
     runs = a.value("outpost_check_runs_total", check="a")
     a.wait_value("outpost_check_runs_total", lambda v: v > runs, check="a")
     assert a.value("outpost_check_up", check="a") == 1

@@ -53,8 +53,8 @@ def test_readme_config_lints_without_secrets(tmp_path):
     r = check(cfg)
     assert r.returncode == 1 and r.stdout == ""
     at = where(cfg, '"Bearer ${file:/etc/outpost/token}"')
-    assert r.stderr == (f"{cfg}:{at}: checks[0].headers.Authorization: cannot read "
-                        "/etc/outpost/token: No such file or directory\n")
+    assert r.stderr == (f"{cfg}:{at}: checks[0] \"api-health\".headers.Authorization: cannot "
+                        "read /etc/outpost/token: No such file or directory\n")
 
 
 def example_with_tls_files(tmp_path, certs):
@@ -93,17 +93,17 @@ def test_example_config_lints_without_secrets(tmp_path, certs):
     step_password = where(EXAMPLE, '"${file:/etc/outpost/admin-password}"')
     cart = where(EXAMPLE, "Bearer ${env:CART_TOKEN}")
     assert r.stderr == (
-        f"{EXAMPLE}:{token}: checks[1].bearer_token: environment variable ORDERS_API_TOKEN is "
-        "not set\n"
-        f"{EXAMPLE}:{password}: checks[2].basic_auth.password: cannot read "
-        "/etc/outpost/admin-password: No such file or directory\n"
-        f"{EXAMPLE}:{body}: checks[5].steps[0].body: environment variable PROBE_PASSWORD is "
-        "not set\n"
-        f"{EXAMPLE}:{step_token}: checks[5].steps[2].bearer_token: environment variable "
+        f"{EXAMPLE}:{token}: checks[1] \"orders-api\".bearer_token: environment variable "
         "ORDERS_API_TOKEN is not set\n"
-        f"{EXAMPLE}:{step_password}: checks[5].steps[3].basic_auth.password: cannot read "
+        f"{EXAMPLE}:{password}: checks[2] \"admin-health\".basic_auth.password: cannot read "
         "/etc/outpost/admin-password: No such file or directory\n"
-        f"{EXAMPLE}:{cart}: checks[10].metadata.authorization: environment variable CART_TOKEN "
+        f"{EXAMPLE}:{body}: checks[5] \"checkout-flow\".steps[0] \"login\".body: environment "
+        "variable PROBE_PASSWORD is not set\n"
+        f"{EXAMPLE}:{step_token}: checks[5] \"checkout-flow\".steps[2] \"stock\".bearer_token: environment variable "
+        "ORDERS_API_TOKEN is not set\n"
+        f"{EXAMPLE}:{step_password}: checks[5] \"checkout-flow\".steps[3] \"audit\".basic_auth.password: cannot read "
+        "/etc/outpost/admin-password: No such file or directory\n"
+        f"{EXAMPLE}:{cart}: checks[10] \"cart-grpc\".metadata.authorization: environment variable CART_TOKEN "
         "is not set\n")
 
 
@@ -131,11 +131,11 @@ def test_skip_secrets_still_parses_references(tmp_path):
     r = check(cfg, "--config.skip-secrets", env=env_without("API_HOST", "API_URL"))
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr == (
-        f"{cfg}:4:19: checks[0].bearer_token: unknown reference (use ${{env:NAME}} or "
+        f"{cfg}:4:19: checks[0] \"a\".bearer_token: unknown reference (use ${{env:NAME}} or "
         "${file:PATH})\n"
-        f"{cfg}:5:20: checks[0].headers.X-A: unknown reference (use ${{env:NAME}} or "
+        f"{cfg}:5:20: checks[0] \"a\".headers.X-A: unknown reference (use ${{env:NAME}} or "
         "${file:PATH})\n"
-        f"{cfg}:5:36: checks[0].headers.X-B: unterminated \"${{\" reference (write \"$${{\" for "
+        f"{cfg}:5:36: checks[0] \"a\".headers.X-B: unterminated \"${{\" reference (write \"$${{\" for "
         "a literal)\n")
 
 
@@ -187,9 +187,9 @@ def test_unknown_key_hint(tmp_path):
     cfg.write_text("checks:\n  - name: a\n    url: http://x/\n    intervall: 5s\n    bogus: 1\n")
     r = check(cfg)
     assert r.returncode == 1 and r.stdout == ""
-    assert r.stderr == (f'{cfg}:4:5: checks[0]: unknown key "intervall" (did you mean '
+    assert r.stderr == (f'{cfg}:4:5: checks[0] "a": unknown key "intervall" (did you mean '
                         '"interval"?)\n'
-                        f'{cfg}:5:5: checks[0]: unknown key "bogus"\n')
+                        f'{cfg}:5:5: checks[0] "a": unknown key "bogus"\n')
 
 
 def test_objective_hint(tmp_path):
@@ -202,7 +202,7 @@ def test_objective_hint(tmp_path):
         """))
     r = check(cfg)
     assert r.returncode == 1 and r.stdout == ""
-    assert r.stderr == (f'{cfg}:3:26: slos[0].objective: "0.999" is 0.999 %: objective is a '
+    assert r.stderr == (f'{cfg}:3:26: slos[0] "s".objective: "0.999" is 0.999 %: objective is a '
                         'percentage, not a ratio (did you mean 99.9?)\n')
 
 
