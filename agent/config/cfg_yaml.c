@@ -189,28 +189,54 @@ void cfg_path_index(char *out, const char *parent, size_t i)
 /* Bytes an entry's name takes in a path at most: cfg_quote's text with
  * every byte escaped as \xHH. */
 #define NAME_SEGMENT_CAP (4 * (CFG_MAX_QUOTED + 3) + 1)
+/* Bytes a name leaves for the keys after it (".basic_auth.password"). */
+#define PATH_TAIL_ROOM 32
 
-/* name shortened (cfg_quote) and escaped for a double-quoted segment. */
-static void name_segment(const char *name, char *out)
+/* The bytes s[0] stands for in a segment: 2 for '"' and '\\', 4 for a
+ * control byte (\xHH), else 1. */
+static size_t escaped_len(unsigned char c)
 {
+    return c == '"' || c == '\\' ? 2 : c < 0x20 || c == 0x7f ? 4 : 1;
+}
+
+/* name shortened (cfg_quote) and escaped for a double-quoted segment, in
+ * at most room bytes (and a NUL): when the escaped text does not fit, it
+ * stops at a whole character and escape and ends in "...", so a deep path
+ * is shortened inside the name rather than cut through an escape. */
+static void name_segment(const char *name, char *out, size_t room)
+{
+    static const char hex[] = "0123456789abcdef";
     char q[CFG_MAX_QUOTED + 4];
-    size_t o = 0;
-    for (const unsigned char *s = (const unsigned char *)cfg_quote(name, q); *s; s++) {
-        if (*s == '"' || *s == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)*s;
-        } else if (*s < 0x20 || *s == 0x7f) {
-            /* A valid name has none, but an invalid one is still shown
-             * on one line, byte for byte recognisable. */
-            static const char hex[] = "0123456789abcdef";
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[*s >> 4];
-            out[o++] = hex[*s & 15];
-        } else {
-            out[o++] = (char)*s;
+    const unsigned char *s = (const unsigned char *)cfg_quote(name, q);
+    size_t need = 0;
+    for (const unsigned char *c = s; *c; c++)
+        need += escaped_len(*c);
+    size_t limit = need <= room ? need : room - 3, o = 0;
+    while (*s) {
+        /* A character (its UTF-8 continuation bytes with it), whole or not at all. */
+        size_t n = 1, len = escaped_len(*s);
+        while ((s[n] & 0xC0) == 0x80)
+            n++, len++;
+        if (o + len > limit)
+            break;
+        for (size_t k = 0; k < n; k++, s++) {
+            if (*s == '"' || *s == '\\') {
+                out[o++] = '\\';
+                out[o++] = (char)*s;
+            } else if (*s < 0x20 || *s == 0x7f) {
+                /* A valid name has none, but an invalid one is still shown
+                 * on one line, byte for byte recognisable. */
+                out[o++] = '\\';
+                out[o++] = 'x';
+                out[o++] = hex[*s >> 4];
+                out[o++] = hex[*s & 15];
+            } else {
+                out[o++] = (char)*s;
+            }
         }
     }
+    if (need > room)
+        memcpy(out + o, "...", 3), o += 3;
     out[o] = '\0';
 }
 
@@ -220,8 +246,20 @@ void cfg_path_named(char *out, const char *parent, size_t i, const char *name)
         cfg_path_index(out, parent, i);
         return;
     }
+    /* Room left for the name: what the path holds, less the parent, the
+     * index, the two quotes, the NUL and PATH_TAIL_ROOM for the keys that
+     * follow it. A name with no room for even "..." is left to path_fmt's
+     * cut. */
+    int head = snprintf(NULL, 0, "%s[%zu] \"\"", parent, i);
+    size_t used = head >= 0 ? (size_t)head + 1 + PATH_TAIL_ROOM : SIZE_MAX;
+    size_t room = used < CFG_PATH_CAP ? CFG_PATH_CAP - used : 0;
+    if (room > NAME_SEGMENT_CAP - 1)
+        room = NAME_SEGMENT_CAP - 1;
     char seg[NAME_SEGMENT_CAP];
-    name_segment(name, seg);
+    if (room >= 3)
+        name_segment(name, seg, room);
+    else
+        name_segment(name, seg, NAME_SEGMENT_CAP - 1);
     path_fmt(out, "%s[%zu] \"%s\"", parent, i, seg);
 }
 
