@@ -151,8 +151,8 @@ static void test_errors(void **state)
         "range like \"200-299\" or a class like \"2xx\"\n");
     expect_errors(
         HEAD "    url: http://x/\n    timeout: 2s\n    expect: {max_duration: 3s}\n",
-        "b.yml:4:5: checks[0] \"home\": expect.max_duration is longer than timeout, it could "
-        "never fail\n");
+        "b.yml:4:5: checks[0] \"home\": expect.max_duration (3s) is longer than timeout (2s), it "
+        "could never fail\n");
     expect_errors(HEAD "    url: http://x/\n    user_agent: \"a\\nb\"\n",
                   "b.yml:7:17: checks[0] \"home\".user_agent: must not contain line breaks\n");
     expect_errors(

@@ -1102,8 +1102,8 @@ static const struct err_case err_cases[] = {
      1},
     {"max_duration longer than timeout",
      BASE "    timeout: 1s\n    expect:\n      max_duration: 2s\n",
-     {"test.yml:2:5: checks[0] \"a\": expect.max_duration is longer than timeout, it could never "
-      "fail"},
+     {"test.yml:2:5: checks[0] \"a\": expect.max_duration (2s) is longer than timeout (1s), it "
+      "could never fail"},
      1},
 
     /* Check fields. */
