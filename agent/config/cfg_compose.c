@@ -215,6 +215,51 @@ static void syntax_error(struct composer *c, const yaml_parser_t *parser)
     cfg_syntax_explain(c->errors, c->name, c->text, c->len, &p);
 }
 
+/* A plain scalar that YAML reads as null: "", "~", "null", "Null", "NULL". */
+static bool is_null_text(const char *v, size_t n)
+{
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+    for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+        if (strlen(nulls[i]) == n && memcmp(v, nulls[i], n) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * After the first document: the rest of the stream may hold only empty
+ * documents (a trailing "---", comments). libyaml's loader and Go's
+ * yaml.Unmarshal silently drop a second document, so a file split by a
+ * stray "---" would run with half its content; it is an error instead,
+ * pointing at the "---" that starts the second one.
+ */
+static enum op_rc rest_of_stream(struct composer *c, yaml_parser_t *parser)
+{
+    yaml_mark_t start = {0};
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(parser, &ev)) {
+            syntax_error(c, parser);
+            return parser->error == YAML_MEMORY_ERROR ? OP_ERR_SYSTEM : OP_ERR_INVALID;
+        }
+        yaml_event_type_t t = ev.type;
+        bool empty = t == YAML_SCALAR_EVENT && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                     !ev.data.scalar.anchor && !ev.data.scalar.tag &&
+                     is_null_text((const char *)ev.data.scalar.value, ev.data.scalar.length);
+        if (t == YAML_DOCUMENT_START_EVENT)
+            start = ev.start_mark;
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT)
+            return OP_OK;
+        if (t == YAML_DOCUMENT_START_EVENT || t == YAML_DOCUMENT_END_EVENT || empty)
+            continue;
+        buf_addf(c->errors,
+                 "%s:%zu:%zu: a second YAML document starts here; outpost reads one document "
+                 "per file: merge the two or remove this \"---\" line\n",
+                 c->name, start.line + 1, start.column + 1);
+        return OP_ERR_INVALID;
+    }
+}
+
 enum op_rc cfg_compose_capped(const char *text, size_t len, const char *name,
                               const atomic_bool *cancel, size_t max_depth, uint64_t max_nodes,
                               yaml_document_t *doc, struct buf *errors)
@@ -261,10 +306,11 @@ enum op_rc cfg_compose_capped(const char *text, size_t len, const char *name,
             doc->start_mark = ev.start_mark;
             break;
         case YAML_DOCUMENT_END_EVENT:
-            /* Like yaml_parser_load: one document, the rest is not read. */
+            /* One document: the rest of the stream must be empty. */
             doc->end_implicit = ev.data.document_end.implicit;
             doc->end_mark = ev.end_mark;
             done = true;
+            rc = rest_of_stream(&c, &parser);
             break;
         case YAML_STREAM_END_EVENT:
             /* No document: an empty one, as yaml_parser_load gives. */

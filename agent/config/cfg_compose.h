@@ -39,12 +39,13 @@
 #define CFG_MAX_NODES 4000000u
 #define CFG_COMPOSE_CANCEL_EVERY 4096u
 
-/* Parse the first document of text (len bytes; name labels messages) into
- * *doc. OP_OK: *doc is initialised (the caller deletes it with
- * yaml_document_delete); a stream without a document gives a document
- * without nodes. Otherwise *doc is untouched and one line
- * "NAME:LINE:COL: message\n" is appended to errors:
- * OP_ERR_INVALID for a syntax error, an undefined or a duplicate anchor;
+/* Parse the one document of text (len bytes; name labels messages) into
+ * *doc; further documents must be empty (a trailing "---"). OP_OK: *doc is
+ * initialised (the caller deletes it with yaml_document_delete); a stream
+ * without a document gives a document without nodes. Otherwise *doc is
+ * untouched and one line "NAME:LINE:COL: message\n" is appended to errors:
+ * OP_ERR_INVALID for a syntax error, an undefined or a duplicate anchor, or
+ * a second document with content (at its "---");
  * OP_ERR_LIMIT for a cap; OP_ERR_STATE when *cancel (may be NULL) became
  * true; OP_ERR_SYSTEM when libyaml ran out of memory. */
 enum op_rc cfg_compose(const char *text, size_t len, const char *name, const atomic_bool *cancel,

@@ -373,6 +373,39 @@ static void assert_same_doc(yaml_document_t *x, yaml_document_t *y)
 
 /* Node for node - ids, types, tags, values, styles, marks - what
  * yaml_parser_load builds, for every shape the config uses. */
+/* One document per file: a second one with content is an error at its
+ * "---"; empty documents after the first (a trailing "---") are not. */
+static void test_second_document(void **state)
+{
+    (void)state;
+    struct buf errs;
+    buf_init(&errs, ERRS_MAX);
+    static const char *const ok[] = {
+        "checks: []\n---\n",      "checks: []\n---\n# only a comment\n", "---\nchecks: []\n...\n",
+        "checks: []\n---\n---\n", "checks: []\n...\n---\n~\n",
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(compose(ok[i], strlen(ok[i]), &errs), OP_OK);
+        assert_string_equal(buf_str(&errs), "");
+    }
+    const char *two = "checks: []\n---\nslos: []\n";
+    assert_int_equal(compose(two, strlen(two), &errs), OP_ERR_INVALID);
+    assert_string_equal(buf_str(&errs),
+                        "t.yml:2:1: a second YAML document starts here; outpost reads one "
+                        "document per file: merge the two or remove this \"---\" line\n");
+    /* After an empty second document, a third with content. */
+    const char *three = "a: 1\n---\n---\n- x\n";
+    assert_int_equal(compose(three, strlen(three), &errs), OP_ERR_INVALID);
+    assert_string_equal(buf_str(&errs),
+                        "t.yml:3:1: a second YAML document starts here; outpost reads one "
+                        "document per file: merge the two or remove this \"---\" line\n");
+    /* A syntax error in the rest is reported as such. */
+    const char *bad = "a: 1\n---\n\"open\n";
+    assert_int_equal(compose(bad, strlen(bad), &errs), OP_ERR_INVALID);
+    assert_non_null(strstr(buf_str(&errs), "t.yml:3:1: "));
+    buf_free(&errs);
+}
+
 static void test_same_as_libyaml(void **state)
 {
     (void)state;
@@ -389,7 +422,7 @@ static void test_same_as_libyaml(void **state)
         "a: !!str 1\nb: !custom x\nc: ! 5\nd: [!!int 3, &s str, *s]\n",
         "? complex\n: value\n[x, y]: z\n",
         "a: >\n  folded\n  text\n\nb: \"esc\\n\\t\"\n",
-        "%YAML 1.1\n---\na: 1\n...\n---\nb: 2\n",
+        "%YAML 1.1\n---\na: 1\n...\n---\n",
         "--- [1, [2, [3, {a: [4]}]]]\n",
         "empty: []\nnone: {}\nnull:\n",
     };
@@ -571,11 +604,11 @@ static void test_cancel(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_size),      cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_nodes),          cmocka_unit_test(test_billion_laughs),
-        cmocka_unit_test(test_alias_rules),    cmocka_unit_test(test_same_as_libyaml),
-        cmocka_unit_test(test_duplicate_keys), cmocka_unit_test(test_not_regular),
-        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_file_size),       cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_nodes),           cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_alias_rules),     cmocka_unit_test(test_second_document),
+        cmocka_unit_test(test_same_as_libyaml), cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_not_regular),     cmocka_unit_test(test_cancel),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }
