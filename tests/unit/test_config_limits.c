@@ -572,14 +572,15 @@ static void test_cancel(void **state)
     buf_init(&errs, ERRS_MAX);
     struct cfg *cfg = NULL;
 
-    /* A big file stops while it is composed. */
+    /* A big file stops while it is composed: long before its last line,
+     * whose syntax error is never reached. */
     buf_adds(&text, "checks:\n");
     for (int i = 0; i < 100000; i++)
         buf_addf(&text, "  - {name: c%d, url: \"http://127.0.0.1:1/\"}\n", i);
-    double t0 = now_s();
+    size_t good_len = text.len;
+    buf_adds(&text, "  - [\n");
     assert_int_equal(cfg_load_string_opts(text.data, text.len, "t.yml", &lo, &cfg, &errs),
                      OP_ERR_STATE);
-    assert_true(now_s() - t0 < 0.1);
     assert_null(cfg);
     assert_string_equal(buf_str(&errs), "t.yml: load cancelled: the agent is stopping\n");
 
@@ -594,7 +595,7 @@ static void test_cancel(void **state)
     /* Not cancelled: the same loads. */
     cancel = false;
     buf_reset(&errs);
-    assert_int_equal(cfg_load_string_opts(text.data, text.len, "t.yml", &lo, &cfg, &errs), OP_OK);
+    assert_int_equal(cfg_load_string_opts(text.data, good_len, "t.yml", &lo, &cfg, &errs), OP_OK);
     assert_int_equal(cfg_check_count(cfg), 100000);
     cfg_free(cfg);
     buf_free(&text);
