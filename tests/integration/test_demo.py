@@ -12,8 +12,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import urllib.error
 import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
@@ -315,25 +317,62 @@ def test_shipped_demo_configs_are_valid():
 
 
 def test_demo_whose_agent_cannot_start_stops_everything(demo_tmp):
-    # Something else holds the agent's port (another demo, say) and accepts
-    # connections without ever answering: the script must neither hang on it nor
-    # leave the processes it started.
-    busy = socket.socket()
-    busy.bind(("127.0.0.1", 0))
-    busy.listen()
+    # The agent refuses its environment (a shard out of range) after every
+    # helper has started: the script says so and stops them all.
+    demo = Demo(demo_tmp, {"OUTPOST_SHARD": "3/3"})
     try:
-        demo = Demo(demo_tmp, {"DEMO_AGENT_PORT": str(busy.getsockname()[1])})
+        assert demo.proc.wait(timeout=60) == 1
+        wait_for(lambda: not session_members(demo.proc.pid), timeout=10,
+                 what="every process of the demo gone")
+        text = demo.text()
+        assert "outpost: OUTPOST_SHARD needs I/N" in text
+        assert "outpost demo: the agent did not start (exit status 2)" in text
+        assert "Ctrl-C stops everything." not in text
+    finally:
+        left = session_members(demo.proc.pid)
+        demo.kill_all()
+    assert not left, f"left running: {left}"
+
+
+class Answering(BaseHTTPRequestHandler):
+    """What another demo or an installed agent on the port would do: answer."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("kind", ["answers", "silent"])
+def test_demo_on_a_taken_port_starts_nothing(demo_tmp, kind):
+    # Something holds the agent's port: one that answers /-/ready would be
+    # taken for the demo's agent (the banner pointing at it), one that never
+    # answers would stall the wait. Nothing starts; the message names the
+    # port and its variable.
+    if kind == "answers":
+        busy = ThreadingHTTPServer(("127.0.0.1", 0), Answering)
+        threading.Thread(target=busy.serve_forever, daemon=True).start()
+        port, close = busy.server_address[1], lambda: (busy.shutdown(), busy.server_close())
+    else:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port, close = sock.getsockname()[1], sock.close
+    try:
+        demo = Demo(demo_tmp, {"DEMO_AGENT_PORT": str(port)})
         try:
-            assert demo.proc.wait(timeout=60) == 1
-            wait_for(lambda: not session_members(demo.proc.pid), timeout=10,
-                     what="every process of the demo gone")
+            assert demo.proc.wait(timeout=60) == 1, demo.text()
             text = demo.text()
-            assert 'msg="cannot listen"' in text
-            assert "outpost demo: the agent did not start (exit status 1)" in text
+            assert text.startswith("outpost demo: not started, a port it needs is taken:\n"
+                                   f"  127.0.0.1:{port} (tcp, DEMO_AGENT_PORT): "), text
             assert "Ctrl-C stops everything." not in text
+            assert not os.path.exists(os.path.join(demo.dir, "target.log")), text
         finally:
             left = session_members(demo.proc.pid)
             demo.kill_all()
         assert not left, f"left running: {left}"
     finally:
-        busy.close()
+        close()

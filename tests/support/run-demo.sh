@@ -13,7 +13,7 @@
 #   DEMO_PROM_PORT    19090
 # The shipped files (config/demo.yml, config/demo-prometheus.yml,
 # config/demo-alertmanager.yml) name the default ports; what runs is a copy in DEMO_DIR
-# with these ports in their place.
+# with these ports in their place. When one of the ports is taken, nothing is started.
 set -eu
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +26,15 @@ GRPC_PORT=${DEMO_GRPC_PORT:-18051}
 AM_PORT=${DEMO_AM_PORT:-19093}
 PROM_PORT=${DEMO_PROM_PORT:-19090}
 AGENT=http://127.0.0.1:$AGENT_PORT
+for spec in "AGENT:$AGENT_PORT" "HTTP:$HTTP_PORT" "HTTPS:$HTTPS_PORT" "DNS:$DNS_PORT" \
+    "GRPC:$GRPC_PORT" "AM:$AM_PORT" "PROM:$PROM_PORT"; do
+    case "${spec#*:}" in
+    '' | *[!0-9]*)
+        echo "outpost demo: DEMO_${spec%%:*}_PORT must be a port number, not \"${spec#*:}\""
+        exit 2
+        ;;
+    esac
+done
 mkdir -p "$DEMO"
 
 # Every process started here, stopped by stop_all on any exit: SIGTERM, up to 10 s to go,
@@ -74,6 +83,48 @@ demo_copy() {
         -e "s/:19090\([^0-9]\|\$\)/:$PROM_PORT\1/g" -e "s|\.\./rules/|$ROOT/rules/|g" "$1" >"$2"
 }
 
+# Every port of this run must be free before anything starts: one held by something else
+# (another demo, an installed agent on :9469) would answer in place of what runs here, the
+# banner pointing at it, or leave a helper dead with only its log saying why.
+dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+want="AGENT:$AGENT_PORT:tcp HTTP:$HTTP_PORT:tcp HTTPS:$HTTPS_PORT:tcp GRPC:$GRPC_PORT:tcp"
+if [ -x "$dnsmasq" ]; then want="$want DNS:$DNS_PORT:tcp,udp"; fi
+if command -v prometheus-alertmanager >/dev/null 2>&1; then want="$want AM:$AM_PORT:tcp"; fi
+if command -v prometheus >/dev/null 2>&1; then want="$want PROM:$PROM_PORT:tcp"; fi
+# shellcheck disable=SC2086 # one argument per port
+busy=$(/usr/bin/python3 -c '
+import socket, sys
+seen = {}
+for spec in sys.argv[1:]:
+    name, port, kinds = spec.split(":")
+    if port in seen:
+        print(f"  127.0.0.1:{port} is both DEMO_{seen[port]}_PORT and DEMO_{name}_PORT")
+        continue
+    seen[port] = name
+    for kind in kinds.split(","):
+        udp = kind == "udp"
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+        if not udp:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", int(port)))
+        except OSError as e:
+            print(f"  127.0.0.1:{port} ({kind}, DEMO_{name}_PORT): {e.strerror}")
+            break
+        finally:
+            s.close()
+' $want)
+if [ -n "$busy" ]; then
+    cat <<EOF
+outpost demo: not started, a port it needs is taken:
+$busy
+Stop what holds it (another make run? an installed outpost?), or give the demo other
+ports, e.g. DEMO_AGENT_PORT=9470 make run (DEMO_HTTP_PORT, DEMO_HTTPS_PORT, DEMO_DNS_PORT,
+DEMO_GRPC_PORT, DEMO_AM_PORT, DEMO_PROM_PORT likewise).
+EOF
+    exit 1
+fi
+
 # A certificate for the HTTPS target, renewed a day before it expires.
 if ! openssl x509 -checkend 86400 -noout -in "$DEMO/cert.pem" >/dev/null 2>&1; then
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DEMO/key.pem" -out "$DEMO/cert.pem" \
@@ -84,7 +135,6 @@ start target.log "$BUILD/outpost-target" --listen "127.0.0.1:$HTTPS_PORT" \
     --tls-cert "$DEMO/cert.pem" --tls-key "$DEMO/key.pem"
 
 # A resolver for the dns check and a gRPC health server for the grpc checks.
-dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
 if [ -x "$dnsmasq" ]; then
     start dnsmasq.log "$dnsmasq" --no-daemon --conf-file=/dev/null --no-resolv --no-hosts \
         --pid-file= --listen-address=127.0.0.1 --bind-interfaces --port="$DNS_PORT" \
