@@ -76,11 +76,17 @@ start() {
 }
 
 # demo_copy SRC DST: SRC with the ports of this run and the rule files' absolute path.
+# Each default port becomes a marker first, then its port: in one pass of plain
+# substitutions, DEMO_AGENT_PORT=18080 would be rewritten again as the HTTP port.
+root_sed=$(printf '%s\n' "$ROOT" | sed 's/[\\|&]/\\&/g')
 demo_copy() {
-    sed -e "s/:9469\([^0-9]\|\$\)/:$AGENT_PORT\1/g" -e "s/:18080\([^0-9]\|\$\)/:$HTTP_PORT\1/g" \
-        -e "s/:18443\([^0-9]\|\$\)/:$HTTPS_PORT\1/g" -e "s/:18053\([^0-9]\|\$\)/:$DNS_PORT\1/g" \
-        -e "s/:18051\([^0-9]\|\$\)/:$GRPC_PORT\1/g" -e "s/:19093\([^0-9]\|\$\)/:$AM_PORT\1/g" \
-        -e "s/:19090\([^0-9]\|\$\)/:$PROM_PORT\1/g" -e "s|\.\./rules/|$ROOT/rules/|g" "$1" >"$2"
+    sed -e 's/:9469\([^0-9]\|$\)/:@AGENT@\1/g' -e 's/:18080\([^0-9]\|$\)/:@HTTP@\1/g' \
+        -e 's/:18443\([^0-9]\|$\)/:@HTTPS@\1/g' -e 's/:18053\([^0-9]\|$\)/:@DNS@\1/g' \
+        -e 's/:18051\([^0-9]\|$\)/:@GRPC@\1/g' -e 's/:19093\([^0-9]\|$\)/:@AM@\1/g' \
+        -e 's/:19090\([^0-9]\|$\)/:@PROM@\1/g' \
+        -e "s/:@AGENT@/:$AGENT_PORT/g; s/:@HTTP@/:$HTTP_PORT/g; s/:@HTTPS@/:$HTTPS_PORT/g" \
+        -e "s/:@DNS@/:$DNS_PORT/g; s/:@GRPC@/:$GRPC_PORT/g; s/:@AM@/:$AM_PORT/g" \
+        -e "s/:@PROM@/:$PROM_PORT/g" -e "s|\.\./rules/|$root_sed/rules/|g" "$1" >"$2"
 }
 
 # Every port of this run must be free before anything starts: one held by something else
