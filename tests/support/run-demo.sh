@@ -49,7 +49,9 @@ alive() {
 }
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop_all() {
-    trap - EXIT INT TERM HUP
+    # A second Ctrl-C while waiting here must not leave the rest running.
+    trap - EXIT
+    trap '' INT TERM HUP
     for p in $pids; do kill "$p" 2>/dev/null || true; done
     n=0
     while [ "$n" -lt 100 ]; do
