@@ -223,7 +223,7 @@ The agent (config/demo.yml)
   status page         GET  $AGENT/status
   status as JSON      GET  $AGENT/api/v1/status
   blackbox /probe     GET  $AGENT/probe?module=http_2xx&target=http://127.0.0.1:$HTTP_PORT/ok
-Deploy gates (docs/canary.md, docs/governance.md); Flagger's take Flagger's webhook body:
+Deploy gates (docs/canary.md, docs/governance.md); Flagger's gates take its webhook's body:
   curl -X POST -d '{"name":"demo","namespace":"demo","phase":"Progressing"}' URL
 $gates
 EOF
