@@ -376,3 +376,29 @@ def test_demo_on_a_taken_port_starts_nothing(demo_tmp, kind):
         assert not left, f"left running: {left}"
     finally:
         close()
+
+
+@pytest.mark.parametrize("moment", ["cert.pem", "target.log", "dnsmasq.log", "grpc.log",
+                                    "alertmanager.log", "prometheus.log", "outpost.yml"])
+def test_ctrl_c_during_start_up_stops_everything(demo_tmp, moment):
+    # Ctrl-C as each process is being started: the one just forked, whose
+    # log file its redirection has made, may not be recorded yet by the
+    # script. It must be stopped all the same, and the script must not wait
+    # for it for ever.
+    tool = {"dnsmasq.log": "dnsmasq", "alertmanager.log": "prometheus-alertmanager",
+            "prometheus.log": "prometheus"}.get(moment)
+    if tool and not shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin"):
+        pytest.skip(f"needs {tool}")
+    demo = Demo(demo_tmp)
+    try:
+        wait_for(lambda: os.path.exists(os.path.join(demo.dir, moment))
+                 or demo.proc.poll() is not None, timeout=30, interval=0.001,
+                 what=f"{moment} in the demo's directory")
+        os.killpg(demo.proc.pid, signal.SIGINT)
+        assert demo.proc.wait(timeout=30) == 130, demo.text()
+        wait_for(lambda: not session_members(demo.proc.pid), timeout=15,
+                 what="every process of the demo gone")
+    finally:
+        left = session_members(demo.proc.pid)
+        demo.kill_all()
+    assert not left, f"left running: {left}"

@@ -52,6 +52,15 @@ stop_all() {
     # A second Ctrl-C while waiting here must not leave the rest running.
     trap - EXIT
     trap '' INT TERM HUP
+    # A signal that comes while start forks runs its trap before `pids=` records the new
+    # process: every child of this shell is stopped too, or the wait below would wait on it
+    # for ever.
+    for d in /proc/[0-9]*; do
+        read -r st 2>/dev/null <"$d/stat" || continue
+        # shellcheck disable=SC2086 # the fields after the command's name
+        set -- ${st##*") "}
+        if [ "${2:-}" = "$$" ]; then pids="$pids ${d#/proc/}"; fi
+    done
     for p in $pids; do kill "$p" 2>/dev/null || true; done
     n=0
     while [ "$n" -lt 100 ]; do
