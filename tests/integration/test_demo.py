@@ -402,3 +402,13 @@ def test_ctrl_c_during_start_up_stops_everything(demo_tmp, moment):
         left = session_members(demo.proc.pid)
         demo.kill_all()
     assert not left, f"left running: {left}"
+
+
+def test_demo_without_a_build_says_so(demo_tmp):
+    missing = os.path.join(demo_tmp, "nobuild")
+    r = subprocess.run([SCRIPT, missing], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, DEMO_DIR=os.path.join(demo_tmp, "d")))
+    assert (r.returncode, r.stdout, r.stderr) == (
+        1, f"outpost demo: {missing}/outpost is not built; make run builds it "
+           f"(BUILD={missing})\n", "")
+    assert not os.path.exists(os.path.join(demo_tmp, "d"))

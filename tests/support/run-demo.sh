@@ -35,6 +35,12 @@ for spec in "AGENT:$AGENT_PORT" "HTTP:$HTTP_PORT" "HTTPS:$HTTPS_PORT" "DNS:$DNS_
         ;;
     esac
 done
+for bin in outpost outpost-target; do
+    if [ ! -x "$BUILD/$bin" ]; then
+        echo "outpost demo: $BUILD/$bin is not built; make run builds it (BUILD=$BUILD)"
+        exit 1
+    fi
+done
 mkdir -p "$DEMO"
 
 # Every process started here, stopped by stop_all on any exit: SIGTERM, up to 10 s to go,
