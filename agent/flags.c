@@ -304,13 +304,13 @@ static enum op_rc parse_count(const char *s, unsigned min, unsigned max, unsigne
 
 int flags_parse(int argc, char **argv, struct flags_options *o)
 {
-    /* Wherever they are, and before any other flag is judged: a user
-     * asking for help gets it even with a bad flag beside. */
+    /* Wherever they are before a "--", and before any other flag is
+     * judged: a user asking for help gets it even with a bad flag beside. */
     if (cli_wants_help(argc, argv)) {
         usage(stdout);
         return FLAGS_EXIT_OK;
     }
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--version") == 0) {
             print_version(stdout, o->build_date);
             return FLAGS_EXIT_OK;

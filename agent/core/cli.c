@@ -14,7 +14,11 @@ const char *cli_flag_value(int argc, char **argv, int *i, const char *name, bool
         return a + n + 1;
     if (a[n] != '\0')
         return NULL;
-    if (*i + 1 >= argc) {
+    /* The next argument is a flag, not this one's value: without the rule
+     * `--storage.path --config.check` would run the agent on a directory
+     * named --config.check. As in kingpin, such a value takes the = form
+     * (--check=-x); a lone "-" is a value (stdin, stdout). */
+    if (*i + 1 >= argc || (argv[*i + 1][0] == '-' && argv[*i + 1][1] != '\0')) {
         if (missing)
             *missing = true;
         return NULL;

@@ -21,7 +21,9 @@
 
 /* The value when argv[*i] is the flag `name`, else NULL; advances *i past a
  * separate value. *missing (may be NULL) is set when the flag is there but
- * its value is not. Returned strings are borrowed from argv. */
+ * its value is not: it is the last argument, or the next one starts with
+ * "-" (another flag; such a value needs --name=value) and is not "-" alone.
+ * Returned strings are borrowed from argv. */
 const char *cli_flag_value(int argc, char **argv, int *i, const char *name, bool *missing);
 
 /* True when arg is --help or -h. */

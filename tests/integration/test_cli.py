@@ -123,7 +123,13 @@ def agent_2(tmp_path, target):
         assert r.stderr == ("outpost: --web.listen-address needs host:port, :port or "
                             "[v6]:port with a port from 0 to 65535, not \"" + addr + "\"\n")
     expect(2, "--frob", stderr="outpost: unknown flag --frob (see outpost --help)\n")
+    # After "--" nothing is a flag, --version no more than --help.
+    for flag in ("--help", "--version"):
+        expect(2, "--", flag, stderr="outpost: unknown flag -- (see outpost --help)\n")
     expect(2, none, "--config.file", stderr="outpost: flag --config.file needs a value\n")
+    # The next flag is not a value: no agent runs on a directory named --config.check.
+    expect(2, none, "--storage.path", "--config.check",
+           stderr="outpost: flag --storage.path needs a value\n")
     expect(2, none, "--log.level=loud", stderr="outpost: --log.level must be")
     expect(2, "frob", stderr="outpost: unknown command frob (see outpost --help)\n")
     expect(2, none, env={"OUTPOST_SHARD": "3/3"}, stderr="OUTPOST_SHARD needs I/N")

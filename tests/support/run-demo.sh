@@ -13,7 +13,7 @@
 #   DEMO_PROM_PORT    19090
 # The shipped files (config/demo.yml, config/demo-prometheus.yml,
 # config/demo-alertmanager.yml) name the default ports; what runs is a copy in DEMO_DIR
-# with these ports in their place.
+# with these ports in their place. When one of the ports is taken, nothing is started.
 set -eu
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +26,21 @@ GRPC_PORT=${DEMO_GRPC_PORT:-18051}
 AM_PORT=${DEMO_AM_PORT:-19093}
 PROM_PORT=${DEMO_PROM_PORT:-19090}
 AGENT=http://127.0.0.1:$AGENT_PORT
+for spec in "AGENT:$AGENT_PORT" "HTTP:$HTTP_PORT" "HTTPS:$HTTPS_PORT" "DNS:$DNS_PORT" \
+    "GRPC:$GRPC_PORT" "AM:$AM_PORT" "PROM:$PROM_PORT"; do
+    case "${spec#*:}" in
+    '' | *[!0-9]*)
+        echo "outpost demo: DEMO_${spec%%:*}_PORT must be a port number, not \"${spec#*:}\""
+        exit 2
+        ;;
+    esac
+done
+for bin in outpost outpost-target; do
+    if [ ! -x "$BUILD/$bin" ]; then
+        echo "outpost demo: $BUILD/$bin is not built; make run builds it (BUILD=$BUILD)"
+        exit 1
+    fi
+done
 mkdir -p "$DEMO"
 
 # Every process started here, stopped by stop_all on any exit: SIGTERM, up to 10 s to go,
@@ -40,7 +55,18 @@ alive() {
 }
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop_all() {
-    trap - EXIT INT TERM HUP
+    # A second Ctrl-C while waiting here must not leave the rest running.
+    trap - EXIT
+    trap '' INT TERM HUP
+    # A signal that comes while start forks runs its trap before `pids=` records the new
+    # process: every child of this shell is stopped too, or the wait below would wait on it
+    # for ever.
+    for d in /proc/[0-9]*; do
+        read -r st 2>/dev/null <"$d/stat" || continue
+        # shellcheck disable=SC2086 # the fields after the command's name
+        set -- ${st##*") "}
+        if [ "${2:-}" = "$$" ]; then pids="$pids ${d#/proc/}"; fi
+    done
     for p in $pids; do kill "$p" 2>/dev/null || true; done
     n=0
     while [ "$n" -lt 100 ]; do
@@ -67,12 +93,60 @@ start() {
 }
 
 # demo_copy SRC DST: SRC with the ports of this run and the rule files' absolute path.
+# Each default port becomes a marker first, then its port: in one pass of plain
+# substitutions, DEMO_AGENT_PORT=18080 would be rewritten again as the HTTP port.
+root_sed=$(printf '%s\n' "$ROOT" | sed 's/[\\|&]/\\&/g')
 demo_copy() {
-    sed -e "s/:9469\([^0-9]\|\$\)/:$AGENT_PORT\1/g" -e "s/:18080\([^0-9]\|\$\)/:$HTTP_PORT\1/g" \
-        -e "s/:18443\([^0-9]\|\$\)/:$HTTPS_PORT\1/g" -e "s/:18053\([^0-9]\|\$\)/:$DNS_PORT\1/g" \
-        -e "s/:18051\([^0-9]\|\$\)/:$GRPC_PORT\1/g" -e "s/:19093\([^0-9]\|\$\)/:$AM_PORT\1/g" \
-        -e "s/:19090\([^0-9]\|\$\)/:$PROM_PORT\1/g" -e "s|\.\./rules/|$ROOT/rules/|g" "$1" >"$2"
+    sed -e 's/:9469\([^0-9]\|$\)/:@AGENT@\1/g' -e 's/:18080\([^0-9]\|$\)/:@HTTP@\1/g' \
+        -e 's/:18443\([^0-9]\|$\)/:@HTTPS@\1/g' -e 's/:18053\([^0-9]\|$\)/:@DNS@\1/g' \
+        -e 's/:18051\([^0-9]\|$\)/:@GRPC@\1/g' -e 's/:19093\([^0-9]\|$\)/:@AM@\1/g' \
+        -e 's/:19090\([^0-9]\|$\)/:@PROM@\1/g' \
+        -e "s/:@AGENT@/:$AGENT_PORT/g; s/:@HTTP@/:$HTTP_PORT/g; s/:@HTTPS@/:$HTTPS_PORT/g" \
+        -e "s/:@DNS@/:$DNS_PORT/g; s/:@GRPC@/:$GRPC_PORT/g; s/:@AM@/:$AM_PORT/g" \
+        -e "s/:@PROM@/:$PROM_PORT/g" -e "s|\.\./rules/|$root_sed/rules/|g" "$1" >"$2"
 }
+
+# Every port of this run must be free before anything starts: one held by something else
+# (another demo, an installed agent on :9469) would answer in place of what runs here, the
+# banner pointing at it, or leave a helper dead with only its log saying why.
+dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+want="AGENT:$AGENT_PORT:tcp HTTP:$HTTP_PORT:tcp HTTPS:$HTTPS_PORT:tcp GRPC:$GRPC_PORT:tcp"
+if [ -x "$dnsmasq" ]; then want="$want DNS:$DNS_PORT:tcp,udp"; fi
+if command -v prometheus-alertmanager >/dev/null 2>&1; then want="$want AM:$AM_PORT:tcp"; fi
+if command -v prometheus >/dev/null 2>&1; then want="$want PROM:$PROM_PORT:tcp"; fi
+# shellcheck disable=SC2086 # one argument per port
+busy=$(/usr/bin/python3 -c '
+import socket, sys
+seen = {}
+for spec in sys.argv[1:]:
+    name, port, kinds = spec.split(":")
+    if port in seen:
+        print(f"  127.0.0.1:{port} is both DEMO_{seen[port]}_PORT and DEMO_{name}_PORT")
+        continue
+    seen[port] = name
+    for kind in kinds.split(","):
+        udp = kind == "udp"
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+        if not udp:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", int(port)))
+        except OSError as e:
+            print(f"  127.0.0.1:{port} ({kind}, DEMO_{name}_PORT): {e.strerror}")
+            break
+        finally:
+            s.close()
+' $want)
+if [ -n "$busy" ]; then
+    cat <<EOF
+outpost demo: not started, a port it needs is taken:
+$busy
+Stop what holds it (another make run? an installed outpost?), or give the demo other
+ports, e.g. DEMO_AGENT_PORT=9470 make run (DEMO_HTTP_PORT, DEMO_HTTPS_PORT, DEMO_DNS_PORT,
+DEMO_GRPC_PORT, DEMO_AM_PORT, DEMO_PROM_PORT likewise).
+EOF
+    exit 1
+fi
 
 # A certificate for the HTTPS target, renewed a day before it expires.
 if ! openssl x509 -checkend 86400 -noout -in "$DEMO/cert.pem" >/dev/null 2>&1; then
@@ -84,7 +158,6 @@ start target.log "$BUILD/outpost-target" --listen "127.0.0.1:$HTTPS_PORT" \
     --tls-cert "$DEMO/cert.pem" --tls-key "$DEMO/key.pem"
 
 # A resolver for the dns check and a gRPC health server for the grpc checks.
-dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
 if [ -x "$dnsmasq" ]; then
     start dnsmasq.log "$dnsmasq" --no-daemon --conf-file=/dev/null --no-resolv --no-hosts \
         --pid-file= --listen-address=127.0.0.1 --bind-interfaces --port="$DNS_PORT" \
@@ -165,7 +238,7 @@ The agent (config/demo.yml)
   status page         GET  $AGENT/status
   status as JSON      GET  $AGENT/api/v1/status
   blackbox /probe     GET  $AGENT/probe?module=http_2xx&target=http://127.0.0.1:$HTTP_PORT/ok
-Deploy gates (docs/canary.md, docs/governance.md); Flagger's take Flagger's webhook body:
+Deploy gates (docs/canary.md, docs/governance.md); Flagger's gates take its webhook's body:
   curl -X POST -d '{"name":"demo","namespace":"demo","phase":"Progressing"}' URL
 $gates
 EOF

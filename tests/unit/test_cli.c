@@ -41,6 +41,38 @@ static void test_flag_value(void **state)
     assert_int_equal(i, 5);
 }
 
+/* A separate value that starts with "-" is the next flag, not a value:
+ * `--storage.path --config.check` must not take --config.check as a
+ * directory. The = form keeps such a value; "-" alone is one. */
+static void test_flag_value_not_a_flag(void **state)
+{
+    (void)state;
+    char *argv[] = {"x", "--storage.path", "--config.check", "--check", "-x", "--output",
+                    "-", "--check=-x",     "--at",           "-5"};
+    int i = 1;
+    bool missing = false;
+    assert_null(cli_flag_value(N(argv), argv, &i, "--storage.path", &missing));
+    assert_true(missing);
+    assert_int_equal(i, 1);
+    i = 3;
+    missing = false;
+    assert_null(cli_flag_value(N(argv), argv, &i, "--check", &missing));
+    assert_true(missing);
+    assert_int_equal(i, 3);
+    i = 5;
+    missing = false;
+    assert_string_equal(cli_flag_value(N(argv), argv, &i, "--output", &missing), "-");
+    assert_false(missing);
+    assert_int_equal(i, 6);
+    i = 7;
+    assert_string_equal(cli_flag_value(N(argv), argv, &i, "--check", &missing), "-x");
+    i = 8;
+    assert_null(cli_flag_value(N(argv), argv, &i, "--at", &missing));
+    assert_true(missing);
+    i = 1;
+    assert_null(cli_flag_value(N(argv), argv, &i, "--storage.path", NULL));
+}
+
 static void test_wants_help(void **state)
 {
     (void)state;
@@ -159,9 +191,8 @@ static void test_listen_address(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flag_value),
-        cmocka_unit_test(test_wants_help),
-        cmocka_unit_test(test_group),
+        cmocka_unit_test(test_flag_value),     cmocka_unit_test(test_flag_value_not_a_flag),
+        cmocka_unit_test(test_wants_help),     cmocka_unit_test(test_group),
         cmocka_unit_test(test_listen_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
