@@ -155,6 +155,38 @@ static bool may_hold_secret(const struct line *l)
             if (strncasecmp(l->s + i, words[w], wn) == 0)
                 return true;
     }
+    /* A URL's query or fragment (a signature, a token), as in cfg_url. */
+    for (size_t i = 0; i + 3 <= l->n; i++) {
+        if (memcmp(l->s + i, "://", 3) != 0)
+            continue;
+        for (size_t j = i + 3; j < l->n && l->s[j] != ' ' && l->s[j] != '\t'; j++)
+            if (l->s[j] == '?' || l->s[j] == '#')
+                return true;
+    }
+    return false;
+}
+
+/* Line l, or the value it goes on with, may hold a secret: a line that is
+ * not a key of its own (a token broken onto the next line, a block
+ * scalar's text) is judged with the lines above it up to the key it
+ * belongs to. */
+static bool secret_line(const char *text, const struct line *l)
+{
+    if (may_hold_secret(l))
+        return true;
+    struct key k;
+    if (key_of(l, &k))
+        return false;
+    size_t indent = skip_spaces(l, 0);
+    struct line u = *l;
+    while (line_prev(text, &u, &u)) {
+        if (blank(&u))
+            continue;
+        if (may_hold_secret(&u))
+            return true;
+        if (key_of(&u, &k) || skip_spaces(&u, 0) < indent)
+            return false;
+    }
     return false;
 }
 
@@ -196,7 +228,7 @@ static void say_indent(const char *text, const struct line *l, size_t col, struc
     struct key near, outer;
     keys_above(text, l, col, &near, &outer);
     buf_adds(s->msg, "wrong indentation: ");
-    if (word_at(l, col_byte(l, col), name))
+    if (!secret_line(text, l) && word_at(l, col_byte(l, col), name))
         buf_addf(s->msg, "\"%s\" starts at column %zu", name, col + 1);
     else
         buf_addf(s->msg, "this line starts at column %zu", col + 1);
@@ -225,7 +257,7 @@ static bool say_tab(const struct line *l, yaml_mark_t m, struct said *s)
 }
 
 /* The ": " inside a value on line l (the problem mark at a colon). */
-static bool say_colon_in_value(const struct line *l, size_t colon, struct said *s)
+static bool say_colon_in_value(const char *text, const struct line *l, size_t colon, struct said *s)
 {
     size_t k = skip_spaces(l, 0);
     while (at(l, k) == '-' && at(l, k + 1) == ' ')
@@ -246,7 +278,7 @@ static bool say_colon_in_value(const struct line *l, size_t colon, struct said *
         end--;
     /* The example quotes the value as written, when that is exact and
      * short enough to read. */
-    bool plain = !may_hold_secret(l) && end - v <= 60 && first - k <= CFG_SYNTAX_NAME_MAX;
+    bool plain = !secret_line(text, l) && end - v <= 60 && first - k <= CFG_SYNTAX_NAME_MAX;
     for (size_t i = k; plain && i < end; i++) {
         unsigned char ch = (unsigned char)l->s[i];
         plain = ch >= 0x20 && ch != 0x7f && ch != '"' && ch != '\\' && ch != '\'';
@@ -262,7 +294,7 @@ static bool say_colon_in_value(const struct line *l, size_t colon, struct said *
  * value, or a line YAML reads as going on with the value above it. */
 static bool say_mapping_value(const char *text, const struct line *l, yaml_mark_t m, struct said *s)
 {
-    if (say_colon_in_value(l, col_byte(l, m.column), s))
+    if (say_colon_in_value(text, l, col_byte(l, m.column), s))
         return true;
     struct line prev = *l;
     do {
@@ -280,10 +312,16 @@ static bool say_mapping_value(const char *text, const struct line *l, yaml_mark_
     if (!key_of(&prev, &k)) {
         if (!word_at(&prev, p, name))
             return false;
-        buf_addf(s->msg,
-                 "\"%s\" has no colon after it, so YAML reads line %zu as going on with it: "
-                 "write \"%s: VALUE\" or remove it",
-                 name, l->no + 1, name);
+        if (secret_line(text, &prev))
+            buf_addf(s->msg,
+                     "this line has no colon, so YAML reads line %zu as going on with it: "
+                     "write \"KEY: VALUE\" or remove it",
+                     l->no + 1);
+        else
+            buf_addf(s->msg,
+                     "\"%s\" has no colon after it, so YAML reads line %zu as going on with it: "
+                     "write \"%s: VALUE\" or remove it",
+                     name, l->no + 1, name);
         s->at = mark(prev.no, byte_col(&prev, p));
         return true;
     }
@@ -314,7 +352,7 @@ static void say_block_seq(const char *text, const struct line *l,
     }
     char name[CFG_SYNTAX_NAME_MAX + 1];
     if (col == list) {
-        if (word_at(l, col_byte(l, col), name))
+        if (!secret_line(text, l) && word_at(l, col_byte(l, col), name))
             buf_addf(s->msg, "\"%s\" is", name);
         else
             buf_adds(s->msg, "this line is");
@@ -517,10 +555,14 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
         char name[CFG_SYNTAX_NAME_MAX + 1];
         if (!word_at(&l, col_byte(&l, cm.column), name))
             return false;
-        buf_addf(s->msg,
-                 "\"%s\" has no colon after it: write \"%s: VALUE\", or indent it to go on with "
-                 "the value above",
-                 name, name);
+        if (secret_line(text, &l))
+            buf_adds(s->msg, "this line has no colon: write \"KEY: VALUE\", or indent it to go "
+                             "on with the value above");
+        else
+            buf_addf(s->msg,
+                     "\"%s\" has no colon after it: write \"%s: VALUE\", or indent it to go on "
+                     "with the value above",
+                     name, name);
         s->at = cm;
         return true;
     }
@@ -591,7 +633,7 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
 static void show(struct buf *out, const char *text, size_t len, yaml_mark_t m)
 {
     struct line l;
-    if (!line_get(text, len, m.line, &l) || blank(&l) || may_hold_secret(&l))
+    if (!line_get(text, len, m.line, &l) || blank(&l) || secret_line(text, &l))
         return;
     size_t from =
         col_byte(&l, m.column > CFG_SYNTAX_SHOW_COLS / 2 ? m.column - CFG_SYNTAX_SHOW_COLS / 2 : 0);

@@ -396,6 +396,47 @@ static void test_secret_lines(void **state)
     }
 }
 
+/* A value broken onto lines of its own, or a URL with a query: neither
+ * shown nor quoted in the message, whichever translation reports it. */
+static void test_secret_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"checks:\n  - name: a\n    bearer_token:\n      SeCrEt\n     interval: 5s\n",
+         "t.yml:4:7: this line has no colon, so YAML reads line 5 as going on with it: write "
+         "\"KEY: VALUE\" or remove it (YAML: mapping values are not allowed in this context)\n"},
+        {"checks:\n  - name: a\n    bearer_token: x\n    SeCrEt\n    interval: 5s\n",
+         "t.yml:4:5: this line has no colon: write \"KEY: VALUE\", or indent it to go on with the "
+         "value above (YAML: could not find expected ':')\n"},
+        {"a:\n  key_pem: |\n    SeCrEt\n  x\n",
+         "t.yml:4:3: this line has no colon: write \"KEY: VALUE\", or indent it to go on with the "
+         "value above (YAML: could not find expected ':')\n"},
+        {"a:\n  url: http://h/?sig=Zq9x: d\n",
+         "t.yml:2:26: a colon followed by a space inside a value: put the value in quotes (YAML: "
+         "mapping values are not allowed in this context)\n"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        yaml_document_t doc;
+        struct buf errs;
+        buf_init(&errs, 1u << 16);
+        if (cfg_compose(cases[i].yaml, strlen(cases[i].yaml), "t.yml", NULL, &doc, &errs) ==
+            OP_OK) {
+            yaml_document_delete(&doc);
+            printf("case %zu: parsed\n", i);
+            bad++;
+        } else if (strcmp(buf_str(&errs), cases[i].want) != 0 || strstr(buf_str(&errs), "SeCrEt") ||
+                   strstr(buf_str(&errs), "Zq9x")) {
+            printf("case %zu:\n got: %s\nwant: %s\n", i, buf_str(&errs), cases[i].want);
+            bad++;
+        }
+        buf_free(&errs);
+    }
+    assert_int_equal(bad, 0);
+}
+
 struct url_case {
     const char *url;
     const char *echoed; /* NULL: valid */
@@ -534,8 +575,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_translations), cmocka_unit_test(test_shown_line),
-        cmocka_unit_test(test_secret_lines), cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_url_keys),
+        cmocka_unit_test(test_secret_lines), cmocka_unit_test(test_secret_values),
+        cmocka_unit_test(test_urls),         cmocka_unit_test(test_url_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
