@@ -514,12 +514,22 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
     const char *what = p->problem;
     if (p->error == YAML_READER_ERROR) {
         s->at = offset_mark(text, len, p->problem_offset);
-        if (is(what, "control characters are not allowed"))
+        /* libyaml's value is a character for these, a byte or -1 (none:
+         * the byte at the offset is the one) for the UTF-8 ones. */
+        int v = p->problem_value;
+        if (is(what, "control characters are not allowed") && v >= 0 && v < 0x80)
             buf_addf(s->msg, "a control character (0x%02x) is not allowed in YAML: remove it",
-                     (unsigned)p->problem_value & 0xffu);
-        else if (what && strstr(what, "UTF-8"))
+                     (unsigned)v);
+        else if (is(what, "control characters are not allowed") && v >= 0)
+            buf_addf(s->msg, "the character U+%04X is not allowed in YAML: remove it", (unsigned)v);
+        else if (is(what, "invalid Unicode character") && v >= 0)
+            buf_addf(s->msg,
+                     "U+%04X is not a character (a surrogate or past U+10FFFF): save the file "
+                     "as UTF-8",
+                     (unsigned)v);
+        else if (what && strstr(what, "UTF-8") && (v >= 0 || p->problem_offset < len))
             buf_addf(s->msg, "the file is not UTF-8 here (byte 0x%02x): save it as UTF-8",
-                     (unsigned)p->problem_value & 0xffu);
+                     (unsigned)(v >= 0 ? v : (unsigned char)text[p->problem_offset]) & 0xffu);
         else
             return false;
         return true;
@@ -626,10 +636,27 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
     return false;
 }
 
+/* A character a terminal would not show as itself: a C1 control (some
+ * terminals act on them), a line or paragraph separator, a mark that
+ * reorders text or has no width, a byte order mark, a surrogate. */
+static bool invisible(const unsigned char *c, size_t n, unsigned *cp)
+{
+    if (n == 2)
+        *cp = (c[0] & 0x1Fu) << 6 | (c[1] & 0x3Fu);
+    else if (n == 3)
+        *cp = (c[0] & 0x0Fu) << 12 | (c[1] & 0x3Fu) << 6 | (c[2] & 0x3Fu);
+    else
+        return false;
+    return (*cp >= 0x80 && *cp <= 0x9F) || (*cp >= 0x200B && *cp <= 0x200F) ||
+           (*cp >= 0x2028 && *cp <= 0x202E) || (*cp >= 0xD800 && *cp <= 0xDFFF) ||
+           (*cp >= 0x2066 && *cp <= 0x2069) || *cp == 0xFEFF;
+}
+
 /* The shown line and the caret under column col, or nothing when the
  * line is empty or may hold a secret. A tab is shown as itself and copied
  * into the caret's line, so the caret stays under its column; other
- * control bytes and bytes that are not UTF-8 are shown as \xNN. */
+ * control bytes and bytes that are not UTF-8 are shown as \xNN, and
+ * characters that would not show as themselves as \uNNNN. */
 static void show(struct buf *out, const char *text, size_t len, yaml_mark_t m)
 {
     struct line l;
@@ -657,7 +684,11 @@ static void show(struct buf *out, const char *text, size_t len, yaml_mark_t m)
         for (size_t k = 1; k < n; k++)
             valid = valid && i + k < l.n && ((unsigned char)l.s[i + k] & 0xC0) == 0x80;
         const char *pad = " ";
-        if (ch == '\t') {
+        unsigned cp;
+        if (valid && invisible((const unsigned char *)l.s + i, n, &cp)) {
+            buf_addf(out, "\\u%04X", cp);
+            pad = "      ";
+        } else if (ch == '\t') {
             buf_addc(out, '\t');
             pad = "\t";
         } else if (!valid || ch < 0x20 || ch == 0x7f) {

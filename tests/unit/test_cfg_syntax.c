@@ -373,6 +373,60 @@ static void test_shown_line(void **state)
             "t.yml:8:1: YAML syntax error: mapping values are not allowed in this context\n");
 }
 
+/* Runs each case through cfg_compose, as the loader does; the number of
+ * cases whose whole error text is not the one wanted. */
+static int compose_cases(const struct syntax_case *cases, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        yaml_document_t doc;
+        struct buf errs;
+        buf_init(&errs, 1u << 16);
+        if (cfg_compose(cases[i].yaml, strlen(cases[i].yaml), "t.yml", NULL, &doc, &errs) ==
+            OP_OK) {
+            yaml_document_delete(&doc);
+            printf("%s: parsed\n", cases[i].name);
+            bad++;
+        } else if (strcmp(buf_str(&errs), cases[i].want) != 0) {
+            printf("%s:\n got: %s\nwant: %s\n", cases[i].name, buf_str(&errs), cases[i].want);
+            bad++;
+        }
+        buf_free(&errs);
+    }
+    return bad;
+}
+
+/* libyaml's value is a character (U+NNNN past ASCII), or -1 for an
+ * incomplete sequence (the byte is read from the text); characters a
+ * terminal would act on or not show are shown escaped. */
+static void test_reader_errors(void **state)
+{
+    (void)state;
+    static const struct syntax_case cases[] = {
+        {"C1 control", "a: \xc2\x9b[31m\n",
+         "t.yml:1:4: the character U+009B is not allowed in YAML: remove it (YAML: control "
+         "characters are not allowed)\n"
+         "    1 | a: \\u009B[31m\n"
+         "      |    ^\n"},
+        {"noncharacter", "a: \xef\xbf\xbe\n",
+         "t.yml:1:4: the character U+FFFE is not allowed in YAML: remove it (YAML: control "
+         "characters are not allowed)\n"
+         "    1 | a: \xef\xbf\xbe\n"
+         "      |    ^\n"},
+        {"surrogate", "a: \xed\xa0\x80\n",
+         "t.yml:1:4: U+D800 is not a character (a surrogate or past U+10FFFF): save the file as "
+         "UTF-8 (YAML: invalid Unicode character)\n"
+         "    1 | a: \\uD800\n"
+         "      |    ^\n"},
+        {"incomplete at the end", "a: b\xc3",
+         "t.yml:1:5: the file is not UTF-8 here (byte 0xc3): save it as UTF-8 (YAML: incomplete "
+         "UTF-8 octet sequence)\n"
+         "    1 | a: b\\xc3\n"
+         "      |     ^\n"},
+    };
+    assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
 /* Lines that may hold a secret are never shown, nor quoted from. */
 static void test_secret_lines(void **state)
 {
@@ -574,9 +628,10 @@ static void test_url_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_translations), cmocka_unit_test(test_shown_line),
-        cmocka_unit_test(test_secret_lines), cmocka_unit_test(test_secret_values),
-        cmocka_unit_test(test_urls),         cmocka_unit_test(test_url_keys),
+        cmocka_unit_test(test_translations),  cmocka_unit_test(test_shown_line),
+        cmocka_unit_test(test_secret_lines),  cmocka_unit_test(test_secret_values),
+        cmocka_unit_test(test_reader_errors), cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_url_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
