@@ -26,11 +26,19 @@ struct said {
     yaml_mark_t at;
 };
 
+/* The bytes of a UTF-8 byte order mark at the start of text: libyaml's
+ * reader drops it before any column is counted, so it is no part of the
+ * first line here either. */
+static size_t bom_len(const char *text, size_t len)
+{
+    return len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 /* Line no (0-based) of text, as libyaml counts lines ("\n", "\r\n" and a
  * lone "\r" each end one). False past the last line. */
 static bool line_get(const char *text, size_t len, size_t no, struct line *l)
 {
-    size_t i = 0;
+    size_t i = bom_len(text, len);
     for (size_t cur = 0; cur < no; cur++) {
         while (i < len && text[i] != '\n' && text[i] != '\r')
             i++;
@@ -57,6 +65,8 @@ static bool line_prev(const char *text, const struct line *l, struct line *prev)
     const char *start = end;
     while (start > text && start[-1] != '\n' && start[-1] != '\r')
         start--;
+    if (start == text)
+        start += bom_len(text, (size_t)(end - text));
     *prev = (struct line){start, (size_t)(end - start), l->no - 1};
     return true;
 }
@@ -420,7 +430,7 @@ static bool is(const char *a, const char *b)
 static yaml_mark_t offset_mark(const char *text, size_t len, size_t off)
 {
     yaml_mark_t m = {off, 0, 0};
-    for (size_t i = 0; i < off && i < len; i++) {
+    for (size_t i = bom_len(text, len); i < off && i < len; i++) {
         if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n'))) {
             m.line++;
             m.column = 0;
@@ -454,7 +464,7 @@ static bool open_flow(const char *text, size_t len, yaml_mark_t *m, char *open)
     char kind[CFG_SYNTAX_FLOW_MAX];
     size_t depth = 0, line = 0, col = 0;
     char prev = '\n'; /* the last character that is not a space */
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = bom_len(text, len); i < len; i++) {
         char ch = text[i];
         if (ch == '\n' || ch == '\r') {
             if (!(ch == '\r' && i + 1 < len && text[i + 1] == '\n')) {

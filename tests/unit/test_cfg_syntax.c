@@ -427,6 +427,37 @@ static void test_reader_errors(void **state)
     assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
 }
 
+/* A byte order mark is no column to libyaml: none in the column, the
+ * caret, the shown line or a quoted example; the tab after it is one. */
+static void test_bom(void **state)
+{
+    (void)state;
+    static const struct syntax_case cases[] = {
+        {"control after a bom",
+         "\xef\xbb\xbf"
+         "a: \x01\n",
+         "t.yml:1:4: a control character (0x01) is not allowed in YAML: remove it (YAML: control "
+         "characters are not allowed)\n"
+         "    1 | a: \\x01\n"
+         "      |    ^\n"},
+        {"tab after a bom",
+         "\xef\xbb\xbf"
+         "\tglobal:\n",
+         "t.yml:1:1: a tab character: YAML does not allow tabs for indentation; use spaces (YAML: "
+         "found character that cannot start any token)\n"
+         "    1 | \tglobal:\n"
+         "      | ^\n"},
+        {"colon after a bom",
+         "\xef\xbb\xbf"
+         "name: a: b\n",
+         "t.yml:1:8: a colon followed by a space inside a value: put the value in quotes, e.g. "
+         "name: \"a: b\" (YAML: mapping values are not allowed in this context)\n"
+         "    1 | name: a: b\n"
+         "      |        ^\n"},
+    };
+    assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
 /* Lines that may hold a secret are never shown, nor quoted from. */
 static void test_secret_lines(void **state)
 {
@@ -630,8 +661,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_translations),  cmocka_unit_test(test_shown_line),
         cmocka_unit_test(test_secret_lines),  cmocka_unit_test(test_secret_values),
-        cmocka_unit_test(test_reader_errors), cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_url_keys),
+        cmocka_unit_test(test_reader_errors), cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_urls),          cmocka_unit_test(test_url_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
