@@ -557,7 +557,7 @@ static const struct url_case url_cases[] = {
      "the URL has no host: write http://HOST/PATH"},
     {"http://", "\"http://\" has no host: write http://HOST",
      "the URL has no host: write http://HOST/PATH"},
-    {"https://:443/", "\"https://:443/\" has no host: write https://HOST/",
+    {"https://:443/", "\"https://:443/\" has no host: write https://HOST:443/",
      "the URL has no host: write http://HOST/PATH"},
     {"htp://x", "the URL's scheme must be http or https, not \"htp\"",
      "the URL's scheme must be http or https"},
