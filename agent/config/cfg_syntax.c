@@ -34,20 +34,55 @@ static size_t bom_len(const char *text, size_t len)
     return len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
-/* Line no (0-based) of text, as libyaml counts lines ("\n", "\r\n" and a
- * lone "\r" each end one). False past the last line. */
+/* The bytes of the line break at text[i], 0 for none. libyaml ends a
+ * line at "\r\n", "\n", a lone "\r", and at NEL, LS and PS (U+0085,
+ * U+2028, U+2029): its line numbers count them all, so these do too. */
+static size_t brk_at(const char *text, size_t len, size_t i)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    if (i >= len)
+        return 0;
+    if (t[i] == '\r')
+        return i + 1 < len && t[i + 1] == '\n' ? 2 : 1;
+    if (t[i] == '\n')
+        return 1;
+    if (t[i] == 0xC2 && i + 1 < len && t[i + 1] == 0x85)
+        return 2;
+    if (t[i] == 0xE2 && i + 2 < len && t[i + 1] == 0x80 && (t[i + 2] == 0xA8 || t[i + 2] == 0xA9))
+        return 3;
+    return 0;
+}
+
+/* The bytes of the line break that ends just before text[i], 0 for none. */
+static size_t brk_before(const char *text, size_t i)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    if (i >= 1 && t[i - 1] == '\n')
+        return i >= 2 && t[i - 2] == '\r' ? 2 : 1;
+    if (i >= 1 && t[i - 1] == '\r')
+        return 1;
+    if (i >= 2 && t[i - 2] == 0xC2 && t[i - 1] == 0x85)
+        return 2;
+    if (i >= 3 && t[i - 3] == 0xE2 && t[i - 2] == 0x80 && (t[i - 1] == 0xA8 || t[i - 1] == 0xA9))
+        return 3;
+    return 0;
+}
+
+/* Line no (0-based) of text, as libyaml counts lines (brk_at). False
+ * past the last line. */
 static bool line_get(const char *text, size_t len, size_t no, struct line *l)
 {
     size_t i = bom_len(text, len);
     for (size_t cur = 0; cur < no; cur++) {
-        while (i < len && text[i] != '\n' && text[i] != '\r')
+        size_t b = 0;
+        while (i < len && (b = brk_at(text, len, i)) == 0)
             i++;
         if (i == len)
             return false;
-        i += text[i] == '\r' && i + 1 < len && text[i + 1] == '\n' ? 2 : 1;
+        i += b;
     }
     size_t end = i;
-    while (end < len && text[end] != '\n' && text[end] != '\r')
+    while (end < len && brk_at(text, len, end) == 0)
         end++;
     *l = (struct line){text + i, end - i, no};
     return true;
@@ -59,15 +94,14 @@ static bool line_prev(const char *text, const struct line *l, struct line *prev)
 {
     if (l->no == 0)
         return false;
-    const char *end = l->s - 1; /* the break before l */
-    if (*end == '\n' && end > text && end[-1] == '\r')
-        end--;
-    const char *start = end;
-    while (start > text && start[-1] != '\n' && start[-1] != '\r')
+    size_t end = (size_t)(l->s - text);
+    end -= brk_before(text, end); /* the break before l */
+    size_t start = end;
+    while (start > 0 && brk_before(text, start) == 0)
         start--;
-    if (start == text)
-        start += bom_len(text, (size_t)(end - text));
-    *prev = (struct line){start, (size_t)(end - start), l->no - 1};
+    if (start == 0)
+        start = bom_len(text, end);
+    *prev = (struct line){text + start, end - start, l->no - 1};
     return true;
 }
 
@@ -430,13 +464,17 @@ static bool is(const char *a, const char *b)
 static yaml_mark_t offset_mark(const char *text, size_t len, size_t off)
 {
     yaml_mark_t m = {off, 0, 0};
-    for (size_t i = bom_len(text, len); i < off && i < len; i++) {
-        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n'))) {
+    for (size_t i = bom_len(text, len); i < off && i < len;) {
+        size_t b = brk_at(text, len, i);
+        if (b > 0) {
             m.line++;
             m.column = 0;
-        } else if (((unsigned char)text[i] & 0xC0) != 0x80 && text[i] != '\r') {
-            m.column++;
+            i += b;
+            continue;
         }
+        if (((unsigned char)text[i] & 0xC0) != 0x80)
+            m.column++;
+        i++;
     }
     return m;
 }
@@ -466,18 +504,18 @@ static bool open_flow(const char *text, size_t len, yaml_mark_t *m, char *open)
     char prev = '\n'; /* the last character that is not a space */
     for (size_t i = bom_len(text, len); i < len; i++) {
         char ch = text[i];
-        if (ch == '\n' || ch == '\r') {
-            if (!(ch == '\r' && i + 1 < len && text[i + 1] == '\n')) {
-                line++;
-                col = 0;
-            }
+        size_t b = brk_at(text, len, i);
+        if (b > 0) {
+            line++;
+            col = 0;
             prev = '\n';
+            i += b - 1;
             continue;
         }
         bool starts =
             prev == '\n' || prev == ':' || prev == '-' || prev == ',' || prev == '[' || prev == '{';
         if (ch == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || prev == '\n')) {
-            while (i + 1 < len && text[i + 1] != '\n' && text[i + 1] != '\r')
+            while (i + 1 < len && brk_at(text, len, i + 1) == 0)
                 i++;
             continue;
         }
@@ -487,13 +525,17 @@ static bool open_flow(const char *text, size_t len, yaml_mark_t *m, char *open)
             size_t j = i + 1;
             while (j < len && text[j] != ch)
                 j += ch == '"' && text[j] == '\\' && j + 1 < len ? 2 : 1;
-            for (; i < j && i < len; i++) {
-                if (text[i] == '\n') {
+            while (i < j && i < len) {
+                size_t qb = brk_at(text, len, i);
+                if (qb > 0) {
                     line++;
                     col = 0;
-                } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
-                    col++;
+                    i += qb;
+                    continue;
                 }
+                if (((unsigned char)text[i] & 0xC0) != 0x80)
+                    col++;
+                i++;
             }
             prev = ch;
             col++;

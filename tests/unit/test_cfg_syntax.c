@@ -458,6 +458,30 @@ static void test_bom(void **state)
     assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
 }
 
+/* NEL, LS and PS end a line to libyaml: its line numbers count them, and
+ * so do the shown line and the walk up to the key above. */
+static void test_unicode_breaks(void **state)
+{
+    (void)state;
+    static const struct syntax_case cases[] = {
+        {"line separator",
+         "a: x\xe2\x80\xa8"
+         "b: 1: 2\n",
+         "t.yml:2:5: a colon followed by a space inside a value: put the value in quotes, e.g. "
+         "b: \"1: 2\" (YAML: mapping values are not allowed in this context)\n"
+         "    2 | b: 1: 2\n"
+         "      |     ^\n"},
+        {"next line, key above",
+         "a: 1\xc2\x85"
+         " b: 2\n",
+         "t.yml:2:2: wrong indentation: \"b\" starts at column 2, but \"a\" above it (line 1) "
+         "starts at column 1 (YAML: mapping values are not allowed in this context)\n"
+         "    2 |  b: 2\n"
+         "      |  ^\n"},
+    };
+    assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
 /* Lines that may hold a secret are never shown, nor quoted from. */
 static void test_secret_lines(void **state)
 {
@@ -659,10 +683,11 @@ static void test_url_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_translations),  cmocka_unit_test(test_shown_line),
-        cmocka_unit_test(test_secret_lines),  cmocka_unit_test(test_secret_values),
-        cmocka_unit_test(test_reader_errors), cmocka_unit_test(test_bom),
-        cmocka_unit_test(test_urls),          cmocka_unit_test(test_url_keys),
+        cmocka_unit_test(test_translations),   cmocka_unit_test(test_shown_line),
+        cmocka_unit_test(test_secret_lines),   cmocka_unit_test(test_secret_values),
+        cmocka_unit_test(test_reader_errors),  cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_unicode_breaks), cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_url_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
