@@ -334,6 +334,24 @@ static bool say_colon_in_value(const char *text, const struct line *l, size_t co
     return true;
 }
 
+/* "name:a" (the word at off of line l, in name): a key run into its
+ * value, which YAML reads as one plain text. A URL's "http://" is not. */
+static bool say_no_space(const char *text, const struct line *l, size_t off, const char *name,
+                         struct said *s)
+{
+    size_t c = strcspn(name, ":");
+    if (c == 0 || name[c] != ':' || name[c + 1] == '/' ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != c)
+        return false;
+    if (secret_line(text, l))
+        buf_adds(s->msg, "a key needs a space after its colon: write \"KEY: VALUE\"");
+    else
+        buf_addf(s->msg, "\"%s\" needs a space after its colon: write \"%.*s: %s\"", name, (int)c,
+                 name, name + c + 1);
+    s->at = mark(l->no, byte_col(l, off + c));
+    return true;
+}
+
 /* "mapping values are not allowed in this context": a colon inside a
  * value, or a line YAML reads as going on with the value above it. */
 static bool say_mapping_value(const char *text, const struct line *l, yaml_mark_t m, struct said *s)
@@ -354,8 +372,13 @@ static bool say_mapping_value(const char *text, const struct line *l, yaml_mark_
     }
     struct key k;
     if (!key_of(&prev, &k)) {
+        /* "- name:a": the item's text, a key run into its value. */
+        while (at(&prev, p) == '-' && at(&prev, p + 1) == ' ')
+            p = skip_spaces(&prev, p + 1);
         if (!word_at(&prev, p, name))
             return false;
+        if (say_no_space(text, &prev, p, name, s))
+            return true;
         if (secret_line(text, &prev))
             buf_addf(s->msg,
                      "this line has no colon, so YAML reads line %zu as going on with it: "
@@ -615,8 +638,11 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
         return say_block_map(text, &l, p, s);
     if (is(what, "could not find expected ':'") && line_get(text, len, cm.line, &l)) {
         char name[CFG_SYNTAX_NAME_MAX + 1];
-        if (!word_at(&l, col_byte(&l, cm.column), name))
+        size_t off = col_byte(&l, cm.column);
+        if (!word_at(&l, off, name))
             return false;
+        if (say_no_space(text, &l, off, name, s))
+            return true;
         if (secret_line(text, &l))
             buf_adds(s->msg, "this line has no colon: write \"KEY: VALUE\", or indent it to go "
                              "on with the value above");

@@ -482,6 +482,29 @@ static void test_unicode_breaks(void **state)
     assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
 }
 
+/* A key run into its value ("name:a") is one plain text to YAML: said
+ * as the missing space, not as a "-" or a whole text without a colon. */
+static void test_no_space(void **state)
+{
+    (void)state;
+    static const struct syntax_case cases[] = {
+        {"item", "checks:\n  - name:a\n    url: http://x/\n",
+         "t.yml:2:9: \"name:a\" needs a space after its colon: write \"name: a\" (YAML: mapping "
+         "values are not allowed in this context)\n"
+         "    2 |   - name:a\n"
+         "      |         ^\n"},
+        {"key", "checks:\n  - name: a\n    url:http://x/\n    interval: 5s\n",
+         "t.yml:3:8: \"url:http://x/\" needs a space after its colon: write \"url: http://x/\" "
+         "(YAML: could not find expected ':')\n"
+         "    3 |     url:http://x/\n"
+         "      |        ^\n"},
+        {"secret", "checks:\n  - name: a\n    password:hunter2\n      interval: 5s\n",
+         "t.yml:3:13: a key needs a space after its colon: write \"KEY: VALUE\" (YAML: could not "
+         "find expected ':')\n"},
+    };
+    assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
 /* Lines that may hold a secret are never shown, nor quoted from. */
 static void test_secret_lines(void **state)
 {
@@ -686,8 +709,8 @@ int main(void)
         cmocka_unit_test(test_translations),   cmocka_unit_test(test_shown_line),
         cmocka_unit_test(test_secret_lines),   cmocka_unit_test(test_secret_values),
         cmocka_unit_test(test_reader_errors),  cmocka_unit_test(test_bom),
-        cmocka_unit_test(test_unicode_breaks), cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_url_keys),
+        cmocka_unit_test(test_unicode_breaks), cmocka_unit_test(test_no_space),
+        cmocka_unit_test(test_urls),           cmocka_unit_test(test_url_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
