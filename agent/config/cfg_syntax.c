@@ -794,10 +794,23 @@ static void show(struct buf *out, const char *text, size_t len, yaml_mark_t m)
 void cfg_syntax_explain(struct buf *out, const char *name, const char *text, size_t len,
                         const struct cfg_syntax_problem *p)
 {
+    const char *what = p->problem ? p->problem : "unknown";
+    /* A UTF-16 file (libyaml decodes one after its byte order mark): the
+     * marks count its characters, not the bytes here, so no line is
+     * looked up, shown or judged for secrets in it. */
+    const unsigned char *t = (const unsigned char *)text;
+    if (len >= 2 && ((t[0] == 0xFF && t[1] == 0xFE) || (t[0] == 0xFE && t[1] == 0xFF))) {
+        if (p->error == YAML_READER_ERROR)
+            buf_addf(out, "%s: YAML syntax error at byte %zu: %s (the file is UTF-16)\n", name,
+                     p->problem_offset, what);
+        else
+            buf_addf(out, "%s:%zu:%zu: YAML syntax error: %s (the file is UTF-16)\n", name,
+                     p->problem_mark.line + 1, p->problem_mark.column + 1, what);
+        return;
+    }
     struct buf msg;
     buf_init(&msg, 1024);
     struct said s = {&msg, p->problem_mark};
-    const char *what = p->problem ? p->problem : "unknown";
     if (translate(text, len, p, &s) && !msg.failed)
         buf_addf(out, "%s:%zu:%zu: %s (YAML: %s)\n", name, s.at.line + 1, s.at.column + 1,
                  buf_str(&msg), what);

@@ -505,6 +505,46 @@ static void test_no_space(void **state)
     assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
 }
 
+/* A UTF-16 file: libyaml's marks count its characters, so no line of
+ * its bytes is shown (nor one holding a password, which the byte-wise
+ * check for secrets cannot read). */
+static void test_utf16(void **state)
+{
+    (void)state;
+    static const char text[] = "\xff\xfe"
+                               "a\0:\0\n\0 \0p\0a\0s\0s\0:\0 \0h\0:\0 \0x\0\n\0";
+    static const char ctrl[] = "\xff\xfe"
+                               "a\0:\0 \0\x01\0\n\0";
+    struct {
+        const char *text;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {text, sizeof(text) - 1,
+         "t.yml:2:9: YAML syntax error: mapping values are not allowed in this context (the file "
+         "is UTF-16)\n"},
+        {ctrl, sizeof(ctrl) - 1,
+         "t.yml: YAML syntax error at byte 8: control characters are not allowed (the file is "
+         "UTF-16)\n"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        yaml_document_t doc;
+        struct buf errs;
+        buf_init(&errs, 1u << 16);
+        if (cfg_compose(cases[i].text, cases[i].len, "t.yml", NULL, &doc, &errs) == OP_OK) {
+            yaml_document_delete(&doc);
+            printf("case %zu: parsed\n", i);
+            bad++;
+        } else if (strcmp(buf_str(&errs), cases[i].want) != 0) {
+            printf("case %zu:\n got: %s\nwant: %s\n", i, buf_str(&errs), cases[i].want);
+            bad++;
+        }
+        buf_free(&errs);
+    }
+    assert_int_equal(bad, 0);
+}
+
 /* Lines that may hold a secret are never shown, nor quoted from. */
 static void test_secret_lines(void **state)
 {
@@ -710,7 +750,8 @@ int main(void)
         cmocka_unit_test(test_secret_lines),   cmocka_unit_test(test_secret_values),
         cmocka_unit_test(test_reader_errors),  cmocka_unit_test(test_bom),
         cmocka_unit_test(test_unicode_breaks), cmocka_unit_test(test_no_space),
-        cmocka_unit_test(test_urls),           cmocka_unit_test(test_url_keys),
+        cmocka_unit_test(test_utf16),          cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_url_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
