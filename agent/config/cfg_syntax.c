@@ -1,16 +1,10 @@
 /* cfg_syntax.c - a YAML syntax error said as what the user did (cfg_syntax.h). */
 #include "cfg_syntax.h"
+#include "cfg_syntax_int.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-/* One line of the file, without its line break. no is 0-based. */
-struct line {
-    const char *s;
-    size_t n;
-    size_t no;
-};
 
 /* A key written on a line: its 0-based column and name. */
 struct key {
@@ -26,113 +20,12 @@ struct said {
     yaml_mark_t at;
 };
 
-/* The bytes of a UTF-8 byte order mark at the start of text: libyaml's
- * reader drops it before any column is counted, so it is no part of the
- * first line here either. */
-static size_t bom_len(const char *text, size_t len)
-{
-    return len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-}
-
-/* The bytes of the line break at text[i], 0 for none. libyaml ends a
- * line at "\r\n", "\n", a lone "\r", and at NEL, LS and PS (U+0085,
- * U+2028, U+2029): its line numbers count them all, so these do too. */
-static size_t brk_at(const char *text, size_t len, size_t i)
-{
-    const unsigned char *t = (const unsigned char *)text;
-    if (i >= len)
-        return 0;
-    if (t[i] == '\r')
-        return i + 1 < len && t[i + 1] == '\n' ? 2 : 1;
-    if (t[i] == '\n')
-        return 1;
-    if (t[i] == 0xC2 && i + 1 < len && t[i + 1] == 0x85)
-        return 2;
-    if (t[i] == 0xE2 && i + 2 < len && t[i + 1] == 0x80 && (t[i + 2] == 0xA8 || t[i + 2] == 0xA9))
-        return 3;
-    return 0;
-}
-
-/* The bytes of the line break that ends just before text[i], 0 for none. */
-static size_t brk_before(const char *text, size_t i)
-{
-    const unsigned char *t = (const unsigned char *)text;
-    if (i >= 1 && t[i - 1] == '\n')
-        return i >= 2 && t[i - 2] == '\r' ? 2 : 1;
-    if (i >= 1 && t[i - 1] == '\r')
-        return 1;
-    if (i >= 2 && t[i - 2] == 0xC2 && t[i - 1] == 0x85)
-        return 2;
-    if (i >= 3 && t[i - 3] == 0xE2 && t[i - 2] == 0x80 && (t[i - 1] == 0xA8 || t[i - 1] == 0xA9))
-        return 3;
-    return 0;
-}
-
-/* Line no (0-based) of text, as libyaml counts lines (brk_at). False
- * past the last line. */
-static bool line_get(const char *text, size_t len, size_t no, struct line *l)
-{
-    size_t i = bom_len(text, len);
-    for (size_t cur = 0; cur < no; cur++) {
-        size_t b = 0;
-        while (i < len && (b = brk_at(text, len, i)) == 0)
-            i++;
-        if (i == len)
-            return false;
-        i += b;
-    }
-    size_t end = i;
-    while (end < len && brk_at(text, len, end) == 0)
-        end++;
-    *l = (struct line){text + i, end - i, no};
-    return true;
-}
-
-/* The line before l (false for the first), found backwards from l, so
- * that walking up a file is linear in what is walked. */
-static bool line_prev(const char *text, const struct line *l, struct line *prev)
-{
-    if (l->no == 0)
-        return false;
-    size_t end = (size_t)(l->s - text);
-    end -= brk_before(text, end); /* the break before l */
-    size_t start = end;
-    while (start > 0 && brk_before(text, start) == 0)
-        start--;
-    if (start == 0)
-        start = bom_len(text, end);
-    *prev = (struct line){text + start, end - start, l->no - 1};
-    return true;
-}
-
-/* libyaml's columns count characters: the byte where column col starts
- * (the line's length past its end). */
-static size_t col_byte(const struct line *l, size_t col)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        if (((unsigned char)l->s[i] & 0xC0) == 0x80)
-            continue;
-        if (c++ == col)
-            return i;
-    }
-    return l->n;
-}
-
-static size_t byte_col(const struct line *l, size_t off)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < off && i < l->n; i++)
-        c += ((unsigned char)l->s[i] & 0xC0) != 0x80;
-    return c;
-}
-
-static char at(const struct line *l, size_t off)
+static char at(const struct cfg_syntax_line *l, size_t off)
 {
     return off < l->n ? l->s[off] : '\0';
 }
 
-static size_t skip_spaces(const struct line *l, size_t off)
+static size_t skip_spaces(const struct cfg_syntax_line *l, size_t off)
 {
     while (off < l->n && l->s[off] == ' ')
         off++;
@@ -140,14 +33,14 @@ static size_t skip_spaces(const struct line *l, size_t off)
 }
 
 /* Empty, spaces only or a comment: no content for indentation. */
-static bool blank(const struct line *l)
+static bool blank(const struct cfg_syntax_line *l)
 {
     size_t i = skip_spaces(l, 0);
     return i == l->n || l->s[i] == '#';
 }
 
 /* A ':' that ends a key: followed by a space, a tab or the line's end. */
-static bool key_colon(const struct line *l, size_t off)
+static bool key_colon(const struct cfg_syntax_line *l, size_t off)
 {
     return at(l, off) == ':' &&
            (off + 1 == l->n || at(l, off + 1) == ' ' || at(l, off + 1) == '\t');
@@ -156,7 +49,7 @@ static bool key_colon(const struct line *l, size_t off)
 /* The plain word at off, fit to be named in a message: printable, no
  * quotes, at most CFG_SYNTAX_NAME_MAX bytes; it ends at a key colon or a
  * space. False when there is none. */
-static bool word_at(const struct line *l, size_t off, char *out)
+static bool word_at(const struct cfg_syntax_line *l, size_t off, char *out)
 {
     size_t i = off;
     while (i < l->n && l->s[i] != ' ' && l->s[i] != '\t' && !key_colon(l, i)) {
@@ -174,7 +67,7 @@ static bool word_at(const struct line *l, size_t off, char *out)
 }
 
 /* The key of a "key:" or "- key:" line, if any. */
-static bool key_of(const struct line *l, struct key *k)
+static bool key_of(const struct cfg_syntax_line *l, struct key *k)
 {
     size_t i = skip_spaces(l, 0);
     while (at(l, i) == '-' && (at(l, i + 1) == ' ' || i + 1 == l->n))
@@ -182,14 +75,14 @@ static bool key_of(const struct line *l, struct key *k)
     char name[CFG_SYNTAX_NAME_MAX + 1];
     if (!word_at(l, i, name) || !key_colon(l, i + strlen(name)))
         return false;
-    *k = (struct key){true, l->no, byte_col(l, i), ""};
+    *k = (struct key){true, l->no, cfg_syntax_byte_col(l, i), ""};
     memcpy(k->name, name, sizeof(name));
     return true;
 }
 
 /* Keys, passwords and userinfo: a line that may hold one is never shown,
  * and no value is quoted from it. */
-static bool may_hold_secret(const struct line *l)
+static bool may_hold_secret(const struct cfg_syntax_line *l)
 {
     static const char *const words[] = {"pass", "secret", "token",      "auth",
                                         "key",  "cookie", "credential", "@"};
@@ -214,7 +107,7 @@ static bool may_hold_secret(const struct line *l)
  * not a key of its own (a token broken onto the next line, a block
  * scalar's text) is judged with the lines above it up to the key it
  * belongs to. */
-static bool secret_line(const char *text, const struct line *l)
+static bool secret_line(const char *text, const struct cfg_syntax_line *l)
 {
     if (may_hold_secret(l))
         return true;
@@ -222,8 +115,8 @@ static bool secret_line(const char *text, const struct line *l)
     if (key_of(l, &k))
         return false;
     size_t indent = skip_spaces(l, 0);
-    struct line u = *l;
-    while (line_prev(text, &u, &u)) {
+    struct cfg_syntax_line u = *l;
+    while (cfg_syntax_line_prev(text, &u, &u)) {
         if (blank(&u))
             continue;
         if (may_hold_secret(&u))
@@ -237,12 +130,12 @@ static bool secret_line(const char *text, const struct line *l)
 /* The nearest key above the line from, and, when from's content (at
  * column col) lies outside that key's block, the key of the block around
  * it. */
-static void keys_above(const char *text, const struct line *from, size_t col, struct key *near,
-                       struct key *outer)
+static void keys_above(const char *text, const struct cfg_syntax_line *from, size_t col,
+                       struct key *near, struct key *outer)
 {
     near->found = outer->found = false;
-    struct line l = *from;
-    while (line_prev(text, &l, &l)) {
+    struct cfg_syntax_line l = *from;
+    while (cfg_syntax_line_prev(text, &l, &l)) {
         if (blank(&l))
             continue;
         struct key k;
@@ -250,7 +143,7 @@ static void keys_above(const char *text, const struct line *from, size_t col, st
         if (!near->found && is_key)
             *near = k;
         size_t start = skip_spaces(&l, 0);
-        if (byte_col(&l, start) < col) {
+        if (cfg_syntax_byte_col(&l, start) < col) {
             /* The first line to the left: a plain key encloses the line;
              * a list item's keys are the near ones. */
             if (near->found && is_key && k.no != near->no && at(&l, start) != '-')
@@ -266,13 +159,14 @@ static yaml_mark_t mark(size_t no, size_t col)
 }
 
 /* "wrong indentation: ..." for line l, whose content starts at col. */
-static void say_indent(const char *text, const struct line *l, size_t col, struct said *s)
+static void say_indent(const char *text, const struct cfg_syntax_line *l, size_t col,
+                       struct said *s)
 {
     char name[CFG_SYNTAX_NAME_MAX + 1];
     struct key near, outer;
     keys_above(text, l, col, &near, &outer);
     buf_adds(s->msg, "wrong indentation: ");
-    if (!secret_line(text, l) && word_at(l, col_byte(l, col), name))
+    if (!secret_line(text, l) && word_at(l, cfg_syntax_col_byte(l, col), name))
         buf_addf(s->msg, "\"%s\" starts at column %zu", name, col + 1);
     else
         buf_addf(s->msg, "this line starts at column %zu", col + 1);
@@ -286,9 +180,9 @@ static void say_indent(const char *text, const struct line *l, size_t col, struc
 }
 
 /* A tab where libyaml wants spaces; the mark is moved onto the tab. */
-static bool say_tab(const struct line *l, yaml_mark_t m, struct said *s)
+static bool say_tab(const struct cfg_syntax_line *l, yaml_mark_t m, struct said *s)
 {
-    size_t off = col_byte(l, m.column);
+    size_t off = cfg_syntax_col_byte(l, m.column);
     if (at(l, off) != '\t') {
         const char *tab = memchr(l->s, '\t', l->n);
         if (!tab)
@@ -296,12 +190,13 @@ static bool say_tab(const struct line *l, yaml_mark_t m, struct said *s)
         off = (size_t)(tab - l->s);
     }
     buf_adds(s->msg, "a tab character: YAML does not allow tabs for indentation; use spaces");
-    s->at = mark(l->no, byte_col(l, off));
+    s->at = mark(l->no, cfg_syntax_byte_col(l, off));
     return true;
 }
 
 /* The ": " inside a value on line l (the problem mark at a colon). */
-static bool say_colon_in_value(const char *text, const struct line *l, size_t colon, struct said *s)
+static bool say_colon_in_value(const char *text, const struct cfg_syntax_line *l, size_t colon,
+                               struct said *s)
 {
     size_t k = skip_spaces(l, 0);
     while (at(l, k) == '-' && at(l, k + 1) == ' ')
@@ -330,14 +225,14 @@ static bool say_colon_in_value(const char *text, const struct line *l, size_t co
     if (plain)
         buf_addf(s->msg, ", e.g. %.*s: \"%.*s\"", (int)(first - k), l->s + k, (int)(end - v),
                  l->s + v);
-    s->at = mark(l->no, byte_col(l, colon));
+    s->at = mark(l->no, cfg_syntax_byte_col(l, colon));
     return true;
 }
 
 /* "name:a" (the word at off of line l, in name): a key run into its
  * value, which YAML reads as one plain text. A URL's "http://" is not. */
-static bool say_no_space(const char *text, const struct line *l, size_t off, const char *name,
-                         struct said *s)
+static bool say_no_space(const char *text, const struct cfg_syntax_line *l, size_t off,
+                         const char *name, struct said *s)
 {
     size_t c = strcspn(name, ":");
     if (c == 0 || name[c] != ':' || name[c + 1] == '/' ||
@@ -348,26 +243,27 @@ static bool say_no_space(const char *text, const struct line *l, size_t off, con
     else
         buf_addf(s->msg, "\"%s\" needs a space after its colon: write \"%.*s: %s\"", name, (int)c,
                  name, name + c + 1);
-    s->at = mark(l->no, byte_col(l, off + c));
+    s->at = mark(l->no, cfg_syntax_byte_col(l, off + c));
     return true;
 }
 
 /* "mapping values are not allowed in this context": a colon inside a
  * value, or a line YAML reads as going on with the value above it. */
-static bool say_mapping_value(const char *text, const struct line *l, yaml_mark_t m, struct said *s)
+static bool say_mapping_value(const char *text, const struct cfg_syntax_line *l, yaml_mark_t m,
+                              struct said *s)
 {
-    if (say_colon_in_value(text, l, col_byte(l, m.column), s))
+    if (say_colon_in_value(text, l, cfg_syntax_col_byte(l, m.column), s))
         return true;
-    struct line prev = *l;
+    struct cfg_syntax_line prev = *l;
     do {
-        if (!line_prev(text, &prev, &prev))
+        if (!cfg_syntax_line_prev(text, &prev, &prev))
             return false;
     } while (blank(&prev));
     size_t p = skip_spaces(&prev, 0);
     char name[CFG_SYNTAX_NAME_MAX + 1];
     if (at(&prev, p) == '-' && at(&prev, p + 1) != ' ' && word_at(&prev, p, name)) {
         buf_addf(s->msg, "\"%s\" is a key, not a list item: put a space after \"-\"", name);
-        s->at = mark(prev.no, byte_col(&prev, p));
+        s->at = mark(prev.no, cfg_syntax_byte_col(&prev, p));
         return true;
     }
     struct key k;
@@ -389,23 +285,23 @@ static bool say_mapping_value(const char *text, const struct line *l, yaml_mark_
                      "\"%s\" has no colon after it, so YAML reads line %zu as going on with it: "
                      "write \"%s: VALUE\" or remove it",
                      name, l->no + 1, name);
-        s->at = mark(prev.no, byte_col(&prev, p));
+        s->at = mark(prev.no, cfg_syntax_byte_col(&prev, p));
         return true;
     }
-    say_indent(text, l, byte_col(l, skip_spaces(l, 0)), s);
+    say_indent(text, l, cfg_syntax_byte_col(l, skip_spaces(l, 0)), s);
     return true;
 }
 
 /* The mark's line is a list item ("- ..."). */
-static bool item_line(const struct line *l, size_t col)
+static bool item_line(const struct cfg_syntax_line *l, size_t col)
 {
-    size_t off = col_byte(l, col);
+    size_t off = cfg_syntax_col_byte(l, col);
     return at(l, off) == '-' && (off + 1 == l->n || at(l, off + 1) == ' ');
 }
 
 /* "did not find expected '-' indicator": a line inside a list that is
  * not one of its items. */
-static void say_block_seq(const char *text, const struct line *l,
+static void say_block_seq(const char *text, const struct cfg_syntax_line *l,
                           const struct cfg_syntax_problem *p, struct said *s)
 {
     size_t col = p->problem_mark.column, list = p->context_mark.column;
@@ -419,7 +315,7 @@ static void say_block_seq(const char *text, const struct line *l,
     }
     char name[CFG_SYNTAX_NAME_MAX + 1];
     if (col == list) {
-        if (!secret_line(text, l) && word_at(l, col_byte(l, col), name))
+        if (!secret_line(text, l) && word_at(l, cfg_syntax_col_byte(l, col), name))
             buf_addf(s->msg, "\"%s\" is", name);
         else
             buf_adds(s->msg, "this line is");
@@ -434,23 +330,23 @@ static void say_block_seq(const char *text, const struct line *l,
 }
 
 /* "did not find expected key": a mapping's line that is not a key. */
-static bool say_block_map(const char *text, const struct line *l,
+static bool say_block_map(const char *text, const struct cfg_syntax_line *l,
                           const struct cfg_syntax_problem *p, struct said *s)
 {
-    size_t col = p->problem_mark.column, off = col_byte(l, col);
+    size_t col = p->problem_mark.column, off = cfg_syntax_col_byte(l, col);
     if (item_line(l, col)) {
         /* Most often an item of the list above, indented off. */
-        struct line up = *l;
-        while (line_prev(text, &up, &up)) {
+        struct cfg_syntax_line up = *l;
+        while (cfg_syntax_line_prev(text, &up, &up)) {
             size_t d = skip_spaces(&up, 0);
-            if (blank(&up) || !item_line(&up, byte_col(&up, d)))
+            if (blank(&up) || !item_line(&up, cfg_syntax_byte_col(&up, d)))
                 continue;
-            if (byte_col(&up, d) == col)
+            if (cfg_syntax_byte_col(&up, d) == col)
                 break;
             buf_addf(s->msg,
                      "wrong indentation: this list item starts at column %zu, but the items of "
                      "the list above it (line %zu) start at column %zu",
-                     col + 1, up.no + 1, byte_col(&up, d) + 1);
+                     col + 1, up.no + 1, cfg_syntax_byte_col(&up, d) + 1);
             s->at = p->problem_mark;
             return true;
         }
@@ -487,8 +383,8 @@ static bool is(const char *a, const char *b)
 static yaml_mark_t offset_mark(const char *text, size_t len, size_t off)
 {
     yaml_mark_t m = {off, 0, 0};
-    for (size_t i = bom_len(text, len); i < off && i < len;) {
-        size_t b = brk_at(text, len, i);
+    for (size_t i = cfg_syntax_bom_len(text, len); i < off && i < len;) {
+        size_t b = cfg_syntax_brk_at(text, len, i);
         if (b > 0) {
             m.line++;
             m.column = 0;
@@ -505,10 +401,10 @@ static yaml_mark_t offset_mark(const char *text, size_t len, size_t off)
 /* Only spaces and line breaks from mark m to the end of the text. */
 static bool at_end(const char *text, size_t len, yaml_mark_t m)
 {
-    struct line l;
-    if (!line_get(text, len, m.line, &l))
+    struct cfg_syntax_line l;
+    if (!cfg_syntax_line_get(text, len, m.line, &l))
         return true;
-    for (size_t i = (size_t)(l.s - text) + col_byte(&l, m.column); i < len; i++)
+    for (size_t i = (size_t)(l.s - text) + cfg_syntax_col_byte(&l, m.column); i < len; i++)
         if (text[i] != ' ' && text[i] != '\n' && text[i] != '\r')
             return false;
     return true;
@@ -525,9 +421,9 @@ static bool open_flow(const char *text, size_t len, yaml_mark_t *m, char *open)
     char kind[CFG_SYNTAX_FLOW_MAX];
     size_t depth = 0, line = 0, col = 0;
     char prev = '\n'; /* the last character that is not a space */
-    for (size_t i = bom_len(text, len); i < len; i++) {
+    for (size_t i = cfg_syntax_bom_len(text, len); i < len; i++) {
         char ch = text[i];
-        size_t b = brk_at(text, len, i);
+        size_t b = cfg_syntax_brk_at(text, len, i);
         if (b > 0) {
             line++;
             col = 0;
@@ -538,7 +434,7 @@ static bool open_flow(const char *text, size_t len, yaml_mark_t *m, char *open)
         bool starts =
             prev == '\n' || prev == ':' || prev == '-' || prev == ',' || prev == '[' || prev == '{';
         if (ch == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || prev == '\n')) {
-            while (i + 1 < len && brk_at(text, len, i + 1) == 0)
+            while (i + 1 < len && cfg_syntax_brk_at(text, len, i + 1) == 0)
                 i++;
             continue;
         }
@@ -549,7 +445,7 @@ static bool open_flow(const char *text, size_t len, yaml_mark_t *m, char *open)
             while (j < len && text[j] != ch)
                 j += ch == '"' && text[j] == '\\' && j + 1 < len ? 2 : 1;
             while (i < j && i < len) {
-                size_t qb = brk_at(text, len, i);
+                size_t qb = cfg_syntax_brk_at(text, len, i);
                 if (qb > 0) {
                     line++;
                     col = 0;
@@ -609,13 +505,13 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
             return false;
         return true;
     }
-    struct line l;
+    struct cfg_syntax_line l;
     yaml_mark_t pm = p->problem_mark, cm = p->context_mark;
-    bool have = line_get(text, len, pm.line, &l);
+    bool have = cfg_syntax_line_get(text, len, pm.line, &l);
     if (is(what, "found a tab character that violates indentation") && have)
         return say_tab(&l, pm, s);
     if (is(what, "found character that cannot start any token") && have) {
-        char ch = at(&l, col_byte(&l, pm.column));
+        char ch = at(&l, cfg_syntax_col_byte(&l, pm.column));
         if (ch == '\t')
             return say_tab(&l, pm, s);
         if (ch != '@' && ch != '`' && ch != '%')
@@ -636,9 +532,9 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
     if (is(what, "did not find expected key") && is(p->context, "while parsing a block mapping") &&
         have)
         return say_block_map(text, &l, p, s);
-    if (is(what, "could not find expected ':'") && line_get(text, len, cm.line, &l)) {
+    if (is(what, "could not find expected ':'") && cfg_syntax_line_get(text, len, cm.line, &l)) {
         char name[CFG_SYNTAX_NAME_MAX + 1];
-        size_t off = col_byte(&l, cm.column);
+        size_t off = cfg_syntax_col_byte(&l, cm.column);
         if (!word_at(&l, off, name))
             return false;
         if (say_no_space(text, &l, off, name, s))
@@ -655,14 +551,14 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
         return true;
     }
     if (is(p->context, "while scanning a quoted scalar") &&
-        is(what, "found unexpected end of stream") && line_get(text, len, cm.line, &l)) {
-        char q = at(&l, col_byte(&l, cm.column)) == '\'' ? '\'' : '"';
+        is(what, "found unexpected end of stream") && cfg_syntax_line_get(text, len, cm.line, &l)) {
+        char q = at(&l, cfg_syntax_col_byte(&l, cm.column)) == '\'' ? '\'' : '"';
         buf_addf(s->msg, "this quote is never closed: end the value with %c", q);
         s->at = cm;
         return true;
     }
     if (is(what, "found unknown escape character") && have) {
-        size_t off = col_byte(&l, pm.column);
+        size_t off = cfg_syntax_col_byte(&l, pm.column);
         unsigned char e = (unsigned char)at(&l, off + 1);
         if (at(&l, off) != '\\' || e < 0x21 || e > 0x7e)
             return false;
@@ -676,7 +572,7 @@ static bool translate(const char *text, size_t len, const struct cfg_syntax_prob
     bool seq = is(what, "did not find expected ',' or ']'");
     if (seq || is(what, "did not find expected ',' or '}'")) {
         char open = seq ? '[' : '{', close = seq ? ']' : '}';
-        if (pm.line == cm.line && have && key_colon(&l, col_byte(&l, pm.column)))
+        if (pm.line == cm.line && have && key_colon(&l, cfg_syntax_col_byte(&l, pm.column)))
             buf_adds(s->msg, "a colon followed by a space inside a value: put the value in "
                              "quotes");
         else if (pm.line > cm.line)
@@ -737,11 +633,11 @@ static bool invisible(const unsigned char *c, size_t n, unsigned *cp)
  * characters that would not show as themselves as \uNNNN. */
 static void show(struct buf *out, const char *text, size_t len, yaml_mark_t m)
 {
-    struct line l;
-    if (!line_get(text, len, m.line, &l) || blank(&l) || secret_line(text, &l))
+    struct cfg_syntax_line l;
+    if (!cfg_syntax_line_get(text, len, m.line, &l) || blank(&l) || secret_line(text, &l))
         return;
-    size_t from =
-        col_byte(&l, m.column > CFG_SYNTAX_SHOW_COLS / 2 ? m.column - CFG_SYNTAX_SHOW_COLS / 2 : 0);
+    size_t from = cfg_syntax_col_byte(
+        &l, m.column > CFG_SYNTAX_SHOW_COLS / 2 ? m.column - CFG_SYNTAX_SHOW_COLS / 2 : 0);
     char no[24];
     int w = snprintf(no, sizeof(no), "%5zu", m.line + 1);
     struct buf caret;
@@ -752,7 +648,7 @@ static void show(struct buf *out, const char *text, size_t len, yaml_mark_t m)
         buf_adds(out, "...");
         buf_adds(&caret, "   ");
     }
-    size_t col = byte_col(&l, from), i = from, shown = 0;
+    size_t col = cfg_syntax_byte_col(&l, from), i = from, shown = 0;
     while (i < l.n && shown < CFG_SYNTAX_SHOW_COLS) {
         unsigned char ch = (unsigned char)l.s[i];
         size_t n = 1;
