@@ -165,5 +165,9 @@ void cfg_alerting_free(struct alerting_spec *a)
         free(a->external_labels[i].value);
     }
     free(a->external_labels);
+    /* Custom fields (checked as URLs), so cfg_fields_free leaves them. */
+    free(a->runbook_base_url);
+    free(a->generator_url);
+    a->runbook_base_url = a->generator_url = NULL;
     cfg_fields_free(alerting_fields, a);
 }

@@ -18,8 +18,9 @@
  * is lost; a problem it does not know keeps the form
  * "NAME:LINE:COL: YAML syntax error: PROBLEM". The shown lines start with a
  * space, so a reader of the error list (log_lines) can tell them from the
- * next problem. A line that may hold a secret (a password, token, key or
- * userinfo) is never shown.
+ * next problem. A line that may hold a secret (a password, token, key,
+ * userinfo or a URL's query), or that goes on with the value of a key that
+ * may, is never shown nor quoted from.
  */
 #ifndef OUTPOST_CFG_SYNTAX_H
 #define OUTPOST_CFG_SYNTAX_H

@@ -70,8 +70,13 @@ static enum url_fault classify(const char *u, size_t *scheme_len, const char **r
     const char *at = memrchr(auth, '@', alen);
     const char *host = at ? at + 1 : auth;
     *rest = auth + alen;
-    if (host == auth + alen || *host == ':')
+    if (host == auth + alen || *host == ':') {
+        /* The port written stays in the fix: "http://:8080/" is
+         * http://HOST:8080/. */
+        if (*host == ':')
+            *rest = host;
         return URL_NO_HOST;
+    }
     CURLU *cu = curl_url();
     char *h = NULL;
     enum url_fault f = URL_INVALID;

@@ -373,6 +373,178 @@ static void test_shown_line(void **state)
             "t.yml:8:1: YAML syntax error: mapping values are not allowed in this context\n");
 }
 
+/* Runs each case through cfg_compose, as the loader does; the number of
+ * cases whose whole error text is not the one wanted. */
+static int compose_cases(const struct syntax_case *cases, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        yaml_document_t doc;
+        struct buf errs;
+        buf_init(&errs, 1u << 16);
+        if (cfg_compose(cases[i].yaml, strlen(cases[i].yaml), "t.yml", NULL, &doc, &errs) ==
+            OP_OK) {
+            yaml_document_delete(&doc);
+            printf("%s: parsed\n", cases[i].name);
+            bad++;
+        } else if (strcmp(buf_str(&errs), cases[i].want) != 0) {
+            printf("%s:\n got: %s\nwant: %s\n", cases[i].name, buf_str(&errs), cases[i].want);
+            bad++;
+        }
+        buf_free(&errs);
+    }
+    return bad;
+}
+
+/* libyaml's value is a character (U+NNNN past ASCII), or -1 for an
+ * incomplete sequence (the byte is read from the text); characters a
+ * terminal would act on or not show are shown escaped. */
+static void test_reader_errors(void **state)
+{
+    (void)state;
+    static const struct syntax_case cases[] = {
+        {"C1 control", "a: \xc2\x9b[31m\n",
+         "t.yml:1:4: the character U+009B is not allowed in YAML: remove it (YAML: control "
+         "characters are not allowed)\n"
+         "    1 | a: \\u009B[31m\n"
+         "      |    ^\n"},
+        {"noncharacter", "a: \xef\xbf\xbe\n",
+         "t.yml:1:4: the character U+FFFE is not allowed in YAML: remove it (YAML: control "
+         "characters are not allowed)\n"
+         "    1 | a: \xef\xbf\xbe\n"
+         "      |    ^\n"},
+        {"surrogate", "a: \xed\xa0\x80\n",
+         "t.yml:1:4: U+D800 is not a character (a surrogate or past U+10FFFF): save the file as "
+         "UTF-8 (YAML: invalid Unicode character)\n"
+         "    1 | a: \\uD800\n"
+         "      |    ^\n"},
+        {"incomplete at the end", "a: b\xc3",
+         "t.yml:1:5: the file is not UTF-8 here (byte 0xc3): save it as UTF-8 (YAML: incomplete "
+         "UTF-8 octet sequence)\n"
+         "    1 | a: b\\xc3\n"
+         "      |     ^\n"},
+    };
+    assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
+/* A byte order mark is no column to libyaml: none in the column, the
+ * caret, the shown line or a quoted example; the tab after it is one. */
+static void test_bom(void **state)
+{
+    (void)state;
+    static const struct syntax_case cases[] = {
+        {"control after a bom",
+         "\xef\xbb\xbf"
+         "a: \x01\n",
+         "t.yml:1:4: a control character (0x01) is not allowed in YAML: remove it (YAML: control "
+         "characters are not allowed)\n"
+         "    1 | a: \\x01\n"
+         "      |    ^\n"},
+        {"tab after a bom",
+         "\xef\xbb\xbf"
+         "\tglobal:\n",
+         "t.yml:1:1: a tab character: YAML does not allow tabs for indentation; use spaces (YAML: "
+         "found character that cannot start any token)\n"
+         "    1 | \tglobal:\n"
+         "      | ^\n"},
+        {"colon after a bom",
+         "\xef\xbb\xbf"
+         "name: a: b\n",
+         "t.yml:1:8: a colon followed by a space inside a value: put the value in quotes, e.g. "
+         "name: \"a: b\" (YAML: mapping values are not allowed in this context)\n"
+         "    1 | name: a: b\n"
+         "      |        ^\n"},
+    };
+    assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
+/* NEL, LS and PS end a line to libyaml: its line numbers count them, and
+ * so do the shown line and the walk up to the key above. */
+static void test_unicode_breaks(void **state)
+{
+    (void)state;
+    static const struct syntax_case cases[] = {
+        {"line separator",
+         "a: x\xe2\x80\xa8"
+         "b: 1: 2\n",
+         "t.yml:2:5: a colon followed by a space inside a value: put the value in quotes, e.g. "
+         "b: \"1: 2\" (YAML: mapping values are not allowed in this context)\n"
+         "    2 | b: 1: 2\n"
+         "      |     ^\n"},
+        {"next line, key above",
+         "a: 1\xc2\x85"
+         " b: 2\n",
+         "t.yml:2:2: wrong indentation: \"b\" starts at column 2, but \"a\" above it (line 1) "
+         "starts at column 1 (YAML: mapping values are not allowed in this context)\n"
+         "    2 |  b: 2\n"
+         "      |  ^\n"},
+    };
+    assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
+/* A key run into its value ("name:a") is one plain text to YAML: said
+ * as the missing space, not as a "-" or a whole text without a colon. */
+static void test_no_space(void **state)
+{
+    (void)state;
+    static const struct syntax_case cases[] = {
+        {"item", "checks:\n  - name:a\n    url: http://x/\n",
+         "t.yml:2:9: \"name:a\" needs a space after its colon: write \"name: a\" (YAML: mapping "
+         "values are not allowed in this context)\n"
+         "    2 |   - name:a\n"
+         "      |         ^\n"},
+        {"key", "checks:\n  - name: a\n    url:http://x/\n    interval: 5s\n",
+         "t.yml:3:8: \"url:http://x/\" needs a space after its colon: write \"url: http://x/\" "
+         "(YAML: could not find expected ':')\n"
+         "    3 |     url:http://x/\n"
+         "      |        ^\n"},
+        {"secret", "checks:\n  - name: a\n    password:hunter2\n      interval: 5s\n",
+         "t.yml:3:13: a key needs a space after its colon: write \"KEY: VALUE\" (YAML: could not "
+         "find expected ':')\n"},
+    };
+    assert_int_equal(compose_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
+/* A UTF-16 file: libyaml's marks count its characters, so no line of
+ * its bytes is shown (nor one holding a password, which the byte-wise
+ * check for secrets cannot read). */
+static void test_utf16(void **state)
+{
+    (void)state;
+    static const char text[] = "\xff\xfe"
+                               "a\0:\0\n\0 \0p\0a\0s\0s\0:\0 \0h\0:\0 \0x\0\n\0";
+    static const char ctrl[] = "\xff\xfe"
+                               "a\0:\0 \0\x01\0\n\0";
+    struct {
+        const char *text;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {text, sizeof(text) - 1,
+         "t.yml:2:9: YAML syntax error: mapping values are not allowed in this context (the file "
+         "is UTF-16)\n"},
+        {ctrl, sizeof(ctrl) - 1,
+         "t.yml: YAML syntax error at byte 8: control characters are not allowed (the file is "
+         "UTF-16)\n"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        yaml_document_t doc;
+        struct buf errs;
+        buf_init(&errs, 1u << 16);
+        if (cfg_compose(cases[i].text, cases[i].len, "t.yml", NULL, &doc, &errs) == OP_OK) {
+            yaml_document_delete(&doc);
+            printf("case %zu: parsed\n", i);
+            bad++;
+        } else if (strcmp(buf_str(&errs), cases[i].want) != 0) {
+            printf("case %zu:\n got: %s\nwant: %s\n", i, buf_str(&errs), cases[i].want);
+            bad++;
+        }
+        buf_free(&errs);
+    }
+    assert_int_equal(bad, 0);
+}
+
 /* Lines that may hold a secret are never shown, nor quoted from. */
 static void test_secret_lines(void **state)
 {
@@ -394,6 +566,47 @@ static void test_secret_lines(void **state)
         assert_non_null(strstr(e, "put the value in quotes (YAML:"));
         buf_free(&errs);
     }
+}
+
+/* A value broken onto lines of its own, or a URL with a query: neither
+ * shown nor quoted in the message, whichever translation reports it. */
+static void test_secret_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"checks:\n  - name: a\n    bearer_token:\n      SeCrEt\n     interval: 5s\n",
+         "t.yml:4:7: this line has no colon, so YAML reads line 5 as going on with it: write "
+         "\"KEY: VALUE\" or remove it (YAML: mapping values are not allowed in this context)\n"},
+        {"checks:\n  - name: a\n    bearer_token: x\n    SeCrEt\n    interval: 5s\n",
+         "t.yml:4:5: this line has no colon: write \"KEY: VALUE\", or indent it to go on with the "
+         "value above (YAML: could not find expected ':')\n"},
+        {"a:\n  key_pem: |\n    SeCrEt\n  x\n",
+         "t.yml:4:3: this line has no colon: write \"KEY: VALUE\", or indent it to go on with the "
+         "value above (YAML: could not find expected ':')\n"},
+        {"a:\n  url: http://h/?sig=Zq9x: d\n",
+         "t.yml:2:26: a colon followed by a space inside a value: put the value in quotes (YAML: "
+         "mapping values are not allowed in this context)\n"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        yaml_document_t doc;
+        struct buf errs;
+        buf_init(&errs, 1u << 16);
+        if (cfg_compose(cases[i].yaml, strlen(cases[i].yaml), "t.yml", NULL, &doc, &errs) ==
+            OP_OK) {
+            yaml_document_delete(&doc);
+            printf("case %zu: parsed\n", i);
+            bad++;
+        } else if (strcmp(buf_str(&errs), cases[i].want) != 0 || strstr(buf_str(&errs), "SeCrEt") ||
+                   strstr(buf_str(&errs), "Zq9x")) {
+            printf("case %zu:\n got: %s\nwant: %s\n", i, buf_str(&errs), cases[i].want);
+            bad++;
+        }
+        buf_free(&errs);
+    }
+    assert_int_equal(bad, 0);
 }
 
 struct url_case {
@@ -431,7 +644,7 @@ static const struct url_case url_cases[] = {
      "the URL has no host: write http://HOST/PATH"},
     {"http://", "\"http://\" has no host: write http://HOST",
      "the URL has no host: write http://HOST/PATH"},
-    {"https://:443/", "\"https://:443/\" has no host: write https://HOST/",
+    {"https://:443/", "\"https://:443/\" has no host: write https://HOST:443/",
      "the URL has no host: write http://HOST/PATH"},
     {"htp://x", "the URL's scheme must be http or https, not \"htp\"",
      "the URL's scheme must be http or https"},
@@ -533,8 +746,11 @@ static void test_url_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_translations), cmocka_unit_test(test_shown_line),
-        cmocka_unit_test(test_secret_lines), cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_translations),   cmocka_unit_test(test_shown_line),
+        cmocka_unit_test(test_secret_lines),   cmocka_unit_test(test_secret_values),
+        cmocka_unit_test(test_reader_errors),  cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_unicode_breaks), cmocka_unit_test(test_no_space),
+        cmocka_unit_test(test_utf16),          cmocka_unit_test(test_urls),
         cmocka_unit_test(test_url_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
