@@ -78,6 +78,11 @@ def port_free(port):
         s.close()
 
 
+def default_signals():
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class Demo:
     """run-demo.sh in a session of its own, its output in a file."""
 
@@ -90,8 +95,12 @@ class Demo:
         env.update(env_extra or {})
         self.out_path = os.path.join(tmp, "out")
         self.out = open(self.out_path, "wb")
+        # As from a terminal: SIGINT and SIGTERM at their defaults. A pytest-xdist worker
+        # ignores SIGINT, and a shell started with a signal ignored cannot trap it, so the
+        # script would never see the test's Ctrl-C.
         self.proc = subprocess.Popen([SCRIPT, BUILD], cwd=ROOT, env=env, stdout=self.out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=default_signals)
         self.agent = f"http://127.0.0.1:{self.ports['AGENT']}"
 
     def text(self):

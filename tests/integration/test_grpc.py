@@ -217,9 +217,10 @@ def test_grpc_config_errors(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode != 0
     err = p.stderr
-    assert re.search(r'bad\.yml:4:13: checks\[0\]\.target: "::1:50051": an IPv6 address goes '
+    assert re.search(r'bad\.yml:4:13: checks\[0\] "a"\.target: "::1:50051": an IPv6 address goes '
                      r'in brackets: \[::1\]:port', err), err
-    assert re.search(r'bad\.yml:7:13: checks\[1\]\.target: "127\.0\.0\.1:0": port must be a '
+    assert re.search(r'bad\.yml:7:13: checks\[1\] "b"\.target: "127\.0\.0\.1:0": port must be a '
                      r'number from 1 to 65535', err), err
-    assert re.search(r"bad\.yml:8:5: .*missing key \"target\"", err), err
-    assert re.search(r'bad\.yml:15:21: .*"grpc-timeout" is set by the call itself', err), err
+    assert re.search(r'bad\.yml:8:5: checks\[2\] "c": missing key "target"$', err, re.M), err
+    assert re.search(r'bad\.yml:15:21: checks\[3\] "d"\.metadata\.grpc-timeout: '
+                     r'"grpc-timeout" is set by the call itself', err), err
