@@ -6,6 +6,7 @@ sleeps to paper over races: helpers poll a condition with a deadline.
 """
 import calendar
 import gzip
+import json
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -236,6 +238,41 @@ def agent_factory(tmp_path):
         # A sanitizer finding (ASan, LSan, UBSan) in the agent fails the test.
         assert "Sanitizer" not in logs and "runtime error:" not in logs, logs
         assert rc == a.expected_rc, f"agent exited {rc}:\n{logs}"
+
+
+
+@pytest.fixture
+def prometheus_server(tmp_path):
+    """start(config text, name) runs a real Prometheus with that configuration on a free
+    loopback port, its file, log and data under tmp_path by name, and returns its base
+    URL; every one is stopped at the end."""
+    procs = []
+
+    def start(config, name):
+        port = free_closed_port()
+        cfg = tmp_path / f"prometheus-{name}.yml"
+        cfg.write_text(config)
+        log = open(tmp_path / f"prometheus-{name}.log", "wb")
+        p = subprocess.Popen(["prometheus", f"--config.file={cfg}",
+                              f"--web.listen-address=127.0.0.1:{port}",
+                              f"--storage.tsdb.path={tmp_path}/tsdb-{name}"],
+                             stdout=log, stderr=log)
+        procs.append((p, log))
+        return f"http://127.0.0.1:{port}"
+    yield start
+    for p, log in procs:
+        p.terminate()
+        p.wait(timeout=10)
+        log.close()
+
+
+def prometheus_query(base, q):
+    """The result vector of an instant query, or None while Prometheus is not up."""
+    try:
+        st, _, body = http("GET", base + "/api/v1/query?" + urllib.parse.urlencode({"query": q}))
+    except OSError:
+        return None
+    return json.loads(body)["data"]["result"] if st == 200 else None
 
 
 def gunzip(b):

@@ -1,62 +1,25 @@
 """A real Prometheus scrapes the agent: it negotiates OpenMetrics by default,
 so this proves Prometheus' own parser accepts what outpost serves, in both
 formats."""
-import json
-import socket
-import subprocess
 import textwrap
-import urllib.error
-import urllib.parse
 
 import pytest
 
-from conftest import http, wait_for
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from conftest import wait_for
+from conftest import prometheus_query as query
 
 
 @pytest.fixture
-def prometheus(tmp_path):
-    procs = []
-
+def prometheus(prometheus_server):
     def start(agent_port, job, om=True):
-        port = free_port()
-        cfg = tmp_path / f"prometheus-{job}.yml"
-        cfg.write_text(textwrap.dedent(f"""\
+        return prometheus_server(textwrap.dedent(f"""\
             global: {{scrape_interval: 1s, evaluation_interval: 1s}}
             scrape_configs:
               - job_name: {job}
                 scrape_interval: 1s
                 static_configs: [{{targets: ["127.0.0.1:{agent_port}"]}}]
-            """))
-        args = ["prometheus", f"--config.file={cfg}", f"--web.listen-address=127.0.0.1:{port}",
-                f"--storage.tsdb.path={tmp_path}/tsdb-{job}"]
-        log = open(tmp_path / f"prometheus-{job}.log", "wb")
-        p = subprocess.Popen(args, stdout=log, stderr=log)
-        procs.append((p, log))
-        return f"http://127.0.0.1:{port}"
-    yield start
-    for p, log in procs:
-        p.terminate()
-        p.wait(timeout=10)
-        log.close()
-
-
-def query(base, q):
-    """The result vector, or None while Prometheus is not up yet."""
-    try:
-        st, _, body = http("GET", base + "/api/v1/query?" + urllib.parse.urlencode({"query": q}))
-    except urllib.error.URLError:
-        return None
-    if st != 200:
-        return None
-    return json.loads(body)["data"]["result"]
+            """), job)
+    return start
 
 
 def test_prometheus_scrapes_agent(agent_factory, target, prometheus):

@@ -6,6 +6,7 @@ Canary as documented, and the blackbox_exporter set-up's modules and scrape
 configurations work with promtool, the agent and a real Prometheus. Only
 addresses are rewritten (example hosts to the loopback target and agent).
 What the demo paragraph points at exists in config/demo.yml."""
+import itertools
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import AGENT_BIN, free_closed_port, http, parse_metrics, wait_for
+from conftest import prometheus_query as query
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 README = os.path.join(ROOT, "README.md")
@@ -74,36 +76,10 @@ def promtool_check_config(path):
 
 
 @pytest.fixture
-def prometheus(tmp_path):
-    """start(config text) runs a real Prometheus on a free loopback port and
-    returns its base URL; every one is stopped at the end."""
-    procs = []
-
-    def start(config):
-        port = free_closed_port()
-        cfg = tmp_path / f"prometheus-{len(procs)}.yml"
-        cfg.write_text(config)
-        log = open(tmp_path / f"prometheus-{len(procs)}.log", "wb")
-        p = subprocess.Popen(["prometheus", f"--config.file={cfg}",
-                              f"--web.listen-address=127.0.0.1:{port}",
-                              f"--storage.tsdb.path={tmp_path}/tsdb-{len(procs)}"],
-                             stdout=log, stderr=log)
-        procs.append((p, log))
-        return f"http://127.0.0.1:{port}"
-    yield start
-    for p, log in procs:
-        p.terminate()
-        p.wait(timeout=10)
-        log.close()
-
-
-def query(base, q):
-    """The result vector of an instant query, or None while Prometheus is not up."""
-    try:
-        st, _, body = http("GET", base + "/api/v1/query?" + urllib.parse.urlencode({"query": q}))
-    except OSError:
-        return None
-    return json.loads(body)["data"]["result"] if st == 200 else None
+def prometheus(prometheus_server):
+    """start(config text): prometheus_server with the configurations numbered."""
+    n = itertools.count()
+    return lambda config: prometheus_server(config, str(next(n)))
 
 
 def test_every_block_is_there():

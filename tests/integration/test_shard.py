@@ -8,19 +8,15 @@ agent. Also: the error of a file whose SLO spans shards (agent and --config.chec
 OUTPOST_SHARD forms a StatefulSet uses, bad values (exit 2), and reloads keeping the
 shard.
 """
-import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import textwrap
-import urllib.error
-import urllib.parse
 
 import pytest
 
-from conftest import AGENT_BIN, SLOW, Agent, http, wait_for
+from conftest import AGENT_BIN, SLOW, Agent, prometheus_query, wait_for
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FLEET_RULES = os.path.join(ROOT, "rules", "outpost.fleet.rules.yml")
@@ -96,14 +92,6 @@ def test_the_configuration_exercises_every_shard():
         assert len(shards) == 1, (slo, shards)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 @pytest.fixture
 def agents(tmp_path):
     """Start agents, each in a directory of its own (config, log, state)."""
@@ -124,45 +112,26 @@ def agents(tmp_path):
 
 
 @pytest.fixture
-def prometheus(tmp_path):
+def prometheus(prometheus_server):
     """Start a Prometheus scraping the given agents every second, with the fleet rules."""
-    procs = []
-
     def start(name, agent_list):
-        port = free_port()
-        cfg = tmp_path / f"prometheus-{name}.yml"
         targets = ", ".join(f'"127.0.0.1:{a.port}"' for a in agent_list)
-        cfg.write_text(textwrap.dedent(f"""\
+        return prometheus_server(textwrap.dedent(f"""\
             global: {{scrape_interval: 1s, evaluation_interval: 1s}}
             rule_files: ["{FLEET_RULES}"]
             scrape_configs:
               - job_name: outpost
                 static_configs: [{{targets: [{targets}]}}]
-            """))
-        log = open(tmp_path / f"prometheus-{name}.log", "wb")
-        p = subprocess.Popen(["prometheus", f"--config.file={cfg}",
-                              f"--web.listen-address=127.0.0.1:{port}",
-                              f"--storage.tsdb.path={tmp_path}/tsdb-{name}"],
-                             stdout=log, stderr=log)
-        procs.append((p, log))
-        return f"http://127.0.0.1:{port}"
-    yield start
-    for p, log in procs:
-        p.terminate()
-        p.wait(timeout=10)
-        log.close()
+            """), name)
+    return start
 
 
 def query(base, q):
     """{frozenset(labels): value} of an instant query, or None while Prometheus is not up."""
-    try:
-        st, _, body = http("GET", base + "/api/v1/query?" + urllib.parse.urlencode({"query": q}))
-    except (urllib.error.URLError, ConnectionError):
+    r = prometheus_query(base, q)
+    if r is None:
         return None
-    if st != 200:
-        return None
-    return {frozenset(r["metric"].items()): float(r["value"][1])
-            for r in json.loads(body)["data"]["result"]}
+    return {frozenset(x["metric"].items()): float(x["value"][1]) for x in r}
 
 
 def checks_of(agent):
