@@ -253,19 +253,7 @@ static void browser_finish(struct cfg_parser *p, const struct yaml_node_s *n, co
     struct browser_spec *s = &bp->s;
     if (!(s->seen & CFG_SEEN(cfg_field_index(browser_fields, "url"))))
         cfg_err(p, n, path, "missing key \"url\"");
-    if (s->expect.max_duration_ms > c->timeout_ms) {
-        const yaml_node_t *md = cfg_map_value(p, cfg_map_value(p, n, "expect"), "max_duration");
-        char mt[CFG_MAX_QUOTED + 4], tt[CFG_MAX_QUOTED + 4];
-        cfg_err(p, n, path,
-                "expect.max_duration (%s) is longer than timeout (%s), it could never fail",
-                cfg_duration_text(md, s->expect.max_duration_ms, mt),
-                cfg_timeout_text(p, n, c->timeout_ms, tt));
-    }
-    if (!s->expect.n_status) {
-        s->expect.status = xcalloc(1, sizeof(*s->expect.status));
-        s->expect.status[0] = (struct status_range){200, 299};
-        s->expect.n_status = 1;
-    }
+    http_expect_finish(p, n, path, &s->expect, c->timeout_ms);
     for (size_t i = 0; i < s->n_headers; i++)
         if (s->user_agent && strcasecmp(s->headers[i].name, "User-Agent") == 0)
             cfg_err(p, n, path, "use either user_agent or a User-Agent header, not both");

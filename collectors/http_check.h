@@ -238,6 +238,12 @@ enum check_reason http_judge_transport(const struct http_expect *e, bool ssl, do
  * reporting. A CFG_CUSTOM parser, shared with the browser type. */
 bool http_expect_status(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj);
 
+/* The rules an `expect:` of the check at n (http or browser) meets once all
+ * its keys are read: max_duration no longer than timeout_ms (else an error
+ * naming both as written), and no status given means 200-299. */
+void http_expect_finish(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                        struct http_expect *e, int64_t timeout_ms);
+
 /* True when code falls into one of the ranges. */
 bool http_status_ok(const struct http_expect *e, int code);
 

@@ -151,6 +151,23 @@ static bool parse_status_item(const char *s, struct status_range *r)
     return true;
 }
 
+void http_expect_finish(struct cfg_parser *p, const yaml_node_t *n, const char *path,
+                        struct http_expect *e, int64_t timeout_ms)
+{
+    if (e->max_duration_ms > timeout_ms) {
+        const yaml_node_t *md = cfg_map_value(p, cfg_map_value(p, n, "expect"), "max_duration");
+        char mt[CFG_MAX_QUOTED + 4], tt[CFG_MAX_QUOTED + 4];
+        cfg_err(
+            p, n, path, "expect.max_duration (%s) is longer than timeout (%s), it could never fail",
+            cfg_duration_text(md, e->max_duration_ms, mt), cfg_timeout_text(p, n, timeout_ms, tt));
+    }
+    if (!e->n_status) {
+        e->status = xcalloc(1, sizeof(*e->status));
+        e->status[0] = (struct status_range){200, 299};
+        e->n_status = 1;
+    }
+}
+
 bool http_expect_status(struct cfg_parser *p, yaml_node_t *n, const char *path, void *obj)
 {
     struct http_expect *e = obj;
@@ -704,19 +721,7 @@ static void http_finish(struct cfg_parser *p, const struct yaml_node_s *n, const
     struct http_spec *s = &hp->s;
     if (!(s->seen & CFG_SEEN(cfg_field_index(http_fields, "url"))))
         cfg_err(p, n, path, "missing key \"url\"");
-    if (s->expect.max_duration_ms > c->timeout_ms) {
-        const yaml_node_t *md = cfg_map_value(p, cfg_map_value(p, n, "expect"), "max_duration");
-        char mt[CFG_MAX_QUOTED + 4], tt[CFG_MAX_QUOTED + 4];
-        cfg_err(p, n, path,
-                "expect.max_duration (%s) is longer than timeout (%s), it could never fail",
-                cfg_duration_text(md, s->expect.max_duration_ms, mt),
-                cfg_timeout_text(p, n, c->timeout_ms, tt));
-    }
-    if (!s->expect.n_status) {
-        s->expect.status = xcalloc(1, sizeof(*s->expect.status));
-        s->expect.status[0] = (struct status_range){200, 299};
-        s->expect.n_status = 1;
-    }
+    http_expect_finish(p, n, path, &s->expect, c->timeout_ms);
     int auths =
         (s->basic_user != NULL) + (s->bearer_token != NULL) + has_header(s, "Authorization");
     if (auths > 1)
