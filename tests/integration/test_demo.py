@@ -4,6 +4,7 @@ produced data (one series or one API answer each), Alertmanager holds the agent'
 alerts, Prometheus scrapes the agent with the shipped rules loaded, every URL the
 script printed answers, and Ctrl-C leaves no process, no listening port and no
 browser profile behind. The shipped demo configurations are valid as they are."""
+import contextlib
 import json
 import os
 import re
@@ -76,6 +77,19 @@ def port_free(port):
         return False
     finally:
         s.close()
+
+
+@contextlib.contextmanager
+def running_demo(tmp, env_extra=None):
+    """A Demo for the with block; at its end every process of the script's session is
+    killed, and when the block ended without an exception, none may have been left."""
+    demo = Demo(tmp, env_extra)
+    try:
+        yield demo
+    finally:
+        left = session_members(demo.proc.pid)
+        demo.kill_all()
+    assert not left, f"left running: {left}"
 
 
 def default_signals():
@@ -157,8 +171,7 @@ def printed_urls(text):
 
 @pytest.mark.skipif(not HAVE_STACK, reason="needs prometheus and prometheus-alertmanager")
 def test_demo_shows_every_feature_and_stops_clean(demo_tmp):
-    demo = Demo(demo_tmp)
-    try:
+    with running_demo(demo_tmp) as demo:
         demo.wait_banner()
         text, a, p = demo.text(), demo.agent, demo.ports
         am, prom = f"http://127.0.0.1:{p['AM']}", f"http://127.0.0.1:{p['PROM']}"
@@ -272,10 +285,6 @@ def test_demo_shows_every_feature_and_stops_clean(demo_tmp):
                  what="every process of the demo gone")
         assert [k for k, port in p.items() if not port_free(port)] == []
         assert [n for n in os.listdir(demo_tmp) if n.startswith("outpost-chrome-")] == []
-    finally:
-        left = session_members(demo.proc.pid)
-        demo.kill_all()
-    assert not left, f"left running: {left}"
 
 
 def test_demo_without_prometheus_says_so_and_runs(demo_tmp):
@@ -284,8 +293,7 @@ def test_demo_without_prometheus_says_so_and_runs(demo_tmp):
     os.mkdir(bin_dir)
     for tool in ("sh", "cat", "sed", "mkdir", "dirname", "sleep", "curl", "openssl"):
         os.symlink(shutil.which(tool), os.path.join(bin_dir, tool))
-    demo = Demo(demo_tmp, {"PATH": bin_dir})
-    try:
+    with running_demo(demo_tmp, {"PATH": bin_dir}) as demo:
         demo.wait_banner()
         text = demo.text()
         assert "prometheus-alertmanager is not installed: no Alertmanager" in text
@@ -298,10 +306,6 @@ def test_demo_without_prometheus_says_so_and_runs(demo_tmp):
         assert demo.proc.wait(timeout=20) == 143
         wait_for(lambda: not session_members(demo.proc.pid), timeout=10,
                  what="every process of the demo gone")
-    finally:
-        left = session_members(demo.proc.pid)
-        demo.kill_all()
-    assert not left, f"left running: {left}"
 
 
 def test_shipped_demo_configs_are_valid():
@@ -330,8 +334,7 @@ def test_shipped_demo_configs_are_valid():
 def test_demo_whose_agent_cannot_start_stops_everything(demo_tmp):
     # The agent refuses its environment (a shard out of range) after every
     # helper has started: the script says so and stops them all.
-    demo = Demo(demo_tmp, {"OUTPOST_SHARD": "3/3"})
-    try:
+    with running_demo(demo_tmp, {"OUTPOST_SHARD": "3/3"}) as demo:
         assert demo.proc.wait(timeout=60) == 1
         wait_for(lambda: not session_members(demo.proc.pid), timeout=10,
                  what="every process of the demo gone")
@@ -339,10 +342,6 @@ def test_demo_whose_agent_cannot_start_stops_everything(demo_tmp):
         assert "outpost: OUTPOST_SHARD needs I/N" in text
         assert "outpost demo: the agent did not start (exit status 2)" in text
         assert "Ctrl-C stops everything." not in text
-    finally:
-        left = session_members(demo.proc.pid)
-        demo.kill_all()
-    assert not left, f"left running: {left}"
 
 
 class Answering(BaseHTTPRequestHandler):
@@ -373,18 +372,13 @@ def test_demo_on_a_taken_port_starts_nothing(demo_tmp, kind):
         sock.listen()
         port, close = sock.getsockname()[1], sock.close
     try:
-        demo = Demo(demo_tmp, {"DEMO_AGENT_PORT": str(port)})
-        try:
+        with running_demo(demo_tmp, {"DEMO_AGENT_PORT": str(port)}) as demo:
             assert demo.proc.wait(timeout=60) == 1, demo.text()
             text = demo.text()
             assert text.startswith("outpost demo: not started, a port it needs is taken:\n"
                                    f"  127.0.0.1:{port} (tcp, DEMO_AGENT_PORT): "), text
             assert "Ctrl-C stops everything." not in text
             assert not os.path.exists(os.path.join(demo.dir, "target.log")), text
-        finally:
-            left = session_members(demo.proc.pid)
-            demo.kill_all()
-        assert not left, f"left running: {left}"
     finally:
         close()
 
@@ -400,8 +394,7 @@ def test_ctrl_c_during_start_up_stops_everything(demo_tmp, moment):
             "prometheus.log": "prometheus"}.get(moment)
     if tool and not shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin"):
         pytest.skip(f"needs {tool}")
-    demo = Demo(demo_tmp)
-    try:
+    with running_demo(demo_tmp) as demo:
         wait_for(lambda: os.path.exists(os.path.join(demo.dir, moment))
                  or demo.proc.poll() is not None, timeout=30, interval=0.001,
                  what=f"{moment} in the demo's directory")
@@ -409,10 +402,6 @@ def test_ctrl_c_during_start_up_stops_everything(demo_tmp, moment):
         assert demo.proc.wait(timeout=30) == 130, demo.text()
         wait_for(lambda: not session_members(demo.proc.pid), timeout=15,
                  what="every process of the demo gone")
-    finally:
-        left = session_members(demo.proc.pid)
-        demo.kill_all()
-    assert not left, f"left running: {left}"
 
 
 def test_demo_without_a_build_says_so(demo_tmp):
